@@ -1,0 +1,38 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+  name: "xcsh",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "xcsh", targets: ["xcsh"]),
+    .library(name: "XCShell", targets: ["XCShell"]),
+    .library(name: "XCIPC", targets: ["XCIPC"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+  ],
+  targets: [
+    // C shims for what Swift cannot express (CMSG_* macros, variadic calls).
+    .target(name: "CSupport"),
+    // Typed syscalls: sockets, fd passing, eventfd, signals.
+    .target(
+      name: "XCSystem",
+      dependencies: ["CSupport", .product(name: "SystemPackage", package: "swift-system")]),
+    // xc's wire protocol: framing, envelopes, per-method types, client, server plumbing.
+    .target(
+      name: "XCIPC",
+      dependencies: ["XCSystem", .product(name: "SystemPackage", package: "swift-system")]),
+    // The xcsh language: syntax, values, evaluator, built-in commands, diagnostics.
+    .target(name: "XCShell", dependencies: ["CSupport"]),
+    .executableTarget(
+      name: "xcsh",
+      dependencies: ["XCShell", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+    .testTarget(name: "XCSystemTests", dependencies: ["XCSystem"]),
+    .testTarget(name: "XCIPCTests", dependencies: ["XCIPC"]),
+    .testTarget(
+      name: "XCShellTests", dependencies: ["XCShell"],
+      resources: [.copy("Cases")]),
+  ]
+)

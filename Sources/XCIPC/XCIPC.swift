@@ -1,0 +1,1 @@
+// Placeholder; the XCIPC module lands with the IPC work.

@@ -1,0 +1,1 @@
+// Placeholder; the XCSystem module lands with the IPC work.
