@@ -12,6 +12,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
   ],
   targets: [
     // C shims for what Swift cannot express (CMSG_* macros, variadic calls).
@@ -25,7 +26,7 @@ let package = Package(
       name: "XCIPC",
       dependencies: ["XCSystem", .product(name: "SystemPackage", package: "swift-system")]),
     // The xcsh language: syntax, values, evaluator, built-in commands, diagnostics.
-    .target(name: "XCShell", dependencies: ["CSupport"]),
+    .target(name: "XCShell", dependencies: ["CSupport", .product(name: "Yams", package: "Yams")]),
     .executableTarget(
       name: "xcsh",
       dependencies: ["XCShell", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -1,0 +1,64 @@
+#define _GNU_SOURCE
+#include "cs_signals.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <pthread.h>
+
+static volatile sig_atomic_t pending_signal = 0;
+static int signal_pipe[2] = {-1, -1};
+static pthread_t main_thread;
+static int have_main_thread = 0;
+
+static void on_signal(int sig) {
+  int saved = errno;
+  pending_signal = sig;
+  if (signal_pipe[1] >= 0) {
+    char b = (char)sig;
+    (void)write(signal_pipe[1], &b, 1);
+  }
+  errno = saved;
+}
+
+int cs_signals_install(void) {
+  if (signal_pipe[0] < 0) {
+    if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+  }
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: waits must wake up
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGALRM, &sa, NULL);
+  main_thread = pthread_self();
+  have_main_thread = 1;
+  signal(SIGPIPE, SIG_IGN);
+  return signal_pipe[0];
+}
+
+int cs_signal_pending(void) { return pending_signal; }
+
+void cs_signal_clear(void) {
+  pending_signal = 0;
+  if (signal_pipe[0] >= 0) {
+    char buf[64];
+    while (read(signal_pipe[0], buf, sizeof buf) > 0) {}
+  }
+}
+
+int cs_signal_fd(void) { return signal_pipe[0]; }
+
+void cs_signal_raise_pending(int sig) { on_signal(sig); }
+
+void cs_signal_alarm_main(void) {
+  if (have_main_thread) {
+    pending_signal = SIGALRM;
+    pthread_kill(main_thread, SIGALRM);
+  } else {
+    on_signal(SIGALRM);
+  }
+}

@@ -1,0 +1,25 @@
+#ifndef XCSH_CS_SIGNALS_H
+#define XCSH_CS_SIGNALS_H
+// Signal shims for the shell (see below).
+#include <stddef.h>
+
+// MARK: - Signals
+// Signal handlers must be async-signal-safe C: they record the signal and write one byte to a
+// self-pipe, so blocking waits (sleep, waitpid, read) can wake up and the evaluator can unwind.
+
+/// Installs handlers for SIGINT and SIGTERM (without SA_RESTART, so blocking calls return EINTR)
+/// and ignores SIGPIPE. Returns the read end of the self-pipe, or -1 on failure.
+int cs_signals_install(void);
+/// The last signal received and not yet cleared (SIGINT or SIGTERM), or 0.
+int cs_signal_pending(void);
+/// Clears the pending signal and drains the self-pipe.
+void cs_signal_clear(void);
+/// The read end of the self-pipe (-1 before installation).
+int cs_signal_fd(void);
+/// Marks a signal as pending, as if it had arrived (used to forward interrupts across threads).
+void cs_signal_raise_pending(int sig);
+/// Sends SIGALRM to the thread that installed the handlers, so its blocking call returns EINTR and
+/// the pending signal reads SIGALRM (how `timeout` interrupts a running body).
+void cs_signal_alarm_main(void);
+
+#endif

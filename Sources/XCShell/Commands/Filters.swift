@@ -1,0 +1,773 @@
+import Foundation
+
+/// Filters: commands that select, reorder and reshape rows. Row-by-row filters stream lazily.
+enum FilterCommands {
+  static let all: [any Command] = [
+    whereCmd, each, parEach, select, reject, get, sortBy, sort, reverse, first, last, skip, take, length, reduce,
+    groupBy, uniq, flatten, enumerate, append, prepend, insert, update, upsert, isEmpty, any, all_, columns, values,
+    range, wrap, defaultCmd, merge, zip, compact, find, skipWhile, takeWhile, every, transpose, isNotEmpty,
+  ]
+
+  /// Evaluates a row condition or closure for one row.
+  static func test(_ call: Call, _ c: Closure, _ row: Value) throws -> Bool {
+    var v = try call.invoke(c, [row])
+    if case .closure(let inner) = v.kind { v = try call.invoke(inner, [row]) }
+    return try v.condition(at: c.decl.span)
+  }
+
+  static let whereCmd = Builtin(
+    Signature(
+      "where", category: .filters, summary: "Keep the rows for which a condition holds.",
+      parameters: [.required("condition", .condition, "A row condition (`size > 10`) or a closure.")],
+      examples: [
+        Example("Fields by bare name", "[{n: a, s: 2} {n: b, s: 5}] | where s > 3 | get n", result: #"["b"]"#),
+        Example("With a closure", "[1 2 3 4] | where {|x| $x mod 2 == 0}", result: "[2,4]"),
+      ])
+  ) { call, input in
+    let c = try call.closure("condition")!
+    let s = try input.values()
+    let ev = call.evaluator
+    return .stream(
+      ValueStream(span: call.head) {
+        while let v = try s.next() {
+          try ev.checkInterrupt()
+          if try test(call, c, v) { return v }
+        }
+        return nil
+      })
+  }
+
+  static let each = Builtin(
+    Signature(
+      "each", category: .filters, summary: "Run a closure on each item; nulls are dropped.",
+      parameters: [.required("closure", .closure, "Gets the item as its parameter and as `$in`.")],
+      examples: [Example("Double", "[1 2 3] | each {|x| $x * 2}", result: "[2,4,6]")])
+  ) { call, input in
+    let c = try call.closure("closure")!
+    let s = try input.values()
+    let ev = call.evaluator
+    return .stream(
+      ValueStream(span: call.head) {
+        while let v = try s.next() {
+          try ev.checkInterrupt()
+          let out = try call.invoke(c, [v])
+          if !out.isNull { return out }
+        }
+        return nil
+      })
+  }
+
+  static let parEach = Builtin(
+    Signature(
+      "par-each", category: .filters,
+      summary: "Run a closure on each item in parallel; output keeps input order; the first failure cancels the rest.",
+      parameters: [
+        .required("closure", .closure, "Gets the item; runs on its own copy of the variables."),
+        .named("threads", .int, short: "j", "How many at once.", default: .int(Int64(ProcessInfo.processInfo.activeProcessorCount))),
+      ],
+      examples: [Example("Squares", "1..4 | par-each -j 2 {|x| $x * $x}", result: "[1,4,9,16]")])
+  ) { call, input in
+    let c = try call.closure("closure")!
+    let threads = max(1, Int(try call.int("threads") ?? 2))
+    let items = try input.values()
+    var list: [Value] = []
+    while let v = try items.next() { list.append(v) }
+    return .value(.list(try ParallelEach.run(list, c, threads: threads, call: call), call.head))
+  }
+
+  static let select = Builtin(
+    Signature(
+      "select", category: .filters, summary: "Keep only the given columns of each row (or of a record).",
+      parameters: [.rest("columns", .cellPath, "Columns to keep, in this order.")],
+      examples: [Example("Two columns", "{a: 1, b: 2, c: 3} | select c a", result: #"{"c":3,"a":1}"#)])
+  ) { call, input in
+    let cols = try call.restValues().map { try $0.asString() }
+    func pick(_ v: Value) throws -> Value {
+      let r = try v.asRecord()
+      var out = Record()
+      for c in cols {
+        let members = try Paths.members(.string(c, call.head))
+        out[c] = (try? Paths.follow(.record(r), members[...], at: call.head)) ?? .null
+      }
+      return .record(out, v.span)
+    }
+    if case .value(let v) = input, v.recordValue != nil { return .value(try pick(v)) }
+    return .stream(try input.values().map(pick))
+  }
+
+  static let reject = Builtin(
+    Signature(
+      "reject", category: .filters, summary: "Drop the given columns of each row (or of a record).",
+      parameters: [.rest("columns", .string, "Columns to drop.")],
+      examples: [Example("Drop one", "{a: 1, b: 2} | reject a", result: #"{"b":2}"#)])
+  ) { call, input in
+    let cols = Set(try call.restValues().map { try $0.asString() })
+    func drop(_ v: Value) throws -> Value {
+      var r = try v.asRecord()
+      for c in cols { r[c] = nil }
+      return .record(r, v.span)
+    }
+    if case .value(let v) = input, v.recordValue != nil { return .value(try drop(v)) }
+    return .stream(try input.values().map(drop))
+  }
+
+  static let get = Builtin(
+    Signature(
+      "get", category: .filters, summary: "Take a field, an index or a column (cell path).",
+      parameters: [
+        .required("path", .cellPath, "`name`, `0`, `a.b.0`; a trailing `?` gives null when missing."),
+        .switch("optional", short: "o", "Null instead of an error when missing."),
+      ],
+      examples: [Example("A column", "[{a: 1} {a: 2}] | get a", result: "[1,2]")])
+  ) { call, input in
+    var members = try Paths.members(try call.require("path"))
+    if call.has("optional") {
+      members = members.map {
+        switch $0 {
+        case .name(let n, let s, _): .name(n, s, optional: true)
+        case .index(let i, let s, _): .index(i, s, optional: true)
+        }
+      }
+    }
+    let v = try input.collect()
+    return .value(try Paths.follow(v, members[...], at: call.head))
+  }
+
+  static func sortKey(_ v: Value, _ keys: [Value], _ call: Call) throws -> [Value] {
+    try keys.map { k in
+      if case .closure(let c) = k.kind { return try call.invoke(c, [v]) }
+      return try Paths.follow(v, try Paths.members(k)[...], at: k.span)
+    }
+  }
+
+  static func sorted(_ rows: [Value], keys: ([Value]) throws -> [[Value]], reverse: Bool, at span: Span) throws
+    -> [Value]
+  {
+    let ks = try keys(rows)
+    var failure: (any Error)? = nil
+    let order = Array(rows.indices).sorted { a, b in
+      if failure != nil { return false }
+      do {
+        for (x, y) in Swift.zip(ks[a], ks[b]) {
+          let c = try Operators.compare(x, y, "sort", at: span)
+          if c != 0 { return reverse ? c > 0 : c < 0 }
+        }
+        return a < b
+      } catch {
+        failure = error
+        return false
+      }
+    }
+    if let failure { throw failure }
+    return order.map { rows[$0] }
+  }
+
+  static let sortBy = Builtin(
+    Signature(
+      "sort-by", category: .filters, summary: "Sort rows by one or more columns (or closures).",
+      parameters: [
+        .rest("columns", .any, "Columns (cell paths) or closures, most significant first."),
+        .switch("reverse", short: "r", "Descending order."),
+      ],
+      examples: [Example("Largest first", "[{n: a, s: 2} {n: b, s: 5}] | sort-by s -r | get n", result: #"["b","a"]"#)])
+  ) { call, input in
+    let keys = call.restValues()
+    guard !keys.isEmpty else { throw ShellError("args.missing", "`sort-by` needs at least one column", at: call.span) }
+    let rows = try input.collect().asList()
+    let out = try sorted(rows, keys: { try $0.map { try sortKey($0, keys, call) } }, reverse: call.has("reverse"), at: call.head)
+    return .value(.list(out, call.head))
+  }
+
+  static let sort = Builtin(
+    Signature(
+      "sort", category: .filters, summary: "Sort values.",
+      parameters: [.switch("reverse", short: "r", "Descending order.")],
+      examples: [Example("Numbers", "[3 1 2] | sort", result: "[1,2,3]")])
+  ) { call, input in
+    let rows = try input.collect().asList()
+    return .value(.list(try sorted(rows, keys: { $0.map { [$0] } }, reverse: call.has("reverse"), at: call.head), call.head))
+  }
+
+  static let reverse = Builtin(
+    Signature(
+      "reverse", category: .filters, summary: "Reverse the order of items.",
+      examples: [Example("", "[1 2 3] | reverse", result: "[3,2,1]")])
+  ) { call, input in
+    .value(.list(try input.collect().asList().reversed(), call.head))
+  }
+
+  static let first = Builtin(
+    Signature(
+      "first", category: .filters, summary: "The first item, or the first N items as a list.",
+      parameters: [.optional("count", .int, "How many.")],
+      examples: [Example("", "[1 2 3] | first 2", result: "[1,2]"), Example("", "[1 2 3] | first", result: "1")])
+  ) { call, input in
+    let s = try input.values()
+    guard let n = try call.int("count") else {
+      guard let v = try s.next() else { throw ShellError("value.empty", "`first` of an empty input", at: call.head) }
+      return .value(v)
+    }
+    var out: [Value] = []
+    while out.count < n, let v = try s.next() { out.append(v) }
+    return .value(.list(out, call.head))
+  }
+
+  static let last = Builtin(
+    Signature(
+      "last", category: .filters, summary: "The last item, or the last N items as a list.",
+      parameters: [.optional("count", .int, "How many.")],
+      examples: [Example("", "[1 2 3] | last", result: "3")])
+  ) { call, input in
+    let items = try input.collect().asList()
+    guard let n = try call.int("count") else {
+      guard let v = items.last else { throw ShellError("value.empty", "`last` of an empty input", at: call.head) }
+      return .value(v)
+    }
+    return .value(.list(Array(items.suffix(Int(max(0, n)))), call.head))
+  }
+
+  static let skip = Builtin(
+    Signature(
+      "skip", category: .filters, summary: "Skip the first N items (1 by default).",
+      parameters: [.optional("count", .int, "How many.", default: .int(1))],
+      examples: [Example("", "[1 2 3] | skip 1", result: "[2,3]")])
+  ) { call, input in
+    let n = try call.int("count") ?? 1
+    let s = try input.values()
+    var skipped: Int64 = 0
+    return .stream(
+      ValueStream(span: call.head) {
+        while skipped < n {
+          guard try s.next() != nil else { return nil }
+          skipped += 1
+        }
+        return try s.next()
+      })
+  }
+
+  static let take = Builtin(
+    Signature(
+      "take", category: .filters, summary: "The first N items, lazily.",
+      parameters: [.required("count", .int, "How many.")],
+      examples: [Example("", "1.. | take 3", result: "[1,2,3]")])
+  ) { call, input in
+    let n = try call.int("count") ?? 0
+    let s = try input.values()
+    var taken: Int64 = 0
+    return .stream(
+      ValueStream(span: call.head) {
+        guard taken < n else { return nil }
+        taken += 1
+        return try s.next()
+      })
+  }
+
+  static let length = Builtin(
+    Signature(
+      "length", category: .filters, summary: "The number of items (or of a record's fields).",
+      examples: [Example("", "[1 2 3] | length", result: "3")])
+  ) { call, input in
+    switch input {
+    case .value(let v):
+      switch v.kind {
+      case .list(let l): return .value(.int(l.count, call.head))
+      case .range(let r): return .value(.int(r.count ?? 0, call.head))
+      case .null: return .value(.int(0, call.head))
+      case .record(let r): return .value(.int(r.count, call.head))
+      default:
+        throw ShellError(
+          "type.mismatch", "`length` counts items of a list, found \(v.typeName)", at: call.head,
+          help: v.typeName == "string" ? "use `str length` for the length of a string" : nil)
+      }
+    default:
+      let s = try input.values()
+      var n: Int64 = 0
+      while try s.next() != nil {
+        n += 1
+        if n & 0xFFF == 0 { try call.evaluator.checkInterrupt() }
+      }
+      return .value(.int(n, call.head))
+    }
+  }
+
+  static let reduce = Builtin(
+    Signature(
+      "reduce", category: .filters, summary: "Combine items into one value: the closure gets (item, accumulator).",
+      parameters: [
+        .required("closure", .closure, "`{|it, acc| ...}`"),
+        .named("fold", .any, short: "f", "The starting value (else the first item)."),
+      ],
+      examples: [Example("Sum", "[1 2 3] | reduce {|it, acc| $acc + $it}", result: "6")])
+  ) { call, input in
+    let c = try call.closure("closure")!
+    let s = try input.values()
+    var acc: Value
+    if let f = call.value("fold") { acc = f } else {
+      guard let v = try s.next() else { throw ShellError("value.empty", "`reduce` of an empty input needs --fold", at: call.head) }
+      acc = v
+    }
+    while let v = try s.next() {
+      try call.evaluator.checkInterrupt()
+      acc = try call.invoke(c, [v, acc])
+    }
+    return .value(acc)
+  }
+
+  static let groupBy = Builtin(
+    Signature(
+      "group-by", category: .filters, summary: "Group rows into a record of lists by a column or closure.",
+      parameters: [.required("key", .any, "A column or a closure giving the group.")],
+      examples: [Example("By parity", "[1 2 3] | group-by {|x| $x mod 2 | into string} | get '1'", result: "[1,3]")])
+  ) { call, input in
+    let key = try call.require("key")
+    var groups = Record()
+    let s = try input.values()
+    while let v = try s.next() {
+      let k = try sortKey(v, [key], call)[0]
+      let name = k.plain
+      var list = (try groups[name]?.asList()) ?? []
+      list.append(v)
+      groups[name] = .list(list)
+    }
+    return .value(.record(groups, call.head))
+  }
+
+  static let uniq = Builtin(
+    Signature(
+      "uniq", category: .filters, summary: "Drop repeated values, keeping the first of each.",
+      examples: [Example("", "[1 2 1 3 2] | uniq", result: "[1,2,3]")])
+  ) { call, input in
+    var seen: [Value] = []
+    var keys = Set<String>()
+    let s = try input.values()
+    while let v = try s.next() {
+      let k = v.typeName + ":" + v.toJSON()
+      if keys.insert(k).inserted { seen.append(v) }
+    }
+    return .value(.list(seen, call.head))
+  }
+
+  static let flatten = Builtin(
+    Signature(
+      "flatten", category: .filters, summary: "Flatten nested lists by one level.",
+      examples: [Example("", "[[1 2] [3] 4] | flatten", result: "[1,2,3,4]")])
+  ) { call, input in
+    var out: [Value] = []
+    let s = try input.values()
+    while let v = try s.next() {
+      if case .list(let inner) = v.kind { out.append(contentsOf: inner) } else { out.append(v) }
+    }
+    return .value(.list(out, call.head))
+  }
+
+  static let enumerate = Builtin(
+    Signature(
+      "enumerate", category: .filters, summary: "Pair each item with its index: {index, item}.",
+      examples: [Example("", "[a b] | enumerate | get 1.index", result: "1")])
+  ) { call, input in
+    let s = try input.values()
+    var i: Int64 = 0
+    return .stream(
+      ValueStream(span: call.head) {
+        guard let v = try s.next() else { return nil }
+        defer { i += 1 }
+        return .record(Record([("index", .int(i)), ("item", v)]))
+      })
+  }
+
+  static let append = Builtin(
+    Signature(
+      "append", category: .filters, summary: "Add items at the end (a list argument adds each item).",
+      parameters: [.required("items", .any, "A value or a list.")],
+      examples: [Example("", "[1 2] | append 3", result: "[1,2,3]")])
+  ) { call, input in
+    var list = try input.collect().listOrSingle()
+    list.append(contentsOf: try call.require("items").listOrSingle())
+    return .value(.list(list, call.head))
+  }
+
+  static let prepend = Builtin(
+    Signature(
+      "prepend", category: .filters, summary: "Add items at the start.",
+      parameters: [.required("items", .any, "A value or a list.")],
+      examples: [Example("", "[2 3] | prepend 1", result: "[1,2,3]")])
+  ) { call, input in
+    .value(.list(try call.require("items").listOrSingle() + (try input.collect().listOrSingle()), call.head))
+  }
+
+  static func setField(_ call: Call, _ input: Pipe, mode: String) throws -> Pipe {
+    let field = try call.require("field").asString()
+    let value = try call.require("value")
+    func apply(_ row: Value) throws -> Value {
+      var r = try row.asRecord()
+      let exists = r[field] != nil
+      if mode == "insert" && exists {
+        throw ShellError("record.exists", "field `\(field)` already exists", at: call.head, help: "use `update` or `upsert`")
+      }
+      if mode == "update" && !exists {
+        throw ShellError("path.missing", "no field `\(field)` to update", at: call.head, help: "use `insert` or `upsert`")
+      }
+      var v = value
+      if case .closure(let c) = value.kind { v = try call.invoke(c, [row]) }
+      r[field] = v
+      return .record(r, row.span)
+    }
+    if case .value(let v) = input, v.recordValue != nil { return .value(try apply(v)) }
+    return .stream(try input.values().map(apply))
+  }
+
+  static func fieldSignature(_ name: String, _ summary: String, _ example: Example) -> Signature {
+    Signature(
+      name, category: .filters, summary: summary,
+      parameters: [
+        .required("field", .string, "The field."),
+        .required("value", .any, "The value, or a closure computing it from the row."),
+      ], examples: [example])
+  }
+
+  static let insert = Builtin(
+    fieldSignature("insert", "Add a field to each row (error if present).", Example("", "{a: 1} | insert b 2", result: #"{"a":1,"b":2}"#))
+  ) { try setField($0, $1, mode: "insert") }
+  static let update = Builtin(
+    fieldSignature("update", "Change a field of each row (error if absent).", Example("", "{a: 1} | update a {|r| $r.a + 1}", result: #"{"a":2}"#))
+  ) { try setField($0, $1, mode: "update") }
+  static let upsert = Builtin(
+    fieldSignature("upsert", "Set a field of each row.", Example("", "{a: 1} | upsert b 3", result: #"{"a":1,"b":3}"#))
+  ) { try setField($0, $1, mode: "upsert") }
+
+  static let isEmpty = Builtin(
+    Signature(
+      "is-empty", category: .filters, summary: "Whether the input is empty (no items, empty string or record, null).",
+      examples: [Example("", "[] | is-empty", result: "true")])
+  ) { call, input in
+    let v = try input.collect()
+    return .value(.bool(v.isEmptyValue, call.head))
+  }
+
+  static let isNotEmpty = Builtin(
+    Signature(
+      "is-not-empty", category: .filters, summary: "Whether the input has something in it.",
+      examples: [Example("", "[1] | is-not-empty", result: "true")])
+  ) { call, input in
+    .value(.bool(!(try input.collect()).isEmptyValue, call.head))
+  }
+
+  static let any = Builtin(
+    Signature(
+      "any", category: .filters, summary: "Whether any item satisfies the closure.",
+      parameters: [.required("predicate", .closure, "")],
+      examples: [Example("", "[1 2 3] | any {|x| $x > 2}", result: "true")])
+  ) { call, input in
+    let c = try call.closure("predicate")!
+    let s = try input.values()
+    while let v = try s.next() { if try test(call, c, v) { return .value(.bool(true, call.head)) } }
+    return .value(.bool(false, call.head))
+  }
+
+  static let all_ = Builtin(
+    Signature(
+      "all", category: .filters, summary: "Whether every item satisfies the closure.",
+      parameters: [.required("predicate", .closure, "")],
+      examples: [Example("", "[1 2 3] | all {|x| $x > 0}", result: "true")])
+  ) { call, input in
+    let c = try call.closure("predicate")!
+    let s = try input.values()
+    while let v = try s.next() { if !(try test(call, c, v)) { return .value(.bool(false, call.head)) } }
+    return .value(.bool(true, call.head))
+  }
+
+  static let columns = Builtin(
+    Signature(
+      "columns", category: .filters, summary: "The column names of a record or table.",
+      examples: [Example("", "{a: 1, b: 2} | columns", result: #"["a","b"]"#)])
+  ) { call, input in
+    let v = try input.collect()
+    if let r = v.recordValue { return .value(.list(r.keys.map { .string($0) }, call.head)) }
+    var cols: [String] = []
+    for row in try v.asList() { for k in row.recordValue?.keys ?? [] where !cols.contains(k) { cols.append(k) } }
+    return .value(.list(cols.map { .string($0) }, call.head))
+  }
+
+  static let values = Builtin(
+    Signature(
+      "values", category: .filters, summary: "The values of a record's fields.",
+      examples: [Example("", "{a: 1, b: 2} | values", result: "[1,2]")])
+  ) { call, input in
+    .value(.list(try input.collect().asRecord().values, call.head))
+  }
+
+  static let range = Builtin(
+    Signature(
+      "range", category: .filters, summary: "The items whose indexes fall in a range.",
+      parameters: [.required("rows", .range, "Indexes, e.g. 1..2.")],
+      examples: [Example("", "[a b c d] | range 1..2", result: #"["b","c"]"#)])
+  ) { call, input in
+    guard case .range(let r) = try call.require("rows").kind else { throw ShellError("args.value", "expected a range", at: call.span) }
+    let s = try input.values()
+    var i: Int64 = 0
+    var out: [Value] = []
+    while let v = try s.next() {
+      if r.contains(i) { out.append(v) }
+      i += 1
+      if let end = r.end, i > end { break }
+    }
+    return .value(.list(out, call.head))
+  }
+
+  static let wrap = Builtin(
+    Signature(
+      "wrap", category: .filters, summary: "Put each item in a record under a column name.",
+      parameters: [.required("name", .string, "The column.")],
+      examples: [Example("", "[1 2] | wrap n | get 1.n", result: "2")])
+  ) { call, input in
+    let name = try call.require("name").asString()
+    if case .value(let v) = input, case .list = v.kind {} else if case .value(let v) = input {
+      return .value(.record(Record([(name, v)]), call.head))
+    }
+    return .stream(try input.values().map { .record(Record([(name, $0)])) })
+  }
+
+  static let defaultCmd = Builtin(
+    Signature(
+      "default", category: .filters, summary: "The input, or a default when it is null (or a column default).",
+      parameters: [
+        .required("value", .any, "The default."),
+        .optional("column", .string, "Fill this column of each row instead."),
+      ],
+      examples: [Example("", "null | default 5", result: "5")])
+  ) { call, input in
+    let d = try call.require("value")
+    if let col = try call.string("column") {
+      func fill(_ row: Value) throws -> Value {
+        var r = try row.asRecord()
+        if r[col] == nil || r[col]!.isNull { r[col] = d }
+        return .record(r, row.span)
+      }
+      if case .value(let v) = input, v.recordValue != nil { return .value(try fill(v)) }
+      return .stream(try input.values().map(fill))
+    }
+    let v = try input.collect()
+    return .value(v.isNull ? d : v)
+  }
+
+  static let merge = Builtin(
+    Signature(
+      "merge", category: .filters, summary: "Merge a record's fields into the input record (or each row).",
+      parameters: [.required("record", .record, "Fields to set.")],
+      examples: [Example("", "{a: 1} | merge {b: 2}", result: #"{"a":1,"b":2}"#)])
+  ) { call, input in
+    let extra = try call.require("record").asRecord()
+    func apply(_ row: Value) throws -> Value {
+      var r = try row.asRecord()
+      for (k, v) in extra { r[k] = v }
+      return .record(r, row.span)
+    }
+    if case .value(let v) = input, v.recordValue != nil { return .value(try apply(v)) }
+    return .stream(try input.values().map(apply))
+  }
+
+  static let zip = Builtin(
+    Signature(
+      "zip", category: .filters, summary: "Pair items with the items of another list.",
+      parameters: [.required("other", .list, "The other list.")],
+      examples: [Example("", "[1 2] | zip [a b] | get 1", result: #"[2,"b"]"#)])
+  ) { call, input in
+    let a = try input.collect().asList()
+    let b = try call.require("other").asList()
+    return .value(.list(Swift.zip(a, b).map { .list([$0, $1]) }, call.head))
+  }
+
+  static let compact = Builtin(
+    Signature(
+      "compact", category: .filters, summary: "Drop null items.",
+      examples: [Example("", "[1 null 2] | compact", result: "[1,2]")])
+  ) { call, input in
+    let s = try input.values()
+    return .stream(
+      ValueStream(span: call.head) {
+        while let v = try s.next() { if !v.isNull { return v } }
+        return nil
+      })
+  }
+
+  static let find = Builtin(
+    Signature(
+      "find", category: .filters, summary: "Items whose text contains a term (case-insensitive).",
+      parameters: [.required("term", .string, "What to look for.")],
+      examples: [Example("", "[apple banana] | find AN", result: #"["banana"]"#)])
+  ) { call, input in
+    let term = try call.require("term").asString().lowercased()
+    let s = try input.values()
+    return .stream(
+      ValueStream(span: call.head) {
+        while let v = try s.next() { if v.plain.lowercased().contains(term) { return v } }
+        return nil
+      })
+  }
+
+  static let skipWhile = Builtin(
+    Signature(
+      "skip while", category: .filters, summary: "Skip items while the closure holds.",
+      parameters: [.required("predicate", .closure, "")],
+      examples: [Example("", "[1 2 3 1] | skip while {|x| $x < 3}", result: "[3,1]")])
+  ) { call, input in
+    let c = try call.closure("predicate")!
+    let s = try input.values()
+    var skipping = true
+    return .stream(
+      ValueStream(span: call.head) {
+        while let v = try s.next() {
+          if skipping, try test(call, c, v) { continue }
+          skipping = false
+          return v
+        }
+        return nil
+      })
+  }
+
+  static let takeWhile = Builtin(
+    Signature(
+      "take while", category: .filters, summary: "Take items while the closure holds.",
+      parameters: [.required("predicate", .closure, "")],
+      examples: [Example("", "[1 2 3 1] | take while {|x| $x < 3}", result: "[1,2]")])
+  ) { call, input in
+    let c = try call.closure("predicate")!
+    let s = try input.values()
+    var done = false
+    return .stream(
+      ValueStream(span: call.head) {
+        guard !done, let v = try s.next() else { return nil }
+        if try test(call, c, v) { return v }
+        done = true
+        return nil
+      })
+  }
+
+  static let every = Builtin(
+    Signature(
+      "every", category: .filters, summary: "Every Nth item.",
+      parameters: [.required("stride", .int, "Keep one in this many.")],
+      examples: [Example("", "[1 2 3 4 5] | every 2", result: "[1,3,5]")])
+  ) { call, input in
+    let n = try call.int("stride") ?? 1
+    guard n > 0 else { throw ShellError("args.value", "stride must be positive", at: call.span) }
+    let s = try input.values()
+    var i: Int64 = 0
+    return .stream(
+      ValueStream(span: call.head) {
+        while let v = try s.next() {
+          defer { i += 1 }
+          if i % n == 0 { return v }
+        }
+        return nil
+      })
+  }
+
+  static let transpose = Builtin(
+    Signature(
+      "transpose", category: .filters, summary: "Turn a record into a table of {column, value} rows.",
+      examples: [Example("", "{a: 1} | transpose | get 0.column", result: "a")])
+  ) { call, input in
+    let r = try input.collect().asRecord()
+    return .value(.list(r.map { .record(Record([("column", .string($0)), ("value", $1)])) }, call.head))
+  }
+}
+
+extension Value {
+  /// A list's items, or the value itself as a one-item list.
+  func listOrSingle() throws -> [Value] {
+    switch kind {
+    case .list(let l): return l
+    case .range: return try asList()
+    case .null: return []
+    default: return [self]
+    }
+  }
+
+  var isEmptyValue: Bool {
+    switch kind {
+    case .null: true
+    case .list(let l): l.isEmpty
+    case .string(let s): s.isEmpty
+    case .record(let r): r.isEmpty
+    case .bytes(let b): b.isEmpty
+    default: false
+    }
+  }
+}
+
+/// Runs a closure over items on several threads, in order, stopping at the first failure.
+enum ParallelEach {
+  static func run(_ items: [Value], _ closure: Closure, threads: Int, call: Call) throws -> [Value] {
+    if items.isEmpty { return [] }
+    let state = ParallelState(count: items.count)
+    let workers = min(threads, items.count)
+    let group = DispatchGroup()
+    let parent = call.evaluator
+    for _ in 0..<workers {
+      group.enter()
+      // Each worker gets its own evaluator and its own copy of the closure's variables.
+      let worker = parent.fork()
+      let copy = Closure(decl: closure.decl, captured: closure.captured.snapshot())
+      let box = UncheckedBox((worker, copy, call.head))
+      Thread {
+        defer { group.leave() }
+        let (ev, c, head) = box.value
+        while let i = state.claim() {
+          do {
+            let out = try ev.invoke(c, [items[i]], at: head)
+            state.store(out, at: i)
+          } catch {
+            state.fail(error, at: i)
+            return
+          }
+        }
+      }.start()
+    }
+    group.wait()
+    try parent.checkInterrupt()
+    if let e = state.firstError { throw e }
+    return state.results.compactMap { $0 }.filter { !$0.isNull }
+  }
+}
+
+/// Shared progress of a `par-each`: the next index, the results and the first failure.
+final class ParallelState: @unchecked Sendable {
+  private let lock = NSLock()
+  private var next = 0
+  private let count: Int
+  private(set) var results: [Value?]
+  private var failure: (index: Int, error: any Error)? = nil
+
+  init(count: Int) {
+    self.count = count
+    results = Array(repeating: nil, count: count)
+  }
+
+  func claim() -> Int? {
+    lock.lock()
+    defer { lock.unlock() }
+    guard failure == nil, next < count else { return nil }
+    defer { next += 1 }
+    return next
+  }
+
+  func store(_ v: Value, at i: Int) {
+    lock.lock()
+    results[i] = v
+    lock.unlock()
+  }
+
+  func fail(_ e: any Error, at i: Int) {
+    lock.lock()
+    // The failure of the earliest item wins, so the error is the same on every run.
+    if failure == nil || i < failure!.index { failure = (i, e) }
+    lock.unlock()
+  }
+
+  var firstError: (any Error)? {
+    lock.lock()
+    defer { lock.unlock() }
+    return failure?.error
+  }
+}

@@ -1,0 +1,218 @@
+/// Maps a call's words to a command's parameters and checks their types.
+///
+/// Flags may come anywhere (`--flag`, `--flag=value`, `--flag value`, `-f`, `-abc`); `--` ends
+/// them. Errors point at the offending word and say what the command takes.
+enum Binder {
+  static let typeNamesHelp =
+    "types: any int float number string bool duration size list record table closure range container image network volume"
+
+  static func bind(
+    _ sig: Signature, _ node: CallNode, in frame: Frame, evaluator ev: Evaluator, sink: Bool, fromText: Bool = false
+  ) throws -> Call {
+    /// Arguments from a command line are text; convert them to the parameter's type.
+    func coerce(_ v: Value, to shape: Shape, at span: Span) throws -> Value {
+      if fromText, case .string(let s) = v.kind { return try Binder.coerce(try parseText(s, as: shape, at: span), to: shape, at: span) }
+      return try Binder.coerce(v, to: shape, at: span)
+    }
+    var call = Call(name: sig.name, head: node.nameSpan, span: node.span, evaluator: ev, frame: frame, sink: sink)
+    var positionals: [Value] = []
+    var args = node.arguments[...]
+    while let arg = args.popFirst() {
+      switch arg {
+      case .positional(let e):
+        let params = sig.parameters.filter { !$0.isFlag }
+        if positionals.count < params.count, params[positionals.count].shape == .condition {
+          positionals.append(conditionClosure(e, in: frame))
+        } else {
+          positionals.append(try ev.eval(e, in: frame))
+        }
+      case .endOfFlags:
+        continue
+      case .flag(let name, let short, let span, let inline):
+        // `-abc` is three short switches; only the last may take a value.
+        let names: [(String, Parameter?)] =
+          short
+          ? name.map { c in (String(c), sig.flag(short: c)) }
+          : [(name, sig.flag(named: name))]
+        for (i, (flagName, param)) in names.enumerated() {
+          guard let param else {
+            if sig.acceptsAnyFlag {
+              positionals.append(.string((short ? "-" : "--") + name, span))
+              break
+            }
+            throw unknownFlag(flagName, short: short, at: span, sig)
+          }
+          let isLast = i == names.count - 1
+          switch param.kind {
+          case .switch:
+            if let inline, isLast {
+              call.flags[param.name] = try coerce(try ev.eval(inline, in: frame), to: .bool, at: inline.span)
+            } else {
+              call.flags[param.name] = .bool(true, span)
+            }
+          default:
+            guard isLast else {
+              throw ShellError(
+                "args.flag_value", "flag `-\(flagName)` needs a value, so it must come last in `-\(name)`", at: span)
+            }
+            if let inline {
+              call.flags[param.name] = try coerce(try ev.eval(inline, in: frame), to: param.shape, at: inline.span)
+            } else if case .positional(let e)? = args.first {
+              args.removeFirst()
+              call.flags[param.name] = try coerce(try ev.eval(e, in: frame), to: param.shape, at: e.span)
+            } else {
+              throw ShellError(
+                "args.flag_value", "flag `--\(param.name)` needs a value (\(param.shape.name))", at: span,
+                help: "write `--\(param.name) VALUE` or `--\(param.name)=VALUE`")
+            }
+          }
+        }
+      }
+    }
+    // Positionals in order, the surplus to the rest parameter.
+    var queue = positionals[...]
+    for p in sig.parameters where !p.isFlag {
+      switch p.kind {
+      case .required:
+        guard let v = queue.popFirst() else {
+          throw ShellError(
+            "args.missing", "`\(sig.name)` needs the `\(p.name)` argument (\(p.shape.name))",
+            at: node.span, help: "usage: \(Help.usage(sig))")
+        }
+        call.positional[p.name] = try coerce(v, to: p.shape, at: v.span)
+      case .optional:
+        if let v = queue.popFirst() {
+          call.positional[p.name] = try coerce(v, to: p.shape, at: v.span)
+        } else if let d = p.defaultValue {
+          call.positional[p.name] = d.with(span: .unknown)
+        }
+      case .rest:
+        call.rest = try queue.map { try coerce($0, to: p.shape, at: $0.span) }
+        queue = []
+      default: break
+      }
+    }
+    if let extra = queue.first {
+      throw ShellError(
+        "args.extra", "`\(sig.name)` takes \(sig.positionals.count) positional argument\(sig.positionals.count == 1 ? "" : "s"), found more",
+        at: extra.span.isKnown ? extra.span : node.span, note: "unexpected", help: "usage: \(Help.usage(sig))")
+    }
+    for p in sig.parameters where p.kind == .named && call.flags[p.name] == nil {
+      if let d = p.defaultValue { call.flags[p.name] = d.with(span: .unknown) }
+    }
+    return call
+  }
+
+  /// Binds command-line words (`fn main`'s arguments): `--name=v`, `--name v`, `-n`, `--`, positionals.
+  static func bindText(_ sig: Signature, _ words: [String], at span: Span, evaluator: Evaluator, frame: Frame) throws
+    -> Call
+  {
+    var args: [Argument] = []
+    var ended = false
+    func literal(_ s: String) -> Expr { Expr(.literal(.string(s, span)), span) }
+    for w in words {
+      if !ended, w == "--" {
+        ended = true
+        args.append(.endOfFlags(span))
+      } else if !ended, w.hasPrefix("--"), w.count > 2 {
+        let body = w.dropFirst(2)
+        if let eq = body.firstIndex(of: "=") {
+          args.append(.flag(name: String(body[..<eq]), short: false, span: span, value: literal(String(body[body.index(after: eq)...]))))
+        } else {
+          args.append(.flag(name: String(body), short: false, span: span, value: nil))
+        }
+      } else if !ended, w.hasPrefix("-"), w.count > 1, Double(w) == nil {
+        args.append(.flag(name: String(w.dropFirst()), short: true, span: span, value: nil))
+      } else {
+        args.append(.positional(literal(w)))
+      }
+    }
+    let node = CallNode(name: sig.name, nameSpan: span, arguments: args, span: span)
+    return try bind(sig, node, in: frame, evaluator: evaluator, sink: true, fromText: true)
+  }
+
+  /// Reads a command-line word as a value of the shape.
+  static func parseText(_ s: String, as shape: Shape, at span: Span) throws -> Value {
+    func bad() -> ShellError {
+      ShellError("args.value", "invalid \(shape.name) `\(s)`", at: span, help: "expected a value of type \(shape.name)")
+    }
+    switch shape {
+    case .int:
+      guard let i = Int64(s) else { throw bad() }
+      return .int(i, span)
+    case .float, .number:
+      if let i = Int64(s), shape == .number { return .int(i, span) }
+      guard let d = Double(s) else { throw bad() }
+      return .float(d, span)
+    case .bool:
+      switch s { case "true": return .bool(true, span); case "false": return .bool(false, span); default: throw bad() }
+    case .duration, .size:
+      let src = SourceMap.shared.add(name: "<argument>", text: s)
+      var lx = Lexer(source: src)
+      guard let t = try? lx.next(.expression), lx.atEnd else { throw bad() }
+      switch (t.kind, shape) {
+      case (.duration(let d), .duration): return Value(.duration(d), span)
+      case (.size(let n), .size): return Value(.size(n), span)
+      case (.int(let n), .size): return Value(.size(n), span)
+      default: throw bad()
+      }
+    case .list, .record, .table:
+      return try JSONReader.parse(s, span: span)
+    default:
+      return .string(s, span)
+    }
+  }
+
+  /// A row condition becomes a closure over the row (`$it`), evaluated once per row.
+  static func conditionClosure(_ e: Expr, in frame: Frame) -> Value {
+    if case .closure(let decl) = e.kind { return Value(.closure(Closure(decl: decl, captured: frame)), e.span) }
+    let statement = Statement(kind: .pipeline(Pipeline(elements: [.expression(e)], span: e.span)), span: e.span)
+    let decl = ClosureDecl(parameters: [], body: Block(statements: [statement], span: e.span), span: e.span)
+    return Value(.closure(Closure(decl: decl, captured: frame)), e.span)
+  }
+
+  static func unknownFlag(_ name: String, short: Bool, at span: Span, _ sig: Signature) -> ShellError {
+    let written = (short ? "-" : "--") + name
+    var e = ShellError("args.unknown_flag", "`\(sig.name)` has no flag `\(written)`", at: span)
+    let flags = sig.parameters.filter(\.isFlag).map(\.name)
+    if let s = Suggest.closest(name, in: flags) {
+      e.help = "did you mean `--\(s)`?"
+    } else if flags.isEmpty {
+      e.help = "`\(sig.name)` takes no flags"
+    } else {
+      e.help = "flags: " + sig.parameters.filter(\.isFlag).map { "--\($0.name)" }.joined(separator: " ")
+    }
+    return e
+  }
+
+  /// Checks a value against a shape, converting where a shell user would expect it
+  /// (an int where a float is wanted, a number written where text is wanted).
+  static func coerce(_ v: Value, to shape: Shape, at span: Span) throws -> Value {
+    let ok: Bool
+    switch (shape, v.kind) {
+    case (.any, _): return v
+    case (_, .null) where !v.span.isKnown: return v
+    case (.condition, .closure), (.int, .int), (.bool, .bool), (.duration, .duration), (.size, .size), (.closure, .closure),
+      (.range, .range), (.record, .record), (.record, .object), (.number, .int), (.number, .float), (.float, .float),
+      (.list, .list), (.table, .list), (.string, .string):
+      ok = true
+    case (.float, .int(let i)): return Value(.float(Double(i)), v.span)
+    case (.size, .int(let i)): return Value(.size(i), v.span)
+    case (.list, .range): return .list(try v.asList(), v.span)
+    case (.string, .int), (.string, .float), (.string, .bool): return .string(v.plain, v.span)
+    case (.cellPath, .string), (.cellPath, .int): ok = true
+    case (.oneOf(let words), .string(let s)):
+      guard words.contains(s) else {
+        throw ShellError(
+          "args.value", "`\(s)` is not one of: \(words.joined(separator: ", "))", at: span,
+          help: Suggest.closest(s, in: words).map { "did you mean `\($0)`?" })
+      }
+      ok = true
+    case (.object(let t), .object(let o)): ok = o.type == t
+    case (.object, .string): ok = true  // a name or id, resolved by the command
+    default: ok = false
+    }
+    guard ok else { throw ShellError.typeMismatch(expected: shape.name, found: v, at: span) }
+    return v
+  }
+}

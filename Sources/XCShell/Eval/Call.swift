@@ -1,0 +1,73 @@
+/// One invocation of a command: its bound arguments, where it was written, and the evaluator.
+public struct Call {
+  public let name: String
+  /// The span of the command word(s).
+  public let head: Span
+  /// The span of the whole call.
+  public let span: Span
+  public let evaluator: Evaluator
+  /// The scope the command was called from.
+  let frame: Frame
+  /// Positional values by parameter name (defaults filled in).
+  var positional: [String: Value] = [:]
+  var rest: [Value] = []
+  /// Flags present (switches as `true`) and valued flags with their values or defaults.
+  var flags: [String: Value] = [:]
+  /// Whether the output goes straight to the terminal (last stage, nothing consumes it).
+  public let sink: Bool
+
+  init(name: String, head: Span, span: Span, evaluator: Evaluator, frame: Frame, sink: Bool) {
+    self.frame = frame
+    self.name = name
+    self.head = head
+    self.span = span
+    self.evaluator = evaluator
+    self.sink = sink
+  }
+
+  public func has(_ flag: String) -> Bool {
+    if case .bool(true)? = flags[flag]?.kind { return true }
+    return false
+  }
+
+  /// A positional or named argument's value, or nil when absent and without default.
+  public func value(_ name: String) -> Value? {
+    positional[name] ?? flags[name]
+  }
+
+  public func restValues() -> [Value] { rest }
+
+  public func require(_ name: String) throws -> Value {
+    guard let v = value(name) else {
+      throw ShellError("args.missing", "`\(self.name)` needs the `\(name)` argument", at: head)
+    }
+    return v
+  }
+
+  public func string(_ name: String) throws -> String? {
+    guard let v = value(name), !v.isNull else { return nil }
+    return try v.asString()
+  }
+
+  public func int(_ name: String) throws -> Int64? {
+    guard let v = value(name), !v.isNull else { return nil }
+    return try v.asInt()
+  }
+
+  public func closure(_ name: String) throws -> Closure? {
+    guard let v = value(name), !v.isNull else { return nil }
+    guard case .closure(let c) = v.kind else { throw ShellError.typeMismatch(expected: "closure", found: v) }
+    return c
+  }
+
+  public func duration(_ name: String) throws -> Int64? {
+    guard let v = value(name), !v.isNull else { return nil }
+    guard case .duration(let d) = v.kind else { throw ShellError.typeMismatch(expected: "duration", found: v) }
+    return d
+  }
+
+  /// Calls a closure argument with the given arguments.
+  public func invoke(_ closure: Closure, _ args: [Value], input: Pipe = .empty) throws -> Value {
+    try evaluator.invoke(closure, args, input: input, at: head)
+  }
+}

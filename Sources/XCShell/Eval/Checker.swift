@@ -1,0 +1,255 @@
+/// `--check`: parses a script and resolves its names without running it, reporting every error.
+///
+/// It finds syntax errors, unknown variables, unknown commands (not built-in, not a function in
+/// scope, not on PATH), unknown flags, flags missing their values and wrong argument counts.
+public struct Checker {
+  let shell: Shell
+  private var errors: [ShellError] = []
+  /// Innermost scope last: variable names and function signatures declared there.
+  private var scopes: [(vars: Set<String>, fns: [String: Signature], dynamic: Bool)] = []
+
+  public init(shell: Shell) { self.shell = shell }
+
+  private var registry: CommandRegistry { shell.evaluator.registry }
+
+  public mutating func check(_ source: Source) -> [ShellError] {
+    var parser = Parser(source: source, context: registry)
+    let block = parser.parseProgram()
+    errors = parser.errors
+    scopes = [(["args", "env", "in", "it", "nu", "xcsh"], [:], false)]
+    checkBlock(block, newScope: false)
+    return errors.sorted { ($0.span?.start ?? 0) < ($1.span?.start ?? 0) }
+  }
+
+  // MARK: - Scopes
+
+  private mutating func push() { scopes.append(([], [:], false)) }
+  private mutating func pop() { scopes.removeLast() }
+  private mutating func declare(_ name: String) { scopes[scopes.count - 1].vars.insert(name) }
+
+  private func isDeclared(_ name: String) -> Bool {
+    scopes.contains { $0.vars.contains(name) || $0.dynamic }
+  }
+
+  private func function(_ name: String) -> Signature? {
+    for s in scopes.reversed() { if let f = s.fns[name] { return f } }
+    return nil
+  }
+
+  private var visibleVariables: [String] { scopes.flatMap(\.vars) }
+
+  // MARK: - Walk
+
+  private mutating func checkBlock(_ block: Block, newScope: Bool = true) {
+    if newScope { push() }
+    for s in block.statements {
+      if case .fnDecl(let d) = s.kind {
+        scopes[scopes.count - 1].fns[d.name] = UserFunction(decl: d, scope: Frame(parent: nil)).signature
+      }
+    }
+    for s in block.statements { checkStatement(s) }
+    if newScope { pop() }
+  }
+
+  private mutating func checkStatement(_ s: Statement) {
+    switch s.kind {
+    case .pipeline(let p): checkPipeline(p)
+    case .letDecl(let name, _, _, let type, let value):
+      checkPipeline(value)
+      if let type, Shape.named(type.name) == nil {
+        errors.append(ShellError("type.unknown", "unknown type `\(type.name)`", at: type.span, help: Binder.typeNamesHelp))
+      }
+      declare(name)
+    case .assign(let target, _, let value):
+      checkPipeline(value)
+      if target.name != "env", !isDeclared(target.name) {
+        errors.append(
+          ShellError(
+            "name.unknown_variable", "no variable named `\(target.name)`", at: target.span,
+            help: "declare it first with `var \(target.name) = ...`"))
+      }
+    case .fnDecl(let d):
+      push()
+      for p in d.parameters {
+        if let t = p.type, Shape.named(t.name) == nil {
+          errors.append(ShellError("type.unknown", "unknown type `\(t.name)`", at: t.span, help: Binder.typeNamesHelp))
+        }
+        if let dv = p.defaultValue { checkExpr(dv) }
+        declare(p.name)
+      }
+      checkBlock(d.body, newScope: false)
+      pop()
+    case .forLoop(let name, _, let index, let iterable, let body):
+      checkExpr(iterable)
+      push()
+      declare(name)
+      if let index { declare(index.0) }
+      checkBlock(body, newScope: false)
+      pop()
+    case .whileLoop(let c, let body):
+      checkExpr(c)
+      checkBlock(body)
+    case .loop(let body): checkBlock(body)
+    case .breakLoop, .continueLoop: break
+    case .returnValue(let p): if let p { checkPipeline(p) }
+    case .deferBlock(let b): checkBlock(b)
+    case .source(let path):
+      checkExpr(path)
+      // A sourced file may declare anything; stop reporting unknown names here.
+      scopes[scopes.count - 1].dynamic = true
+    case .use(let path, _):
+      checkExpr(path)
+      scopes[scopes.count - 1].dynamic = true
+    }
+  }
+
+  private mutating func checkPipeline(_ p: Pipeline) {
+    for e in p.elements {
+      switch e {
+      case .expression(let x): checkExpr(x)
+      case .external(let x): x.arguments.forEach { checkArgument($0) }
+      case .call(let c): checkCall(c)
+      }
+    }
+  }
+
+  private mutating func checkArgument(_ a: Argument) {
+    switch a {
+    case .positional(let e): checkExpr(e)
+    case .flag(_, _, _, let v): if let v { checkExpr(v) }
+    case .endOfFlags: break
+    }
+  }
+
+  private mutating func checkCall(_ c: CallNode) {
+    let sig = function(c.name) ?? registry.command(c.name)?.signature
+    let condition = sig.flatMap { $0.parameters.first { !$0.isFlag } }?.shape == .condition
+    for (i, a) in c.arguments.enumerated() {
+      if condition, i == 0, case .positional(let e) = a {
+        push()
+        declare("it")
+        checkExpr(e, condition: true)
+        pop()
+      } else {
+        checkArgument(a)
+      }
+    }
+    guard let sig else {
+      let dynamic = scopes.contains { $0.dynamic }
+      if !dynamic, External.which(c.name, environment: shell.evaluator.environment) == nil {
+        let candidates = registry.names + scopes.flatMap { $0.fns.keys }
+        var e = ShellError(
+          "name.unknown_command", "unknown command `\(c.name)`", at: c.nameSpan,
+          note: "not a built-in, a function or a program on PATH")
+        if let s = Suggest.closest(c.name, in: candidates) { e.help = "did you mean `\(s)`?" }
+        errors.append(e)
+      }
+      return
+    }
+    checkBinding(sig, c)
+  }
+
+  /// The binder's static half: flags exist, valued flags have values, positional counts fit.
+  private mutating func checkBinding(_ sig: Signature, _ c: CallNode) {
+    var positionals = 0
+    var args = c.arguments[...]
+    if c.arguments.contains(where: {
+      if case .flag(let n, let short, _, _) = $0 { return (n == "help" && !short) || (n == "h" && short) }
+      return false
+    }) {
+      return
+    }
+    while let a = args.popFirst() {
+      switch a {
+      case .positional: positionals += 1
+      case .endOfFlags: continue
+      case .flag(let name, let short, let span, let inline):
+        let params = short ? name.map { sig.flag(short: $0) } : [sig.flag(named: name)]
+        for (i, p) in params.enumerated() {
+          guard let p else {
+            if !sig.acceptsAnyFlag {
+              let shown = short ? String(Array(name)[i]) : name
+              errors.append(Binder.unknownFlag(shown, short: short, at: span, sig))
+            }
+            break
+          }
+          if p.kind == .named, inline == nil, i == params.count - 1 {
+            if case .positional? = args.first {
+              args.removeFirst()
+            } else {
+              errors.append(ShellError("args.flag_value", "flag `--\(p.name)` needs a value (\(p.shape.name))", at: span))
+            }
+          }
+        }
+      }
+    }
+    let required = sig.parameters.filter { $0.kind == .required }.count
+    let optional = sig.parameters.filter { $0.kind == .optional }.count
+    if positionals < required {
+      let missing = sig.parameters.filter { $0.kind == .required }[positionals]
+      errors.append(
+        ShellError(
+          "args.missing", "`\(sig.name)` needs the `\(missing.name)` argument (\(missing.shape.name))", at: c.span,
+          help: "usage: \(Help.usage(sig))"))
+    } else if sig.restParameter == nil, positionals > required + optional {
+      errors.append(
+        ShellError(
+          "args.extra", "`\(sig.name)` takes \(required + optional) positional argument\(required + optional == 1 ? "" : "s"), found \(positionals)",
+          at: c.span, help: "usage: \(Help.usage(sig))"))
+    }
+  }
+
+  private mutating func checkExpr(_ e: Expr, condition: Bool = false) {
+    switch e.kind {
+    case .literal, .field: break
+    case .variable(let name):
+      if !isDeclared(name) {
+        var err = ShellError("name.unknown_variable", "no variable named `$\(name)`", at: e.span)
+        if let s = Suggest.closest(name, in: visibleVariables) { err.help = "did you mean `$\(s)`?" }
+        errors.append(err)
+      }
+    case .path(let base, _): checkExpr(base, condition: condition)
+    case .interpolated(let parts):
+      for p in parts { if case .expr(let x) = p { checkExpr(x) } }
+    case .list(let items): items.forEach { checkExpr($0) }
+    case .record(let fields):
+      for (k, v) in fields {
+        checkExpr(k)
+        checkExpr(v)
+      }
+    case .closure(let decl):
+      push()
+      declare("in")
+      declare("it")
+      for p in decl.parameters {
+        if let d = p.defaultValue { checkExpr(d) }
+        declare(p.name)
+      }
+      checkBlock(decl.body, newScope: false)
+      pop()
+    case .subexpression(let p): checkPipeline(p)
+    case .unary(_, let x): checkExpr(x, condition: condition)
+    case .binary(_, _, let l, let r):
+      checkExpr(l, condition: condition)
+      checkExpr(r, condition: condition)
+    case .range(let a, let b, _):
+      if let a { checkExpr(a) }
+      if let b { checkExpr(b) }
+    case .ifElse(let branches, let otherwise):
+      for (c, b) in branches {
+        checkExpr(c)
+        checkBlock(b)
+      }
+      if let otherwise { checkBlock(otherwise) }
+    case .tryCatch(let body, let name, let handler):
+      checkBlock(body)
+      if let handler {
+        push()
+        if let name { declare(name) }
+        checkBlock(handler, newScope: false)
+        pop()
+      }
+    case .block(let b): checkBlock(b)
+    }
+  }
+}

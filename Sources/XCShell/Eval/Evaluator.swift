@@ -1,0 +1,626 @@
+import CSupport
+import Foundation
+
+/// Runs syntax trees: statements, pipelines, command calls and expressions.
+///
+/// One evaluator per script or REPL session. Commands reach the session through `Call.evaluator`:
+/// output, environment, interrupts and the command table.
+public final class Evaluator: @unchecked Sendable {
+  public let registry: CommandRegistry
+  public let output: OutputSink
+  public var options: ShellOptions
+  /// Environment passed to external commands (`$env`).
+  public var environment: [String: String]
+  /// The script's top scope.
+  public let globals: Frame
+  /// Directory of the file being run, for relative `source`/`use` paths.
+  var currentDirectory: [String] = []
+  /// Modules loaded by `use`, by path, so each loads once.
+  private var modules: [String: Frame] = [:]
+  /// Guards against runaway recursion with a clear error instead of a stack overflow.
+  private var callDepth = 0
+  static let maxCallDepth = 400
+
+  public init(registry: CommandRegistry, options: ShellOptions, output: OutputSink) {
+    self.registry = registry
+    self.options = options
+    self.output = output
+    self.environment = ProcessInfo.processInfo.environment
+    self.globals = Frame(parent: nil)
+  }
+
+  /// A new evaluator sharing this one's commands, output and environment, for another thread.
+  func fork() -> Evaluator {
+    let e = Evaluator(registry: registry, options: options, output: output)
+    e.environment = environment
+    e.currentDirectory = currentDirectory
+    return e
+  }
+
+  /// A parser context over the command table (for sub-command names and row conditions).
+  public var parserContext: any ParserContext { registry }
+
+  // MARK: - Interrupts
+
+  /// Throws if SIGINT or SIGTERM arrived; long loops and waits call this.
+  @inline(__always) public func checkInterrupt() throws {
+    let sig = cs_signal_pending()
+    if sig != 0 { throw interruption(sig) }
+  }
+
+  func interruption(_ sig: Int32) -> ShellError {
+    cs_signal_clear()
+    // The `timeout` command's alarm: it turns this into its own error.
+    if sig == SIGALRM { return ShellError("timeout.alarm", "timed out") }
+    let name = sig == SIGTERM ? "SIGTERM" : "SIGINT"
+    return ShellError("interrupted", "interrupted by \(name)", exitCode: 128 + sig)
+  }
+
+  // MARK: - Blocks and statements
+
+  /// Runs a block in a new scope (or `frame` itself when `reuse`), returning its last value.
+  /// `sink` says whether the last statement's output goes to the terminal.
+  func evalBlock(_ block: Block, in parent: Frame, sink: Bool, newScope: Bool = true) throws -> Pipe {
+    let frame = newScope && block.declares ? Frame(parent: parent) : parent
+    hoistFunctions(block, into: frame)
+    if !block.hasDefer { return try evalStatements(block.statements, in: frame, sink: sink) }
+    var defers: [Block] = []
+    var result: Pipe = .empty
+    do {
+      result = try evalStatements(block.statements, in: frame, sink: sink, defers: &defers)
+      // Defers run before the block's value is consumed, so collect it first.
+      if case .stream = result { result = .value(try result.collect()) }
+      if case .bytes = result { result = .value(try result.collect()) }
+    } catch {
+      try runDefers(defers, in: frame, after: error)
+      throw error
+    }
+    try runDefers(defers, in: frame, after: nil)
+    return result
+  }
+
+  func hoistFunctions(_ block: Block, into frame: Frame) {
+    for s in block.statements {
+      if case .fnDecl(let decl) = s.kind { frame.functions[decl.name] = UserFunction(decl: decl, scope: frame) }
+    }
+  }
+
+  private func evalStatements(_ statements: [Statement], in frame: Frame, sink: Bool) throws -> Pipe {
+    var defers: [Block] = []
+    return try evalStatements(statements, in: frame, sink: sink, defers: &defers)
+  }
+
+  private func evalStatements(_ statements: [Statement], in frame: Frame, sink: Bool, defers: inout [Block]) throws
+    -> Pipe
+  {
+    var last: Pipe = .empty
+    let n = statements.count
+    for (i, s) in statements.enumerated() {
+      if case .deferBlock(let b) = s.kind {
+        defers.append(b)
+        last = .empty
+        continue
+      }
+      let isLast = i == n - 1
+      let out = try evalStatement(s, in: frame, sink: isLast ? sink : true)
+      if isLast { last = out } else { try drain(out) }
+    }
+    return last
+  }
+
+  /// Runs defers last-in first-out. A failing defer is reported and the others still run; if the
+  /// block itself succeeded, the first defer failure becomes the block's error.
+  func runDefers(_ defers: [Block], in frame: Frame, after error: (any Error)?) throws {
+    var firstFailure: (any Error)? = nil
+    for d in defers.reversed() {
+      do {
+        try drain(try evalBlock(d, in: frame, sink: true))
+      } catch let e as ShellError {
+        if error != nil || firstFailure != nil {
+          output.reportError(e, prefix: "in defer: ")
+        } else {
+          firstFailure = e
+        }
+      } catch {
+        if firstFailure == nil { firstFailure = error }
+      }
+    }
+    if let firstFailure { throw firstFailure }
+  }
+
+  /// Consumes a pipe whose value nobody uses: runs its stream to the end for side effects.
+  func drain(_ pipe: Pipe) throws {
+    switch pipe {
+    case .empty, .value: return
+    case .stream(let s): while try s.next() != nil { try checkInterrupt() }
+    case .bytes(let b):
+      while let chunk = try b.nextChunk() { output.write(chunk) }
+    }
+  }
+
+  func evalStatement(_ s: Statement, in frame: Frame, sink: Bool) throws -> Pipe {
+    switch s.kind {
+    case .pipeline(let p):
+      return try evalPipeline(p, in: frame, input: .empty, sink: sink)
+    case .letDecl(let name, _, let mutable, let type, let value):
+      var v = try evalPipeline(value, in: frame, input: .empty, sink: false).collect()
+      if let type { v = try checkAnnotation(v, type) }
+      frame.declare(name, v, mutable: mutable)
+      return .empty
+    case .assign(let target, let op, let value):
+      try evalAssignment(target, op, value, in: frame)
+      return .empty
+    case .fnDecl:
+      return .empty
+    case .forLoop(let name, _, let index, let iterable, let body):
+      let seq = try eval(iterable, in: frame)
+      let stream = try ValueStream.iterate(seq)
+      var i: Int64 = 0
+      loop: while let item = try stream.next() {
+        try checkInterrupt()
+        // A fresh scope per iteration: closures made in the body keep their own `$name`.
+        let bodyFrame = Frame(parent: frame)
+        if let index { bodyFrame.declare(index.0, .int(i), mutable: false) }
+        bodyFrame.declare(name, item, mutable: false)
+        i += 1
+        do {
+          try drain(try evalBlock(body, in: bodyFrame, sink: true, newScope: false))
+        } catch let c as ControlFlow {
+          switch c {
+          case .breakLoop: break loop
+          case .continueLoop: continue loop
+          case .returnValue: throw c
+          }
+        }
+      }
+      return .empty
+    case .whileLoop(let condition, let body):
+      loop: while try eval(condition, in: frame).condition(at: condition.span) {
+        try checkInterrupt()
+        do {
+          try drain(try evalBlock(body, in: frame, sink: true))
+        } catch let c as ControlFlow {
+          switch c {
+          case .breakLoop: break loop
+          case .continueLoop: continue loop
+          case .returnValue: throw c
+          }
+        }
+      }
+      return .empty
+    case .loop(let body):
+      loop: while true {
+        try checkInterrupt()
+        do {
+          try drain(try evalBlock(body, in: frame, sink: true))
+        } catch let c as ControlFlow {
+          switch c {
+          case .breakLoop: break loop
+          case .continueLoop: continue loop
+          case .returnValue: throw c
+          }
+        }
+      }
+      return .empty
+    case .breakLoop: throw ControlFlow.breakLoop(s.span)
+    case .continueLoop: throw ControlFlow.continueLoop(s.span)
+    case .returnValue(let p):
+      let v = try p.map { try evalPipeline($0, in: frame, input: .empty, sink: false).collect() } ?? .null
+      throw ControlFlow.returnValue(v)
+    case .deferBlock:
+      return .empty  // collected by evalStatements
+    case .source(let pathExpr):
+      let path = try resolvePath(try eval(pathExpr, in: frame).asString(), at: pathExpr.span)
+      let block = try load(path, at: pathExpr.span)
+      return try withDirectory(of: path) {
+        hoistFunctions(block, into: frame)
+        return try evalBlock(block, in: frame, sink: sink, newScope: false)
+      }
+    case .use(let pathExpr, let names):
+      try use(pathExpr, names: names, into: frame)
+      return .empty
+    }
+  }
+
+  private func checkAnnotation(_ v: Value, _ type: TypeAnnotation) throws -> Value {
+    guard let shape = Shape.named(type.name) else {
+      throw ShellError("type.unknown", "unknown type `\(type.name)`", at: type.span, help: Binder.typeNamesHelp)
+    }
+    return try Binder.coerce(v, to: shape, at: v.span.isKnown ? v.span : type.span)
+  }
+
+  private func evalAssignment(_ target: AssignTarget, _ op: String, _ valuePipe: Pipeline, in frame: Frame) throws {
+    let rhs = try evalPipeline(valuePipe, in: frame, input: .empty, sink: false).collect()
+    if target.name == "env" {
+      guard case .name(let key, _, _)? = target.path.first, target.path.count == 1 else {
+        throw ShellError("env.path", "assign to one variable: `$env.NAME = value`", at: target.span)
+      }
+      var value = rhs
+      if op != "=" {
+        let old = environment[key].map { Value.string($0) } ?? .null
+        value = try Operators.binary(String(op.dropLast()), old, rhs, at: target.span)
+      }
+      if value.isNull { environment[key] = nil } else { environment[key] = try Self.envString(value, at: valuePipe.span) }
+      return
+    }
+    let result = try frame.modify(target.name) { current in
+      if target.path.isEmpty {
+        current = op == "=" ? rhs : try Operators.binary(String(op.dropLast()), current, rhs, at: valuePipe.span)
+      } else {
+        try Self.update(&current, path: target.path[...], op: op, rhs, at: valuePipe.span)
+      }
+    }
+    switch result {
+    case .ok: return
+    case .notFound:
+      throw ShellError(
+        "name.unknown_variable", "no variable named `\(target.name)`", at: target.span,
+        help: "declare it first with `var \(target.name) = ...`")
+    case .immutable:
+      throw ShellError(
+        "name.immutable", "cannot assign to `\(target.name)`: it was declared with `let`", at: target.span,
+        help: "declare it with `var \(target.name) = ...` to change it")
+    }
+  }
+
+  static func update(_ value: inout Value, path: ArraySlice<PathMember>, op: String, _ rhs: Value, at span: Span) throws {
+    guard let member = path.first else {
+      value = op == "=" ? rhs : try Operators.binary(String(op.dropLast()), value, rhs, at: span)
+      return
+    }
+    switch (member, value.kind) {
+    case (.name(let key, _, _), .record(var r)):
+      var field = r[key] ?? .null
+      try update(&field, path: path.dropFirst(), op: op, rhs, at: span)
+      r[key] = field
+      value = Value(.record(r), value.span)
+    case (.index(let i, let s, _), .list(var items)):
+      guard i >= 0, i < items.count else {
+        throw ShellError("path.index", "index \(i) is out of range (list has \(items.count) items)", at: s)
+      }
+      try update(&items[i], path: path.dropFirst(), op: op, rhs, at: span)
+      value = Value(.list(items), value.span)
+    default:
+      throw ShellError("path.assign", "cannot set a field of a \(value.typeName)", at: member.span)
+    }
+  }
+
+  static func envString(_ v: Value, at span: Span) throws -> String {
+    switch v.kind {
+    case .list(let items): return try items.map { try envString($0, at: span) }.joined(separator: ":")
+    case .record, .closure: throw ShellError("env.type", "environment variables hold text, not \(v.typeName)", at: span)
+    default: return v.plain
+    }
+  }
+
+  // MARK: - Modules
+
+  func resolvePath(_ path: String, at span: Span) throws -> String {
+    if path.hasPrefix("/") { return path }
+    if path.hasPrefix("~/") { return NSHomeDirectory() + path.dropFirst() }
+    let base = currentDirectory.last ?? FileManager.default.currentDirectoryPath
+    return (base as NSString).appendingPathComponent(path)
+  }
+
+  func load(_ path: String, at span: Span) throws -> Block {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+      throw ShellError("io.not_found", "cannot read `\(path)`", at: span)
+    }
+    let source = SourceMap.shared.add(name: path, text: text)
+    do {
+      return try Parser.parse(source, context: parserContext)
+    } catch {
+      var first = error.errors[0]
+      first = first.with(span, "loaded here")
+      throw first
+    }
+  }
+
+  func withDirectory<T>(of path: String, _ body: () throws -> T) throws -> T {
+    currentDirectory.append((path as NSString).deletingLastPathComponent)
+    defer { currentDirectory.removeLast() }
+    return try body()
+  }
+
+  /// `use file.xcs` makes its functions callable as `file NAME`; `use file.xcs *` or
+  /// `use file.xcs [a b]` imports them by their own names.
+  private func use(_ pathExpr: Expr, names: [String]?, into frame: Frame) throws {
+    let path = try resolvePath(try eval(pathExpr, in: frame).asString(), at: pathExpr.span)
+    let module: Frame
+    if let m = modules[path] {
+      module = m
+    } else {
+      let block = try load(path, at: pathExpr.span)
+      module = Frame(parent: globals)
+      try withDirectory(of: path) {
+        hoistFunctions(block, into: module)
+        // A module's top level declares; it does not run commands.
+        for s in block.statements {
+          switch s.kind {
+          case .letDecl, .fnDecl, .use: _ = try evalStatement(s, in: module, sink: false)
+          default:
+            throw ShellError(
+              "module.statement", "a module used with `use` may only declare functions and constants",
+              at: s.span, help: "use `source` to run a file's commands")
+          }
+        }
+      }
+      modules[path] = module
+    }
+    let moduleName = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+    for (name, command) in module.functions {
+      if let names {
+        if names.isEmpty || names.contains(name) { frame.functions[name] = command }
+      } else {
+        frame.functions["\(moduleName) \(name)"] = command
+      }
+    }
+    if let names {
+      for n in names where module.functions[n] == nil {
+        throw ShellError("module.name", "`\(moduleName)` has no function `\(n)`", at: pathExpr.span)
+      }
+    }
+  }
+
+  // MARK: - Pipelines
+
+  func evalPipeline(_ p: Pipeline, in frame: Frame, input: Pipe, sink: Bool) throws -> Pipe {
+    var pipe = input
+    let last = p.elements.count - 1
+    for (i, element) in p.elements.enumerated() {
+      pipe = try evalElement(element, in: frame, input: pipe, sink: sink && i == last)
+    }
+    return pipe
+  }
+
+  func evalElement(_ element: PipelineElement, in frame: Frame, input: Pipe, sink: Bool) throws -> Pipe {
+    switch element {
+    case .expression(let e):
+      if input.isEmpty { return .value(try eval(e, in: frame)) }
+      let scope = Frame(parent: frame)
+      scope.declare("in", try input.collect(), mutable: false)
+      return .value(try eval(e, in: scope))
+    case .call(let node):
+      return try evalCall(node, in: frame, input: input, sink: sink)
+    case .external(let node):
+      let args = try externalArguments(node.arguments, in: frame)
+      return try External.run(
+        name: node.name, args: args, at: node.nameSpan, span: node.span, input: input, sink: sink, evaluator: self)
+    }
+  }
+
+  /// Finds what a command word means now: a function in scope, a built-in, or nil (external).
+  public func resolve(_ name: String, in frame: Frame) -> (any Command)? {
+    frame.function(name) ?? registry.command(name)
+  }
+
+  func evalCall(_ node: CallNode, in frame: Frame, input: Pipe, sink: Bool) throws -> Pipe {
+    guard let command = resolve(node.name, in: frame) else {
+      if node.name.contains(" ") {
+        // `str nope`: the group exists but not the sub-command.
+        let group = String(node.name.split(separator: " ")[0])
+        throw ShellError.unknownCommand(node.name, at: node.nameSpan, candidates: registry.names.filter { $0.hasPrefix(group + " ") })
+      }
+      let args = try externalArguments(node.arguments, in: frame)
+      return try External.run(
+        name: node.name, args: args, at: node.nameSpan, span: node.span, input: input, sink: sink, evaluator: self,
+        suggestions: registry.names + frame.visibleFunctions)
+    }
+    let call = try Binder.bind(command.signature, node, in: frame, evaluator: self, sink: sink)
+    do {
+      return try command.run(call, input)
+    } catch var e as ShellError {
+      if e.labels.isEmpty { e = e.located(at: node.nameSpan) }
+      if e.command == nil { e.command = node.name }
+      throw e
+    }
+  }
+
+  /// Arguments of an external command: every value becomes one word (lists become several).
+  func externalArguments(_ args: [Argument], in frame: Frame) throws -> [String] {
+    var out: [String] = []
+    for a in args {
+      switch a {
+      case .positional(let e):
+        let v = try eval(e, in: frame)
+        switch v.kind {
+        case .list(let items): out.append(contentsOf: items.map(\.plain))
+        case .range: out.append(contentsOf: try v.asList().map(\.plain))
+        case .record, .closure:
+          throw ShellError("external.argument", "cannot pass a \(v.typeName) to an external command", at: e.span)
+        default: out.append(v.plain)
+        }
+      case .flag(let name, let short, _, let value):
+        let text = (short ? "-" : "--") + name
+        if let value { out.append(text + "=" + (try eval(value, in: frame)).plain) } else { out.append(text) }
+      case .endOfFlags:
+        out.append("--")
+      }
+    }
+    return out
+  }
+
+  // MARK: - Functions and closures
+
+  func enterCall(at span: Span) throws {
+    callDepth += 1
+    if callDepth > Evaluator.maxCallDepth {
+      callDepth = 0
+      throw ShellError(
+        "eval.recursion", "recursion is too deep (more than \(Evaluator.maxCallDepth) nested calls)", at: span,
+        help: "check the function's base case")
+    }
+  }
+
+  func leaveCall() { callDepth -= 1 }
+
+  /// Calls a closure with positional arguments; `$in` is bound to the input (or the first argument).
+  public func invoke(_ closure: Closure, _ args: [Value], input: Pipe = .empty, at span: Span) throws -> Value {
+    try enterCall(at: span)
+    defer { leaveCall() }
+    let frame = Frame(parent: closure.captured)
+    let params = closure.decl.parameters
+    for (i, p) in params.enumerated() {
+      if p.kind == .rest {
+        frame.declare(p.name, .list(Array(args.dropFirst(i))), mutable: false)
+        break
+      }
+      var v = i < args.count ? args[i] : .null
+      if i >= args.count, let d = p.defaultValue { v = try eval(d, in: closure.captured) }
+      if let t = p.type { v = try checkAnnotation(v, t) }
+      frame.declare(p.name, v, mutable: false)
+    }
+    var inValue: Value
+    switch input {
+    case .empty: inValue = args.first ?? .null
+    default: inValue = try input.collect()
+    }
+    frame.declare("in", inValue, mutable: false)
+    if params.isEmpty { frame.declare("it", inValue, mutable: false) }
+    do {
+      return try evalBlock(closure.decl.body, in: frame, sink: false, newScope: false).collect()
+    } catch ControlFlow.returnValue(let v) {
+      return v
+    }
+  }
+
+  // MARK: - Expressions
+
+  public func eval(_ e: Expr, in frame: Frame) throws -> Value {
+    switch e.kind {
+    case .literal(let v):
+      return v
+    case .variable(let name):
+      if let v = frame.lookup(name) { return v }
+      return try specialVariable(name, at: e.span, in: frame)
+    case .field(let name):
+      // A bare name in a row condition: the row's field.
+      guard let row = frame.lookup("it") ?? frame.lookup("in") else {
+        throw ShellError("name.field", "`\(name)` names a field, but there is no row here", at: e.span)
+      }
+      return try Paths.follow(row, [.name(name, e.span, optional: false)][...], at: e.span)
+    case .path(let base, let members):
+      let b = try eval(base, in: frame)
+      return try Paths.follow(b, members[...], at: e.span)
+    case .interpolated(let parts):
+      var s = ""
+      for p in parts {
+        switch p {
+        case .text(let t): s += t
+        case .expr(let x):
+          let v = try eval(x, in: frame)
+          switch v.kind {
+          case .closure: throw ShellError("string.interpolation", "cannot put a closure in a string", at: x.span)
+          default: s += v.plain
+          }
+        }
+      }
+      return .string(s, e.span)
+    case .list(let items):
+      var out: [Value] = []
+      out.reserveCapacity(items.count)
+      for i in items { out.append(try eval(i, in: frame)) }
+      return .list(out, e.span)
+    case .record(let fields):
+      var r = Record()
+      for (k, v) in fields {
+        let key = try eval(k, in: frame)
+        guard case .string(let ks) = key.kind else {
+          throw ShellError("record.key", "a record key must be a string, found \(key.typeName)", at: k.span)
+        }
+        r[ks] = try eval(v, in: frame)
+      }
+      return .record(r, e.span)
+    case .closure(let decl):
+      return Value(.closure(Closure(decl: decl, captured: frame)), e.span)
+    case .subexpression(let p):
+      return try evalPipeline(p, in: frame, input: .empty, sink: false).collect().with(span: e.span)
+    case .unary(let op, let operand):
+      let v = try eval(operand, in: frame)
+      if op == "not" { return .bool(!(try v.condition(at: operand.span)), e.span) }
+      return try Operators.negate(v, at: e.span)
+    case .binary(let op, let opSpan, let lhs, let rhs):
+      let l = try eval(lhs, in: frame)
+      switch op {
+      case "and":
+        guard try l.condition(at: lhs.span) else { return .bool(false, e.span) }
+        return .bool(try eval(rhs, in: frame).condition(at: rhs.span), e.span)
+      case "or":
+        if try l.condition(at: lhs.span) { return .bool(true, e.span) }
+        return .bool(try eval(rhs, in: frame).condition(at: rhs.span), e.span)
+      default:
+        let r = try eval(rhs, in: frame)
+        do {
+          var v = try Operators.binary(op, l, r, at: opSpan)
+          v.span = e.span
+          return v
+        } catch var err as ShellError where err.code == "type.operands" {
+          err.labels = [
+            .init(opSpan, ""), .init(lhs.span, l.typeName), .init(rhs.span, r.typeName),
+          ]
+          throw err
+        }
+      }
+    case .range(let from, let to, let inclusive):
+      let a = try from.map { try eval($0, in: frame).asInt() } ?? 0
+      let b = try to.map { try eval($0, in: frame).asInt() }
+      let step: Int64 = b.map { $0 < a ? -1 : 1 } ?? 1
+      return Value(.range(RangeValue(start: a, end: b, inclusive: inclusive, step: step)), e.span)
+    case .ifElse(let branches, let otherwise):
+      for (cond, body) in branches where try eval(cond, in: frame).condition(at: cond.span) {
+        return try evalBlock(body, in: frame, sink: false).collect()
+      }
+      if let otherwise { return try evalBlock(otherwise, in: frame, sink: false).collect() }
+      return .null
+    case .tryCatch(let body, let name, let handler):
+      do {
+        return try evalBlock(body, in: frame, sink: false).collect()
+      } catch let err as ShellError where err.code != "interrupted" && err.code != "timeout.alarm" && err.code != "exit" {
+        guard let handler else { return .null }
+        let scope = Frame(parent: frame)
+        if let name { scope.declare(name, err.asValue(), mutable: false) }
+        return try evalBlock(handler, in: scope, sink: false, newScope: false).collect()
+      }
+    case .block(let b):
+      return try evalBlock(b, in: frame, sink: false).collect()
+    }
+  }
+
+  private func specialVariable(_ name: String, at span: Span, in frame: Frame) throws -> Value {
+    switch name {
+    case "env":
+      var r = Record()
+      for k in environment.keys.sorted() { r[k] = .string(environment[k]!) }
+      return .record(r, span)
+    case "in", "it":
+      return Value(.null, span)
+    case "nu", "xcsh":
+      return .record(Record([("version", .string(ShellOptions.version)), ("pid", .int(Int64(getpid())))]), span)
+    default:
+      let names = frame.visibleNames + ["env", "args"]
+      var err = ShellError("name.unknown_variable", "no variable named `$\(name)`", at: span)
+      if let s = Suggest.closest(name, in: names) { err.help = "did you mean `$\(s)`?" }
+      throw err
+    }
+  }
+}
+
+extension ShellError {
+  /// The record `catch e` binds: `{message, code, exit_code, command, span}`.
+  func asValue() -> Value {
+    var r = Record()
+    r["message"] = .string(message)
+    r["code"] = .string(code.rawValue)
+    r["exit_code"] = exitCode.map { .int(Int64($0)) } ?? .null
+    r["command"] = command.map { .string($0) } ?? .null
+    r["span"] = span.map { .string($0.description) } ?? .null
+    for (k, v) in payload.sorted(by: { $0.key < $1.key }) where r[k] == nil { r[k] = .string(v) }
+    return .record(r)
+  }
+
+  static func unknownCommand(_ name: String, at span: Span, candidates: [String]) -> ShellError {
+    var e = ShellError("name.unknown_command", "unknown command `\(name)`", at: span)
+    if let s = Suggest.closest(name, in: candidates) { e.help = "did you mean `\(s)`?" }
+    return e
+  }
+}

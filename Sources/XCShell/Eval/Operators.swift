@@ -1,0 +1,294 @@
+import Foundation
+
+/// Arithmetic, comparison and membership on values. Unlike types are an error, never a silent false.
+enum Operators {
+  static func operandError(_ op: String, _ l: Value, _ r: Value, at span: Span) -> ShellError {
+    let verb = ["==", "!=", "<", "<=", ">", ">="].contains(op) ? "compare" : "apply `\(op)` to"
+    return ShellError(
+      "type.operands", "cannot \(verb) \(l.typeName) \(verb == "compare" ? "with" : "and") \(r.typeName)", at: span,
+      help: l.typeName == "string" || r.typeName == "string"
+        ? "convert first, e.g. `(\"5\" | into int)` or `($n | into string)`" : nil)
+  }
+
+  static func overflow(_ op: String, at span: Span) -> ShellError {
+    ShellError("math.overflow", "integer overflow in `\(op)`", at: span)
+  }
+
+  static func negate(_ v: Value, at span: Span) throws -> Value {
+    switch v.kind {
+    case .int(let i):
+      guard i != .min else { throw overflow("-", at: span) }
+      return .int(-i, span)
+    case .float(let d): return .float(-d, span)
+    case .duration(let d): return Value(.duration(-d), span)
+    case .size(let s): return Value(.size(-s), span)
+    default: throw ShellError("type.operands", "cannot negate a \(v.typeName)", at: span)
+    }
+  }
+
+  static func binary(_ op: String, _ l: Value, _ r: Value, at span: Span) throws -> Value {
+    switch op {
+    case "+": return try add(l, r, at: span)
+    case "-": return try subtract(l, r, at: span)
+    case "*": return try multiply(l, r, at: span)
+    case "/": return try divide(l, r, at: span)
+    case "//": return try floorDivide(l, r, at: span)
+    case "%": return try remainder(l, r, at: span)
+    case "**": return try power(l, r, at: span)
+    case "++": return try concat(l, r, at: span)
+    case "==": return .bool(try equal(l, r, op, at: span), span)
+    case "!=": return .bool(!(try equal(l, r, op, at: span)), span)
+    case "<": return .bool(try compare(l, r, op, at: span) < 0, span)
+    case "<=": return .bool(try compare(l, r, op, at: span) <= 0, span)
+    case ">": return .bool(try compare(l, r, op, at: span) > 0, span)
+    case ">=": return .bool(try compare(l, r, op, at: span) >= 0, span)
+    case "=~": return .bool(try matches(l, r, at: span), span)
+    case "!~": return .bool(!(try matches(l, r, at: span)), span)
+    case "in": return .bool(try contains(r, l, op, at: span), span)
+    case "not-in": return .bool(!(try contains(r, l, op, at: span)), span)
+    case "has": return .bool(try contains(l, r, op, at: span), span)
+    case "not-has": return .bool(!(try contains(l, r, op, at: span)), span)
+    case "starts-with", "ends-with":
+      guard case .string(let a) = l.kind, case .string(let b) = r.kind else { throw operandError(op, l, r, at: span) }
+      return .bool(op == "starts-with" ? a.hasPrefix(b) : a.hasSuffix(b), span)
+    case "xor":
+      return .bool(try l.condition(at: span) != r.condition(at: span), span)
+    default:
+      throw ShellError("eval.operator", "unknown operator `\(op)`", at: span)
+    }
+  }
+
+  @inline(__always) static func checked(_ r: (partialValue: Int64, overflow: Bool), _ op: String, _ span: Span) throws
+    -> Int64
+  {
+    if r.overflow { throw overflow(op, at: span) }
+    return r.partialValue
+  }
+
+  static func add(_ l: Value, _ r: Value, at span: Span) throws -> Value {
+    switch (l.kind, r.kind) {
+    case (.int(let a), .int(let b)): return .int(try checked(a.addingReportingOverflow(b), "+", span), span)
+    case (.int(let a), .float(let b)): return .float(Double(a) + b, span)
+    case (.float(let a), .int(let b)): return .float(a + Double(b), span)
+    case (.float(let a), .float(let b)): return .float(a + b, span)
+    case (.duration(let a), .duration(let b)):
+      return Value(.duration(try checked(a.addingReportingOverflow(b), "+", span)), span)
+    case (.size(let a), .size(let b)): return Value(.size(try checked(a.addingReportingOverflow(b), "+", span)), span)
+    case (.string(let a), .string(let b)): return .string(a + b, span)
+    case (.list, _), (_, .list): return try concat(l, r, at: span)
+    default: throw operandError("+", l, r, at: span)
+    }
+  }
+
+  static func subtract(_ l: Value, _ r: Value, at span: Span) throws -> Value {
+    switch (l.kind, r.kind) {
+    case (.int(let a), .int(let b)): return .int(try checked(a.subtractingReportingOverflow(b), "-", span), span)
+    case (.int(let a), .float(let b)): return .float(Double(a) - b, span)
+    case (.float(let a), .int(let b)): return .float(a - Double(b), span)
+    case (.float(let a), .float(let b)): return .float(a - b, span)
+    case (.duration(let a), .duration(let b)):
+      return Value(.duration(try checked(a.subtractingReportingOverflow(b), "-", span)), span)
+    case (.size(let a), .size(let b)):
+      return Value(.size(try checked(a.subtractingReportingOverflow(b), "-", span)), span)
+    default: throw operandError("-", l, r, at: span)
+    }
+  }
+
+  static func multiply(_ l: Value, _ r: Value, at span: Span) throws -> Value {
+    switch (l.kind, r.kind) {
+    case (.int(let a), .int(let b)): return .int(try checked(a.multipliedReportingOverflow(by: b), "*", span), span)
+    case (.int(let a), .float(let b)): return .float(Double(a) * b, span)
+    case (.float(let a), .int(let b)): return .float(a * Double(b), span)
+    case (.float(let a), .float(let b)): return .float(a * b, span)
+    case (.duration(let a), .int(let b)), (.int(let b), .duration(let a)):
+      return Value(.duration(try checked(a.multipliedReportingOverflow(by: b), "*", span)), span)
+    case (.duration(let a), .float(let b)), (.float(let b), .duration(let a)):
+      return Value(.duration(Int64((Double(a) * b).rounded())), span)
+    case (.size(let a), .int(let b)), (.int(let b), .size(let a)):
+      return Value(.size(try checked(a.multipliedReportingOverflow(by: b), "*", span)), span)
+    case (.size(let a), .float(let b)), (.float(let b), .size(let a)):
+      return Value(.size(Int64((Double(a) * b).rounded())), span)
+    case (.string(let s), .int(let n)) where n >= 0 && n < 10_000_000:
+      return .string(String(repeating: s, count: Int(n)), span)
+    default: throw operandError("*", l, r, at: span)
+    }
+  }
+
+  static func zero(_ span: Span) -> ShellError { ShellError("math.division_by_zero", "division by zero", at: span) }
+
+  static func divide(_ l: Value, _ r: Value, at span: Span) throws -> Value {
+    switch (l.kind, r.kind) {
+    case (.int(let a), .int(let b)):
+      guard b != 0 else { throw zero(span) }
+      // Exact quotients stay ints; `7 / 2` is 3.5.
+      if a % b == 0, !(a == .min && b == -1) { return .int(a / b, span) }
+      return .float(Double(a) / Double(b), span)
+    case (.int, .float), (.float, .int), (.float, .float):
+      let b = try r.asDouble()
+      guard b != 0 else { throw zero(span) }
+      return .float(try l.asDouble() / b, span)
+    case (.duration(let a), .duration(let b)), (.size(let a), .size(let b)):
+      guard b != 0 else { throw zero(span) }
+      return a % b == 0 ? .int(a / b, span) : .float(Double(a) / Double(b), span)
+    case (.duration(let a), .int(let b)):
+      guard b != 0 else { throw zero(span) }
+      return Value(.duration(a / b), span)
+    case (.size(let a), .int(let b)):
+      guard b != 0 else { throw zero(span) }
+      return Value(.size(a / b), span)
+    case (.duration(let a), .float(let b)):
+      guard b != 0 else { throw zero(span) }
+      return Value(.duration(Int64((Double(a) / b).rounded())), span)
+    case (.size(let a), .float(let b)):
+      guard b != 0 else { throw zero(span) }
+      return Value(.size(Int64((Double(a) / b).rounded())), span)
+    default: throw operandError("/", l, r, at: span)
+    }
+  }
+
+  static func floorDivide(_ l: Value, _ r: Value, at span: Span) throws -> Value {
+    switch (l.kind, r.kind) {
+    case (.int(let a), .int(let b)):
+      guard b != 0 else { throw zero(span) }
+      guard !(a == .min && b == -1) else { throw overflow("//", at: span) }
+      let q = a / b
+      return .int((a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q, span)
+    case (.int, .float), (.float, .int), (.float, .float):
+      let b = try r.asDouble()
+      guard b != 0 else { throw zero(span) }
+      return .float((try l.asDouble() / b).rounded(.down), span)
+    default: throw operandError("//", l, r, at: span)
+    }
+  }
+
+  static func remainder(_ l: Value, _ r: Value, at span: Span) throws -> Value {
+    switch (l.kind, r.kind) {
+    case (.int(let a), .int(let b)):
+      guard b != 0 else { throw zero(span) }
+      guard !(a == .min && b == -1) else { return .int(0, span) }
+      return .int(a % b, span)
+    case (.int, .float), (.float, .int), (.float, .float):
+      let b = try r.asDouble()
+      guard b != 0 else { throw zero(span) }
+      return .float(fmod(try l.asDouble(), b), span)
+    default: throw operandError("%", l, r, at: span)
+    }
+  }
+
+  static func power(_ l: Value, _ r: Value, at span: Span) throws -> Value {
+    switch (l.kind, r.kind) {
+    case (.int(let a), .int(let b)) where b >= 0:
+      var result: Int64 = 1
+      var base = a
+      var e = b
+      while e > 0 {
+        if e & 1 == 1 { result = try checked(result.multipliedReportingOverflow(by: base), "**", span) }
+        e >>= 1
+        if e > 0 { base = try checked(base.multipliedReportingOverflow(by: base), "**", span) }
+      }
+      return .int(result, span)
+    case (.int, .int), (.int, .float), (.float, .int), (.float, .float):
+      return .float(pow(try l.asDouble(), try r.asDouble()), span)
+    default: throw operandError("**", l, r, at: span)
+    }
+  }
+
+  static func concat(_ l: Value, _ r: Value, at span: Span) throws -> Value {
+    switch (l.kind, r.kind) {
+    case (.string(let a), .string(let b)): return .string(a + b, span)
+    case (.list(let a), .list(let b)): return .list(a + b, span)
+    case (.list(let a), _): return .list(a + [r], span)
+    case (_, .list(let b)): return .list([l] + b, span)
+    default: throw operandError("++", l, r, at: span)
+    }
+  }
+
+  /// Equality: `null` compares with anything; otherwise the types must match (ints and floats mix).
+  static func equal(_ l: Value, _ r: Value, _ op: String, at span: Span) throws -> Bool {
+    switch (l.kind, r.kind) {
+    case (.null, _), (_, .null): return l.isNull && r.isNull
+    case (.int, .float), (.float, .int): return l.kind == r.kind
+    case (.object(let a), .object(let b)): return a == b
+    case (.record, .record), (.object, .record), (.record, .object): return l.recordValue == r.recordValue
+    default:
+      guard sameKind(l, r) else { throw operandError(op, l, r, at: span) }
+      return l.kind == r.kind
+    }
+  }
+
+  static func sameKind(_ l: Value, _ r: Value) -> Bool {
+    switch (l.kind, r.kind) {
+    case (.bool, .bool), (.int, .int), (.float, .float), (.string, .string), (.duration, .duration), (.size, .size),
+      (.list, .list), (.record, .record), (.range, .range), (.closure, .closure), (.bytes, .bytes):
+      true
+    default: false
+    }
+  }
+
+  /// Ordering for `<`, `sort` and `sort-by`: numbers, strings, durations, sizes, bools, lists.
+  static func compare(_ l: Value, _ r: Value, _ op: String, at span: Span) throws -> Int {
+    func cmp<T: Comparable>(_ a: T, _ b: T) -> Int { a < b ? -1 : (a > b ? 1 : 0) }
+    switch (l.kind, r.kind) {
+    case (.int(let a), .int(let b)): return cmp(a, b)
+    case (.int(let a), .float(let b)): return cmp(Double(a), b)
+    case (.float(let a), .int(let b)): return cmp(a, Double(b))
+    case (.float(let a), .float(let b)): return cmp(a, b)
+    case (.string(let a), .string(let b)): return cmp(a, b)
+    case (.duration(let a), .duration(let b)), (.size(let a), .size(let b)): return cmp(a, b)
+    case (.bool(let a), .bool(let b)): return cmp(a ? 1 : 0, b ? 1 : 0)
+    case (.list(let a), .list(let b)):
+      for (x, y) in zip(a, b) {
+        let c = try compare(x, y, op, at: span)
+        if c != 0 { return c }
+      }
+      return cmp(a.count, b.count)
+    default: throw operandError(op, l, r, at: span)
+    }
+  }
+
+  /// Regular-expression match; patterns are compiled once and cached.
+  static func matches(_ l: Value, _ r: Value, at span: Span) throws -> Bool {
+    guard case .string(let s) = l.kind, case .string(let pattern) = r.kind else {
+      throw operandError("=~", l, r, at: span)
+    }
+    let re = try Regex.compile(pattern, at: r.span.isKnown ? r.span : span)
+    return re.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
+  }
+
+  static func contains(_ container: Value, _ item: Value, _ op: String, at span: Span) throws -> Bool {
+    switch container.kind {
+    case .list(let items): return items.contains { $0 == item }
+    case .range(let r):
+      guard case .int(let i) = item.kind else { return false }
+      return r.contains(i)
+    case .string(let s):
+      guard case .string(let sub) = item.kind else { throw operandError(op, item, container, at: span) }
+      return s.contains(sub)
+    case .record, .object:
+      let rec = container.recordValue!
+      guard case .string(let k) = item.kind else { throw operandError(op, item, container, at: span) }
+      return rec[k] != nil
+    default: throw operandError(op, item, container, at: span)
+    }
+  }
+}
+
+/// Compiled regular expressions, cached by pattern.
+enum Regex {
+  nonisolated(unsafe) private static var cache: [String: NSRegularExpression] = [:]
+  private static let lock = NSLock()
+
+  static func compile(_ pattern: String, at span: Span) throws -> NSRegularExpression {
+    lock.lock()
+    defer { lock.unlock() }
+    if let re = cache[pattern] { return re }
+    do {
+      let re = try NSRegularExpression(pattern: pattern)
+      if cache.count > 256 { cache.removeAll() }
+      cache[pattern] = re
+      return re
+    } catch {
+      throw ShellError("regex.invalid", "invalid regular expression `\(pattern)`", at: span)
+    }
+  }
+}

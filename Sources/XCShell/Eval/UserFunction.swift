@@ -1,0 +1,72 @@
+/// A function defined with `fn`: its signature is compiled from the parameter list and the
+/// comment above it, so it is called, checked and documented like a built-in.
+struct UserFunction: Command, @unchecked Sendable {
+  let decl: FunctionDecl
+  let scope: Frame
+  let signature: Signature
+
+  init(decl: FunctionDecl, scope: Frame) {
+    self.decl = decl
+    self.scope = scope
+    let doc = decl.doc
+    let summary = doc.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
+    let details = doc.split(separator: "\n", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
+    var params: [Parameter] = []
+    for p in decl.parameters {
+      let shape = p.type.flatMap { Shape.named($0.name) } ?? .any
+      let literal: Value? = p.defaultValue.flatMap {
+        if case .literal(let v) = $0.kind { return v }
+        return nil
+      }
+      switch p.kind {
+      case .positional:
+        if p.defaultValue != nil || p.optional {
+          params.append(.optional(p.name, shape, p.doc, default: literal))
+        } else {
+          params.append(.required(p.name, shape, p.doc))
+        }
+      case .rest: params.append(.rest(p.name, shape, p.doc))
+      case .flag:
+        if p.type == nil || (shape == .bool && p.defaultValue == nil) {
+          params.append(.switch(p.name, short: p.short, p.doc))
+        } else {
+          params.append(.named(p.name, shape, short: p.short, p.doc, default: literal))
+        }
+      }
+    }
+    signature = Signature(decl.name, category: .core, summary: summary, parameters: params, details: details)
+  }
+
+  func run(_ call: Call, _ input: Pipe) throws -> Pipe {
+    let ev = call.evaluator
+    try ev.enterCall(at: call.head)
+    defer { ev.leaveCall() }
+    let frame = Frame(parent: scope)
+    for (p, decl) in zip(signature.parameters, decl.parameters) {
+      var v: Value
+      switch p.kind {
+      case .rest: v = .list(call.rest)
+      case .switch: v = .bool(call.has(p.name))
+      default:
+        v = call.value(p.name) ?? .null
+        // Defaults that are not literals are evaluated at each call, in the function's scope.
+        if v.isNull, !v.span.isKnown, let d = decl.defaultValue {
+          if case .literal = d.kind {} else { v = try Binder.coerce(try ev.eval(d, in: scope), to: p.shape, at: d.span) }
+        }
+      }
+      frame.declare(decl.name, v, mutable: false)
+    }
+    frame.declare("in", try input.collect(), mutable: false)
+    do {
+      return try ev.evalBlock(decl.body, in: frame, sink: call.sink, newScope: false)
+    } catch ControlFlow.returnValue(let v) {
+      return .value(v)
+    } catch let c as ControlFlow {
+      switch c {
+      case .breakLoop(let s), .continueLoop(let s):
+        throw ShellError("eval.loop", "`break` or `continue` outside a loop", at: s)
+      case .returnValue(let v): return .value(v)
+      }
+    }
+  }
+}

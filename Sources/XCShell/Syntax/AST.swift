@@ -1,0 +1,202 @@
+/// The syntax tree. Every node carries the span of the text it came from.
+
+/// A sequence of statements with its own scope; a class so closures and functions share it.
+public final class Block: @unchecked Sendable {
+  public var statements: [Statement]
+  public var span: Span
+  /// Whether any statement directly in this block is a `defer` (so the evaluator only then keeps a defer list).
+  public var hasDefer: Bool
+  /// Whether the block declares variables or functions (if not, it can run in its parent's frame).
+  public var declares: Bool
+
+  public init(statements: [Statement], span: Span) {
+    self.statements = statements
+    self.span = span
+    self.hasDefer = statements.contains { if case .deferBlock = $0.kind { true } else { false } }
+    self.declares = statements.contains {
+      switch $0.kind {
+      case .letDecl, .fnDecl, .source, .use: true
+      default: false
+      }
+    }
+  }
+}
+
+public struct Statement: Sendable {
+  public indirect enum Kind: Sendable {
+    case letDecl(name: String, nameSpan: Span, mutable: Bool, type: TypeAnnotation?, value: Pipeline)
+    case assign(target: AssignTarget, op: String, value: Pipeline)
+    case fnDecl(FunctionDecl)
+    case forLoop(name: String, nameSpan: Span, index: (String, Span)?, iterable: Expr, body: Block)
+    case whileLoop(condition: Expr, body: Block)
+    case loop(body: Block)
+    case breakLoop
+    case continueLoop
+    case returnValue(Pipeline?)
+    case deferBlock(Block)
+    case source(path: Expr)
+    case use(path: Expr, names: [String]?)
+    case pipeline(Pipeline)
+  }
+  public var kind: Kind
+  public var span: Span
+}
+
+/// `x = …`, `x.field = …`, `$env.NAME = …`.
+public struct AssignTarget: Sendable {
+  public var name: String
+  public var span: Span
+  public var path: [PathMember]
+}
+
+public struct TypeAnnotation: Sendable {
+  public var name: String
+  public var span: Span
+}
+
+/// `a | b | c`.
+public struct Pipeline: Sendable {
+  public var elements: [PipelineElement]
+  public var span: Span
+}
+
+public enum PipelineElement: Sendable {
+  case expression(Expr)
+  case call(CallNode)
+  case external(ExternalNode)
+
+  public var span: Span {
+    switch self {
+    case .expression(let e): e.span
+    case .call(let c): c.span
+    case .external(let x): x.span
+    }
+  }
+}
+
+/// A call of a built-in, a function or an object verb: `sort-by size -r`.
+public struct CallNode: Sendable {
+  public var name: String
+  public var nameSpan: Span
+  public var arguments: [Argument]
+  public var span: Span
+}
+
+/// A host program: an unknown command word or `^name`.
+public struct ExternalNode: Sendable {
+  public var name: String
+  public var nameSpan: Span
+  public var arguments: [Argument]
+  public var span: Span
+  /// Whether it was written `^name`.
+  public var forced: Bool
+}
+
+public enum Argument: Sendable {
+  case positional(Expr)
+  /// `--name`, `-n`, `--name=value`; the text is kept for external commands.
+  case flag(name: String, short: Bool, span: Span, value: Expr?)
+  /// `--`: everything after is positional.
+  case endOfFlags(Span)
+
+  public var span: Span {
+    switch self {
+    case .positional(let e): e.span
+    case .flag(_, _, let s, let v): v.map { s.to($0.span) } ?? s
+    case .endOfFlags(let s): s
+    }
+  }
+}
+
+public enum PathMember: Sendable {
+  case name(String, Span, optional: Bool)
+  case index(Int, Span, optional: Bool)
+
+  public var span: Span {
+    switch self {
+    case .name(_, let s, _), .index(_, let s, _): s
+    }
+  }
+  public var optional: Bool {
+    switch self {
+    case .name(_, _, let o), .index(_, _, let o): o
+    }
+  }
+}
+
+public final class Expr: @unchecked Sendable {
+  public indirect enum Kind {
+    case literal(Value)
+    case interpolated([InterpolationPart])
+    case variable(String)
+    /// A bare name in a row condition: the field of the row (`where status == running`).
+    case field(String)
+    case path(base: Expr, members: [PathMember])
+    case list([Expr])
+    case record([(key: Expr, value: Expr)])
+    case closure(ClosureDecl)
+    case subexpression(Pipeline)
+    case unary(op: String, operand: Expr)
+    case binary(op: String, opSpan: Span, lhs: Expr, rhs: Expr)
+    case range(from: Expr?, to: Expr?, inclusive: Bool)
+    case ifElse(branches: [(condition: Expr, body: Block)], otherwise: Block?)
+    case tryCatch(body: Block, name: String?, handler: Block?)
+    /// A `{ }` block written where a value is expected but run as a statement body.
+    case block(Block)
+  }
+  public let kind: Kind
+  public let span: Span
+  public init(_ kind: Kind, _ span: Span) {
+    self.kind = kind
+    self.span = span
+  }
+}
+
+public enum InterpolationPart: Sendable {
+  case text(String)
+  case expr(Expr)
+}
+
+/// A parameter list as written in `fn name [ ... ]` or `{|a, b| ...}`.
+public struct ParameterDecl: Sendable {
+  public enum Kind: Sendable { case positional, rest, flag }
+  public var name: String
+  public var span: Span
+  public var kind: Kind
+  public var type: TypeAnnotation?
+  public var defaultValue: Expr?
+  public var short: Character?
+  /// `name?` marks an optional positional without a default.
+  public var optional: Bool
+  /// A `# comment` after the parameter documents it.
+  public var doc: String
+}
+
+public final class ClosureDecl: @unchecked Sendable {
+  public let parameters: [ParameterDecl]
+  public let body: Block
+  public let span: Span
+  public init(parameters: [ParameterDecl], body: Block, span: Span) {
+    self.parameters = parameters
+    self.body = body
+    self.span = span
+  }
+}
+
+public final class FunctionDecl: @unchecked Sendable {
+  public let name: String
+  public let nameSpan: Span
+  public let parameters: [ParameterDecl]
+  public let body: Block
+  /// The comment lines right above `fn`, used by `help`.
+  public let doc: String
+  public let span: Span
+  public init(name: String, nameSpan: Span, parameters: [ParameterDecl], body: Block, doc: String, span: Span) {
+    self.name = name
+    self.nameSpan = nameSpan
+    self.parameters = parameters
+    self.body = body
+    self.doc = doc
+    self.span = span
+  }
+}

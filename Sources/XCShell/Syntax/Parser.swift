@@ -1,0 +1,981 @@
+/// Builds the syntax tree from tokens: statements, pipelines, commands and expressions.
+///
+/// The parser recovers at statement boundaries, so one pass reports every syntax error in a
+/// file (`--check` prints them all). Errors that more input would fix are marked `partial`, which
+/// the REPL reads as "continue the line".
+public struct Parser {
+  var lexer: Lexer
+  let context: any ParserContext
+  public private(set) var errors: [ShellError] = []
+  /// Innermost bracket first: inside `(` and `[` newlines are whitespace; inside `{` they end statements.
+  private var nesting: [UInt8] = []
+  private var depth = 0
+  private static let maxDepth = 200
+
+  public init(source: Source, context: any ParserContext, start: Int = 0, end: Int? = nil) {
+    self.lexer = Lexer(source: source, start: start, end: end)
+    self.context = context
+  }
+
+  /// Parses a whole source into a block, throwing every error found.
+  public static func parse(_ source: Source, context: any ParserContext) throws(ShellErrors) -> Block {
+    var parser = Parser(source: source, context: context)
+    let block = parser.parseProgram()
+    if !parser.errors.isEmpty { throw ShellErrors(parser.errors) }
+    return block
+  }
+
+  /// Parses a whole source, returning the block and the errors (for `--check`).
+  public mutating func parseProgram() -> Block {
+    let statements = parseStatements(closer: nil)
+    let end = lexer.source.bytes.count
+    return Block(statements: statements, span: span(0, end))
+  }
+
+  // MARK: - Helpers
+
+  private func span(_ s: Int, _ e: Int) -> Span { Span(source: lexer.source.id, start: s, end: e) }
+
+  private var newlinesAreSpace: Bool {
+    guard let top = nesting.last else { return false }
+    return top == UInt8(ascii: "(") || top == UInt8(ascii: "[")
+  }
+
+  private mutating func peek(_ mode: Lexer.Mode = .expression) throws -> Token {
+    if newlinesAreSpace { lexer.skipTrivia(newlines: true) }
+    return try lexer.peek(mode)
+  }
+
+  @discardableResult
+  private mutating func next(_ mode: Lexer.Mode = .expression) throws -> Token {
+    if newlinesAreSpace { lexer.skipTrivia(newlines: true) }
+    return try lexer.next(mode)
+  }
+
+  private mutating func expect(_ p: String, _ what: String, opener: Token? = nil) throws -> Token {
+    let t = try peek()
+    guard t.isPunct(p) else {
+      if t.kind == .eof, let opener {
+        throw ShellError.unterminated(what, at: opener.span, closer: "`\(p)`")
+      }
+      throw ShellError.unexpected(describe(t), expected: "`\(p)`", at: t.span, partial: t.kind == .eof)
+    }
+    return try next()
+  }
+
+  private func describe(_ t: Token) -> String {
+    switch t.kind {
+    case .eof: "end of input"
+    case .terminator: lexer.source.text(of: t.span) == ";" ? "`;`" : "end of line"
+    case .word(let w): "word `\(w)`"
+    case .punct(let p): "`\(p)`"
+    case .string, .rawString: "string"
+    case .int, .float: "number"
+    case .variable(let v): "variable `$\(v)`"
+    case .flag: "flag `\(lexer.source.text(of: t.span))`"
+    case .endOfFlags: "`--`"
+    case .external(let n): "`^\(n)`"
+    case .duration: "duration"
+    case .size: "size"
+    }
+  }
+
+  private mutating func skipTerminators() throws {
+    while true {
+      lexer.skipTrivia(newlines: true)
+      let t = try lexer.peek(.command)
+      guard t.kind == .terminator else { return }
+      try lexer.next(.command)
+    }
+  }
+
+  private mutating func enter(_ at: Span) throws {
+    depth += 1
+    if depth > Parser.maxDepth {
+      throw ShellError("parse.depth", "nesting is too deep (more than \(Parser.maxDepth) levels)", at: at)
+    }
+  }
+
+  // MARK: - Statements
+
+  private mutating func parseStatements(closer: String?) -> [Statement] {
+    var statements: [Statement] = []
+    while true {
+      do {
+        try skipTerminators()
+        let t = try lexer.peek(.command)
+        // At the end of input an open block is reported by its opener (`parseBlock`).
+        if t.kind == .eof { break }
+        if let closer, t.isPunct(closer) { break }
+        if t.isPunct("}") || t.isPunct(")") || t.isPunct("]") {
+          throw ShellError.unexpected(describe(t), expected: "a statement", at: t.span)
+        }
+        let s = try parseStatement()
+        statements.append(s)
+        let after = try peek(.command)
+        switch after.kind {
+        case .terminator, .eof: break
+        case .punct(let p) where p == closer: break
+        default:
+          throw ShellError.unexpected(describe(after), expected: "end of statement", at: after.span)
+        }
+      } catch let e as ShellError {
+        errors.append(e)
+        if e.partial || !recover(closer: closer) { break }
+      } catch {
+        break
+      }
+    }
+    return statements
+  }
+
+  /// Skips to the next statement boundary at this nesting level; false at end of input.
+  private mutating func recover(closer: String?) -> Bool {
+    var level = 0
+    while true {
+      guard let t = try? lexer.next(.command) else {
+        // Step over the offending character.
+        if lexer.atEnd { return false }
+        lexer.position += 1
+        continue
+      }
+      switch t.kind {
+      case .eof: return false
+      case .terminator where level == 0: return true
+      case .punct(let p):
+        if p == "(" || p == "[" || p == "{" || p == "$(" { level += 1 }
+        if p == ")" || p == "]" || p == "}" {
+          if level == 0 {
+            if p == closer {
+              lexer.position = Int(t.span.start)
+              return true
+            }
+          } else {
+            level -= 1
+          }
+        }
+      default: continue
+      }
+    }
+  }
+
+  mutating func parseStatement() throws -> Statement {
+    let t = try peek(.command)
+    let start = Int(t.span.start)
+    if case .word(let w) = t.kind {
+      switch w {
+      case "let", "var": return try parseLet(mutable: w == "var")
+      case "fn": return try parseFunction()
+      case "for": return try parseFor()
+      case "while":
+        try next(.command)
+        let cond = try parseExpression()
+        let body = try parseBlock()
+        return Statement(kind: .whileLoop(condition: cond, body: body), span: span(start, Int(body.span.end)))
+      case "loop":
+        try next(.command)
+        let body = try parseBlock()
+        return Statement(kind: .loop(body: body), span: span(start, Int(body.span.end)))
+      case "break", "continue":
+        try next(.command)
+        return Statement(kind: w == "break" ? .breakLoop : .continueLoop, span: t.span)
+      case "return":
+        try next(.command)
+        let n = try peek(.command)
+        if n.kind == .terminator || n.kind == .eof || n.isPunct("}") {
+          return Statement(kind: .returnValue(nil), span: t.span)
+        }
+        let p = try parsePipeline()
+        return Statement(kind: .returnValue(p), span: t.span.to(p.span))
+      case "defer":
+        try next(.command)
+        let body = try parseBlock()
+        return Statement(kind: .deferBlock(body), span: span(start, Int(body.span.end)))
+      case "source", "use":
+        try next(.command)
+        let path = try parseArgumentAtom(.command)
+        if w == "source" {
+          return Statement(kind: .source(path: path), span: t.span.to(path.span))
+        }
+        var names: [String]? = nil
+        var end = path.span
+        let n = try peek(.command)
+        if n.isWord("*") {
+          try next(.command)
+          names = []
+          end = n.span
+        } else if n.isPunct("[") {
+          let list = try parseArgumentAtom(.command)
+          end = list.span
+          guard case .list(let items) = list.kind else { throw ShellError.unexpected("value", expected: "a list of names", at: list.span) }
+          names = try items.map { item in
+            guard case .literal(let v) = item.kind, case .string(let s) = v.kind else {
+              throw ShellError.unexpected("value", expected: "a function name", at: item.span)
+            }
+            return s
+          }
+        }
+        return Statement(kind: .use(path: path, names: names), span: t.span.to(end))
+      default:
+        if let assignment = try parseAssignmentIfAny() { return assignment }
+      }
+    } else if case .variable = t.kind, let assignment = try parseAssignmentIfAny() {
+      return assignment
+    }
+    let p = try parsePipeline()
+    return Statement(kind: .pipeline(p), span: p.span)
+  }
+
+  private static let assignOps: Set<String> = ["=", "+=", "-=", "*=", "/=", "++=", "//="]
+
+  /// `name = …`, `name.path += …`, `$env.NAME = …`; restores the position if it is not one.
+  private mutating func parseAssignmentIfAny() throws -> Statement? {
+    let save = lexer.position
+    let first = try next(.expression)
+    let name: String
+    switch first.kind {
+    case .word(let w): name = w
+    case .variable(let v): name = v
+    default: lexer.position = save; return nil
+    }
+    var path: [PathMember] = []
+    while lexer.peekByte() == UInt8(ascii: "."), let m = parsePathMember() { path.append(m) }
+    guard let op = try? lexer.peek(.expression), case .punct(let o) = op.kind, Parser.assignOps.contains(o)
+    else {
+      lexer.position = save
+      return nil
+    }
+    try lexer.next(.expression)
+    let value = try parsePipeline()
+    let target = AssignTarget(name: name, span: first.span, path: path)
+    return Statement(kind: .assign(target: target, op: o, value: value), span: first.span.to(value.span))
+  }
+
+  private mutating func parseLet(mutable: Bool) throws -> Statement {
+    let kw = try next(.command)
+    let nameTok = try next(.expression)
+    guard case .word(let name) = nameTok.kind else {
+      throw ShellError.unexpected(describe(nameTok), expected: "a variable name after `\(mutable ? "var" : "let")`",
+        at: nameTok.span, partial: nameTok.kind == .eof)
+    }
+    var type: TypeAnnotation? = nil
+    if try peek().isPunct(":") {
+      try next()
+      let tt = try next()
+      guard case .word(let tn) = tt.kind else { throw ShellError.unexpected(describe(tt), expected: "a type name", at: tt.span) }
+      type = TypeAnnotation(name: tn, span: tt.span)
+    }
+    let eq = try peek()
+    guard eq.isPunct("=") else {
+      throw ShellError.unexpected(describe(eq), expected: "`=`", at: eq.span, partial: eq.kind == .eof)
+    }
+    try next()
+    let value = try parsePipeline()
+    return Statement(
+      kind: .letDecl(name: name, nameSpan: nameTok.span, mutable: mutable, type: type, value: value),
+      span: kw.span.to(value.span))
+  }
+
+  private mutating func parseFor() throws -> Statement {
+    let kw = try next(.command)
+    let nameTok = try next(.expression)
+    guard case .word(let name) = nameTok.kind else {
+      throw ShellError.unexpected(describe(nameTok), expected: "a loop variable name", at: nameTok.span)
+    }
+    var index: (String, Span)? = nil
+    if try peek().isPunct(",") {
+      try next()
+      let second = try next(.expression)
+      guard case .word(let n2) = second.kind else {
+        throw ShellError.unexpected(describe(second), expected: "a loop variable name", at: second.span)
+      }
+      index = (name, nameTok.span)
+      let inTok = try next(.expression)
+      guard inTok.isWord("in") else { throw ShellError.unexpected(describe(inTok), expected: "`in`", at: inTok.span) }
+      let iterable = try parseExpression()
+      let body = try parseBlock()
+      return Statement(
+        kind: .forLoop(name: n2, nameSpan: second.span, index: index, iterable: iterable, body: body),
+        span: kw.span.to(body.span))
+    }
+    let inTok = try next(.expression)
+    guard inTok.isWord("in") else {
+      throw ShellError.unexpected(describe(inTok), expected: "`in`", at: inTok.span, partial: inTok.kind == .eof)
+    }
+    let iterable = try parseExpression()
+    let body = try parseBlock()
+    return Statement(
+      kind: .forLoop(name: name, nameSpan: nameTok.span, index: nil, iterable: iterable, body: body),
+      span: kw.span.to(body.span))
+  }
+
+  private mutating func parseFunction() throws -> Statement {
+    let kw = try next(.command)
+    let nameTok = try next(.command)
+    let name: String
+    switch nameTok.kind {
+    case .word(let w): name = w
+    case .string(let parts) where parts.count <= 1:
+      if case .text(let s)? = parts.first { name = s } else { name = "" }
+    case .rawString(let s): name = s
+    default:
+      throw ShellError.unexpected(describe(nameTok), expected: "a function name", at: nameTok.span, partial: nameTok.kind == .eof)
+    }
+    guard !name.isEmpty else { throw ShellError("parse.name", "a function needs a name", at: nameTok.span) }
+    var params: [ParameterDecl] = []
+    if try peek().isPunct("[") { params = try parseParameters(closer: "]") }
+    let body = try parseBlock()
+    let decl = FunctionDecl(
+      name: name, nameSpan: nameTok.span, parameters: params, body: body,
+      doc: docComment(before: Int(kw.span.start)), span: kw.span.to(body.span))
+    return Statement(kind: .fnDecl(decl), span: decl.span)
+  }
+
+  /// The `#` lines directly above `offset`, without the `#`.
+  private func docComment(before offset: Int) -> String {
+    let bytes = lexer.source.bytes
+    var lines: [String] = []
+    var lineStart = offset
+    while lineStart > 0, bytes[lineStart - 1] != 0x0A { lineStart -= 1 }
+    var cursor = lineStart
+    while cursor > 0 {
+      let end = cursor - 1
+      var s = end
+      while s > 0, bytes[s - 1] != 0x0A { s -= 1 }
+      let line = String(decoding: bytes[s..<end], as: UTF8.self).trimmingSpaces()
+      guard line.hasPrefix("#") else { break }
+      var text = String(line.dropFirst())
+      if text.hasPrefix(" ") { text.removeFirst() }
+      lines.insert(text, at: 0)
+      cursor = s
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  /// `[a, b: int, c: string = "x", --force(-f), --count: int = 1, ...rest]` or `|a, b|`.
+  private mutating func parseParameters(closer: String) throws -> [ParameterDecl] {
+    let open = try next()
+    if closer == "]" { nesting.append(UInt8(ascii: "[")) }
+    defer { if closer == "]" { nesting.removeLast() } }
+    var params: [ParameterDecl] = []
+    while true {
+      var t = try peek()
+      if t.isPunct(closer) || (closer == "|" && t.isPunct("||")) { try next(); break }
+      if t.kind == .eof { throw ShellError.unterminated("parameter list", at: open.span, closer: "`\(closer)`") }
+      if t.isPunct(",") { try next(); continue }
+      var kind = ParameterDecl.Kind.positional
+      let start = Int(t.span.start)
+      if t.isPunct("-") {
+        try next()
+        guard try peek().isPunct("-") else { throw ShellError.unexpected("`-`", expected: "`--name` for a flag", at: t.span) }
+        try next()
+        kind = .flag
+      } else if t.isPunct("..") {
+        try next()
+        guard try peek().isPunct(".") else { throw ShellError.unexpected("`..`", expected: "`...name` for a rest parameter", at: t.span) }
+        try next()
+        kind = .rest
+      }
+      t = try next()
+      guard case .word(let name) = t.kind else {
+        throw ShellError.unexpected(describe(t), expected: "a parameter name", at: t.span, partial: t.kind == .eof)
+      }
+      var p = ParameterDecl(
+        name: name, span: span(start, Int(t.span.end)), kind: kind, type: nil, defaultValue: nil, short: nil,
+        optional: false, doc: "")
+      if kind == .flag, lexer.peekByte() == UInt8(ascii: "(") {
+        try next()
+        _ = try expect("-", "short flag")
+        let s = try next()
+        guard case .word(let sn) = s.kind, sn.count == 1 else {
+          throw ShellError.unexpected(describe(s), expected: "a one-letter short flag", at: s.span)
+        }
+        p.short = sn.first
+        _ = try expect(")", "short flag")
+      }
+      if kind == .positional, lexer.peekByte() == UInt8(ascii: "?") {
+        try next()
+        p.optional = true
+      }
+      if try peek().isPunct(":") {
+        try next()
+        let tt = try next()
+        guard case .word(let tn) = tt.kind else { throw ShellError.unexpected(describe(tt), expected: "a type name", at: tt.span) }
+        p.type = TypeAnnotation(name: tn, span: tt.span)
+      }
+      if try peek().isPunct("=") {
+        try next()
+        p.defaultValue = try parseUnary()
+      }
+      p.doc = trailingComment()
+      params.append(p)
+    }
+    return params
+  }
+
+  /// A `# comment` on the rest of the current line (parameter documentation).
+  private func trailingComment() -> String {
+    let bytes = lexer.source.bytes
+    var i = lexer.position
+    while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x2C { i += 1 }
+    guard i < bytes.count, bytes[i] == 0x23 else { return "" }
+    var e = i
+    while e < bytes.count, bytes[e] != 0x0A { e += 1 }
+    return String(decoding: bytes[(i + 1)..<e], as: UTF8.self).trimmingSpaces()
+  }
+
+  mutating func parseBlock() throws -> Block {
+    lexer.skipTrivia()
+    let open = try peek()
+    guard open.isPunct("{") else {
+      throw ShellError.unexpected(describe(open), expected: "a block `{ ... }`", at: open.span, partial: open.kind == .eof)
+    }
+    try enter(open.span)
+    defer { depth -= 1 }
+    try next()
+    nesting.append(UInt8(ascii: "{"))
+    let statements = parseStatements(closer: "}")
+    nesting.removeLast()
+    let close = try lexer.peek(.command)
+    guard close.isPunct("}") else {
+      throw ShellError.unterminated("block", at: open.span, closer: "`}`")
+    }
+    try lexer.next(.command)
+    return Block(statements: statements, span: open.span.to(close.span))
+  }
+
+  // MARK: - Pipelines
+
+  mutating func parsePipeline() throws -> Pipeline {
+    var elements = [try parseElement()]
+    while true {
+      let t = try peek(.command)
+      guard t.isPunct("|") else { break }
+      try next(.command)
+      lexer.skipTrivia(newlines: true)
+      let n = try lexer.peek(.command)
+      if n.kind == .eof {
+        throw ShellError.unexpected("end of input", expected: "a command after `|`", at: t.span, partial: true)
+      }
+      elements.append(try parseElement())
+    }
+    return Pipeline(elements: elements, span: elements[0].span.to(elements[elements.count - 1].span))
+  }
+
+  private static let expressionKeywords: Set<String> = ["if", "try", "not", "true", "false", "null"]
+
+  private mutating func parseElement() throws -> PipelineElement {
+    let t = try peek(.command)
+    switch t.kind {
+    case .word(let w) where !Parser.expressionKeywords.contains(w) && !Parser.startsLikeNumber(w):
+      return try parseCall()
+    case .external(let name):
+      try next(.command)
+      let args = try parseArguments(external: true, condition: false)
+      let end = args.last?.span ?? t.span
+      return .external(ExternalNode(name: name, nameSpan: t.span, arguments: args, span: t.span.to(end), forced: true))
+    case .terminator, .eof:
+      throw ShellError.unexpected(describe(t), expected: "a command or expression", at: t.span, partial: t.kind == .eof)
+    case .flag, .endOfFlags:
+      throw ShellError.unexpected(describe(t), expected: "a command or expression", at: t.span)
+    default:
+      return .expression(try parseExpression())
+    }
+  }
+
+  /// `1..10` or `3.5x` at the start of a pipeline is an expression (or a bad literal), not a command.
+  static func startsLikeNumber(_ w: String) -> Bool {
+    guard let f = w.utf8.first else { return false }
+    return isDigit(f) || (f == UInt8(ascii: "-") && w.utf8.count > 1 && isDigit(Array(w.utf8)[1]))
+  }
+
+  private mutating func parseCall() throws -> PipelineElement {
+    let head = try next(.command)
+    guard case .word(var name) = head.kind else { fatalError("parseCall on a non-word") }
+    var nameSpan = head.span
+    // Greedily join sub-command words: `str upcase`, `image list`, `error make`.
+    while true {
+      let save = lexer.position
+      guard let n = try? lexer.next(.command), case .word(let sub) = n.kind, n.spaceBefore,
+        context.isCommand(name + " " + sub)
+      else {
+        lexer.position = save
+        break
+      }
+      name += " " + sub
+      nameSpan = nameSpan.to(n.span)
+    }
+    // Whether the word is a built-in, a function or a host program is decided when it runs.
+    let args = try parseArguments(external: !context.isCommand(name), condition: context.takesCondition(name))
+    let end = args.last?.span ?? nameSpan
+    return .call(CallNode(name: name, nameSpan: nameSpan, arguments: args, span: nameSpan.to(end)))
+  }
+
+  private mutating func parseArguments(external: Bool, condition: Bool) throws -> [Argument] {
+    var args: [Argument] = []
+    var flagsEnded = false
+    if condition {
+      let t = try peek(.command)
+      if !(t.isPunct("{") || t.kind == .terminator || t.kind == .eof || t.isPunct("|")) {
+        let cond = try parseExpression(condition: true)
+        args.append(.positional(cond))
+      }
+    }
+    while true {
+      let t = try peek(.command)
+      switch t.kind {
+      case .terminator, .eof: return args
+      case .punct(let p) where p == "|" || p == ")" || p == "]" || p == "}": return args
+      case .flag(let name, let short, let inline) where !flagsEnded:
+        try next(.command)
+        var value: Expr? = nil
+        if inline { value = try parseArgumentAtom(.command) }
+        args.append(.flag(name: name, short: short, span: t.span, value: value))
+      case .flag, .endOfFlags where flagsEnded:
+        try next(.command)
+        args.append(.positional(Expr(.literal(.string(lexer.source.text(of: t.span), t.span)), t.span)))
+      case .endOfFlags:
+        try next(.command)
+        flagsEnded = true
+        args.append(.endOfFlags(t.span))
+      default:
+        args.append(.positional(try parseArgumentAtom(.command)))
+      }
+    }
+  }
+
+  // MARK: - Arguments (shell words)
+
+  /// One argument in command mode: a literal, a bare word, a variable path, `( )`, `[ ]` or `{ }`.
+  mutating func parseArgumentAtom(_ mode: Lexer.Mode) throws -> Expr {
+    let t = try peek(mode)
+    switch t.kind {
+    case .word(let w):
+      try next(mode)
+      return Expr(.literal(Parser.classifyWord(w, t.span)), t.span).rangeIfAny(w, t.span)
+    case .external(let n):
+      try next(mode)
+      return Expr(.literal(.string("^" + n, t.span)), t.span)
+    case .flag, .endOfFlags:
+      try next(mode)
+      return Expr(.literal(.string(lexer.source.text(of: t.span), t.span)), t.span)
+    default:
+      return try parsePrimary(condition: false, mode: mode)
+    }
+  }
+
+  /// A bare word's value: `true`, `false`, `null`, or the word as a string.
+  static func classifyWord(_ w: String, _ span: Span) -> Value {
+    switch w {
+    case "true": .bool(true, span)
+    case "false": .bool(false, span)
+    case "null": Value(.null, span)
+    default: .string(w, span)
+    }
+  }
+
+  // MARK: - Expressions
+
+  /// Parses an expression; in a row condition a bare name on the left of a comparison is a field.
+  mutating func parseExpression(condition: Bool = false) throws -> Expr {
+    try enter(try peek().span)
+    defer { depth -= 1 }
+    return try parseBinary(minPrecedence: 1, condition: condition)
+  }
+
+  private static func precedence(_ t: Token) -> (String, Int)? {
+    switch t.kind {
+    case .punct(let p):
+      switch p {
+      case "||": return ("or", 1)
+      case "&&": return ("and", 2)
+      case "==", "!=", "<", "<=", ">", ">=", "=~", "!~": return (p, 4)
+      case "..", "..<": return (p, 5)
+      case "+", "-", "++": return (p, 6)
+      case "*", "/", "//", "%": return (p, 7)
+      case "**": return (p, 8)
+      default: return nil
+      }
+    case .word(let w):
+      switch w {
+      case "or", "xor": return (w, 1)
+      case "and": return (w, 2)
+      case "in", "not-in", "starts-with", "ends-with", "has", "not-has": return (w, 4)
+      case "mod": return ("%", 7)
+      default: return nil
+      }
+    default: return nil
+    }
+  }
+
+  private mutating func parseBinary(minPrecedence: Int, condition: Bool) throws -> Expr {
+    var lhs = try parseUnary(condition: condition)
+    while true {
+      let t = try peek()
+      guard let (op, prec) = Parser.precedence(t), prec >= minPrecedence else { break }
+      try next()
+      if op == ".." || op == "..<" {
+        // Open-ended `1..` when nothing follows.
+        let n = try peek()
+        var rhs: Expr? = nil
+        if !(n.kind == .eof || n.kind == .terminator || n.isPunct(")") || n.isPunct("]") || n.isPunct("}")
+          || n.isPunct("{") || n.isPunct("|") || n.isPunct(","))
+        {
+          rhs = try parseBinary(minPrecedence: prec + 1, condition: false).asValue()
+        }
+        lhs = Expr(.range(from: lhs.asValue(), to: rhs, inclusive: op == ".."), lhs.span.to(rhs?.span ?? t.span))
+        continue
+      }
+      lexer.skipTrivia(newlines: newlinesAreSpace)
+      let rhs = try parseBinary(minPrecedence: prec + 1, condition: condition && prec < 4)
+      lhs = Expr(.binary(op: op, opSpan: t.span, lhs: lhs, rhs: prec == 4 ? rhs.asValue() : rhs), lhs.span.to(rhs.span))
+    }
+    return lhs
+  }
+
+  mutating func parseUnary(condition: Bool = false) throws -> Expr {
+    let t = try peek()
+    if t.isPunct("-") {
+      try next()
+      let operand = try parseUnary(condition: false)
+      if case .literal(let v) = operand.kind {
+        switch v.kind {
+        case .int(let i): return Expr(.literal(.int(-i, t.span.to(operand.span))), t.span.to(operand.span))
+        case .float(let d): return Expr(.literal(.float(-d, t.span.to(operand.span))), t.span.to(operand.span))
+        case .duration(let d): return Expr(.literal(Value(.duration(-d), t.span.to(operand.span))), t.span.to(operand.span))
+        default: break
+        }
+      }
+      return Expr(.unary(op: "-", operand: operand), t.span.to(operand.span))
+    }
+    if t.isWord("not") || t.isPunct("!") {
+      try next()
+      let operand = try parseBinary(minPrecedence: 3, condition: condition)
+      return Expr(.unary(op: "not", operand: operand), t.span.to(operand.span))
+    }
+    return try parsePrimary(condition: condition, mode: .expression)
+  }
+
+  private mutating func parsePrimary(condition: Bool, mode: Lexer.Mode) throws -> Expr {
+    let t = try peek(mode)
+    var expr: Expr
+    switch t.kind {
+    case .int(let i): try next(mode); return Expr(.literal(.int(i, t.span)), t.span)
+    case .float(let d): try next(mode); return Expr(.literal(.float(d, t.span)), t.span)
+    case .duration(let d): try next(mode); return Expr(.literal(Value(.duration(d), t.span)), t.span)
+    case .size(let s): try next(mode); return Expr(.literal(Value(.size(s), t.span)), t.span)
+    case .rawString(let s): try next(mode); return Expr(.literal(.string(s, t.span)), t.span)
+    case .string(let parts):
+      try next(mode)
+      return try interpolation(parts, t.span)
+    case .variable(let name):
+      try next(mode)
+      expr = Expr(.variable(name), t.span)
+    case .punct("("), .punct("$("):
+      try next(mode)
+      try enter(t.span)
+      nesting.append(UInt8(ascii: "("))
+      let p: Pipeline
+      do {
+        lexer.skipTrivia(newlines: true)
+        if try lexer.peek(.command).isPunct(")") {
+          nesting.removeLast()
+          depth -= 1
+          try next(mode)
+          return Expr(.literal(Value(.null, t.span)), t.span)
+        }
+        p = try parsePipeline()
+      } catch {
+        nesting.removeLast()
+        depth -= 1
+        throw error
+      }
+      let close = try peek(.command)
+      nesting.removeLast()
+      depth -= 1
+      guard close.isPunct(")") else {
+        if close.kind == .eof { throw ShellError.unterminated("parenthesis", at: t.span, closer: "`)`") }
+        throw ShellError.unexpected(describe(close), expected: "`)`", at: close.span)
+      }
+      try next(.command)
+      expr = Expr(.subexpression(p), t.span.to(close.span))
+    case .punct("["):
+      expr = try parseList()
+    case .punct("{"):
+      expr = try parseBraced()
+    case .word(let w):
+      switch w {
+      case "if": return try parseIf()
+      case "try": return try parseTry()
+      case "true", "false", "null":
+        try next(mode)
+        return Expr(.literal(Parser.classifyWord(w, t.span)), t.span)
+      default:
+        try next(mode)
+        if condition {
+          expr = Expr(.field(w), t.span)
+        } else {
+          return Expr(.literal(.string(w, t.span)), t.span)
+        }
+      }
+    case .eof:
+      throw ShellError.unexpected("end of input", expected: "an expression", at: t.span, partial: true)
+    default:
+      throw ShellError.unexpected(describe(t), expected: "an expression", at: t.span)
+    }
+    // Cell path: `.name`, `.0`, with `?` for optional; only when glued to what precedes.
+    var members: [PathMember] = []
+    while lexer.peekByte() == UInt8(ascii: "."), let m = parsePathMember() { members.append(m) }
+    if !members.isEmpty { expr = Expr(.path(base: expr, members: members), expr.span.to(members.last!.span)) }
+    return expr
+  }
+
+  /// Parses `.member` or `.member?` at the current byte; nil (position unchanged) if none follows.
+  private mutating func parsePathMember() -> PathMember? {
+    let save = lexer.position
+    lexer.position += 1
+    guard let t = lexer.nextPathMember() else {
+      lexer.position = save
+      return nil
+    }
+    var optional = false
+    var sp = t.span
+    if lexer.peekByte() == UInt8(ascii: "?") {
+      lexer.position += 1
+      optional = true
+      sp = Span(source: sp.source, start: Int(sp.start), end: Int(sp.end) + 1)
+    }
+    switch t.kind {
+    case .int(let i): return .index(Int(i), sp, optional: optional)
+    case .word(let w): return .name(w, sp, optional: optional)
+    default: lexer.position = save; return nil
+    }
+  }
+
+  private mutating func interpolation(_ parts: [StringPart], _ span: Span) throws -> Expr {
+    if parts.isEmpty { return Expr(.literal(.string("", span)), span) }
+    if parts.count == 1, case .text(let s) = parts[0] { return Expr(.literal(.string(s, span)), span) }
+    var out: [InterpolationPart] = []
+    for part in parts {
+      switch part {
+      case .text(let s): out.append(.text(s))
+      case .variable(let s, let e):
+        var sub = Parser(source: lexer.source, context: context, start: s, end: e)
+        sub.depth = depth
+        out.append(.expr(try sub.parsePrimary(condition: false, mode: .expression)))
+      case .subexpression(let s, let e):
+        var sub = Parser(source: lexer.source, context: context, start: s, end: e)
+        sub.depth = depth + 1
+        sub.nesting = [UInt8(ascii: "(")]
+        let p = try sub.parsePipeline()
+        let rest = try sub.peek(.command)
+        guard rest.kind == .eof else { throw ShellError.unexpected(sub.describe(rest), expected: "`)`", at: rest.span) }
+        out.append(.expr(Expr(.subexpression(p), Span(source: span.source, start: s - 2, end: e + 1))))
+      }
+    }
+    return Expr(.interpolated(out), span)
+  }
+
+  private mutating func parseList() throws -> Expr {
+    let open = try next()
+    try enter(open.span)
+    defer { depth -= 1 }
+    nesting.append(UInt8(ascii: "["))
+    defer { nesting.removeLast() }
+    var items: [Expr] = []
+    while true {
+      let t = try peek(.listItem)
+      if t.isPunct("]") { break }
+      if t.kind == .eof { throw ShellError.unterminated("list", at: open.span, closer: "`]`") }
+      if t.isPunct(",") || t.kind == .terminator { try next(.listItem); continue }
+      items.append(try parseArgumentAtom(.listItem))
+    }
+    let close = try next(.listItem)
+    return Expr(.list(items), open.span.to(close.span))
+  }
+
+  /// `{` starts a record (`{a: 1}`, `{}`), a closure (`{|x| ...}`) or a block (`{ ... }`).
+  private mutating func parseBraced() throws -> Expr {
+    let save = lexer.position
+    let open = try next()
+    lexer.skipTrivia(newlines: true)
+    let first = try lexer.peek(.expression)
+    if first.isPunct("}") {
+      try lexer.next(.expression)
+      return Expr(.record([]), open.span.to(first.span))
+    }
+    if first.isPunct("|") || first.isPunct("||") {
+      var params: [ParameterDecl] = []
+      if first.isPunct("|") {
+        params = try parseParameters(closer: "|")
+      } else {
+        try lexer.next(.expression)
+      }
+      let body = try parseBlockBody(open: open)
+      let decl = ClosureDecl(parameters: params, body: body, span: open.span.to(body.span))
+      return Expr(.closure(decl), decl.span)
+    }
+    // A key followed by `:` makes a record.
+    var probe = lexer
+    if let k = try? probe.next(.expression), (k.isWord || isStringToken(k)), let c = try? probe.next(.expression), c.isPunct(":") {
+      return try parseRecord(open: open)
+    }
+    lexer.position = save
+    let block = try parseBlock()
+    let decl = ClosureDecl(parameters: [], body: block, span: block.span)
+    return Expr(.closure(decl), block.span)
+  }
+
+  private func isStringToken(_ t: Token) -> Bool {
+    switch t.kind {
+    case .string, .rawString, .int: true
+    default: false
+    }
+  }
+
+  /// The statements of a closure after `{|params|`, up to its `}`.
+  private mutating func parseBlockBody(open: Token) throws -> Block {
+    try enter(open.span)
+    defer { depth -= 1 }
+    nesting.append(UInt8(ascii: "{"))
+    let errorCount = errors.count
+    let statements = parseStatements(closer: "}")
+    nesting.removeLast()
+    if errors.count > errorCount {
+      let e = errors.removeLast()
+      throw e
+    }
+    let close = try lexer.peek(.command)
+    guard close.isPunct("}") else { throw ShellError.unterminated("closure", at: open.span, closer: "`}`") }
+    try lexer.next(.command)
+    return Block(statements: statements, span: open.span.to(close.span))
+  }
+
+  private mutating func parseRecord(open: Token) throws -> Expr {
+    try enter(open.span)
+    defer { depth -= 1 }
+    nesting.append(UInt8(ascii: "["))  // newlines separate fields like commas
+    defer { nesting.removeLast() }
+    var fields: [(key: Expr, value: Expr)] = []
+    while true {
+      let t = try peek()
+      if t.isPunct("}") { break }
+      if t.kind == .eof { throw ShellError.unterminated("record", at: open.span, closer: "`}`") }
+      if t.isPunct(",") { try next(); continue }
+      let key: Expr
+      switch t.kind {
+      case .word(let w): try next(); key = Expr(.literal(.string(w, t.span)), t.span)
+      case .int(let i): try next(); key = Expr(.literal(.string(String(i), t.span)), t.span)
+      case .string, .rawString, .variable, .punct("("): key = try parsePrimary(condition: false, mode: .expression)
+      default: throw ShellError.unexpected(describe(t), expected: "a field name", at: t.span)
+      }
+      let colon = try peek()
+      guard colon.isPunct(":") else {
+        throw ShellError.unexpected(describe(colon), expected: "`:` after the field name", at: colon.span)
+      }
+      try next()
+      let value = try parseExpression()
+      fields.append((key, value))
+    }
+    let close = try next()
+    return Expr(.record(fields), open.span.to(close.span))
+  }
+
+  private mutating func parseIf() throws -> Expr {
+    let kw = try next()
+    var branches: [(condition: Expr, body: Block)] = []
+    let cond = try parseExpression()
+    let body = try parseBlock()
+    branches.append((cond, body))
+    var otherwise: Block? = nil
+    var end = body.span
+    while true {
+      let save = lexer.position
+      lexer.skipTrivia(newlines: true)
+      let t = try lexer.peek(.command)
+      guard t.isWord("else") else {
+        lexer.position = save
+        break
+      }
+      try lexer.next(.command)
+      let n = try peek(.command)
+      if n.isWord("if") {
+        try next(.command)
+        let c = try parseExpression()
+        let b = try parseBlock()
+        branches.append((c, b))
+        end = b.span
+      } else {
+        let b = try parseBlock()
+        otherwise = b
+        end = b.span
+        break
+      }
+    }
+    return Expr(.ifElse(branches: branches, otherwise: otherwise), kw.span.to(end))
+  }
+
+  private mutating func parseTry() throws -> Expr {
+    let kw = try next()
+    let body = try parseBlock()
+    let save = lexer.position
+    lexer.skipTrivia(newlines: true)
+    let t = try lexer.peek(.command)
+    guard t.isWord("catch") else {
+      lexer.position = save
+      return Expr(.tryCatch(body: body, name: nil, handler: nil), kw.span.to(body.span))
+    }
+    try lexer.next(.command)
+    var name: String? = nil
+    let n = try peek()
+    if case .word(let w) = n.kind {
+      try next()
+      name = w
+    } else if case .variable(let v) = n.kind {
+      try next()
+      name = v
+    }
+    let handler: Block
+    if name == nil, try peek().isPunct("{") {
+      // `catch {|e| ... }` names the error as a closure parameter.
+      let braced = try parseBraced()
+      guard case .closure(let decl) = braced.kind else {
+        throw ShellError.unexpected("record", expected: "a catch block", at: braced.span)
+      }
+      name = decl.parameters.first?.name
+      handler = decl.body
+    } else {
+      handler = try parseBlock()
+    }
+    return Expr(.tryCatch(body: body, name: name, handler: handler), kw.span.to(handler.span))
+  }
+}
+
+extension Expr {
+  /// A bare field on the right of a comparison is a string: `status == running`.
+  func asValue() -> Expr {
+    if case .field(let name) = kind { return Expr(.literal(.string(name, span)), span) }
+    return self
+  }
+
+  /// A bare word like `1..10` or `0..<5` in a command argument is a range.
+  func rangeIfAny(_ word: String, _ span: Span) -> Expr {
+    guard word.contains(".."), let r = word.range(of: "..") else { return self }
+    var rest = word[r.upperBound...]
+    let inclusive = !rest.hasPrefix("<")
+    if !inclusive { rest = rest.dropFirst() }
+    guard let a = Int64(word[..<r.lowerBound]) else { return self }
+    let b: Int64? = rest.isEmpty ? nil : Int64(rest)
+    if !rest.isEmpty && b == nil { return self }
+    return Expr(.literal(Value(.range(RangeValue(start: a, end: b, inclusive: inclusive)), span)), span)
+  }
+}
+
+extension String {
+  func trimmingSpaces() -> String {
+    var s = Substring(self)
+    while let f = s.first, f == " " || f == "\t" || f == "\r" { s.removeFirst() }
+    while let l = s.last, l == " " || l == "\t" || l == "\r" { s.removeLast() }
+    return String(s)
+  }
+}

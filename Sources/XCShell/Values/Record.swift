@@ -1,0 +1,51 @@
+/// A record: fields in insertion order.
+///
+/// Records are small (a handful of columns), so a pair of arrays with a linear search beats a
+/// hash table, and keeps the order `to json` and tables show.
+public struct Record: Sendable, Equatable, Sequence {
+  public private(set) var keys: [String]
+  public private(set) var values: [Value]
+
+  public init() {
+    keys = []
+    values = []
+  }
+
+  public init(_ pairs: [(String, Value)]) {
+    keys = []
+    values = []
+    keys.reserveCapacity(pairs.count)
+    values.reserveCapacity(pairs.count)
+    for (k, v) in pairs { self[k] = v }
+  }
+
+  public var count: Int { keys.count }
+  public var isEmpty: Bool { keys.isEmpty }
+
+  public func index(of key: String) -> Int? { keys.firstIndex(of: key) }
+
+  public subscript(key: String) -> Value? {
+    get { index(of: key).map { values[$0] } }
+    set {
+      if let i = index(of: key) {
+        if let newValue { values[i] = newValue } else {
+          keys.remove(at: i)
+          values.remove(at: i)
+        }
+      } else if let newValue {
+        keys.append(key)
+        values.append(newValue)
+      }
+    }
+  }
+
+  public func makeIterator() -> Zip2Sequence<[String], [Value]>.Iterator {
+    zip(keys, values).makeIterator()
+  }
+
+  public static func == (a: Record, b: Record) -> Bool {
+    guard a.count == b.count else { return false }
+    for (k, v) in a { guard let w = b[k], w == v else { return false } }
+    return true
+  }
+}

@@ -1,0 +1,127 @@
+/// A value of the language, with the span of the text or command that produced it.
+///
+/// `==` compares kinds only; spans are there for diagnostics.
+public struct Value: Sendable, Equatable {
+  public enum Kind: Sendable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case float(Double)
+    case string(String)
+    /// Nanoseconds.
+    case duration(Int64)
+    /// Bytes.
+    case size(Int64)
+    case list([Value])
+    case record(Record)
+    case range(RangeValue)
+    case closure(Closure)
+    case bytes([UInt8])
+    /// A container, image, network or volume: a record tagged with its type.
+    case object(ObjectValue)
+  }
+
+  public var kind: Kind
+  public var span: Span
+
+  @inline(__always) public init(_ kind: Kind, _ span: Span = .unknown) {
+    self.kind = kind
+    self.span = span
+  }
+
+  public static func == (a: Value, b: Value) -> Bool { a.kind == b.kind }
+
+  // MARK: - Convenience constructors
+
+  public static let null = Value(.null)
+  public static func bool(_ b: Bool, _ span: Span = .unknown) -> Value { Value(.bool(b), span) }
+  public static func int(_ i: Int64, _ span: Span = .unknown) -> Value { Value(.int(i), span) }
+  public static func int(_ i: Int, _ span: Span = .unknown) -> Value { Value(.int(Int64(i)), span) }
+  public static func float(_ d: Double, _ span: Span = .unknown) -> Value { Value(.float(d), span) }
+  public static func string(_ s: String, _ span: Span = .unknown) -> Value { Value(.string(s), span) }
+  public static func list(_ l: [Value], _ span: Span = .unknown) -> Value { Value(.list(l), span) }
+  public static func record(_ r: Record, _ span: Span = .unknown) -> Value { Value(.record(r), span) }
+
+  public var isNull: Bool { if case .null = kind { true } else { false } }
+
+  /// The fields of a record or an object.
+  public var recordValue: Record? {
+    switch kind {
+    case .record(let r): r
+    case .object(let o): o.fields
+    default: nil
+    }
+  }
+}
+
+extension Value.Kind: Equatable {
+  public static func == (a: Value.Kind, b: Value.Kind) -> Bool {
+    switch (a, b) {
+    case (.null, .null): true
+    case (.bool(let x), .bool(let y)): x == y
+    case (.int(let x), .int(let y)): x == y
+    case (.float(let x), .float(let y)): x == y
+    case (.int(let x), .float(let y)), (.float(let y), .int(let x)): Double(x) == y
+    case (.string(let x), .string(let y)): x == y
+    case (.duration(let x), .duration(let y)): x == y
+    case (.size(let x), .size(let y)): x == y
+    case (.list(let x), .list(let y)): x == y
+    case (.record(let x), .record(let y)): x == y
+    case (.range(let x), .range(let y)): x == y
+    case (.closure(let x), .closure(let y)): x === y
+    case (.bytes(let x), .bytes(let y)): x == y
+    case (.object(let x), .object(let y)): x == y
+    default: false
+    }
+  }
+}
+
+/// An integer range: `1..5` (inclusive), `0..<n`, `1..` (open), with an optional step.
+public struct RangeValue: Sendable, Equatable {
+  public var start: Int64
+  /// `nil` for an open range.
+  public var end: Int64?
+  public var inclusive: Bool
+  public var step: Int64
+
+  public init(start: Int64, end: Int64?, inclusive: Bool, step: Int64 = 1) {
+    self.start = start
+    self.end = end
+    self.inclusive = inclusive
+    self.step = step
+  }
+
+  /// The number of elements, or nil when open.
+  public var count: Int64? {
+    guard let end else { return nil }
+    let last = inclusive ? end : (step > 0 ? end - 1 : end + 1)
+    if step > 0 { return last < start ? 0 : (last - start) / step + 1 }
+    return last > start ? 0 : (start - last) / (-step) + 1
+  }
+
+  public func contains(_ v: Int64) -> Bool {
+    if step > 0 {
+      guard v >= start else { return false }
+      if let end { if inclusive ? v > end : v >= end { return false } }
+    } else {
+      guard v <= start else { return false }
+      if let end { if inclusive ? v < end : v <= end { return false } }
+    }
+    return (v - start) % step == 0
+  }
+}
+
+/// The kinds of daemon objects.
+public enum ObjectType: String, Sendable, CaseIterable {
+  case container, image, network, volume
+}
+
+/// A daemon object: its type and the fields of the daemon's record.
+public struct ObjectValue: Sendable, Equatable {
+  public var type: ObjectType
+  public var fields: Record
+  public init(type: ObjectType, fields: Record) {
+    self.type = type
+    self.fields = fields
+  }
+}

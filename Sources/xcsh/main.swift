@@ -1,0 +1,77 @@
+import ArgumentParser
+import CSupport
+import Foundation
+import XCShell
+
+/// `xcsh`: run a script, a command string, or standard input.
+struct XCShellCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "xcsh",
+    abstract: "A shell for the xc container engine: typed pipelines, strict scripts, defer cleanup.",
+    version: ShellOptions.version)
+
+  @Option(name: .shortAndLong, help: "Run this code instead of a script.")
+  var command: String?
+
+  @Flag(help: "Parse and resolve the script without running it; report every error.")
+  var check = false
+
+  @Flag(help: "Write results as JSON lines.")
+  var json = false
+
+  @ArgumentParser.Argument(help: "The script to run (`-` or nothing for standard input).")
+  var script: String?
+
+  @ArgumentParser.Argument(parsing: .captureForPassthrough, help: "Arguments for the script ($args, or fn main's parameters).")
+  var arguments: [String] = []
+
+  func run() throws {
+    var options = ShellOptions()
+    options.json = json
+    options.stdoutIsTTY = isatty(1) == 1
+    options.color = options.stdoutIsTTY && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+    options.terminalWidth = Terminal.width()
+    options.arguments = arguments
+    _ = cs_signals_install()
+
+    let source: Source
+    if let command {
+      if let script { options.arguments.insert(script, at: 0) }
+      source = SourceMap.shared.add(name: "<command>", text: command)
+    } else if let script, script != "-" {
+      guard let text = try? String(contentsOfFile: script, encoding: .utf8) else {
+        FileHandle.standardError.write(Data("error: cannot read script `\(script)`\n".utf8))
+        throw ExitCode(1)
+      }
+      options.scriptName = script
+      source = SourceMap.shared.add(name: script, text: text)
+    } else {
+      let data = FileHandle.standardInput.readDataToEndOfFile()
+      options.scriptName = "-"
+      source = SourceMap.shared.add(name: "<stdin>", text: String(decoding: data, as: UTF8.self))
+    }
+
+    let shell = Shell(options: options)
+    if check {
+      var checker = Checker(shell: shell)
+      let errors = checker.check(source)
+      if errors.isEmpty { return }
+      for e in errors { shell.evaluator.output.reportError(e) }
+      FileHandle.standardError.write(Data("\(errors.count) error\(errors.count == 1 ? "" : "s") found\n".utf8))
+      throw ExitCode(1)
+    }
+    let status = shell.runScript(source)
+    if status != 0 { throw ExitCode(status) }
+  }
+}
+
+enum Terminal {
+  static func width() -> Int {
+    var ws = winsize()
+    if ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0 { return Int(ws.ws_col) }
+    if let c = ProcessInfo.processInfo.environment["COLUMNS"], let n = Int(c) { return n }
+    return 80
+  }
+}
+
+XCShellCommand.main()
