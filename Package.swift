@@ -32,8 +32,7 @@ let package = Package(
       dependencies: ["XCShell", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .testTarget(name: "XCSystemTests", dependencies: ["XCSystem"]),
     .testTarget(name: "XCIPCTests", dependencies: ["XCIPC"]),
-    .testTarget(
-      name: "XCShellTests", dependencies: ["XCShell"],
-      resources: [.copy("Cases")]),
+    // Golden cases live in Tests/XCShellTests/Cases and run against the built `xcsh`.
+    .testTarget(name: "XCShellTests", dependencies: ["XCShell"], exclude: ["Cases"]),
   ]
 )

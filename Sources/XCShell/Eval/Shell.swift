@@ -84,6 +84,18 @@ public final class Shell: @unchecked Sendable {
     }
   }
 
+  /// Evaluates a source in the session's scope and returns the last statement's value
+  /// (tests and examples use this; nothing is rendered).
+  public func evaluate(_ source: Source) throws -> Value {
+    let block = try Parser.parse(source, context: evaluator.registry)
+    evaluator.hoistFunctions(block, into: evaluator.globals)
+    var last = Value.null
+    for statement in block.statements {
+      last = try evaluator.evalStatement(statement, in: evaluator.globals, sink: false).collect()
+    }
+    return last
+  }
+
   /// Prints an uncaught error and returns the exit status it means.
   func report(_ error: any Error) -> Int32 {
     switch error {
