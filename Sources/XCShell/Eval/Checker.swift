@@ -75,7 +75,7 @@ public struct Checker {
           errors.append(ShellError("type.unknown", "unknown type `\(t.name)`", at: t.span, help: Binder.typeNamesHelp))
         }
         if let dv = p.defaultValue { checkExpr(dv) }
-        declare(p.name)
+        declare(p.variableName)
       }
       checkBlock(d.body, newScope: false)
       pop()

@@ -17,6 +17,8 @@ public final class Evaluator: @unchecked Sendable {
   var currentDirectory: [String] = []
   /// Modules loaded by `use`, by path, so each loads once.
   private var modules: [String: Frame] = [:]
+  /// Counts closures created, so loops know when a reused scope may have been captured.
+  var closuresMade = 0
   /// Guards against runaway recursion with a clear error instead of a stack overflow.
   private var callDepth = 0
   static let maxCallDepth = 400
@@ -80,9 +82,7 @@ public final class Evaluator: @unchecked Sendable {
   }
 
   func hoistFunctions(_ block: Block, into frame: Frame) {
-    for s in block.statements {
-      if case .fnDecl(let decl) = s.kind { frame.functions[decl.name] = UserFunction(decl: decl, scope: frame) }
-    }
+    for decl in block.functions { frame.functions[decl.name] = UserFunction(decl: decl, scope: frame) }
   }
 
   private func evalStatements(_ statements: [Statement], in frame: Frame, sink: Bool) throws -> Pipe {
@@ -156,10 +156,17 @@ public final class Evaluator: @unchecked Sendable {
       let seq = try eval(iterable, in: frame)
       let stream = try ValueStream.iterate(seq)
       var i: Int64 = 0
+      var bodyFrame = Frame(parent: frame)
+      var mark = closuresMade
       loop: while let item = try stream.next() {
         try checkInterrupt()
-        // A fresh scope per iteration: closures made in the body keep their own `$name`.
-        let bodyFrame = Frame(parent: frame)
+        // Reuse the scope unless the last iteration made a closure, which keeps its own `$name`.
+        if closuresMade != mark {
+          mark = closuresMade
+          bodyFrame = Frame(parent: frame)
+        } else {
+          bodyFrame.reset()
+        }
         if let index { bodyFrame.declare(index.0, .int(i), mutable: false) }
         bodyFrame.declare(name, item, mutable: false)
         i += 1
@@ -229,23 +236,23 @@ public final class Evaluator: @unchecked Sendable {
     return try Binder.coerce(v, to: shape, at: v.span.isKnown ? v.span : type.span)
   }
 
-  private func evalAssignment(_ target: AssignTarget, _ op: String, _ valuePipe: Pipeline, in frame: Frame) throws {
+  private func evalAssignment(_ target: AssignTarget, _ op: BinaryOp?, _ valuePipe: Pipeline, in frame: Frame) throws {
     let rhs = try evalPipeline(valuePipe, in: frame, input: .empty, sink: false).collect()
     if target.name == "env" {
       guard case .name(let key, _, _)? = target.path.first, target.path.count == 1 else {
         throw ShellError("env.path", "assign to one variable: `$env.NAME = value`", at: target.span)
       }
       var value = rhs
-      if op != "=" {
+      if let op {
         let old = environment[key].map { Value.string($0) } ?? .null
-        value = try Operators.binary(String(op.dropLast()), old, rhs, at: target.span)
+        value = try Operators.binary(op, old, rhs, at: target.span)
       }
       if value.isNull { environment[key] = nil } else { environment[key] = try Self.envString(value, at: valuePipe.span) }
       return
     }
     let result = try frame.modify(target.name) { current in
       if target.path.isEmpty {
-        current = op == "=" ? rhs : try Operators.binary(String(op.dropLast()), current, rhs, at: valuePipe.span)
+        current = try op.map { try Operators.binary($0, current, rhs, at: valuePipe.span) } ?? rhs
       } else {
         try Self.update(&current, path: target.path[...], op: op, rhs, at: valuePipe.span)
       }
@@ -263,9 +270,9 @@ public final class Evaluator: @unchecked Sendable {
     }
   }
 
-  static func update(_ value: inout Value, path: ArraySlice<PathMember>, op: String, _ rhs: Value, at span: Span) throws {
+  static func update(_ value: inout Value, path: ArraySlice<PathMember>, op: BinaryOp?, _ rhs: Value, at span: Span) throws {
     guard let member = path.first else {
-      value = op == "=" ? rhs : try Operators.binary(String(op.dropLast()), value, rhs, at: span)
+      value = try op.map { try Operators.binary($0, value, rhs, at: span) } ?? rhs
       return
     }
     switch (member, value.kind) {
@@ -365,6 +372,7 @@ public final class Evaluator: @unchecked Sendable {
   // MARK: - Pipelines
 
   func evalPipeline(_ p: Pipeline, in frame: Frame, input: Pipe, sink: Bool) throws -> Pipe {
+    if p.elements.count == 1 { return try evalElement(p.elements[0], in: frame, input: input, sink: sink) }
     var pipe = input
     let last = p.elements.count - 1
     for (i, element) in p.elements.enumerated() {
@@ -532,6 +540,7 @@ public final class Evaluator: @unchecked Sendable {
       }
       return .record(r, e.span)
     case .closure(let decl):
+      closuresMade &+= 1
       return Value(.closure(Closure(decl: decl, captured: frame)), e.span)
     case .subexpression(let p):
       return try evalPipeline(p, in: frame, input: .empty, sink: false).collect().with(span: e.span)
@@ -542,10 +551,10 @@ public final class Evaluator: @unchecked Sendable {
     case .binary(let op, let opSpan, let lhs, let rhs):
       let l = try eval(lhs, in: frame)
       switch op {
-      case "and":
+      case .and:
         guard try l.condition(at: lhs.span) else { return .bool(false, e.span) }
         return .bool(try eval(rhs, in: frame).condition(at: rhs.span), e.span)
-      case "or":
+      case .or:
         if try l.condition(at: lhs.span) { return .bool(true, e.span) }
         return .bool(try eval(rhs, in: frame).condition(at: rhs.span), e.span)
       default:

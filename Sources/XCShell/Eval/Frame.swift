@@ -3,25 +3,35 @@
 /// Scopes hold a few names, so parallel arrays searched from the end (newest binding first) are
 /// faster than hashing, and shadowing needs no extra work.
 public final class Frame: @unchecked Sendable {
+  struct Binding {
+    let name: String
+    var value: Value
+    let mutable: Bool
+  }
   let parent: Frame?
-  private(set) var names: [String] = []
-  private(set) var values: [Value] = []
-  private var mutable: [Bool] = []
+  /// One array, so a new scope costs one allocation when it first binds a name.
+  private(set) var bindings: [Binding] = []
   /// Functions declared in this scope (`fn` statements are hoisted to their block).
   var functions: [String: any Command] = [:]
 
   init(parent: Frame?) { self.parent = parent }
 
   func declare(_ name: String, _ value: Value, mutable isMutable: Bool) {
-    names.append(name)
-    values.append(value)
-    mutable.append(isMutable)
+    // Most scopes hold a few names: one allocation instead of growing 1, 2, 4.
+    if bindings.capacity == 0 { bindings.reserveCapacity(4) }
+    bindings.append(Binding(name: name, value: value, mutable: isMutable))
+  }
+
+  /// Forgets this frame's bindings so a loop can reuse it for the next iteration.
+  func reset() {
+    bindings.removeAll(keepingCapacity: true)
+    if !functions.isEmpty { functions = [:] }
   }
 
   @inline(__always) private func slot(_ name: String) -> Int? {
-    var i = names.count - 1
+    var i = bindings.count - 1
     while i >= 0 {
-      if names[i] == name { return i }
+      if bindings[i].name == name { return i }
       i -= 1
     }
     return nil
@@ -30,7 +40,7 @@ public final class Frame: @unchecked Sendable {
   func lookup(_ name: String) -> Value? {
     var f: Frame? = self
     while let frame = f {
-      if let i = frame.slot(name) { return frame.values[i] }
+      if let i = frame.slot(name) { return frame.bindings[i].value }
       f = frame.parent
     }
     return nil
@@ -38,27 +48,13 @@ public final class Frame: @unchecked Sendable {
 
   enum AssignResult { case ok, notFound, immutable(Frame) }
 
-  /// Replaces the value of the nearest binding of `name`.
-  func assign(_ name: String, _ value: Value) -> AssignResult {
-    var f: Frame? = self
-    while let frame = f {
-      if let i = frame.slot(name) {
-        guard frame.mutable[i] else { return .immutable(frame) }
-        frame.values[i] = value
-        return .ok
-      }
-      f = frame.parent
-    }
-    return .notFound
-  }
-
-  /// Updates a binding in place (`x += 1`, `x.field = v`) without copying its value twice.
+  /// Updates a binding in place (`x = v`, `x += 1`, `x.field = v`).
   func modify(_ name: String, _ body: (inout Value) throws -> Void) throws -> AssignResult {
     var f: Frame? = self
     while let frame = f {
       if let i = frame.slot(name) {
-        guard frame.mutable[i] else { return .immutable(frame) }
-        try body(&frame.values[i])
+        guard frame.bindings[i].mutable else { return .immutable(frame) }
+        try body(&frame.bindings[i].value)
         return .ok
       }
       f = frame.parent
@@ -80,7 +76,7 @@ public final class Frame: @unchecked Sendable {
     var out: [String] = []
     var f: Frame? = self
     while let frame = f {
-      out.append(contentsOf: frame.names.reversed())
+      out.append(contentsOf: frame.bindings.reversed().map(\.name))
       f = frame.parent
     }
     return out
@@ -99,9 +95,7 @@ public final class Frame: @unchecked Sendable {
   /// A deep copy of the chain, for running a closure on another thread (`par-each`).
   func snapshot() -> Frame {
     let copy = Frame(parent: parent?.snapshot())
-    copy.names = names
-    copy.values = values
-    copy.mutable = mutable
+    copy.bindings = bindings
     copy.functions = functions
     return copy
   }

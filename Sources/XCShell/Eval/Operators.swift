@@ -26,35 +26,35 @@ enum Operators {
     }
   }
 
-  static func binary(_ op: String, _ l: Value, _ r: Value, at span: Span) throws -> Value {
+  static func binary(_ op: BinaryOp, _ l: Value, _ r: Value, at span: Span) throws -> Value {
     switch op {
-    case "+": return try add(l, r, at: span)
-    case "-": return try subtract(l, r, at: span)
-    case "*": return try multiply(l, r, at: span)
-    case "/": return try divide(l, r, at: span)
-    case "//": return try floorDivide(l, r, at: span)
-    case "%": return try remainder(l, r, at: span)
-    case "**": return try power(l, r, at: span)
-    case "++": return try concat(l, r, at: span)
-    case "==": return .bool(try equal(l, r, op, at: span), span)
-    case "!=": return .bool(!(try equal(l, r, op, at: span)), span)
-    case "<": return .bool(try compare(l, r, op, at: span) < 0, span)
-    case "<=": return .bool(try compare(l, r, op, at: span) <= 0, span)
-    case ">": return .bool(try compare(l, r, op, at: span) > 0, span)
-    case ">=": return .bool(try compare(l, r, op, at: span) >= 0, span)
-    case "=~": return .bool(try matches(l, r, at: span), span)
-    case "!~": return .bool(!(try matches(l, r, at: span)), span)
-    case "in": return .bool(try contains(r, l, op, at: span), span)
-    case "not-in": return .bool(!(try contains(r, l, op, at: span)), span)
-    case "has": return .bool(try contains(l, r, op, at: span), span)
-    case "not-has": return .bool(!(try contains(l, r, op, at: span)), span)
-    case "starts-with", "ends-with":
-      guard case .string(let a) = l.kind, case .string(let b) = r.kind else { throw operandError(op, l, r, at: span) }
-      return .bool(op == "starts-with" ? a.hasPrefix(b) : a.hasSuffix(b), span)
-    case "xor":
+    case .add: return try add(l, r, at: span)
+    case .subtract: return try subtract(l, r, at: span)
+    case .multiply: return try multiply(l, r, at: span)
+    case .divide: return try divide(l, r, at: span)
+    case .floorDivide: return try floorDivide(l, r, at: span)
+    case .remainder: return try remainder(l, r, at: span)
+    case .power: return try power(l, r, at: span)
+    case .concat: return try concat(l, r, at: span)
+    case .equal: return .bool(try equal(l, r, "==", at: span), span)
+    case .notEqual: return .bool(!(try equal(l, r, "!=", at: span)), span)
+    case .less: return .bool(try compare(l, r, "<", at: span) < 0, span)
+    case .lessEqual: return .bool(try compare(l, r, "<=", at: span) <= 0, span)
+    case .greater: return .bool(try compare(l, r, ">", at: span) > 0, span)
+    case .greaterEqual: return .bool(try compare(l, r, ">=", at: span) >= 0, span)
+    case .matches: return .bool(try matches(l, r, at: span), span)
+    case .notMatches: return .bool(!(try matches(l, r, at: span)), span)
+    case .isIn: return .bool(try contains(r, l, "in", at: span), span)
+    case .notIn: return .bool(!(try contains(r, l, "not-in", at: span)), span)
+    case .has: return .bool(try contains(l, r, "has", at: span), span)
+    case .notHas: return .bool(!(try contains(l, r, "not-has", at: span)), span)
+    case .startsWith, .endsWith:
+      guard case .string(let a) = l.kind, case .string(let b) = r.kind else { throw operandError(op.rawValue, l, r, at: span) }
+      return .bool(op == .startsWith ? a.hasPrefix(b) : a.hasSuffix(b), span)
+    case .xor:
       return .bool(try l.condition(at: span) != r.condition(at: span), span)
-    default:
-      throw ShellError("eval.operator", "unknown operator `\(op)`", at: span)
+    case .and: return .bool(try l.condition(at: span) && r.condition(at: span), span)
+    case .or: return .bool(try l.condition(at: span) || r.condition(at: span), span)
     }
   }
 

@@ -54,7 +54,8 @@ struct UserFunction: Command, @unchecked Sendable {
           if case .literal = d.kind {} else { v = try Binder.coerce(try ev.eval(d, in: scope), to: p.shape, at: d.span) }
         }
       }
-      frame.declare(decl.name, v, mutable: false)
+      // `--warn-over` is `$warn_over` inside the body (variable names have no dashes).
+      frame.declare(decl.variableName, v, mutable: false)
     }
     frame.declare("in", try input.collect(), mutable: false)
     do {
@@ -69,4 +70,9 @@ struct UserFunction: Command, @unchecked Sendable {
       }
     }
   }
+}
+
+extension ParameterDecl {
+  /// The variable a parameter binds: its name with dashes as underscores.
+  var variableName: String { name.replacingOccurrences(of: "-", with: "_") }
 }

@@ -8,10 +8,13 @@ public final class Block: @unchecked Sendable {
   public var hasDefer: Bool
   /// Whether the block declares variables or functions (if not, it can run in its parent's frame).
   public var declares: Bool
+  /// The `fn` declarations directly in this block, hoisted when it runs.
+  public let functions: [FunctionDecl]
 
   public init(statements: [Statement], span: Span) {
     self.statements = statements
     self.span = span
+    self.functions = statements.compactMap { if case .fnDecl(let d) = $0.kind { d } else { nil } }
     self.hasDefer = statements.contains { if case .deferBlock = $0.kind { true } else { false } }
     self.declares = statements.contains {
       switch $0.kind {
@@ -25,7 +28,7 @@ public final class Block: @unchecked Sendable {
 public struct Statement: Sendable {
   public indirect enum Kind: Sendable {
     case letDecl(name: String, nameSpan: Span, mutable: Bool, type: TypeAnnotation?, value: Pipeline)
-    case assign(target: AssignTarget, op: String, value: Pipeline)
+    case assign(target: AssignTarget, op: BinaryOp?, value: Pipeline)
     case fnDecl(FunctionDecl)
     case forLoop(name: String, nameSpan: Span, index: (String, Span)?, iterable: Expr, body: Block)
     case whileLoop(condition: Expr, body: Block)
@@ -137,7 +140,7 @@ public final class Expr: @unchecked Sendable {
     case closure(ClosureDecl)
     case subexpression(Pipeline)
     case unary(op: String, operand: Expr)
-    case binary(op: String, opSpan: Span, lhs: Expr, rhs: Expr)
+    case binary(op: BinaryOp, opSpan: Span, lhs: Expr, rhs: Expr)
     case range(from: Expr?, to: Expr?, inclusive: Bool)
     case ifElse(branches: [(condition: Expr, body: Block)], otherwise: Block?)
     case tryCatch(body: Block, name: String?, handler: Block?)

@@ -248,7 +248,7 @@ public struct Parser {
     try lexer.next(.expression)
     let value = try parsePipeline()
     let target = AssignTarget(name: name, span: first.span, path: path)
-    return Statement(kind: .assign(target: target, op: o, value: value), span: first.span.to(value.span))
+    return Statement(kind: .assign(target: target, op: BinaryOp.compound(o), value: value), span: first.span.to(value.span))
   }
 
   private mutating func parseLet(mutable: Bool) throws -> Statement {
@@ -628,7 +628,7 @@ public struct Parser {
       }
       lexer.skipTrivia(newlines: newlinesAreSpace)
       let rhs = try parseBinary(minPrecedence: prec + 1, condition: condition && prec < 4)
-      lhs = Expr(.binary(op: op, opSpan: t.span, lhs: lhs, rhs: prec == 4 ? rhs.asValue() : rhs), lhs.span.to(rhs.span))
+      lhs = Expr(.binary(op: BinaryOp(rawValue: op)!, opSpan: t.span, lhs: lhs, rhs: prec == 4 ? rhs.asValue() : rhs), lhs.span.to(rhs.span))
     }
     return lhs
   }

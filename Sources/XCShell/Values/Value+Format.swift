@@ -60,13 +60,14 @@ extension Value {
     ("KB", 1_000),
   ]
 
-  /// `64MiB` when a binary unit is exact, else `1.5KB`-style decimal units (up to 2 decimals).
+  /// The exact form with the largest unit (`1200MB`, `64MiB`, `1GB`), else decimal units with up to
+  /// two decimals (`1.5KB`).
   static func formatSize(_ bytes: Int64) -> String {
     let sign = bytes < 0 ? "-" : ""
     let m = Int64(bytes.magnitude)
-    for (name, unit) in binaryUnits where m >= unit && m % unit == 0 { return "\(sign)\(m / unit)\(name)" }
+    let exact = (binaryUnits + decimalUnits).filter { m >= $0.1 && m % $0.1 == 0 }.max { $0.1 < $1.1 }
+    if let (name, unit) = exact { return "\(sign)\(m / unit)\(name)" }
     for (name, unit) in decimalUnits where m >= unit {
-      if m % unit == 0 { return "\(sign)\(m / unit)\(name)" }
       let text = String(format: "%.2f", Double(m) / Double(unit)).trimmingTrailingZeros()
       return "\(sign)\(text)\(name)"
     }

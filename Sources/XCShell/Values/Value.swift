@@ -14,7 +14,8 @@ public struct Value: Sendable, Equatable {
     case size(Int64)
     case list([Value])
     case record(Record)
-    case range(RangeValue)
+    /// Boxed: a range is bigger than the other payloads and would make every value larger.
+    indirect case range(RangeValue)
     case closure(Closure)
     case bytes([UInt8])
     /// A container, image, network or volume: a record tagged with its type.

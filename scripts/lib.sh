@@ -1,0 +1,33 @@
+# Shared helpers for the project's scripts. Sourced, not run.
+
+# Installs the Debian packages the project needs when they are missing (root on Debian/Ubuntu).
+ensure_packages() {
+  local missing=()
+  for p in "$@"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    echo "missing packages: ${missing[*]} (install them as root with apt-get)" >&2
+    return 1
+  fi
+  echo "installing: ${missing[*]}" >&2
+  # Refresh the package lists once if they are empty or older than a day.
+  if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -1)" ]; then
+    apt-get update -qq >&2
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+}
+
+# Puts the Swift toolchain on PATH where this machine keeps it.
+ensure_swift() {
+  command -v swift >/dev/null && return 0
+  for d in /opt/swift/usr/bin /opt/swift/bin /usr/share/swift/usr/bin; do
+    [ -x "$d/swift" ] && export PATH="$d:$PATH" && return 0
+  done
+  echo "swift not found: install Swift 6.3 (https://swift.org/install)" >&2
+  return 1
+}
+
+# Packages the build and the tests need.
+TEST_PACKAGES=(coreutils procps)
