@@ -10,10 +10,16 @@
 static volatile sig_atomic_t pending_signal = 0;
 static int signal_pipe[2] = {-1, -1};
 static pthread_t main_thread;
-static int have_main_thread = 0;
+static volatile sig_atomic_t have_main_thread = 0;
+
 
 static void on_signal(int sig) {
   int saved = errno;
+  // A process-directed signal may land on any thread; the main thread is the one blocked in
+  // waitpid or read, so hand the signal on to interrupt that call too.
+  if (have_main_thread && !pthread_equal(pthread_self(), main_thread)) {
+    pthread_kill(main_thread, sig);
+  }
   pending_signal = sig;
   if (signal_pipe[1] >= 0) {
     char b = (char)sig;
@@ -34,6 +40,13 @@ int cs_signals_install(void) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGALRM, &sa, NULL);
+  // A parent may have left these blocked (some process launchers do); a shell must see them.
+  sigset_t unblock;
+  sigemptyset(&unblock);
+  sigaddset(&unblock, SIGINT);
+  sigaddset(&unblock, SIGTERM);
+  sigaddset(&unblock, SIGALRM);
+  pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);
   main_thread = pthread_self();
   have_main_thread = 1;
   signal(SIGPIPE, SIG_IGN);

@@ -17,7 +17,7 @@ enum CoreCommands {
         .switch("no-newline", short: "n", "Do not add a newline."),
         .switch("stderr", short: "e", "Write to standard error."),
       ],
-      examples: [Example("Print a sum", "print (1 + 2)", result: "3")])
+      examples: [Example("Print a sum", "print (1 + 2)")])
   ) { call, input in
     var values = call.restValues()
     if values.isEmpty, !input.isEmpty {

@@ -244,17 +244,18 @@ enum StringCommands {
     let w = Int(try call.int("width") ?? 0)
     let c = try call.string("character") ?? " "
     let align = try call.string("alignment") ?? "left"
-    return .stream(
-      try input.values().map { v in
+    let pad = { (v: Value) -> Value in
         let s = v.plain
         let n = max(0, w - s.count)
-        let pad = String(repeating: c, count: n)
+        let fill = String(repeating: c, count: n)
         switch align {
-        case "right": return .string(pad + s)
-        case "center": return .string(String(pad.prefix(n / 2)) + s + String(pad.prefix(n - n / 2)))
-        default: return .string(s + pad)
+        case "right": return .string(fill + s)
+        case "center": return .string(String(fill.prefix(n / 2)) + s + String(fill.prefix(n - n / 2)))
+        default: return .string(s + fill)
         }
-      })
+      }
+    if case .value(let v) = input, !(v.kindName == "list") { return .value(pad(v)) }
+    return .stream(try input.values().map(pad))
   }
 
   static let parse = Builtin(

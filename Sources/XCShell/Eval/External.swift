@@ -193,15 +193,34 @@ final class ChildProcess: @unchecked Sendable {
   func forward(_ sig: Int32) { if !reaped { kill(pid, sig) } }
 
   /// Waits for exit; a non-zero status becomes an error with the exit code.
+  ///
+  /// Waits on a pidfd and the signal pipe together, so a SIGINT or SIGTERM that arrives at any
+  /// moment (even before the wait starts) is forwarded to the child instead of being missed.
   func wait() throws {
     var status: Int32 = 0
-    var interrupted: Int32 = 0
+    var interrupted: Int32 = cs_signal_pending()
+    if interrupted != 0 { forward(interrupted) }
+    let pidfd = cs_pidfd_open(pid)
+    if pidfd >= 0 {
+      defer { close(pidfd) }
+      while true {
+        var fds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
+        if interrupted == 0, cs_signal_fd() >= 0 { fds.append(pollfd(fd: cs_signal_fd(), events: Int16(POLLIN), revents: 0)) }
+        _ = poll(&fds, nfds_t(fds.count), -1)
+        let sig = cs_signal_pending()
+        if sig != 0, interrupted == 0 {
+          interrupted = sig
+          forward(sig)
+        }
+        if fds[0].revents != 0 { break }
+      }
+    }
     while true {
       let r = waitpid(pid, &status, 0)
       if r == pid { break }
       if r < 0 && errno == EINTR {
         let sig = cs_signal_pending()
-        if sig != 0 {
+        if sig != 0, interrupted == 0 {
           interrupted = sig
           forward(sig)
         }

@@ -41,9 +41,11 @@ public struct Parser {
     return top == UInt8(ascii: "(") || top == UInt8(ascii: "[")
   }
 
-  private mutating func peek(_ mode: Lexer.Mode = .expression) throws -> Token {
-    if newlinesAreSpace { lexer.skipTrivia(newlines: true) }
-    return try lexer.peek(mode)
+  private func peek(_ mode: Lexer.Mode = .expression) throws -> Token {
+    guard newlinesAreSpace else { return try lexer.peek(mode) }
+    var copy = lexer
+    copy.skipTrivia(newlines: true)
+    return try copy.peek(mode)
   }
 
   @discardableResult

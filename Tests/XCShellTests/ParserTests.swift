@@ -1,0 +1,105 @@
+import Testing
+
+@testable import XCShell
+
+/// Parser edge cases: statement forms, continuation, recovery and partial input.
+@Suite struct ParserTests {
+  let context = Builtins.registry()
+
+  func parse(_ text: String) -> (Block, [ShellError]) {
+    let source = SourceMap.shared.add(name: "<test>", text: text)
+    var p = Parser(source: source, context: context)
+    let b = p.parseProgram()
+    return (b, p.errors)
+  }
+
+  @Test func statementsSplitOnNewlinesAndSemicolons() {
+    let (b, e) = parse("let a = 1; var b = 2\nb += $a")
+    #expect(e.isEmpty)
+    #expect(b.statements.count == 3)
+  }
+
+  @Test func openBracketsContinueLines() {
+    let (b, e) = parse("let xs = [\n  1,\n  2\n]\nlet r = {\n a: 1\n b: 2\n}\nprint (1 +\n 2)")
+    #expect(e.isEmpty)
+    #expect(b.statements.count == 3)
+  }
+
+  @Test func trailingPipeContinues() {
+    let (b, e) = parse("[1 2] |\n  length")
+    #expect(e.isEmpty)
+    #expect(b.statements.count == 1)
+  }
+
+  @Test func subCommandsAreJoined() {
+    let (b, _) = parse("'a' | str upcase")
+    guard case .pipeline(let p) = b.statements[0].kind, case .call(let c) = p.elements[1] else {
+      Issue.record("not a call")
+      return
+    }
+    #expect(c.name == "str upcase")
+  }
+
+  @Test func whereTakesARowCondition() {
+    let (b, e) = parse("ps | where status == running and cpu > 5")
+    #expect(e.isEmpty)
+    guard case .pipeline(let p) = b.statements[0].kind, case .call(let c) = p.elements[1],
+      case .positional(let cond) = c.arguments[0], case .binary(let op, _, let lhs, _) = cond.kind
+    else {
+      Issue.record("shape")
+      return
+    }
+    #expect(op == .and)
+    guard case .binary(_, _, let field, let value) = lhs.kind else {
+      Issue.record("lhs")
+      return
+    }
+    if case .field(let f) = field.kind { #expect(f == "status") } else { Issue.record("field") }
+    if case .literal(let v) = value.kind { #expect(v == .string("running")) } else { Issue.record("value") }
+  }
+
+  @Test func recoveryReportsEveryError() {
+    let (_, e) = parse("let = 1\nprint ok\nlet x = (1 +\n")
+    #expect(e.count == 2)
+    #expect(e.last?.partial == true)
+  }
+
+  @Test func unclosedBlockIsPartialForTheREPL() {
+    let (_, e) = parse("if true {\n print 1")
+    #expect(e.count == 1)
+    #expect(e[0].partial)
+    #expect(e[0].message == "unterminated block")
+  }
+
+  @Test func commentsInOddPlaces() {
+    let (b, e) = parse("let xs = [1, # one\n 2] # list\nfn f [a # the a\n] { $a } # done")
+    #expect(e.isEmpty)
+    #expect(b.statements.count == 2)
+    guard case .fnDecl(let d) = b.statements[1].kind else {
+      Issue.record("fn")
+      return
+    }
+    #expect(d.parameters[0].doc == "the a")
+  }
+
+  @Test func functionSignatureForms() {
+    let (b, e) = parse("fn f [a, b: int, c: string = \"x\", d?, --force(-f), --count: int = 1, ...rest] { }")
+    #expect(e.isEmpty)
+    guard case .fnDecl(let d) = b.statements[0].kind else { return }
+    #expect(d.parameters.map(\.name) == ["a", "b", "c", "d", "force", "count", "rest"])
+    #expect(d.parameters[4].short == "f")
+    #expect(d.parameters[6].kind == .rest)
+    #expect(d.parameters[3].optional)
+  }
+
+  @Test func deepNestingIsAnErrorNotACrash() {
+    let (_, e) = parse(String(repeating: "(", count: 5000) + String(repeating: ")", count: 5000))
+    #expect(e.first?.code == "parse.depth")
+  }
+
+  @Test func docCommentAboveFunction() {
+    let (b, _) = parse("# Greets someone.\n# Twice.\nfn greet [] { }")
+    guard case .fnDecl(let d) = b.statements[0].kind else { return }
+    #expect(d.doc == "Greets someone.\nTwice.")
+  }
+}
