@@ -10,8 +10,8 @@ enum FilterCommands {
 
   /// Evaluates a row condition or closure for one row.
   static func test(_ call: Call, _ c: Closure, _ row: Value) throws -> Bool {
-    var v = try call.invoke(c, [row])
-    if case .closure(let inner) = v.kind { v = try call.invoke(inner, [row]) }
+    var v = try call.invoke(c, one: row)
+    if case .closure(let inner) = v.kind { v = try call.invoke(inner, one: row) }
     return try v.condition(at: c.decl.span)
   }
 
@@ -50,7 +50,7 @@ enum FilterCommands {
       ValueStream(span: call.head) {
         while let v = try s.next() {
           try ev.checkInterrupt()
-          let out = try call.invoke(c, [v])
+          let out = try call.invoke(c, one: v)
           if !out.isNull { return out }
         }
         return nil
@@ -271,7 +271,11 @@ enum FilterCommands {
     case .value(let v):
       switch v.kind {
       case .list(let l): return .value(.int(l.count, call.head))
-      case .range(let r): return .value(.int(r.count ?? 0, call.head))
+      case .range(let r):
+        guard let n = r.count else {
+          throw ShellError("value.unbounded", "cannot count an unbounded range", at: v.span.isKnown ? v.span : call.head)
+        }
+        return .value(.int(n, call.head))
       case .null: return .value(.int(0, call.head))
       case .record(let r): return .value(.int(r.count, call.head))
       default:
@@ -708,7 +712,7 @@ enum ParallelEach {
       group.enter()
       // Each worker gets its own evaluator and its own copy of the closure's variables.
       let worker = parent.fork()
-      let copy = Closure(decl: closure.decl, captured: closure.captured.snapshot())
+      let copy = Closure(decl: closure.decl, captured: closure.captured.snapshot(), capturedCount: closure.capturedCount)
       let box = UncheckedBox((worker, copy, call.head))
       Thread {
         defer { group.leave() }

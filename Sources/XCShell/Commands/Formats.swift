@@ -146,13 +146,19 @@ enum FormatCommands {
   static func value(_ node: Node, _ span: Span) -> Value {
     switch node {
     case .scalar(let s):
-      switch s.tag {
-      case Tag(.null): return Value(.null, span)
-      case Tag(.bool): return .bool(Bool.construct(from: s) ?? false, span)
-      case Tag(.int): return Int.construct(from: s).map { .int($0, span) } ?? .string(s.string, span)
-      case Tag(.float): return Double.construct(from: s).map { .float($0, span) } ?? .string(s.string, span)
-      default: return .string(s.string, span)
+      // Plain scalars get YAML's core-schema types; quoted ones stay strings.
+      guard s.style == .plain else { return .string(s.string, span) }
+      let text = s.string
+      switch text {
+      case "", "~", "null", "Null", "NULL": return Value(.null, span)
+      case "true", "True", "TRUE": return .bool(true, span)
+      case "false", "False", "FALSE": return .bool(false, span)
+      default: break
       }
+      if let i = Int64(text) { return .int(i, span) }
+      if text.hasPrefix("0x"), let i = Int64(text.dropFirst(2), radix: 16) { return .int(i, span) }
+      if let d = Double(text), text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) { return .float(d, span) }
+      return .string(text, span)
     case .sequence(let seq): return .list(seq.map { value($0, span) }, span)
     case .mapping(let m):
       var r = Record()
@@ -223,7 +229,7 @@ enum FormatCommands {
       ])
   ) { call, _ in
     let rel = try call.require("path").asString()
-    let path = try call.evaluator.resolvePath(rel, at: call.span)
+    let path = call.evaluator.resolveUserPath(rel)
     guard let data = FileManager.default.contents(atPath: path) else {
       throw ShellError("io.not_found", "cannot read `\(rel)`: no such file or not readable", at: call.value("path")!.span)
     }
@@ -248,7 +254,7 @@ enum FormatCommands {
       ])
   ) { call, input in
     let rel = try call.require("path").asString()
-    let path = try call.evaluator.resolvePath(rel, at: call.span)
+    let path = call.evaluator.resolveUserPath(rel)
     let v: Value
     if case .bytes(let b) = input { v = .string(String(decoding: try b.readAll(), as: UTF8.self)) } else { v = try input.collect() }
     let text: String

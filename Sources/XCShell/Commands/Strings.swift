@@ -23,10 +23,10 @@ enum StringCommands {
           while pending.isEmpty {
             guard let v = try s.next() else { return nil }
             let text = try v.asString()
-            var parts = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-              Value.string($0.hasSuffix("\r") ? String($0.dropLast()) : String($0), call.head)
-            }
-            if text.hasSuffix("\n") { parts.removeLast() }
+            // "\r\n" is one Character in Swift, so split on both.
+            var parts = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+              .map { Value.string(String($0), call.head) }
+            if text.hasSuffix("\n") || text.hasSuffix("\r\n") { parts.removeLast() }
             pending = parts.reversed()
           }
           return pending.removeLast()

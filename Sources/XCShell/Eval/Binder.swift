@@ -93,8 +93,9 @@ enum Binder {
       }
     }
     if let extra = queue.first {
+      let n = sig.positionals.count
       throw ShellError(
-        "args.extra", "`\(sig.name)` takes \(sig.positionals.count) positional argument\(sig.positionals.count == 1 ? "" : "s"), found more",
+        "args.extra", "`\(sig.name)` takes \(n) positional argument\(n == 1 ? "" : "s"), found \(positionals.count)",
         at: extra.span.isKnown ? extra.span : node.span, note: "unexpected", help: "usage: \(Help.usage(sig))")
     }
     for p in sig.parameters where p.kind == .named && call.flags[p.name] == nil {

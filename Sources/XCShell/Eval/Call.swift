@@ -66,6 +66,11 @@ public struct Call {
     return d
   }
 
+  /// Calls a closure with one argument (a row).
+  public func invoke(_ closure: Closure, one arg: Value) throws -> Value {
+    try evaluator.invoke(closure, one: arg, at: head)
+  }
+
   /// Calls a closure argument with the given arguments.
   public func invoke(_ closure: Closure, _ args: [Value], input: Pipe = .empty) throws -> Value {
     try evaluator.invoke(closure, args, input: input, at: head)

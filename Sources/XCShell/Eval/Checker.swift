@@ -152,6 +152,7 @@ public struct Checker {
   /// The binder's static half: flags exist, valued flags have values, positional counts fit.
   private mutating func checkBinding(_ sig: Signature, _ c: CallNode) {
     var positionals = 0
+    var positionalSpans: [Span] = []
     var args = c.arguments[...]
     if c.arguments.contains(where: {
       if case .flag(let n, let short, _, _) = $0 { return (n == "help" && !short) || (n == "h" && short) }
@@ -161,7 +162,9 @@ public struct Checker {
     }
     while let a = args.popFirst() {
       switch a {
-      case .positional: positionals += 1
+      case .positional(let e):
+        positionals += 1
+        positionalSpans.append(e.span)
       case .endOfFlags: continue
       case .flag(let name, let short, let span, let inline):
         let params = short ? name.map { sig.flag(short: $0) } : [sig.flag(named: name)]
@@ -195,7 +198,7 @@ public struct Checker {
       errors.append(
         ShellError(
           "args.extra", "`\(sig.name)` takes \(required + optional) positional argument\(required + optional == 1 ? "" : "s"), found \(positionals)",
-          at: c.span, help: "usage: \(Help.usage(sig))"))
+          at: positionalSpans[required + optional], note: "unexpected", help: "usage: \(Help.usage(sig))"))
     }
   }
 

@@ -143,17 +143,26 @@ public final class Evaluator: @unchecked Sendable {
     case .pipeline(let p):
       return try evalPipeline(p, in: frame, input: .empty, sink: sink)
     case .letDecl(let name, _, let mutable, let type, let value):
-      var v = try evalPipeline(value, in: frame, input: .empty, sink: false).collect()
+      var v = try evalValue(value, in: frame)
       if let type { v = try checkAnnotation(v, type) }
       frame.declare(name, v, mutable: mutable)
       return .empty
     case .assign(let target, let op, let value):
       try evalAssignment(target, op, value, in: frame)
       return .empty
-    case .fnDecl:
+    case .fnDecl(let decl):
+      for p in decl.parameters {
+        if let t = p.type, Shape.named(t.name) == nil {
+          throw ShellError("type.unknown", "unknown type `\(t.name)`", at: t.span, help: Binder.typeNamesHelp)
+        }
+      }
       return .empty
     case .forLoop(let name, _, let index, let iterable, let body):
       let seq = try eval(iterable, in: frame)
+      if case .range(let r) = seq.kind, r.end != nil {
+        try forRange(r, name: name, index: index, body: body, in: frame, span: seq.span)
+        return .empty
+      }
       let stream = try ValueStream.iterate(seq)
       var i: Int64 = 0
       var bodyFrame = Frame(parent: frame)
@@ -229,6 +238,35 @@ public final class Evaluator: @unchecked Sendable {
     }
   }
 
+  /// `for x in a..b`: counts directly instead of pulling a stream.
+  private func forRange(_ r: RangeValue, name: String, index: (String, Span)?, body: Block, in frame: Frame, span: Span) throws {
+    guard let count = r.count, count > 0 else { return }
+    var bodyFrame = Frame(parent: frame)
+    var mark = closuresMade
+    var value = r.start
+    for i in 0..<count {
+      try checkInterrupt()
+      if closuresMade != mark {
+        mark = closuresMade
+        bodyFrame = Frame(parent: frame)
+      } else {
+        bodyFrame.reset()
+      }
+      if let index { bodyFrame.declare(index.0, .int(i), mutable: false) }
+      bodyFrame.declare(name, .int(value, span), mutable: false)
+      value &+= r.step
+      do {
+        try drain(try evalBlock(body, in: bodyFrame, sink: true, newScope: false))
+      } catch let c as ControlFlow {
+        switch c {
+        case .breakLoop: return
+        case .continueLoop: continue
+        case .returnValue: throw c
+        }
+      }
+    }
+  }
+
   private func checkAnnotation(_ v: Value, _ type: TypeAnnotation) throws -> Value {
     guard let shape = Shape.named(type.name) else {
       throw ShellError("type.unknown", "unknown type `\(type.name)`", at: type.span, help: Binder.typeNamesHelp)
@@ -236,9 +274,16 @@ public final class Evaluator: @unchecked Sendable {
     return try Binder.coerce(v, to: shape, at: v.span.isKnown ? v.span : type.span)
   }
 
+  /// The value of a pipeline used as a value (`let`, assignment): an expression is evaluated
+  /// directly, anything else runs as a pipeline and is collected.
+  @inline(__always) func evalValue(_ p: Pipeline, in frame: Frame) throws -> Value {
+    if p.elements.count == 1, case .expression(let e) = p.elements[0] { return try eval(e, in: frame) }
+    return try evalPipeline(p, in: frame, input: .empty, sink: false).collect()
+  }
+
   private func evalAssignment(_ target: AssignTarget, _ op: BinaryOp?, _ valuePipe: Pipeline, in frame: Frame) throws {
-    let rhs = try evalPipeline(valuePipe, in: frame, input: .empty, sink: false).collect()
-    if target.name == "env" {
+    let rhs = try evalValue(valuePipe, in: frame)
+    if target.isEnvironment {
       guard case .name(let key, _, _)? = target.path.first, target.path.count == 1 else {
         throw ShellError("env.path", "assign to one variable: `$env.NAME = value`", at: target.span)
       }
@@ -302,6 +347,14 @@ public final class Evaluator: @unchecked Sendable {
 
   // MARK: - Modules
 
+  /// A path a user names to a command (`open`, `save`): relative to the working directory.
+  func resolveUserPath(_ path: String) -> String {
+    if path.hasPrefix("/") { return path }
+    if path.hasPrefix("~/") { return NSHomeDirectory() + path.dropFirst() }
+    return (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+  }
+
+  /// A path in `source`/`use`: relative to the directory of the file that says it.
   func resolvePath(_ path: String, at span: Span) throws -> String {
     if path.hasPrefix("/") { return path }
     if path.hasPrefix("~/") { return NSHomeDirectory() + path.dropFirst() }
@@ -409,10 +462,26 @@ public final class Evaluator: @unchecked Sendable {
         let group = String(node.name.split(separator: " ")[0])
         throw ShellError.unknownCommand(node.name, at: node.nameSpan, candidates: registry.names.filter { $0.hasPrefix(group + " ") })
       }
+      if registry.isGroup(node.name) {
+        // `str upcse`: name the whole command and suggest the group's members.
+        var name = node.name
+        var span = node.nameSpan
+        if case .positional(let e)? = node.arguments.first, case .literal(let v) = e.kind, case .string(let w) = v.kind {
+          name += " " + w
+          span = span.to(e.span)
+        }
+        throw ShellError.unknownCommand(name, at: span, candidates: registry.names.filter { $0.hasPrefix(node.name + " ") })
+      }
+      guard External.which(node.name, environment: environment) != nil else {
+        var e = ShellError(
+          "name.unknown_command", "unknown command `\(node.name)`", at: node.nameSpan,
+          note: "not a built-in, a function or a program on PATH")
+        if let s = Suggest.closest(node.name, in: registry.names + frame.visibleFunctions) { e.help = "did you mean `\(s)`?" }
+        throw e
+      }
       let args = try externalArguments(node.arguments, in: frame)
       return try External.run(
-        name: node.name, args: args, at: node.nameSpan, span: node.span, input: input, sink: sink, evaluator: self,
-        suggestions: registry.names + frame.visibleFunctions)
+        name: node.name, args: args, at: node.nameSpan, span: node.span, input: input, sink: sink, evaluator: self)
     }
     let call = try Binder.bind(command.signature, node, in: frame, evaluator: self, sink: sink)
     do {
@@ -463,11 +532,76 @@ public final class Evaluator: @unchecked Sendable {
   func leaveCall() { callDepth -= 1 }
 
   /// Calls a closure with positional arguments; `$in` is bound to the input (or the first argument).
+  /// Calls a closure with one argument (the row of `where`, `each`, …) without building an array.
+  public func invoke(_ closure: Closure, one arg: Value, at span: Span) throws -> Value {
+    guard let names = closure.decl.simpleParameterNames, names.count <= 1 else {
+      return try invoke(closure, [arg], at: span)
+    }
+    try enterCall(at: span)
+    defer { leaveCall() }
+    let frame: Frame
+    if let spare = closure.spareFrame {
+      closure.spareFrame = nil
+      spare.reset()
+      frame = spare
+    } else {
+      frame = closure.callFrame()
+    }
+    let mark = closuresMade
+    defer { if closuresMade == mark { closure.spareFrame = frame } }
+    if let name = names.first { frame.declare(name, arg, mutable: false) }
+    frame.declare("in", arg, mutable: false)
+    if names.isEmpty { frame.declare("it", arg, mutable: false) }
+    return try runClosureBody(closure.decl.body, in: frame)
+  }
+
   public func invoke(_ closure: Closure, _ args: [Value], input: Pipe = .empty, at span: Span) throws -> Value {
     try enterCall(at: span)
     defer { leaveCall() }
-    let frame = Frame(parent: closure.captured)
-    let params = closure.decl.parameters
+    let frame: Frame
+    if let spare = closure.spareFrame {
+      closure.spareFrame = nil
+      spare.reset()
+      frame = spare
+    } else {
+      frame = closure.callFrame()
+    }
+    let mark = closuresMade
+    defer { if closuresMade == mark { closure.spareFrame = frame } }
+    let decl = closure.decl
+    let params = decl.parameters
+    if let names = decl.simpleParameterNames {
+      for i in 0..<names.count { frame.declare(names[i], i < args.count ? args[i] : .null, mutable: false) }
+    } else {
+      try bindParameters(params, args, closure, frame)
+    }
+    var inValue: Value
+    switch input {
+    case .empty: inValue = args.first ?? .null
+    default: inValue = try input.collect()
+    }
+    frame.declare("in", inValue, mutable: false)
+    if params.isEmpty { frame.declare("it", inValue, mutable: false) }
+    return try runClosureBody(decl.body, in: frame)
+  }
+
+  private func runClosureBody(_ body: Block, in frame: Frame) throws -> Value {
+    // The common `{|x| $x * 2}`: one expression, no block machinery.
+    if body.statements.count == 1, case .pipeline(let p) = body.statements[0].kind {
+      do {
+        return try evalValue(p, in: frame)
+      } catch ControlFlow.returnValue(let v) {
+        return v
+      }
+    }
+    do {
+      return try evalBlock(body, in: frame, sink: false, newScope: false).collect()
+    } catch ControlFlow.returnValue(let v) {
+      return v
+    }
+  }
+
+  private func bindParameters(_ params: [ParameterDecl], _ args: [Value], _ closure: Closure, _ frame: Frame) throws {
     for (i, p) in params.enumerated() {
       if p.kind == .rest {
         frame.declare(p.name, .list(Array(args.dropFirst(i))), mutable: false)
@@ -477,18 +611,6 @@ public final class Evaluator: @unchecked Sendable {
       if i >= args.count, let d = p.defaultValue { v = try eval(d, in: closure.captured) }
       if let t = p.type { v = try checkAnnotation(v, t) }
       frame.declare(p.name, v, mutable: false)
-    }
-    var inValue: Value
-    switch input {
-    case .empty: inValue = args.first ?? .null
-    default: inValue = try input.collect()
-    }
-    frame.declare("in", inValue, mutable: false)
-    if params.isEmpty { frame.declare("it", inValue, mutable: false) }
-    do {
-      return try evalBlock(closure.decl.body, in: frame, sink: false, newScope: false).collect()
-    } catch ControlFlow.returnValue(let v) {
-      return v
     }
   }
 

@@ -9,12 +9,18 @@ public final class Frame: @unchecked Sendable {
     let mutable: Bool
   }
   let parent: Frame?
+  /// How many of the parent's bindings this scope sees: a closure sees the bindings that existed
+  /// when it was made, so a later `let x` in the same scope does not change its `$x`.
+  let parentLimit: Int
   /// One array, so a new scope costs one allocation when it first binds a name.
   private(set) var bindings: [Binding] = []
   /// Functions declared in this scope (`fn` statements are hoisted to their block).
   var functions: [String: any Command] = [:]
 
-  init(parent: Frame?) { self.parent = parent }
+  init(parent: Frame?, parentLimit: Int = .max) {
+    self.parent = parent
+    self.parentLimit = parentLimit
+  }
 
   func declare(_ name: String, _ value: Value, mutable isMutable: Bool) {
     // Most scopes hold a few names: one allocation instead of growing 1, 2, 4.
@@ -28,8 +34,8 @@ public final class Frame: @unchecked Sendable {
     if !functions.isEmpty { functions = [:] }
   }
 
-  @inline(__always) private func slot(_ name: String) -> Int? {
-    var i = bindings.count - 1
+  @inline(__always) private func slot(_ name: String, limit: Int = .max) -> Int? {
+    var i = min(bindings.count, limit) - 1
     while i >= 0 {
       if bindings[i].name == name { return i }
       i -= 1
@@ -39,8 +45,10 @@ public final class Frame: @unchecked Sendable {
 
   func lookup(_ name: String) -> Value? {
     var f: Frame? = self
+    var limit = Int.max
     while let frame = f {
-      if let i = frame.slot(name) { return frame.bindings[i].value }
+      if let i = frame.slot(name, limit: limit) { return frame.bindings[i].value }
+      limit = frame.parentLimit
       f = frame.parent
     }
     return nil
@@ -51,12 +59,14 @@ public final class Frame: @unchecked Sendable {
   /// Updates a binding in place (`x = v`, `x += 1`, `x.field = v`).
   func modify(_ name: String, _ body: (inout Value) throws -> Void) throws -> AssignResult {
     var f: Frame? = self
+    var limit = Int.max
     while let frame = f {
-      if let i = frame.slot(name) {
+      if let i = frame.slot(name, limit: limit) {
         guard frame.bindings[i].mutable else { return .immutable(frame) }
         try body(&frame.bindings[i].value)
         return .ok
       }
+      limit = frame.parentLimit
       f = frame.parent
     }
     return .notFound
@@ -94,7 +104,7 @@ public final class Frame: @unchecked Sendable {
 
   /// A deep copy of the chain, for running a closure on another thread (`par-each`).
   func snapshot() -> Frame {
-    let copy = Frame(parent: parent?.snapshot())
+    let copy = Frame(parent: parent?.snapshot(), parentLimit: parentLimit)
     copy.bindings = bindings
     copy.functions = functions
     return copy

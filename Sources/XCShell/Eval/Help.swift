@@ -49,7 +49,8 @@ public enum Help {
     if !sig.examples.isEmpty {
       out += "\nExamples:\n"
       for e in sig.examples {
-        out += "  \(e.summary):\n    > \(e.code)\n"
+        if !e.summary.isEmpty { out += "  \(e.summary):\n" }
+        out += "    > \(e.code)\n"
         if let r = e.result { out += "    \(r)\n" }
       }
     }

@@ -3,7 +3,7 @@ import Foundation
 /// Arithmetic, comparison and membership on values. Unlike types are an error, never a silent false.
 enum Operators {
   static func operandError(_ op: String, _ l: Value, _ r: Value, at span: Span) -> ShellError {
-    let verb = ["==", "!=", "<", "<=", ">", ">="].contains(op) ? "compare" : "apply `\(op)` to"
+    let verb = ["==", "!=", "<", "<=", ">", ">=", "sort"].contains(op) ? "compare" : "apply `\(op)` to"
     return ShellError(
       "type.operands", "cannot \(verb) \(l.typeName) \(verb == "compare" ? "with" : "and") \(r.typeName)", at: span,
       help: l.typeName == "string" || r.typeName == "string"

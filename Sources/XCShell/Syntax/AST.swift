@@ -50,6 +50,15 @@ public struct AssignTarget: Sendable {
   public var name: String
   public var span: Span
   public var path: [PathMember]
+  /// `$env.NAME = …` sets the environment rather than a variable.
+  public let isEnvironment: Bool
+
+  public init(name: String, span: Span, path: [PathMember]) {
+    self.name = name
+    self.span = span
+    self.path = path
+    self.isEnvironment = name == "env"
+  }
 }
 
 public struct TypeAnnotation: Sendable {
@@ -179,10 +188,16 @@ public final class ClosureDecl: @unchecked Sendable {
   public let parameters: [ParameterDecl]
   public let body: Block
   public let span: Span
+  /// The parameter names when every parameter is a plain positional (no type, default or rest),
+  /// so calls can bind them without looking at the declarations.
+  let simpleParameterNames: [String]?
+
   public init(parameters: [ParameterDecl], body: Block, span: Span) {
     self.parameters = parameters
     self.body = body
     self.span = span
+    let simple = parameters.allSatisfy { $0.kind == .positional && $0.type == nil && $0.defaultValue == nil }
+    self.simpleParameterNames = simple ? parameters.map(\.name) : nil
   }
 }
 

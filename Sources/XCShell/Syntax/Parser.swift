@@ -11,6 +11,8 @@ public struct Parser {
   private var nesting: [UInt8] = []
   private var depth = 0
   private static let maxDepth = 200
+  /// Module names brought in by `use FILE` (without names): `MODULE fn` joins into one command.
+  private var modules: Set<String> = []
 
   public init(source: Source, context: any ParserContext, start: Int = 0, end: Int? = nil) {
     self.lexer = Lexer(source: source, start: start, end: end)
@@ -201,6 +203,10 @@ public struct Parser {
         }
         var names: [String]? = nil
         var end = path.span
+        if case .literal(let v) = path.kind, case .string(let p) = v.kind {
+          let file = p.split(separator: "/").last.map(String.init) ?? p
+          modules.insert(file.split(separator: ".").first.map(String.init) ?? file)
+        }
         let n = try peek(.command)
         if n.isWord("*") {
           try next(.command)
@@ -468,6 +474,13 @@ public struct Parser {
 
   private mutating func parseElement() throws -> PipelineElement {
     let t = try peek(.command)
+    // `-$n`, `-(…)`, `- 2s`, `!x`, `!(…)`: operators start an expression, not a command.
+    if case .word(let w) = t.kind, let f = w.utf8.first, f == UInt8(ascii: "!") || f == UInt8(ascii: "-") {
+      let second = w.utf8.dropFirst().first
+      if f == UInt8(ascii: "!") || second == nil || !(isAlpha(second!) || second == UInt8(ascii: "-")) {
+        return .expression(try parseExpression())
+      }
+    }
     switch t.kind {
     case .word(let w) where !Parser.expressionKeywords.contains(w) && !Parser.startsLikeNumber(w):
       return try parseCall()
@@ -499,7 +512,7 @@ public struct Parser {
     while true {
       let save = lexer.position
       guard let n = try? lexer.next(.command), case .word(let sub) = n.kind, n.spaceBefore,
-        context.isCommand(name + " " + sub)
+        context.isCommand(name + " " + sub) || (modules.contains(name) && !name.contains(" "))
       else {
         lexer.position = save
         break

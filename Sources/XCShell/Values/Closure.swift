@@ -2,9 +2,19 @@
 public final class Closure: @unchecked Sendable {
   public let decl: ClosureDecl
   let captured: Frame
+  /// A scope kept from the last call for the next one (when that call made no closure that could
+  /// have captured it), so `each` and `where` do not allocate a scope per row.
+  var spareFrame: Frame?
 
-  init(decl: ClosureDecl, captured: Frame) {
+  /// How many bindings `captured` had when the closure was made: later ones are not its.
+  let capturedCount: Int
+
+  init(decl: ClosureDecl, captured: Frame, capturedCount: Int? = nil) {
     self.decl = decl
     self.captured = captured
+    self.capturedCount = capturedCount ?? captured.bindings.count
   }
+
+  /// A new scope for one call of this closure.
+  func callFrame() -> Frame { Frame(parent: captured, parentLimit: capturedCount) }
 }

@@ -58,7 +58,7 @@ public struct TableRenderer: Sendable {
     for row in cells { for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.displayWidth) } }
     // Shrink the widest columns until the table fits the terminal.
     let overhead = fancy ? 3 * widths.count + 1 : 2 * (widths.count - 1)
-    while widths.reduce(0, +) + overhead > width {
+    while fancy, widths.reduce(0, +) + overhead > width {
       guard let widest = widths.indices.max(by: { widths[$0] < widths[$1] }), widths[widest] > 4 else { break }
       widths[widest] -= 1
     }

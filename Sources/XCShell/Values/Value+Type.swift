@@ -92,7 +92,7 @@ extension Value {
   public func condition(at span: Span) throws -> Bool {
     guard case .bool(let b) = kind else {
       throw ShellError(
-        "type.condition", "a condition must be a bool, found \(typeName)", at: self.span.isKnown ? self.span : span,
+        "type.condition", "a condition must be a bool, found \(typeName)", at: span.isKnown ? span : self.span,
         note: typeName, help: "compare explicitly, e.g. `$x != null` or `($list | length) > 0`")
     }
     return b
