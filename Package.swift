@@ -31,12 +31,17 @@ let package = Package(
       // The evaluator's scopes are class instances mutated on hot paths; dynamic exclusivity
       // checks cost about a fifth of loop time, and accesses are single-threaded by design.
       swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
+    // libedit (BSD editline) with shims for its variadic calls.
+    .target(name: "CEditLine", linkerSettings: [.linkedLibrary("edit")]),
+    // The interactive front end: line editor, history, completion, prompt.
+    .target(name: "XCEditor", dependencies: ["XCShell", "CEditLine", "CSupport"]),
     .executableTarget(
       name: "xcsh",
-      dependencies: ["XCShell", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      dependencies: ["XCShell", "XCEditor", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .testTarget(name: "XCSystemTests", dependencies: ["XCSystem"]),
     .testTarget(name: "XCIPCTests", dependencies: ["XCIPC"]),
     // Golden cases live in Tests/XCShellTests/Cases and run against the built `xcsh`.
     .testTarget(name: "XCShellTests", dependencies: ["XCShell"], exclude: ["Cases"]),
+    .testTarget(name: "XCEditorTests", dependencies: ["XCEditor", "XCShell"]),
   ]
 )

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CSupport
 import Foundation
+import XCEditor
 import XCShell
 
 /// `xcsh`: run a script, a command string, or standard input.
@@ -19,6 +20,9 @@ struct XCShellCommand: ParsableCommand {
   @Flag(help: "Write results as JSON lines.")
   var json = false
 
+  @Option(help: "The xc daemon's socket (default: $XC_SOCKET, else /var/run/xc.sock).")
+  var socket: String?
+
   @ArgumentParser.Argument(help: "The script to run (`-` or nothing for standard input).")
   var script: String?
 
@@ -32,7 +36,22 @@ struct XCShellCommand: ParsableCommand {
     options.color = options.stdoutIsTTY && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
     options.terminalWidth = Terminal.width()
     options.arguments = arguments
+    options.socketPath = socket ?? ProcessInfo.processInfo.environment["XC_SOCKET"] ?? "/var/run/xc.sock"
     _ = cs_signals_install()
+
+    // A terminal and nothing to run: the interactive shell.
+    if command == nil, script == nil, isatty(0) == 1, !check {
+      let shell = Shell(options: options)
+      guard let editor = LibEditLineEditor() else {
+        FileHandle.standardError.write(Data("error: cannot start the line editor\n".utf8))
+        throw ExitCode(1)
+      }
+      editor.completer = Completer(shell: shell)
+      let repl = REPL(shell: shell, editor: editor, history: HistoryStore(), socketPath: options.socketPath)
+      let status = repl.run()
+      if status != 0 { throw ExitCode(status) }
+      return
+    }
 
     let source: Source
     if let command {

@@ -11,6 +11,8 @@ public struct ShellOptions: Sendable {
   /// The script's name (`$args` holds the rest) or nil for `-c` and the REPL.
   public var scriptName: String? = nil
   public var arguments: [String] = []
+  /// The xc daemon's socket: `--socket`, else `$XC_SOCKET`, else `/var/run/xc.sock`.
+  public var socketPath = "/var/run/xc.sock"
 
   public init() {}
 }
