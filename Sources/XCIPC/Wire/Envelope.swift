@@ -1,0 +1,175 @@
+import Foundation
+import SystemPackage
+
+/// The JSON envelopes (spec 1.3): requests `{"method":…,"value":…}`, responses
+/// `{"errno":…,"value":…}`, both keys always present, in that order.
+///
+/// Encoding uses `WireEncoder` (serde's key order and escaping); decoding uses Foundation's
+/// `JSONDecoder`, which ignores unknown keys as serde does.
+public enum Envelope {
+  /// A decoded response: the success value, or the daemon's error.
+  public enum Reply<Value: Sendable>: Sendable {
+    case success(Value)
+    case failure(XCDaemonError)
+  }
+
+  // MARK: - Requests
+
+  /// Encodes a request; `FDRef` fields append to the returned descriptor array.
+  public static func encodeRequest<R: XCRequest>(
+    _ request: R
+  ) throws(IPCError) -> (body: [UInt8], descriptors: [FileDescriptor]) {
+    try encodeRequest(method: R.method, value: request)
+  }
+
+  /// Encodes a request for an arbitrary method name and payload.
+  public static func encodeRequest<V: Encodable>(
+    method: String, value: V
+  ) throws(IPCError) -> (body: [UInt8], descriptors: [FileDescriptor]) {
+    var fds: [FileDescriptor] = []
+    do {
+      let body = try WireEncoder().encode(RequestOut(method: method, value: value), descriptors: &fds)
+      return (body, fds)
+    } catch {
+      throw IPCError(.encoding, method: method, "cannot encode the request: \(error)")
+    }
+  }
+
+  /// The method name of a request body, or nil when the body is not a request envelope.
+  ///
+  /// Fast path for what serde writes (`{"method":"name",…`); anything else is parsed fully.
+  public static func method(of body: [UInt8]) -> String? {
+    let prefix: [UInt8] = Array(#"{"method":""#.utf8)
+    if body.count > prefix.count && body.starts(with: prefix) {
+      var i = prefix.count
+      while i < body.count {
+        let b = body[i]
+        if b == UInt8(ascii: "\"") {
+          return String(decoding: body[prefix.count..<i], as: UTF8.self)
+        }
+        if b == UInt8(ascii: "\\") || b < 0x20 { break }
+        i += 1
+      }
+    }
+    return try? JSONDecoder().decode(MethodOnly.self, from: Data(body)).method
+  }
+
+  /// Whether `body` is a well-formed request envelope (a JSON object with a string `method` and
+  /// a `value` key) regardless of the payload's shape.
+  public static func isWellFormedRequest(_ body: [UInt8]) -> Bool {
+    (try? JSONDecoder().decode(Shape.self, from: Data(body))) != nil
+  }
+
+  /// Decodes the payload of a request body as `R`, resolving `FDRef` indices against
+  /// `descriptors`. Errors are `DecodingError`s naming the offending field.
+  public static func decodeRequest<R: Decodable>(
+    _ type: R.Type, from body: [UInt8], descriptors: ReceivedDescriptors? = nil
+  ) throws -> R {
+    let decoder = JSONDecoder()
+    if let descriptors { decoder.userInfo[.xcReceivedDescriptors] = descriptors }
+    return try decoder.decode(RequestIn<R>.self, from: Data(body)).value
+  }
+
+  // MARK: - Responses
+
+  /// Encodes a success response `{"errno":0,"value":…}`.
+  public static func encodeSuccess<V: Encodable>(_ value: V) throws(IPCError) -> [UInt8] {
+    do {
+      return try WireEncoder().encode(ResponseOut(errno: 0, value: value))
+    } catch {
+      throw IPCError(.encoding, "cannot encode the response: \(error)")
+    }
+  }
+
+  /// Encodes an error response `{"errno":N,"value":<error value>}`.
+  public static func encodeFailure(_ error: XCDaemonError) -> [UInt8] {
+    // An XCErrorValue always encodes; fall back to a fixed text rather than trap.
+    (try? WireEncoder().encode(ResponseOut(errno: error.errno, value: error.value)))
+      ?? Array(#"{"errno":5,"value":{"error":"unencodable error"}}"#.utf8)
+  }
+
+  /// Decodes a response body: errno 0 decodes `value` as `V`, anything else as an error value.
+  public static func decodeResponse<V: Decodable & Sendable>(
+    _ type: V.Type, from body: [UInt8]
+  ) throws -> Reply<V> {
+    try JSONDecoder().decode(ResponseIn<V>.self, from: Data(body)).reply
+  }
+
+  // MARK: - Shapes
+
+  struct RequestOut<V: Encodable>: Encodable {
+    var method: String
+    var value: V
+  }
+
+  struct RequestIn<V: Decodable>: Decodable {
+    var method: String
+    var value: V
+  }
+
+  struct MethodOnly: Decodable { var method: String }
+
+  struct Shape: Decodable {
+    var method: String
+    var value: JSONValue
+  }
+
+  struct ResponseOut<V: Encodable>: Encodable {
+    var errno: Int
+    var value: V
+  }
+
+  struct ResponseIn<V: Decodable & Sendable>: Decodable {
+    var reply: Reply<V>
+    enum CodingKeys: String, CodingKey { case errno, value }
+    init(from decoder: any Decoder) throws {
+      let c = try decoder.container(keyedBy: CodingKeys.self)
+      let errno = try c.decode(Int.self, forKey: .errno)
+      if errno == 0 {
+        reply = .success(try c.decode(V.self, forKey: .value))
+      } else {
+        let value = try c.decodeIfPresent(XCErrorValue.self, forKey: .value) ?? .other(.null)
+        reply = .failure(XCDaemonError(errno: errno, value: value))
+      }
+    }
+  }
+
+  /// Renders a decoding error as `field `a.b[2]`: what was wrong`, with the envelope's
+  /// `value` prefix removed so paths are relative to the payload.
+  public static func describe(_ error: any Error) -> String {
+    guard let e = error as? DecodingError else { return "\(error)" }
+    func path(_ keys: [any CodingKey], _ last: (any CodingKey)? = nil) -> String {
+      var ks = keys
+      if let last { ks.append(last) }
+      if ks.first?.stringValue == "value" { ks.removeFirst() }
+      if ks.isEmpty { return "the payload" }
+      var s = ""
+      for k in ks {
+        if let i = k.intValue { s += "[\(i)]" } else { s += s.isEmpty ? k.stringValue : ".\(k.stringValue)" }
+      }
+      return "field `\(s)`"
+    }
+    switch e {
+    case .keyNotFound(let key, let ctx):
+      return "\(path(ctx.codingPath, key)): missing required key"
+    case .valueNotFound(let type, let ctx):
+      return "\(path(ctx.codingPath)): expected \(typeName(type)), found null"
+    case .typeMismatch(let type, let ctx):
+      return "\(path(ctx.codingPath)): expected \(typeName(type)) (\(ctx.debugDescription))"
+    case .dataCorrupted(let ctx):
+      return "\(path(ctx.codingPath)): \(ctx.debugDescription)"
+    @unknown default:
+      return "\(error)"
+    }
+  }
+
+  private static func typeName(_ t: Any.Type) -> String {
+    switch t {
+    case is String.Type: "a string"
+    case is Int.Type, is Int64.Type, is UInt8.Type: "an integer"
+    case is Bool.Type: "a boolean"
+    default:
+      String(describing: t).hasPrefix("Array") ? "an array" : "\(t)"
+    }
+  }
+}
