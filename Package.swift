@@ -8,6 +8,7 @@ let package = Package(
     .executable(name: "xcsh", targets: ["xcsh"]),
     .library(name: "XCShell", targets: ["XCShell"]),
     .library(name: "XCIPC", targets: ["XCIPC"]),
+    .executable(name: "xc-ipc-bench", targets: ["XCIPCBench"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,8 +30,17 @@ let package = Package(
     .executableTarget(
       name: "xcsh",
       dependencies: ["XCShell", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-    .testTarget(name: "XCSystemTests", dependencies: ["XCSystem"]),
-    .testTarget(name: "XCIPCTests", dependencies: ["XCIPC"]),
+    // Benchmark driver for scripts/bench.d/ipc: round trips and throughput over a temp socket.
+    .executableTarget(
+      name: "XCIPCBench",
+      dependencies: ["XCIPC", "XCSystem", .product(name: "SystemPackage", package: "swift-system")]),
+    .testTarget(
+      name: "XCSystemTests",
+      dependencies: ["XCSystem", .product(name: "SystemPackage", package: "swift-system")]),
+    .testTarget(
+      name: "XCIPCTests",
+      dependencies: ["XCIPC", "XCSystem", .product(name: "SystemPackage", package: "swift-system")],
+      resources: [.copy("Snapshots")]),
     .testTarget(
       name: "XCShellTests", dependencies: ["XCShell"],
       resources: [.copy("Cases")]),

@@ -1,0 +1,82 @@
+// Benchmark driver for scripts/bench.d/ipc. Serves `kill_container` (a small call: a 50-byte
+// request, a 22-byte answer) on a temporary socket and measures, over real connections:
+//   latency: per-call round trip on one connection (p50, p99)
+//   throughput: calls per second with 1, 8 and 64 connections, one client thread each
+// Output is `key value` lines; the script turns them into Markdown.
+//
+// Usage: xc-ipc-bench [latency-calls] [seconds-per-throughput-run]
+
+import Foundation
+import Synchronization
+import XCIPC
+import XCSystem
+
+let args = CommandLine.arguments
+let latencyCalls = args.count > 1 ? Int(args[1]) ?? 20000 : 20000
+let seconds = args.count > 2 ? Double(args[2]) ?? 1.0 : 1.0
+
+let dir = FileManager.default.temporaryDirectory
+  .appendingPathComponent("xc-ipc-bench-\(getpid())").path
+try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(atPath: dir) }
+let path = dir + "/xc.sock"
+
+var table = XCMethodTable()
+table.register(KillContainerRequest.self) { _, _ in EmptyResponse() }
+let server = try XCServer(path: path, table: table)
+server.start()
+defer { server.stop() }
+
+let request = KillContainerRequest(name: "web")
+
+// Latency: one connection, warm up, then time each call.
+do {
+  let client = try XCClient(path: path)
+  for _ in 0..<2000 { _ = try client.call(request) }
+  var samples: [Double] = []
+  samples.reserveCapacity(latencyCalls)
+  let clock = ContinuousClock()
+  for _ in 0..<latencyCalls {
+    let t0 = clock.now
+    _ = try client.call(request)
+    let d = clock.now - t0
+    samples.append(Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12)
+  }
+  samples.sort()
+  print("latency_p50_us", String(format: "%.2f", samples[samples.count / 2]))
+  print("latency_p99_us", String(format: "%.2f", samples[samples.count * 99 / 100]))
+  client.close()
+}
+
+// Throughput: N connections, each driven by its own thread for `seconds`.
+for conns in [1, 8, 64] {
+  let clients = try (0..<conns).map { _ in try XCClient(path: path) }
+  let total = Atomic<Int>(0)
+  let stop = Atomic<Bool>(false)
+  let ready = Atomic<Int>(0)
+  let done = DispatchGroup()
+  for c in clients {
+    done.enter()
+    let t = Thread {
+      var n = 0
+      ready.add(1, ordering: .relaxed)
+      while !stop.load(ordering: .relaxed) {
+        do { _ = try c.call(request) } catch { break }
+        n += 1
+      }
+      total.add(n, ordering: .relaxed)
+      done.leave()
+    }
+    t.start()
+  }
+  while ready.load(ordering: .relaxed) < conns { usleep(100) }
+  let clock = ContinuousClock()
+  let t0 = clock.now
+  usleep(UInt32(seconds * 1e6))
+  stop.store(true, ordering: .relaxed)
+  done.wait()
+  let elapsed = clock.now - t0
+  let secs = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+  print("throughput_\(conns)", Int(Double(total.load(ordering: .relaxed)) / secs))
+  for c in clients { c.close() }
+}
