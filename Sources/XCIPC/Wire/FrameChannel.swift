@@ -98,23 +98,22 @@ public final class FrameChannel {
 
   /// Receives one frame; nil when the peer closed the connection cleanly between frames.
   public func receive() throws(IPCError) -> Frame? {
-    while end - start < FrameHeader.size {
-      if try !fill(wanting: FrameHeader.size) {
+    var decoded: FrameDecoder.Decoded
+    while true {
+      switch try FrameDecoder.decode(buffer[start..<end], limits: limits) {
+      case .frame(let d):
+        decoded = d
+      case .needMore(let total):
+        if try fill(wanting: total) { continue }
         if end == start && queued.isEmpty { return nil }
-        throw IPCError(.connectionClosed, "the peer closed the connection in the middle of a frame")
-      }
-    }
-    let header = FrameHeader(decoding: buffer[start..<start + FrameHeader.size])
-    try header.validate(limits)
-    let total = FrameHeader.size + Int(header.bodyLength)
-    while end - start < total {
-      if try !fill(wanting: total) {
         throw IPCError(
           .connectionClosed,
-          "the peer closed the connection after \(end - start - FrameHeader.size) of \(header.bodyLength) body bytes"
-        )
+          "the peer closed the connection in the middle of a frame (\(end - start) of \(total) bytes)")
       }
+      break
     }
+    let header = decoded.header
+    let total = decoded.consumed
     let n = Int(header.descriptorCount)
     guard queued.count >= n else {
       throw IPCError(
