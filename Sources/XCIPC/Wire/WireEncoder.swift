@@ -1,3 +1,4 @@
+import Synchronization
 import SystemPackage
 
 /// Encodes `Encodable` values as the compact JSON serde_json writes, and collects the
@@ -25,6 +26,17 @@ public struct WireEncoder {
     out.reserveCapacity(256)
     root.write(to: &out)
     return out
+  }
+
+  /// Appends `value`'s JSON to `out` (used to build envelopes without a wrapper struct).
+  func encode<T: Encodable>(
+    _ value: T, into out: inout [UInt8], descriptors: inout [FileDescriptor]
+  ) throws {
+    let context = WireEncodingContext(descriptors: descriptors)
+    let root = WireNode()
+    try encodeValue(value, into: root, context: context, codingPath: [])
+    descriptors = context.descriptors
+    root.write(to: &out)
   }
 
   /// Encodes `value` when it carries no descriptors (or they are not wanted).
@@ -129,7 +141,7 @@ struct WireNodeEncoder: Encoder {
       node.kind = .object
       // Dictionary<String, V> encodes through the stdlib's private _DictionaryCodingKey;
       // sort those keys for deterministic output. Struct keys keep declaration order.
-      node.sortKeys = String(describing: Key.self).contains("DictionaryCodingKey")
+      node.sortKeys = isDictionaryCodingKey(Key.self)
     }
     return KeyedEncodingContainer(
       WireKeyedContainer<Key>(node: node, context: context, codingPath: codingPath))
@@ -143,6 +155,18 @@ struct WireNodeEncoder: Encoder {
   func singleValueContainer() -> any SingleValueEncodingContainer {
     WireSingleValueContainer(node: node, context: context, codingPath: codingPath)
   }
+}
+
+/// Remembers, per key type, whether it is the stdlib's dictionary key (the type-name check is
+/// too slow to repeat for every container).
+private let dictionaryKeyCache = Mutex<[ObjectIdentifier: Bool]>([:])
+
+private func isDictionaryCodingKey<K: CodingKey>(_ type: K.Type) -> Bool {
+  let id = ObjectIdentifier(type)
+  if let known = dictionaryKeyCache.withLock({ $0[id] }) { return known }
+  let isDict = String(describing: type).contains("DictionaryCodingKey")
+  dictionaryKeyCache.withLock { $0[id] = isDict }
+  return isDict
 }
 
 /// Sets a node from a primitive, or recurses into `encode(to:)`.
