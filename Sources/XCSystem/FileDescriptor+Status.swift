@@ -13,6 +13,13 @@ extension FileDescriptor {
   /// The corresponding C function is `fcntl(F_GETFD)`.
   public var isOpen: Bool { system_fcntl_getfd(rawValue) != -1 }
 
+  /// Whether close-on-exec is set, so the descriptor will not leak into spawned processes.
+  /// The corresponding C function is `fcntl(F_GETFD)`.
+  public var isCloseOnExec: Bool {
+    let flags = system_fcntl_getfd(rawValue)
+    return flags != -1 && flags & system_fd_cloexec_flag() != 0
+  }
+
   /// The device and inode of the open file, to tell whether two descriptors (for instance one
   /// sent and one received) refer to the same file. The corresponding C function is `fstat`.
   public func identity() throws(Errno) -> FileIdentity {

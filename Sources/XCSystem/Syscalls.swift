@@ -65,6 +65,7 @@ internal func system_pipe(_ fds: UnsafeMutablePointer<CInt>) -> CInt {
   cs_pipe_cloexec(fds)
 }
 internal func system_fcntl_getfd(_ fd: CInt) -> CInt { fcntl(fd, F_GETFD) }
+internal func system_fd_cloexec_flag() -> CInt { FD_CLOEXEC }
 internal func system_fstat_ino(_ fd: CInt) -> (CInt, UInt64, UInt64) {
   var st = stat()
   let r = fstat(fd, &st)

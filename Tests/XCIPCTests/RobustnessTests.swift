@@ -190,6 +190,25 @@ final class RawConnection {
     }
   }
 
+  @Test func deeplyNestedPayloadsAreRejectedWithoutCrashing() throws {
+    try withServer(fullTable()) { path, _ in
+      for payload in [String(repeating: "[", count: 100_000), String(repeating: "{\"a\":", count: 50_000) + "1"] {
+        let raw = try RawConnection(path)
+        defer { raw.close() }
+        try raw.sendRequest(#"{"method":"exec","value":"# + payload + "}")
+        // Not valid JSON at all (unbalanced): the connection is closed, nothing else.
+        #expect(try closedWithoutAnswer(raw))
+      }
+      let raw = try RawConnection(path)
+      defer { raw.close() }
+      let deep = String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)
+      try raw.sendRequest(#"{"method":"exec","value":"# + deep + "}")
+      let a = try raw.answer()
+      #expect(a == nil || a?.errno == 22)
+      try expectStillServing(path)
+    }
+  }
+
   @Test func headerAndBodySplitAcrossManyWritesStillWork() throws {
     try withServer(fullTable()) { path, _ in
       let raw = try RawConnection(path)

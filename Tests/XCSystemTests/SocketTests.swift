@@ -61,6 +61,7 @@ private func receive(_ s: Socket, max: Int = 64, maxFDs: Int = 64) throws -> (St
     try sendString(a, "e", passing: [efd.fileDescriptor])
     let (_, chunk) = try receive(b)
     let got = try #require(chunk.descriptors.first)
+    #expect(got.isCloseOnExec)  // MSG_CMSG_CLOEXEC
     #expect(try got.identity() == efd.fileDescriptor.identity())
     let received = EventFD(got)
     try efd.write(41)

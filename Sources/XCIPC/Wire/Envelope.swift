@@ -176,11 +176,6 @@ public enum Envelope {
 
   // MARK: - Shapes
 
-  struct RequestOut<V: Encodable>: Encodable {
-    var method: String
-    var value: V
-  }
-
   struct RequestIn<V: Decodable>: Decodable {
     var method: String
     var value: V
