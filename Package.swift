@@ -8,7 +8,6 @@ let package = Package(
     .executable(name: "xcsh", targets: ["xcsh"]),
     .library(name: "XCShell", targets: ["XCShell"]),
     .library(name: "XCIPC", targets: ["XCIPC"]),
-    .executable(name: "xc-ipc-bench", targets: ["XCIPCBench"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

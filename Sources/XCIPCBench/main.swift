@@ -4,7 +4,7 @@
 //   throughput: calls per second with 1, 8 and 64 connections, one client thread each
 // Output is `key value` lines; the script turns them into Markdown.
 //
-// Usage: xc-ipc-bench [latency-calls] [seconds-per-throughput-run]
+// Usage: XCIPCBench [latency-calls] [seconds-per-throughput-run]
 
 import Foundation
 import Synchronization

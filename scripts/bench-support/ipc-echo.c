@@ -4,7 +4,7 @@
 // blocking reads and writes, everything in one process.
 //
 // Usage: ipc-echo SOCKET_PATH MESSAGE_BYTES LATENCY_CALLS SECONDS
-// Prints `key value` lines like xc-ipc-bench.
+// Prints `key value` lines like XCIPCBench.
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdatomic.h>
