@@ -29,19 +29,31 @@ let package = Package(
     .executableTarget(
       name: "xcsh",
       dependencies: ["XCShell", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-    // Benchmark driver for scripts/bench.d/ipc: round trips and throughput over a temp socket.
-    .executableTarget(
-      name: "XCIPCBench",
-      dependencies: ["XCIPC", "XCSystem", .product(name: "SystemPackage", package: "swift-system")]),
-    .testTarget(
-      name: "XCSystemTests",
-      dependencies: ["XCSystem", .product(name: "SystemPackage", package: "swift-system")]),
-    .testTarget(
-      name: "XCIPCTests",
-      dependencies: ["XCIPC", "XCSystem", .product(name: "SystemPackage", package: "swift-system")],
-      resources: [.copy("Snapshots")]),
+    .testTarget(name: "XCSystemTests", dependencies: ["XCSystem"]),
+    .testTarget(name: "XCIPCTests", dependencies: ["XCIPC"]),
     .testTarget(
       name: "XCShellTests", dependencies: ["XCShell"],
       resources: [.copy("Cases")]),
   ]
 )
+
+// MARK: - IPC layer additions
+// Kept in one block after the declaration so the branches that each grow Package.swift
+// (shell, engine, IPC) merge without touching the same lines.
+for target in package.targets {
+  switch target.name {
+  case "XCSystemTests":
+    target.dependencies.append(.product(name: "SystemPackage", package: "swift-system"))
+  case "XCIPCTests":
+    // Golden JSON for every method (requests) and the daemon's example answers (responses).
+    target.resources = [.copy("Snapshots")]
+    target.dependencies += ["XCSystem", .product(name: "SystemPackage", package: "swift-system")]
+  default:
+    break
+  }
+}
+// Benchmark driver for scripts/bench.d/ipc: round trips and throughput over a temp socket.
+package.targets.append(
+  .executableTarget(
+    name: "XCIPCBench",
+    dependencies: ["XCIPC", "XCSystem", .product(name: "SystemPackage", package: "swift-system")]))
