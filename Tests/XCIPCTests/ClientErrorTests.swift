@@ -167,3 +167,18 @@ import XCSystem
     #expect(XCClient.defaultSocketPath == "/var/run/xc.sock")
   }
 }
+
+@Suite struct InProcessTests {
+  @Test func inProcessClientUsesTheRealProtocol() throws {
+    let client = try XCClient.inProcess(serving: echoTable())
+    defer { client.close() }
+    let caller: any XCCaller = client
+    #expect(try caller.call(EchoRequest(text: "loop")).text == "loop")
+    do throws(IPCError) {
+      _ = try caller.call(KillContainerRequest(name: "nope"))
+      Issue.record("expected an error")
+    } catch {
+      #expect(error.daemonError?.errno == 2)
+    }
+  }
+}
