@@ -77,7 +77,7 @@ public enum Envelope {
       decoder = JSONDecoder()
       decoder.userInfo[.xcReceivedDescriptors] = descriptors
     } else {
-      decoder = sharedDecoder
+      decoder = JSONDecoder()
     }
     // Fast path for serde's exact shape `{"method":"m","value":V}`: decode V alone. If the
     // slice is not one JSON value (extra keys, odd spacing), parse the whole envelope.
@@ -92,8 +92,6 @@ public enum Envelope {
     }
     return try decoder.decode(RequestIn<R>.self, from: Data(body)).value
   }
-
-  private static let sharedDecoder = JSONDecoder()
 
   /// The length of `{"method":"<name>",` when the body starts that way, else nil.
   private static func methodPrefixLength(_ body: [UInt8]) -> Int? {
@@ -169,9 +167,10 @@ public enum Envelope {
     // Fast path for serde's exact success shape `{"errno":0,"value":V}`.
     let prefix = #"{"errno":0,"#.utf8
     if body.starts(with: prefix), let range = valueRange(body, after: prefix.count) {
-      if let v = try? sharedDecoder.decode(V.self, from: Data(body[range])) { return .success(v) }
+      if let v = try? JSONDecoder().decode(V.self, from: Data(body[range])) { return .success(v) }
     }
-    return try sharedDecoder.decode(ResponseIn<V>.self, from: Data(body)).reply
+    // A fresh decoder per call: a shared one serializes threads on its internal options lock.
+    return try JSONDecoder().decode(ResponseIn<V>.self, from: Data(body)).reply
   }
 
   // MARK: - Shapes

@@ -1,4 +1,3 @@
-import Synchronization
 import SystemPackage
 
 /// Encodes `Encodable` values as the compact JSON serde_json writes, and collects the
@@ -60,7 +59,6 @@ final class WireNode {
   var kind: Kind = .unset
   var items: [WireNode] = []
   var keys: [String] = []
-  var sortKeys = false
 
   func child(forKey key: String) -> WireNode {
     let n = WireNode()
@@ -94,10 +92,8 @@ final class WireNode {
       out.append(UInt8(ascii: "]"))
     case .object:
       out.append(UInt8(ascii: "{"))
-      var order = Array(keys.indices)
-      if sortKeys { order.sort { keys[$0] < keys[$1] } }
-      for (n, i) in order.enumerated() {
-        if n > 0 { out.append(UInt8(ascii: ",")) }
+      for i in keys.indices {
+        if i > 0 { out.append(UInt8(ascii: ",")) }
         WireNode.writeString(keys[i], to: &out)
         out.append(UInt8(ascii: ":"))
         items[i].write(to: &out)
@@ -137,12 +133,7 @@ struct WireNodeEncoder: Encoder {
   var userInfo: [CodingUserInfoKey: Any] { [:] }
 
   func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-    if case .object = node.kind {} else {
-      node.kind = .object
-      // Dictionary<String, V> encodes through the stdlib's private _DictionaryCodingKey;
-      // sort those keys for deterministic output. Struct keys keep declaration order.
-      node.sortKeys = isDictionaryCodingKey(Key.self)
-    }
+    if case .object = node.kind {} else { node.kind = .object }
     return KeyedEncodingContainer(
       WireKeyedContainer<Key>(node: node, context: context, codingPath: codingPath))
   }
@@ -157,16 +148,22 @@ struct WireNodeEncoder: Encoder {
   }
 }
 
-/// Remembers, per key type, whether it is the stdlib's dictionary key (the type-name check is
-/// too slow to repeat for every container).
-private let dictionaryKeyCache = Mutex<[ObjectIdentifier: Bool]>([:])
+/// String-keyed maps encode with sorted keys, for deterministic output. Detected by a
+/// conditional conformance rather than by key type name, so the hot path takes no lock.
+protocol WireSortedMap {
+  func encodeSorted(into node: WireNode, context: WireEncodingContext, codingPath: [any CodingKey]) throws
+}
 
-private func isDictionaryCodingKey<K: CodingKey>(_ type: K.Type) -> Bool {
-  let id = ObjectIdentifier(type)
-  if let known = dictionaryKeyCache.withLock({ $0[id] }) { return known }
-  let isDict = String(describing: type).contains("DictionaryCodingKey")
-  dictionaryKeyCache.withLock { $0[id] = isDict }
-  return isDict
+extension Dictionary: WireSortedMap where Key == String, Value: Encodable {
+  func encodeSorted(
+    into node: WireNode, context: WireEncodingContext, codingPath: [any CodingKey]
+  ) throws {
+    node.kind = .object
+    for key in keys.sorted() {
+      let child = node.child(forKey: key)
+      try encodeValue(self[key]!, into: child, context: context, codingPath: codingPath + [AnyCodingKey(key)])
+    }
+  }
 }
 
 /// Sets a node from a primitive, or recurses into `encode(to:)`.
@@ -183,6 +180,7 @@ private func encodeValue<T: Encodable>(
   case let v as UInt32: node.kind = .number(String(v))
   case let v as UInt8: node.kind = .number(String(v))
   case let v as Double: node.kind = .number(formatDouble(v))
+  case let m as any WireSortedMap: try m.encodeSorted(into: node, context: context, codingPath: codingPath)
   default:
     try value.encode(to: WireNodeEncoder(node: node, context: context, codingPath: codingPath))
   }
