@@ -45,14 +45,15 @@ func wire<T: Encodable>(_ value: T) throws -> String {
   String(decoding: try WireEncoder().encode(value), as: UTF8.self)
 }
 
-/// Encodes with WireEncoder, decodes with JSONDecoder, and checks equality and that
-/// re-encoding gives the same bytes.
+/// Encodes with WireEncoder, decodes with both WireDecoder and Foundation's JSONDecoder (a
+/// cross-check of the two), and checks equality and that re-encoding gives the same bytes.
 func expectRoundTrip<T: Codable & Equatable>(
   _ value: T, sourceLocation: SourceLocation = #_sourceLocation
 ) throws {
   let bytes = try WireEncoder().encode(value)
-  let back = try JSONDecoder().decode(T.self, from: Data(bytes))
+  let back = try WireDecoder().decode(T.self, from: bytes)
   #expect(back == value, sourceLocation: sourceLocation)
+  #expect(try JSONDecoder().decode(T.self, from: Data(bytes)) == value, sourceLocation: sourceLocation)
   #expect(try WireEncoder().encode(back) == bytes, sourceLocation: sourceLocation)
 }
 

@@ -1,11 +1,10 @@
-import Foundation
 import SystemPackage
 
 /// The JSON envelopes (spec 1.3): requests `{"method":…,"value":…}`, responses
 /// `{"errno":…,"value":…}`, both keys always present, in that order.
 ///
-/// Encoding uses `WireEncoder` (serde's key order and escaping); decoding uses Foundation's
-/// `JSONDecoder`, which ignores unknown keys as serde does.
+/// Encoding uses `WireEncoder` (serde's key order and escaping), decoding `WireDecoder`
+/// (strict JSON, unknown keys ignored as serde does).
 public enum Envelope {
   /// A decoded response: the success value, or the daemon's error.
   public enum Reply<Value: Sendable>: Sendable {
@@ -58,13 +57,13 @@ public enum Envelope {
         i += 1
       }
     }
-    return try? JSONDecoder().decode(MethodOnly.self, from: Data(body)).method
+    return try? WireDecoder().decode(MethodOnly.self, from: body).method
   }
 
   /// Whether `body` is a well-formed request envelope (a JSON object with a string `method` and
   /// a `value` key) regardless of the payload's shape.
   public static func isWellFormedRequest(_ body: [UInt8]) -> Bool {
-    (try? JSONDecoder().decode(Shape.self, from: Data(body))) != nil
+    (try? WireDecoder().decode(Shape.self, from: body)) != nil
   }
 
   /// Decodes the payload of a request body as `R`, resolving `FDRef` indices against
@@ -72,25 +71,20 @@ public enum Envelope {
   public static func decodeRequest<R: Decodable>(
     _ type: R.Type, from body: [UInt8], descriptors: ReceivedDescriptors? = nil
   ) throws -> R {
-    let decoder: JSONDecoder
-    if let descriptors {
-      decoder = JSONDecoder()
-      decoder.userInfo[.xcReceivedDescriptors] = descriptors
-    } else {
-      decoder = JSONDecoder()
-    }
+    var decoder = WireDecoder()
+    if let descriptors { decoder.userInfo[.xcReceivedDescriptors] = descriptors }
     // Fast path for serde's exact shape `{"method":"m","value":V}`: decode V alone. If the
     // slice is not one JSON value (extra keys, odd spacing), parse the whole envelope.
     if let range = valueRange(body, after: methodPrefixLength(body)) {
       do {
-        return try decoder.decode(R.self, from: Data(body[range]))
+        return try decoder.decode(R.self, from: body[range])
       } catch let DecodingError.dataCorrupted(ctx) where ctx.codingPath.isEmpty {
         // fall through to the full parse, which reports errors with the right paths
       } catch let e as DecodingError {
         throw prefixed(e)
       }
     }
-    return try decoder.decode(RequestIn<R>.self, from: Data(body)).value
+    return try decoder.decode(RequestIn<R>.self, from: body).value
   }
 
   /// The length of `{"method":"<name>",` when the body starts that way, else nil.
@@ -167,10 +161,9 @@ public enum Envelope {
     // Fast path for serde's exact success shape `{"errno":0,"value":V}`.
     let prefix = #"{"errno":0,"#.utf8
     if body.starts(with: prefix), let range = valueRange(body, after: prefix.count) {
-      if let v = try? JSONDecoder().decode(V.self, from: Data(body[range])) { return .success(v) }
+      if let v = try? WireDecoder().decode(V.self, from: body[range]) { return .success(v) }
     }
-    // A fresh decoder per call: a shared one serializes threads on its internal options lock.
-    return try JSONDecoder().decode(ResponseIn<V>.self, from: Data(body)).reply
+    return try WireDecoder().decode(ResponseIn<V>.self, from: body).reply
   }
 
   // MARK: - Shapes

@@ -161,15 +161,19 @@ extension Dictionary: WireSortedMap where Key == String, Value: Encodable {
     node.kind = .object
     for key in keys.sorted() {
       let child = node.child(forKey: key)
-      try encodeValue(self[key]!, into: child, context: context, codingPath: codingPath + [AnyCodingKey(key)])
+      try encodeValue(
+        self[key]!, into: child, context: context, codingPath: codingPath, key: AnyCodingKey(key))
     }
   }
 }
 
-/// Sets a node from a primitive, or recurses into `encode(to:)`.
+/// Sets a node from a primitive, or recurses into `encode(to:)`. The path gets `key` appended
+/// only when a nested encoder needs it, so primitive fields never allocate a path.
 private func encodeValue<T: Encodable>(
-  _ value: T, into node: WireNode, context: WireEncodingContext, codingPath: [any CodingKey]
+  _ value: T, into node: WireNode, context: WireEncodingContext, codingPath: [any CodingKey],
+  key: (any CodingKey)? = nil
 ) throws {
+  let path = { key.map { codingPath + [$0] } ?? codingPath }
   switch value {
   case let v as String: node.kind = .string(v)
   case let v as Bool: node.kind = .bool(v)
@@ -180,9 +184,9 @@ private func encodeValue<T: Encodable>(
   case let v as UInt32: node.kind = .number(String(v))
   case let v as UInt8: node.kind = .number(String(v))
   case let v as Double: node.kind = .number(formatDouble(v))
-  case let m as any WireSortedMap: try m.encodeSorted(into: node, context: context, codingPath: codingPath)
+  case let m as any WireSortedMap: try m.encodeSorted(into: node, context: context, codingPath: path())
   default:
-    try value.encode(to: WireNodeEncoder(node: node, context: context, codingPath: codingPath))
+    try value.encode(to: WireNodeEncoder(node: node, context: context, codingPath: path()))
   }
 }
 
@@ -209,7 +213,7 @@ struct WireKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
   mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
     try encodeValue(
       value, into: node.child(forKey: key.stringValue), context: context,
-      codingPath: codingPath + [key])
+      codingPath: codingPath, key: key)
   }
   // serde writes `null` for `None`; synthesized Codable calls encodeIfPresent for optionals.
   mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws {
