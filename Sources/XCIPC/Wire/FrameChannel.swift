@@ -136,7 +136,7 @@ public final class FrameChannel {
           .protocolViolation, "frame announces \(n) descriptors but \(n + extra) arrived")
       }
     }
-    return Frame(body: body, descriptors: ReceivedDescriptors(fds))
+    return Frame(body: body, descriptors: fds.isEmpty ? .none : ReceivedDescriptors(fds))
   }
 
   /// Whether bytes of a next frame are already buffered (no syscall needed to start it).

@@ -17,6 +17,10 @@ public final class ReceivedDescriptors: Sendable {
 
   deinit { closeRemaining() }
 
+  /// The shared instance for messages without descriptors (most of them): nothing to own, so
+  /// no allocation per message.
+  public static let none = ReceivedDescriptors([])
+
   /// The descriptor at `index` without taking it (nil if out of range or already taken).
   public func peek(_ index: Int) -> FileDescriptor? {
     slots.withLock { s in s.indices.contains(index) ? s[index] : nil }
@@ -40,7 +44,8 @@ public final class ReceivedDescriptors: Sendable {
 
   /// Takes every descriptor not yet taken, in index order.
   public func takeAll() -> [FileDescriptor] {
-    slots.withLock { s in
+    if count == 0 { return [] }
+    return slots.withLock { s in
       defer { s = s.map { _ in nil } }
       return s.compactMap { $0 }
     }

@@ -59,6 +59,7 @@ final class WireNode {
   var kind: Kind = .unset
   var items: [WireNode] = []
   var keys: [String] = []
+  var sortKeys = false
 
   func child(forKey key: String) -> WireNode {
     let n = WireNode()
@@ -92,8 +93,10 @@ final class WireNode {
       out.append(UInt8(ascii: "]"))
     case .object:
       out.append(UInt8(ascii: "{"))
-      for i in keys.indices {
-        if i > 0 { out.append(UInt8(ascii: ",")) }
+      var order = Array(keys.indices)
+      if sortKeys { order.sort { keys[$0] < keys[$1] } }
+      for (n, i) in order.enumerated() {
+        if n > 0 { out.append(UInt8(ascii: ",")) }
         WireNode.writeString(keys[i], to: &out)
         out.append(UInt8(ascii: ":"))
         items[i].write(to: &out)
@@ -133,7 +136,10 @@ struct WireNodeEncoder: Encoder {
   var userInfo: [CodingUserInfoKey: Any] { [:] }
 
   func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-    if case .object = node.kind {} else { node.kind = .object }
+    if case .object = node.kind {} else {
+      node.kind = .object
+      node.sortKeys = ObjectIdentifier(Key.self) == dictionaryKeyType
+    }
     return KeyedEncodingContainer(
       WireKeyedContainer<Key>(node: node, context: context, codingPath: codingPath))
   }
@@ -148,24 +154,30 @@ struct WireNodeEncoder: Encoder {
   }
 }
 
-/// String-keyed maps encode with sorted keys, for deterministic output. Detected by a
-/// conditional conformance rather than by key type name, so the hot path takes no lock.
-protocol WireSortedMap {
-  func encodeSorted(into node: WireNode, context: WireEncodingContext, codingPath: [any CodingKey]) throws
-}
-
-extension Dictionary: WireSortedMap where Key == String, Value: Encodable {
-  func encodeSorted(
-    into node: WireNode, context: WireEncodingContext, codingPath: [any CodingKey]
-  ) throws {
-    node.kind = .object
-    for key in keys.sorted() {
-      let child = node.child(forKey: key)
-      try encodeValue(
-        self[key]!, into: child, context: context, codingPath: codingPath, key: AnyCodingKey(key))
+/// The stdlib's private key type for `[String: V]` maps, found once by encoding a probe map.
+/// Maps are written with sorted keys (deterministic output); comparing metatypes is cheap,
+/// unlike a dynamic cast or a type-name check per value.
+private let dictionaryKeyType: ObjectIdentifier? = {
+  final class Probe: Encoder, @unchecked Sendable {
+    var found: ObjectIdentifier?
+    var codingPath: [any CodingKey] { [] }
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+      found = ObjectIdentifier(type)
+      return KeyedEncodingContainer(
+        WireKeyedContainer<Key>(node: WireNode(), context: WireEncodingContext(descriptors: []), codingPath: []))
+    }
+    func unkeyedContainer() -> any UnkeyedEncodingContainer {
+      WireUnkeyedContainer(node: WireNode(), context: WireEncodingContext(descriptors: []), codingPath: [])
+    }
+    func singleValueContainer() -> any SingleValueEncodingContainer {
+      WireSingleValueContainer(node: WireNode(), context: WireEncodingContext(descriptors: []), codingPath: [])
     }
   }
-}
+  let probe = Probe()
+  try? ["k": 0].encode(to: probe)
+  return probe.found
+}()
 
 /// Sets a node from a primitive, or recurses into `encode(to:)`. The path gets `key` appended
 /// only when a nested encoder needs it, so primitive fields never allocate a path.
@@ -174,18 +186,27 @@ private func encodeValue<T: Encodable>(
   key: (any CodingKey)? = nil
 ) throws {
   let path = { key.map { codingPath + [$0] } ?? codingPath }
-  switch value {
-  case let v as String: node.kind = .string(v)
-  case let v as Bool: node.kind = .bool(v)
-  case let v as Int: node.kind = .number(String(v))
-  case let v as Int64: node.kind = .number(String(v))
-  case let v as UInt64: node.kind = .number(String(v))
-  case let v as Int32: node.kind = .number(String(v))
-  case let v as UInt32: node.kind = .number(String(v))
-  case let v as UInt8: node.kind = .number(String(v))
-  case let v as Double: node.kind = .number(formatDouble(v))
-  case let m as any WireSortedMap: try m.encodeSorted(into: node, context: context, codingPath: path())
-  default:
+  // Metatype comparisons, not `as` casts: this runs for every value.
+  let t = T.self
+  if t == String.self {
+    node.kind = .string(value as! String)
+  } else if t == Int.self {
+    node.kind = .number(String(value as! Int))
+  } else if t == Bool.self {
+    node.kind = .bool(value as! Bool)
+  } else if t == UInt8.self {
+    node.kind = .number(String(value as! UInt8))
+  } else if t == Int64.self {
+    node.kind = .number(String(value as! Int64))
+  } else if t == UInt64.self {
+    node.kind = .number(String(value as! UInt64))
+  } else if t == Int32.self {
+    node.kind = .number(String(value as! Int32))
+  } else if t == UInt32.self {
+    node.kind = .number(String(value as! UInt32))
+  } else if t == Double.self {
+    node.kind = .number(formatDouble(value as! Double))
+  } else {
     try value.encode(to: WireNodeEncoder(node: node, context: context, codingPath: path()))
   }
 }
