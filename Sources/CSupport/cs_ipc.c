@@ -45,6 +45,15 @@ ssize_t cs_send_with_fds(int sock, const void *buf, size_t len, const int *fds, 
   return sendmsg(sock, &msg, flags);
 }
 
+ssize_t cs_send_two(int sock, const void *a, size_t alen, const void *b, size_t blen, int flags) {
+  struct iovec iov[2] = {{.iov_base = (void *)a, .iov_len = alen}, {.iov_base = (void *)b, .iov_len = blen}};
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = iov;
+  msg.msg_iovlen = 2;
+  return sendmsg(sock, &msg, flags);
+}
+
 ssize_t cs_recv_with_fds(int sock, void *buf, size_t len, int *fds, size_t maxfds, size_t *nfds,
                          int *ctrunc, int flags) {
   struct iovec iov = {.iov_base = buf, .iov_len = len};

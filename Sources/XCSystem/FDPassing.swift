@@ -55,6 +55,23 @@ extension Socket {
     } while offset < bytes.count
   }
 
+  /// Sends all of `first` then all of `second` (a header and a body, say) without copying them
+  /// into one buffer: one `sendmsg` with two iovecs, then plain sends for whatever the kernel
+  /// did not take. Never raises SIGPIPE. The corresponding C function is `sendmsg`.
+  public func sendAll(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) throws(Errno) {
+    let n = try valueOrErrno {
+      system_send_two(
+        rawValue, first.baseAddress, first.count, second.baseAddress, second.count,
+        SysConst.msgNoSignal)
+    }
+    if n < first.count {
+      try sendAll(UnsafeRawBufferPointer(rebasing: first[n...]))
+      try sendAll(second)
+    } else if n - first.count < second.count {
+      try sendAll(UnsafeRawBufferPointer(rebasing: second[(n - first.count)...]))
+    }
+  }
+
   /// Receives up to `buffer.count` bytes and up to `maxDescriptors` descriptors, with
   /// close-on-exec set on them (`MSG_CMSG_CLOEXEC`). Descriptors beyond `maxDescriptors` are
   /// closed and reported as `truncated`. The corresponding C function is `recvmsg`.

@@ -99,6 +99,12 @@ internal func system_unlink(_ path: UnsafePointer<CChar>) -> CInt { unlink(path)
 internal func system_send(_ fd: CInt, _ buf: UnsafeRawPointer?, _ n: Int, _ flags: CInt) -> Int {
   send(fd, buf, n, flags)
 }
+internal func system_send_two(
+  _ fd: CInt, _ a: UnsafeRawPointer?, _ alen: Int, _ b: UnsafeRawPointer?, _ blen: Int,
+  _ flags: CInt
+) -> Int {
+  cs_send_two(fd, a, alen, b, blen, flags)
+}
 internal func system_send_with_fds(
   _ fd: CInt, _ buf: UnsafeRawPointer?, _ n: Int, _ fds: UnsafePointer<CInt>?, _ nfds: Int,
   _ flags: CInt

@@ -154,3 +154,37 @@ private func receive(_ s: Socket, max: Int = 64, maxFDs: Int = 64) throws -> (St
     #expect(try b.waitReadable(milliseconds: 1000))
   }
 }
+
+@Suite struct SendTwoTests {
+  @Test func headerAndBodyArriveInOrderEvenWhenLarge() throws {
+    let (a, b) = try Socket.pair()
+    defer { try? a.close(); try? b.close() }
+    let first = Array("head:".utf8)
+    let second = [UInt8](repeating: 7, count: 1 << 20)  // bigger than the socket buffer
+    let done = DispatchSemaphore(value: 0)
+    let received = Box<[UInt8]>([])
+    let reader = Thread {
+      var got: [UInt8] = []
+      var buf = [UInt8](repeating: 0, count: 65536)
+      while got.count < first.count + second.count {
+        let n = (try? buf.withUnsafeMutableBytes { try b.receive(into: $0).byteCount }) ?? 0
+        if n == 0 { break }
+        got += buf[0..<n]
+      }
+      received.set(got)
+      done.signal()
+    }
+    reader.start()
+    try first.withUnsafeBytes { f in try second.withUnsafeBytes { s in try a.sendAll(f, s) } }
+    done.wait()
+    #expect(received.get() == first + second)
+  }
+}
+
+final class Box<T>: @unchecked Sendable {
+  private var v: T
+  private let lock = NSLock()
+  init(_ v: T) { self.v = v }
+  func get() -> T { lock.withLock { v } }
+  func set(_ n: T) { lock.withLock { v = n } }
+}

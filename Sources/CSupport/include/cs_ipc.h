@@ -12,6 +12,11 @@
 ssize_t cs_send_with_fds(int sock, const void *buf, size_t len, const int *fds, size_t nfds,
                          int flags);
 
+/// Sends `alen` bytes from `a` followed by `blen` bytes from `b` in one sendmsg (two iovecs, no
+/// ancillary data), so a header and a body go out without being copied together first.
+/// Returns the bytes sent, or -1 with errno set.
+ssize_t cs_send_two(int sock, const void *a, size_t alen, const void *b, size_t blen, int flags);
+
 /// Receives up to `len` bytes into `buf`, with room for `maxfds` descriptors. Received
 /// descriptors are stored in `fds` and counted in `*nfds`; `*ctrunc` is set when the kernel
 /// truncated the control data (some descriptors were lost). `flags` is passed to recvmsg

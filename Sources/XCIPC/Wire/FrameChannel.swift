@@ -61,7 +61,7 @@ public final class FrameChannel {
     ).bytes
     do throws(Errno) {
       if descriptors.isEmpty {
-        try sendBytes(header + body, passing: [])
+        try sendHeaderAndBody(header, body)
       } else {
         guard !body.isEmpty else {
           throw Errno.invalidArgument  // descriptors need at least one body byte to ride on
@@ -79,6 +79,17 @@ public final class FrameChannel {
     var failure: Errno?
     bytes.withUnsafeBytes { p in
       do throws(Errno) { try socket.sendAll(p, passing: fds) } catch { failure = error }
+    }
+    if let failure { throw failure }
+  }
+
+  /// Header and body in one syscall, without concatenating them first.
+  private func sendHeaderAndBody(_ header: [UInt8], _ body: [UInt8]) throws(Errno) {
+    var failure: Errno?
+    header.withUnsafeBytes { h in
+      body.withUnsafeBytes { b in
+        do throws(Errno) { try socket.sendAll(h, b) } catch { failure = error }
+      }
     }
     if let failure { throw failure }
   }
