@@ -57,8 +57,7 @@ public final class FrameChannel {
         "\(descriptors.count) descriptors exceed the limit of \(limits.maxDescriptors) per message")
     }
     let header = FrameHeader(
-      bodyLength: UInt64(body.count), descriptorCount: UInt64(descriptors.count)
-    ).bytes
+      bodyLength: UInt64(body.count), descriptorCount: UInt64(descriptors.count))
     do throws(Errno) {
       if descriptors.isEmpty {
         try sendHeaderAndBody(header, body)
@@ -66,7 +65,7 @@ public final class FrameChannel {
         guard !body.isEmpty else {
           throw Errno.invalidArgument  // descriptors need at least one body byte to ride on
         }
-        try sendBytes(header, passing: [])
+        try sendBytes(header.bytes, passing: [])
         try sendBytes(body, passing: descriptors)
       }
     } catch {
@@ -84,9 +83,9 @@ public final class FrameChannel {
   }
 
   /// Header and body in one syscall, without concatenating them first.
-  private func sendHeaderAndBody(_ header: [UInt8], _ body: [UInt8]) throws(Errno) {
+  private func sendHeaderAndBody(_ header: FrameHeader, _ body: [UInt8]) throws(Errno) {
     var failure: Errno?
-    header.withUnsafeBytes { h in
+    header.withBytes { h in
       body.withUnsafeBytes { b in
         do throws(Errno) { try socket.sendAll(h, b) } catch { failure = error }
       }

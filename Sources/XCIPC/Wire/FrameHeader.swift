@@ -34,6 +34,12 @@ public struct FrameHeader: Sendable, Hashable {
     return out
   }
 
+  /// Calls `body` with the 16 wire bytes, kept on the stack (no array per message).
+  public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    var raw = (bodyLength.bigEndian, descriptorCount.bigEndian)
+    return try withUnsafeBytes(of: &raw) { try body($0) }
+  }
+
   /// Checks the header against `limits` before any body byte is trusted.
   public func validate(_ limits: FrameLimits) throws(IPCError) {
     guard bodyLength <= UInt64(limits.maxBodyLength) else {
