@@ -21,17 +21,22 @@ if args.count > 1 && args[1] == "cpu" {
     let t0 = clock.now
     for _ in 0..<n { try body() }
     let d = clock.now - t0
-    let ns = (Double(d.components.seconds) * 1e18 + Double(d.components.attoseconds)) / 1e9 / Double(n)
+    let ns =
+      (Double(d.components.seconds) * 1e18 + Double(d.components.attoseconds)) / 1e9 / Double(n)
     print("cpu_\(name)_ns", Int(ns))
   }
   let req = KillContainerRequest(name: "web")
   let (body, _) = try Envelope.encodeRequest(req)
   let answer = try Envelope.encodeSuccess(EmptyResponse())
   try measure("encode_request") { _ = try Envelope.encodeRequest(req) }
-  try measure("decode_request") { _ = try Envelope.decodeRequest(KillContainerRequest.self, from: body) }
+  try measure("decode_request") {
+    _ = try Envelope.decodeRequest(KillContainerRequest.self, from: body)
+  }
   measure("method_of") { _ = Envelope.method(of: body) }
   try measure("encode_response") { _ = try Envelope.encodeSuccess(EmptyResponse()) }
-  try measure("decode_response") { _ = try Envelope.decodeResponse(EmptyResponse.self, from: answer) }
+  try measure("decode_response") {
+    _ = try Envelope.decodeResponse(EmptyResponse.self, from: answer)
+  }
   exit(0)
 }
 let latencyCalls = args.count > 1 ? Int(args[1]) ?? 20000 : 20000

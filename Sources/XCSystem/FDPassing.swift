@@ -58,7 +58,9 @@ extension Socket {
   /// Sends all of `first` then all of `second` (a header and a body, say) without copying them
   /// into one buffer: one `sendmsg` with two iovecs, then plain sends for whatever the kernel
   /// did not take. Never raises SIGPIPE. The corresponding C function is `sendmsg`.
-  public func sendAll(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) throws(Errno) {
+  public func sendAll(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer)
+    throws(Errno)
+  {
     let n = try valueOrErrno {
       system_send_two(
         rawValue, first.baseAddress, first.count, second.baseAddress, second.count,

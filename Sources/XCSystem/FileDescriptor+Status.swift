@@ -30,7 +30,9 @@ extension FileDescriptor {
 
   /// Creates a pipe with close-on-exec set on both ends. The corresponding C function is
   /// `pipe2`.
-  public static func closeOnExecPipe() throws(Errno) -> (readEnd: FileDescriptor, writeEnd: FileDescriptor) {
+  public static func closeOnExecPipe() throws(Errno) -> (
+    readEnd: FileDescriptor, writeEnd: FileDescriptor
+  ) {
     var fds: (CInt, CInt) = (-1, -1)
     _ = try withUnsafeMutablePointer(to: &fds) { (p) throws(Errno) -> CInt in
       try p.withMemoryRebound(to: CInt.self, capacity: 2) { (q) throws(Errno) -> CInt in

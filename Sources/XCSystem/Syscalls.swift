@@ -6,11 +6,11 @@ import CSupport
 import SystemPackage
 
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #elseif canImport(Musl)
-import Musl
+  import Musl
 #elseif canImport(Darwin)
-import Darwin
+  import Darwin
 #endif
 
 /// The calling thread's current `errno`.
@@ -41,9 +41,9 @@ internal enum SysConst {
   static let efdNonblock = cs_efd_nonblock()
   static let efdSemaphore = cs_efd_semaphore()
   #if canImport(Glibc) || canImport(Musl)
-  static let sockStream = CInt(SOCK_STREAM.rawValue)
+    static let sockStream = CInt(SOCK_STREAM.rawValue)
   #else
-  static let sockStream = SOCK_STREAM
+    static let sockStream = SOCK_STREAM
   #endif
   static let afUnix = AF_UNIX
   static let shutRD = CInt(SHUT_RD)

@@ -150,7 +150,8 @@ import XCSystem
       let efd = try EventFD.create()
       defer { try? efd.close() }
       do throws(IPCError) {
-        _ = try client.call(EchoRequest(text: "x", files: Array(repeating: FDRef(efd.fileDescriptor), count: 65)))
+        _ = try client.call(
+          EchoRequest(text: "x", files: Array(repeating: FDRef(efd.fileDescriptor), count: 65)))
         Issue.record("expected an error")
       } catch {
         #expect(error.code == .encoding)

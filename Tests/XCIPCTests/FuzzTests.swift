@@ -25,7 +25,8 @@ import XCSystem
     var b = input
     for _ in 0..<Int.random(in: 1...4, using: &rng) {
       switch Int.random(in: 0..<5, using: &rng) {
-      case 0 where !b.isEmpty: b[Int.random(in: 0..<b.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+      case 0 where !b.isEmpty:
+        b[Int.random(in: 0..<b.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
       case 1 where !b.isEmpty: b.remove(at: Int.random(in: 0..<b.count, using: &rng))
       case 2:
         let f = fragments.randomElement(using: &rng)!
@@ -42,16 +43,26 @@ import XCSystem
   static func randomStream(_ rng: inout SplitMix64) -> [UInt8] {
     switch Int.random(in: 0..<6, using: &rng) {
     case 0:  // pure noise
-      return (0..<Int.random(in: 0..<48, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+      return (0..<Int.random(in: 0..<48, using: &rng)).map { _ in
+        UInt8.random(in: 0...255, using: &rng)
+      }
     case 1:  // a header with random (often lying) numbers and a short body
       let h = FrameHeader(
-        bodyLength: [UInt64.random(in: 0...64, using: &rng), .max, 1 << 40, UInt64.random(in: 0...UInt64.max, using: &rng)].randomElement(using: &rng)!,
-        descriptorCount: [0, 1, 64, 65, UInt64.random(in: 0...UInt64.max, using: &rng)].randomElement(using: &rng)!)
-      return h.bytes + (0..<Int.random(in: 0..<32, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        bodyLength: [
+          UInt64.random(in: 0...64, using: &rng), .max, 1 << 40,
+          UInt64.random(in: 0...UInt64.max, using: &rng),
+        ].randomElement(using: &rng)!,
+        descriptorCount: [0, 1, 64, 65, UInt64.random(in: 0...UInt64.max, using: &rng)]
+          .randomElement(using: &rng)!)
+      return h.bytes
+        + (0..<Int.random(in: 0..<32, using: &rng)).map { _ in
+          UInt8.random(in: 0...255, using: &rng)
+        }
     case 2:  // a valid request, framed, possibly cut short
       let body = seeds.randomElement(using: &rng)!
       let f = frameBytes(body)
-      return Bool.random(using: &rng) ? f : Array(f.prefix(Int.random(in: 0...f.count, using: &rng)))
+      return Bool.random(using: &rng)
+        ? f : Array(f.prefix(Int.random(in: 0...f.count, using: &rng)))
     default:  // a mutated request, framed with its true length
       return frameBytes(mutate(seeds.randomElement(using: &rng)!, &rng))
     }

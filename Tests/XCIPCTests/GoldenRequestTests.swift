@@ -245,7 +245,10 @@ let goldenCases: [GoldenCase] = [
 
 @Suite struct FrameHeaderTests {
   @Test func stackBytesMatchTheArrayForm() {
-    for h in [FrameHeader(bodyLength: 0x29, descriptorCount: 0), FrameHeader(bodyLength: .max, descriptorCount: 0x0102030405060708)] {
+    for h in [
+      FrameHeader(bodyLength: 0x29, descriptorCount: 0),
+      FrameHeader(bodyLength: .max, descriptorCount: 0x0102_0304_0506_0708),
+    ] {
       #expect(h.withBytes { Array($0) } == h.bytes)
       #expect(FrameHeader(decoding: h.bytes) == h)
     }

@@ -50,7 +50,8 @@ import Testing
     processes: [
       "main": ProcessStat(
         started: 1, exited: 2, treeExited: 3, exec: jexec, exitCode: 256,
-        spawnInfo: SpawnInfo(pid: 9, stdoutLogFile: "/o", stderrLogFile: "/e", terminalSocket: "/t"),
+        spawnInfo: SpawnInfo(
+          pid: 9, stdoutLogFile: "/o", stderrLogFile: "/e", terminalSocket: "/t"),
         description: "main")
     ],
     initProto: [jexec], deinitProto: [jexec], mainProto: jexec,
@@ -69,17 +70,25 @@ import Testing
     try expectRoundTrip(Self.manifest)
     try expectRoundTrip(Self.jexec)
     try expectRoundTrip(ShowContainerResponse(runningContainer: Self.manifest, containerDead: true))
-    for mode in [StdioMode.terminal, .inherit, .files(stdout: "/o", stderr: nil), .forward(stdin: nil, stdout: 1, stderr: 2)] {
+    for mode in [
+      StdioMode.terminal, .inherit, .files(stdout: "/o", stderr: nil),
+      .forward(stdin: nil, stdout: 1, stderr: 2),
+    ] {
       try expectRoundTrip(mode)
     }
-    #expect(try wire(StdioMode.forward(stdin: nil, stdout: 1, stderr: 2)) == #"{"type":"Forward","stdin":null,"stdout":1,"stderr":2}"#)
-    #expect(try wire(StdioMode.files(stdout: "/o", stderr: nil)) == #"{"type":"files","stdout":"/o","stderr":null}"#)
+    #expect(
+      try wire(StdioMode.forward(stdin: nil, stdout: 1, stderr: 2))
+        == #"{"type":"Forward","stdin":null,"stdout":1,"stderr":2}"#)
+    #expect(
+      try wire(StdioMode.files(stdout: "/o", stderr: nil))
+        == #"{"type":"files","stdout":"/o","stderr":null}"#)
   }
 
   @Test func imageTypes() throws {
     try expectRoundTrip(Self.jailImage)
     try expectRoundTrip(Self.jailConfig)
-    try expectRoundTrip(ImageRecord(imageReference: "a:1", digest: "sha256:x", manifest: Self.jailImage))
+    try expectRoundTrip(
+      ImageRecord(imageReference: "a:1", digest: "sha256:x", manifest: Self.jailImage))
     try expectRoundTrip(
       DescribeImageResponse(
         imageReference: "a:1", chainId: "sha256:c", digest: "sha256:d", jailImage: Self.jailImage,
@@ -120,11 +129,15 @@ import Testing
     for d in [DnsSetting.inherit, .nop, .specified(servers: ["1.1.1.1"], searchDomains: ["lan"])] {
       try expectRoundTrip(d)
     }
-    #expect(try wire(DnsSetting.specified(servers: ["1.1.1.1"], searchDomains: [])) == #"{"Specified":{"servers":["1.1.1.1"],"search_domains":[]}}"#)
+    #expect(
+      try wire(DnsSetting.specified(servers: ["1.1.1.1"], searchDomains: []))
+        == #"{"Specified":{"servers":["1.1.1.1"],"search_domains":[]}}"#)
     for n in [NetworkAllocRequest.any(network: "d"), .explicit(network: "d", ip: "10.0.0.3/24")] {
       try expectRoundTrip(n)
     }
-    #expect(try wire(NetworkAllocRequest.explicit(network: "d", ip: "10.0.0.3/24")) == #"{"Explicit":{"network":"d","ip":"10.0.0.3/24"}}"#)
+    #expect(
+      try wire(NetworkAllocRequest.explicit(network: "d", ip: "10.0.0.3/24"))
+        == #"{"Explicit":{"network":"d","ip":"10.0.0.3/24"}}"#)
     #expect(try wire(PortNum.range(8000, 8080)) == #"{"Range":[8000,8080]}"#)
     try expectRoundTrip(OsString(bytes: [0xff, 0, 47]))
     #expect(try wire(OsString("/a")) == #"{"Unix":[47,97]}"#)
@@ -134,7 +147,12 @@ import Testing
   }
 
   @Test func payloadTypes() throws {
-    try expectRoundTrip(InfoResponse(config: XcConfig(extIfs: [], imageDataset: "", containerDataset: "", imageDatabaseStore: "", layersDir: "", logsDir: "", devfsIdOffset: 0, databaseStore: "", socketPath: "", registries: "", inventory: "", warnOnly: false)))
+    try expectRoundTrip(
+      InfoResponse(
+        config: XcConfig(
+          extIfs: [], imageDataset: "", containerDataset: "", imageDatabaseStore: "", layersDir: "",
+          logsDir: "", devfsIdOffset: 0, databaseStore: "", socketPath: "", registries: "",
+          inventory: "", warnOnly: false)))
     try expectRoundTrip(ListNetworksResponse(networkInfo: []))
     try expectRoundTrip(ListAllImagesResponse(manifests: []))
     try expectRoundTrip(CommitResponse(commitId: "sha256:x"))
@@ -148,7 +166,8 @@ import Testing
 
   @Test func emptyObjectPayloadsRejectNullAndNullPayloadsRejectObjects() throws {
     #expect(throws: DecodingError.self) {
-      try Envelope.decodeRequest(InfoRequest.self, from: Array(#"{"method":"info","value":null}"#.utf8))
+      try Envelope.decodeRequest(
+        InfoRequest.self, from: Array(#"{"method":"info","value":null}"#.utf8))
     }
     #expect(throws: DecodingError.self) {
       try Envelope.decodeRequest(
@@ -156,9 +175,11 @@ import Testing
     }
     #expect(throws: DecodingError.self) {
       try Envelope.decodeRequest(
-        DescribeImageRequest.self, from: Array(#"{"method":"describe_image","value":{"image_reference":"a:1"}}"#.utf8))
+        DescribeImageRequest.self,
+        from: Array(#"{"method":"describe_image","value":{"image_reference":"a:1"}}"#.utf8))
     }
-    _ = try Envelope.decodeRequest(InfoRequest.self, from: Array(#"{"method":"info","value":{"extra":1}}"#.utf8))
+    _ = try Envelope.decodeRequest(
+      InfoRequest.self, from: Array(#"{"method":"info","value":{"extra":1}}"#.utf8))
   }
 
   @Test func exitStatusEncoding() throws {
@@ -166,7 +187,8 @@ import Testing
     #expect(ProcessNotification.decodeExit(0x1000_0000_0000_0100)?.exitCode == 1)
     #expect(ProcessNotification.decodeExit(0x1000_0000_0000_0000)?.exitCode == 0)
     #expect(ProcessNotification.decodeExit(1) == nil)
-    let killed = try #require(ProcessNotification.decodeExit(ProcessNotification.encodeExit(.signaled(9))))
+    let killed = try #require(
+      ProcessNotification.decodeExit(ProcessNotification.encodeExit(.signaled(9))))
     #expect(killed.exitCode == nil)
     #expect(killed.terminationSignal == 9)
     #expect(killed.shellExitCode == 1)

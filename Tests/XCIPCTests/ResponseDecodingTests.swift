@@ -6,7 +6,8 @@ import Testing
 /// The daemon's example answers of spec section 4 decode into the typed responses.
 @Suite struct ResponseDecodingTests {
   func success<R: XCRequest>(_: R.Type, _ name: String) throws -> R.Response {
-    let reply = try Envelope.decodeResponse(R.Response.self, from: Snapshot.bytes("responses/\(name).json"))
+    let reply = try Envelope.decodeResponse(
+      R.Response.self, from: Snapshot.bytes("responses/\(name).json"))
     guard case .success(let v) = reply else {
       Issue.record("\(name): expected success, got \(reply)")
       throw CancellationError()
@@ -15,7 +16,8 @@ import Testing
   }
 
   func failure<R: XCRequest>(_: R.Type, _ name: String) throws -> XCDaemonError {
-    let reply = try Envelope.decodeResponse(R.Response.self, from: Snapshot.bytes("responses/\(name).json"))
+    let reply = try Envelope.decodeResponse(
+      R.Response.self, from: Snapshot.bytes("responses/\(name).json"))
     guard case .failure(let e) = reply else {
       Issue.record("\(name): expected an error")
       throw CancellationError()
@@ -40,7 +42,8 @@ import Testing
     #expect(main.exec.notify == 23)
     #expect(main.spawnInfo?.terminalSocket == "/var/run/xc.5f3c9a7e21b4.main")
     #expect(c.ipAlloc.count == 2)
-    #expect(c.ipAlloc[1] == IpAssign(network: "default", addresses: ["172.16.0.2/24"], interface: "xc0"))
+    #expect(
+      c.ipAlloc[1] == IpAssign(network: "default", addresses: ["172.16.0.2/24"], interface: "xc0"))
     let image = try #require(c.originImage)
     #expect(image.config?.xcExtension?.entryPoints["main"]?.exec == "/bin/sh")
     #expect(image.rootfs.diffIds.count == 1)
@@ -56,7 +59,8 @@ import Testing
   @Test func errorsOfTheGenericShape() throws {
     let e = try failure(ShowContainerRequest.self, "show_container_notfound")
     #expect(e == .notFound("container with such identifier not found"))
-    #expect(try failure(InstantiateRequest.self, "instantiate_enoent") == .notFound("image not found"))
+    #expect(
+      try failure(InstantiateRequest.self, "instantiate_enoent") == .notFound("image not found"))
     #expect(
       try failure(InstantiateRequest.self, "instantiate_einval")
         == .invalid("container name cannot be integer literal"))
@@ -73,7 +77,8 @@ import Testing
     let e = try failure(DescribeImageRequest.self, "describe_image_notfound")
     #expect(e.errno == 1)
     #expect(e.value == .typed("ImageReferenceNotFound"))
-    #expect(try failure(PushImageRequest.self, "push_image_noregistry") == .typed("RegistryNotFound"))
+    #expect(
+      try failure(PushImageRequest.self, "push_image_noregistry") == .typed("RegistryNotFound"))
   }
 
   @Test func instantiateAndExec() throws {
@@ -96,16 +101,27 @@ import Testing
     #expect(d.jailImage.config?.xcExtension?.sysvMsg == .disable)
     #expect(d.jailImage.config?.entrypoint == nil)
     let all = try success(ListAllImagesRequest.self, "list_all_images")
-    #expect(all.manifests.map(\.imageReference) == ["freebsdxc/freebsd:13.2", "index.docker.io/freebsdxc/freebsd:13.2"])
+    #expect(
+      all.manifests.map(\.imageReference) == [
+        "freebsdxc/freebsd:13.2", "index.docker.io/freebsdxc/freebsd:13.2",
+      ])
     #expect(all.manifests[0].manifest == d.jailImage)
     #expect(try success(PullImageRequest.self, "pull_image") == PullImageResponse(existed: false))
     let s = try success(DownloadStatRequest.self, "download_stat")
     #expect(s.state == .downloadLayers)
     #expect(s.manifest?.schemaVersion == 2)
     #expect(s.manifest?.layers.first?.size == 98_765_432)
-    #expect(s.layers == [LayerDownload(digest: "sha256:18ac3e7343f016890c510e93f935261169d9e3f565436429830faf0934f4f8e4", downloaded: 52_428_800, total: 98_765_432)])
+    #expect(
+      s.layers == [
+        LayerDownload(
+          digest: "sha256:18ac3e7343f016890c510e93f935261169d9e3f565436429830faf0934f4f8e4",
+          downloaded: 52_428_800, total: 98_765_432)
+      ])
     #expect(s.fault == "cannot find usable config")
-    guard case .object(let config)? = s.config else { Issue.record("config is raw JSON"); return }
+    guard case .object(let config)? = s.config else {
+      Issue.record("config is raw JSON")
+      return
+    }
     #expect(config["os"] == .string("FreeBSD"))
     _ = try success(RemoveImageRequest.self, "remove_image")
   }

@@ -16,7 +16,8 @@ extension XCRequest {
 /// A table with every xc method (decoding only) plus the echo method.
 func fullTable() -> XCMethodTable {
   var t = echoTable()
-  for m in XCMethods.all + XCMethods.unregistered + XCMethods.extensions where m.method != "kill_container" {
+  for m in XCMethods.all + XCMethods.unregistered + XCMethods.extensions
+  where m.method != "kill_container" {
     m.registerDecodingOnly(in: &t)
   }
   return t
@@ -31,7 +32,9 @@ final class RawConnection {
     try socket.setIOTimeout(milliseconds: 10_000)  // a bug must fail the test, not hang it
     channel = FrameChannel(socket: socket)
   }
-  func send(_ bytes: [UInt8], fds: [FileDescriptor] = []) throws { try sendRaw(socket, bytes, passing: fds) }
+  func send(_ bytes: [UInt8], fds: [FileDescriptor] = []) throws {
+    try sendRaw(socket, bytes, passing: fds)
+  }
   func sendRequest(_ json: String) throws { try send(frameBytes(Array(json.utf8))) }
   /// Reads one answer frame; nil when the server closed the connection.
   func answer() throws -> (errno: Int, message: String)? {
@@ -47,7 +50,8 @@ final class RawConnection {
 
 @Suite struct RobustnessTests {
   /// After each abuse, a fresh client must still be served.
-  func expectStillServing(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+  func expectStillServing(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) throws
+  {
     let c = try XCClient(path: path, timeout: .seconds(10))
     defer { c.close() }
     #expect(try c.call(EchoRequest(text: "alive")).text == "alive", sourceLocation: sourceLocation)
@@ -66,7 +70,10 @@ final class RawConnection {
   }
 
   @Test func wrongPayloadTypesGetErrno22NamingTheMethodForEveryMethod() throws {
-    let candidates = [#"null"#, #"{}"#, #"[]"#, #"42"#, #""text""#, #"true"#, #"{"name":7,"id":[],"image_reference":{}}"#]
+    let candidates = [
+      #"null"#, #"{}"#, #"[]"#, #"42"#, #""text""#, #"true"#,
+      #"{"name":7,"id":[],"image_reference":{}}"#,
+    ]
     try withServer(fullTable()) { path, _ in
       let raw = try RawConnection(path)
       defer { raw.close() }
@@ -103,14 +110,19 @@ final class RawConnection {
       #expect(try ask(#"{"method":"list_containers","value":null}"#).errno == 5)
       #expect(try ask(#"{"method":"info","value":null}"#).errno == 22)
       #expect(try ask(#"{"method":"info","value":{}}"#).errno == 5)
-      #expect(try ask(#"{"method":"describe_image","value":{"image_reference":"a:1"}}"#).errno == 22)
+      #expect(
+        try ask(#"{"method":"describe_image","value":{"image_reference":"a:1"}}"#).errno == 22)
       #expect(try ask(#"{"method":"describe_image","value":"a:1"}"#).errno == 5)
       let missing = try ask(#"{"method":"show_container","value":{}}"#)
       #expect(missing.errno == 22)
       #expect(missing.message.contains("`id`"), "\(missing.message)")
-      let wrongType = try ask(#"{"method":"exec","value":{"name":"w","arg0":"x","args":"notalist","envs":{},"use_tty":false}}"#)
+      let wrongType = try ask(
+        #"{"method":"exec","value":{"name":"w","arg0":"x","args":"notalist","envs":{},"use_tty":false}}"#
+      )
       #expect(wrongType.message.contains("`args`"), "\(wrongType.message)")
-      let nested = try ask(#"{"method":"instantiate","value":{"image_reference":"a:1","mount_req":[{"source":"/plain/string"}]}}"#)
+      let nested = try ask(
+        #"{"method":"instantiate","value":{"image_reference":"a:1","mount_req":[{"source":"/plain/string"}]}}"#
+      )
       #expect(nested.errno == 22)
       let fdIndex = try ask(#"{"method":"run_main","value":{"name":"w","notify":3}}"#)
       #expect(fdIndex.errno == 22)
@@ -132,25 +144,44 @@ final class RawConnection {
       let abuses: [(String, (RawConnection) throws -> Void)] = [
         ("not JSON", { try $0.send(frameBytes(Array("garbage!".utf8))) }),
         ("JSON but no envelope", { try $0.send(frameBytes(Array(#"{"hello":1}"#.utf8))) }),
-        ("method not a string", { try $0.send(frameBytes(Array(#"{"method":5,"value":null}"#.utf8))) }),
+        (
+          "method not a string",
+          { try $0.send(frameBytes(Array(#"{"method":5,"value":null}"#.utf8))) }
+        ),
         ("no value key", { try $0.send(frameBytes(Array(#"{"method":"info"}"#.utf8))) }),
-        ("length over the cap", {
-          try $0.send(FrameHeader(bodyLength: 1 << 40, descriptorCount: 0).bytes)
-        }),
-        ("fd count over 64", {
-          try $0.send(FrameHeader(bodyLength: 2, descriptorCount: 65).bytes + Array("{}".utf8))
-        }),
-        ("fd count says 2, none attached", {
-          try $0.send(frameBytes(Array(#"{"method":"info","value":{}}"#.utf8), fds: 2))
-        }),
-        ("truncated body then EOF", {
-          try $0.send(FrameHeader(bodyLength: 100, descriptorCount: 0).bytes + Array("{\"me".utf8))
-          try $0.socket.shutdown(.write)
-        }),
-        ("truncated header then EOF", {
-          try $0.send([0, 0, 0])
-          try $0.socket.shutdown(.write)
-        }),
+        (
+          "length over the cap",
+          {
+            try $0.send(FrameHeader(bodyLength: 1 << 40, descriptorCount: 0).bytes)
+          }
+        ),
+        (
+          "fd count over 64",
+          {
+            try $0.send(FrameHeader(bodyLength: 2, descriptorCount: 65).bytes + Array("{}".utf8))
+          }
+        ),
+        (
+          "fd count says 2, none attached",
+          {
+            try $0.send(frameBytes(Array(#"{"method":"info","value":{}}"#.utf8), fds: 2))
+          }
+        ),
+        (
+          "truncated body then EOF",
+          {
+            try $0.send(
+              FrameHeader(bodyLength: 100, descriptorCount: 0).bytes + Array("{\"me".utf8))
+            try $0.socket.shutdown(.write)
+          }
+        ),
+        (
+          "truncated header then EOF",
+          {
+            try $0.send([0, 0, 0])
+            try $0.socket.shutdown(.write)
+          }
+        ),
       ]
       for (name, abuse) in abuses {
         let raw = try RawConnection(path)
@@ -192,7 +223,9 @@ final class RawConnection {
 
   @Test func deeplyNestedPayloadsAreRejectedWithoutCrashing() throws {
     try withServer(fullTable()) { path, _ in
-      for payload in [String(repeating: "[", count: 100_000), String(repeating: "{\"a\":", count: 50_000) + "1"] {
+      for payload in [
+        String(repeating: "[", count: 100_000), String(repeating: "{\"a\":", count: 50_000) + "1",
+      ] {
         let raw = try RawConnection(path)
         defer { raw.close() }
         try raw.sendRequest(#"{"method":"exec","value":"# + payload + "}")
@@ -213,7 +246,8 @@ final class RawConnection {
     try withServer(fullTable()) { path, _ in
       let raw = try RawConnection(path)
       defer { raw.close() }
-      let bytes = frameBytes(Array(#"{"method":"xcsh.test_echo","value":{"text":"slow","files":[]}}"#.utf8))
+      let bytes = frameBytes(
+        Array(#"{"method":"xcsh.test_echo","value":{"text":"slow","files":[]}}"#.utf8))
       for b in bytes { try raw.send([b]) }  // one byte per write: partial reads everywhere
       let a = try #require(try raw.answer())
       #expect(a.errno == 0)
@@ -226,12 +260,14 @@ final class RawConnection {
       defer { raw.close() }
       var all: [UInt8] = []
       for i in 0..<20 {
-        all += frameBytes(Array(#"{"method":"xcsh.test_echo","value":{"text":"\#(i)","files":[]}}"#.utf8))
+        all += frameBytes(
+          Array(#"{"method":"xcsh.test_echo","value":{"text":"\#(i)","files":[]}}"#.utf8))
       }
       try raw.send(all)
       for i in 0..<20 {
         let f = try #require(try raw.channel.receive())
-        guard case .success(let r) = try Envelope.decodeResponse(EchoResponse.self, from: f.body) else {
+        guard case .success(let r) = try Envelope.decodeResponse(EchoResponse.self, from: f.body)
+        else {
           Issue.record("error answer")
           return
         }

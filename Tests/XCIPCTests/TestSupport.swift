@@ -9,7 +9,8 @@ import XCSystem
 struct TempDir {
   let path: String
   init() throws {
-    path = FileManager.default.temporaryDirectory
+    path =
+      FileManager.default.temporaryDirectory
       .appendingPathComponent("xcipc-\(UUID().uuidString.prefix(8))").path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
   }
@@ -53,7 +54,8 @@ func expectRoundTrip<T: Codable & Equatable>(
   let bytes = try WireEncoder().encode(value)
   let back = try WireDecoder().decode(T.self, from: bytes)
   #expect(back == value, sourceLocation: sourceLocation)
-  #expect(try JSONDecoder().decode(T.self, from: Data(bytes)) == value, sourceLocation: sourceLocation)
+  #expect(
+    try JSONDecoder().decode(T.self, from: Data(bytes)) == value, sourceLocation: sourceLocation)
   #expect(try WireEncoder().encode(back) == bytes, sourceLocation: sourceLocation)
 }
 

@@ -21,7 +21,9 @@ struct EchoResponse: Codable, Sendable, Equatable {
 /// A table answering `xcsh.test_echo` and `kill_container`.
 func echoTable() -> XCMethodTable {
   var t = XCMethodTable()
-  t.register(EchoRequest.self) { r, ctx in EchoResponse(text: r.text, descriptorCount: ctx.descriptors.count) }
+  t.register(EchoRequest.self) { r, ctx in
+    EchoResponse(text: r.text, descriptorCount: ctx.descriptors.count)
+  }
   t.register(KillContainerRequest.self) { r, _ in
     guard r.name == "web" else { throw XCDaemonError.notFound("no such container: \(r.name)") }
     return EmptyResponse()
@@ -42,7 +44,9 @@ func echoTable() -> XCMethodTable {
     let pipe = try FileDescriptor.closeOnExecPipe()
     let efd = try EventFD.create()
     defer {
-      try? file.close(); try? pipe.readEnd.close(); try? efd.close()
+      try? file.close()
+      try? pipe.readEnd.close()
+      try? efd.close()
     }
 
     // The receiving thread reads the file, writes into the pipe and signals the eventfd.
@@ -54,7 +58,10 @@ func echoTable() -> XCMethodTable {
       let receiver = FrameChannel(socket: b)
       defer { receiver.close() }
       do {
-        guard let frame = try receiver.receive() else { failure.set("no frame"); return }
+        guard let frame = try receiver.receive() else {
+          failure.set("no frame")
+          return
+        }
         let fds = frame.descriptors
         guard fds.count == 3, let f = fds.take(0), let w = fds.take(1), let e = fds.take(2) else {
           failure.set("expected 3 descriptors, got \(fds.count)")
@@ -64,13 +71,16 @@ func echoTable() -> XCMethodTable {
         let n = try buf.withUnsafeMutableBytes { try f.read(fromAbsoluteOffset: 0, into: $0) }
         _ = try w.writeAll(buf[0..<n])
         try EventFD(e).write(7)
-        try f.close(); try w.close(); try e.close()
+        try f.close()
+        try w.close()
+        try e.close()
       } catch {
         failure.set("\(error)")
       }
     }
     t.start()
-    try sender.send(body: Array(#"{"x":1}"#.utf8), descriptors: [file, pipe.writeEnd, efd.fileDescriptor])
+    try sender.send(
+      body: Array(#"{"x":1}"#.utf8), descriptors: [file, pipe.writeEnd, efd.fileDescriptor])
     try pipe.writeEnd.close()  // only the receiver's copy remains
     done.wait()
     #expect(failure.get() == nil)
@@ -85,9 +95,17 @@ func echoTable() -> XCMethodTable {
     let (a, b) = try Socket.pair()
     let sender = FrameChannel(socket: a)
     let receiver = FrameChannel(socket: b)
-    defer { sender.close(); receiver.close() }
+    defer {
+      sender.close()
+      receiver.close()
+    }
     let pipes = try (0..<32).map { _ in try FileDescriptor.closeOnExecPipe() }
-    defer { for p in pipes { try? p.readEnd.close(); try? p.writeEnd.close() } }
+    defer {
+      for p in pipes {
+        try? p.readEnd.close()
+        try? p.writeEnd.close()
+      }
+    }
     let fds = pipes.flatMap { [$0.readEnd, $0.writeEnd] }
     #expect(fds.count == 64)
     try sender.send(body: Array("{}".utf8), descriptors: fds)
@@ -103,11 +121,15 @@ func echoTable() -> XCMethodTable {
   @Test func sixtyFiveDescriptorsAreRefusedBeforeWriting() throws {
     let (a, b) = try Socket.pair()
     let sender = FrameChannel(socket: a)
-    defer { sender.close(); try? b.close() }
+    defer {
+      sender.close()
+      try? b.close()
+    }
     let efd = try EventFD.create()
     defer { try? efd.close() }
     #expect(throws: IPCError.self) {
-      try sender.send(body: Array("{}".utf8), descriptors: Array(repeating: efd.fileDescriptor, count: 65))
+      try sender.send(
+        body: Array("{}".utf8), descriptors: Array(repeating: efd.fileDescriptor, count: 65))
     }
     #expect(try b.waitReadable(milliseconds: 0) == false)  // nothing was written
   }
@@ -117,7 +139,10 @@ func echoTable() -> XCMethodTable {
       let client = try XCClient(path: path, timeout: .seconds(10))
       defer { client.close() }
       var rng = SplitMix64(seed: 1)
-      let text = String((0..<(1 << 20)).map { _ in Character(Unicode.Scalar(UInt8.random(in: 97...122, using: &rng))) })
+      let text = String(
+        (0..<(1 << 20)).map { _ in
+          Character(Unicode.Scalar(UInt8.random(in: 97...122, using: &rng)))
+        })
       let reply = try client.call(EchoRequest(text: text))
       #expect(reply.text == text)
       #expect(reply.text.utf8.count == 1 << 20)
@@ -171,7 +196,9 @@ func echoTable() -> XCMethodTable {
       let clients = try (0..<48).map { _ in try XCClient(path: path, timeout: .seconds(10)) }
       defer { for c in clients { c.close() } }
       // One call each proves every connection has its own live handler thread.
-      for (i, c) in clients.enumerated() { #expect(try c.call(EchoRequest(text: "hi \(i)")).text == "hi \(i)") }
+      for (i, c) in clients.enumerated() {
+        #expect(try c.call(EchoRequest(text: "hi \(i)")).text == "hi \(i)")
+      }
       #expect(server.connectionCount == 48)
       let errors = LockedBox<[String]>([])
       DispatchQueue.concurrentPerform(iterations: clients.count) { i in

@@ -61,10 +61,14 @@ import Testing
       #expect(ctx.codingPath.map(\.stringValue) == ["id"])
     }
     do {
-      _ = try decode([IpAssign].self, #"[{"network":null,"addresses":["a"],"interface":"x"},{"addresses":[1]}]"#)
+      _ = try decode(
+        [IpAssign].self, #"[{"network":null,"addresses":["a"],"interface":"x"},{"addresses":[1]}]"#)
       Issue.record("accepted")
     } catch DecodingError.typeMismatch(_, let ctx) {
-      #expect(ctx.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue } == ["1", "addresses", "0"])
+      #expect(
+        ctx.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue } == [
+          "1", "addresses", "0",
+        ])
     }
     do {
       _ = try decode(SpawnInfo.self, #"{"pid":null}"#)
@@ -89,9 +93,13 @@ import Testing
       case 2: return String(Int.random(in: -1_000_000...1_000_000, using: &rng))
       case 3: return "\"s\\n\\u00e9\(Int.random(in: 0...99, using: &rng))\""
       case 4, 5:
-        return "{" + (0..<Int.random(in: 0...3, using: &rng)).map { "\"k\($0)\":\(gen(depth + 1))" }.joined(separator: ",") + "}"
+        return "{"
+          + (0..<Int.random(in: 0...3, using: &rng)).map { "\"k\($0)\":\(gen(depth + 1))" }.joined(
+            separator: ",") + "}"
       default:
-        return "[" + (0..<Int.random(in: 0...3, using: &rng)).map { _ in gen(depth + 1) }.joined(separator: ",") + "]"
+        return "["
+          + (0..<Int.random(in: 0...3, using: &rng)).map { _ in gen(depth + 1) }.joined(
+            separator: ",") + "]"
       }
     }
     for _ in 0..<2000 {

@@ -7,7 +7,8 @@ import XCSystem
 struct TempDir {
   let path: String
   init() throws {
-    path = FileManager.default.temporaryDirectory
+    path =
+      FileManager.default.temporaryDirectory
       .appendingPathComponent("xcsys-\(UUID().uuidString.prefix(8))").path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
   }
@@ -18,7 +19,8 @@ private func sendString(_ s: Socket, _ text: String, passing fds: [FileDescripto
   try Array(text.utf8).withUnsafeBytes { try s.sendAll($0, passing: fds) }
 }
 
-private func receive(_ s: Socket, max: Int = 64, maxFDs: Int = 64) throws -> (String, ReceivedChunk) {
+private func receive(_ s: Socket, max: Int = 64, maxFDs: Int = 64) throws -> (String, ReceivedChunk)
+{
   var buf = [UInt8](repeating: 0, count: max)
   let chunk = try buf.withUnsafeMutableBytes { try s.receive(into: $0, maxDescriptors: maxFDs) }
   return (String(decoding: buf[0..<chunk.byteCount], as: UTF8.self), chunk)
@@ -27,7 +29,10 @@ private func receive(_ s: Socket, max: Int = 64, maxFDs: Int = 64) throws -> (St
 @Suite struct SocketTests {
   @Test func socketpairCarriesBytes() throws {
     let (a, b) = try Socket.pair()
-    defer { try? a.close(); try? b.close() }
+    defer {
+      try? a.close()
+      try? b.close()
+    }
     try sendString(a, "hello")
     let (text, chunk) = try receive(b)
     #expect(text == "hello")
@@ -37,7 +42,10 @@ private func receive(_ s: Socket, max: Int = 64, maxFDs: Int = 64) throws -> (St
 
   @Test func passedPipeIsUsableOnTheOtherSide() throws {
     let (a, b) = try Socket.pair()
-    defer { try? a.close(); try? b.close() }
+    defer {
+      try? a.close()
+      try? b.close()
+    }
     let pipe = try FileDescriptor.closeOnExecPipe()
     try sendString(a, "x", passing: [pipe.writeEnd])
     try pipe.writeEnd.close()  // the receiver now holds the only write end
@@ -55,7 +63,10 @@ private func receive(_ s: Socket, max: Int = 64, maxFDs: Int = 64) throws -> (St
 
   @Test func passedDescriptorsHaveCloseOnExecAndSameIdentity() throws {
     let (a, b) = try Socket.pair()
-    defer { try? a.close(); try? b.close() }
+    defer {
+      try? a.close()
+      try? b.close()
+    }
     let efd = try EventFD.create()
     defer { try? efd.close() }
     try sendString(a, "e", passing: [efd.fileDescriptor])
@@ -72,7 +83,10 @@ private func receive(_ s: Socket, max: Int = 64, maxFDs: Int = 64) throws -> (St
 
   @Test func tooManyDescriptorsAreClosedAndReportedTruncated() throws {
     let (a, b) = try Socket.pair()
-    defer { try? a.close(); try? b.close() }
+    defer {
+      try? a.close()
+      try? b.close()
+    }
     let efd = try EventFD.create()
     defer { try? efd.close() }
     try sendString(a, "t", passing: Array(repeating: efd.fileDescriptor, count: 5))
@@ -84,7 +98,10 @@ private func receive(_ s: Socket, max: Int = 64, maxFDs: Int = 64) throws -> (St
 
   @Test func sendRefusesMoreThanTheKernelLimit() throws {
     let (a, b) = try Socket.pair()
-    defer { try? a.close(); try? b.close() }
+    defer {
+      try? a.close()
+      try? b.close()
+    }
     let efd = try EventFD.create()
     defer { try? efd.close() }
     #expect(throws: Errno.invalidArgument) {
@@ -124,7 +141,10 @@ private func receive(_ s: Socket, max: Int = 64, maxFDs: Int = 64) throws -> (St
 
   @Test func ioTimeoutMakesReceiveFailWithEAGAIN() throws {
     let (a, b) = try Socket.pair()
-    defer { try? a.close(); try? b.close() }
+    defer {
+      try? a.close()
+      try? b.close()
+    }
     try b.setIOTimeout(milliseconds: 20)
     #expect(throws: Errno.resourceTemporarilyUnavailable) { _ = try receive(b) }
   }
@@ -148,7 +168,10 @@ private func receive(_ s: Socket, max: Int = 64, maxFDs: Int = 64) throws -> (St
 
   @Test func waitReadableReportsPendingData() throws {
     let (a, b) = try Socket.pair()
-    defer { try? a.close(); try? b.close() }
+    defer {
+      try? a.close()
+      try? b.close()
+    }
     #expect(try b.waitReadable(milliseconds: 0) == false)
     try sendString(a, "z")
     #expect(try b.waitReadable(milliseconds: 1000))
@@ -158,7 +181,10 @@ private func receive(_ s: Socket, max: Int = 64, maxFDs: Int = 64) throws -> (St
 @Suite struct SendTwoTests {
   @Test func headerAndBodyArriveInOrderEvenWhenLarge() throws {
     let (a, b) = try Socket.pair()
-    defer { try? a.close(); try? b.close() }
+    defer {
+      try? a.close()
+      try? b.close()
+    }
     let first = Array("head:".utf8)
     let second = [UInt8](repeating: 7, count: 1 << 20)  // bigger than the socket buffer
     let done = DispatchSemaphore(value: 0)

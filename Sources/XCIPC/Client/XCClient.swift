@@ -3,11 +3,11 @@ import SystemPackage
 import XCSystem
 
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #elseif canImport(Musl)
-import Musl
+  import Musl
 #elseif canImport(Darwin)
-import Darwin
+  import Darwin
 #endif
 
 /// A blocking client for one connection to xcd (or the Linux daemon).

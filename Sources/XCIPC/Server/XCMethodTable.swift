@@ -31,7 +31,8 @@ public struct XCMethodTable: Sendable {
     handlers[R.method] = { frame, context in
       let request: R
       do {
-        request = try Envelope.decodeRequest(R.self, from: frame.body, descriptors: frame.descriptors)
+        request = try Envelope.decodeRequest(
+          R.self, from: frame.body, descriptors: frame.descriptors)
       } catch {
         if XCMethodTable.isEnvelopeError(error) { return nil }
         return Envelope.encodeFailure(

@@ -118,13 +118,17 @@ public enum Envelope {
     let root = AnyCodingKey("value")
     switch e {
     case .keyNotFound(let k, let c):
-      return .keyNotFound(k, .init(codingPath: [root] + c.codingPath, debugDescription: c.debugDescription))
+      return .keyNotFound(
+        k, .init(codingPath: [root] + c.codingPath, debugDescription: c.debugDescription))
     case .valueNotFound(let t, let c):
-      return .valueNotFound(t, .init(codingPath: [root] + c.codingPath, debugDescription: c.debugDescription))
+      return .valueNotFound(
+        t, .init(codingPath: [root] + c.codingPath, debugDescription: c.debugDescription))
     case .typeMismatch(let t, let c):
-      return .typeMismatch(t, .init(codingPath: [root] + c.codingPath, debugDescription: c.debugDescription))
+      return .typeMismatch(
+        t, .init(codingPath: [root] + c.codingPath, debugDescription: c.debugDescription))
     case .dataCorrupted(let c):
-      return .dataCorrupted(.init(codingPath: [root] + c.codingPath, debugDescription: c.debugDescription))
+      return .dataCorrupted(
+        .init(codingPath: [root] + c.codingPath, debugDescription: c.debugDescription))
     @unknown default:
       return e
     }
@@ -211,7 +215,11 @@ public enum Envelope {
       if ks.isEmpty { return "the payload" }
       var s = ""
       for k in ks {
-        if let i = k.intValue { s += "[\(i)]" } else { s += s.isEmpty ? k.stringValue : ".\(k.stringValue)" }
+        if let i = k.intValue {
+          s += "[\(i)]"
+        } else {
+          s += s.isEmpty ? k.stringValue : ".\(k.stringValue)"
+        }
       }
       return "field `\(s)`"
     }

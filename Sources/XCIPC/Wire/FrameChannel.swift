@@ -118,7 +118,8 @@ public final class FrameChannel {
         if end == start && queued.isEmpty { return nil }
         throw IPCError(
           .connectionClosed,
-          "the peer closed the connection in the middle of a frame (\(end - start) of \(total) bytes)")
+          "the peer closed the connection in the middle of a frame (\(end - start) of \(total) bytes)"
+        )
       }
       break
     }

@@ -50,7 +50,8 @@ public struct FrameHeader: Sendable, Hashable {
     guard descriptorCount <= UInt64(limits.maxDescriptors) else {
       throw IPCError(
         .protocolViolation,
-        "frame announces \(descriptorCount) descriptors, over the limit of \(limits.maxDescriptors)")
+        "frame announces \(descriptorCount) descriptors, over the limit of \(limits.maxDescriptors)"
+      )
     }
   }
 }

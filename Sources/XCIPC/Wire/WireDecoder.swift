@@ -19,9 +19,11 @@ public struct WireDecoder {
   public init() {}
 
   /// Decodes a `T` from `bytes`.
-  public func decode<T: Decodable, C: Collection<UInt8>>(_ type: T.Type, from bytes: C) throws -> T {
+  public func decode<T: Decodable, C: Collection<UInt8>>(_ type: T.Type, from bytes: C) throws -> T
+  {
     let value = try WireParser.parse(bytes)
-    return try WireValueDecoder(value: value, parentPath: [], key: nil, userInfo: userInfo).unwrap(T.self)
+    return try WireValueDecoder(value: value, parentPath: [], key: nil, userInfo: userInfo).unwrap(
+      T.self)
   }
 }
 
@@ -72,7 +74,9 @@ struct WireParser {
 
   func error(_ reason: String) -> DecodingError {
     .dataCorrupted(
-      .init(codingPath: [], debugDescription: "The given data was not valid JSON: \(reason) at byte \(i)"))
+      .init(
+        codingPath: [],
+        debugDescription: "The given data was not valid JSON: \(reason) at byte \(i)"))
   }
 
   mutating func skipWhitespace() {
@@ -90,9 +94,15 @@ struct WireParser {
     case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
     case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
     case UInt8(ascii: "\""): return .string(try parseString())
-    case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-    case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-    case UInt8(ascii: "n"): try literal("null"); return .null
+    case UInt8(ascii: "t"):
+      try literal("true")
+      return .bool(true)
+    case UInt8(ascii: "f"):
+      try literal("false")
+      return .bool(false)
+    case UInt8(ascii: "n"):
+      try literal("null")
+      return .null
     case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
     default: throw error("unexpected character")
     }
@@ -126,8 +136,14 @@ struct WireParser {
       members.append((key, try parseValue(depth: depth)))
       skipWhitespace()
       guard i < bytes.count else { throw error("unexpected end of input") }
-      if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-      if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
+      if bytes[i] == UInt8(ascii: ",") {
+        i += 1
+        continue
+      }
+      if bytes[i] == UInt8(ascii: "}") {
+        i += 1
+        return .object(members)
+      }
       throw error("expected ',' or '}'")
     }
   }
@@ -146,8 +162,14 @@ struct WireParser {
       items.append(try parseValue(depth: depth))
       skipWhitespace()
       guard i < bytes.count else { throw error("unexpected end of input") }
-      if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-      if bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+      if bytes[i] == UInt8(ascii: ",") {
+        i += 1
+        continue
+      }
+      if bytes[i] == UInt8(ascii: "]") {
+        i += 1
+        return .array(items)
+      }
       throw error("expected ',' or ']'")
     }
   }
@@ -196,7 +218,8 @@ struct WireParser {
       case UInt8(ascii: "u"):
         var scalar = try hex4()
         if (0xD800...0xDBFF).contains(scalar) {
-          guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u")
+          guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"),
+            bytes[i + 1] == UInt8(ascii: "u")
           else { throw error("lone surrogate in string") }
           i += 2
           let low = try hex4()
@@ -242,7 +265,9 @@ struct WireParser {
     if bytes[i] == UInt8(ascii: "-") { i += 1 }
     func digits(_ p: inout WireParser) -> Int {
       let s = p.i
-      while p.i < p.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(p.bytes[p.i]) { p.i += 1 }
+      while p.i < p.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(p.bytes[p.i]) {
+        p.i += 1
+      }
       return p.i - s
     }
     guard i < bytes.count else { throw error("invalid number") }
@@ -257,7 +282,9 @@ struct WireParser {
     }
     if i < bytes.count && (bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E")) {
       i += 1
-      if i < bytes.count && (bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-")) { i += 1 }
+      if i < bytes.count && (bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-")) {
+        i += 1
+      }
       guard digits(&self) > 0 else { throw error("invalid number") }
     }
     return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
@@ -297,11 +324,16 @@ struct WireValueDecoder: Decoder {
   func mismatch(_ type: Any.Type) -> DecodingError {
     if case .null = value {
       return .valueNotFound(
-        type, .init(codingPath: codingPath, debugDescription: "Expected \(type) value but found null instead."))
+        type,
+        .init(
+          codingPath: codingPath, debugDescription: "Expected \(type) value but found null instead."
+        ))
     }
     return .typeMismatch(
       type,
-      .init(codingPath: codingPath, debugDescription: "Expected to decode \(type) but found \(value.kindName) instead."))
+      .init(
+        codingPath: codingPath,
+        debugDescription: "Expected to decode \(type) but found \(value.kindName) instead."))
   }
 
   func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
@@ -396,7 +428,9 @@ struct WireKeyedDecoding<Key: CodingKey>: KeyedDecodingContainerProtocol {
     guard let v = find(key) else {
       throw DecodingError.keyNotFound(
         key,
-        .init(codingPath: codingPath, debugDescription: "No value associated with key \"\(key.stringValue)\"."))
+        .init(
+          codingPath: codingPath,
+          debugDescription: "No value associated with key \"\(key.stringValue)\"."))
     }
     return decoder.child(v, key, path: codingPath)
   }
@@ -406,9 +440,15 @@ struct WireKeyedDecoding<Key: CodingKey>: KeyedDecodingContainerProtocol {
   func decodeNil(forKey key: Key) throws -> Bool { try require(key).decodeNil() }
   func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try require(key).bool() }
   func decode(_ type: String.Type, forKey key: Key) throws -> String { try require(key).string() }
-  func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try require(key).integer(Int.self) }
-  func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try require(key).floating(Double.self) }
-  func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try require(key).unwrap(type) }
+  func decode(_ type: Int.Type, forKey key: Key) throws -> Int {
+    try require(key).integer(Int.self)
+  }
+  func decode(_ type: Double.Type, forKey key: Key) throws -> Double {
+    try require(key).floating(Double.self)
+  }
+  func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+    try require(key).unwrap(type)
+  }
 
   // One lookup instead of the default's three (contains, decodeNil, decode).
   func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
@@ -473,7 +513,8 @@ struct WireUnkeyedDecoding: UnkeyedDecodingContainer {
           debugDescription: "Unkeyed container is at end."))
     }
     defer { currentIndex += 1 }
-    return decoder.child(items[currentIndex], AnyCodingKey(intValue: currentIndex), path: codingPath)
+    return decoder.child(
+      items[currentIndex], AnyCodingKey(intValue: currentIndex), path: codingPath)
   }
 
   mutating func decodeNil() throws -> Bool {

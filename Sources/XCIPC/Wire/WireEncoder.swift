@@ -54,7 +54,11 @@ final class WireEncodingContext {
 /// One JSON value under construction.
 final class WireNode {
   enum Kind {
-    case unset, null, bool(Bool), number(String), string(String), array, object
+    case unset, null
+    case bool(Bool)
+    case number(String)
+    case string(String)
+    case array, object
   }
   var kind: Kind = .unset
   var items: [WireNode] = []
@@ -136,7 +140,10 @@ struct WireNodeEncoder: Encoder {
   var userInfo: [CodingUserInfoKey: Any] { [:] }
 
   func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-    if case .object = node.kind {} else {
+    // A second request for a keyed container on the same value keeps adding to it.
+    switch node.kind {
+    case .object: break
+    default:
       node.kind = .object
       node.sortKeys = ObjectIdentifier(Key.self) == dictionaryKeyType
     }
@@ -145,7 +152,10 @@ struct WireNodeEncoder: Encoder {
   }
 
   func unkeyedContainer() -> any UnkeyedEncodingContainer {
-    if case .array = node.kind {} else { node.kind = .array }
+    switch node.kind {
+    case .array: break
+    default: node.kind = .array
+    }
     return WireUnkeyedContainer(node: node, context: context, codingPath: codingPath)
   }
 
@@ -165,13 +175,16 @@ private let dictionaryKeyType: ObjectIdentifier? = {
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
       found = ObjectIdentifier(type)
       return KeyedEncodingContainer(
-        WireKeyedContainer<Key>(node: WireNode(), context: WireEncodingContext(descriptors: []), codingPath: []))
+        WireKeyedContainer<Key>(
+          node: WireNode(), context: WireEncodingContext(descriptors: []), codingPath: []))
     }
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
-      WireUnkeyedContainer(node: WireNode(), context: WireEncodingContext(descriptors: []), codingPath: [])
+      WireUnkeyedContainer(
+        node: WireNode(), context: WireEncodingContext(descriptors: []), codingPath: [])
     }
     func singleValueContainer() -> any SingleValueEncodingContainer {
-      WireSingleValueContainer(node: WireNode(), context: WireEncodingContext(descriptors: []), codingPath: [])
+      WireSingleValueContainer(
+        node: WireNode(), context: WireEncodingContext(descriptors: []), codingPath: [])
     }
   }
   let probe = Probe()
@@ -221,7 +234,9 @@ struct WireKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
   let context: WireEncodingContext
   var codingPath: [any CodingKey]
 
-  mutating func encodeNil(forKey key: Key) throws { node.child(forKey: key.stringValue).kind = .null }
+  mutating func encodeNil(forKey key: Key) throws {
+    node.child(forKey: key.stringValue).kind = .null
+  }
   mutating func encode(_ value: Bool, forKey key: Key) throws {
     node.child(forKey: key.stringValue).kind = .bool(value)
   }
