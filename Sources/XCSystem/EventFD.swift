@@ -52,6 +52,13 @@ public struct EventFD: RawRepresentable, Hashable, Sendable {
     guard n == 8 else { throw Errno.ioError }
   }
 
+  /// Waits until the counter is non-zero or `milliseconds` pass (negative = forever), without
+  /// consuming it; lets a caller wait with a timeout or alongside an interrupt check.
+  /// The corresponding C function is `poll`.
+  public func waitReadable(milliseconds: Int32) throws(Errno) -> Bool {
+    try valueOrErrno { system_poll_in(rawValue, milliseconds) } > 0
+  }
+
   /// Closes the descriptor. The corresponding C function is `close`.
   public func close() throws(Errno) {
     _ = try valueOrErrno(retryOnInterrupt: false) { system_close(rawValue) }

@@ -16,13 +16,17 @@ struct EchoRequest: XCRequest, Equatable {
 struct EchoResponse: Codable, Sendable, Equatable {
   var text: String
   var descriptorCount: Int
+  var peerUID: UInt32 = 0
+  var peerPID: Int32 = 0
 }
 
 /// A table answering `xcsh.test_echo` and `kill_container`.
 func echoTable() -> XCMethodTable {
   var t = XCMethodTable()
   t.register(EchoRequest.self) { r, ctx in
-    EchoResponse(text: r.text, descriptorCount: ctx.descriptors.count)
+    EchoResponse(
+      text: r.text, descriptorCount: ctx.descriptors.count, peerUID: ctx.peer.uid,
+      peerPID: ctx.peer.pid)
   }
   t.register(KillContainerRequest.self) { r, _ in
     guard r.name == "web" else { throw XCDaemonError.notFound("no such container: \(r.name)") }
@@ -214,6 +218,43 @@ func echoTable() -> XCMethodTable {
       }
       #expect(errors.get().isEmpty, "\(errors.get().prefix(3))")
     }
+  }
+
+  @Test func handlersSeeThePeerCredentials() throws {
+    try withServer(echoTable()) { path, _ in
+      let client = try XCClient(path: path)
+      defer { client.close() }
+      let r = try client.call(EchoRequest(text: "who"))
+      #expect(r.peerUID == PeerCredentials.current.uid)
+      #expect(r.peerPID == PeerCredentials.current.pid)
+    }
+  }
+
+  @Test func connectionClosedHookFiresWithTheConnectionID() throws {
+    let dir = try TempDir()
+    defer { dir.remove() }
+    let closed = DispatchSemaphore(value: 0)
+    let linked = LockedBox<UInt64?>(nil)
+    let seen = LockedBox<UInt64?>(nil)
+    var table = XCMethodTable()
+    table.register(LinkRequest.self) { _, ctx in
+      linked.set(ctx.connectionID)
+      return EmptyResponse()
+    }
+    let server = try XCServer(path: dir.path + "/xc.sock", table: table) { id, peer in
+      if peer.uid == PeerCredentials.current.uid { seen.set(id) }
+      closed.signal()
+    }
+    server.start()
+    defer { server.stop() }
+    let client = try XCClient(path: dir.path + "/xc.sock")
+    let efd = try EventFD.create()
+    defer { try? efd.close() }
+    _ = try client.call(LinkRequest(name: "web", fd: FDRef(efd.fileDescriptor)))
+    client.close()
+    closed.wait()  // the hook runs once the server sees the connection end
+    #expect(seen.get() != nil)
+    #expect(seen.get() == linked.get())
   }
 
   @Test func concurrentCallsOnOneClientAreSerialized() throws {

@@ -158,6 +158,15 @@ private func receive(_ s: Socket, max: Int = 64, maxFDs: Int = 64) throws -> (St
     #expect(try efd.read() == 5)
   }
 
+  @Test func eventfdWaitReadableWithTimeout() throws {
+    let efd = try EventFD.create()
+    defer { try? efd.close() }
+    #expect(try efd.waitReadable(milliseconds: 10) == false)
+    try efd.write(1)
+    #expect(try efd.waitReadable(milliseconds: 1000))
+    #expect(try efd.read() == 1)
+  }
+
   @Test func eofReadsZeroBytes() throws {
     let (a, b) = try Socket.pair()
     defer { try? b.close() }

@@ -30,6 +30,12 @@ public enum ProcessNotification {
     try eventfd.write(encodeExit(status))
   }
 
+  /// Waits for the "started" notification on `eventfd` (blocking) and returns the count read.
+  /// xc writes it also when main failed to start: check `ContainerManifest.fault` next.
+  public static func waitForStart(_ eventfd: EventFD) throws(Errno) -> UInt64 {
+    try eventfd.read()
+  }
+
   /// Waits for an exit notification on `eventfd` (blocking) and returns the status.
   /// Values without the exit flag (a "started" count on a shared eventfd) are skipped.
   public static func waitForExit(_ eventfd: EventFD) throws(Errno) -> WaitStatus {
