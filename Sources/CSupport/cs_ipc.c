@@ -142,7 +142,7 @@ int cs_set_io_timeout(int sock, int64_t millis) {
   return setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
-int cs_eventfd(unsigned int initval, int flags) {
+int cs_ipc_eventfd(unsigned int initval, int flags) {
 #if defined(__linux__)
   return eventfd(initval, flags);
 #else
@@ -192,7 +192,7 @@ int cs_accept_cloexec(int sock) {
 #endif
 }
 
-int cs_pipe_cloexec(int fds[2]) {
+int cs_ipc_pipe_cloexec(int fds[2]) {
 #if defined(__linux__)
   return pipe2(fds, O_CLOEXEC);
 #else

@@ -62,7 +62,7 @@ internal func system_write(_ fd: CInt, _ buf: UnsafeRawPointer?, _ n: Int) -> In
   write(fd, buf, n)
 }
 internal func system_pipe(_ fds: UnsafeMutablePointer<CInt>) -> CInt {
-  cs_pipe_cloexec(fds)
+  cs_ipc_pipe_cloexec(fds)
 }
 internal func system_fcntl_getfd(_ fd: CInt) -> CInt { fcntl(fd, F_GETFD) }
 internal func system_fd_cloexec_flag() -> CInt { FD_CLOEXEC }
@@ -131,7 +131,7 @@ internal func system_set_io_timeout(_ fd: CInt, _ millis: Int64) -> CInt {
 // MARK: - eventfd
 
 internal func system_eventfd(_ initval: CUnsignedInt, _ flags: CInt) -> CInt {
-  cs_eventfd(initval, flags)
+  cs_ipc_eventfd(initval, flags)
 }
 
 // MARK: - Process identity (for tests and credentials checks)

@@ -2,7 +2,8 @@
 #define XCSH_CS_IPC_H
 // IPC and XCSystem shims: what Swift cannot call directly (the CMSG_* macros, struct ucred, which
 // needs _GNU_SOURCE, and sockaddr_un filling). Each is named for what it does. Every shim
-// returns -1 and leaves errno set on failure, like the syscall it wraps.
+// returns -1 and leaves errno set on failure, like the syscall it wraps. Names that another
+// module's shims might also want (eventfd, pipe) carry a cs_ipc_ prefix to stay unique.
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -37,13 +38,13 @@ int cs_peer_credentials(int sock, int32_t *pid, uint32_t *uid, uint32_t *gid);
 int cs_set_io_timeout(int sock, int64_t millis);
 
 /// Creates an eventfd with initial value `initval` and flags `flags` (EFD_CLOEXEC etc.).
-int cs_eventfd(unsigned int initval, int flags);
+int cs_ipc_eventfd(unsigned int initval, int flags);
 
 /// accept4(sock, NULL, NULL, SOCK_CLOEXEC) where available (accept + FD_CLOEXEC elsewhere).
 int cs_accept_cloexec(int sock);
 
 /// pipe2(fds, O_CLOEXEC) where available (pipe + FD_CLOEXEC elsewhere).
-int cs_pipe_cloexec(int fds[2]);
+int cs_ipc_pipe_cloexec(int fds[2]);
 
 /// The values of C constants Swift's importer does not surface reliably on every platform.
 int cs_msg_cmsg_cloexec(void);
