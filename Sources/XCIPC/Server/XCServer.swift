@@ -83,8 +83,9 @@ public final class XCServer: Sendable {
         switch error {
         case .connectionAbort, .interrupted, .protocolError: continue
         case .tooManyOpenFiles, .noBufferSpace, .noMemory, .tooManyOpenFilesInSystem:
-          // Out of descriptors: wait a little for connections to end instead of spinning.
-          _ = try? listener.waitReadable(milliseconds: 50)
+          // Out of descriptors: back off for connections to end instead of spinning (the
+          // pending connection keeps the listener readable, so polling would not wait).
+          Thread.sleep(forTimeInterval: 0.05)
           continue
         default:
           break

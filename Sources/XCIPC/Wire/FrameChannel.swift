@@ -32,10 +32,13 @@ public final class FrameChannel {
   public init(socket: Socket, limits: FrameLimits = .default) {
     self.socket = socket
     self.limits = limits
-    self.buffer = [UInt8](repeating: 0, count: 16 << 10)
+    self.buffer = [UInt8](repeating: 0, count: FrameChannel.initialCapacity)
   }
 
   deinit { close() }
+
+  static let initialCapacity = 16 << 10
+  static let retainedCapacity = 1 << 20
 
   /// Closes the socket and any descriptors received but not yet handed out.
   public func close() {
@@ -138,6 +141,10 @@ public final class FrameChannel {
     if start == end {
       start = 0
       end = 0
+      // Give back the memory of an unusually large frame once it has been consumed.
+      if buffer.count > FrameChannel.retainedCapacity {
+        buffer = [UInt8](repeating: 0, count: FrameChannel.initialCapacity)
+      }
       // Descriptors left over with no bytes left to belong to: the sender attached more than
       // it announced (xc sees MSG_CTRUNC and drops the connection).
       if !queued.isEmpty {
