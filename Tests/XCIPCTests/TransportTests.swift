@@ -257,6 +257,31 @@ func echoTable() -> XCMethodTable {
     #expect(seen.get() == linked.get())
   }
 
+  @Test func stopClosesConnectionsAndRemovesTheSocket() throws {
+    let dir = try TempDir()
+    defer { dir.remove() }
+    let path = dir.path + "/xc.sock"
+    let server = try XCServer(path: path, table: echoTable())
+    server.start()
+    let client = try XCClient(path: path, timeout: .seconds(10))
+    defer { client.close() }
+    _ = try client.call(EchoRequest(text: "before"))
+    server.stop()
+    #expect(!FileManager.default.fileExists(atPath: path))
+    do throws(IPCError) {
+      _ = try client.call(EchoRequest(text: "after"))
+      Issue.record("served after stop")
+    } catch {
+      #expect(error.code == .connectionClosed)
+    }
+    do throws(IPCError) {
+      _ = try XCClient(path: path)
+      Issue.record("connected after stop")
+    } catch {
+      #expect(error.code == .noDaemon)
+    }
+  }
+
   @Test func concurrentCallsOnOneClientAreSerialized() throws {
     try withServer(echoTable()) { path, _ in
       let client = try XCClient(path: path)

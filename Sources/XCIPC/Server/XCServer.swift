@@ -54,7 +54,9 @@ public final class XCServer: Sendable {
   public var connectionCount: Int { connections.withLock { $0.count } }
 
   /// Starts the accept loop on a new thread and returns.
+  /// Call it once, before `stop()`.
   public func start() {
+    guard !stopped.load(ordering: .acquiring) else { return }
     guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
     let t = Thread { [self] in self.acceptLoop() }
     t.name = "xc-ipc-accept"
@@ -92,12 +94,18 @@ public final class XCServer: Sendable {
         }
         break
       }
-      if stopped.load(ordering: .acquiring) {
+      let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+      // Checked under the lock stop() takes, so a connection accepted while stopping is
+      // either shut down by stop() or closed here, never left running.
+      let registered = connections.withLock { conns -> Bool in
+        if stopped.load(ordering: .acquiring) { return false }
+        conns[id] = socket
+        return true
+      }
+      if !registered {
         try? socket.close()
         break
       }
-      let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-      connections.withLock { $0[id] = socket }
       let t = Thread { [self] in self.serveRegistered(socket: socket, id: id) }
       t.name = "xc-ipc-conn-\(id)"
       t.start()
