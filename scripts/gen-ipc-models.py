@@ -5,9 +5,10 @@ Why generated: xc's wire types are ~60 serde structs whose JSON keys, field orde
 and serde defaults must be mirrored exactly. Writing CodingKeys, memberwise inits and strict
 decoders by hand for each is where typos hide; a table next to the spec is easy to review.
 
-Each field line is `wire_key[ as swiftName]: SwiftType[ = default] [# doc]`.
+Each field line is `wire_key[ as swiftName]: SwiftType[ = default | ~ initDefault] [# doc]`.
 * `T?`  -> Optional (serde Option): decodes missing or null as nil, encodes null.
 * `= X` -> serde `#[serde(default)]`: a missing key decodes as X (still encoded always).
+* `~ X` -> required on the wire, but the Swift initializer defaults to X (convenience only).
 * anything else is required: a missing key is a decoding error naming the field.
 Encoding always writes every key in declaration order, as serde does.
 
@@ -42,16 +43,22 @@ def parse(block):
             key, sname = [x.strip() for x in key.split(" as ")]
         rest = rest.strip()
         default = None
+        init_only = None
         if " = " in rest:
             rest, default = [x.strip() for x in rest.split(" = ", 1)]
+        elif " ~ " in rest:
+            rest, init_only = [x.strip() for x in rest.split(" ~ ", 1)]
         typ = rest
-        fields.append(dict(key=key, name=sname or camel(key), type=typ, default=default, doc=fdoc))
+        fields.append(dict(key=key, name=sname or camel(key), type=typ, default=default,
+                           init_only=init_only, doc=fdoc))
     return name, doc, extra, fields
 
 def init_default(f):
     t = f["type"]
     if f["default"] is not None:
         return f["default"]
+    if f["init_only"] is not None:
+        return f["init_only"]
     if t.endswith("?"):
         return "nil"
     if t.startswith("[") and ":" in t:
@@ -473,7 +480,7 @@ deinit_norun: Bool
 persist: Bool
 no_clean: Bool
 name: String?
-dns: DnsSetting = .inherit
+dns: DnsSetting ~ .inherit
 extra_layers: [FDRef]
 main_started_notify: FDRef?  # eventfd written once main started (or failed to).
 create_only: Bool
@@ -485,7 +492,7 @@ user: String?
 group: String?
 override_props: [String: String]
 jail_datasets: [String]
-children_max: Int = 0
+children_max: Int ~ 0
 netgroups: [String]
 main_ip_selector: MainAddressSelector?
 tap_interfaces: [String]?

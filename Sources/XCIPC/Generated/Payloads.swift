@@ -733,7 +733,7 @@ public struct InstantiateRequest: Codable, Sendable, Equatable {
     self.persist = try c.decode(Bool.self, forKey: .persist)
     self.noClean = try c.decode(Bool.self, forKey: .noClean)
     self.name = try c.decodeIfPresent(String.self, forKey: .name)
-    self.dns = try c.decodeIfPresent(DnsSetting.self, forKey: .dns) ?? .inherit
+    self.dns = try c.decode(DnsSetting.self, forKey: .dns)
     self.extraLayers = try c.decode([FDRef].self, forKey: .extraLayers)
     self.mainStartedNotify = try c.decodeIfPresent(FDRef.self, forKey: .mainStartedNotify)
     self.createOnly = try c.decode(Bool.self, forKey: .createOnly)
@@ -745,7 +745,7 @@ public struct InstantiateRequest: Codable, Sendable, Equatable {
     self.group = try c.decodeIfPresent(String.self, forKey: .group)
     self.overrideProps = try c.decode([String: String].self, forKey: .overrideProps)
     self.jailDatasets = try c.decode([String].self, forKey: .jailDatasets)
-    self.childrenMax = try c.decodeIfPresent(Int.self, forKey: .childrenMax) ?? 0
+    self.childrenMax = try c.decode(Int.self, forKey: .childrenMax)
     self.netgroups = try c.decode([String].self, forKey: .netgroups)
     self.mainIpSelector = try c.decodeIfPresent(MainAddressSelector.self, forKey: .mainIpSelector)
     self.tapInterfaces = try c.decodeIfPresent([String].self, forKey: .tapInterfaces)
