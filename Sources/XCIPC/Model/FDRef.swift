@@ -48,7 +48,7 @@ public struct FDRef: Codable, Sendable, Hashable {
 
   public func encode(to encoder: any Encoder) throws {
     var c = encoder.singleValueContainer()
-    if let descriptor, let wire = encoder as? WireNodeEncoder {
+    if let descriptor, let wire = encoder as? WireStreamEncoder {
       try c.encode(wire.appendDescriptor(descriptor))
     } else if let index {
       try c.encode(index)

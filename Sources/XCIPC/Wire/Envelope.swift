@@ -31,7 +31,7 @@ public enum Envelope {
       var body: [UInt8] = []
       body.reserveCapacity(128)
       body.append(contentsOf: #"{"method":"#.utf8)
-      WireNode.writeString(method, to: &body)
+      WireSink.writeString(method, to: &body)
       body.append(contentsOf: #","value":"#.utf8)
       try WireEncoder().encode(value, into: &body, descriptors: &fds)
       body.append(UInt8(ascii: "}"))

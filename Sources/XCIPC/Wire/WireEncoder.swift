@@ -6,8 +6,13 @@ import SystemPackage
 /// Foundation's `JSONEncoder` cannot be used for requests: it orders keys by hash (or sorts
 /// them), omits `nil` optionals and escapes `/`. serde writes struct fields in declaration
 /// order, `null` for `None`, and escapes only `"`, `\` and control characters. This encoder
-/// builds a small tree and writes it the same way. Keys of `[String: T]` maps are sorted so
-/// output is deterministic (serde's HashMap order is arbitrary, so any order is valid).
+/// does the same. Keys of `[String: T]` maps are sorted so output is deterministic (serde's
+/// HashMap order is arbitrary, so any order is valid).
+///
+/// It streams: bytes are written as values arrive, with no intermediate tree. That relies on
+/// `encode(to:)` implementations finishing one member before starting the next, which
+/// synthesized conformances and every type in this module do; writing to a container after a
+/// later sibling was started is reported as an `EncodingError`.
 public struct WireEncoder {
   /// Creates an encoder.
   public init() {}
@@ -17,13 +22,9 @@ public struct WireEncoder {
   public func encode<T: Encodable>(
     _ value: T, descriptors: inout [FileDescriptor]
   ) throws -> [UInt8] {
-    let context = WireEncodingContext(descriptors: descriptors)
-    let root = WireNode()
-    try value.encode(to: WireNodeEncoder(node: root, context: context, codingPath: []))
-    descriptors = context.descriptors
     var out: [UInt8] = []
-    out.reserveCapacity(256)
-    root.write(to: &out)
+    out.reserveCapacity(128)
+    try encode(value, into: &out, descriptors: &descriptors)
     return out
   }
 
@@ -31,11 +32,15 @@ public struct WireEncoder {
   func encode<T: Encodable>(
     _ value: T, into out: inout [UInt8], descriptors: inout [FileDescriptor]
   ) throws {
-    let context = WireEncodingContext(descriptors: descriptors)
-    let root = WireNode()
-    try encodeValue(value, into: root, context: context, codingPath: [])
-    descriptors = context.descriptors
-    root.write(to: &out)
+    let sink = WireSink(out: out, descriptors: descriptors)
+    out = []  // hand the storage to the sink so appends do not copy it
+    defer {
+      out = sink.out
+      descriptors = sink.descriptors
+    }
+    try sink.encodeValue(value, depth: 0, codingPath: [], key: nil)
+    sink.unwind(to: 0)
+    if let failure = sink.failure { throw failure }
   }
 
   /// Encodes `value` when it carries no descriptors (or they are not wanted).
@@ -45,211 +50,280 @@ public struct WireEncoder {
   }
 }
 
-/// Shared state of one encoding pass: the descriptor array being built.
-final class WireEncodingContext {
+/// The output of one encoding pass and the stack of containers still open in it.
+final class WireSink {
+  struct Level {
+    /// Identifies the container owning this level (to detect writes to a closed one).
+    var id: Int
+    /// The value slot that opened it (a second request for a container reuses it).
+    var slot: Int
+    /// `}` or `]`.
+    var close: UInt8
+    /// Members written so far (for commas).
+    var count = 0
+    /// For `[String: T]` maps: finished members, written sorted when the map closes.
+    var entries: [(key: String, json: [UInt8])]?
+  }
+
+  var out: [UInt8]
   var descriptors: [FileDescriptor]
-  init(descriptors: [FileDescriptor]) { self.descriptors = descriptors }
-}
+  var levels: [Level] = []
+  var nextID = 0
+  var failure: EncodingError?
 
-/// One JSON value under construction.
-final class WireNode {
-  enum Kind {
-    case unset, null
-    case bool(Bool)
-    case number(String)
-    case string(String)
-    case array, object
+  init(out: [UInt8], descriptors: [FileDescriptor]) {
+    self.out = out
+    self.descriptors = descriptors
   }
-  var kind: Kind = .unset
-  var items: [WireNode] = []
-  var keys: [String] = []
-  var sortKeys = false
 
-  func child(forKey key: String) -> WireNode {
-    let n = WireNode()
-    if let i = keys.firstIndex(of: key) {
-      items[i] = n  // a repeated key replaces the earlier value, as in a map
+  func newID() -> Int {
+    nextID += 1
+    return nextID
+  }
+
+  /// Closes every container deeper than `depth`: they are complete once an ancestor writes.
+  func unwind(to depth: Int) {
+    while levels.count > depth {
+      let level = levels.removeLast()
+      if let entries = level.entries {
+        out.append(UInt8(ascii: "{"))
+        for (n, e) in entries.sorted(by: { $0.key < $1.key }).enumerated() {
+          if n > 0 { out.append(UInt8(ascii: ",")) }
+          WireSink.writeString(e.key, to: &out)
+          out.append(UInt8(ascii: ":"))
+          out.append(contentsOf: e.json)
+        }
+        out.append(UInt8(ascii: "}"))
+      } else {
+        out.append(level.close)
+      }
+    }
+  }
+
+  /// Whether the container `id` at `index` is still open; records a failure if not.
+  func isOpen(_ index: Int, _ id: Int, _ path: [any CodingKey]) -> Bool {
+    if index < levels.count && levels[index].id == id { return true }
+    if failure == nil {
+      failure = .invalidValue(
+        (), .init(codingPath: path, debugDescription: "write to a container after a later sibling was started"))
+    }
+    return false
+  }
+
+  /// Starts a member of the container at `index`: closes deeper containers, writes the comma.
+  func beginMember(_ index: Int) {
+    unwind(to: index + 1)
+    if levels[index].count > 0 { out.append(UInt8(ascii: ",")) }
+    levels[index].count += 1
+  }
+
+  /// Opens a container for the value slot `slot` at `depth`, or returns the one it opened.
+  func open(depth: Int, slot: Int, close: UInt8, sortedMap: Bool = false) -> Int {
+    if depth < levels.count && levels[depth].slot == slot { return levels[depth].id }
+    unwind(to: depth)
+    let id = newID()
+    levels.append(Level(id: id, slot: slot, close: close, entries: sortedMap ? [] : nil))
+    if !sortedMap { out.append(close == UInt8(ascii: "}") ? UInt8(ascii: "{") : UInt8(ascii: "[")) }
+    return id
+  }
+
+  /// Writes one value in the slot at `depth`: primitives directly, others via `encode(to:)`.
+  /// The coding path gets `key` appended only if a nested encoder needs it.
+  func encodeValue<T: Encodable>(
+    _ value: T, depth: Int, codingPath: [any CodingKey], key: (any CodingKey)?
+  ) throws {
+    // Metatype comparisons, not `as` casts: this runs for every value.
+    let t = T.self
+    if t == String.self {
+      WireSink.writeString(value as! String, to: &out)
+    } else if t == Int.self {
+      out.append(contentsOf: String(value as! Int).utf8)
+    } else if t == Bool.self {
+      out.append(contentsOf: (value as! Bool ? "true" : "false").utf8)
+    } else if t == UInt8.self {
+      out.append(contentsOf: String(value as! UInt8).utf8)
+    } else if t == Int64.self {
+      out.append(contentsOf: String(value as! Int64).utf8)
+    } else if t == UInt64.self {
+      out.append(contentsOf: String(value as! UInt64).utf8)
+    } else if t == Int32.self {
+      out.append(contentsOf: String(value as! Int32).utf8)
+    } else if t == UInt32.self {
+      out.append(contentsOf: String(value as! UInt32).utf8)
+    } else if t == Double.self {
+      out.append(contentsOf: WireSink.format(value as! Double).utf8)
     } else {
-      keys.append(key)
-      items.append(n)
-    }
-    return n
-  }
-
-  func appendItem() -> WireNode {
-    let n = WireNode()
-    items.append(n)
-    return n
-  }
-
-  func write(to out: inout [UInt8]) {
-    switch kind {
-    case .unset, .null: out.append(contentsOf: "null".utf8)
-    case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-    case .number(let s): out.append(contentsOf: s.utf8)
-    case .string(let s): WireNode.writeString(s, to: &out)
-    case .array:
-      out.append(UInt8(ascii: "["))
-      for (i, item) in items.enumerated() {
-        if i > 0 { out.append(UInt8(ascii: ",")) }
-        item.write(to: &out)
+      let before = out.count
+      let slot = newID()
+      let path = key.map { codingPath + [$0] } ?? codingPath
+      try value.encode(to: WireStreamEncoder(sink: self, depth: depth, slot: slot, codingPath: path))
+      // A value that wrote nothing and opened nothing is `null`, so the JSON stays well
+      // formed. (A wrapper may hand its slot to an inner value, whose container then sits at
+      // this depth under another slot id, so any open level here counts.)
+      if out.count == before && levels.count <= depth {
+        out.append(contentsOf: "null".utf8)
       }
-      out.append(UInt8(ascii: "]"))
-    case .object:
-      out.append(UInt8(ascii: "{"))
-      var order = Array(keys.indices)
-      if sortKeys { order.sort { keys[$0] < keys[$1] } }
-      for (n, i) in order.enumerated() {
-        if n > 0 { out.append(UInt8(ascii: ",")) }
-        WireNode.writeString(keys[i], to: &out)
-        out.append(UInt8(ascii: ":"))
-        items[i].write(to: &out)
-      }
-      out.append(UInt8(ascii: "}"))
     }
   }
+
+  /// serde_json prints integral floats with a trailing `.0`, as Swift's description does.
+  static func format(_ v: Double) -> String { v.isFinite ? v.description : "null" }
 
   /// Writes a JSON string the way serde_json does: only `"`, `\` and control characters are
   /// escaped (short forms for \b \f \n \r \t, `\u00xx` with lowercase hex otherwise).
   static func writeString(_ s: String, to out: inout [UInt8]) {
     out.append(UInt8(ascii: "\""))
-    let hex = Array("0123456789abcdef".utf8)
-    for b in s.utf8 {
-      switch b {
-      case UInt8(ascii: "\""): out.append(contentsOf: [92, 34])
-      case UInt8(ascii: "\\"): out.append(contentsOf: [92, 92])
-      case 0x08: out.append(contentsOf: [92, UInt8(ascii: "b")])
-      case 0x0C: out.append(contentsOf: [92, UInt8(ascii: "f")])
-      case 0x0A: out.append(contentsOf: [92, UInt8(ascii: "n")])
-      case 0x0D: out.append(contentsOf: [92, UInt8(ascii: "r")])
-      case 0x09: out.append(contentsOf: [92, UInt8(ascii: "t")])
-      case 0..<0x20:
-        out.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
-      default: out.append(b)
+    var s = s
+    s.withUTF8 { bytes in
+      var runStart = 0
+      for (i, b) in bytes.enumerated() where b < 0x20 || b == 0x22 || b == 0x5C {
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
+        runStart = i + 1
+        switch b {
+        case 0x22: out.append(contentsOf: [92, 34])
+        case 0x5C: out.append(contentsOf: [92, 92])
+        case 0x08: out.append(contentsOf: [92, UInt8(ascii: "b")])
+        case 0x0C: out.append(contentsOf: [92, UInt8(ascii: "f")])
+        case 0x0A: out.append(contentsOf: [92, UInt8(ascii: "n")])
+        case 0x0D: out.append(contentsOf: [92, UInt8(ascii: "r")])
+        case 0x09: out.append(contentsOf: [92, UInt8(ascii: "t")])
+        default:
+          let hex: [UInt8] = Array("0123456789abcdef".utf8)
+          out.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
+        }
       }
+      out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
     }
     out.append(UInt8(ascii: "\""))
   }
 }
 
-/// The `Encoder` handed to `encode(to:)` implementations.
-struct WireNodeEncoder: Encoder {
-  let node: WireNode
-  let context: WireEncodingContext
-  var codingPath: [any CodingKey]
-  var userInfo: [CodingUserInfoKey: Any] { [:] }
-
-  func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-    // A second request for a keyed container on the same value keeps adding to it.
-    switch node.kind {
-    case .object: break
-    default:
-      node.kind = .object
-      node.sortKeys = ObjectIdentifier(Key.self) == dictionaryKeyType
-    }
-    return KeyedEncodingContainer(
-      WireKeyedContainer<Key>(node: node, context: context, codingPath: codingPath))
-  }
-
-  func unkeyedContainer() -> any UnkeyedEncodingContainer {
-    switch node.kind {
-    case .array: break
-    default: node.kind = .array
-    }
-    return WireUnkeyedContainer(node: node, context: context, codingPath: codingPath)
-  }
-
-  func singleValueContainer() -> any SingleValueEncodingContainer {
-    WireSingleValueContainer(node: node, context: context, codingPath: codingPath)
-  }
-}
-
 /// The stdlib's private key type for `[String: V]` maps, found once by encoding a probe map.
-/// Maps are written with sorted keys (deterministic output); comparing metatypes is cheap,
-/// unlike a dynamic cast or a type-name check per value.
+/// Comparing metatypes is cheap, unlike a dynamic cast or a type-name check per value.
 private let dictionaryKeyType: ObjectIdentifier? = {
-  final class Probe: Encoder, @unchecked Sendable {
+  // The probe must not touch WireStreamEncoder, whose container(keyedBy:) reads this global
+  // (a recursive global initializer never finishes).
+  final class Probe: Encoder {
     var found: ObjectIdentifier?
     var codingPath: [any CodingKey] { [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
       found = ObjectIdentifier(type)
-      return KeyedEncodingContainer(
-        WireKeyedContainer<Key>(
-          node: WireNode(), context: WireEncodingContext(descriptors: []), codingPath: []))
+      return KeyedEncodingContainer(Discard<Key>())
     }
-    func unkeyedContainer() -> any UnkeyedEncodingContainer {
-      WireUnkeyedContainer(
-        node: WireNode(), context: WireEncodingContext(descriptors: []), codingPath: [])
+    func unkeyedContainer() -> any UnkeyedEncodingContainer { fatalError("unused by the probe") }
+    func singleValueContainer() -> any SingleValueEncodingContainer { fatalError("unused by the probe") }
+  }
+  struct Discard<Key: CodingKey>: KeyedEncodingContainerProtocol {
+    var codingPath: [any CodingKey] { [] }
+    mutating func encodeNil(forKey key: Key) throws {}
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {}
+    mutating func nestedContainer<N: CodingKey>(keyedBy: N.Type, forKey: Key) -> KeyedEncodingContainer<N> {
+      KeyedEncodingContainer(Discard<N>())
     }
-    func singleValueContainer() -> any SingleValueEncodingContainer {
-      WireSingleValueContainer(
-        node: WireNode(), context: WireEncodingContext(descriptors: []), codingPath: [])
+    mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+      fatalError("unused by the probe")
     }
+    mutating func superEncoder() -> any Encoder { fatalError("unused by the probe") }
+    mutating func superEncoder(forKey key: Key) -> any Encoder { fatalError("unused by the probe") }
   }
   let probe = Probe()
   try? ["k": 0].encode(to: probe)
   return probe.found
 }()
 
-/// Sets a node from a primitive, or recurses into `encode(to:)`. The path gets `key` appended
-/// only when a nested encoder needs it, so primitive fields never allocate a path.
-private func encodeValue<T: Encodable>(
-  _ value: T, into node: WireNode, context: WireEncodingContext, codingPath: [any CodingKey],
-  key: (any CodingKey)? = nil
-) throws {
-  let path = { key.map { codingPath + [$0] } ?? codingPath }
-  // Metatype comparisons, not `as` casts: this runs for every value.
-  let t = T.self
-  if t == String.self {
-    node.kind = .string(value as! String)
-  } else if t == Int.self {
-    node.kind = .number(String(value as! Int))
-  } else if t == Bool.self {
-    node.kind = .bool(value as! Bool)
-  } else if t == UInt8.self {
-    node.kind = .number(String(value as! UInt8))
-  } else if t == Int64.self {
-    node.kind = .number(String(value as! Int64))
-  } else if t == UInt64.self {
-    node.kind = .number(String(value as! UInt64))
-  } else if t == Int32.self {
-    node.kind = .number(String(value as! Int32))
-  } else if t == UInt32.self {
-    node.kind = .number(String(value as! UInt32))
-  } else if t == Double.self {
-    node.kind = .number(formatDouble(value as! Double))
-  } else {
-    try value.encode(to: WireNodeEncoder(node: node, context: context, codingPath: path()))
+/// The `Encoder` for one value slot.
+struct WireStreamEncoder: Encoder {
+  let sink: WireSink
+  let depth: Int
+  let slot: Int
+  var codingPath: [any CodingKey]
+  var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+  func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+    let isMap = ObjectIdentifier(Key.self) == dictionaryKeyType
+    let id = sink.open(depth: depth, slot: slot, close: UInt8(ascii: "}"), sortedMap: isMap)
+    return KeyedEncodingContainer(
+      WireStreamKeyed<Key>(sink: sink, index: depth, id: id, codingPath: codingPath))
+  }
+
+  func unkeyedContainer() -> any UnkeyedEncodingContainer {
+    let id = sink.open(depth: depth, slot: slot, close: UInt8(ascii: "]"))
+    return WireStreamUnkeyed(sink: sink, index: depth, id: id, codingPath: codingPath)
+  }
+
+  func singleValueContainer() -> any SingleValueEncodingContainer { self }
+
+  /// Appends a descriptor to the packet and returns its index (used by `FDRef`).
+  func appendDescriptor(_ fd: FileDescriptor) -> Int {
+    sink.descriptors.append(fd)
+    return sink.descriptors.count - 1
   }
 }
 
-/// serde_json prints integral floats with a trailing `.0`, as Swift's description does.
-private func formatDouble(_ v: Double) -> String {
-  v.isFinite ? v.description : "null"
+extension WireStreamEncoder: SingleValueEncodingContainer {
+  mutating func encodeNil() throws { sink.out.append(contentsOf: "null".utf8) }
+  mutating func encode(_ value: Bool) throws { sink.out.append(contentsOf: (value ? "true" : "false").utf8) }
+  mutating func encode(_ value: String) throws { WireSink.writeString(value, to: &sink.out) }
+  mutating func encode(_ value: Int) throws { sink.out.append(contentsOf: String(value).utf8) }
+  mutating func encode(_ value: Double) throws { sink.out.append(contentsOf: WireSink.format(value).utf8) }
+  mutating func encode<T: Encodable>(_ value: T) throws {
+    try sink.encodeValue(value, depth: depth, codingPath: codingPath, key: nil)
+  }
 }
 
-struct WireKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
-  let node: WireNode
-  let context: WireEncodingContext
+struct WireStreamKeyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
+  let sink: WireSink
+  let index: Int
+  let id: Int
   var codingPath: [any CodingKey]
 
+  /// Starts the member `key`; false if this container was already closed.
+  private func begin(_ key: Key) -> Bool { begin(name: key.stringValue) }
+
+  private func begin(name: String) -> Bool {
+    guard sink.isOpen(index, id, codingPath) else { return false }
+    sink.beginMember(index)
+    WireSink.writeString(name, to: &sink.out)
+    sink.out.append(UInt8(ascii: ":"))
+    return true
+  }
+
+  private var isMap: Bool { index < sink.levels.count && sink.levels[index].id == id && sink.levels[index].entries != nil }
+
+  /// Map members are encoded on their own and sorted when the map closes.
+  private func mapMember<T: Encodable>(_ value: T, _ key: Key) throws {
+    guard sink.isOpen(index, id, codingPath + [key]) else { return }
+    sink.unwind(to: index + 1)
+    let sub = WireSink(out: [], descriptors: sink.descriptors)
+    try sub.encodeValue(value, depth: 0, codingPath: codingPath, key: key)
+    sub.unwind(to: 0)
+    if let f = sub.failure { throw f }
+    sink.descriptors = sub.descriptors
+    sink.levels[index].entries!.append((key.stringValue, sub.out))
+  }
+
   mutating func encodeNil(forKey key: Key) throws {
-    node.child(forKey: key.stringValue).kind = .null
+    if isMap { return try mapMember(Optional<Int>.none, key) }
+    if begin(key) { sink.out.append(contentsOf: "null".utf8) }
   }
   mutating func encode(_ value: Bool, forKey key: Key) throws {
-    node.child(forKey: key.stringValue).kind = .bool(value)
+    if isMap { return try mapMember(value, key) }
+    if begin(key) { sink.out.append(contentsOf: (value ? "true" : "false").utf8) }
   }
   mutating func encode(_ value: String, forKey key: Key) throws {
-    node.child(forKey: key.stringValue).kind = .string(value)
+    if isMap { return try mapMember(value, key) }
+    if begin(key) { WireSink.writeString(value, to: &sink.out) }
   }
   mutating func encode(_ value: Int, forKey key: Key) throws {
-    node.child(forKey: key.stringValue).kind = .number(String(value))
+    if isMap { return try mapMember(value, key) }
+    if begin(key) { sink.out.append(contentsOf: String(value).utf8) }
   }
   mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-    try encodeValue(
-      value, into: node.child(forKey: key.stringValue), context: context,
-      codingPath: codingPath, key: key)
+    if isMap { return try mapMember(value, key) }
+    if begin(key) {
+      try sink.encodeValue(value, depth: index + 1, codingPath: codingPath, key: key)
+    }
   }
   // serde writes `null` for `None`; synthesized Codable calls encodeIfPresent for optionals.
   mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws {
@@ -264,71 +338,58 @@ struct WireKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
   mutating func encodeIfPresent(_ value: Int?, forKey key: Key) throws {
     if let value { try encode(value, forKey: key) } else { try encodeNil(forKey: key) }
   }
+
+  private func nestedEncoder(_ key: Key) -> WireStreamEncoder {
+    _ = begin(key)  // a closed container records the failure; the result is then discarded
+    return WireStreamEncoder(
+      sink: sink, depth: index + 1, slot: sink.newID(), codingPath: codingPath + [key])
+  }
   mutating func nestedContainer<NestedKey: CodingKey>(
     keyedBy keyType: NestedKey.Type, forKey key: Key
   ) -> KeyedEncodingContainer<NestedKey> {
-    WireNodeEncoder(
-      node: node.child(forKey: key.stringValue), context: context, codingPath: codingPath + [key]
-    ).container(keyedBy: keyType)
+    nestedEncoder(key).container(keyedBy: keyType)
   }
   mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-    WireNodeEncoder(
-      node: node.child(forKey: key.stringValue), context: context, codingPath: codingPath + [key]
-    ).unkeyedContainer()
+    nestedEncoder(key).unkeyedContainer()
   }
   mutating func superEncoder() -> any Encoder {
-    WireNodeEncoder(node: node.child(forKey: "super"), context: context, codingPath: codingPath)
+    _ = begin(name: "super")
+    return WireStreamEncoder(sink: sink, depth: index + 1, slot: sink.newID(), codingPath: codingPath)
   }
-  mutating func superEncoder(forKey key: Key) -> any Encoder {
-    WireNodeEncoder(
-      node: node.child(forKey: key.stringValue), context: context, codingPath: codingPath + [key])
-  }
+  mutating func superEncoder(forKey key: Key) -> any Encoder { nestedEncoder(key) }
 }
 
-struct WireUnkeyedContainer: UnkeyedEncodingContainer {
-  let node: WireNode
-  let context: WireEncodingContext
+struct WireStreamUnkeyed: UnkeyedEncodingContainer {
+  let sink: WireSink
+  let index: Int
+  let id: Int
   var codingPath: [any CodingKey]
-  var count: Int { node.items.count }
+  var count = 0
 
-  mutating func encodeNil() throws { node.appendItem().kind = .null }
+  private mutating func begin() -> Bool {
+    guard sink.isOpen(index, id, codingPath) else { return false }
+    sink.beginMember(index)
+    count += 1
+    return true
+  }
+
+  mutating func encodeNil() throws { if begin() { sink.out.append(contentsOf: "null".utf8) } }
+  mutating func encode(_ value: String) throws { if begin() { WireSink.writeString(value, to: &sink.out) } }
+  mutating func encode(_ value: Int) throws { if begin() { sink.out.append(contentsOf: String(value).utf8) } }
   mutating func encode<T: Encodable>(_ value: T) throws {
-    try encodeValue(value, into: node.appendItem(), context: context, codingPath: codingPath)
+    if begin() { try sink.encodeValue(value, depth: index + 1, codingPath: codingPath, key: nil) }
+  }
+  private mutating func nestedEncoder() -> WireStreamEncoder {
+    _ = begin()
+    return WireStreamEncoder(sink: sink, depth: index + 1, slot: sink.newID(), codingPath: codingPath)
   }
   mutating func nestedContainer<NestedKey: CodingKey>(
     keyedBy keyType: NestedKey.Type
   ) -> KeyedEncodingContainer<NestedKey> {
-    WireNodeEncoder(node: node.appendItem(), context: context, codingPath: codingPath)
-      .container(keyedBy: keyType)
+    nestedEncoder().container(keyedBy: keyType)
   }
   mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
-    WireNodeEncoder(node: node.appendItem(), context: context, codingPath: codingPath)
-      .unkeyedContainer()
+    nestedEncoder().unkeyedContainer()
   }
-  mutating func superEncoder() -> any Encoder {
-    WireNodeEncoder(node: node.appendItem(), context: context, codingPath: codingPath)
-  }
-}
-
-struct WireSingleValueContainer: SingleValueEncodingContainer {
-  let node: WireNode
-  let context: WireEncodingContext
-  var codingPath: [any CodingKey]
-
-  mutating func encodeNil() throws { node.kind = .null }
-  mutating func encode(_ value: Bool) throws { node.kind = .bool(value) }
-  mutating func encode(_ value: String) throws { node.kind = .string(value) }
-  mutating func encode(_ value: Int) throws { node.kind = .number(String(value)) }
-  mutating func encode(_ value: Double) throws { node.kind = .number(formatDouble(value)) }
-  mutating func encode<T: Encodable>(_ value: T) throws {
-    try encodeValue(value, into: node, context: context, codingPath: codingPath)
-  }
-}
-
-extension WireNodeEncoder {
-  /// Appends a descriptor to the packet and returns its index (used by `FDRef`).
-  func appendDescriptor(_ fd: FileDescriptor) -> Int {
-    context.descriptors.append(fd)
-    return context.descriptors.count - 1
-  }
+  mutating func superEncoder() -> any Encoder { nestedEncoder() }
 }
