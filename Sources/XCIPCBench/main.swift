@@ -56,6 +56,37 @@ defer { server.stop() }
 
 let request = KillContainerRequest(name: "web")
 
+// `XCIPCBench frames`: round trips through FrameChannel alone (no JSON, no dispatch), to see
+// what the framing layer costs by itself.
+if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "frames" {
+  let (a, b) = try Socket.pair()
+  let t = Thread {
+    let ch = FrameChannel(socket: b)
+    while let f = try? ch.receive() { try? ch.send(body: f.body) }
+    ch.close()
+  }
+  t.start()
+  let ch = FrameChannel(socket: a)
+  let (body, _) = try Envelope.encodeRequest(request)
+  for _ in 0..<2000 {
+    try ch.send(body: body)
+    _ = try ch.receive()
+  }
+  var samples: [Double] = []
+  let clock = ContinuousClock()
+  for _ in 0..<latencyCalls {
+    let t0 = clock.now
+    try ch.send(body: body)
+    _ = try ch.receive()
+    let d = clock.now - t0
+    samples.append(Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12)
+  }
+  samples.sort()
+  print("frames_p50_us", String(format: "%.2f", samples[samples.count / 2]))
+  ch.close()
+  exit(0)
+}
+
 // Latency: one connection, warm up, then time each call.
 do {
   let client = try XCClient(path: path)
