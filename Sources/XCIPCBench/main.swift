@@ -5,6 +5,8 @@
 // Output is `key value` lines; the script turns them into Markdown.
 //
 // Usage: XCIPCBench [latency-calls] [seconds-per-throughput-run]
+//        XCIPCBench frames   (framing-only round trips over a socketpair)
+//        XCIPCBench cpu      (per-step CPU cost of encoding and decoding, no sockets)
 
 import Foundation
 import Synchronization
@@ -41,24 +43,11 @@ if args.count > 1 && args[1] == "cpu" {
 }
 let latencyCalls = args.count > 1 ? Int(args[1]) ?? 20000 : 20000
 let seconds = args.count > 2 ? Double(args[2]) ?? 1.0 : 1.0
-
-let dir = FileManager.default.temporaryDirectory
-  .appendingPathComponent("xc-ipc-bench-\(getpid())").path
-try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-defer { try? FileManager.default.removeItem(atPath: dir) }
-let path = dir + "/xc.sock"
-
-var table = XCMethodTable()
-table.register(KillContainerRequest.self) { _, _ in EmptyResponse() }
-let server = try XCServer(path: path, table: table)
-server.start()
-defer { server.stop() }
-
 let request = KillContainerRequest(name: "web")
 
 // `XCIPCBench frames`: round trips through FrameChannel alone (no JSON, no dispatch), to see
 // what the framing layer costs by itself.
-if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "frames" {
+if args.count > 1 && args[1] == "frames" {
   let (a, b) = try Socket.pair()
   let t = Thread {
     let ch = FrameChannel(socket: b)
@@ -86,6 +75,20 @@ if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "frames" {
   ch.close()
   exit(0)
 }
+
+let dir = FileManager.default.temporaryDirectory
+  .appendingPathComponent("xc-ipc-bench-\(getpid())").path
+try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(atPath: dir) }
+let path = dir + "/xc.sock"
+
+var table = XCMethodTable()
+table.register(KillContainerRequest.self) { _, _ in EmptyResponse() }
+let server = try XCServer(path: path, table: table)
+server.start()
+defer { server.stop() }
+
+
 
 // Latency: one connection, warm up, then time each call.
 do {
