@@ -45,3 +45,24 @@ let package = Package(
     .testTarget(name: "XCEditorTests", dependencies: ["XCEditor", "XCShell"]),
   ]
 )
+
+// MARK: - IPC layer additions
+// Kept in one block after the declaration so the branches that each grow Package.swift
+// (shell, engine, IPC) merge without touching the same lines.
+for target in package.targets {
+  switch target.name {
+  case "XCSystemTests":
+    target.dependencies.append(.product(name: "SystemPackage", package: "swift-system"))
+  case "XCIPCTests":
+    // Golden JSON for every method (requests) and the daemon's example answers (responses).
+    target.resources = [.copy("Snapshots")]
+    target.dependencies += ["XCSystem", .product(name: "SystemPackage", package: "swift-system")]
+  default:
+    break
+  }
+}
+// Benchmark driver for scripts/bench.d/ipc: round trips and throughput over a temp socket.
+package.targets.append(
+  .executableTarget(
+    name: "XCIPCBench",
+    dependencies: ["XCIPC", "XCSystem", .product(name: "SystemPackage", package: "swift-system")]))

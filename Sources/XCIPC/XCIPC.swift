@@ -1,1 +1,0 @@
-// Placeholder; the XCIPC module lands with the IPC work.

@@ -1,1 +1,0 @@
-// Placeholder; the XCSystem module lands with the IPC work.
