@@ -8,10 +8,13 @@ let package = Package(
     .executable(name: "xcsh", targets: ["xcsh"]),
     .library(name: "XCShell", targets: ["XCShell"]),
     .library(name: "XCIPC", targets: ["XCIPC"]),
+    .library(name: "XCEngine", targets: ["XCEngine"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
   ],
   targets: [
     // C shims for what Swift cannot express (CMSG_* macros, variadic calls).
@@ -29,7 +32,17 @@ let package = Package(
     .executableTarget(
       name: "xcsh",
       dependencies: ["XCShell", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+    // The Linux engine behind xcd: image store, containers (runc), state (SQLite).
+    .target(
+      name: "XCEngine",
+      dependencies: [
+        "CSupport",
+        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "SystemPackage", package: "swift-system"),
+      ]),
     .testTarget(name: "XCSystemTests", dependencies: ["XCSystem"]),
+    .testTarget(name: "XCEngineTests", dependencies: ["XCEngine"]),
     .testTarget(name: "XCIPCTests", dependencies: ["XCIPC"]),
     .testTarget(
       name: "XCShellTests", dependencies: ["XCShell"],
