@@ -1,0 +1,412 @@
+import Foundation
+import Glibc
+import SystemPackage
+
+extension Engine {
+  // MARK: - Create and start
+
+  /// Creates a container (xc's `instantiate`): resolves the image and entry point, checks
+  /// required environment variables, mounts an overlay root over the image's tree, copies
+  /// `copies` in, and creates it with runc, main's stdio being the client's descriptors.
+  /// Unless `create_only` or there is no entry point, main is started before returning.
+  ///
+  /// If runc fails, `main_started_notify` is still written (so a waiting client wakes) and
+  /// the error carries runc's message.
+  public func createContainer(_ spec: ContainerSpec) throws -> ContainerRecord {
+    try checkOpen()
+    let started = spec.main_started_notify.map(\.rawValue)
+    do {
+      return try create(spec)
+    } catch {
+      if let started { try? EventFD.write(started, 1) }
+      throw error
+    }
+  }
+
+  private func create(_ spec: ContainerSpec) throws -> ContainerRecord {
+    let image = try imageStore.resolve(ImageReference(parsing: spec.image_reference))
+    if let name = spec.name { try ContainerNames.validate(name) }
+    let (main, envs) = try resolveMain(spec, image)
+
+    // Reserve id and name under the lock so two creates cannot take the same name.
+    let id = ContainerNames.newID()
+    let name = spec.name ?? "xc-\(id)"
+    let hostname = spec.hostname ?? name
+    let bundle = layout.container(id)
+    let rootfs = bundle + "/rootfs"
+    let now = Self.nowNanos()
+    let record = ContainerRecord(
+      id: id, name: name, named: spec.name != nil, hostname: hostname,
+      image_reference: image.image_reference, image_digest: image.manifest_digest, root: rootfs,
+      status: .created, pid: nil, main_proto: main, created: now, started: nil,
+      finished_at: nil, exit_status: nil, fault: nil, persist: spec.persist,
+      no_clean: spec.no_clean)
+    let container = LiveContainer(record: record, bundle: bundle)
+    try reserve(container, named: spec.name)
+
+    var pid: pid_t?
+    do {
+      try FileSystem.makeDirectories(bundle + "/upper", mode: 0o755)
+      try FileSystem.makeDirectories(bundle + "/work", mode: 0o700)
+      try FileSystem.makeDirectories(rootfs, mode: 0o755)
+      try Mount.overlay(
+        lower: layout.imageTree(chainID: image.chain_id), upper: bundle + "/upper",
+        work: bundle + "/work", at: rootfs)
+      let access = RootfsAccess(root: rootfs)
+      for copy in spec.copies {
+        try access.copy(from: copy.source.rawValue, to: copy.destination)
+      }
+      var resolved = main
+      let process = try runtimeProcess(
+        main ?? Jexec(arg0: "/bin/sh", args: [], envs: envs, user: nil, group: nil, uid: 0, gid: 0, work_dir: nil),
+        access: access, resolved: &resolved)
+      let config = RuntimeSpec(
+        process: process, root: .init(path: "rootfs"), hostname: hostname,
+        mounts: RuntimeSpec.standardMounts + Self.resolvConfMount(),
+        linux: .init(
+          namespaces: RuntimeSpec.namespaces, maskedPaths: RuntimeSpec.maskedPaths,
+          readonlyPaths: RuntimeSpec.readonlyPaths))
+      try FileSystem.writeAtomically(bundle + "/config.json", Array(try StateStore.encode(config).utf8))
+
+      let stdio = try Self.openStdio(spec.stdin, spec.stdout, spec.stderr)
+      defer { [stdio.0, stdio.1, stdio.2].forEach(closeQuietly) }
+      let exitNotify = try spec.main_exited_fd.map { try dupCloexec($0.rawValue) }
+      container.setExitNotify(exitNotify)
+      let initPid = try runc.create(id: id, bundle: bundle, stdio: stdio)
+      pid = initPid
+      let created = container.update {
+        $0.pid = initPid
+        $0.main_proto = resolved
+      }
+      try state.saveContainer(created)
+      monitor(container, pid: initPid)
+    } catch {
+      if pid == nil {
+        closeQuietly(container.takeExitNotify() ?? -1)
+        release(container, failed: true)
+      } else {
+        // init runs; the monitor releases everything once it is killed.
+        try? runc.kill(id: id, signal: SIGKILL)
+      }
+      throw error
+    }
+
+    if !spec.create_only && main != nil {
+      try startMain(container, notify: spec.main_started_notify?.rawValue)
+    } else if let notify = spec.main_started_notify?.rawValue, main == nil {
+      try? EventFD.write(notify, 1)
+    }
+    return container.record
+  }
+
+  /// Starts main in a container created with `create_only` (xc's `run_main`); `notify` is
+  /// written with 1 once it has started. Returns the container id.
+  @discardableResult
+  public func runMain(_ name: String, notify: FileDescriptor? = nil) throws -> String {
+    try checkOpen()
+    let container = try find(name)
+    guard container.record.main_proto != nil else {
+      throw EngineError(.badRequest, "container \(name) has no main process", errno: EINVAL)
+    }
+    guard container.record.status == .created else {
+      throw EngineError(.badRequest, "main of container \(name) has already started", errno: EINVAL)
+    }
+    try startMain(container, notify: notify?.rawValue)
+    return container.id
+  }
+
+  private func startMain(_ container: LiveContainer, notify: CInt?) throws {
+    defer { if let notify { try? EventFD.write(notify, 1) } }
+    do {
+      try runc.start(id: container.id, bundle: container.bundle)
+    } catch let error as EngineError {
+      container.update { $0.fault = error.description }
+      try? runc.kill(id: container.id, signal: SIGKILL)
+      throw error
+    }
+    let record = container.update {
+      $0.status = .running
+      $0.started = Self.nowNanos()
+    }
+    try? state.saveContainer(record)
+  }
+
+  // MARK: - Exec, kill, stop
+
+  /// Runs a process in a running container (xc's `exec`), its stdio being the client's
+  /// descriptors. `notify` receives `0x1000000000000000 | wait status` when it exits.
+  public func exec(_ name: String, _ spec: ExecSpec) throws -> SpawnInfo {
+    try checkOpen()
+    let container = try find(name)
+    guard container.record.status == .running else {
+      throw EngineError(.notRunning, "container \(name) is not running", errno: EINVAL)
+    }
+    let execID = ContainerNames.newID()
+    var envs = spec.envs
+    envs["XC_ID"] = container.id
+    if envs["PATH"] == nil { envs["PATH"] = "/bin:/usr/bin:/sbin:/usr/sbin" }
+    let job = Jexec(
+      arg0: spec.arg0, args: spec.args, envs: envs, user: spec.user, group: spec.group, uid: 0,
+      gid: 0, work_dir: spec.work_dir)
+    var resolved: Jexec? = job
+    let process = try runtimeProcess(job, access: RootfsAccess(root: container.record.root), resolved: &resolved)
+    let processFile = container.bundle + "/exec-\(execID).json"
+    let pidFile = container.bundle + "/exec-\(execID).pid"
+    let log = container.bundle + "/exec-\(execID).log"
+    defer { for path in [processFile, pidFile, log] { unlink(path) } }
+    try FileSystem.writeAtomically(processFile, Array(try StateStore.encode(process).utf8))
+    let notify = try spec.notify.map { try dupCloexec($0.rawValue) }
+    let stdio = try Self.openStdio(spec.stdin, spec.stdout, spec.stderr)
+    defer { [stdio.0, stdio.1, stdio.2].forEach(closeQuietly) }
+    let pid: pid_t
+    do {
+      pid = try runc.exec(id: container.id, processFile: processFile, pidFile: pidFile, log: log, stdio: stdio)
+    } catch {
+      closeQuietly(notify ?? -1)
+      throw error
+    }
+    container.addExec(pid)
+    Thread.detachNewThread { [logger] in
+      let status = (try? Subprocess.wait(pid)) ?? 0
+      container.removeExec(pid)
+      if let notify {
+        do { try EventFD.write(notify, WaitStatus.eventValue(status)) } catch {
+          logger.warning("cannot notify exec exit", metadata: ["error": "\(error)"])
+        }
+        closeQuietly(notify)
+      }
+    }
+    return SpawnInfo(pid: pid)
+  }
+
+  /// Sends `signal` to the container's main process (its init; when init dies, every
+  /// process in the container dies with it).
+  public func kill(_ name: String, signal: Int32 = SIGKILL) throws {
+    let container = try find(name)
+    do {
+      try runc.kill(id: container.id, signal: signal)
+    } catch {
+      if container.isFinished { return }  // it ended meanwhile: nothing left to signal
+      throw error
+    }
+  }
+
+  /// Stops a container with a teardown plan: SIGTERM, up to `grace` for it to end, then
+  /// SIGKILL (xc's `kill_container`). Returns once it has ended and been released.
+  public func stop(_ name: String, grace: Duration = .seconds(10)) throws {
+    let container = try find(name)
+    try? kill(name, signal: SIGTERM)
+    if container.waitFinished(until: Date().addingTimeInterval(Self.seconds(grace))) { return }
+    try kill(name, signal: SIGKILL)
+    _ = container.waitFinished(until: .distantFuture)
+  }
+
+  /// Waits until the container has ended and its resources are released; returns its final
+  /// record (`exit_status` is main's raw wait status).
+  public func waitExit(_ name: String) async throws -> ContainerRecord {
+    let container = try find(name)
+    return await container.awaitFinished()
+  }
+
+  // MARK: - Queries
+
+  /// Live containers, then ended ones kept with `no_clean` (xc's `list_containers`).
+  public func containers() throws -> [ContainerRecord] {
+    let running = allLive().map(\.record).sorted { $0.created < $1.created }
+    let ids = Set(running.map(\.id))
+    let dead = try state.containers().filter { !ids.contains($0.id) && $0.status == .exited }
+    return running + dead
+  }
+
+  /// A container by alias (id, or the name it was given), else an ended one by exact id
+  /// (xc's `show_container`). `dead` is true for ended containers.
+  public func container(_ name: String) throws -> (record: ContainerRecord, dead: Bool) {
+    if let live = try? find(name) { return (live.record, live.isFinished) }
+    if let dead = try state.containers().first(where: { $0.id == name && $0.status == .exited }) {
+      return (dead, true)
+    }
+    throw EngineError.containerNotFound(name)
+  }
+
+  func find(_ name: String) throws -> LiveContainer {
+    lock.lock()
+    defer { lock.unlock() }
+    if let c = live[name] { return c }
+    if let c = live.values.first(where: { $0.record.named && $0.record.name == name }) { return c }
+    throw EngineError.containerNotFound(name)
+  }
+
+  private func reserve(_ container: LiveContainer, named: String?) throws {
+    lock.lock()
+    defer { lock.unlock() }
+    if closed { throw EngineError(.shutDown, "the engine is shut down", errno: EIO) }
+    if let named, live.values.contains(where: { $0.record.named && $0.record.name == named }) {
+      throw EngineError(.nameInUse, "a container named \(named) already exists",
+                        help: "choose another name or kill that container", errno: EEXIST)
+    }
+    guard live[container.id] == nil else {
+      throw EngineError(.system, "container id collision, try again", errno: EAGAIN)
+    }
+    live[container.id] = container
+  }
+
+  // MARK: - Monitoring and release
+
+  /// Waits for init on its own thread: it is our child (we are the subreaper), so waitpid
+  /// returns its exact wait status. Then releases the container and tells the client.
+  private func monitor(_ container: LiveContainer, pid: pid_t) {
+    Thread.detachNewThread { [self] in
+      let status: Int32
+      do { status = try Subprocess.wait(pid) } catch {
+        logger.error("cannot wait for container init", metadata: ["id": "\(container.id)", "error": "\(error)"])
+        status = 0
+      }
+      let record = container.update {
+        $0.exit_status = status
+        $0.finished_at = Self.nowNanos()
+        $0.status = .exited
+        $0.pid = nil
+      }
+      release(container, failed: false)
+      if let fd = container.takeExitNotify() {
+        // Only a main that ran has an exit to report (xc writes nothing otherwise).
+        if record.started != nil { try? EventFD.write(fd, WaitStatus.eventValue(status)) }
+        closeQuietly(fd)
+      }
+      container.finish(record)
+    }
+  }
+
+  /// Releases what a container holds: runc state, the overlay mount, its directory (unless
+  /// `no_clean`), its record, its place among live containers.
+  func release(_ container: LiveContainer, failed: Bool) {
+    let record = container.record
+    if !failed {
+      do { try runc.delete(id: container.id, force: true) } catch {
+        logger.warning("runc delete failed", metadata: ["id": "\(container.id)", "error": "\(error)"])
+      }
+    }
+    for point in Mount.mountPoints(under: container.bundle) {
+      do { try Mount.unmountForcing(point) } catch {
+        logger.error("cannot unmount", metadata: ["path": "\(point)", "error": "\(error)"])
+      }
+    }
+    if record.no_clean && !failed {
+      try? state.saveContainer(record)
+    } else {
+      try? state.deleteContainer(id: container.id)
+      do { try FileSystem.removeTree(container.bundle) } catch {
+        logger.error("cannot remove container directory", metadata: ["error": "\(error)"])
+      }
+    }
+    lock.lock()
+    live.removeValue(forKey: container.id)
+    lock.unlock()
+  }
+
+  // MARK: - Helpers
+
+  /// Resolves the entry point as xc does and the environment: image Env, then the entry
+  /// point's environ, then the image's declared defaults, then the request's.
+  private func resolveMain(_ spec: ContainerSpec, _ image: ImageRecord) throws -> (Jexec?, [String: String]) {
+    let jail = image.manifest.jailConfig
+    var envs: [String: String] = [:]
+    for pair in image.manifest.config?.Env ?? [] {
+      guard let eq = pair.firstIndex(of: "=") else { continue }
+      envs[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
+    }
+    func missing(_ key: String, _ description: String?) -> EngineError {
+      EngineError(
+        .missingEnv, "missing required environment variable: \(key)\(description.map { " - \($0)" } ?? "")",
+        help: "pass it in envs, e.g. \(key)=VALUE", errno: ENOENT)
+    }
+    guard let request = spec.entry_point else {
+      return (nil, envs.merging(spec.envs) { $1 })
+    }
+    let selected = request.entry_point ?? jail.default_entry_point ?? "main"
+    var exec: JailConfig.EntryPoint
+    var args: [String]
+    if let known = jail.entry_points[selected] {
+      exec = known
+      args = exec.args + (request.entry_point_args.isEmpty ? exec.default_args : request.entry_point_args)
+    } else {
+      guard request.entry_point != nil else {
+        throw EngineError(
+          .badRequest, "image \(spec.image_reference) has no default entry point",
+          help: "give a command to run", errno: EINVAL)
+      }
+      exec = JailConfig.EntryPoint(exec: selected)
+      args = request.entry_point_args
+    }
+    if exec.clear_env { envs = [:] }
+    envs.merge(exec.environ) { $1 }
+    for (key, env) in jail.envs where spec.envs[key] == nil {
+      if let value = env.default_value {
+        envs[key] = value
+      } else if env.required {
+        throw missing(key, env.description)
+      }
+    }
+    envs.merge(spec.envs) { $1 }
+    for key in exec.required_envs where envs[key] == nil { throw missing(key, nil) }
+    if spec.user != nil { exec.user = spec.user }
+    if spec.group != nil { exec.group = spec.group }
+    let workDir = exec.work_dir ?? image.manifest.config?.WorkingDir.flatMap { $0.isEmpty ? nil : $0 }
+    let main = Jexec(
+      arg0: exec.exec, args: args, envs: envs, user: exec.user, group: exec.group, uid: 0, gid: 0,
+      work_dir: workDir)
+    return (main, envs)
+  }
+
+  /// The OCI process for `job`, with user and group resolved in the container's rootfs.
+  private func runtimeProcess(_ job: Jexec, access: RootfsAccess, resolved: inout Jexec?) throws
+    -> RuntimeSpec.Process
+  {
+    let (uid, gid, home) = try access.resolveUser(job.user, job.group)
+    var envs = job.envs
+    if envs["HOME"] == nil { envs["HOME"] = home }
+    if envs["PATH"] == nil { envs["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" }
+    resolved?.uid = uid
+    resolved?.gid = gid
+    resolved?.envs = envs
+    return RuntimeSpec.Process(
+      user: .init(uid: uid, gid: gid, additionalGids: nil), args: [job.arg0] + job.args,
+      env: envs.keys.sorted().map { "\($0)=\(envs[$0]!)" }, cwd: job.work_dir ?? "/",
+      capabilities: .defaults)
+  }
+
+  /// Duplicates the client's stdio descriptors, or opens /dev/null for absent ones.
+  static func openStdio(_ a: FileDescriptor?, _ b: FileDescriptor?, _ c: FileDescriptor?) throws -> (CInt, CInt, CInt) {
+    var out: [CInt] = []
+    do {
+      for (i, fd) in [a, b, c].enumerated() {
+        if let fd {
+          out.append(try dupCloexec(fd.rawValue))
+        } else {
+          out.append(try sysCall("open /dev/null") { open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC) })
+        }
+      }
+    } catch {
+      out.forEach(closeQuietly)
+      throw error
+    }
+    return (out[0], out[1], out[2])
+  }
+
+  /// DNS "Inherit": the host's resolv.conf, read-only, when there is one.
+  static func resolvConfMount() -> [RuntimeSpec.Mount] {
+    guard FileSystem.exists("/etc/resolv.conf") else { return [] }
+    return [RuntimeSpec.Mount(destination: "/etc/resolv.conf", type: "bind", source: "/etc/resolv.conf",
+                              options: ["rbind", "ro", "nosuid", "nodev", "noexec"])]
+  }
+
+  static func nowNanos() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+  }
+
+  static func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+  }
+}

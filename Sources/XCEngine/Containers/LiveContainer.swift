@@ -1,0 +1,105 @@
+import Foundation
+import Glibc
+
+/// A container this engine instance runs: its record, the descriptors it keeps for the
+/// client (the exit eventfd), and whoever waits for it to end. Thread-safe.
+final class LiveContainer: @unchecked Sendable {
+  let id: String
+  let bundle: String
+  private let condition = NSCondition()
+  private var current: ContainerRecord
+  private var finished = false
+  private var waiters: [CheckedContinuation<ContainerRecord, Never>] = []
+  private var exitNotify: CInt?
+  private var execs: Set<pid_t> = []
+
+  init(record: ContainerRecord, bundle: String) {
+    id = record.id
+    self.bundle = bundle
+    current = record
+  }
+
+  var record: ContainerRecord {
+    condition.lock()
+    defer { condition.unlock() }
+    return current
+  }
+
+  var isFinished: Bool {
+    condition.lock()
+    defer { condition.unlock() }
+    return finished
+  }
+
+  @discardableResult
+  func update(_ change: (inout ContainerRecord) -> Void) -> ContainerRecord {
+    condition.lock()
+    defer { condition.unlock() }
+    change(&current)
+    return current
+  }
+
+  /// Keeps `fd` (already duplicated) to be written when main exits.
+  func setExitNotify(_ fd: CInt?) {
+    condition.lock()
+    defer { condition.unlock() }
+    exitNotify = fd
+  }
+
+  func takeExitNotify() -> CInt? {
+    condition.lock()
+    defer { condition.unlock() }
+    let fd = exitNotify
+    exitNotify = nil
+    return fd
+  }
+
+  func addExec(_ pid: pid_t) {
+    condition.lock()
+    execs.insert(pid)
+    condition.unlock()
+  }
+
+  func removeExec(_ pid: pid_t) {
+    condition.lock()
+    execs.remove(pid)
+    condition.unlock()
+  }
+
+  /// Marks the container ended and wakes everyone waiting for it.
+  func finish(_ record: ContainerRecord) {
+    condition.lock()
+    current = record
+    finished = true
+    let resumed = waiters
+    waiters = []
+    condition.broadcast()
+    condition.unlock()
+    for w in resumed { w.resume(returning: record) }
+  }
+
+  /// Blocks until the container has ended or `deadline` passes; true if it ended.
+  func waitFinished(until deadline: Date) -> Bool {
+    condition.lock()
+    defer { condition.unlock() }
+    while !finished {
+      if !condition.wait(until: deadline) { return finished }
+    }
+    return true
+  }
+
+  /// Suspends until the container has ended; returns its final record.
+  func awaitFinished() async -> ContainerRecord {
+    await withCheckedContinuation { continuation in
+      condition.lock()
+      if finished {
+        let r = current
+        condition.unlock()
+        continuation.resume(returning: r)
+      } else {
+        waiters.append(continuation)
+        condition.unlock()
+      }
+    }
+  }
+}
