@@ -28,6 +28,10 @@ public final class Engine: @unchecked Sendable {
   /// Guards `live` and `closed`.
   let lock = NSLock()
   var live: [String: LiveContainer] = [:]
+  /// Recently ended containers by id, so `waitExit` and `container` still find one that
+  /// ended before they were called (xc finds terminated containers by exact id).
+  var ended: [String: ContainerRecord] = [:]
+  var endedOrder: [String] = []
   var closed = false
 
   /// Opens (or creates) the engine state in `stateDir` and reconciles it: runc containers

@@ -204,8 +204,10 @@ extension Engine {
   /// Waits until the container has ended and its resources are released; returns its final
   /// record (`exit_status` is main's raw wait status).
   public func waitExit(_ name: String) async throws -> ContainerRecord {
-    let container = try find(name)
-    return await container.awaitFinished()
+    switch try lookup(name) {
+    case .ended(let record): return record
+    case .live(let container): return await container.awaitFinished()
+    }
   }
 
   // MARK: - Queries
@@ -221,10 +223,31 @@ extension Engine {
   /// A container by alias (id, or the name it was given), else an ended one by exact id
   /// (xc's `show_container`). `dead` is true for ended containers.
   public func container(_ name: String) throws -> (record: ContainerRecord, dead: Bool) {
-    if let live = try? find(name) { return (live.record, live.isFinished) }
+    switch try? lookup(name) {
+    case .live(let c): return (c.record, c.isFinished)
+    case .ended(let record): return (record, true)
+    case nil: break
+    }
     if let dead = try state.containers().first(where: { $0.id == name && $0.status == .exited }) {
       return (dead, true)
     }
+    throw EngineError.containerNotFound(name)
+  }
+
+  enum Lookup {
+    case live(LiveContainer)
+    case ended(ContainerRecord)
+  }
+
+  /// A live container by alias, else a recently ended one by exact id, in one critical
+  /// section so a container ending meanwhile is found either way.
+  func lookup(_ name: String) throws -> Lookup {
+    lock.lock()
+    defer { lock.unlock() }
+    if let c = live[name] ?? live.values.first(where: { $0.record.named && $0.record.name == name }) {
+      return .live(c)
+    }
+    if let record = ended[name] { return .ended(record) }
     throw EngineError.containerNotFound(name)
   }
 
@@ -267,7 +290,7 @@ extension Engine {
         $0.status = .exited
         $0.pid = nil
       }
-      release(container, failed: false)
+      release(container, failed: false, final: record)
       if let fd = container.takeExitNotify() {
         // Only a main that ran has an exit to report (xc writes nothing otherwise).
         if record.started != nil { try? EventFD.write(fd, WaitStatus.eventValue(status)) }
@@ -279,7 +302,7 @@ extension Engine {
 
   /// Releases what a container holds: runc state, the overlay mount, its directory (unless
   /// `no_clean`), its record, its place among live containers.
-  func release(_ container: LiveContainer, failed: Bool) {
+  func release(_ container: LiveContainer, failed: Bool, final: ContainerRecord? = nil) {
     let record = container.record
     if !failed {
       do { try runc.delete(id: container.id, force: true) } catch {
@@ -301,6 +324,11 @@ extension Engine {
     }
     lock.lock()
     live.removeValue(forKey: container.id)
+    if let final {
+      ended[final.id] = final
+      endedOrder.append(final.id)
+      if endedOrder.count > 4096 { ended.removeValue(forKey: endedOrder.removeFirst()) }
+    }
     lock.unlock()
   }
 

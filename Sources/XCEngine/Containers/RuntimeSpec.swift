@@ -14,7 +14,8 @@ struct RuntimeSpec: Codable, Sendable {
     var env: [String]
     var cwd: String
     var capabilities: Capabilities
-    var rlimits: [Rlimit] = [Rlimit(type: "RLIMIT_NOFILE", hard: 1024 * 1024, soft: 1024 * 1024)]
+    // nil: the process inherits runc's limits (the daemon's), which are always permitted.
+    var rlimits: [Rlimit]? = nil
     var noNewPrivileges = false
   }
 

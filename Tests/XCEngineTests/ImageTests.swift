@@ -1,0 +1,106 @@
+import Foundation
+import Glibc
+import SystemPackage
+import Testing
+
+@testable import XCEngine
+
+@Suite("Images", .enabled(if: runsAsRoot, "needs root (mounts, runc)"))
+struct ImageTests {
+  @Test func importListDescribeAndSurviveRestart() async throws {
+    let state = try TempState()
+    defer { state.remove() }
+    var engine: Engine? = try Engine(stateDir: state.path)
+    let records = try importArchive(engine!, try Fixtures.archive(), reference: nil)
+    #expect(records.map(\.image_reference) == ["busybox:latest"])
+    let record = try engine!.describeImage("busybox:latest")
+    #expect(record.manifest.os == "linux")
+    #expect(record.manifest.config?.Cmd == ["/bin/sh"])
+    #expect(record.manifest.jailConfig.default_entry_point == JailConfig.ociEntryPointName)
+    #expect(record.chain_id.hasPrefix("sha256:"))
+    #expect(FileManager.default.fileExists(atPath: state.path + "/images/" + record.chain_id.dropFirst(7) + "/bin/busybox"))
+    let err = #expect(throws: EngineError.self) { try engine!.describeImage("nope:1") }
+    #expect(err?.code == .imageNotFound)
+    #expect(err?.errno == ENOENT)
+    #expect(throws: EngineError.self) { try engine!.describeImage("no-tag") }
+
+    // A second tag of the same archive shares blobs and the unpacked tree.
+    try importArchive(engine!, try Fixtures.archive(), reference: "localhost:5000/bb:2")
+    #expect(try engine!.images().map(\.image_reference).sorted() == ["busybox:latest", "localhost:5000/bb:2"])
+    #expect(try engine!.describeImages(name: "localhost:5000/bb").count == 1)
+
+    engine!.shutdown()
+    engine = nil
+    let again = try Engine(stateDir: state.path)
+    #expect(try again.images().count == 2)
+    #expect(try again.describeImage("busybox:latest") == record)
+
+    try again.removeImage("busybox:latest")
+    try again.purge()
+    #expect(FileManager.default.fileExists(atPath: state.path + "/images/" + record.chain_id.dropFirst(7)))
+    try again.removeImage("localhost:5000/bb:2")
+    try again.purge()
+    #expect(try again.images().isEmpty)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: state.path + "/blobs/sha256").isEmpty)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: state.path + "/images").isEmpty)
+    again.shutdown()
+    state.expectClean()
+  }
+
+  @Test(arguments: [
+    ["--format", "docker", "--compression", "none"],
+    ["--format", "oci", "--compression", "zstd"],
+    ["--format", "oci", "--compression", "none"],
+  ])
+  func importFormats(_ arguments: [String]) async throws {
+    try await withEngine(image: arguments + ["--name", "fmt:1"], reference: "fmt:1") { engine, _ in
+      let r = try engine.describeImage("fmt:1")
+      #expect(r.layers.count == 1)
+      let out = try TestPipe()
+      var spec = ContainerSpec.busybox(["/bin/echo", "ok"], stdout: out.write)
+      spec.image_reference = "fmt:1"
+      let c = try engine.createContainer(spec)
+      #expect(try out.readAll() == "ok\n")
+      #expect(try await engine.waitExit(c.id).exitCode == 0)
+    }
+  }
+
+  @Test func corruptArchiveIsRefused() async throws {
+    let state = try TempState()
+    defer { state.remove() }
+    let engine = try Engine(stateDir: state.path)
+    defer { engine.shutdown() }
+    // Flip one byte inside the layer blob: its digest no longer matches its name.
+    var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: try Fixtures.archive())))
+    bytes[bytes.count / 2] ^= 0xff
+    let path = state.path + "/corrupt.tar"
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    let err = #expect(throws: EngineError.self) { try importArchive(engine, path, reference: "bad:1") }
+    #expect(err?.code == .digestMismatch || err?.code == .badArchive)
+    #expect(try engine.images().isEmpty)
+
+    let empty = state.path + "/empty.tar"
+    FileManager.default.createFile(atPath: empty, contents: Data(count: 1024))
+    let err2 = #expect(throws: EngineError.self) { try importArchive(engine, empty, reference: "bad:1") }
+    #expect(err2?.code == .badArchive)
+  }
+
+  @Test func leftoverMountsAreRemovedOnStart() async throws {
+    let state = try TempState()
+    defer { state.remove() }
+    let engine = try Engine(stateDir: state.path)
+    engine.shutdown()
+    // Simulate a crash that left a container's overlay mounted.
+    let dir = state.path + "/containers/0123456789ab"
+    for sub in ["rootfs", "upper", "work", "lower"] {
+      try FileManager.default.createDirectory(atPath: dir + "/" + sub, withIntermediateDirectories: true)
+    }
+    try Mount.overlay(lower: dir + "/lower", upper: dir + "/upper", work: dir + "/work", at: dir + "/rootfs")
+    #expect(Mount.mountPoints(under: state.path) == [dir + "/rootfs"])
+    let again = try Engine(stateDir: state.path)
+    #expect(Mount.mountPoints(under: state.path).isEmpty)
+    #expect(!FileManager.default.fileExists(atPath: dir))
+    again.shutdown()
+    state.expectClean()
+  }
+}
