@@ -117,18 +117,25 @@ extension Engine {
 
   private func startMain(_ container: LiveContainer, notify: CInt?) throws {
     defer { if let notify { try? EventFD.write(notify, 1) } }
+    container.beginStart()
     do {
       try runc.start(id: container.id, bundle: container.bundle)
     } catch let error as EngineError {
-      container.update { $0.fault = error.description }
+      container.endStart { $0.fault = error.description }
       try? runc.kill(id: container.id, signal: SIGKILL)
       throw error
     }
-    let record = container.update {
+    // Saved before the start settles: the monitor (which deletes the row when the
+    // container ends) waits for that, so a stale row can never be written after it.
+    let startedAt = Self.nowNanos()
+    var snapshot = container.record
+    snapshot.status = .running
+    snapshot.started = startedAt
+    try? state.saveContainer(snapshot)
+    container.endStart {
       $0.status = .running
-      $0.started = Self.nowNanos()
+      $0.started = startedAt
     }
-    try? state.saveContainer(record)
   }
 
   // MARK: - Exec, kill, stop
@@ -198,7 +205,7 @@ extension Engine {
     try? kill(name, signal: SIGTERM)
     if container.waitFinished(until: Date().addingTimeInterval(Self.seconds(grace))) { return }
     try kill(name, signal: SIGKILL)
-    _ = container.waitFinished(until: .distantFuture)
+    _ = container.waitFinished(until: nil)
   }
 
   /// Waits until the container has ended and its resources are released; returns its final
@@ -284,6 +291,7 @@ extension Engine {
         logger.error("cannot wait for container init", metadata: ["id": "\(container.id)", "error": "\(error)"])
         status = 0
       }
+      container.waitStartSettled()
       let record = container.update {
         $0.exit_status = status
         $0.finished_at = Self.nowNanos()

@@ -12,6 +12,9 @@ final class LiveContainer: @unchecked Sendable {
   private var waiters: [CheckedContinuation<ContainerRecord, Never>] = []
   private var exitNotify: CInt?
   private var execs: Set<pid_t> = []
+  /// True while `runc start` runs: main may exit before it returns, and the monitor must
+  /// not decide whether main ran until the start has settled.
+  private var starting = false
 
   init(record: ContainerRecord, bundle: String) {
     id = record.id
@@ -54,6 +57,30 @@ final class LiveContainer: @unchecked Sendable {
     return fd
   }
 
+  func beginStart() {
+    condition.lock()
+    starting = true
+    condition.unlock()
+  }
+
+  /// Ends a start begun with `beginStart`, applying `change` to the record in the same step.
+  @discardableResult
+  func endStart(_ change: (inout ContainerRecord) -> Void) -> ContainerRecord {
+    condition.lock()
+    defer { condition.unlock() }
+    change(&current)
+    starting = false
+    condition.broadcast()
+    return current
+  }
+
+  /// Waits until no start is in progress.
+  func waitStartSettled() {
+    condition.lock()
+    while starting { condition.wait() }
+    condition.unlock()
+  }
+
   func addExec(_ pid: pid_t) {
     condition.lock()
     execs.insert(pid)
@@ -78,12 +105,17 @@ final class LiveContainer: @unchecked Sendable {
     for w in resumed { w.resume(returning: record) }
   }
 
-  /// Blocks until the container has ended or `deadline` passes; true if it ended.
-  func waitFinished(until deadline: Date) -> Bool {
+  /// Blocks until the container has ended or `deadline` (nil: no deadline) passes; true if
+  /// it ended.
+  func waitFinished(until deadline: Date?) -> Bool {
     condition.lock()
     defer { condition.unlock() }
     while !finished {
-      if !condition.wait(until: deadline) { return finished }
+      if let deadline {
+        if !condition.wait(until: deadline) { return finished }
+      } else {
+        condition.wait()
+      }
     }
     return true
   }
