@@ -25,7 +25,11 @@ enum Fixtures {
     defer { lock.unlock() }
     let key = arguments.joined(separator: " ")
     if let path = made[key] { return path }
-    let path = "/tmp/xcengine-test-image-\(getpid())-\(made.count).tar"
+    // One file per argument list, rewritten by each test process, so runs do not pile up.
+    let dir = "/tmp/xcengine-test-images"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let tag = key.isEmpty ? "default" : key.map { $0.isLetter || $0.isNumber ? $0 : "_" }.map(String.init).joined()
+    let path = "\(dir)/\(tag).tar"
     let out = try run(["/bin/sh", repoRoot + "/scripts/make-test-image", path] + arguments)
     guard out.status == 0 else { throw TestFailure("make-test-image failed: \(out.stderr)") }
     made[key] = path
