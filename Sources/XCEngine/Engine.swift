@@ -101,6 +101,13 @@ public final class Engine: @unchecked Sendable {
     try state.removeTags(repository: ref.repository, tag: ref.tag, digest: ref.digest)
   }
 
+  /// Replaces the image's xc metadata (`xc_extension`), resetting its OCI part, and
+  /// re-points the tag at the result (xc's `replace_meta`). Returns the new image.
+  public func replaceMeta(_ reference: String, config: JailConfig) throws -> JailImage {
+    try checkOpen()
+    return try imageStore.replaceMeta(ImageReference(parsing: reference), config: config).manifest
+  }
+
   /// Deletes untagged images, orphaned blobs and unpacked trees no container uses.
   public func purge() throws {
     let inUse = Set(allLive().map { $0.record.image_digest })

@@ -231,6 +231,30 @@ struct ContainerTests {
     }
   }
 
+  @Test func createdContainersCanBeKilledAndHaveNoMainWithoutEntryPoint() async throws {
+    try await withEngine { engine, _ in
+      var spec = ContainerSpec.busybox(["true"])
+      spec.create_only = true
+      let exited = try TestEventFD()
+      spec.main_exited_fd = exited.fd
+      let c = try engine.createContainer(spec)
+      try engine.kill(c.id)
+      let done = try await engine.waitExit(c.id)
+      #expect(done.started == nil)
+      #expect(done.status == .exited)
+
+      var bare = ContainerSpec(image_reference: "busybox:latest")
+      bare.entry_point = nil
+      let started = try TestEventFD()
+      bare.main_started_notify = started.fd
+      let b = try engine.createContainer(bare)
+      #expect(try started.read() == 1)
+      #expect(b.main_proto == nil)
+      #expect((#expect(throws: EngineError.self) { try engine.runMain(b.id) })?.code == .badRequest)
+      try engine.stop(b.id, grace: .milliseconds(100))
+    }
+  }
+
   @Test func runcFailureCarriesItsMessage() async throws {
     try await withEngine { engine, _ in
       let started = try TestEventFD()

@@ -65,6 +65,29 @@ struct ImageTests {
     }
   }
 
+  @Test func replaceMetaChangesEntryPoints() async throws {
+    try await withEngine { engine, _ in
+      var config = JailConfig()
+      config.entry_points["greet"] = .init(exec: "/bin/echo", args: ["hi", "$USER"])
+      config.default_entry_point = "greet"
+      config.envs["LEVEL"] = .init(required: false, default_value: "3")
+      let before = try engine.describeImage("busybox:latest")
+      let image = try engine.replaceMeta("busybox:latest", config: config)
+      #expect(image.config?.Cmd == nil)
+      #expect(image.jailConfig.default_entry_point == "greet")
+      let after = try engine.describeImage("busybox:latest")
+      #expect(after.manifest_digest != before.manifest_digest)
+      #expect(after.chain_id == before.chain_id)
+      let out = try TestPipe()
+      var spec = ContainerSpec(image_reference: "busybox:latest")
+      spec.stdout = out.write
+      let c = try engine.createContainer(spec)
+      #expect(try out.readAll() == "hi $USER\n")  // no interpolation yet
+      #expect(try await engine.waitExit(c.id).main_proto?.envs["LEVEL"] == "3")
+      #expect((#expect(throws: EngineError.self) { try engine.replaceMeta("nope:1", config: config) })?.code == .imageNotFound)
+    }
+  }
+
   @Test func corruptArchiveIsRefused() async throws {
     let state = try TempState()
     defer { state.remove() }

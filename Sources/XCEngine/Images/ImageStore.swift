@@ -86,7 +86,7 @@ final class ImageStore: Sendable {
       if let reference, i == 0 {
         ref = reference
       } else if let name = image.names.lazy.compactMap({ try? ImageReference(parsing: $0) }).first {
-        ref = ref_(name)
+        ref = name
       } else if reference != nil {
         continue  // the caller named the first image; unnamed others are not kept
       } else {
@@ -98,8 +98,6 @@ final class ImageStore: Sendable {
     }
     return records
   }
-
-  private func ref_(_ r: ImageReference) -> ImageReference { r }
 
   /// Follows an index entry to an image manifest, choosing this host's platform in nested
   /// indexes.
@@ -262,6 +260,38 @@ final class ImageStore: Sendable {
     case .some: return OCI.layerTar + "+zstd"
     case .none: return OCI.layerTar
     }
+  }
+
+  /// Replaces the image's `xc_extension` with `config` and resets its OCI part, as xc's
+  /// `replace_meta` does; writes a new config and manifest (same layers) and re-points the tag.
+  func replaceMeta(_ reference: ImageReference, config: JailConfig) throws -> ImageRecord {
+    importLock.lock()
+    defer { importLock.unlock() }
+    let old = try resolve(reference)
+    guard let tag = reference.tag else {
+      throw EngineError(.badReference, "replace_meta needs a tag, not a digest", errno: EINVAL)
+    }
+    var manifest = try JSONDecoder().decode(
+      OCI.Manifest.self, from: Data(try FileSystem.readBytes(layout.blob(old.manifest_digest))))
+    var image = old.manifest
+    var inner = JailImage.Config()
+    inner.xc_extension = config
+    image.config = inner
+    let configBytes = Array(try StateStore.encode(image).utf8)
+    let configDigest = Digest.of(configBytes)
+    try FileSystem.writeAtomically(layout.blob(configDigest), configBytes)
+    manifest.config = OCI.Descriptor(
+      mediaType: OCI.configMediaType, digest: configDigest, size: Int64(configBytes.count))
+    let manifestBytes = Array(try StateStore.encode(manifest).utf8)
+    let manifestDigest = Digest.of(manifestBytes)
+    try FileSystem.writeAtomically(layout.blob(manifestDigest), manifestBytes)
+    var record = old
+    record.manifest = image
+    record.digest = configDigest
+    record.manifest_digest = manifestDigest
+    record.created = Int64(Date().timeIntervalSince1970 * 1e9)
+    try state.saveImage(record, repository: reference.repository, tag: tag)
+    return record
   }
 
   // MARK: - Queries
