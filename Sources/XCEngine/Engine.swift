@@ -24,6 +24,8 @@ public final class Engine: @unchecked Sendable {
   let imageStore: ImageStore
   let runc: Runc
   let logger: Logger
+  /// An flock(2)ed file in the state dir: one engine per state directory at a time.
+  let lockFD: CInt
 
   /// Guards `live` and `closed`.
   let lock = NSLock()
@@ -53,12 +55,38 @@ public final class Engine: @unchecked Sendable {
     }
     runc = Runc(binary: runtime, root: layout.runc)
     try layout.create()
-    state = try StateStore(path: layout.database)
+    lockFD = try Self.lockStateDir(layout)
+    do {
+      state = try StateStore(path: layout.database)
+    } catch {
+      closeQuietly(lockFD)
+      throw error
+    }
     imageStore = ImageStore(layout: layout, state: state, logger: logger)
     // A container's init is reparented to us when `runc create` exits, so we can wait(2)
     // for it and learn its exact wait status (see docs/engine.md).
     try sysCall("become child subreaper") { cs_set_child_subreaper() }
     try reconcile()
+  }
+
+  private static func lockStateDir(_ layout: StateLayout) throws -> CInt {
+    let path = layout.root + "/lock"
+    let fd = try sysCall("open \(path)") { open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600) }
+    if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+      let code = errno
+      closeQuietly(fd)
+      if code == EWOULDBLOCK {
+        throw EngineError(
+          .state, "the state directory \(layout.root) is in use by another engine",
+          help: "stop the other xcd, or give this one its own --state-dir", errno: EBUSY)
+      }
+      throw EngineError.system("lock \(path)", code)
+    }
+    return fd
+  }
+
+  deinit {
+    closeQuietly(lockFD)
   }
 
   func checkOpen() throws {
@@ -77,6 +105,16 @@ public final class Engine: @unchecked Sendable {
     try checkOpen()
     let ref = try reference.map(ImageReference.init(parsing:))
     return try imageStore.importArchive(fd: fd.rawValue, reference: ref)
+  }
+
+  /// Imports one layer archive (plain, gzip or zstd tar) as a single-layer image with
+  /// `config` as its xc metadata, tagged `reference` (xc's `fd_import`). The fd is read to
+  /// its end and not closed. Returns the new image; its layer's diff id is
+  /// `manifest.rootfs.diff_ids[0]`.
+  @discardableResult
+  public func importLayer(from fd: FileDescriptor, config: JailConfig, reference: String) throws -> ImageRecord {
+    try checkOpen()
+    return try imageStore.importLayer(fd: fd.rawValue, config: config, reference: ImageReference(parsing: reference))
   }
 
   /// Every tagged image, one record per tag (xc's `list_all_images`).

@@ -29,6 +29,9 @@ struct ImageTests {
     #expect(try engine!.images().map(\.image_reference).sorted() == ["busybox:latest", "localhost:5000/bb:2"])
     #expect(try engine!.describeImages(name: "localhost:5000/bb").count == 1)
 
+    // One engine per state directory.
+    let busy = #expect(throws: EngineError.self) { try Engine(stateDir: state.path) }
+    #expect(busy?.errno == EBUSY)
     engine!.shutdown()
     engine = nil
     let again = try Engine(stateDir: state.path)
@@ -85,6 +88,35 @@ struct ImageTests {
       #expect(try out.readAll() == "hi $USER\n")  // no interpolation yet
       #expect(try await engine.waitExit(c.id).main_proto?.envs["LEVEL"] == "3")
       #expect((#expect(throws: EngineError.self) { try engine.replaceMeta("nope:1", config: config) })?.code == .imageNotFound)
+    }
+  }
+
+  @Test func importASingleLayerWithConfig() async throws {
+    try await withEngine { engine, state in
+      // A layer made by hand: busybox and a script.
+      let dir = state.path + "/layer-src"
+      try FileManager.default.createDirectory(atPath: dir + "/bin", withIntermediateDirectories: true)
+      try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: dir + "/bin/busybox")
+      try FileManager.default.createSymbolicLink(atPath: dir + "/bin/sh", withDestinationPath: "busybox")
+      try "#!/bin/sh\necho layer says $GREETING\n".write(toFile: dir + "/hello", atomically: true, encoding: .utf8)
+      chmod(dir + "/hello", 0o755)
+      let layer = state.path + "/layer.tar.gz"
+      let tar = try Fixtures.run(["/usr/bin/tar", "-C", dir, "-czf", layer, "."])
+      #expect(tar.status == 0)
+      var config = JailConfig()
+      config.entry_points["main"] = .init(exec: "/hello")
+      config.envs["GREETING"] = .init(required: false, default_value: "hi")
+      let fd = try FileDescriptor.open(layer, .readOnly)
+      defer { try? fd.close() }
+      let record = try engine.importLayer(from: fd, config: config, reference: "hello:1")
+      #expect(record.manifest.rootfs.diff_ids.count == 1)
+      #expect(record.chain_id == record.manifest.rootfs.diff_ids[0])
+      let out = try TestPipe()
+      var spec = ContainerSpec(image_reference: "hello:1")
+      spec.stdout = out.write
+      let c = try engine.createContainer(spec)
+      #expect(try out.readAll() == "layer says hi\n")
+      #expect(try await engine.waitExit(c.id).exitCode == 0)
     }
   }
 

@@ -99,6 +99,83 @@ final class ImageStore: Sendable {
     return records
   }
 
+  /// Imports one layer archive (plain, gzip or zstd tar) as an image with that single layer
+  /// and `config` as its xc metadata (xc's `fd_import`). Returns the layer's diff id.
+  func importLayer(fd: CInt, config: JailConfig, reference: ImageReference) throws -> ImageRecord {
+    importLock.lock()
+    defer { importLock.unlock() }
+    guard let tag = reference.tag else {
+      throw EngineError(.badReference, "an import needs a tag, not a digest", errno: EINVAL)
+    }
+    let staged = layout.tmp + "/layer-\(UUID().uuidString.prefix(8))"
+    defer { unlink(staged) }
+    let out = try sysCall("create \(staged)") { open(staged, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
+    var hasher = SHA256()
+    var size: Int64 = 0
+    do {
+      var buffer = [UInt8](repeating: 0, count: 1 << 16)
+      while true {
+        let n = try buffer.withUnsafeMutableBytes { try readSome(fd, into: $0) }
+        if n == 0 { break }
+        try buffer.withUnsafeBytes { chunk in
+          let part = UnsafeRawBufferPointer(rebasing: chunk[0..<n])
+          hasher.update(part)
+          try writeAll(out, part)
+        }
+        size += Int64(n)
+      }
+      closeQuietly(out)
+    } catch {
+      closeQuietly(out)
+      throw EngineError(.badArchive, "failed to copyin archive", errno: EIO, detail: "\(error)")
+    }
+    let blobDigest = "sha256:" + hasher.finalizeHex()
+    if !FileSystem.exists(layout.blob(blobDigest)) {
+      try sysCall("store blob \(blobDigest)") { rename(staged, layout.blob(blobDigest)) }
+    }
+
+    // The tree is named by the diff id, known only once the layer has been read.
+    let temp = layout.tmp + "/unpack-\(UUID().uuidString.prefix(8))"
+    try FileSystem.makeDirectories(temp, mode: 0o755)
+    let diffID: String
+    do {
+      var unpacker = LayerUnpacker(root: temp)
+      diffID = try applyLayer(layout.blob(blobDigest), &unpacker)
+      unpacker.finish()
+      let tree = layout.imageTree(chainID: diffID)
+      if FileSystem.isDirectory(tree) {
+        try FileSystem.removeTree(temp)
+      } else {
+        try sysCall("rename unpacked tree") { rename(temp, tree) }
+      }
+    } catch {
+      try? FileSystem.removeTree(temp)
+      throw error
+    }
+
+    var inner = JailImage.Config()
+    inner.xc_extension = config
+    let image = JailImage(
+      architecture: Self.hostArchitecture, os: "linux", config: inner,
+      rootfs: .init(type: "layers", diff_ids: [diffID]), history: [])
+    let configBytes = Array(try StateStore.encode(image).utf8)
+    let configDigest = Digest.of(configBytes)
+    try FileSystem.writeAtomically(layout.blob(configDigest), configBytes)
+    let manifest = OCI.Manifest(
+      schemaVersion: 2, mediaType: OCI.manifestMediaType,
+      config: .init(mediaType: OCI.configMediaType, digest: configDigest, size: Int64(configBytes.count)),
+      layers: [.init(mediaType: try Self.layerMediaType(layout.blob(blobDigest)), digest: blobDigest, size: size)])
+    let manifestBytes = Array(try StateStore.encode(manifest).utf8)
+    let manifestDigest = Digest.of(manifestBytes)
+    try FileSystem.writeAtomically(layout.blob(manifestDigest), manifestBytes)
+    let record = ImageRecord(
+      image_reference: reference.description, digest: configDigest, manifest: image,
+      manifest_digest: manifestDigest, chain_id: diffID, layers: [blobDigest],
+      created: Int64(Date().timeIntervalSince1970 * 1e9))
+    try state.saveImage(record, repository: reference.repository, tag: tag)
+    return record
+  }
+
   /// Follows an index entry to an image manifest, choosing this host's platform in nested
   /// indexes.
   private func resolveManifest(_ descriptor: OCI.Descriptor, _ archive: ArchiveReader, depth: Int = 0) throws

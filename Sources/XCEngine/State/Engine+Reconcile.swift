@@ -41,8 +41,10 @@ extension Engine {
   }
 
   /// Stops every container (SIGTERM, `grace`, then SIGKILL), waits until each is released,
-  /// and refuses further work. Images and `no_clean` records stay for the next run.
+  /// and refuses further work. Images and `no_clean` records stay for the next run; the state
+  /// directory is unlocked for the next engine.
   public func shutdown(grace: Duration = .seconds(10)) {
+    defer { _ = flock(lockFD, LOCK_UN) }
     lock.lock()
     closed = true
     let containers = Array(live.values)
