@@ -26,6 +26,8 @@ struct ContainerTests {
       #expect(done.exit_status == 0)
       #expect(done.started != nil && done.finished_at != nil)
       #expect(done.main_proto?.arg0 == "echo")
+      let main = try #require(done.processes["main"])
+      #expect(main.exit_code == 0 && main.started != nil && main.exited != nil)
       // Ended containers are found by exact id only, and leave nothing behind.
       #expect(try engine.container(c.id).dead)
       #expect(try engine.containers().isEmpty)
@@ -133,6 +135,8 @@ struct ContainerTests {
       #expect(info.pid > 0)
       #expect(try out.readAll() == "from-exec \(c.id) waiter\n")
       #expect(WaitStatus.clientExitCode(eventValue: try notify.read()) == 5)
+      let execStat = try #require(engine.container(c.id).record.processes.first { $0.key != "main" }?.value)
+      #expect(execStat.pid == info.pid && execStat.exec.arg0 == "sh")
 
       // An exec as another user, and one of a program that does not exist.
       let out2 = try TestPipe()
@@ -173,15 +177,18 @@ struct ContainerTests {
       try engine.stop(c2.id, grace: .milliseconds(200))
       #expect(WaitStatus.signal(try engine.container(c2.id).record.exit_status!) == SIGKILL)
 
-      // A process that handles SIGTERM ends within the grace.
-      var spec3 = ContainerSpec.busybox(["sh", "-c", "trap 'exit 7' TERM; while true; do read line; done"])
-      spec3.stdin = stdin.read
-      let started = try TestEventFD()
-      spec3.main_started_notify = started.fd
+      // A main that handles SIGTERM ends within the grace, with its own status.
+      var spec3 = ContainerSpec.busybox(["sh", "-c", "trap 'exit 7' TERM; echo up; while :; do sleep 1; done"])
+      let up = try TestPipe()
+      spec3.stdout = up.write
       let c3 = try engine.createContainer(spec3)
-      #expect(try started.read() == 1)
+      up.closeWrite()
+      var line = [UInt8](repeating: 0, count: 3)
+      _ = try line.withUnsafeMutableBytes { try up.read.read(into: $0) }  // the trap is set
+      #expect(String(decoding: line, as: UTF8.self) == "up\n")
+      try engine.stop(c3.id, grace: .seconds(30))
+      #expect(try engine.container(c3.id).record.exitCode == 7)
       #expect(throws: EngineError.self) { try engine.kill("nope") }
-      _ = c3
     }
   }
 

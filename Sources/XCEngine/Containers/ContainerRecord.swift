@@ -27,6 +27,8 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
   public var pid: Int32?
   /// The resolved main process.
   public var main_proto: Jexec?
+  /// `"main"` and one entry per exec (keyed by a 12-hex exec id), as xc's `processes`.
+  public var processes: [String: ProcessStat] = [:]
   /// Nanoseconds since the epoch.
   public var created: Int64
   public var started: Int64?
@@ -40,6 +42,24 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
 
   /// Main's exit code when it exited normally.
   public var exitCode: Int32? { exit_status.flatMap(WaitStatus.exitCode) }
+}
+
+/// One process of a container (xc's `ProcessStat`).
+public struct ProcessStat: Codable, Sendable, Equatable {
+  /// Host pid.
+  public var pid: Int32?
+  /// Seconds since the epoch (xc's unit for process times, unlike the container's).
+  public var started: Int64?
+  public var exited: Int64?
+  /// Raw wait(2) status.
+  public var exit_code: Int32?
+  public var exec: Jexec
+
+  public init(pid: Int32?, started: Int64? = nil, exec: Jexec) {
+    self.pid = pid
+    self.started = started
+    self.exec = exec
+  }
 }
 
 /// A resolved process to run in a container (xc's `Jexec`).

@@ -77,6 +77,7 @@ extension Engine {
       let created = container.update {
         $0.pid = initPid
         $0.main_proto = resolved
+        if let resolved { $0.processes["main"] = ProcessStat(pid: initPid, exec: resolved) }
       }
       try state.saveContainer(created)
       monitor(container, pid: initPid)
@@ -131,10 +132,12 @@ extension Engine {
     var snapshot = container.record
     snapshot.status = .running
     snapshot.started = startedAt
+    snapshot.processes["main"]?.started = startedAt / 1_000_000_000
     try? state.saveContainer(snapshot)
     container.endStart {
       $0.status = .running
       $0.started = startedAt
+      $0.processes["main"]?.started = startedAt / 1_000_000_000
     }
   }
 
@@ -173,8 +176,15 @@ extension Engine {
       throw error
     }
     container.addExec(pid)
+    container.update {
+      $0.processes[execID] = ProcessStat(pid: pid, started: Self.nowNanos() / 1_000_000_000, exec: resolved ?? job)
+    }
     Thread.detachNewThread { [logger] in
       let status = (try? Subprocess.wait(pid)) ?? 0
+      container.update {
+        $0.processes[execID]?.exited = Self.nowNanos() / 1_000_000_000
+        $0.processes[execID]?.exit_code = status
+      }
       container.removeExec(pid)
       if let notify {
         do { try EventFD.write(notify, WaitStatus.eventValue(status)) } catch {
@@ -293,6 +303,10 @@ extension Engine {
       }
       container.waitStartSettled()
       let record = container.update {
+        if $0.processes["main"]?.started != nil {
+          $0.processes["main"]?.exited = Self.nowNanos() / 1_000_000_000
+          $0.processes["main"]?.exit_code = status
+        }
         $0.exit_status = status
         $0.finished_at = Self.nowNanos()
         $0.status = .exited
