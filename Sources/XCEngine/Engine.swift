@@ -89,6 +89,12 @@ public final class Engine: @unchecked Sendable {
     closeQuietly(lockFD)
   }
 
+  var isClosed: Bool {
+    lock.lock()
+    defer { lock.unlock() }
+    return closed
+  }
+
   func checkOpen() throws {
     lock.lock()
     defer { lock.unlock() }

@@ -79,12 +79,17 @@ extension Engine {
         $0.main_proto = resolved
         if let resolved { $0.processes["main"] = ProcessStat(pid: initPid, exec: resolved) }
       }
-      try state.saveContainer(created)
+      // Nothing may throw between `runc create` and the monitor: without a monitor, init
+      // would never be waited for nor the container released.
+      do { try state.saveContainer(created) } catch {
+        logger.error("cannot save container", metadata: ["id": "\(id)", "error": "\(error)"])
+      }
       monitor(container, pid: initPid)
     } catch {
       if pid == nil {
         closeQuietly(container.takeExitNotify() ?? -1)
         release(container, failed: true)
+        container.finish(container.record)  // wakes a shutdown() waiting for it
       } else {
         // init runs; the monitor releases everything once it is killed.
         try? runc.kill(id: id, signal: SIGKILL)
@@ -92,6 +97,11 @@ extension Engine {
       throw error
     }
 
+    if isClosed {
+      // shutdown() began while this container was being created: do not start it.
+      try? runc.kill(id: id, signal: SIGKILL)
+      throw EngineError(.shutDown, "the engine is shut down", errno: EIO)
+    }
     if !spec.create_only && main != nil {
       try startMain(container, notify: spec.main_started_notify?.rawValue)
     } else if let notify = spec.main_started_notify?.rawValue, main == nil {
