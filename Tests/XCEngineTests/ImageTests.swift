@@ -120,6 +120,50 @@ struct ImageTests {
     }
   }
 
+  @Test(arguments: [["--format", "oci"], ["--format", "docker", "--compression", "none"]])
+  func twoLayersWithWhiteouts(_ format: [String]) async throws {
+    try await withEngine(image: format + ["--two-layers", "--name", "two:1"], reference: "two:1") { engine, _ in
+      let image = try engine.describeImage("two:1")
+      #expect(image.layers.count == 2)
+      #expect(image.chain_id == Digest.chainID(image.manifest.rootfs.diff_ids))
+      let out = try TestPipe()
+      var spec = ContainerSpec.busybox(
+        ["sh", "-c", "test -e /bin/ls || echo ls gone; echo /home/user/*; cat /etc/motd"], stdout: out.write)
+      spec.image_reference = "two:1"
+      let c = try engine.createContainer(spec)
+      #expect(try out.readAll() == "ls gone\n/home/user/new\nwelcome to layer 2\n")
+      #expect(try await engine.waitExit(c.id).exitCode == 0)
+    }
+  }
+
+  /// Archives written by skopeo (a real third-party writer): an OCI archive, and a
+  /// docker-archive whose layers are reached through symlinks.
+  @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/skopeo"), "needs skopeo"),
+        arguments: ["oci-archive", "docker-archive"])
+  func archivesWrittenBySkopeo(_ transport: String) async throws {
+    let state = try TempState()
+    defer { state.remove() }
+    let source = try Fixtures.archive(["--two-layers"])
+    let path = state.path + "/skopeo.tar"
+    let copy = try Fixtures.run([
+      "/usr/bin/skopeo", "copy", "oci-archive:\(source):busybox:latest", "\(transport):\(path):example/app:2",
+    ])
+    try #require(copy.status == 0, "\(copy.stderr)")
+    let engine = try Engine(stateDir: state.path)
+    let records = try importArchive(engine, path, reference: nil)
+    // skopeo's docker-archive spells the name with docker's default registry.
+    let name = transport == "oci-archive" ? "example/app:2" : "docker.io/example/app:2"
+    #expect(records.map(\.image_reference) == [name])
+    let out = try TestPipe()
+    var spec = ContainerSpec.busybox(["cat", "/etc/motd"], stdout: out.write)
+    spec.image_reference = name
+    let c = try engine.createContainer(spec)
+    #expect(try out.readAll() == "welcome to layer 2\n")
+    #expect(try await engine.waitExit(c.id).exitCode == 0)
+    engine.shutdown()
+    state.expectClean()
+  }
+
   @Test func corruptArchiveIsRefused() async throws {
     let state = try TempState()
     defer { state.remove() }
