@@ -258,6 +258,12 @@ struct ContainerTests {
       #expect(try started.read() == 1)
       #expect(b.main_proto == nil)
       #expect((#expect(throws: EngineError.self) { try engine.runMain(b.id) })?.code == .badRequest)
+      // Like `xc create` then `xc exec`: the container has namespaces but no main.
+      let out = try TestPipe()
+      var exec = ExecSpec(arg0: "hostname")
+      exec.stdout = out.write
+      _ = try engine.exec(b.id, exec)
+      #expect(try out.readAll() == "xc-\(b.id)\n")
       try engine.stop(b.id, grace: .milliseconds(100))
     }
   }

@@ -153,12 +153,14 @@ extension Engine {
 
   // MARK: - Exec, kill, stop
 
-  /// Runs a process in a running container (xc's `exec`), its stdio being the client's
+  /// Runs a process in a created or running container (xc's `exec`), its stdio being the client's
   /// descriptors. `notify` receives `0x1000000000000000 | wait status` when it exits.
   public func exec(_ name: String, _ spec: ExecSpec) throws -> SpawnInfo {
     try checkOpen()
     let container = try find(name)
-    guard container.record.status == .running else {
+    // A created container (xc create, or main not started yet) already has its namespaces:
+    // runc can exec into it.
+    guard container.record.status != .exited, !container.isFinished else {
       throw EngineError(.notRunning, "container \(name) is not running", errno: EINVAL)
     }
     let execID = ContainerNames.newID()
