@@ -184,6 +184,50 @@ struct ImageTests {
     #expect(err2?.code == .badArchive)
   }
 
+  /// A crashed run leaves a running runc container with its overlay mounted: the next engine
+  /// kills it, deletes its runc state, unmounts and removes it, and keeps the images.
+  @Test func leftoverContainersAreRemovedOnStart() async throws {
+    let state = try TempState()
+    defer { state.remove() }
+    let first = try Engine(stateDir: state.path)
+    try importArchive(first, try Fixtures.archive(), reference: "busybox:latest")
+    let image = try first.describeImage("busybox:latest")
+    first.shutdown()
+
+    let layout = StateLayout(root: state.path)
+    let id = "0123456789ab"
+    let bundle = layout.container(id)
+    for sub in ["rootfs", "upper", "work"] {
+      try FileManager.default.createDirectory(atPath: bundle + "/" + sub, withIntermediateDirectories: true)
+    }
+    try Mount.overlay(
+      lower: layout.imageTree(chainID: image.chain_id), upper: bundle + "/upper", work: bundle + "/work",
+      at: bundle + "/rootfs")
+    let spec = RuntimeSpec(
+      process: .init(user: .init(uid: 0, gid: 0), args: ["sh", "-c", "read line"], env: ["PATH=/bin"], cwd: "/",
+                     capabilities: .defaults),
+      root: .init(path: "rootfs"), hostname: "crashed", mounts: RuntimeSpec.standardMounts,
+      linux: .init(namespaces: RuntimeSpec.namespaces, maskedPaths: [], readonlyPaths: []))
+    try StateStore.encode(spec).write(toFile: bundle + "/config.json", atomically: true, encoding: .utf8)
+    let stdin = try TestPipe()
+    let null = open("/dev/null", O_WRONLY)
+    defer { close(null) }
+    let runc = Runc(binary: "/usr/sbin/runc", root: layout.runc)
+    let pid = try runc.create(id: id, bundle: bundle, stdio: (stdin.read.rawValue, null, null))
+    try runc.start(id: id, bundle: bundle)
+    #expect(try runc.list() == [id])
+
+    let second = try Engine(stateDir: state.path)
+    #expect(try runc.list().isEmpty)
+    var status: Int32 = 0
+    #expect(waitpid(pid, &status, 0) == pid)  // it was our child: reap it
+    #expect(WaitStatus.signal(status) == SIGKILL)
+    #expect(!FileManager.default.fileExists(atPath: bundle))
+    #expect(try second.describeImage("busybox:latest") == image)
+    second.shutdown()
+    state.expectClean()
+  }
+
   @Test func leftoverMountsAreRemovedOnStart() async throws {
     let state = try TempState()
     defer { state.remove() }
