@@ -23,6 +23,8 @@ struct ImageTests {
     #expect(err?.code == .imageNotFound)
     #expect(err?.errno == ENOENT)
     #expect(throws: EngineError.self) { try engine!.describeImage("no-tag") }
+    let byDigest = try engine!.describeImage("busybox@\(record.manifest_digest)")
+    #expect(byDigest.manifest == record.manifest && byDigest.chain_id == record.chain_id)
 
     // A second tag of the same archive shares blobs and the unpacked tree.
     try importArchive(engine!, try Fixtures.archive(), reference: "localhost:5000/bb:2")
