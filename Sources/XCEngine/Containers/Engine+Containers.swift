@@ -128,11 +128,13 @@ extension Engine {
 
   private func startMain(_ container: LiveContainer, notify: CInt?) throws {
     defer { if let notify { try? EventFD.write(notify, 1) } }
-    container.beginStart()
+    guard container.beginStart() else {
+      throw EngineError(.badRequest, "main of container \(container.id) has already started", errno: EINVAL)
+    }
     do {
       try runc.start(id: container.id, bundle: container.bundle)
-    } catch let error as EngineError {
-      container.endStart { $0.fault = error.description }
+    } catch {
+      container.endStart { $0.fault = "\(error)" }
       try? runc.kill(id: container.id, signal: SIGKILL)
       throw error
     }
@@ -187,7 +189,6 @@ extension Engine {
       closeQuietly(notify ?? -1)
       throw error
     }
-    container.addExec(pid)
     container.update {
       $0.processes[execID] = ProcessStat(pid: pid, started: Self.nowNanos() / 1_000_000_000, exec: resolved ?? job)
     }
@@ -197,7 +198,6 @@ extension Engine {
         $0.processes[execID]?.exited = Self.nowNanos() / 1_000_000_000
         $0.processes[execID]?.exit_code = status
       }
-      container.removeExec(pid)
       if let notify {
         do { try EventFD.write(notify, WaitStatus.eventValue(status)) } catch {
           logger.warning("cannot notify exec exit", metadata: ["error": "\(error)"])
@@ -226,7 +226,13 @@ extension Engine {
     let container = try find(name)
     try? kill(name, signal: SIGTERM)
     if container.waitFinished(until: Date().addingTimeInterval(Self.seconds(grace))) { return }
-    try kill(name, signal: SIGKILL)
+    do {
+      try kill(name, signal: SIGKILL)
+    } catch {
+      // runc refuses to signal a container whose init has just exited; that is not a failure.
+      if !container.waitFinished(until: Date().addingTimeInterval(5)) { throw error }
+      return
+    }
     _ = container.waitFinished(until: nil)
   }
 

@@ -11,7 +11,6 @@ final class LiveContainer: @unchecked Sendable {
   private var finished = false
   private var waiters: [CheckedContinuation<ContainerRecord, Never>] = []
   private var exitNotify: CInt?
-  private var execs: Set<pid_t> = []
   /// True while `runc start` runs: main may exit before it returns, and the monitor must
   /// not decide whether main ran until the start has settled.
   private var starting = false
@@ -57,10 +56,14 @@ final class LiveContainer: @unchecked Sendable {
     return fd
   }
 
-  func beginStart() {
+  /// Claims the start of main; false if it is starting or has started already, so two
+  /// `run_main`s cannot both start it (and the loser's failure kill the winner's container).
+  func beginStart() -> Bool {
     condition.lock()
+    defer { condition.unlock() }
+    guard !starting, current.started == nil, !finished else { return false }
     starting = true
-    condition.unlock()
+    return true
   }
 
   /// Ends a start begun with `beginStart`, applying `change` to the record in the same step.
@@ -78,18 +81,6 @@ final class LiveContainer: @unchecked Sendable {
   func waitStartSettled() {
     condition.lock()
     while starting { condition.wait() }
-    condition.unlock()
-  }
-
-  func addExec(_ pid: pid_t) {
-    condition.lock()
-    execs.insert(pid)
-    condition.unlock()
-  }
-
-  func removeExec(_ pid: pid_t) {
-    condition.lock()
-    execs.remove(pid)
     condition.unlock()
   }
 
