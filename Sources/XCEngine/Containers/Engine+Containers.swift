@@ -32,6 +32,9 @@ extension Engine {
     let id = ContainerNames.newID()
     let name = spec.name ?? "xc-\(id)"
     let hostname = spec.hostname ?? name
+    guard !hostname.isEmpty, hostname.utf8.count <= 64, !hostname.contains("\0") else {
+      throw EngineError(.badRequest, "bad hostname \"\(hostname)\": 1 to 64 bytes", errno: EINVAL)
+    }
     let bundle = layout.container(id)
     let rootfs = bundle + "/rootfs"
     let now = Self.nowNanos()
@@ -57,8 +60,11 @@ extension Engine {
         try access.copy(from: copy.source.rawValue, to: copy.destination)
       }
       var resolved = main
+      // Without main, runc still wants a process it can find; it is never started.
+      let placeholder = image.manifest.jailConfig.default_entry_point
+        .flatMap { image.manifest.jailConfig.entry_points[$0]?.exec } ?? "/bin/sh"
       let process = try runtimeProcess(
-        main ?? Jexec(arg0: "/bin/sh", args: [], envs: envs, user: nil, group: nil, uid: 0, gid: 0, work_dir: nil),
+        main ?? Jexec(arg0: placeholder, args: [], envs: envs, user: nil, group: nil, uid: 0, gid: 0, work_dir: nil),
         access: access, resolved: &resolved)
       let config = RuntimeSpec(
         process: process, root: .init(path: "rootfs"), hostname: hostname,
