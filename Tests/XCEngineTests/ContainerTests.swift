@@ -112,6 +112,29 @@ struct ContainerTests {
     }
   }
 
+  @Test func extraLayersAreAppliedOverTheRoot() async throws {
+    try await withEngine { engine, state in
+      var layer = TarWriter()
+      layer.add("etc/extra/", .directory, mode: 0o755)
+      layer.add("etc/extra/note", content: "from an extra layer\n")
+      layer.add("bin/.wh.ls")  // hides the image's /bin/ls in this container only
+      let path = state.path + "/extra.tar"
+      try Data(layer.finish()).write(to: URL(fileURLWithPath: path))
+      let gz = try Fixtures.run(["/bin/gzip", "-k", path])
+      #expect(gz.status == 0)
+      let fd = try FileDescriptor.open(path + ".gz", .readOnly)
+      defer { try? fd.close() }
+      let out = try TestPipe()
+      var spec = ContainerSpec.busybox(["sh", "-c", "cat /etc/extra/note; test -e /bin/ls || echo no ls"], stdout: out.write)
+      spec.extra_layers = [fd]
+      let c = try engine.createContainer(spec)
+      #expect(try out.readAll() == "from an extra layer\nno ls\n")
+      #expect(try await engine.waitExit(c.id).exitCode == 0)
+      let image = try engine.describeImage("busybox:latest")
+      #expect(FileManager.default.fileExists(atPath: state.path + "/images/\(image.chain_id.dropFirst(7))/bin/ls"))
+    }
+  }
+
   @Test func execIntoARunningContainer() async throws {
     try await withEngine { engine, _ in
       let stdin = try TestPipe()

@@ -42,6 +42,9 @@ public struct ContainerSpec: Sendable {
   public var user: String?
   public var group: String?
   public var copies: [CopyFile] = []
+  /// Layer archives (plain, gzip or zstd tar) applied over the container's root, in order,
+  /// before `copies` and before main starts. Read from their current offset to their end.
+  public var extra_layers: [FileDescriptor] = []
   /// Main's stdio; /dev/null when absent. Used directly by the container process.
   public var stdin: FileDescriptor?
   public var stdout: FileDescriptor?

@@ -55,6 +55,7 @@ extension Engine {
       try Mount.overlay(
         lower: layout.imageTree(chainID: image.chain_id), upper: bundle + "/upper",
         work: bundle + "/work", at: rootfs)
+      try applyExtraLayers(spec.extra_layers, bundle: bundle, rootfs: rootfs)
       let access = RootfsAccess(root: rootfs)
       for copy in spec.copies {
         try access.copy(from: copy.source.rawValue, to: copy.destination)
@@ -379,6 +380,33 @@ extension Engine {
   }
 
   // MARK: - Helpers
+
+  /// Applies client-given layers over the mounted root: through the overlay, so files land in
+  /// the container's upper dir and whiteouts hide image files without touching the image.
+  private func applyExtraLayers(_ layers: [FileDescriptor], bundle: String, rootfs: String) throws {
+    guard !layers.isEmpty else { return }
+    var unpacker = LayerUnpacker(root: rootfs)
+    for (i, layer) in layers.enumerated() {
+      // Copied first: the decompressor is chosen by magic bytes, and the fd may be a pipe.
+      let copy = bundle + "/extra-layer-\(i)"
+      defer { unlink(copy) }
+      let out = try sysCall("create \(copy)") { open(copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
+      do {
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+          let n = try buffer.withUnsafeMutableBytes { try readSome(layer.rawValue, into: $0) }
+          if n == 0 { break }
+          try buffer.withUnsafeBytes { try writeAll(out, UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+        closeQuietly(out)
+      } catch {
+        closeQuietly(out)
+        throw error
+      }
+      _ = try imageStore.applyLayer(copy, &unpacker)
+    }
+    unpacker.finish()
+  }
 
   /// Resolves the entry point as xc does and the environment: image Env, then the entry
   /// point's environ, then the image's declared defaults, then the request's.

@@ -276,7 +276,7 @@ final class ImageStore: Sendable {
   }
 
   /// Applies one layer blob (plain, gzip or zstd tar); returns the diff id of its tar stream.
-  private func applyLayer(_ path: String, _ unpacker: inout LayerUnpacker) throws -> String {
+  func applyLayer(_ path: String, _ unpacker: inout LayerUnpacker) throws -> String {
     let compression = try Self.compression(of: path)
     let file = try sysCall("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
     defer { closeQuietly(file) }
@@ -299,7 +299,10 @@ final class ImageStore: Sendable {
       pid = try Subprocess.spawn([tool, "-dc"], stdin: file, stdout: pipe[1], stderr: errFD)
     } catch {
       pipe.forEach(closeQuietly)
-      throw EngineError(.system, "cannot run \(tool) to decompress a layer", help: "install it (apt-get install zstd)", errno: EIO)
+      let package = tool.hasSuffix("/zstd") ? "zstd" : "gzip"
+      throw EngineError(
+        .system, "cannot run \(tool) to decompress a layer", help: "install it (apt-get install \(package))",
+        errno: EIO)
     }
     closeQuietly(pipe[1])
     var result: Result<String, any Error>
@@ -326,14 +329,22 @@ final class ImageStore: Sendable {
     defer { closeQuietly(fd) }
     var magic = [UInt8](repeating: 0, count: 4)
     let n = magic.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 4) }
-    if n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b { return "/usr/bin/gzip" }  // could be /bin
-    if n == 4 && magic == [0x28, 0xb5, 0x2f, 0xfd] { return "/usr/bin/zstd" }
+    if n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b { return tool("gzip") }
+    if n == 4 && magic == [0x28, 0xb5, 0x2f, 0xfd] { return tool("zstd") }
     return nil
+  }
+
+  /// The path of a system tool, or its /usr/bin path (whose absence the spawn then reports).
+  static func tool(_ name: String) -> String {
+    for dir in ["/usr/bin", "/bin", "/usr/local/bin"] where access(dir + "/" + name, X_OK) == 0 {
+      return dir + "/" + name
+    }
+    return "/usr/bin/" + name
   }
 
   static func layerMediaType(_ path: String) throws -> String {
     switch try compression(of: path) {
-    case .some(let tool) where tool.hasSuffix("gzip"): return OCI.layerTar + "+gzip"
+    case .some(let tool) where tool.hasSuffix("/gzip"): return OCI.layerTar + "+gzip"
     case .some: return OCI.layerTar + "+zstd"
     case .none: return OCI.layerTar
     }
