@@ -73,7 +73,7 @@ struct ImageTests {
   @Test func replaceMetaChangesEntryPoints() async throws {
     try await withEngine { engine, _ in
       var config = JailConfig()
-      config.entry_points["greet"] = .init(exec: "/bin/echo", args: ["hi", "$USER"])
+      config.entry_points["greet"] = .init(exec: "/bin/echo", args: ["hi", "$USER", "${LEVEL}", "${NAME:-anon}"])
       config.default_entry_point = "greet"
       config.envs["LEVEL"] = .init(required: false, default_value: "3")
       let before = try engine.describeImage("busybox:latest")
@@ -87,7 +87,7 @@ struct ImageTests {
       var spec = ContainerSpec(image_reference: "busybox:latest")
       spec.stdout = out.write
       let c = try engine.createContainer(spec)
-      #expect(try out.readAll() == "hi $USER\n")  // no interpolation yet
+      #expect(try out.readAll() == "hi $USER 3 anon\n")  // unset $USER is kept as written
       #expect(try await engine.waitExit(c.id).main_proto?.envs["LEVEL"] == "3")
       #expect((#expect(throws: EngineError.self) { try engine.replaceMeta("nope:1", config: config) })?.code == .imageNotFound)
     }

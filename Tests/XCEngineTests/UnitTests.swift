@@ -185,6 +185,16 @@ struct UnitTests {
     #expect(throws: EngineError.self) { try unpackLayers([cut], into: root) }
   }
 
+  @Test func interpolation() {
+    let env = ["N": "3", "WHO": "world", "EMPTY": ""]
+    #expect(Interpolation.apply("hi $WHO", env) == "hi world")
+    #expect(Interpolation.apply("${N}x ${MISSING:-dflt} ${WHO:-x}", env) == "3x dflt world")
+    #expect(Interpolation.apply("${MISSING:-$N}", env) == "3")
+    #expect(Interpolation.apply("echo $i $(hostname) $ ${bad name} $5", env) == "echo $i $(hostname) $ ${bad name} $5")
+    #expect(Interpolation.apply("[$EMPTY]", env) == "[]")
+    #expect(Interpolation.apply("${unclosed", env) == "${unclosed")
+  }
+
   @Test func chainID() {
     let a = "sha256:" + String(repeating: "a", count: 64)
     let b = "sha256:" + String(repeating: "b", count: 64)

@@ -441,7 +441,8 @@ extension Engine {
       args = request.entry_point_args
     }
     if exec.clear_env { envs = [:] }
-    envs.merge(exec.environ) { $1 }
+    let base = envs
+    envs.merge(exec.environ.mapValues { Interpolation.apply($0, base) }) { $1 }
     for (key, env) in jail.envs where spec.envs[key] == nil {
       if let value = env.default_value {
         envs[key] = value
@@ -455,7 +456,7 @@ extension Engine {
     if spec.group != nil { exec.group = spec.group }
     let workDir = exec.work_dir ?? image.manifest.config?.WorkingDir.flatMap { $0.isEmpty ? nil : $0 }
     let main = Jexec(
-      arg0: exec.exec, args: args, envs: envs, user: exec.user, group: exec.group, uid: 0, gid: 0,
+      arg0: exec.exec, args: args.map { Interpolation.apply($0, envs) }, envs: envs, user: exec.user, group: exec.group, uid: 0, gid: 0,
       work_dir: workDir)
     return (main, envs)
   }
