@@ -112,6 +112,47 @@ struct ContainerTests {
     }
   }
 
+  @Test func badUsersAndCopyTargetsAreRefused() async throws {
+    try await withEngine { engine, state in
+      var spec = ContainerSpec.busybox(["true"])
+      spec.user = "nosuchuser"
+      #expect((#expect(throws: EngineError.self) { try engine.createContainer(spec) })?.code == .noSuchUser)
+      // /bin/sh is a symlink in the image: a copy may not be written through it.
+      let file = state.path + "/payload"
+      try "x".write(toFile: file, atomically: true, encoding: .utf8)
+      let source = try FileDescriptor.open(file, .readOnly)
+      defer { try? source.close() }
+      var copy = ContainerSpec.busybox(["true"])
+      copy.copies = [.init(source: source, destination: "/bin/sh/evil")]
+      #expect((#expect(throws: EngineError.self) { try engine.createContainer(copy) })?.code == .badRequest)
+      copy.copies = [.init(source: source, destination: "relative/path")]
+      #expect((#expect(throws: EngineError.self) { try engine.createContainer(copy) })?.code == .badRequest)
+      #expect(try engine.containers().isEmpty)
+      state.expectClean()
+    }
+  }
+
+  @Test func purgeKeepsWhatRunningContainersUse() async throws {
+    try await withEngine { engine, state in
+      let stdin = try TestPipe()
+      var spec = ContainerSpec.busybox(["sh", "-c", "read line; echo still here"])
+      spec.stdin = stdin.read
+      let out = try TestPipe()
+      spec.stdout = out.write
+      let c = try engine.createContainer(spec)
+      let image = try engine.describeImage("busybox:latest")
+      try engine.removeImage("busybox:latest")
+      try engine.purge()
+      let tree = state.path + "/images/" + image.chain_id.dropFirst(7)
+      #expect(FileManager.default.fileExists(atPath: tree + "/bin/busybox"))
+      _ = try stdin.write!.writeAll(Array("go\n".utf8))
+      #expect(try out.readAll() == "still here\n")
+      #expect(try await engine.waitExit(c.id).exitCode == 0)
+      try engine.purge()
+      #expect(!FileManager.default.fileExists(atPath: tree))
+    }
+  }
+
   @Test func extraLayersAreAppliedOverTheRoot() async throws {
     try await withEngine { engine, state in
       var layer = TarWriter()
