@@ -43,33 +43,3 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
   /// Main's exit code when it exited normally.
   public var exitCode: Int32? { exit_status.flatMap(WaitStatus.exitCode) }
 }
-
-/// One process of a container (xc's `ProcessStat`).
-public struct ProcessStat: Codable, Sendable, Equatable {
-  /// Host pid.
-  public var pid: Int32?
-  /// Seconds since the epoch (xc's unit for process times, unlike the container's).
-  public var started: Int64?
-  public var exited: Int64?
-  /// Raw wait(2) status.
-  public var exit_code: Int32?
-  public var exec: Jexec
-
-  public init(pid: Int32?, started: Int64? = nil, exec: Jexec) {
-    self.pid = pid
-    self.started = started
-    self.exec = exec
-  }
-}
-
-/// A resolved process to run in a container (xc's `Jexec`).
-public struct Jexec: Codable, Sendable, Equatable {
-  public var arg0: String
-  public var args: [String]
-  public var envs: [String: String]
-  public var user: String?
-  public var group: String?
-  public var uid: UInt32
-  public var gid: UInt32
-  public var work_dir: String?
-}
