@@ -351,8 +351,9 @@ extension Engine {
   /// `no_clean`), its record, its place among live containers.
   func release(_ container: LiveContainer, failed: Bool, final: ContainerRecord? = nil) {
     let record = container.record
-    if !failed {
-      do { try runc.delete(id: container.id, force: true) } catch {
+    // Also after a failed create: runc may have created the container before failing.
+    do { try runc.delete(id: container.id, force: true) } catch {
+      if !failed {
         logger.warning("runc delete failed", metadata: ["id": "\(container.id)", "error": "\(error)"])
       }
     }

@@ -32,11 +32,14 @@ extension Engine {
         try state.deleteContainer(id: record.id)
       }
     }
-    for id in FileSystem.list(layout.containers) where !kept.contains(id) {
-      try FileSystem.removeTree(layout.container(id))
-    }
-    for name in FileSystem.list(layout.tmp) {
-      try FileSystem.removeTree(layout.tmp + "/" + name)
+    // A directory that cannot be removed (a mount that would not go) is reported, not fatal:
+    // removeTree never deletes through a mount, and the daemon can still serve images.
+    for path in FileSystem.list(layout.containers).filter({ !kept.contains($0) }).map(layout.container)
+      + FileSystem.list(layout.tmp).map({ layout.tmp + "/" + $0 })
+    {
+      do { try FileSystem.removeTree(path) } catch {
+        logger.error("cannot remove leftover", metadata: ["path": "\(path)", "error": "\(error)"])
+      }
     }
   }
 
