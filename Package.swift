@@ -41,6 +41,9 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
         .product(name: "SystemPackage", package: "swift-system"),
       ]),
+    // PID 1 of each container: runs main, reaps orphans, lives until every process is gone.
+    // Static, so it runs in any image; bind-mounted, never copied.
+    .executableTarget(name: "xc-init", linkerSettings: [.unsafeFlags(["-static-executable"])]),
     .testTarget(name: "XCSystemTests", dependencies: ["XCSystem"]),
     .testTarget(name: "XCEngineTests", dependencies: ["XCEngine"]),
     .testTarget(name: "XCIPCTests", dependencies: ["XCIPC"]),

@@ -26,6 +26,8 @@ public final class Engine: @unchecked Sendable {
   let logger: Logger
   /// An flock(2)ed file in the state dir: one engine per state directory at a time.
   let lockFD: CInt
+  /// The state dir's copy of xc-init, when there is one; without it main is PID 1.
+  let initBinary: String?
 
   /// Guards `live` and `closed`.
   let lock = NSLock()
@@ -41,8 +43,12 @@ public final class Engine: @unchecked Sendable {
   ///
   /// - Parameters:
   ///   - runtime: the runc binary.
+  ///   - initBinary: the static `xc-init` to run as each container's PID 1 (default: the one
+  ///     built beside the running executable). Without one, main itself is PID 1 and the
+  ///     container ends when main exits.
   public init(
     stateDir: String, runtime: String = "/usr/sbin/runc",
+    initBinary: String? = Engine.bundledInit,
     logger: Logger = Logger(label: "xcd.engine")
   ) throws {
     layout = StateLayout(root: stateDir)
@@ -58,6 +64,13 @@ public final class Engine: @unchecked Sendable {
     lockFD = try Self.lockStateDir(layout)
     do {
       state = try StateStore(path: layout.database)
+      if let initBinary {
+        // A private copy: containers bind-mount it, whatever happens to the original.
+        try FileSystem.writeAtomically(layout.initBinary, try FileSystem.readBytes(initBinary), mode: 0o755)
+        self.initBinary = layout.initBinary
+      } else {
+        self.initBinary = nil
+      }
     } catch {
       closeQuietly(lockFD)
       throw error
@@ -67,6 +80,15 @@ public final class Engine: @unchecked Sendable {
     // for it and learn its exact wait status (see docs/engine.md).
     try sysCall("become child subreaper") { cs_set_child_subreaper() }
     try reconcile()
+  }
+
+  /// `xc-init` beside the running executable (the daemon's, or the test bundle's), if built.
+  public static var bundledInit: String? {
+    guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {
+      return nil
+    }
+    let path = (exe as NSString).deletingLastPathComponent + "/xc-init"
+    return access(path, X_OK) == 0 ? path : nil
   }
 
   private static func lockStateDir(_ layout: StateLayout) throws -> CInt {

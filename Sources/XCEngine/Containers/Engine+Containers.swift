@@ -1,3 +1,4 @@
+import CSupport
 import Foundation
 import Glibc
 import SystemPackage
@@ -15,15 +16,16 @@ extension Engine {
   public func createContainer(_ spec: ContainerSpec) throws -> ContainerRecord {
     try checkOpen()
     let started = spec.main_started_notify.map(\.rawValue)
+    var notified = false
     do {
-      return try create(spec)
+      return try create(spec, notified: &notified)
     } catch {
-      if let started { try? EventFD.write(started, 1) }
+      if let started, !notified { try? EventFD.write(started, 1) }
       throw error
     }
   }
 
-  private func create(_ spec: ContainerSpec) throws -> ContainerRecord {
+  private func create(_ spec: ContainerSpec, notified: inout Bool) throws -> ContainerRecord {
     let image = try imageStore.resolve(ImageReference(parsing: spec.image_reference))
     if let name = spec.name { try ContainerNames.validate(name) }
     let (main, envs) = try resolveMain(spec, image)
@@ -67,9 +69,18 @@ extension Engine {
       let process = try runtimeProcess(
         main ?? Jexec(arg0: placeholder, args: [], envs: envs, user: nil, group: nil, uid: 0, gid: 0, work_dir: nil),
         access: access, resolved: &resolved)
+      var initProcess = process
+      var mounts = RuntimeSpec.standardMounts + Self.resolvConfMount()
+      if let initBinary {
+        // xc-init is PID 1 and runs main as its child (see Sources/xc-init/main.c).
+        initProcess.args = [Self.initPath] + process.args
+        mounts.append(RuntimeSpec.Mount(
+          destination: Self.initPath, type: "bind", source: initBinary,
+          options: ["bind", "ro", "nosuid", "nodev"]))
+      }
       let config = RuntimeSpec(
-        process: process, root: .init(path: "rootfs"), hostname: hostname,
-        mounts: RuntimeSpec.standardMounts + Self.resolvConfMount(),
+        process: initProcess, root: .init(path: "rootfs"), hostname: hostname,
+        mounts: mounts,
         linux: .init(
           namespaces: RuntimeSpec.namespaces, maskedPaths: RuntimeSpec.maskedPaths,
           readonlyPaths: RuntimeSpec.readonlyPaths))
@@ -79,7 +90,21 @@ extension Engine {
       defer { [stdio.0, stdio.1, stdio.2].forEach(closeQuietly) }
       let exitNotify = try spec.main_exited_fd.map { try dupCloexec($0.rawValue) }
       container.setExitNotify(exitNotify)
-      let initPid = try runc.create(id: id, bundle: bundle, stdio: stdio)
+      var statusPipe: [CInt] = [-1, -1]
+      if initBinary != nil {
+        try sysCall("pipe") { cs_pipe_cloexec(&statusPipe) }
+        container.setStatusReader(statusPipe[0])
+      }
+      let initPid: pid_t
+      do {
+        initPid = try runc.create(
+          id: id, bundle: bundle, stdio: stdio, statusFD: initBinary == nil ? nil : statusPipe[1])
+        closeQuietly(statusPipe[1])  // init holds the write end now: EOF = init exited
+      } catch {
+        closeQuietly(statusPipe[1])
+        container.closeStatusReader()
+        throw error
+      }
       pid = initPid
       let created = container.update {
         $0.pid = initPid
@@ -95,6 +120,7 @@ extension Engine {
     } catch {
       if pid == nil {
         closeQuietly(container.takeExitNotify() ?? -1)
+        container.closeStatusReader()
         release(container, failed: true)
         container.finish(container.record)  // wakes a shutdown() waiting for it
       } else {
@@ -110,6 +136,7 @@ extension Engine {
       throw EngineError(.shutDown, "the engine is shut down", errno: EIO)
     }
     if !spec.create_only && main != nil {
+      notified = true  // startMain writes it, whatever happens
       try startMain(container, notify: spec.main_started_notify?.rawValue)
     } else if let notify = spec.main_started_notify?.rawValue, main == nil {
       try? EventFD.write(notify, 1)
@@ -140,9 +167,14 @@ extension Engine {
     }
     do {
       try runc.start(id: container.id, bundle: container.bundle)
+      if let reader = container.statusFD {
+        try awaitMainExec(container, reader)
+      }
     } catch {
       container.endStart { $0.fault = "\(error)" }
       try? runc.kill(id: container.id, signal: SIGKILL)
+      // Leave nothing behind the error: wait for the monitor to release the container.
+      _ = container.waitFinished(until: Date().addingTimeInterval(30))
       throw error
     }
     // Saved before the start settles: the monitor (which deletes the row when the
@@ -159,6 +191,55 @@ extension Engine {
       $0.processes["main"]?.started = startedAt / 1_000_000_000
     }
   }
+
+  /// xc-init's first report says whether main could be executed; later ones (main's exit)
+  /// are read by a thread that writes `main_exited_fd` as soon as main exits, while the
+  /// container may live on (its other processes).
+  private func awaitMainExec(_ container: LiveContainer, _ reader: CInt) throws {
+    let arg0 = container.record.main_proto?.arg0 ?? "main"
+    guard let first = Self.readLine(reader) else {
+      throw EngineError(.runtimeFailed, "the container ended before \(arg0) started", errno: EIO)
+    }
+    if first.hasPrefix("F "), let code = Int32(first.dropFirst(2)) {
+      throw EngineError(
+        .runtimeFailed, "cannot execute \(arg0) in the container", errno: ENOENT,
+        detail: "exec \(arg0): \(String(cString: strerror(code)))")
+    }
+    container.setReaderActive(true)
+    Thread.detachNewThread { [logger] in
+      while let line = Self.readLine(reader) {
+        guard line.hasPrefix("S "), let status = Int32(line.dropFirst(2)) else { continue }
+        container.setMainStatus(status)
+        container.update {
+          $0.processes["main"]?.exited = Self.nowNanos() / 1_000_000_000
+          $0.processes["main"]?.exit_code = status
+        }
+        if let fd = container.takeExitNotify() {
+          do { try EventFD.write(fd, WaitStatus.eventValue(status)) } catch {
+            logger.warning("cannot notify main's exit", metadata: ["error": "\(error)"])
+          }
+          closeQuietly(fd)
+        }
+      }
+      container.setReaderActive(false)
+    }
+  }
+
+  /// One line from `fd`, read a byte at a time (the lines are a few bytes), or nil at EOF.
+  static func readLine(_ fd: CInt) -> String? {
+    var bytes: [UInt8] = []
+    var byte: UInt8 = 0
+    while true {
+      let n = Glibc.read(fd, &byte, 1)
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
+      if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+      bytes.append(byte)
+    }
+  }
+
+  /// Where xc-init appears inside containers.
+  static let initPath = "/.xc-init"
 
   // MARK: - Exec, kill, stop
 
@@ -327,12 +408,17 @@ extension Engine {
         status = 0
       }
       container.waitStartSettled()
+      // With xc-init, main's own status came through the status pipe (read to its end once
+      // init has exited); without a report (init was killed), init's status stands for it.
+      container.waitReaderIdle()
+      container.closeStatusReader()
+      let mainStatus = container.mainStatus ?? status
       let record = container.update {
-        if $0.processes["main"]?.started != nil {
+        if $0.processes["main"]?.started != nil && $0.processes["main"]?.exited == nil {
           $0.processes["main"]?.exited = Self.nowNanos() / 1_000_000_000
-          $0.processes["main"]?.exit_code = status
+          $0.processes["main"]?.exit_code = mainStatus
         }
-        $0.exit_status = status
+        $0.exit_status = mainStatus
         $0.finished_at = Self.nowNanos()
         $0.status = .exited
         $0.pid = nil
@@ -340,7 +426,7 @@ extension Engine {
       release(container, failed: false, final: record)
       if let fd = container.takeExitNotify() {
         // Only a main that ran has an exit to report (xc writes nothing otherwise).
-        if record.started != nil { try? EventFD.write(fd, WaitStatus.eventValue(status)) }
+        if record.started != nil { try? EventFD.write(fd, WaitStatus.eventValue(mainStatus)) }
         closeQuietly(fd)
       }
       container.finish(record)

@@ -14,6 +14,11 @@ final class LiveContainer: @unchecked Sendable {
   /// True while `runc start` runs: main may exit before it returns, and the monitor must
   /// not decide whether main ran until the start has settled.
   private var starting = false
+  /// Read end of the pipe on which xc-init reports main's start and exit (nil without it).
+  private var statusReader: CInt?
+  private var readerActive = false
+  /// Main's raw wait status as xc-init reported it.
+  private var reportedMainStatus: Int32?
 
   init(record: ContainerRecord, bundle: String) {
     id = record.id
@@ -54,6 +59,54 @@ final class LiveContainer: @unchecked Sendable {
     let fd = exitNotify
     exitNotify = nil
     return fd
+  }
+
+  func setStatusReader(_ fd: CInt?) {
+    condition.lock()
+    statusReader = fd
+    condition.unlock()
+  }
+
+  var statusFD: CInt? {
+    condition.lock()
+    defer { condition.unlock() }
+    return statusReader
+  }
+
+  /// Marks the status reader thread running (true) or done (false).
+  func setReaderActive(_ active: Bool) {
+    condition.lock()
+    readerActive = active
+    condition.broadcast()
+    condition.unlock()
+  }
+
+  /// Waits until the status reader has seen the end of the pipe (init's exit).
+  func waitReaderIdle() {
+    condition.lock()
+    while readerActive { condition.wait() }
+    condition.unlock()
+  }
+
+  func setMainStatus(_ status: Int32) {
+    condition.lock()
+    reportedMainStatus = status
+    condition.unlock()
+  }
+
+  var mainStatus: Int32? {
+    condition.lock()
+    defer { condition.unlock() }
+    return reportedMainStatus
+  }
+
+  /// Closes the status pipe's read end.
+  func closeStatusReader() {
+    condition.lock()
+    let fd = statusReader
+    statusReader = nil
+    condition.unlock()
+    closeQuietly(fd ?? -1)
   }
 
   /// Claims the start of main; false if it is starting or has started already, so two

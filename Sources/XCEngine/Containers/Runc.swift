@@ -14,12 +14,14 @@ struct Runc: Sendable {
 
   /// Creates container `id` from `bundle`; its init inherits `stdio` as fds 0, 1, 2 and waits
   /// for `start`. Returns init's host pid.
-  func create(id: String, bundle: String, stdio: (CInt, CInt, CInt)) throws -> pid_t {
+  /// With `statusFD`, it becomes init's fd 3 (`--preserve-fds 1`).
+  func create(id: String, bundle: String, stdio: (CInt, CInt, CInt), statusFD: CInt? = nil) throws -> pid_t {
     let pidFile = bundle + "/init.pid"
     let log = bundle + "/runc.log"
+    let preserve = statusFD == nil ? [] : ["--preserve-fds", "1"]
     try runWithStdio(
-      base(log: log) + ["create", "--bundle", bundle, "--pid-file", pidFile, id], stdio: stdio,
-      log: log, what: "create container")
+      base(log: log) + ["create", "--bundle", bundle, "--pid-file", pidFile] + preserve + [id], stdio: stdio,
+      extra: statusFD.map { [$0] } ?? [], log: log, what: "create container")
     return try readPid(pidFile)
   }
 
@@ -57,9 +59,11 @@ struct Runc: Sendable {
 
   // MARK: -
 
-  private func runWithStdio(_ argv: [String], stdio: (CInt, CInt, CInt), log: String, what: String) throws {
+  private func runWithStdio(
+    _ argv: [String], stdio: (CInt, CInt, CInt), extra: [CInt] = [], log: String, what: String
+  ) throws {
     unlink(log)
-    let pid = try Subprocess.spawn(argv, stdin: stdio.0, stdout: stdio.1, stderr: stdio.2)
+    let pid = try Subprocess.spawn(argv, stdin: stdio.0, stdout: stdio.1, stderr: stdio.2, extra: extra)
     let status = try Subprocess.wait(pid)
     guard WaitStatus.exitCode(status) == 0 else {
       throw failure(what, Self.errors(inLog: log))

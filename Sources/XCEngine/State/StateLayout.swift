@@ -4,6 +4,7 @@
 ///     <state>/blobs/sha256/<hex>      OCI blobs (manifests, configs, layer archives), verified
 ///     <state>/images/<chain hex>/     each image unpacked once: the read-only lower tree
 ///     <state>/containers/<id>/        bundle: config.json, rootfs (overlay mount), upper, work
+///     <state>/bin/xc-init             the containers' PID 1, bind-mounted read-only into each
 ///     <state>/runc/                   runc --root: runc's own state, private to this engine
 ///     <state>/tmp/                    staging for imports and unpacks
 public struct StateLayout: Sendable {
@@ -21,13 +22,15 @@ public struct StateLayout: Sendable {
   public var containers: String { root + "/containers" }
   public var runc: String { root + "/runc" }
   public var tmp: String { root + "/tmp" }
+  public var bin: String { root + "/bin" }
+  public var initBinary: String { bin + "/xc-init" }
 
   func blob(_ digest: String) -> String { blobs + "/" + Digest.hex(digest) }
   func imageTree(chainID: String) -> String { images + "/" + Digest.hex(chainID) }
   func container(_ id: String) -> String { containers + "/" + id }
 
   func create() throws {
-    for dir in [root, blobs, images, containers, runc, tmp] {
+    for dir in [root, blobs, images, containers, runc, tmp, bin] {
       try FileSystem.makeDirectories(dir, mode: 0o700)
     }
   }

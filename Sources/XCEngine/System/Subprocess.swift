@@ -20,14 +20,15 @@ enum Subprocess {
     }
   }
 
-  /// Spawns `argv` with `stdin`, `stdout` and `stderr` as its fds 0, 1, 2.
+  /// Spawns `argv` with `stdin`, `stdout` and `stderr` as its fds 0, 1, 2, and `extra`
+  /// as its fds 3, 4, ….
   static func spawn(
-    _ argv: [String], stdin: CInt, stdout: CInt, stderr: CInt,
+    _ argv: [String], stdin: CInt, stdout: CInt, stderr: CInt, extra: [CInt] = [],
     environment: [String] = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
   ) throws -> pid_t {
     precondition(!argv.isEmpty)
-    // Move the sources above 2 first so dup2 onto 0/1/2 cannot clobber one another.
-    let sources = try [stdin, stdout, stderr].map { try dupCloexec($0, minimum: 10) }
+    // Move the sources high first so dup2 onto 0, 1, 2, … cannot clobber one another.
+    let sources = try ([stdin, stdout, stderr] + extra).map { try dupCloexec($0, minimum: 10 + CInt(extra.count)) }
     defer { sources.forEach(closeQuietly) }
 
     var actions = posix_spawn_file_actions_t()
@@ -36,7 +37,7 @@ enum Subprocess {
     for (target, source) in sources.enumerated() {
       posix_spawn_file_actions_adddup2(&actions, source, CInt(target))
     }
-    cs_spawn_file_actions_addclosefrom(&actions, 3)
+    cs_spawn_file_actions_addclosefrom(&actions, CInt(sources.count))
 
     var attr = posix_spawnattr_t()
     posix_spawnattr_init(&attr)
