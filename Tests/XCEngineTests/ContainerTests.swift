@@ -67,6 +67,27 @@ struct ContainerTests {
     }
   }
 
+  /// Without xc-init, main is PID 1: the same API works, and the container ends with main.
+  @Test func mainAsPID1WithoutInit() async throws {
+    let state = try TempState()
+    defer { state.remove() }
+    let engine = try Engine(stateDir: state.path, initBinary: nil)
+    #expect(engine.initBinary == nil)
+    try importArchive(engine, try Fixtures.archive(), reference: "busybox:latest")
+    let out = try TestPipe()
+    let exited = try TestEventFD()
+    var spec = ContainerSpec.busybox(["sh", "-c", "echo pid $$; exit 3"], stdout: out.write)
+    spec.main_exited_fd = exited.fd
+    let c = try engine.createContainer(spec)
+    #expect(try out.readAll() == "pid 1\n")
+    #expect(WaitStatus.clientExitCode(eventValue: try exited.read()) == 3)
+    #expect(try await engine.waitExit(c.id).exitCode == 3)
+    let err = #expect(throws: EngineError.self) { try engine.createContainer(.busybox(["/no/such/program"])) }
+    #expect(err?.code == .runtimeFailed)
+    engine.shutdown()
+    state.expectClean()
+  }
+
   @Test(arguments: [0, 1, 3, 255])
   func exitCodes(_ code: Int32) async throws {
     try await withEngine { engine, _ in
