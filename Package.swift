@@ -8,16 +8,19 @@ let package = Package(
     .executable(name: "xcsh", targets: ["xcsh"]),
     .library(name: "XCShell", targets: ["XCShell"]),
     .library(name: "XCIPC", targets: ["XCIPC"]),
+    .library(name: "XCEngine", targets: ["XCEngine"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
   ],
   targets: [
-    // C shims for what Swift cannot express (CMSG_* macros, variadic calls).
+    // C shims for what Swift cannot express: CMSG_* macros, variadic calls, signal handlers.
     .target(name: "CSupport"),
-    // Typed syscalls: sockets, fd passing, eventfd, signals.
+    // Typed syscalls: sockets, fd passing, eventfd, peer credentials.
     .target(
       name: "XCSystem",
       dependencies: ["CSupport", .product(name: "SystemPackage", package: "swift-system")]),
@@ -38,31 +41,34 @@ let package = Package(
     .executableTarget(
       name: "xcsh",
       dependencies: ["XCShell", "XCEditor", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-    .testTarget(name: "XCSystemTests", dependencies: ["XCSystem"]),
-    .testTarget(name: "XCIPCTests", dependencies: ["XCIPC"]),
+    // The Linux engine behind xcd: image store, containers (runc), state (SQLite).
+    .target(
+      name: "XCEngine",
+      dependencies: [
+        "CSupport",
+        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "SystemPackage", package: "swift-system"),
+      ]),
+    // PID 1 of each container: runs main, reaps orphans, lives until every process is gone.
+    // Static, so it runs in any image; bind-mounted, never copied.
+    .executableTarget(name: "xc-init", linkerSettings: [.unsafeFlags(["-static-executable"])]),
+    // Benchmark driver for scripts/bench.d/ipc: round trips and throughput over a temp socket.
+    .executableTarget(
+      name: "XCIPCBench",
+      dependencies: ["XCIPC", "XCSystem", .product(name: "SystemPackage", package: "swift-system")]),
+
+    .testTarget(
+      name: "XCSystemTests",
+      dependencies: ["XCSystem", .product(name: "SystemPackage", package: "swift-system")]),
+    .testTarget(
+      name: "XCIPCTests",
+      dependencies: ["XCIPC", "XCSystem", .product(name: "SystemPackage", package: "swift-system")],
+      // Golden JSON for every method (requests) and the daemon's example answers (responses).
+      resources: [.copy("Snapshots")]),
+    .testTarget(name: "XCEngineTests", dependencies: ["XCEngine"]),
     // Golden cases live in Tests/XCShellTests/Cases and run against the built `xcsh`.
     .testTarget(name: "XCShellTests", dependencies: ["XCShell"], exclude: ["Cases"]),
     .testTarget(name: "XCEditorTests", dependencies: ["XCEditor", "XCShell"]),
   ]
 )
-
-// MARK: - IPC layer additions
-// Kept in one block after the declaration so the branches that each grow Package.swift
-// (shell, engine, IPC) merge without touching the same lines.
-for target in package.targets {
-  switch target.name {
-  case "XCSystemTests":
-    target.dependencies.append(.product(name: "SystemPackage", package: "swift-system"))
-  case "XCIPCTests":
-    // Golden JSON for every method (requests) and the daemon's example answers (responses).
-    target.resources = [.copy("Snapshots")]
-    target.dependencies += ["XCSystem", .product(name: "SystemPackage", package: "swift-system")]
-  default:
-    break
-  }
-}
-// Benchmark driver for scripts/bench.d/ipc: round trips and throughput over a temp socket.
-package.targets.append(
-  .executableTarget(
-    name: "XCIPCBench",
-    dependencies: ["XCIPC", "XCSystem", .product(name: "SystemPackage", package: "swift-system")]))

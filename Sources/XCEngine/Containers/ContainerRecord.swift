@@ -1,0 +1,45 @@
+/// What the engine knows about one container, named after xc's `ContainerManifest` fields
+/// where one exists. The daemon maps it to the wire type.
+public struct ContainerRecord: Codable, Sendable, Equatable {
+  /// Where a container is in its life. xc has no such field; clients derive it (spec §3.1).
+  public enum Status: String, Codable, Sendable {
+    /// Created (rootfs mounted, runc container created) but main not started.
+    case created
+    case running
+    /// Main has exited and resources were released; kept only with `no_clean`.
+    case exited
+  }
+
+  /// 12 lowercase hex characters.
+  public var id: String
+  /// The user's name, or `xc-<id>` (which is not an alias).
+  public var name: String
+  /// True when `name` was given by the user, so it is an alias.
+  public var named: Bool
+  public var hostname: String
+  public var image_reference: String
+  /// The image's OCI manifest digest.
+  public var image_digest: String
+  /// The rootfs mount point on the host.
+  public var root: String
+  public var status: Status
+  /// Host pid of the container's init (main) process while it runs.
+  public var pid: Int32?
+  /// The resolved main process.
+  public var main_proto: Jexec?
+  /// `"main"` and one entry per exec (keyed by a 12-hex exec id), as xc's `processes`.
+  public var processes: [String: ProcessStat] = [:]
+  /// Nanoseconds since the epoch.
+  public var created: Int64
+  public var started: Int64?
+  public var finished_at: Int64?
+  /// Raw wait(2) status of main, e.g. exit(1) → 256.
+  public var exit_status: Int32?
+  /// Why main could not be started, if it could not.
+  public var fault: String?
+  public var persist: Bool
+  public var no_clean: Bool
+
+  /// Main's exit code when it exited normally.
+  public var exitCode: Int32? { exit_status.flatMap(WaitStatus.exitCode) }
+}

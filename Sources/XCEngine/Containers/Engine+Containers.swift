@@ -1,0 +1,602 @@
+import CSupport
+import Foundation
+import Glibc
+import SystemPackage
+
+extension Engine {
+  // MARK: - Create and start
+
+  /// Creates a container (xc's `instantiate`): resolves the image and entry point, checks
+  /// required environment variables, mounts an overlay root over the image's tree, copies
+  /// `copies` in, and creates it with runc, main's stdio being the client's descriptors.
+  /// Unless `create_only` or there is no entry point, main is started before returning.
+  ///
+  /// If runc fails, `main_started_notify` is still written (so a waiting client wakes) and
+  /// the error carries runc's message.
+  public func createContainer(_ spec: ContainerSpec) throws -> ContainerRecord {
+    try checkOpen()
+    let started = spec.main_started_notify.map(\.rawValue)
+    var notified = false
+    do {
+      return try create(spec, notified: &notified)
+    } catch {
+      if let started, !notified { try? EventFD.write(started, 1) }
+      throw error
+    }
+  }
+
+  private func create(_ spec: ContainerSpec, notified: inout Bool) throws -> ContainerRecord {
+    let image = try imageStore.resolve(ImageReference(parsing: spec.image_reference))
+    if let name = spec.name { try ContainerNames.validate(name) }
+    let (main, envs) = try resolveMain(spec, image)
+
+    // Reserve id and name under the lock so two creates cannot take the same name.
+    let id = ContainerNames.newID()
+    let name = spec.name ?? "xc-\(id)"
+    let hostname = spec.hostname ?? name
+    guard !hostname.isEmpty, hostname.utf8.count <= 64, !hostname.contains("\0") else {
+      throw EngineError(.badRequest, "bad hostname \"\(hostname)\": 1 to 64 bytes", errno: EINVAL)
+    }
+    let bundle = layout.container(id)
+    let rootfs = bundle + "/rootfs"
+    let now = Self.nowNanos()
+    let record = ContainerRecord(
+      id: id, name: name, named: spec.name != nil, hostname: hostname,
+      image_reference: image.image_reference, image_digest: image.manifest_digest, root: rootfs,
+      status: .created, pid: nil, main_proto: main, created: now, started: nil,
+      finished_at: nil, exit_status: nil, fault: nil, persist: spec.persist,
+      no_clean: spec.no_clean)
+    let container = LiveContainer(record: record, bundle: bundle)
+    try reserve(container, named: spec.name)
+
+    var pid: pid_t?
+    do {
+      try FileSystem.makeDirectories(bundle + "/upper", mode: 0o755)
+      try FileSystem.makeDirectories(bundle + "/work", mode: 0o700)
+      try FileSystem.makeDirectories(rootfs, mode: 0o755)
+      try Mount.overlay(
+        lower: layout.imageTree(chainID: image.chain_id), upper: bundle + "/upper",
+        work: bundle + "/work", at: rootfs)
+      try applyExtraLayers(spec.extra_layers, bundle: bundle, rootfs: rootfs)
+      let access = RootfsAccess(root: rootfs)
+      for copy in spec.copies {
+        try access.copy(from: copy.source.rawValue, to: copy.destination)
+      }
+      var resolved = main
+      // Without main, runc still wants a process it can find; it is never started.
+      let placeholder = image.manifest.jailConfig.default_entry_point
+        .flatMap { image.manifest.jailConfig.entry_points[$0]?.exec } ?? "/bin/sh"
+      let process = try runtimeProcess(
+        main ?? Jexec(arg0: placeholder, args: [], envs: envs, user: nil, group: nil, uid: 0, gid: 0, work_dir: nil),
+        access: access, resolved: &resolved)
+      var initProcess = process
+      var mounts = RuntimeSpec.standardMounts + Self.resolvConfMount()
+      if let initBinary {
+        // xc-init is PID 1 and runs main as its child (see Sources/xc-init/main.c).
+        initProcess.args = [Self.initPath] + process.args
+        mounts.append(RuntimeSpec.Mount(
+          destination: Self.initPath, type: "bind", source: initBinary,
+          options: ["bind", "ro", "nosuid", "nodev"]))
+      }
+      let config = RuntimeSpec(
+        process: initProcess, root: .init(path: "rootfs"), hostname: hostname,
+        mounts: mounts,
+        linux: .init(
+          namespaces: RuntimeSpec.namespaces, maskedPaths: RuntimeSpec.maskedPaths,
+          readonlyPaths: RuntimeSpec.readonlyPaths))
+      try FileSystem.writeAtomically(bundle + "/config.json", Array(try StateStore.encode(config).utf8))
+
+      let stdio = try Self.openStdio(spec.stdin, spec.stdout, spec.stderr)
+      defer { [stdio.0, stdio.1, stdio.2].forEach(closeQuietly) }
+      let exitNotify = try spec.main_exited_fd.map { try dupCloexec($0.rawValue) }
+      container.setExitNotify(exitNotify)
+      var statusPipe: [CInt] = [-1, -1]
+      if initBinary != nil {
+        try sysCall("pipe") { cs_pipe_cloexec(&statusPipe) }
+        container.setStatusReader(statusPipe[0])
+      }
+      let initPid: pid_t
+      do {
+        initPid = try runc.create(
+          id: id, bundle: bundle, stdio: stdio, statusFD: initBinary == nil ? nil : statusPipe[1])
+        closeQuietly(statusPipe[1])  // init holds the write end now: EOF = init exited
+      } catch {
+        closeQuietly(statusPipe[1])
+        container.closeStatusReader()
+        throw error
+      }
+      pid = initPid
+      let created = container.update {
+        $0.pid = initPid
+        $0.main_proto = resolved
+        if let resolved { $0.processes["main"] = ProcessStat(pid: initPid, exec: resolved) }
+      }
+      // Nothing may throw between `runc create` and the monitor: without a monitor, init
+      // would never be waited for nor the container released.
+      do { try state.saveContainer(created) } catch {
+        logger.error("cannot save container", metadata: ["id": "\(id)", "error": "\(error)"])
+      }
+      monitor(container, pid: initPid)
+    } catch {
+      if pid == nil {
+        closeQuietly(container.takeExitNotify() ?? -1)
+        container.closeStatusReader()
+        release(container, failed: true)
+        container.finish(container.record)  // wakes a shutdown() waiting for it
+      } else {
+        // init runs; the monitor releases everything once it is killed.
+        try? runc.kill(id: id, signal: SIGKILL)
+      }
+      throw error
+    }
+
+    if isClosed {
+      // shutdown() began while this container was being created: do not start it.
+      try? runc.kill(id: id, signal: SIGKILL)
+      throw EngineError(.shutDown, "the engine is shut down", errno: EIO)
+    }
+    if !spec.create_only && main != nil {
+      notified = true  // startMain writes it, whatever happens
+      try startMain(container, notify: spec.main_started_notify?.rawValue)
+    } else if let notify = spec.main_started_notify?.rawValue, main == nil {
+      try? EventFD.write(notify, 1)
+    }
+    return container.record
+  }
+
+  /// Starts main in a container created with `create_only` (xc's `run_main`); `notify` is
+  /// written with 1 once it has started. Returns the container id.
+  @discardableResult
+  public func runMain(_ name: String, notify: FileDescriptor? = nil) throws -> String {
+    try checkOpen()
+    let container = try find(name)
+    guard container.record.main_proto != nil else {
+      throw EngineError(.badRequest, "container \(name) has no main process", errno: EINVAL)
+    }
+    guard container.record.status == .created else {
+      throw EngineError(.badRequest, "main of container \(name) has already started", errno: EINVAL)
+    }
+    try startMain(container, notify: notify?.rawValue)
+    return container.id
+  }
+
+  private func startMain(_ container: LiveContainer, notify: CInt?) throws {
+    defer { if let notify { try? EventFD.write(notify, 1) } }
+    guard container.beginStart() else {
+      throw EngineError(.badRequest, "main of container \(container.id) has already started", errno: EINVAL)
+    }
+    do {
+      try runc.start(id: container.id, bundle: container.bundle)
+      if let reader = container.statusFD {
+        try awaitMainExec(container, reader)
+      }
+    } catch {
+      container.endStart { $0.fault = "\(error)" }
+      try? runc.kill(id: container.id, signal: SIGKILL)
+      // Leave nothing behind the error: wait for the monitor to release the container.
+      _ = container.waitFinished(until: Date().addingTimeInterval(30))
+      throw error
+    }
+    // Saved before the start settles: the monitor (which deletes the row when the
+    // container ends) waits for that, so a stale row can never be written after it.
+    let startedAt = Self.nowNanos()
+    var snapshot = container.record
+    snapshot.status = .running
+    snapshot.started = startedAt
+    snapshot.processes["main"]?.started = startedAt / 1_000_000_000
+    try? state.saveContainer(snapshot)
+    container.endStart {
+      $0.status = .running
+      $0.started = startedAt
+      $0.processes["main"]?.started = startedAt / 1_000_000_000
+    }
+  }
+
+  /// xc-init's first report says whether main could be executed; later ones (main's exit)
+  /// are read by a thread that writes `main_exited_fd` as soon as main exits, while the
+  /// container may live on (its other processes).
+  private func awaitMainExec(_ container: LiveContainer, _ reader: CInt) throws {
+    let arg0 = container.record.main_proto?.arg0 ?? "main"
+    guard let first = Self.readLine(reader) else {
+      throw EngineError(.runtimeFailed, "the container ended before \(arg0) started", errno: EIO)
+    }
+    if first.hasPrefix("F "), let code = Int32(first.dropFirst(2)) {
+      throw EngineError(
+        .runtimeFailed, "cannot execute \(arg0) in the container", errno: ENOENT,
+        detail: "exec \(arg0): \(String(cString: strerror(code)))")
+    }
+    container.setReaderActive(true)
+    Thread.detachNewThread { [logger] in
+      while let line = Self.readLine(reader) {
+        guard line.hasPrefix("S "), let status = Int32(line.dropFirst(2)) else { continue }
+        container.setMainStatus(status)
+        container.update {
+          $0.processes["main"]?.exited = Self.nowNanos() / 1_000_000_000
+          $0.processes["main"]?.exit_code = status
+        }
+        if let fd = container.takeExitNotify() {
+          do { try EventFD.write(fd, WaitStatus.eventValue(status)) } catch {
+            logger.warning("cannot notify main's exit", metadata: ["error": "\(error)"])
+          }
+          closeQuietly(fd)
+        }
+      }
+      container.setReaderActive(false)
+    }
+  }
+
+  /// One line from `fd`, read a byte at a time (the lines are a few bytes), or nil at EOF.
+  static func readLine(_ fd: CInt) -> String? {
+    var bytes: [UInt8] = []
+    var byte: UInt8 = 0
+    while true {
+      let n = Glibc.read(fd, &byte, 1)
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
+      if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+      bytes.append(byte)
+    }
+  }
+
+  /// Where xc-init appears inside containers.
+  static let initPath = "/.xc-init"
+
+  // MARK: - Exec, kill, stop
+
+  /// Runs a process in a created or running container (xc's `exec`), its stdio being the client's
+  /// descriptors. `notify` receives `0x1000000000000000 | wait status` when it exits.
+  public func exec(_ name: String, _ spec: ExecSpec) throws -> SpawnInfo {
+    try checkOpen()
+    let container = try find(name)
+    // A created container (xc create, or main not started yet) already has its namespaces:
+    // runc can exec into it.
+    guard container.record.status != .exited, !container.isFinished else {
+      throw EngineError(.notRunning, "container \(name) is not running", errno: EINVAL)
+    }
+    let execID = ContainerNames.newID()
+    var envs = spec.envs
+    envs["XC_ID"] = container.id
+    if envs["PATH"] == nil { envs["PATH"] = "/bin:/usr/bin:/sbin:/usr/sbin" }
+    let job = Jexec(
+      arg0: spec.arg0, args: spec.args, envs: envs, user: spec.user, group: spec.group, uid: 0,
+      gid: 0, work_dir: spec.work_dir)
+    var resolved: Jexec? = job
+    let process = try runtimeProcess(job, access: RootfsAccess(root: container.record.root), resolved: &resolved)
+    let processFile = container.bundle + "/exec-\(execID).json"
+    let pidFile = container.bundle + "/exec-\(execID).pid"
+    let log = container.bundle + "/exec-\(execID).log"
+    defer { for path in [processFile, pidFile, log] { unlink(path) } }
+    try FileSystem.writeAtomically(processFile, Array(try StateStore.encode(process).utf8))
+    let notify = try spec.notify.map { try dupCloexec($0.rawValue) }
+    let stdio = try Self.openStdio(spec.stdin, spec.stdout, spec.stderr)
+    defer { [stdio.0, stdio.1, stdio.2].forEach(closeQuietly) }
+    let pid: pid_t
+    do {
+      pid = try runc.exec(id: container.id, processFile: processFile, pidFile: pidFile, log: log, stdio: stdio)
+    } catch {
+      closeQuietly(notify ?? -1)
+      throw error
+    }
+    container.update {
+      $0.processes[execID] = ProcessStat(pid: pid, started: Self.nowNanos() / 1_000_000_000, exec: resolved ?? job)
+    }
+    Thread.detachNewThread { [logger] in
+      let status = (try? Subprocess.wait(pid)) ?? 0
+      container.update {
+        $0.processes[execID]?.exited = Self.nowNanos() / 1_000_000_000
+        $0.processes[execID]?.exit_code = status
+      }
+      if let notify {
+        do { try EventFD.write(notify, WaitStatus.eventValue(status)) } catch {
+          logger.warning("cannot notify exec exit", metadata: ["error": "\(error)"])
+        }
+        closeQuietly(notify)
+      }
+    }
+    return SpawnInfo(pid: pid)
+  }
+
+  /// Sends `signal` to the container's main process (its init; when init dies, every
+  /// process in the container dies with it).
+  public func kill(_ name: String, signal: Int32 = SIGKILL) throws {
+    let container = try find(name)
+    do {
+      try runc.kill(id: container.id, signal: signal)
+    } catch {
+      if container.isFinished { return }  // it ended meanwhile: nothing left to signal
+      throw error
+    }
+  }
+
+  /// Stops a container with a teardown plan: SIGTERM, up to `grace` for it to end, then
+  /// SIGKILL (xc's `kill_container`). Returns once it has ended and been released.
+  public func stop(_ name: String, grace: Duration = .seconds(10)) throws {
+    let container = try find(name)
+    try? kill(name, signal: SIGTERM)
+    if container.waitFinished(until: Date().addingTimeInterval(Self.seconds(grace))) { return }
+    do {
+      try kill(name, signal: SIGKILL)
+    } catch {
+      // runc refuses to signal a container whose init has just exited; that is not a failure.
+      if !container.waitFinished(until: Date().addingTimeInterval(5)) { throw error }
+      return
+    }
+    _ = container.waitFinished(until: nil)
+  }
+
+  /// Waits until the container has ended and its resources are released; returns its final
+  /// record (`exit_status` is main's raw wait status).
+  public func waitExit(_ name: String) async throws -> ContainerRecord {
+    switch try lookup(name) {
+    case .ended(let record): return record
+    case .live(let container): return await container.awaitFinished()
+    }
+  }
+
+  // MARK: - Queries
+
+  /// Live containers, then ended ones kept with `no_clean` (xc's `list_containers`).
+  public func containers() throws -> [ContainerRecord] {
+    let running = allLive().map(\.record).sorted { $0.created < $1.created }
+    let ids = Set(running.map(\.id))
+    let dead = try state.containers().filter { !ids.contains($0.id) && $0.status == .exited }
+    return running + dead
+  }
+
+  /// A container by alias (id, or the name it was given), else an ended one by exact id
+  /// (xc's `show_container`). `dead` is true for ended containers.
+  public func container(_ name: String) throws -> (record: ContainerRecord, dead: Bool) {
+    switch try? lookup(name) {
+    case .live(let c): return (c.record, c.isFinished)
+    case .ended(let record): return (record, true)
+    case nil: break
+    }
+    if let dead = try state.containers().first(where: { $0.id == name && $0.status == .exited }) {
+      return (dead, true)
+    }
+    throw EngineError.containerNotFound(name)
+  }
+
+  enum Lookup {
+    case live(LiveContainer)
+    case ended(ContainerRecord)
+  }
+
+  /// A live container by alias, else a recently ended one by exact id, in one critical
+  /// section so a container ending meanwhile is found either way.
+  func lookup(_ name: String) throws -> Lookup {
+    lock.lock()
+    defer { lock.unlock() }
+    if let c = live[name] ?? live.values.first(where: { $0.record.named && $0.record.name == name }) {
+      return .live(c)
+    }
+    if let record = ended[name] { return .ended(record) }
+    throw EngineError.containerNotFound(name)
+  }
+
+  func find(_ name: String) throws -> LiveContainer {
+    lock.lock()
+    defer { lock.unlock() }
+    if let c = live[name] { return c }
+    if let c = live.values.first(where: { $0.record.named && $0.record.name == name }) { return c }
+    throw EngineError.containerNotFound(name)
+  }
+
+  private func reserve(_ container: LiveContainer, named: String?) throws {
+    lock.lock()
+    defer { lock.unlock() }
+    if closed { throw EngineError(.shutDown, "the engine is shut down", errno: EIO) }
+    if let named, live.values.contains(where: { $0.record.named && $0.record.name == named }) {
+      throw EngineError(.nameInUse, "a container named \(named) already exists",
+                        help: "choose another name or kill that container", errno: EEXIST)
+    }
+    guard live[container.id] == nil else {
+      throw EngineError(.system, "container id collision, try again", errno: EAGAIN)
+    }
+    live[container.id] = container
+  }
+
+  // MARK: - Monitoring and release
+
+  /// Waits for init on its own thread: it is our child (we are the subreaper), so waitpid
+  /// returns its exact wait status. Then releases the container and tells the client.
+  private func monitor(_ container: LiveContainer, pid: pid_t) {
+    Thread.detachNewThread { [self] in
+      let status: Int32
+      do { status = try Subprocess.wait(pid) } catch {
+        logger.error("cannot wait for container init", metadata: ["id": "\(container.id)", "error": "\(error)"])
+        status = 0
+      }
+      container.waitStartSettled()
+      // With xc-init, main's own status came through the status pipe (read to its end once
+      // init has exited); without a report (init was killed), init's status stands for it.
+      container.waitReaderIdle()
+      container.closeStatusReader()
+      let mainStatus = container.mainStatus ?? status
+      let record = container.update {
+        if $0.processes["main"]?.started != nil && $0.processes["main"]?.exited == nil {
+          $0.processes["main"]?.exited = Self.nowNanos() / 1_000_000_000
+          $0.processes["main"]?.exit_code = mainStatus
+        }
+        $0.exit_status = mainStatus
+        $0.finished_at = Self.nowNanos()
+        $0.status = .exited
+        $0.pid = nil
+      }
+      release(container, failed: false, final: record)
+      if let fd = container.takeExitNotify() {
+        // Only a main that ran has an exit to report (xc writes nothing otherwise).
+        if record.started != nil { try? EventFD.write(fd, WaitStatus.eventValue(mainStatus)) }
+        closeQuietly(fd)
+      }
+      container.finish(record)
+    }
+  }
+
+  /// Releases what a container holds: runc state, the overlay mount, its directory (unless
+  /// `no_clean`), its record, its place among live containers.
+  func release(_ container: LiveContainer, failed: Bool, final: ContainerRecord? = nil) {
+    let record = container.record
+    // Also after a failed create: runc may have created the container before failing.
+    do { try runc.delete(id: container.id, force: true) } catch {
+      if !failed {
+        logger.warning("runc delete failed", metadata: ["id": "\(container.id)", "error": "\(error)"])
+      }
+    }
+    for point in Mount.mountPoints(under: container.bundle) {
+      do { try Mount.unmountForcing(point) } catch {
+        logger.error("cannot unmount", metadata: ["path": "\(point)", "error": "\(error)"])
+      }
+    }
+    if record.no_clean && !failed {
+      try? state.saveContainer(record)
+    } else {
+      try? state.deleteContainer(id: container.id)
+      do { try FileSystem.removeTree(container.bundle) } catch {
+        logger.error("cannot remove container directory", metadata: ["error": "\(error)"])
+      }
+    }
+    lock.lock()
+    live.removeValue(forKey: container.id)
+    if let final {
+      ended[final.id] = final
+      endedOrder.append(final.id)
+      if endedOrder.count > 4096 { ended.removeValue(forKey: endedOrder.removeFirst()) }
+    }
+    lock.unlock()
+  }
+
+  // MARK: - Helpers
+
+  /// Applies client-given layers over the mounted root: through the overlay, so files land in
+  /// the container's upper dir and whiteouts hide image files without touching the image.
+  private func applyExtraLayers(_ layers: [FileDescriptor], bundle: String, rootfs: String) throws {
+    guard !layers.isEmpty else { return }
+    var unpacker = LayerUnpacker(root: rootfs)
+    for (i, layer) in layers.enumerated() {
+      // Copied first: the decompressor is chosen by magic bytes, and the fd may be a pipe.
+      let copy = bundle + "/extra-layer-\(i)"
+      defer { unlink(copy) }
+      let out = try sysCall("create \(copy)") { open(copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
+      do {
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+          let n = try buffer.withUnsafeMutableBytes { try readSome(layer.rawValue, into: $0) }
+          if n == 0 { break }
+          try buffer.withUnsafeBytes { try writeAll(out, UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+        closeQuietly(out)
+      } catch {
+        closeQuietly(out)
+        throw error
+      }
+      _ = try imageStore.applyLayer(copy, &unpacker)
+    }
+    unpacker.finish()
+  }
+
+  /// Resolves the entry point as xc does and the environment: image Env, then the entry
+  /// point's environ, then the image's declared defaults, then the request's.
+  private func resolveMain(_ spec: ContainerSpec, _ image: ImageRecord) throws -> (Jexec?, [String: String]) {
+    let jail = image.manifest.jailConfig
+    var envs: [String: String] = [:]
+    for pair in image.manifest.config?.Env ?? [] {
+      guard let eq = pair.firstIndex(of: "=") else { continue }
+      envs[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
+    }
+    func missing(_ key: String, _ description: String?) -> EngineError {
+      EngineError(
+        .missingEnv, "missing required environment variable: \(key)\(description.map { " - \($0)" } ?? "")",
+        help: "pass it in envs, e.g. \(key)=VALUE", errno: ENOENT)
+    }
+    guard let request = spec.entry_point else {
+      return (nil, envs.merging(spec.envs) { $1 })
+    }
+    let selected = request.entry_point ?? jail.default_entry_point ?? "main"
+    var exec: JailConfig.EntryPoint
+    var args: [String]
+    if let known = jail.entry_points[selected] {
+      exec = known
+      args = exec.args + (request.entry_point_args.isEmpty ? exec.default_args : request.entry_point_args)
+    } else {
+      guard request.entry_point != nil else {
+        throw EngineError(
+          .badRequest, "image \(spec.image_reference) has no default entry point",
+          help: "give a command to run", errno: EINVAL)
+      }
+      exec = JailConfig.EntryPoint(exec: selected)
+      args = request.entry_point_args
+    }
+    if exec.clear_env { envs = [:] }
+    let base = envs
+    envs.merge(exec.environ.mapValues { Interpolation.apply($0, base) }) { $1 }
+    for (key, env) in jail.envs where spec.envs[key] == nil {
+      if let value = env.default_value {
+        envs[key] = value
+      } else if env.required {
+        throw missing(key, env.description)
+      }
+    }
+    envs.merge(spec.envs) { $1 }
+    for key in exec.required_envs where envs[key] == nil { throw missing(key, nil) }
+    if spec.user != nil { exec.user = spec.user }
+    if spec.group != nil { exec.group = spec.group }
+    let workDir = exec.work_dir ?? image.manifest.config?.WorkingDir.flatMap { $0.isEmpty ? nil : $0 }
+    let main = Jexec(
+      arg0: exec.exec, args: args.map { Interpolation.apply($0, envs) }, envs: envs, user: exec.user, group: exec.group, uid: 0, gid: 0,
+      work_dir: workDir)
+    return (main, envs)
+  }
+
+  /// The OCI process for `job`, with user and group resolved in the container's rootfs.
+  private func runtimeProcess(_ job: Jexec, access: RootfsAccess, resolved: inout Jexec?) throws
+    -> RuntimeSpec.Process
+  {
+    let (uid, gid, home) = try access.resolveUser(job.user, job.group)
+    var envs = job.envs
+    if envs["HOME"] == nil { envs["HOME"] = home }
+    if envs["PATH"] == nil { envs["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" }
+    resolved?.uid = uid
+    resolved?.gid = gid
+    resolved?.envs = envs
+    return RuntimeSpec.Process(
+      user: .init(uid: uid, gid: gid, additionalGids: nil), args: [job.arg0] + job.args,
+      env: envs.keys.sorted().map { "\($0)=\(envs[$0]!)" }, cwd: job.work_dir ?? "/",
+      capabilities: .defaults)
+  }
+
+  /// Duplicates the client's stdio descriptors, or opens /dev/null for absent ones.
+  static func openStdio(_ a: FileDescriptor?, _ b: FileDescriptor?, _ c: FileDescriptor?) throws -> (CInt, CInt, CInt) {
+    var out: [CInt] = []
+    do {
+      for (i, fd) in [a, b, c].enumerated() {
+        if let fd {
+          out.append(try dupCloexec(fd.rawValue))
+        } else {
+          out.append(try sysCall("open /dev/null") { open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC) })
+        }
+      }
+    } catch {
+      out.forEach(closeQuietly)
+      throw error
+    }
+    return (out[0], out[1], out[2])
+  }
+
+  /// DNS "Inherit": the host's resolv.conf, read-only, when there is one.
+  static func resolvConfMount() -> [RuntimeSpec.Mount] {
+    guard FileSystem.exists("/etc/resolv.conf") else { return [] }
+    return [RuntimeSpec.Mount(destination: "/etc/resolv.conf", type: "bind", source: "/etc/resolv.conf",
+                              options: ["rbind", "ro", "nosuid", "nodev", "noexec"])]
+  }
+
+  static func nowNanos() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+  }
+
+  static func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+  }
+}

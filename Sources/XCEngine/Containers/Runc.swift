@@ -1,0 +1,108 @@
+import Foundation
+import Glibc
+
+/// runc, run by argv with a private `--root`, so this engine's containers are its own.
+struct Runc: Sendable {
+  let binary: String
+  let root: String
+
+  private func base(log: String? = nil) -> [String] {
+    var argv = [binary, "--root", root]
+    if let log { argv += ["--log", log, "--log-format", "json"] }
+    return argv
+  }
+
+  /// Creates container `id` from `bundle`; its init inherits `stdio` as fds 0, 1, 2 and waits
+  /// for `start`. Returns init's host pid.
+  /// With `statusFD`, it becomes init's fd 3 (`--preserve-fds 1`).
+  func create(id: String, bundle: String, stdio: (CInt, CInt, CInt), statusFD: CInt? = nil) throws -> pid_t {
+    let pidFile = bundle + "/init.pid"
+    let log = bundle + "/runc.log"
+    let preserve = statusFD == nil ? [] : ["--preserve-fds", "1"]
+    try runWithStdio(
+      base(log: log) + ["create", "--bundle", bundle, "--pid-file", pidFile] + preserve + [id], stdio: stdio,
+      extra: statusFD.map { [$0] } ?? [], log: log, what: "create container")
+    return try readPid(pidFile)
+  }
+
+  func start(id: String, bundle: String) throws {
+    let log = bundle + "/runc.log"
+    try runCaptured(base(log: log) + ["start", id], log: log, what: "start container")
+  }
+
+  /// Starts the process described by `processFile` in container `id`, detached, with
+  /// `stdio` as its fds 0, 1, 2. Returns its host pid.
+  func exec(id: String, processFile: String, pidFile: String, log: String, stdio: (CInt, CInt, CInt)) throws
+    -> pid_t
+  {
+    try runWithStdio(
+      base(log: log) + ["exec", "--detach", "--pid-file", pidFile, "--process", processFile, id],
+      stdio: stdio, log: log, what: "exec in container")
+    return try readPid(pidFile)
+  }
+
+  func kill(id: String, signal: Int32) throws {
+    try runCaptured(base() + ["kill", id, String(signal)], log: nil, what: "signal container")
+  }
+
+  /// Deletes runc's state of `id`; with `force`, kills a container still running.
+  func delete(id: String, force: Bool) throws {
+    try runCaptured(base() + ["delete"] + (force ? ["--force"] : []) + [id], log: nil, what: "delete container")
+  }
+
+  /// The ids of the containers in this runc root.
+  func list() throws -> [String] {
+    let out = try Subprocess.run(base() + ["list", "--quiet"])
+    guard out.exitedNormally else { throw failure("list containers", out.stderrText) }
+    return String(decoding: out.stdout, as: UTF8.self).split(separator: "\n").map(String.init)
+  }
+
+  // MARK: -
+
+  private func runWithStdio(
+    _ argv: [String], stdio: (CInt, CInt, CInt), extra: [CInt] = [], log: String, what: String
+  ) throws {
+    unlink(log)
+    let pid = try Subprocess.spawn(argv, stdin: stdio.0, stdout: stdio.1, stderr: stdio.2, extra: extra)
+    let status = try Subprocess.wait(pid)
+    guard WaitStatus.exitCode(status) == 0 else {
+      throw failure(what, Self.errors(inLog: log))
+    }
+  }
+
+  private func runCaptured(_ argv: [String], log: String?, what: String) throws {
+    let out = try Subprocess.run(argv)
+    guard out.exitedNormally else {
+      let logged = log.map(Self.errors(inLog:)) ?? ""
+      throw failure(what, logged.isEmpty ? out.stderrText : logged)
+    }
+  }
+
+  private func failure(_ what: String, _ detail: String) -> EngineError {
+    EngineError(
+      .runtimeFailed, "runc failed to \(what)",
+      help: "the detail is runc's own message", errno: EIO, detail: detail)
+  }
+
+  private func readPid(_ path: String) throws -> pid_t {
+    let text = try FileSystem.readString(path).trimmingCharacters(in: .whitespacesAndNewlines)
+    guard let pid = pid_t(text), pid > 0 else {
+      throw EngineError(.runtimeFailed, "runc wrote no pid to \(path)", errno: EIO)
+    }
+    return pid
+  }
+
+  /// The error and fatal messages of a runc JSON log.
+  static func errors(inLog path: String) -> String {
+    guard let text = try? FileSystem.readString(path) else { return "" }
+    var messages: [String] = []
+    for line in text.split(separator: "\n") {
+      guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+        let level = object["level"] as? String, level == "error" || level == "fatal",
+        let msg = object["msg"] as? String
+      else { continue }
+      messages.append(msg)
+    }
+    return messages.joined(separator: "; ")
+  }
+}
