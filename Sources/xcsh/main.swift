@@ -93,4 +93,12 @@ enum Terminal {
   }
 }
 
-XCShellCommand.main()
+// The evaluator recurses with the script (nested calls, deep values), so it runs on a thread with
+// a large stack; the limits it enforces (400 nested calls, 200 brackets) stay far inside it.
+let mainThread = Thread {
+  XCShellCommand.main()
+  exit(0)
+}
+mainThread.stackSize = 1 << 29
+mainThread.start()
+while true { pause() }

@@ -273,7 +273,8 @@ enum FilterCommands {
       case .list(let l): return .value(.int(l.count, call.head))
       case .range(let r):
         guard let n = r.count else {
-          throw ShellError("value.unbounded", "cannot count an unbounded range", at: v.span.isKnown ? v.span : call.head)
+          let why = r.end == nil ? "cannot count an unbounded range" : "the range has more items than an int can count"
+          throw ShellError("value.unbounded", why, at: v.span.isKnown ? v.span : call.head)
         }
         return .value(.int(n, call.head))
       case .null: return .value(.int(0, call.head))
@@ -604,7 +605,7 @@ enum FilterCommands {
     let s = try input.values()
     return .stream(
       ValueStream(span: call.head) {
-        while let v = try s.next() { if v.plain.lowercased().contains(term) { return v } }
+        while let v = try s.next() { if term.isEmpty || v.plain.lowercased().contains(term) { return v } }
         return nil
       })
   }

@@ -135,7 +135,12 @@ enum FormatCommands {
     case .int(let i): return Node(String(i), Tag(.int))
     case .float(let d): return Node(Value.formatFloat(d), Tag(.float))
     case .duration, .size, .range, .closure: return Node(v.plain, Tag(.str))
-    case .string(let s): return Node(s, Tag(.str), s.contains("\n") ? .literal : .any)
+    case .string(let s):
+      // Text that would read back as another type ("true", "1", "") must be quoted.
+      if case .string = value(Node(s, Tag(.str), .plain), .unknown).kind {
+        return Node(s, Tag(.str), s.contains("\n") ? .literal : .any)
+      }
+      return Node(s, Tag(.str), .doubleQuoted)
     case .bytes: return Node(v.plain, Tag(.str))
     case .list(let items): return Node(items.map(yamlNode))
     case .record(let r): return Node(r.map { (Node($0.0, Tag(.str)), yamlNode($0.1)) })

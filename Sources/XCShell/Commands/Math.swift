@@ -73,11 +73,15 @@ enum MathCommands {
     default: throw ShellError.typeMismatch(expected: "number", found: v)
     }
   }
+  /// An integral double as an int when it fits, else as a float.
+  static func integral(_ d: Double) -> Value {
+    d.isFinite && d >= -9.2e18 && d <= 9.2e18 ? .int(Int64(d)) : .float(d)
+  }
   static let floor = unary("math floor", "Round down.", Example("", "2.7 | math floor", result: "2")) { v, _ in
-    .int(Int64(try v.asDouble().rounded(.down)))
+    integral(try v.asDouble().rounded(.down))
   }
   static let ceil = unary("math ceil", "Round up.", Example("", "2.1 | math ceil", result: "3")) { v, _ in
-    .int(Int64(try v.asDouble().rounded(.up)))
+    integral(try v.asDouble().rounded(.up))
   }
   static let sqrt = unary("math sqrt", "The square root.", Example("", "16 | math sqrt", result: "4.0")) { v, call in
     let d = try v.asDouble()
@@ -93,8 +97,10 @@ enum MathCommands {
     let p = try call.int("precision")
     func r(_ v: Value) throws -> Value {
       let d = try v.asDouble()
-      guard let p else { return .int(Int64(d.rounded())) }
+      guard let p else { return integral(d.rounded()) }
       let m = pow(10.0, Double(p))
+      // Past double precision there is nothing left to round.
+      guard m.isFinite, (d * m).isFinite else { return .float(d) }
       return .float((d * m).rounded() / m)
     }
     if case .value(let v) = input, case .list = v.kind {} else if case .value(let v) = input { return .value(try r(v)) }

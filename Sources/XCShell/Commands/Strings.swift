@@ -26,7 +26,7 @@ enum StringCommands {
             // "\r\n" is one Character in Swift, so split on both.
             var parts = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
               .map { Value.string(String($0), call.head) }
-            if text.hasSuffix("\n") || text.hasSuffix("\r\n") { parts.removeLast() }
+            if text.hasSuffix("\n") || text.hasSuffix("\r\n") || text.isEmpty { parts.removeLast() }
             pending = parts.reversed()
           }
           return pending.removeLast()
@@ -146,7 +146,7 @@ enum StringCommands {
   }
 
   static let contains = predicate("str contains", "Whether text contains a substring.", Example("", "'nginx:1' | str contains nginx", result: "true")) {
-    $0.contains($1)
+    $1.isEmpty || $0.contains($1)
   }
   static let startsWith = predicate("str starts-with", "Whether text starts with a prefix.", Example("", "'web-1' | str starts-with web", result: "true")) {
     $0.hasPrefix($1)
@@ -211,8 +211,9 @@ enum StringCommands {
     return try mapStrings(call, input) { s in
       let chars = Array(s)
       let start = max(0, Int(r.start))
-      var end = r.end.map { Int($0) + (r.inclusive ? 1 : 0) } ?? chars.count
-      end = min(end, chars.count)
+      // Clamp before converting: a huge end means "to the end".
+      let end = r.end.map { min(Int64(chars.count), $0) }.map { Int($0) + (r.inclusive ? 1 : 0) }.map { min($0, chars.count) }
+        ?? chars.count
       guard start < end else { return .string("") }
       return .string(String(chars[start..<end]))
     }
@@ -226,6 +227,7 @@ enum StringCommands {
   ) { call, input in
     let needle = try call.require("text").asString()
     return try mapStrings(call, input) { s in
+      if needle.isEmpty { return .int(0) }
       guard let r = s.range(of: needle) else { return .int(-1) }
       return .int(s.distance(from: s.startIndex, to: r.lowerBound))
     }
@@ -241,7 +243,11 @@ enum StringCommands {
       ],
       examples: [Example("", "'7' | fill -w 3 -c 0 -a right", result: "007")])
   ) { call, input in
-    let w = Int(try call.int("width") ?? 0)
+    let width = try call.int("width") ?? 0
+    guard width <= 1_000_000 else {
+      throw ShellError("args.value", "width \(width) is too large (at most 1000000)", at: call.span)
+    }
+    let w = Int(width)
     let c = try call.string("character") ?? " "
     let align = try call.string("alignment") ?? "left"
     let pad = { (v: Value) -> Value in
@@ -319,8 +325,9 @@ enum StringCommands {
     switch v.kind {
     case .int: return v
     case .float(let d):
-      guard d.isFinite, abs(d) < 9.2e18 else { throw cannot(v, "int", span) }
-      return .int(Int64(d.rounded(.towardZero)), v.span)
+      let t = d.rounded(.towardZero)
+      guard t.isFinite, t >= -9.2e18, t <= 9.2e18 else { throw cannot(v, "int", span) }
+      return .int(Int64(t), v.span)
     case .bool(let b): return .int(b ? 1 : 0, v.span)
     case .duration(let d), .size(let d): return .int(d, v.span)
     case .string(let s):

@@ -16,6 +16,8 @@ enum Binder {
     }
     var call = Call(name: sig.name, head: node.nameSpan, span: node.span, evaluator: ev, frame: frame, sink: sink)
     var positionals: [Value] = []
+    /// Where each positional was written: type errors point there, not at the value's origin.
+    var positionalSpans: [Span] = []
     var args = node.arguments[...]
     while let arg = args.popFirst() {
       switch arg {
@@ -26,6 +28,7 @@ enum Binder {
         } else {
           positionals.append(try ev.eval(e, in: frame))
         }
+        positionalSpans.append(e.span)
       case .endOfFlags:
         continue
       case .flag(let name, let short, let span, let inline):
@@ -38,6 +41,7 @@ enum Binder {
           guard let param else {
             if sig.acceptsAnyFlag {
               positionals.append(.string((short ? "-" : "--") + name, span))
+              positionalSpans.append(span)
               break
             }
             throw unknownFlag(flagName, short: short, at: span, sig)
@@ -70,33 +74,34 @@ enum Binder {
       }
     }
     // Positionals in order, the surplus to the rest parameter.
-    var queue = positionals[...]
+    var queue = Array(zip(positionals, positionalSpans))[...]
     for p in sig.parameters where !p.isFlag {
       switch p.kind {
       case .required:
-        guard let v = queue.popFirst() else {
+        guard let (v, at) = queue.popFirst() else {
           throw ShellError(
             "args.missing", "`\(sig.name)` needs the `\(p.name)` argument (\(p.shape.name))",
             at: node.span, help: "usage: \(Help.usage(sig))")
         }
-        call.positional[p.name] = try coerce(v, to: p.shape, at: v.span)
+        call.positional[p.name] = try coerce(v, to: p.shape, at: at)
       case .optional:
-        if let v = queue.popFirst() {
-          call.positional[p.name] = try coerce(v, to: p.shape, at: v.span)
+        if let (v, at) = queue.popFirst() {
+          call.positional[p.name] = try coerce(v, to: p.shape, at: at)
         } else if let d = p.defaultValue {
           call.positional[p.name] = d.with(span: .unknown)
         }
       case .rest:
-        call.rest = try queue.map { try coerce($0, to: p.shape, at: $0.span) }
+        call.rest = try queue.map { try coerce($0.0, to: p.shape, at: $0.1) }
         queue = []
       default: break
       }
     }
-    if let extra = queue.first {
+    if let (extra, extraSpan) = queue.first {
       let n = sig.positionals.count
       throw ShellError(
         "args.extra", "`\(sig.name)` takes \(n) positional argument\(n == 1 ? "" : "s"), found \(positionals.count)",
-        at: extra.span.isKnown ? extra.span : node.span, note: "unexpected", help: "usage: \(Help.usage(sig))")
+        at: extraSpan.isKnown ? extraSpan : (extra.span.isKnown ? extra.span : node.span), note: "unexpected",
+        help: "usage: \(Help.usage(sig))")
     }
     for p in sig.parameters where p.kind == .named && call.flags[p.name] == nil {
       if let d = p.defaultValue { call.flags[p.name] = d.with(span: .unknown) }

@@ -333,7 +333,7 @@ public final class Evaluator: @unchecked Sendable {
       try update(&items[i], path: path.dropFirst(), op: op, rhs, at: span)
       value = Value(.list(items), value.span)
     default:
-      throw ShellError("path.assign", "cannot set a field of a \(value.typeName)", at: member.span)
+      throw ShellError("path.assign", "cannot set a field of \(value.typeNameWithArticle)", at: member.span)
     }
   }
 
@@ -483,6 +483,10 @@ public final class Evaluator: @unchecked Sendable {
       return try External.run(
         name: node.name, args: args, at: node.nameSpan, span: node.span, input: input, sink: sink, evaluator: self)
     }
+    if Self.asksForHelp(node.arguments), command.signature.flag(named: "help") == nil {
+      output.write(Help.text(command.signature))
+      return .empty
+    }
     let call = try Binder.bind(command.signature, node, in: frame, evaluator: self, sink: sink)
     do {
       return try command.run(call, input)
@@ -491,6 +495,18 @@ public final class Evaluator: @unchecked Sendable {
       if e.command == nil { e.command = node.name }
       throw e
     }
+  }
+
+  /// `CMD --help` or `CMD -h` (before any `--`) shows the command's help.
+  static func asksForHelp(_ args: [Argument]) -> Bool {
+    for a in args {
+      switch a {
+      case .endOfFlags: return false
+      case .flag(let n, let short, _, _) where (n == "help" && !short) || (n == "h" && short): return true
+      default: continue
+      }
+    }
+    return false
   }
 
   /// Arguments of an external command: every value becomes one word (lists become several).
@@ -504,7 +520,7 @@ public final class Evaluator: @unchecked Sendable {
         case .list(let items): out.append(contentsOf: items.map(\.plain))
         case .range: out.append(contentsOf: try v.asList().map(\.plain))
         case .record, .closure:
-          throw ShellError("external.argument", "cannot pass a \(v.typeName) to an external command", at: e.span)
+          throw ShellError("external.argument", "cannot pass \(v.typeNameWithArticle) to an external command", at: e.span)
         default: out.append(v.plain)
         }
       case .flag(let name, let short, _, let value):
@@ -586,6 +602,15 @@ public final class Evaluator: @unchecked Sendable {
   }
 
   private func runClosureBody(_ body: Block, in frame: Frame) throws -> Value {
+    do {
+      return try runClosureStatements(body, in: frame)
+    } catch ControlFlow.breakLoop(let s), ControlFlow.continueLoop(let s) {
+      // A closure is its own body: a loop around the command that calls it is not its loop.
+      throw ShellError("eval.loop", "`break` or `continue` outside a loop", at: s)
+    }
+  }
+
+  private func runClosureStatements(_ body: Block, in frame: Frame) throws -> Value {
     // The common `{|x| $x * 2}`: one expression, no block machinery.
     if body.statements.count == 1, case .pipeline(let p) = body.statements[0].kind {
       do {
@@ -693,8 +718,13 @@ public final class Evaluator: @unchecked Sendable {
         }
       }
     case .range(let from, let to, let inclusive):
-      let a = try from.map { try eval($0, in: frame).asInt() } ?? 0
-      let b = try to.map { try eval($0, in: frame).asInt() }
+      func bound(_ x: Expr) throws -> Int64 {
+        let v = try eval(x, in: frame)
+        guard case .int(let i) = v.kind else { throw ShellError.typeMismatch(expected: "int", found: v, at: x.span) }
+        return i
+      }
+      let a = try from.map(bound) ?? 0
+      let b = try to.map(bound)
       let step: Int64 = b.map { $0 < a ? -1 : 1 } ?? 1
       return Value(.range(RangeValue(start: a, end: b, inclusive: inclusive, step: step)), e.span)
     case .ifElse(let branches, let otherwise):

@@ -167,6 +167,7 @@ extension Value {
   static func textForPipe(_ v: Value) -> String {
     switch v.kind {
     case .list(let items): return items.map { $0.plain + "\n" }.joined()
+    case .range: return ((try? v.asList()) ?? []).map { $0.plain + "\n" }.joined()
     case .string(let s): return s.hasSuffix("\n") || s.isEmpty ? s : s + "\n"
     case .null: return ""
     default: return v.plain + "\n"

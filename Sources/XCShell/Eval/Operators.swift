@@ -22,7 +22,7 @@ enum Operators {
     case .float(let d): return .float(-d, span)
     case .duration(let d): return Value(.duration(-d), span)
     case .size(let s): return Value(.size(-s), span)
-    default: throw ShellError("type.operands", "cannot negate a \(v.typeName)", at: span)
+    default: throw ShellError("type.operands", "cannot negate \(v.typeNameWithArticle)", at: span)
     }
   }
 
@@ -103,15 +103,22 @@ enum Operators {
     case (.duration(let a), .int(let b)), (.int(let b), .duration(let a)):
       return Value(.duration(try checked(a.multipliedReportingOverflow(by: b), "*", span)), span)
     case (.duration(let a), .float(let b)), (.float(let b), .duration(let a)):
-      return Value(.duration(Int64((Double(a) * b).rounded())), span)
+      return Value(.duration(try exactInt(Double(a) * b, "*", span)), span)
     case (.size(let a), .int(let b)), (.int(let b), .size(let a)):
       return Value(.size(try checked(a.multipliedReportingOverflow(by: b), "*", span)), span)
     case (.size(let a), .float(let b)), (.float(let b), .size(let a)):
-      return Value(.size(Int64((Double(a) * b).rounded())), span)
+      return Value(.size(try exactInt(Double(a) * b, "*", span)), span)
     case (.string(let s), .int(let n)) where n >= 0 && n < 10_000_000:
       return .string(String(repeating: s, count: Int(n)), span)
     default: throw operandError("*", l, r, at: span)
     }
+  }
+
+  /// A double rounded to an Int64, or an overflow error when it does not fit.
+  static func exactInt(_ d: Double, _ op: String, _ span: Span) throws -> Int64 {
+    let r = d.rounded()
+    guard r.isFinite, r >= -9.2e18, r <= 9.2e18 else { throw overflow(op, at: span) }
+    return Int64(r)
   }
 
   static func zero(_ span: Span) -> ShellError { ShellError("math.division_by_zero", "division by zero", at: span) }
@@ -138,10 +145,10 @@ enum Operators {
       return Value(.size(a / b), span)
     case (.duration(let a), .float(let b)):
       guard b != 0 else { throw zero(span) }
-      return Value(.duration(Int64((Double(a) / b).rounded())), span)
+      return Value(.duration(try exactInt(Double(a) / b, "/", span)), span)
     case (.size(let a), .float(let b)):
       guard b != 0 else { throw zero(span) }
-      return Value(.size(Int64((Double(a) / b).rounded())), span)
+      return Value(.size(try exactInt(Double(a) / b, "/", span)), span)
     default: throw operandError("/", l, r, at: span)
     }
   }
@@ -263,7 +270,7 @@ enum Operators {
       return r.contains(i)
     case .string(let s):
       guard case .string(let sub) = item.kind else { throw operandError(op, item, container, at: span) }
-      return s.contains(sub)
+      return sub.isEmpty || s.contains(sub)
     case .record, .object:
       let rec = container.recordValue!
       guard case .string(let k) = item.kind else { throw operandError(op, item, container, at: span) }
@@ -283,7 +290,8 @@ enum Regex {
     defer { lock.unlock() }
     if let re = cache[pattern] { return re }
     do {
-      let re = try NSRegularExpression(pattern: pattern)
+      // ICU rejects the empty pattern; it means "matches everywhere".
+      let re = try NSRegularExpression(pattern: pattern.isEmpty ? "(?:)" : pattern)
       if cache.count > 256 { cache.removeAll() }
       cache[pattern] = re
       return re

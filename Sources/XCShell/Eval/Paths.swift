@@ -22,7 +22,7 @@ enum Paths {
         var col: [Value] = []
         for r in rows {
           guard let rec = r.recordValue else {
-            throw ShellError("path.missing", "cannot take field `\(key)` of a \(r.typeName) in a list", at: s)
+            throw ShellError("path.missing", "cannot take field `\(key)` of \(r.typeNameWithArticle) in a list", at: s)
           }
           if let f = rec[key] { col.append(f) } else if optional { col.append(.null) } else {
             throw ShellError("path.missing", "a row has no field `\(key)`", at: s)
@@ -52,7 +52,7 @@ enum Paths {
         return .null
       default:
         if m.optional { return .null }
-        throw ShellError("path.type", "cannot take `\(describe(m))` of a \(v.typeName)", at: m.span, note: v.typeName)
+        throw ShellError("path.type", "cannot take `\(describe(m))` of \(v.typeNameWithArticle)", at: m.span, note: v.typeName)
       }
     }
     return v

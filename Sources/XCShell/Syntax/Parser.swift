@@ -11,6 +11,7 @@ public struct Parser {
   private var nesting: [UInt8] = []
   private var depth = 0
   private static let maxDepth = 200
+  private static let maxRecursion = 2000
   /// Module names brought in by `use FILE` (without names): `MODULE fn` joins into one command.
   private var modules: Set<String> = []
 
@@ -93,10 +94,15 @@ public struct Parser {
     }
   }
 
+  /// Guards recursion. Users see the bracket depth (`(`, `[`, `{` open at once) limited to 200;
+  /// the recursion count has its own, larger bound for chains like `- - - 1` that open nothing.
   private mutating func enter(_ at: Span) throws {
     depth += 1
-    if depth > Parser.maxDepth {
+    if nesting.count >= Parser.maxDepth {
       throw ShellError("parse.depth", "nesting is too deep (more than \(Parser.maxDepth) levels)", at: at)
+    }
+    if depth > Parser.maxRecursion {
+      throw ShellError("parse.depth", "expression is too deeply nested", at: at)
     }
   }
 

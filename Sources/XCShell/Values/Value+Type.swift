@@ -27,6 +27,12 @@ extension Value {
     return items.allSatisfy { $0.typeName == t } ? t : "any"
   }
 
+  /// The type name with its article: "an int", "a string".
+  public var typeNameWithArticle: String {
+    let n = typeName
+    return ("aeiou".contains(n.first ?? "x") ? "an " : "a ") + n
+  }
+
   /// A short name for the kind, used in "expected X, found Y".
   public var kindName: String {
     switch kind {

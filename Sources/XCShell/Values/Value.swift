@@ -92,12 +92,15 @@ public struct RangeValue: Sendable, Equatable {
     self.step = step
   }
 
-  /// The number of elements, or nil when open.
+  /// The number of elements, or nil when open or too many to count in an Int64.
   public var count: Int64? {
     guard let end else { return nil }
-    let last = inclusive ? end : (step > 0 ? end - 1 : end + 1)
-    if step > 0 { return last < start ? 0 : (last - start) / step + 1 }
-    return last > start ? 0 : (start - last) / (-step) + 1
+    let last = inclusive ? end : (step > 0 ? end &- 1 : end &+ 1)
+    if step > 0 ? last < start : last > start { return 0 }
+    let span = step > 0 ? last.subtractingReportingOverflow(start) : start.subtractingReportingOverflow(last)
+    guard !span.overflow else { return nil }
+    let n = (span.partialValue / step.magnitude.toInt64).addingReportingOverflow(1)
+    return n.overflow ? nil : n.partialValue
   }
 
   public func contains(_ v: Int64) -> Bool {
@@ -125,4 +128,9 @@ public struct ObjectValue: Sendable, Equatable {
     self.type = type
     self.fields = fields
   }
+}
+
+extension UInt64 {
+  /// The value as an Int64, saturating.
+  var toInt64: Int64 { self > UInt64(Int64.max) ? Int64.max : Int64(self) }
 }
