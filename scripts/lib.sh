@@ -29,5 +29,6 @@ ensure_swift() {
   return 1
 }
 
-# Packages the build and the tests need.
-TEST_PACKAGES=(coreutils procps)
+# Packages the build and the tests need: libedit for the line editor, tmux to drive it in tests,
+# runc, busybox-static (test images), zstd and skopeo for the engine's image tests.
+TEST_PACKAGES=(coreutils procps libedit-dev tmux runc busybox-static zstd gzip tar skopeo libc6-dev)

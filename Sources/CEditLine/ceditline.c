@@ -1,5 +1,9 @@
 #include "ceditline.h"
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
+#include <unistd.h>
+#include <wchar.h>
 
 EditLine *cel_init(const char *prog) {
   EditLine *el = el_init(prog, stdin, stdout, stderr);
@@ -51,4 +55,49 @@ void cel_history_enter(History *h, const char *line) {
 void cel_history_clear(History *h) {
   HistEvent ev;
   history(h, &ev, H_CLEAR);
+}
+
+static int watched_signal_fd = -1;
+
+/// Reads one character (UTF-8 decoded) from the terminal, or fails with EINTR when the signal
+/// pipe becomes readable first. Returns 1, 0 at end of input, -1 on error (libedit's el_rfunc_t).
+static int read_char_or_signal(EditLine *el, wchar_t *wc) {
+  (void)el;
+  unsigned char buf[4];
+  int len = 0, need = 1;
+  for (;;) {
+    struct pollfd p[2] = {{0, POLLIN, 0}, {watched_signal_fd, POLLIN, 0}};
+    int n = poll(p, watched_signal_fd >= 0 ? 2 : 1, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    if (watched_signal_fd >= 0 && (p[1].revents & POLLIN)) {
+      errno = EINTR;
+      return -1;
+    }
+    if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+    ssize_t r = read(0, buf + len, 1);
+    if (r == 0) return 0;
+    if (r < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return -1;
+    }
+    if (len == 0) need = buf[0] < 0x80 ? 1 : buf[0] < 0xE0 ? 2 : buf[0] < 0xF0 ? 3 : 4;
+    if (++len < need) continue;
+    unsigned int c;
+    switch (need) {
+      case 1: c = buf[0]; break;
+      case 2: c = ((buf[0] & 0x1Fu) << 6) | (buf[1] & 0x3Fu); break;
+      case 3: c = ((buf[0] & 0x0Fu) << 12) | ((buf[1] & 0x3Fu) << 6) | (buf[2] & 0x3Fu); break;
+      default: c = ((buf[0] & 0x07u) << 18) | ((buf[1] & 0x3Fu) << 12) | ((buf[2] & 0x3Fu) << 6) | (buf[3] & 0x3Fu);
+    }
+    *wc = (wchar_t)c;
+    return 1;
+  }
+}
+
+void cel_use_signal_fd(EditLine *el, int signal_fd) {
+  watched_signal_fd = signal_fd;
+  el_set(el, EL_GETCFN, read_char_or_signal);
 }

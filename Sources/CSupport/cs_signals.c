@@ -40,12 +40,14 @@ int cs_signals_install(void) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGALRM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
   // A parent may have left these blocked (some process launchers do); a shell must see them.
   sigset_t unblock;
   sigemptyset(&unblock);
   sigaddset(&unblock, SIGINT);
   sigaddset(&unblock, SIGTERM);
   sigaddset(&unblock, SIGALRM);
+  sigaddset(&unblock, SIGHUP);
   pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);
   main_thread = pthread_self();
   have_main_thread = 1;
@@ -54,6 +56,12 @@ int cs_signals_install(void) {
 }
 
 int cs_signal_pending(void) { return pending_signal; }
+
+void cs_signals_reset_mask(void) {
+  sigset_t none;
+  sigemptyset(&none);
+  pthread_sigmask(SIG_SETMASK, &none, NULL);
+}
 
 void cs_signal_clear(void) {
   pending_signal = 0;

@@ -18,6 +18,7 @@ public final class LibEditLineEditor: LineEditor {
     self.history = h
     self.promptBuffer = strdup("> ")
     cel_set_history(el, h)
+    if cs_signal_fd() >= 0 { cel_use_signal_fd(el, cs_signal_fd()) }
     cel_set_clientdata(el, Unmanaged.passUnretained(self).toOpaque())
     cel_set_prompt(el) { el in
       guard let el, let data = cel_get_clientdata(el) else { return nil }
@@ -57,7 +58,10 @@ public final class LibEditLineEditor: LineEditor {
     el_resize(el)
     var count: Int32 = 0
     guard let line = el_gets(el, &count) else {
-      if cs_signal_pending() != 0 || count < 0 {
+      let sig = cs_signal_pending()
+      // The terminal went away, or we were told to stop: leave like Ctrl-D.
+      if sig == SIGHUP || sig == SIGTERM { return .endOfInput }
+      if sig != 0 || count < 0 {
         cs_signal_clear()
         el_reset(el)
         return .interrupted

@@ -95,6 +95,7 @@ enum Terminal {
 
 // The evaluator recurses with the script (nested calls, deep values), so it runs on a thread with
 // a large stack; the limits it enforces (400 nested calls, 200 brackets) stay far inside it.
+cs_signals_reset_mask()
 let mainThread = Thread {
   XCShellCommand.main()
   exit(0)

@@ -26,24 +26,54 @@ final class TmuxSession {
     return "xcsh"
   }
 
+  /// Runs the tmux client and returns its stdout. Spawned directly and reaped with waitpid:
+  /// `new-session` forks a server that would keep Foundation's exit-watch pipe open forever.
   @discardableResult
   func tmux(_ args: [String], capture: Bool = true) throws -> String {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
-    p.arguments = ["-L", socket, "-f", "/dev/null"] + args
-    p.standardInput = FileHandle.nullDevice
-    p.standardError = FileHandle.nullDevice
-    guard capture else {
-      p.standardOutput = FileHandle.nullDevice
-      try p.run()
-      p.waitUntilExit()
-      return ""
+    let argv = ["/usr/bin/tmux", "-L", socket, "-f", "/dev/null"] + args
+    var fds: [Int32] = [-1, -1]
+    guard pipe(&fds) == 0 else { throw POSIXError(.EMFILE) }
+    _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+    _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    if capture {
+      posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+    } else {
+      posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
     }
-    let out = Pipe()
-    p.standardOutput = out
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    // The test runner blocks signals; a tmux server inheriting that mask never shuts down.
+    var attr = posix_spawnattr_t()
+    posix_spawnattr_init(&attr)
+    defer { posix_spawnattr_destroy(&attr) }
+    var none = sigset_t()
+    sigemptyset(&none)
+    posix_spawnattr_setsigmask(&attr, &none)
+    var all = sigset_t()
+    sigfillset(&all)
+    posix_spawnattr_setsigdefault(&attr, &all)
+    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var pid: pid_t = 0
+    let cargs = argv.map { strdup($0) } + [nil]
+    defer { cargs.forEach { free($0) } }
+    let rc = posix_spawn(&pid, argv[0], &actions, &attr, cargs, environ)
+    Glibc.close(fds[1])
+    guard rc == 0 else {
+      Glibc.close(fds[0])
+      throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EINVAL)
+    }
+    var data = [UInt8]()
+    var buf = [UInt8](repeating: 0, count: 65536)
+    while true {
+      let n = read(fds[0], &buf, buf.count)
+      if n > 0 { data.append(contentsOf: buf[0..<n]) } else if n == 0 || errno != EINTR { break }
+    }
+    Glibc.close(fds[0])
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     return String(decoding: data, as: UTF8.self)
   }
 

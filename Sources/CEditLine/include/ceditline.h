@@ -26,6 +26,10 @@ void cel_set_clientdata(EditLine *el, void *data);
 void *cel_get_clientdata(EditLine *el);
 /// EL_REFRESH: redraw the line.
 void cel_refresh(EditLine *el);
+/// Makes libedit read keys through a function that also watches `signal_fd` (the shell's
+/// signal self-pipe): when it becomes readable, el_gets returns NULL at once. libedit's own read
+/// retries after EINTR, so a SIGINT/SIGHUP would otherwise not end the wait.
+void cel_use_signal_fd(EditLine *el, int signal_fd);
 /// history_init with H_SETSIZE and H_SETUNIQUE (adjacent duplicates dropped).
 History *cel_history_init(int size);
 /// H_ENTER.

@@ -10,6 +10,9 @@
 /// Installs handlers for SIGINT and SIGTERM (without SA_RESTART, so blocking calls return EINTR)
 /// and ignores SIGPIPE. Returns the read end of the self-pipe, or -1 on failure.
 int cs_signals_install(void);
+/// Unblocks every signal in the calling thread. A shell must not keep a mask its launcher left
+/// (test runners and some daemons block SIGHUP, SIGINT, ...); threads started afterwards inherit it.
+void cs_signals_reset_mask(void);
 /// The last signal received and not yet cleared (SIGINT or SIGTERM), or 0.
 int cs_signal_pending(void);
 /// Clears the pending signal and drains the self-pipe.

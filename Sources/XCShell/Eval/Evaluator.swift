@@ -54,7 +54,7 @@ public final class Evaluator: @unchecked Sendable {
     cs_signal_clear()
     // The `timeout` command's alarm: it turns this into its own error.
     if sig == SIGALRM { return ShellError("timeout.alarm", "timed out") }
-    let name = sig == SIGTERM ? "SIGTERM" : "SIGINT"
+    let name = sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "SIGINT"
     return ShellError("interrupted", "interrupted by \(name)", exitCode: 128 + sig)
   }
 

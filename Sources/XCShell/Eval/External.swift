@@ -60,8 +60,13 @@ enum External {
     sigaddset(&defaults, SIGPIPE)
     sigaddset(&defaults, SIGINT)
     sigaddset(&defaults, SIGTERM)
+    sigaddset(&defaults, SIGHUP)
     posix_spawnattr_setsigdefault(&attr, &defaults)
-    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF))
+    // …and with no signal blocked, whatever mask this process inherited.
+    var none = sigset_t()
+    sigemptyset(&none)
+    posix_spawnattr_setsigmask(&attr, &none)
+    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
     let argv = [name] + args
     let envp = ev.environment.map { "\($0.key)=\($0.value)" }
