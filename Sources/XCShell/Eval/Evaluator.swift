@@ -167,7 +167,7 @@ public final class Evaluator: @unchecked Sendable {
       var i: Int64 = 0
       var bodyFrame = Frame(parent: frame)
       var mark = closuresMade
-      loop: while let item = try stream.next() {
+      while let item = try stream.next() {
         try checkInterrupt()
         // Reuse the scope unless the last iteration made a closure, which keeps its own `$name`.
         if closuresMade != mark {
@@ -179,43 +179,19 @@ public final class Evaluator: @unchecked Sendable {
         if let index { bodyFrame.declare(index.0, .int(i), mutable: false) }
         bodyFrame.declare(name, item, mutable: false)
         i += 1
-        do {
-          try drain(try evalBlock(body, in: bodyFrame, sink: true, newScope: false))
-        } catch let c as ControlFlow {
-          switch c {
-          case .breakLoop: break loop
-          case .continueLoop: continue loop
-          case .returnValue: throw c
-          }
-        }
+        guard try runIteration(body, in: bodyFrame, newScope: false) else { break }
       }
       return .empty
     case .whileLoop(let condition, let body):
-      loop: while try eval(condition, in: frame).condition(at: condition.span) {
+      while try eval(condition, in: frame).condition(at: condition.span) {
         try checkInterrupt()
-        do {
-          try drain(try evalBlock(body, in: frame, sink: true))
-        } catch let c as ControlFlow {
-          switch c {
-          case .breakLoop: break loop
-          case .continueLoop: continue loop
-          case .returnValue: throw c
-          }
-        }
+        guard try runIteration(body, in: frame) else { break }
       }
       return .empty
     case .loop(let body):
-      loop: while true {
+      while true {
         try checkInterrupt()
-        do {
-          try drain(try evalBlock(body, in: frame, sink: true))
-        } catch let c as ControlFlow {
-          switch c {
-          case .breakLoop: break loop
-          case .continueLoop: continue loop
-          case .returnValue: throw c
-          }
-        }
+        guard try runIteration(body, in: frame) else { break }
       }
       return .empty
     case .breakLoop: throw ControlFlow.breakLoop(s.span)
@@ -255,15 +231,19 @@ public final class Evaluator: @unchecked Sendable {
       if let index { bodyFrame.declare(index.0, .int(i), mutable: false) }
       bodyFrame.declare(name, .int(value, span), mutable: false)
       value &+= r.step
-      do {
-        try drain(try evalBlock(body, in: bodyFrame, sink: true, newScope: false))
-      } catch let c as ControlFlow {
-        switch c {
-        case .breakLoop: return
-        case .continueLoop: continue
-        case .returnValue: throw c
-        }
-      }
+      guard try runIteration(body, in: bodyFrame, newScope: false) else { return }
+    }
+  }
+
+  /// Runs one iteration of a loop body; false when it said `break`.
+  private func runIteration(_ body: Block, in frame: Frame, newScope: Bool = true) throws -> Bool {
+    do {
+      try drain(try evalBlock(body, in: frame, sink: true, newScope: newScope))
+      return true
+    } catch ControlFlow.breakLoop {
+      return false
+    } catch ControlFlow.continueLoop {
+      return true
     }
   }
 
