@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import XCShell
@@ -34,5 +35,17 @@ import Testing
       }
       #expect(!sig.summary.isEmpty, "\(sig.name) has no summary")
     }
+  }
+}
+
+/// docs/commands.md is generated from the command table; it must not drift from the code.
+@Suite struct DocsTests {
+  @Test func commandReferenceIsCurrent() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
+    let r = try XCSH.run([root.appendingPathComponent("scripts/gen-docs.xcs").path])
+    let committed = try String(contentsOf: root.appendingPathComponent("docs/commands.md"), encoding: .utf8)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout == committed, "docs/commands.md is stale: run `xcsh scripts/gen-docs.xcs > docs/commands.md`")
   }
 }

@@ -133,10 +133,20 @@ enum FilterCommands {
     return .value(try Paths.follow(v, members[...], at: call.head))
   }
 
-  static func sortKey(_ v: Value, _ keys: [Value], _ call: Call) throws -> [Value] {
-    try keys.map { k in
-      if case .closure(let c) = k.kind { return try call.invoke(c, [v]) }
-      return try Paths.follow(v, try Paths.members(k)[...], at: k.span)
+  /// A sort or group key: a closure to call, or a cell path parsed once for every row.
+  enum Key {
+    case closure(Closure)
+    case path([PathMember], Span)
+
+    init(_ v: Value) throws {
+      if case .closure(let c) = v.kind { self = .closure(c) } else { self = .path(try Paths.members(v), v.span) }
+    }
+
+    func of(_ row: Value, _ call: Call) throws -> Value {
+      switch self {
+      case .closure(let c): try call.invoke(c, one: row)
+      case .path(let members, let span): try Paths.follow(row, members[...], at: span)
+      }
     }
   }
 
@@ -144,6 +154,25 @@ enum FilterCommands {
     -> [Value]
   {
     let ks = try keys(rows)
+    // One int or string key per row, the common case: compare the raw keys, not values.
+    if ks.allSatisfy({ $0.count == 1 }) {
+      if let ints = Optional(ks.compactMap { k -> Int64? in if case .int(let i) = k[0].kind { i } else { nil } }),
+        ints.count == rows.count
+      {
+        let order = rows.indices.sorted { a, b in
+          ints[a] != ints[b] ? (reverse ? ints[a] > ints[b] : ints[a] < ints[b]) : a < b
+        }
+        return order.map { rows[$0] }
+      }
+      if let strs = Optional(ks.compactMap { k -> String? in if case .string(let t) = k[0].kind { t } else { nil } }),
+        strs.count == rows.count
+      {
+        let order = rows.indices.sorted { a, b in
+          strs[a] != strs[b] ? (reverse ? strs[a] > strs[b] : strs[a] < strs[b]) : a < b
+        }
+        return order.map { rows[$0] }
+      }
+    }
     var failure: (any Error)? = nil
     let order = Array(rows.indices).sorted { a, b in
       if failure != nil { return false }
@@ -174,7 +203,10 @@ enum FilterCommands {
     let keys = call.restValues()
     guard !keys.isEmpty else { throw ShellError("args.missing", "`sort-by` needs at least one column", at: call.span) }
     let rows = try input.collect().asList()
-    let out = try sorted(rows, keys: { try $0.map { try sortKey($0, keys, call) } }, reverse: call.has("reverse"), at: call.head)
+    let parsed = try keys.map(Key.init)
+    let out = try sorted(
+      rows, keys: { try $0.map { row in try parsed.map { try $0.of(row, call) } } }, reverse: call.has("reverse"),
+      at: call.head)
     return .value(.list(out, call.head))
   }
 
@@ -324,11 +356,11 @@ enum FilterCommands {
       parameters: [.required("key", .any, "A column or a closure giving the group.")],
       examples: [Example("By parity", "[1 2 3] | group-by {|x| $x mod 2 | into string} | get '1'", result: "[1,3]")])
   ) { call, input in
-    let key = try call.require("key")
+    let key = try Key(try call.require("key"))
     var groups = Record()
     let s = try input.values()
     while let v = try s.next() {
-      let k = try sortKey(v, [key], call)[0]
+      let k = try key.of(v, call)
       let name = k.plain
       var list = (try groups[name]?.asList()) ?? []
       list.append(v)
