@@ -53,6 +53,8 @@ public final class REPL {
         guard !entry.allSatisfy({ $0.isWhitespace }) else { continue }
         if history.add(entry) { editor.remember(entry) }
         cs_signal_clear()
+        // The window may have been resized since the last entry: tables fit the current width.
+        shell.evaluator.options.terminalWidth = Terminal.columns()
         lastStatus = shell.runLine(SourceMap.shared.add(name: "<repl>", text: entry))
         cs_signal_clear()
         applyEditMode()
