@@ -9,7 +9,7 @@ import Testing
   @Test func typingAndEvaluation() throws {
     let t = try TmuxSession()
     defer { t.close() }
-    try t.waitFor(prompt)
+    try t.waitForEditor(prompt)
     try t.type("print (1 + 2)")
     try t.press("Enter")
     try t.waitFor("\n3\n")
@@ -18,7 +18,7 @@ import Testing
   @Test func tabCompletesCommandsFlagsVariablesAndFields() throws {
     let t = try TmuxSession()
     defer { t.close() }
-    try t.waitFor(prompt)
+    try t.waitForEditor(prompt)
     try t.type("sort-b")
     try t.press("Tab")
     try t.waitFor("completed command") { $0.contains("> sort-by") }
@@ -28,7 +28,7 @@ import Testing
     try t.press("C-u")
     try t.type("let myrecord = {name: web, port: 80}")
     try t.press("Enter")
-    try t.waitFor(prompt, count: 2)
+    try t.waitForEditor(prompt, count: 2)
     try t.type("print $myr")
     try t.press("Tab")
     try t.waitFor("completed variable") { $0.contains("> print $myrecord") }
@@ -45,7 +45,7 @@ import Testing
   @Test func multiLineBlockContinues() throws {
     let t = try TmuxSession()
     defer { t.close() }
-    try t.waitFor(prompt)
+    try t.waitForEditor(prompt)
     try t.type("if true {")
     try t.press("Enter")
     try t.waitFor("...")
@@ -59,7 +59,7 @@ import Testing
   @Test func ctrlCStopsSleepAndTheSessionContinues() throws {
     let t = try TmuxSession()
     defer { t.close() }
-    try t.waitFor(prompt)
+    try t.waitForEditor(prompt)
     try t.type("let kept = 42")
     try t.press("Enter")
     try t.type("sleep 30s")
@@ -75,10 +75,10 @@ import Testing
   @Test func ctrlCClearsTheLineBeingTyped() throws {
     let t = try TmuxSession()
     defer { t.close() }
-    try t.waitFor(prompt)
+    try t.waitForEditor(prompt)
     try t.type("this is not run")
     try t.press("C-c")
-    try t.waitFor(prompt, count: 2)
+    try t.waitForEditor(prompt, count: 2)
     try t.type("print fresh")
     try t.press("Enter")
     try t.waitFor("\nfresh\n")
@@ -88,7 +88,7 @@ import Testing
   @Test func errorThenWorkingLineKeepsVariables() throws {
     let t = try TmuxSession()
     defer { t.close() }
-    try t.waitFor(prompt)
+    try t.waitForEditor(prompt)
     try t.type("let a = 5")
     try t.press("Enter")
     try t.type("print $nope")
@@ -103,7 +103,7 @@ import Testing
   @Test func historyIsRecalledAfterARestartAndSearchedWithCtrlR() throws {
     let home = NSTemporaryDirectory() + "xcsh-pty-" + UUID().uuidString
     let first = try TmuxSession(home: home)
-    try first.waitFor(prompt)
+    try first.waitForEditor(prompt)
     try first.type("print remembered-line")
     try first.press("Enter")
     try first.type(" print secret")  // a leading space keeps it out of history
@@ -115,7 +115,7 @@ import Testing
 
     let second = try TmuxSession(home: home)
     defer { second.close() }
-    try second.waitFor(prompt)
+    try second.waitForEditor(prompt)
     try second.press("C-r")
     try second.type("rememb")
     try second.waitFor("searched") { $0.contains("print remembered-line") }
@@ -132,7 +132,7 @@ import Testing
   @Test func ctrlDOnAnEmptyLineExits() throws {
     let t = try TmuxSession()
     defer { t.close() }
-    try t.waitFor(prompt)
+    try t.waitForEditor(prompt)
     try t.press("C-d")
     try t.waitFor("exit") { _ in !t.isRunning }
   }

@@ -103,6 +103,16 @@ final class TmuxSession {
     try waitFor("`\(text)` x\(count)", timeout: timeout) { $0.components(separatedBy: text).count - 1 >= count }
   }
 
+  /// Waits for the `count`th prompt and for the editor to be reading keys: typed-ahead keys can be
+  /// flushed when libedit switches the terminal to raw mode, so a probe key must echo first.
+  func waitForEditor(_ prompt: String, count: Int = 1) throws {
+    try waitFor(prompt, count: count)
+    try type("#")
+    try waitFor("editor ready") { $0.components(separatedBy: prompt + " #").count - 1 >= 1 }
+    try press("BSpace")
+    try waitFor("probe erased") { !$0.contains(prompt + " #") }
+  }
+
   /// The last non-empty line on the screen (the line being edited).
   func currentLine() throws -> String {
     try screen().split(separator: "\n").last.map(String.init) ?? ""
