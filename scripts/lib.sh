@@ -30,4 +30,6 @@ ensure_swift() {
 }
 
 # Packages the build and the tests need.
-TEST_PACKAGES=(coreutils procps)
+# runc, busybox-static and zstd: the engine and xcd tests (containers, the test image); skopeo:
+# making OCI archives by hand (scripts/make-test-image needs no download).
+TEST_PACKAGES=(coreutils procps runc busybox-static zstd skopeo tar gzip)
