@@ -40,7 +40,8 @@ struct XCD: ParsableCommand {
       do {
         (settings, unknownKeys) = try Config.load(path: path)
       } catch {
-        throw ValidationError("\(error)")
+        FileHandle.standardError.write(Data("xcd: \(error)\n".utf8))
+        throw ExitCode(1)
       }
     }
     if let socket { settings.socketPath = socket }

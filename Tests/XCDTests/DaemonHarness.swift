@@ -101,11 +101,11 @@ final class DaemonHarness {
 
   func client() throws -> XCClient { try XCClient(path: socket, timeout: .seconds(60)) }
 
-  /// SIGTERM, then expects exit status 0 and the socket removed.
-  func stop(sourceLocation: SourceLocation = #_sourceLocation) throws {
+  /// SIGTERM (or `signal`), then expects exit status 0 and the socket removed.
+  func stop(signal: Int32 = SIGTERM, sourceLocation: SourceLocation = #_sourceLocation) throws {
     guard let p = process else { return }
     process = nil
-    kill(p.processIdentifier, SIGTERM)
+    kill(p.processIdentifier, signal)
     try waitExit(p, seconds: 60)
     #expect(p.terminationReason == .exit, "xcd was killed: \(log)", sourceLocation: sourceLocation)
     #expect(p.terminationStatus == 0, "xcd exited \(p.terminationStatus): \(log)", sourceLocation: sourceLocation)
@@ -147,7 +147,13 @@ final class DaemonHarness {
     #expect(left.isEmpty, "processes left: \(left)", sourceLocation: sourceLocation)
   }
 
-  func remove() { try? FileManager.default.removeItem(atPath: dir) }
+  /// Removes the directory; with `$XCD_TEST_LOG` set, first prints the daemon's log.
+  func remove() {
+    if ProcessInfo.processInfo.environment["XCD_TEST_LOG"] != nil {
+      FileHandle.standardError.write(Data("--- xcd log (\(dir)):\n\(log)".utf8))
+    }
+    try? FileManager.default.removeItem(atPath: dir)
+  }
 }
 
 /// Runs `body` against a fresh daemon; stops it (SIGTERM, exit 0), checks that nothing is

@@ -210,6 +210,96 @@ struct XCDTests {
     }
   }
 
+  @Test func badRequestsAnswerActionableErrors() throws {
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+
+      let integer = try daemonError { try client.call(request(["/bin/true"], name: "1234")) }
+      #expect(integer.errno == 22, "\(integer)")
+      let dotted = try daemonError { try client.call(request(["/bin/true"], name: "a.b")) }
+      #expect(dotted.errno == 22, "\(dotted)")
+
+      let noProgram = try daemonError { try client.call(request(["/no/such/program"])) }
+      #expect(noProgram.errno != 0 && noProgram.value.text.contains("/no/such/program"), "\(noProgram)")
+
+      _ = try client.call(request(["/bin/sleep", "1000"], name: "taken"))
+      let taken = try daemonError { try client.call(request(["/bin/true"], name: "taken")) }
+      #expect(taken.errno != 0 && taken.value.text.contains("taken"), "\(taken)")
+      let exec = try daemonError { try client.call(ExecRequest(name: "taken", arg0: "/no/such/exe")) }
+      #expect(exec.errno != 0 && exec.value.text.contains("/no/such/exe"), "\(exec)")
+
+      // Not an archive at all.
+      let junk = daemon.dir + "/junk"
+      try Data("this is not a tar".utf8).write(to: URL(fileURLWithPath: junk))
+      let fd = try FileDescriptor.open(junk, .readOnly)
+      defer { try? fd.close() }
+      let bad = try daemonError {
+        try client.call(FdImportRequest(fd: FDRef(fd), config: JailConfig(secureLevel: 0), imageReference: "junk:1"))
+      }
+      #expect(bad.errno == 22, "\(bad)")
+      #expect(try client.call(ListAllImagesRequest()).manifests.map(\.imageReference) == ["busybox:latest"])
+      _ = try client.call(KillContainerRequest(name: "taken"))
+    }
+  }
+
+  /// xc's own `fd_import`: one layer tar plus a JailConfig whose default entry point runs.
+  @Test func fdImportOfASingleLayerWithConfig() throws {
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      let root = daemon.dir + "/layer-root"
+      try FileManager.default.createDirectory(atPath: root + "/bin", withIntermediateDirectories: true)
+      try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: root + "/bin/busybox")
+      try FileManager.default.createSymbolicLink(atPath: root + "/bin/sh", withDestinationPath: "busybox")
+      let layer = daemon.dir + "/layer.tar.gz"
+      let tar = Process()
+      tar.executableURL = URL(fileURLWithPath: "/bin/tar")
+      tar.arguments = ["-czf", layer, "-C", root, "."]
+      try tar.run()
+      tar.waitUntilExit()
+      #expect(tar.terminationStatus == 0)
+
+      var config = JailConfig(secureLevel: 0)
+      config.entryPoints["main"] = ExecSpec(exec: "/bin/sh", args: ["-c", "echo layered $GREETING"])
+      config.envs["GREETING"] = EnvSpec(required: false, defaultValue: "hi")
+      config.defaultEntryPoint = "main"
+      config.linux = true
+      let fd = try FileDescriptor.open(layer, .readOnly)
+      defer { try? fd.close() }
+      let diffID = try client.call(FdImportRequest(fd: FDRef(fd), config: config, imageReference: "layered:1"))
+      let described = try client.call(DescribeImageRequest(imageReference: "layered:1"))
+      #expect(described.jailImage.rootfs.diffIds == [diffID])
+      #expect(described.jailImage.config?.xcExtension?.defaultEntryPoint == "main")
+
+      let out = try TestPipe()
+      _ = try client.call(
+        InstantiateRequest(imageReference: "layered:1", entryPoint: EntryPoint(), stdout: out.writeRef))
+      #expect(try out.readAll() == "layered hi\n")
+    }
+  }
+
+  @Test func configFileIsReadAndBadOnesRefused() throws {
+    let daemon = try DaemonHarness()
+    defer { daemon.remove() }
+    let conf = daemon.dir + "/xc.conf"
+    try "logs_dir: /var/log/xcd-test\nstop_grace_seconds: 1\nbogus_key: 1\n".write(
+      toFile: conf, atomically: true, encoding: .utf8)
+    try daemon.start(extraArguments: ["--config", conf])
+    #expect(try daemon.client().call(InfoRequest()).config.logsDir == "/var/log/xcd-test")
+    try daemon.stop()
+    #expect(daemon.log.contains("unknown key bogus_key"))
+
+    try "runc: /no/such/runc\n".write(toFile: conf, atomically: true, encoding: .utf8)
+    let noRunc = try daemon.runExpectingFailure(extraArguments: ["--config", conf])
+    #expect(noRunc.status == 1 && noRunc.stderr.contains("/no/such/runc"), "\(noRunc.stderr)")
+
+    try "stop_grace_seconds: soon\n".write(toFile: conf, atomically: true, encoding: .utf8)
+    let bad = try daemon.runExpectingFailure(extraArguments: ["--config", conf])
+    #expect(bad.status == 1 && bad.stderr.contains("`stop_grace_seconds` must be an integer"), "\(bad.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: daemon.socket))
+    daemon.expectClean()
+  }
+
   @Test func restartKeepsImagesRefusesSecondDaemonAndStopsCleanly() throws {
     let daemon = try DaemonHarness()
     defer { daemon.remove() }
@@ -238,7 +328,9 @@ struct XCDTests {
     let images = try daemon.client().call(ListAllImagesRequest()).manifests
     #expect(images.map(\.imageReference) == ["busybox:latest"])
     #expect(try daemon.client().call(ListContainersRequest()).isEmpty)
-    try daemon.stop()
+    // SIGINT (Ctrl-C in a terminal) stops it the same way, with a container running.
+    _ = try daemon.client().call(request(["/bin/sleep", "1000"]))
+    try daemon.stop(signal: SIGINT)
     daemon.expectClean()
   }
 }
