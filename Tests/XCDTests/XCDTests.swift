@@ -247,18 +247,7 @@ struct XCDTests {
   @Test func fdImportOfASingleLayerWithConfig() throws {
     try withDaemon { daemon in
       let client = try daemon.client()
-      let root = daemon.dir + "/layer-root"
-      try FileManager.default.createDirectory(atPath: root + "/bin", withIntermediateDirectories: true)
-      try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: root + "/bin/busybox")
-      try FileManager.default.createSymbolicLink(atPath: root + "/bin/sh", withDestinationPath: "busybox")
-      let layer = daemon.dir + "/layer.tar.gz"
-      let tar = Process()
-      tar.executableURL = URL(fileURLWithPath: "/bin/tar")
-      tar.arguments = ["-czf", layer, "-C", root, "."]
-      try tar.run()
-      tar.waitUntilExit()
-      #expect(tar.terminationStatus == 0)
-
+      let layer = try makeLayer(in: daemon.dir)
       var config = JailConfig(secureLevel: 0)
       config.entryPoints["main"] = ExecSpec(exec: "/bin/sh", args: ["-c", "echo layered $GREETING"])
       config.envs["GREETING"] = EnvSpec(required: false, defaultValue: "hi")
@@ -275,6 +264,54 @@ struct XCDTests {
       _ = try client.call(
         InstantiateRequest(imageReference: "layered:1", entryPoint: EntryPoint(), stdout: out.writeRef))
       #expect(try out.readAll() == "layered hi\n")
+    }
+  }
+
+  /// A gzip layer tar holding busybox as /bin/busybox and /bin/sh.
+  func makeLayer(in dir: String) throws -> String {
+    let root = dir + "/layer-root"
+    try FileManager.default.createDirectory(atPath: root + "/bin", withIntermediateDirectories: true)
+    try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: root + "/bin/busybox")
+    try FileManager.default.createSymbolicLink(atPath: root + "/bin/sh", withDestinationPath: "busybox")
+    let layer = dir + "/layer.tar.gz"
+    let tar = Process()
+    tar.executableURL = URL(fileURLWithPath: "/bin/tar")
+    tar.arguments = ["-czf", layer, "-C", root, "."]
+    try tar.run()
+    tar.waitUntilExit()
+    guard tar.terminationStatus == 0 else { throw TestFailure("tar failed") }
+    return layer
+  }
+
+  /// A handler blocked in the engine (an fd_import reading a pipe nobody has written yet)
+  /// holds only its own connection: others are answered meanwhile.
+  @Test func aBlockedCallDoesNotStarveOtherConnections() throws {
+    try withDaemon { daemon in
+      let layer = try Data(contentsOf: URL(fileURLWithPath: try makeLayer(in: daemon.dir)))
+      let pipe = try TestPipe()
+      let slow = try daemon.client()
+      let done = DispatchSemaphore(value: 0)
+      nonisolated(unsafe) var answer: Result<String, any Error>?
+      let readEnd = pipe.read
+      let t = Thread {
+        answer = Result {
+          try slow.call(FdImportRequest(fd: FDRef(readEnd), config: JailConfig(secureLevel: 0), imageReference: "piped:1"))
+        }
+        done.signal()
+      }
+      t.start()
+      // The import is waiting for data; other connections are served.
+      for _ in 0..<3 {
+        #expect(try daemon.client().call(InfoRequest()).config.socketPath == daemon.socket)
+        #expect(try daemon.client().call(ListContainersRequest()).isEmpty)
+      }
+      #expect(answer == nil)
+      try layer.withUnsafeBytes { _ = try pipe.write!.writeAll($0) }
+      pipe.closeWrite()
+      #expect(done.wait(timeout: .now() + 60) == .success)
+      let diffID = try #require(answer).get()
+      #expect(diffID.hasPrefix("sha256:"))
+      #expect(try daemon.client().call(ListAllImagesRequest()).manifests.map(\.imageReference) == ["piped:1"])
     }
   }
 
