@@ -23,7 +23,9 @@ enum ArchiveKind: Equatable {
     for _ in 0..<100_000 {
       let n = header.withUnsafeMutableBytes { pread(fd.rawValue, $0.baseAddress, 512, offset) }
       guard n == 512 else { break }
-      if offset == start && (header.starts(with: [0x1f, 0x8b]) || header.starts(with: [0x28, 0xb5, 0x2f, 0xfd])) {
+      if offset == start
+        && (header.starts(with: [0x1f, 0x8b]) || header.starts(with: [0x28, 0xb5, 0x2f, 0xfd]))
+      {
         return .layer
       }
       if header.allSatisfy({ $0 == 0 }) { break }  // end of archive

@@ -118,7 +118,9 @@ struct Config: Equatable {
     if let v = try string("state_dir") { config.stateDir = v }
     if let v = try string("runc") { config.runc = v }
     if let v = try int("stop_grace_seconds") {
-      guard v >= 0 else { throw Problem(description: "\(source): `stop_grace_seconds` must be >= 0") }
+      guard v >= 0 else {
+        throw Problem(description: "\(source): `stop_grace_seconds` must be >= 0")
+      }
       config.stopGraceSeconds = v
     }
     config.logLevel = try string("log_level")

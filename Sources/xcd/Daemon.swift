@@ -1,9 +1,9 @@
 import Foundation
 import Glibc
 import Logging
+import SystemPackage
 import XCEngine
 import XCIPC
-import SystemPackage
 import XCSystem
 
 /// The daemon's life: claim the socket, open the engine, serve, and on SIGTERM/SIGINT stop
@@ -46,7 +46,8 @@ struct Daemon {
       throw StartError(description: "cannot open the engine: \(e)")
     }
     if Engine.bundledInit == nil {
-      logger.warning("no xc-init beside \(CommandLine.arguments[0]): main runs as PID 1 of each container")
+      logger.warning(
+        "no xc-init beside \(CommandLine.arguments[0]): main runs as PID 1 of each container")
     }
     let handlers = Handlers(engine: engine, config: config, logger: logger)
     let server: XCServer
@@ -95,7 +96,8 @@ struct Daemon {
       return
     }
     guard st.st_mode & S_IFMT == S_IFSOCK else {
-      throw StartError(description: "\(path) exists and is not a socket; remove it or choose another --socket")
+      throw StartError(
+        description: "\(path) exists and is not a socket; remove it or choose another --socket")
     }
     let probe: Result<Socket, Errno>
     do throws(Errno) {
@@ -107,11 +109,14 @@ struct Daemon {
     case .success(let s):
       try? s.close()
       throw StartError(
-        description: "another xcd is already serving \(path); stop it first, or give this one its own --socket")
+        description:
+          "another xcd is already serving \(path); stop it first, or give this one its own --socket"
+      )
     case .failure(.connectionRefused):
       logger.info("removing stale socket \(path)")
       guard unlink(path) == 0 || errno == ENOENT else {
-        throw StartError(description: "cannot remove stale socket \(path): \(String(cString: strerror(errno)))")
+        throw StartError(
+          description: "cannot remove stale socket \(path): \(String(cString: strerror(errno)))")
       }
     case .failure(.noSuchFileOrDirectory):
       return

@@ -12,7 +12,8 @@ extension Handlers {
     table.register(InstantiateRequest.self) { request, context in
       try self.call(context) {
         let record = try self.engine.createContainer(try self.containerSpec(request))
-        self.logger.info("instantiated \(record.id) (\(record.name)) from \(record.image_reference)")
+        self.logger.info(
+          "instantiated \(record.id) (\(record.name)) from \(record.image_reference)")
         return InstantiateResponse(id: record.id, requireClearence: [])
       }
     }
@@ -25,7 +26,8 @@ extension Handlers {
 
     table.register(RunMainRequest.self) { request, context in
       try self.call(context) {
-        ContainerIDResponse(id: try self.engine.runMain(request.name, notify: request.notify?.descriptor))
+        ContainerIDResponse(
+          id: try self.engine.runMain(request.name, notify: request.notify?.descriptor))
       }
     }
 
@@ -36,7 +38,8 @@ extension Handlers {
     table.register(ShowContainerRequest.self) { request, context in
       try self.call(context) {
         let (record, dead) = try self.engine.container(request.id)
-        return ShowContainerResponse(runningContainer: Mapping.manifest(record), containerDead: dead)
+        return ShowContainerResponse(
+          runningContainer: Mapping.manifest(record), containerDead: dead)
       }
     }
 
@@ -46,7 +49,8 @@ extension Handlers {
       try self.call(context) {
         let (record, dead) = try self.engine.container(request.id)
         if dead { throw XCDaemonError.notFound("container has ended: \(request.id)") }
-        return ShowContainerResponse(runningContainer: Mapping.manifest(record), containerDead: false)
+        return ShowContainerResponse(
+          runningContainer: Mapping.manifest(record), containerDead: false)
       }
     }
 
@@ -180,7 +184,8 @@ extension Handlers {
   private func removeLink(_ link: Link) -> Bool {
     links.withLock { all in
       for (conn, list) in all {
-        if let i = list.firstIndex(where: { $0.fd == link.fd && $0.containerID == link.containerID }) {
+        if let i = list.firstIndex(where: { $0.fd == link.fd && $0.containerID == link.containerID }
+        ) {
           all[conn]!.remove(at: i)
           if all[conn]!.isEmpty { all[conn] = nil }
           return true
@@ -200,7 +205,8 @@ extension Handlers {
 
   /// SIGKILLs the process a pidfd refers to (found in /proc/self/fdinfo), then closes it.
   static func release(_ link: Link) {
-    if let info = try? String(contentsOfFile: "/proc/self/fdinfo/\(link.fd.rawValue)", encoding: .utf8),
+    if let info = try? String(
+      contentsOfFile: "/proc/self/fdinfo/\(link.fd.rawValue)", encoding: .utf8),
       let line = info.split(separator: "\n").first(where: { $0.hasPrefix("Pid:") }),
       let pid = Int32(line.dropFirst(4).trimmingCharacters(in: .whitespaces)), pid > 0
     {

@@ -47,7 +47,8 @@ extension Handlers {
     table.register(ReplaceMetaRequest.self) { request, context in
       try self.call(context) {
         let config = try Mapping.jailConfig(request.config)
-        return try Mapping.jailImage(try self.engine.replaceMeta(request.imageReference, config: config))
+        return try Mapping.jailImage(
+          try self.engine.replaceMeta(request.imageReference, config: config))
       }
     }
 
@@ -72,7 +73,8 @@ extension Handlers {
     switch ArchiveKind.sniff(fd) {
     case .layer:
       guard let reference else {
-        throw XCDaemonError.invalid("fd_import: image_reference is empty; name the image (e.g. app:latest)")
+        throw XCDaemonError.invalid(
+          "fd_import: image_reference is empty; name the image (e.g. app:latest)")
       }
       let config = try Mapping.jailConfig(request.config)
       let record = try engine.importLayer(from: fd, config: config, reference: reference)
@@ -88,7 +90,8 @@ extension Handlers {
       guard let record = records.first else {
         throw XCDaemonError.invalid("fd_import: the archive holds no image")
       }
-      logger.info("imported image archive as \(records.map(\.image_reference).joined(separator: ", "))")
+      logger.info(
+        "imported image archive as \(records.map(\.image_reference).joined(separator: ", "))")
       return record.manifest.rootfs.diff_ids.last ?? record.digest
     }
   }

@@ -22,10 +22,12 @@ enum Mapping {
   }
 
   /// The fields xc's `JailConfig` requires, with the value meaning "none".
-  private static var jailConfigDefaults: [String: Any] { [
-    "secure_level": 0, "ports": [String: Any](), "devfs_rules": [Any](), "allow": [Any](),
-    "entry_points": [String: Any](), "special_mounts": [Any](), "mounts": [String: Any](),
-  ] }
+  private static var jailConfigDefaults: [String: Any] {
+    [
+      "secure_level": 0, "ports": [String: Any](), "devfs_rules": [Any](), "allow": [Any](),
+      "entry_points": [String: Any](), "special_mounts": [Any](), "mounts": [String: Any](),
+    ]
+  }
 
   static func jailConfig(_ config: XCIPC.JailConfig) throws -> XCEngine.JailConfig {
     try convert(config, to: XCEngine.JailConfig.self, what: "image metadata (config)")
@@ -50,7 +52,8 @@ enum Mapping {
   ) throws -> To {
     do {
       var bytes = try WireEncoder().encode(value)
-      if let patch, var json = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] {
+      if let patch, var json = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
+      {
         patch(&json)
         bytes = Array(try JSONSerialization.data(withJSONObject: json))
       }

@@ -19,10 +19,12 @@ struct XCD: ParsableCommand {
       containers are stopped and cleaned up, the socket is removed, and it exits 0.
       """)
 
-  @Option(help: "The UNIX socket to serve (default: socket_path of the config, else /var/run/xc.sock).")
+  @Option(
+    help: "The UNIX socket to serve (default: socket_path of the config, else /var/run/xc.sock).")
   var socket: String?
 
-  @Option(name: .customLong("state-dir"), help: "Images, containers and state (default: /var/lib/xcd).")
+  @Option(
+    name: .customLong("state-dir"), help: "Images, containers and state (default: /var/lib/xcd).")
   var stateDir: String?
 
   @Option(help: "An xc.conf YAML file (default: \(Config.defaultPath) when it exists).")
@@ -36,7 +38,9 @@ struct XCD: ParsableCommand {
   func run() throws {
     var settings = Config()
     var unknownKeys: [String] = []
-    if let path = config ?? (FileManager.default.fileExists(atPath: Config.defaultPath) ? Config.defaultPath : nil) {
+    if let path = config
+      ?? (FileManager.default.fileExists(atPath: Config.defaultPath) ? Config.defaultPath : nil)
+    {
       do {
         (settings, unknownKeys) = try Config.load(path: path)
       } catch {
@@ -48,7 +52,9 @@ struct XCD: ParsableCommand {
     if let stateDir { settings.stateDir = stateDir }
     let levelName = logLevel ?? settings.logLevel ?? "info"
     guard let level = Logger.Level(rawValue: levelName) else {
-      throw ValidationError("unknown log level \(levelName): use trace, debug, info, notice, warning, error or critical")
+      throw ValidationError(
+        "unknown log level \(levelName): use trace, debug, info, notice, warning, error or critical"
+      )
     }
     LoggingSystem.bootstrap { label in
       var handler = StreamLogHandler.standardError(label: label)

@@ -46,6 +46,8 @@ final class DaemonHarness {
   var stateDir: String { dir + "/state" }
   var logPath: String { dir + "/xcd.log" }
   private(set) var process: Process?
+  /// Signalled by each launched process's termination handler.
+  private var exited: [ObjectIdentifier: DispatchSemaphore] = [:]
 
   init() throws {
     var template = Array("/tmp/xcd-test-XXXXXX".utf8CString)
@@ -73,7 +75,8 @@ final class DaemonHarness {
   }
 
   /// Runs xcd to completion (for a daemon expected to refuse to start).
-  func runExpectingFailure(extraArguments: [String] = []) throws -> (status: Int32, stderr: String) {
+  func runExpectingFailure(extraArguments: [String] = []) throws -> (status: Int32, stderr: String)
+  {
     let errPath = dir + "/refused.log"
     let p = try launch(extraArguments, stderrPath: errPath)
     try waitExit(p, seconds: 30)
@@ -92,6 +95,9 @@ final class DaemonHarness {
     p.standardError = err
     p.standardOutput = FileHandle.nullDevice
     p.standardInput = FileHandle.nullDevice
+    let done = DispatchSemaphore(value: 0)
+    exited[ObjectIdentifier(p)] = done
+    p.terminationHandler = { _ in done.signal() }
     try p.run()
     try? err.close()
     return p
@@ -108,14 +114,17 @@ final class DaemonHarness {
     kill(p.processIdentifier, signal)
     try waitExit(p, seconds: 60)
     #expect(p.terminationReason == .exit, "xcd was killed: \(log)", sourceLocation: sourceLocation)
-    #expect(p.terminationStatus == 0, "xcd exited \(p.terminationStatus): \(log)", sourceLocation: sourceLocation)
-    #expect(!FileManager.default.fileExists(atPath: socket), "socket left behind", sourceLocation: sourceLocation)
+    #expect(
+      p.terminationStatus == 0, "xcd exited \(p.terminationStatus): \(log)",
+      sourceLocation: sourceLocation)
+    #expect(
+      !FileManager.default.fileExists(atPath: socket), "socket left behind",
+      sourceLocation: sourceLocation)
   }
 
   private func waitExit(_ p: Process, seconds: Double) throws {
-    let deadline = Date().addingTimeInterval(seconds)
-    while p.isRunning && Date() < deadline { usleep(10_000) }
-    if p.isRunning {
+    let done = exited.removeValue(forKey: ObjectIdentifier(p))
+    if let done, done.wait(timeout: .now() + seconds) == .timedOut {
       kill(p.processIdentifier, SIGKILL)
       p.waitUntilExit()
       throw TestFailure("xcd did not exit within \(Int(seconds)) s: \(log)")
@@ -132,7 +141,8 @@ final class DaemonHarness {
     let runcState = (try? FileManager.default.contentsOfDirectory(atPath: stateDir + "/runc")) ?? []
     #expect(runcState.isEmpty, "runc state left: \(runcState)", sourceLocation: sourceLocation)
     var left: [String] = []
-    for pid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int(pid) != nil {
+    for pid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    where Int(pid) != nil {
       if let root = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/root"),
         root.hasPrefix(dir)
       {
@@ -239,8 +249,15 @@ final class TestPipe {
       var pfd = pollfd(fd: read.rawValue, events: Int16(POLLIN), revents: 0)
       let left = Int32(max(0, deadline.timeIntervalSinceNow * 1000))
       let r = poll(&pfd, 1, left)
-      if r == 0 { throw TestFailure("no EOF on the pipe within \(seconds) s; read so far: \(String(decoding: out, as: UTF8.self))") }
-      if r < 0 { if errno == EINTR { continue }; throw TestFailure("poll failed") }
+      if r == 0 {
+        throw TestFailure(
+          "no EOF on the pipe within \(seconds) s; read so far: \(String(decoding: out, as: UTF8.self))"
+        )
+      }
+      if r < 0 {
+        if errno == EINTR { continue }
+        throw TestFailure("poll failed")
+      }
       let n = try buffer.withUnsafeMutableBytes { try read.read(into: $0) }
       if n == 0 { break }
       out += buffer[0..<n]

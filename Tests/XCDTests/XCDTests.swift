@@ -41,14 +41,17 @@ struct XCDTests {
       #expect(byName.map(\.imageReference) == ["busybox:latest"])
 
       // xc's exact answer for an unknown reference.
-      let missing = try daemonError { try client.call(DescribeImageRequest(imageReference: "nope:1")) }
+      let missing = try daemonError {
+        try client.call(DescribeImageRequest(imageReference: "nope:1"))
+      }
       #expect(missing == .typed("ImageReferenceNotFound"))
 
       // A second tag through replace_meta, then remove_image and purge.
       var meta = JailConfig(secureLevel: 0)
       meta.entryPoints["main"] = ExecSpec(exec: "/bin/echo", args: ["meta"])
       meta.defaultEntryPoint = "main"
-      let replaced = try client.call(ReplaceMetaRequest(imageReference: "busybox:latest", config: meta))
+      let replaced = try client.call(
+        ReplaceMetaRequest(imageReference: "busybox:latest", config: meta))
       #expect(replaced.config?.xcExtension?.defaultEntryPoint == "main")
       try client.call(RemoveImageRequest(imageReference: "busybox:latest"))
       #expect(try client.call(ListAllImagesRequest()).manifests.isEmpty)
@@ -59,7 +62,9 @@ struct XCDTests {
   @Test func unknownImageAndLaterMethodsAnswerClearly() throws {
     try withDaemon { daemon in
       let client = try daemon.client()
-      let unknown = try daemonError { try client.call(request(["/bin/true"]).with(image: "nosuch:1")) }
+      let unknown = try daemonError {
+        try client.call(request(["/bin/true"]).with(image: "nosuch:1"))
+      }
       #expect(unknown.errno == 2)
       #expect(unknown.value.text.contains("image not found: nosuch:1"), "\(unknown)")
 
@@ -221,12 +226,15 @@ struct XCDTests {
       #expect(dotted.errno == 22, "\(dotted)")
 
       let noProgram = try daemonError { try client.call(request(["/no/such/program"])) }
-      #expect(noProgram.errno != 0 && noProgram.value.text.contains("/no/such/program"), "\(noProgram)")
+      #expect(
+        noProgram.errno != 0 && noProgram.value.text.contains("/no/such/program"), "\(noProgram)")
 
       _ = try client.call(request(["/bin/sleep", "1000"], name: "taken"))
       let taken = try daemonError { try client.call(request(["/bin/true"], name: "taken")) }
       #expect(taken.errno != 0 && taken.value.text.contains("taken"), "\(taken)")
-      let exec = try daemonError { try client.call(ExecRequest(name: "taken", arg0: "/no/such/exe")) }
+      let exec = try daemonError {
+        try client.call(ExecRequest(name: "taken", arg0: "/no/such/exe"))
+      }
       #expect(exec.errno != 0 && exec.value.text.contains("/no/such/exe"), "\(exec)")
 
       // Not an archive at all.
@@ -235,10 +243,15 @@ struct XCDTests {
       let fd = try FileDescriptor.open(junk, .readOnly)
       defer { try? fd.close() }
       let bad = try daemonError {
-        try client.call(FdImportRequest(fd: FDRef(fd), config: JailConfig(secureLevel: 0), imageReference: "junk:1"))
+        try client.call(
+          FdImportRequest(
+            fd: FDRef(fd), config: JailConfig(secureLevel: 0), imageReference: "junk:1"))
       }
       #expect(bad.errno == 22, "\(bad)")
-      #expect(try client.call(ListAllImagesRequest()).manifests.map(\.imageReference) == ["busybox:latest"])
+      #expect(
+        try client.call(ListAllImagesRequest()).manifests.map(\.imageReference) == [
+          "busybox:latest"
+        ])
       _ = try client.call(KillContainerRequest(name: "taken"))
     }
   }
@@ -249,20 +262,23 @@ struct XCDTests {
       let client = try daemon.client()
       let layer = try makeLayer(in: daemon.dir)
       var config = JailConfig(secureLevel: 0)
-      config.entryPoints["main"] = ExecSpec(exec: "/bin/sh", args: ["-c", "echo layered $GREETING"])
+      config.entryPoints["main"] = ExecSpec(
+        exec: "/bin/sh", args: ["-c", "echo layered $GREETING"])
       config.envs["GREETING"] = EnvSpec(required: false, defaultValue: "hi")
       config.defaultEntryPoint = "main"
       config.linux = true
       let fd = try FileDescriptor.open(layer, .readOnly)
       defer { try? fd.close() }
-      let diffID = try client.call(FdImportRequest(fd: FDRef(fd), config: config, imageReference: "layered:1"))
+      let diffID = try client.call(
+        FdImportRequest(fd: FDRef(fd), config: config, imageReference: "layered:1"))
       let described = try client.call(DescribeImageRequest(imageReference: "layered:1"))
       #expect(described.jailImage.rootfs.diffIds == [diffID])
       #expect(described.jailImage.config?.xcExtension?.defaultEntryPoint == "main")
 
       let out = try TestPipe()
       _ = try client.call(
-        InstantiateRequest(imageReference: "layered:1", entryPoint: EntryPoint(), stdout: out.writeRef))
+        InstantiateRequest(
+          imageReference: "layered:1", entryPoint: EntryPoint(), stdout: out.writeRef))
       #expect(try out.readAll() == "layered hi\n")
     }
   }
@@ -270,9 +286,11 @@ struct XCDTests {
   /// A gzip layer tar holding busybox as /bin/busybox and /bin/sh.
   func makeLayer(in dir: String) throws -> String {
     let root = dir + "/layer-root"
-    try FileManager.default.createDirectory(atPath: root + "/bin", withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      atPath: root + "/bin", withIntermediateDirectories: true)
     try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: root + "/bin/busybox")
-    try FileManager.default.createSymbolicLink(atPath: root + "/bin/sh", withDestinationPath: "busybox")
+    try FileManager.default.createSymbolicLink(
+      atPath: root + "/bin/sh", withDestinationPath: "busybox")
     let layer = dir + "/layer.tar.gz"
     let tar = Process()
     tar.executableURL = URL(fileURLWithPath: "/bin/tar")
@@ -295,7 +313,9 @@ struct XCDTests {
       let readEnd = pipe.read
       let t = Thread {
         answer = Result {
-          try slow.call(FdImportRequest(fd: FDRef(readEnd), config: JailConfig(secureLevel: 0), imageReference: "piped:1"))
+          try slow.call(
+            FdImportRequest(
+              fd: FDRef(readEnd), config: JailConfig(secureLevel: 0), imageReference: "piped:1"))
         }
         done.signal()
       }
@@ -311,7 +331,10 @@ struct XCDTests {
       #expect(done.wait(timeout: .now() + 60) == .success)
       let diffID = try #require(answer).get()
       #expect(diffID.hasPrefix("sha256:"))
-      #expect(try daemon.client().call(ListAllImagesRequest()).manifests.map(\.imageReference) == ["piped:1"])
+      #expect(
+        try daemon.client().call(ListAllImagesRequest()).manifests.map(\.imageReference) == [
+          "piped:1"
+        ])
     }
   }
 
@@ -332,7 +355,9 @@ struct XCDTests {
 
     try "stop_grace_seconds: soon\n".write(toFile: conf, atomically: true, encoding: .utf8)
     let bad = try daemon.runExpectingFailure(extraArguments: ["--config", conf])
-    #expect(bad.status == 1 && bad.stderr.contains("`stop_grace_seconds` must be an integer"), "\(bad.stderr)")
+    #expect(
+      bad.status == 1 && bad.stderr.contains("`stop_grace_seconds` must be an integer"),
+      "\(bad.stderr)")
     #expect(!FileManager.default.fileExists(atPath: daemon.socket))
     daemon.expectClean()
   }
@@ -346,7 +371,8 @@ struct XCDTests {
     // Another daemon on the same socket refuses to start, and says why.
     let second = try daemon.runExpectingFailure()
     #expect(second.status == 1)
-    #expect(second.stderr.contains("another xcd is already serving \(daemon.socket)"), "\(second.stderr)")
+    #expect(
+      second.stderr.contains("another xcd is already serving \(daemon.socket)"), "\(second.stderr)")
     #expect(try daemon.client().call(InfoRequest()).config.socketPath == daemon.socket)
 
     // A running container is stopped and cleaned by SIGTERM.
