@@ -39,6 +39,9 @@ final class Handlers: Sendable {
 
   /// Runs a handler body, turning engine failures into xc error answers and logging them.
   func call<T>(_ context: XCRequestContext, _ body: () throws -> T) throws -> T {
+    logger.debug(
+      "\(context.method) (connection \(context.connectionID), pid \(context.peer.pid), uid \(context.peer.uid))"
+    )
     do {
       return try body()
     } catch {

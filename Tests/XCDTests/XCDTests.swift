@@ -374,6 +374,13 @@ struct XCDTests {
     #expect(
       second.stderr.contains("another xcd is already serving \(daemon.socket)"), "\(second.stderr)")
     #expect(try daemon.client().call(InfoRequest()).config.socketPath == daemon.socket)
+    // So does one on another socket but the same state directory.
+    let sameState = try daemon.runExpectingFailure(extraArguments: [
+      "--socket", daemon.dir + "/other.sock",
+    ])
+    #expect(sameState.status == 1)
+    #expect(sameState.stderr.contains("is in use by another engine"), "\(sameState.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: daemon.dir + "/other.sock"))
 
     // A running container is stopped and cleaned by SIGTERM.
     _ = try daemon.client().call(request(["/bin/sleep", "1000"]))
