@@ -24,7 +24,8 @@ struct XCD: ParsableCommand {
   var socket: String?
 
   @Option(
-    name: .customLong("state-dir"), help: "Images, containers and state (default: /var/lib/xcd).")
+    name: .customLong("state-dir"),
+    help: "Images, containers and state (default: state_dir of the config, else /var/lib/xcd).")
   var stateDir: String?
 
   @Option(help: "An xc.conf YAML file (default: \(Config.defaultPath) when it exists).")
