@@ -9,6 +9,7 @@ let package = Package(
     .library(name: "XCShell", targets: ["XCShell"]),
     .library(name: "XCIPC", targets: ["XCIPC"]),
     .library(name: "XCEngine", targets: ["XCEngine"]),
+    .executable(name: "xcd", targets: ["xcd"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -53,6 +54,16 @@ let package = Package(
     // PID 1 of each container: runs main, reaps orphans, lives until every process is gone.
     // Static, so it runs in any image; bind-mounted, never copied.
     .executableTarget(name: "xc-init", linkerSettings: [.unsafeFlags(["-static-executable"])]),
+    // The Linux daemon: serves xc's IPC methods (XCIPC) with the engine (XCEngine).
+    .executableTarget(
+      name: "xcd",
+      dependencies: [
+        "XCIPC", "XCEngine", "XCSystem", "CSupport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Yams", package: "Yams"),
+        .product(name: "SystemPackage", package: "swift-system"),
+      ]),
     // Benchmark driver for scripts/bench.d/ipc: round trips and throughput over a temp socket.
     .executableTarget(
       name: "XCIPCBench",
@@ -67,6 +78,10 @@ let package = Package(
       // Golden JSON for every method (requests) and the daemon's example answers (responses).
       resources: [.copy("Snapshots")]),
     .testTarget(name: "XCEngineTests", dependencies: ["XCEngine"]),
+    // End to end: the built `xcd` as a subprocess, driven with XCClient.
+    .testTarget(
+      name: "XCDTests",
+      dependencies: ["XCIPC", "XCSystem", .product(name: "SystemPackage", package: "swift-system")]),
     // Golden cases live in Tests/XCShellTests/Cases and run against the built `xcsh`.
     .testTarget(name: "XCShellTests", dependencies: ["XCShell"], exclude: ["Cases"]),
     .testTarget(name: "XCEditorTests", dependencies: ["XCEditor", "XCShell"]),

@@ -1,0 +1,217 @@
+import Foundation
+import Glibc
+import Logging
+import SystemPackage
+import XCEngine
+import XCIPC
+
+// MARK: - Container methods
+
+extension Handlers {
+  func registerContainers(_ table: inout XCMethodTable) {
+    table.register(InstantiateRequest.self) { request, context in
+      try self.call(context) {
+        let record = try self.engine.createContainer(try self.containerSpec(request))
+        self.logger.info(
+          "instantiated \(record.id) (\(record.name)) from \(record.image_reference)")
+        return InstantiateResponse(id: record.id, requireClearence: [])
+      }
+    }
+
+    // Nothing is ever parked for clearance on Linux (no devfs rules), so there is nothing
+    // to continue.
+    table.register(ContinueInstantiateRequest.self) { request, _ in
+      throw XCDaemonError.notFound("no such instantiate request: \(request.id)")
+    }
+
+    table.register(RunMainRequest.self) { request, context in
+      try self.call(context) {
+        ContainerIDResponse(
+          id: try self.engine.runMain(request.name, notify: request.notify?.descriptor))
+      }
+    }
+
+    table.register(ListContainersRequest.self) { _, context in
+      try self.call(context) { try self.engine.containers().map(Mapping.manifest) }
+    }
+
+    table.register(ShowContainerRequest.self) { request, context in
+      try self.call(context) {
+        let (record, dead) = try self.engine.container(request.id)
+        return ShowContainerResponse(
+          runningContainer: Mapping.manifest(record), containerDead: dead)
+      }
+    }
+
+    // The engine's records are always current, so "no cache" reads the same; as in xc, ended
+    // containers are not searched.
+    table.register(ShowContainerNocacheRequest.self) { request, context in
+      try self.call(context) {
+        let (record, dead) = try self.engine.container(request.id)
+        if dead { throw XCDaemonError.notFound("container has ended: \(request.id)") }
+        return ShowContainerResponse(
+          runningContainer: Mapping.manifest(record), containerDead: false)
+      }
+    }
+
+    table.register(KillContainerRequest.self) { request, context in
+      try self.call(context) {
+        let id = try self.liveContainerID(request.name)
+        self.stopInBackground(id, why: "kill_container")
+        return EmptyResponse()
+      }
+    }
+
+    table.register(ExecRequest.self) { request, context in
+      try self.call(context) {
+        if request.useTty { throw Mapping.notImplemented("exec with use_tty (terminals)") }
+        var spec = XCEngine.ExecSpec(arg0: request.arg0, args: request.args, envs: request.envs)
+        spec.user = request.user
+        spec.group = request.group
+        spec.stdin = request.stdin?.descriptor
+        spec.stdout = request.stdout?.descriptor
+        spec.stderr = request.stderr?.descriptor
+        spec.notify = request.notify?.descriptor
+        let info = try self.engine.exec(request.name, spec)
+        return XCIPC.SpawnInfo(pid: Int(info.pid))
+      }
+    }
+
+    table.register(LinkRequest.self) { request, context in
+      try self.call(context) {
+        let id = try self.liveContainerID(request.name)
+        guard let fd = context.descriptors.take(request.fd) else {
+          throw XCDaemonError.invalid("link: the request carries no descriptor")
+        }
+        self.addLink(Link(containerID: id, fd: fd), connection: context.connectionID)
+        return EmptyResponse()
+      }
+    }
+  }
+
+  /// The id of a container that has not ended; ENOENT otherwise (xc's wording).
+  func liveContainerID(_ name: String) throws -> String {
+    let (record, dead) = try engine.container(name)
+    if dead { throw XCDaemonError.notFound("no such container: \(name)") }
+    return record.id
+  }
+
+  /// xc's `kill_container` answers before the teardown completes: SIGTERM, the grace period,
+  /// then SIGKILL run on their own thread.
+  func stopInBackground(_ id: String, why: String, then: (@Sendable () -> Void)? = nil) {
+    let engine = self.engine
+    let grace = self.grace
+    let logger = self.logger
+    let t = Thread {
+      do {
+        try engine.stop(id, grace: grace)
+        logger.info("\(why): stopped \(id)")
+      } catch let e as EngineError where e.code == .containerNotFound {
+        // It ended meanwhile.
+      } catch {
+        logger.warning("\(why): stopping \(id) failed: \(error)")
+      }
+      then?()
+    }
+    t.name = "xcd-stop-\(id)"
+    t.start()
+  }
+
+  /// The engine's `ContainerSpec` for an `instantiate` request; features of later issues are
+  /// refused by name rather than ignored.
+  func containerSpec(_ r: InstantiateRequest) throws -> ContainerSpec {
+    if r.vnet { throw Mapping.notImplemented("vnet (networks)") }
+    if !r.ips.isEmpty || !r.ipreq.isEmpty || !r.netgroups.isEmpty || r.mainIpSelector != nil {
+      throw Mapping.notImplemented("ips, ipreq, netgroups (networks)")
+    }
+    if !r.mountReq.isEmpty { throw Mapping.notImplemented("mount_req (volumes)") }
+    if r.useTty { throw Mapping.notImplemented("use_tty (terminals)") }
+    if !r.portRedirections.isEmpty { throw Mapping.notImplemented("port_redirections (rdr)") }
+    if !(r.tapInterfaces ?? []).isEmpty || !(r.tunInterfaces ?? []).isEmpty {
+      throw Mapping.notImplemented("tap_interfaces, tun_interfaces")
+    }
+    if !r.jailDatasets.isEmpty { throw Mapping.notImplemented("jail_datasets") }
+
+    var spec = ContainerSpec(image_reference: r.imageReference)
+    spec.name = r.name
+    spec.hostname = r.hostname
+    spec.envs = r.envs
+    spec.entry_point = r.entryPoint.map {
+      ContainerSpec.EntryPoint($0.entryPoint, args: $0.entryPointArgs)
+    }
+    spec.user = r.user
+    spec.group = r.group
+    spec.copies = try r.copies.map { copy in
+      guard let fd = copy.source.descriptor else {
+        throw XCDaemonError.invalid("instantiate: copies[].source carries no descriptor")
+      }
+      return ContainerSpec.CopyFile(source: fd, destination: copy.destination.description)
+    }
+    spec.extra_layers = try r.extraLayers.map { ref in
+      guard let fd = ref.descriptor else {
+        throw XCDaemonError.invalid("instantiate: extra_layers carries no descriptor")
+      }
+      return fd
+    }
+    // Descriptors are borrowed: the engine duplicates what it keeps, and the server closes
+    // the message's descriptors after the answer.
+    spec.stdin = r.stdin?.descriptor
+    spec.stdout = r.stdout?.descriptor
+    spec.stderr = r.stderr?.descriptor
+    spec.main_started_notify = r.mainStartedNotify?.descriptor
+    spec.main_exited_fd = r.mainExitedFd?.descriptor
+    spec.create_only = r.createOnly || r.mainNorun
+    spec.no_clean = r.noClean
+    spec.persist = r.persist
+    return spec
+  }
+
+  // MARK: - link
+
+  /// Ties a container to a connection (xc's `link`): when the connection closes the
+  /// container is stopped; when the container ends, the process behind the descriptor (a
+  /// pidfd on Linux) is SIGKILLed and the descriptor closed.
+  func addLink(_ link: Link, connection: UInt64) {
+    links.withLock { $0[connection, default: []].append(link) }
+    let engine = self.engine
+    Task.detached { [self] in
+      _ = try? await engine.waitExit(link.containerID)
+      if self.removeLink(link) { Self.release(link) }
+    }
+  }
+
+  /// Removes `link` if still registered; true if the caller now owns its descriptor.
+  private func removeLink(_ link: Link) -> Bool {
+    links.withLock { all in
+      for (conn, list) in all {
+        if let i = list.firstIndex(where: { $0.fd == link.fd && $0.containerID == link.containerID }
+        ) {
+          all[conn]!.remove(at: i)
+          if all[conn]!.isEmpty { all[conn] = nil }
+          return true
+        }
+      }
+      return false
+    }
+  }
+
+  /// Called by the server when a connection ends: its linked containers are stopped.
+  func connectionClosed(_ connection: UInt64) {
+    let mine = links.withLock { $0.removeValue(forKey: connection) } ?? []
+    for link in mine {
+      stopInBackground(link.containerID, why: "link (connection closed)") { Self.release(link) }
+    }
+  }
+
+  /// SIGKILLs the process a pidfd refers to (found in /proc/self/fdinfo), then closes it.
+  static func release(_ link: Link) {
+    if let info = try? String(
+      contentsOfFile: "/proc/self/fdinfo/\(link.fd.rawValue)", encoding: .utf8),
+      let line = info.split(separator: "\n").first(where: { $0.hasPrefix("Pid:") }),
+      let pid = Int32(line.dropFirst(4).trimmingCharacters(in: .whitespaces)), pid > 0
+    {
+      _ = Glibc.kill(pid, SIGKILL)
+    }
+    try? link.fd.close()
+  }
+}

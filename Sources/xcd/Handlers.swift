@@ -1,0 +1,106 @@
+import Foundation
+import Logging
+import Synchronization
+import SystemPackage
+import XCEngine
+import XCIPC
+
+/// The method handlers: each maps one xc method onto the engine. Thread-safe (the server
+/// runs one thread per connection); engine calls block only their own connection.
+final class Handlers: Sendable {
+  let engine: Engine
+  let config: Config
+  let logger: Logger
+  /// `link`ed containers per connection: killed when that connection closes.
+  let links = Mutex<[UInt64: [Link]]>([:])
+
+  struct Link: Sendable {
+    var containerID: String
+    /// The client's descriptor (a pidfd on Linux): SIGKILLed/closed when the container ends.
+    var fd: FileDescriptor
+  }
+
+  init(engine: Engine, config: Config, logger: Logger) {
+    self.engine = engine
+    self.config = config
+    self.logger = logger
+  }
+
+  var grace: Duration { .seconds(config.stopGraceSeconds) }
+
+  /// The method table: everything served, and an explicit "not implemented yet" for the rest.
+  func table() -> XCMethodTable {
+    var table = XCMethodTable()
+    registerDaemonAndImages(&table)
+    registerContainers(&table)
+    registerNotImplemented(&table)
+    return table
+  }
+
+  /// Runs a handler body, turning engine failures into xc error answers and logging them.
+  func call<T>(_ context: XCRequestContext, _ body: () throws -> T) throws -> T {
+    logger.debug(
+      "\(context.method) (connection \(context.connectionID), pid \(context.peer.pid), uid \(context.peer.uid))"
+    )
+    do {
+      return try body()
+    } catch {
+      let answer = Mapping.daemonError(error, method: context.method)
+      logger.notice("\(context.method) failed: errno \(answer.errno): \(answer.value.text)")
+      throw answer
+    }
+  }
+
+  /// xc's `info`: its configuration keys, with Linux paths where xc has ZFS datasets.
+  var xcConfig: XcConfig {
+    let state = engine.stateDir
+    return XcConfig(
+      extIfs: config.extIfs, imageDataset: config.imageDataset,
+      containerDataset: config.containerDataset,
+      defaultVolumeDriver: config.defaultVolumeDriver,
+      defaultVolumeDataset: config.defaultVolumeDataset,
+      defaultVolumeDirectory: config.defaultVolumeDirectory,
+      imageDatabaseStore: config.imageDatabaseStore ?? state + "/xcd.sqlite",
+      layersDir: config.layersDir ?? state + "/blobs/sha256", logsDir: config.logsDir,
+      devfsIdOffset: config.devfsIdOffset,
+      databaseStore: config.databaseStore ?? state + "/xcd.sqlite",
+      socketPath: config.socketPath, registries: config.registries,
+      forceDevfsRuleset: config.forceDevfsRuleset, inventory: config.inventory,
+      warnOnly: config.warnOnly)
+  }
+
+  // MARK: - Not implemented yet
+
+  /// Methods of later issues: a clear errno 78 (ENOSYS) answer, not "unknown method".
+  func registerNotImplemented(_ table: inout XCMethodTable) {
+    func later<R: XCRequest>(_ type: R.Type) {
+      table.register(type) { _, _ in throw Mapping.notImplemented(R.method) }
+    }
+    later(CreateChannelRequest.self)
+    later(LoginRequest.self)
+    later(PullImageRequest.self)
+    later(DownloadStatRequest.self)
+    later(PushImageRequest.self)
+    later(UploadStatRequest.self)
+    later(CommitRequest.self)
+    later(RdrRequest.self)
+    later(ListRdrRulesRequest.self)
+    later(CreateNetworkRequest.self)
+    later(ListNetworksRequest.self)
+    later(AddNetgroupRequest.self)
+    later(CommitNetgroupRequest.self)
+    later(CreateVolumeRequest.self)
+    later(ListVolumesRequest.self)
+    later(RemoveNetworkRequest.self)
+    later(RemoveVolumeRequest.self)
+    later(LogsRequest.self)
+  }
+
+  /// The method names answered with "not implemented yet" (for docs and tests).
+  static let notImplementedMethods = [
+    "create_channel", "login", "pull_image", "download_stat", "push_image", "upload_stat",
+    "commit", "rdr", "list_rdr_rules", "create_network", "list_networks", "add-netgroup",
+    "commit_netgroup", "create_volume", "list_volumes", "xcsh.remove_network",
+    "xcsh.remove_volume", "xcsh.logs",
+  ]
+}
