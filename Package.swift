@@ -39,9 +39,15 @@ let package = Package(
     .target(name: "CEditLine", linkerSettings: [.linkedLibrary("edit")]),
     // The interactive front end: line editor, history, completion, prompt.
     .target(name: "XCEditor", dependencies: ["XCShell", "CEditLine", "CSupport"]),
+    // Object commands: xc's CLI as xcsh commands over the daemon's IPC, returning typed objects.
+    .target(
+      name: "XCObjects",
+      dependencies: ["XCShell", "XCIPC", .product(name: "SystemPackage", package: "swift-system")]),
     .executableTarget(
       name: "xcsh",
-      dependencies: ["XCShell", "XCEditor", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      dependencies: [
+        "XCShell", "XCEditor", "XCObjects", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
     // The Linux engine behind xcd: image store, containers (runc), state (SQLite).
     .target(
       name: "XCEngine",
@@ -81,7 +87,10 @@ let package = Package(
     // End to end: the built `xcd` as a subprocess, driven with XCClient.
     .testTarget(
       name: "XCDTests",
-      dependencies: ["XCIPC", "XCSystem", .product(name: "SystemPackage", package: "swift-system")]),
+      dependencies: [
+        "XCIPC", "XCSystem", "XCObjects", "XCEditor", "XCShell",
+        .product(name: "SystemPackage", package: "swift-system"),
+      ]),
     // Golden cases live in Tests/XCShellTests/Cases and run against the built `xcsh`.
     .testTarget(name: "XCShellTests", dependencies: ["XCShell"], exclude: ["Cases"]),
     .testTarget(name: "XCEditorTests", dependencies: ["XCEditor", "XCShell"]),

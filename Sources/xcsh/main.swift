@@ -2,6 +2,7 @@ import ArgumentParser
 import CSupport
 import Foundation
 import XCEditor
+import XCObjects
 import XCShell
 
 /// `xcsh`: run a script, a command string, or standard input.
@@ -38,15 +39,18 @@ struct XCShellCommand: ParsableCommand {
     options.arguments = arguments
     options.socketPath = socket ?? ProcessInfo.processInfo.environment["XC_SOCKET"] ?? "/var/run/xc.sock"
     _ = cs_signals_install()
+    let registry = Builtins.registry()
+    let daemon = DaemonSession(socketPath: options.socketPath)
+    for c in ObjectCommands.all(daemon) { registry.register(c) }
 
     // A terminal and nothing to run: the interactive shell.
     if command == nil, script == nil, isatty(0) == 1, !check {
-      let shell = Shell(options: options)
+      let shell = Shell(options: options, registry: registry)
       guard let editor = LibEditLineEditor() else {
         FileHandle.standardError.write(Data("error: cannot start the line editor\n".utf8))
         throw ExitCode(1)
       }
-      editor.completer = Completer(shell: shell)
+      editor.completer = Completer(shell: shell, objectNames: { daemon.names(of: $0) })
       let repl = REPL(shell: shell, editor: editor, history: HistoryStore(), socketPath: options.socketPath)
       let status = repl.run()
       if status != 0 { throw ExitCode(status) }
@@ -70,7 +74,7 @@ struct XCShellCommand: ParsableCommand {
       source = SourceMap.shared.add(name: "<stdin>", text: String(decoding: data, as: UTF8.self))
     }
 
-    let shell = Shell(options: options)
+    let shell = Shell(options: options, registry: registry)
     if check {
       var checker = Checker(shell: shell)
       let errors = checker.check(source)

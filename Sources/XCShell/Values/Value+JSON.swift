@@ -229,3 +229,10 @@ struct JSONReader {
     return v
   }
 }
+
+extension Value {
+  /// Parses JSON text into a value (objects become records with their key order kept).
+  public static func fromJSON(_ text: String, span: Span = .unknown) throws -> Value {
+    try JSONReader.parse(text, span: span)
+  }
+}

@@ -1,0 +1,84 @@
+import XCIPC
+import XCShell
+
+/// Commands over the daemon that take and return typed objects (containers, images).
+///
+/// This is the first slice of xc's CLI in xcsh: reading the daemon's state and stopping
+/// containers. Each command names the IPC method it calls in its summary.
+public enum ObjectCommands {
+  public static func all(_ session: DaemonSession) -> [any Command] {
+    [info(session), ps(session), images(session, name: "images"), images(session, name: "image list"), kill(session)]
+  }
+
+  static func info(_ s: DaemonSession) -> Builtin {
+    Builtin(
+      Signature("info", category: .objects, summary: "The daemon's configuration and state (IPC `info`).")
+    ) { call, _ in
+      .value(try DaemonSession.value(try s.call(InfoRequest(), at: call.head), as: nil))
+    }
+  }
+
+  static func ps(_ s: DaemonSession) -> Builtin {
+    Builtin(
+      Signature(
+        "ps", category: .objects, summary: "The containers, as container objects (IPC `list_containers`).",
+        examples: [Example("Names of running containers", "ps | get name")])
+    ) { call, _ in
+      let list = try s.call(ListContainersRequest(), at: call.head)
+      return .value(.list(try list.map { try DaemonSession.value($0, as: .container) }, call.head))
+    }
+  }
+
+  static func images(_ s: DaemonSession, name: String) -> Builtin {
+    Builtin(
+      Signature(name, category: .objects, summary: "The images, as image objects (IPC `list_all_images`).")
+    ) { call, _ in
+      let list = try s.call(ListAllImagesRequest(), at: call.head).manifests
+      return .value(.list(try list.map { try DaemonSession.value($0, as: .image) }, call.head))
+    }
+  }
+
+  /// A container's name from a name, an id or a container object.
+  static func containerName(_ v: Value, at span: Span) throws -> String {
+    switch v.kind {
+    case .string(let s): return s
+    case .object(let o) where o.type == .container:
+      if case .string(let n)? = o.fields["name"]?.kind { return n }
+      if case .string(let id)? = o.fields["id"]?.kind { return id }
+      throw ShellError("object.field", "this container object has no name or id", at: span)
+    default:
+      throw ShellError.typeMismatch(expected: "container or name", found: v, at: span)
+    }
+  }
+
+  static func kill(_ s: DaemonSession) -> Builtin {
+    Builtin(
+      Signature(
+        "kill", category: .objects,
+        summary: "Stop containers given as names, ids or objects, or piped in (IPC `kill_container`).",
+        parameters: [.rest("containers", .object(.container), "Containers to stop: names, ids or objects.")],
+        examples: [Example("Stop everything from an image", "ps | where image =~ busybox | kill")])
+    ) { call, input in
+      var targets = call.restValues()
+      if targets.isEmpty { targets = try input.collect().listOrSelf() }
+      guard !targets.isEmpty else {
+        throw ShellError("args.missing", "`kill` needs a container (a name, an id or an object)", at: call.span)
+      }
+      for t in targets {
+        _ = try s.call(KillContainerRequest(name: try containerName(t, at: call.head)), at: call.head)
+      }
+      return .empty
+    }
+  }
+}
+
+extension Value {
+  /// A list's items, nothing for null, or the value itself.
+  func listOrSelf() -> [Value] {
+    switch kind {
+    case .list(let items): items
+    case .null: []
+    default: [self]
+    }
+  }
+}

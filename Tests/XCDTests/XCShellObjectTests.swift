@@ -1,0 +1,104 @@
+import Foundation
+import Glibc
+import Testing
+import XCEditor
+import XCIPC
+import XCObjects
+import XCShell
+
+/// xcsh's object commands against the real xcd: typed objects in pipes, not text.
+@Suite(.serialized, .enabled(if: runsAsRoot, "needs root (runc, mounts)"))
+struct XCShellObjectTests {
+  /// The `xcsh` built next to `xcd`.
+  static var xcsh: String {
+    ProcessInfo.processInfo.environment["XCSH_BIN"]
+      ?? (URL(fileURLWithPath: DaemonHarness.binary).deletingLastPathComponent().appendingPathComponent("xcsh").path)
+  }
+
+  /// Runs `xcsh --socket SOCKET -c CODE` and returns (status, stdout, stderr).
+  func xcsh(_ code: String, socket: String) throws -> (Int32, String, String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: Self.xcsh)
+    p.arguments = ["--socket", socket, "-c", code]
+    let out = Pipe()
+    let err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    p.standardInput = FileHandle.nullDevice
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+  }
+
+  @Test func psImagesInfoAndKillThroughPipes() throws {
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      let exited = try TestEventFD()
+      var r = InstantiateRequest(
+        imageReference: "busybox:latest", entryPoint: EntryPoint(entryPoint: "/bin/sleep", entryPointArgs: ["1000"]),
+        name: "web-1")
+      r.mainExitedFd = exited.ref
+      let id = try client.call(r).id
+
+      var (status, out, err) = try xcsh("ps | get name | to json", socket: daemon.socket)
+      #expect(status == 0, "\(err)")
+      #expect(out == "[\"web-1\"]\n")
+      (status, out, err) = try xcsh("ps | first | describe; ps | first | get id", socket: daemon.socket)
+      #expect(out == "container\n\(id)\n", "\(err)")
+      (status, out, err) = try xcsh("images | get image_reference | to json", socket: daemon.socket)
+      #expect(out == "[\"busybox:latest\"]\n", "\(err)")
+      (status, out, err) = try xcsh("info | get config.socket_path", socket: daemon.socket)
+      #expect(out == daemon.socket + "\n", "\(err)")
+
+      // Objects from the pipe: the container is stopped by the daemon.
+      (status, out, err) = try xcsh("ps | where name == web-1 | kill", socket: daemon.socket)
+      #expect(status == 0, "\(err)")
+      #expect(try exited.exitStatus().terminationSignal == SIGTERM)
+
+      // A container that does not exist: the daemon's error, located at the command.
+      (status, out, err) = try xcsh("kill nope", socket: daemon.socket)
+      #expect(status == 1)
+      #expect(err.contains("error: kill_container"), "\(err)")
+      #expect(err.contains("--> <command>:1:1"), "\(err)")
+    }
+  }
+
+  /// Tab after `kill web` offers the live container's name, fetched from the daemon.
+  @Test func completionOffersLiveContainerNames() throws {
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      let exited = try TestEventFD()
+      var r = InstantiateRequest(
+        imageReference: "busybox:latest", entryPoint: EntryPoint(entryPoint: "/bin/sleep", entryPointArgs: ["1000"]),
+        name: "web-1")
+      r.mainExitedFd = exited.ref
+      _ = try client.call(r)
+
+      let session = DaemonSession(socketPath: daemon.socket)
+      let registry = Builtins.registry()
+      for c in ObjectCommands.all(session) { registry.register(c) }
+      let shell = Shell(options: ShellOptions(), registry: registry)
+      let completer = Completer(shell: shell, objectNames: { session.names(of: $0) })
+      #expect(completer.complete("kill web").candidates.map(\.text) == ["web-1"])
+      #expect(completer.complete("ps | kill w").candidates.map(\.text) == ["web-1"])
+      #expect(session.names(of: .image) == ["busybox:latest"])
+
+      _ = try client.call(KillContainerRequest(name: "web-1"))
+      _ = try exited.exitStatus()
+    }
+  }
+
+  @Test func noDaemonIsAClearError() throws {
+    let dir = NSTemporaryDirectory() + "xcsh-nodaemon-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let (status, _, err) = try xcsh("ps", socket: dir + "/none.sock")
+    #expect(status == 1)
+    #expect(err.contains("error: cannot reach the xc daemon at \(dir)/none.sock"), "\(err)")
+    #expect(err.contains("help: start xcd"), "\(err)")
+  }
+}
