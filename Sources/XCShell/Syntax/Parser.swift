@@ -492,7 +492,7 @@ public struct Parser {
       return try parseCall()
     case .external(let name):
       try next(.command)
-      let args = try parseArguments(external: true, condition: false)
+      let args = try parseArguments(condition: false)
       let end = args.last?.span ?? t.span
       return .external(ExternalNode(name: name, nameSpan: t.span, arguments: args, span: t.span.to(end), forced: true))
     case .terminator, .eof:
@@ -527,12 +527,12 @@ public struct Parser {
       nameSpan = nameSpan.to(n.span)
     }
     // Whether the word is a built-in, a function or a host program is decided when it runs.
-    let args = try parseArguments(external: !context.isCommand(name), condition: context.takesCondition(name))
+    let args = try parseArguments(condition: context.takesCondition(name))
     let end = args.last?.span ?? nameSpan
     return .call(CallNode(name: name, nameSpan: nameSpan, arguments: args, span: nameSpan.to(end)))
   }
 
-  private mutating func parseArguments(external: Bool, condition: Bool) throws -> [Argument] {
+  private mutating func parseArguments(condition: Bool) throws -> [Argument] {
     var args: [Argument] = []
     var flagsEnded = false
     if condition {
