@@ -50,7 +50,7 @@ public final class DaemonSession: @unchecked Sendable {
     if let c = try? connect(at: .unknown) {
       switch type {
       case .container:
-        if let list = try? c.call(ListContainersRequest(), timeout: .seconds(1)) {
+        if let list = try? c.call(ContainerNamesRequest(), timeout: .seconds(1)) {
           names = list.flatMap { [$0.name, $0.id] }
         }
       case .image:
@@ -72,4 +72,15 @@ public final class DaemonSession: @unchecked Sendable {
     guard let type, let fields = v.recordValue else { return v }
     return Value(.object(ObjectValue(type: type, fields: fields)))
   }
+}
+
+/// `list_containers` read for completion: the same request, but only each record's name and id
+/// are decoded (the full manifests of a thousand containers cost more than a Tab may take).
+struct ContainerNamesRequest: XCNullPayloadRequest {
+  static let method = ListContainersRequest.method
+  struct Name: Codable, Sendable {
+    var name: String
+    var id: String
+  }
+  typealias Response = [Name]
 }
