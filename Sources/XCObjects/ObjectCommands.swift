@@ -7,7 +7,10 @@ import XCShell
 /// containers. Each command names the IPC method it calls in its summary.
 public enum ObjectCommands {
   public static func all(_ session: DaemonSession) -> [any Command] {
-    [info(session), ps(session), images(session, name: "images"), images(session, name: "image list"), kill(session)]
+    [
+      info(session), ps(session), images(session, name: "images"), images(session, name: "image list"),
+      kill(session), RunCommand.make(session),
+    ]
   }
 
   static func info(_ s: DaemonSession) -> Builtin {

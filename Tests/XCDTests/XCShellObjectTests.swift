@@ -92,6 +92,33 @@ struct XCShellObjectTests {
     }
   }
 
+  /// `run` in the foreground streams output and returns the exit status; `-d` returns an object.
+  @Test func runForegroundCapturedAndDetached() throws {
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      var (status, out, err) = try xcsh("run busybox:latest -- echo hello", socket: daemon.socket)
+      #expect(status == 0, "\(err)")
+      #expect(out == "hello\n")
+      (status, out, err) = try xcsh("print ((run busybox:latest -- echo hi) | str upcase)", socket: daemon.socket)
+      #expect(out == "HI\n", "\(err)")
+      (status, out, err) = try xcsh(
+        "run busybox:latest -e GREETING=hey -- sh -c 'echo $GREETING; exit 3'", socket: daemon.socket)
+      #expect(status == 3, "\(err)")
+      #expect(out == "hey\n")
+      #expect(err.contains("exited with status 3"), "\(err)")
+      (status, out, err) = try xcsh(
+        "let c = (run busybox:latest -d --name bg -- sleep 1000); print $c.name ($c | describe); $c | kill",
+        socket: daemon.socket)
+      #expect(status == 0, "\(err)")
+      #expect(out == "bg\ncontainer\n")
+      // The kill is asynchronous in xc: wait (bounded) until the daemon has no container left.
+      let deadline = Date().addingTimeInterval(20)
+      while try !client.call(ListContainersRequest()).isEmpty, Date() < deadline { usleep(20_000) }
+      #expect(try client.call(ListContainersRequest()).isEmpty)
+    }
+  }
+
   @Test func noDaemonIsAClearError() throws {
     let dir = NSTemporaryDirectory() + "xcsh-nodaemon-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -59,16 +59,23 @@ enum Binder {
               throw ShellError(
                 "args.flag_value", "flag `-\(flagName)` needs a value, so it must come last in `-\(name)`", at: span)
             }
+            var given: Value
             if let inline {
-              call.flags[param.name] = try coerce(try ev.eval(inline, in: frame), to: param.shape, at: inline.span)
+              given = try coerce(try ev.eval(inline, in: frame), to: param.shape, at: inline.span)
             } else if case .positional(let e)? = args.first {
               args.removeFirst()
-              call.flags[param.name] = try coerce(try ev.eval(e, in: frame), to: param.shape, at: e.span)
+              given = try coerce(try ev.eval(e, in: frame), to: param.shape, at: e.span)
             } else {
               throw ShellError(
                 "args.flag_value", "flag `--\(param.name)` needs a value (\(param.shape.name))", at: span,
                 help: "write `--\(param.name) VALUE` or `--\(param.name)=VALUE`")
             }
+            // A flag given again collects its values (`-e A=1 -e B=2`).
+            if let earlier = call.flags[param.name] {
+              let items = (try? earlier.asList()) ?? [earlier]
+              given = .list(items + [given], span)
+            }
+            call.flags[param.name] = given
           }
         }
       }
