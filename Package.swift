@@ -88,11 +88,13 @@ let package = Package(
     .testTarget(
       name: "XCDTests",
       dependencies: [
-        "XCIPC", "XCSystem", "XCObjects", "XCEditor", "XCShell",
+        "XCIPC", "XCSystem", "XCObjects", "XCEditor", "XCShell", "XCTestSupport",
         .product(name: "SystemPackage", package: "swift-system"),
       ]),
     // Golden cases live in Tests/XCShellTests/Cases and run against the built `xcsh`.
     .testTarget(name: "XCShellTests", dependencies: ["XCShell"], exclude: ["Cases"]),
-    .testTarget(name: "XCEditorTests", dependencies: ["XCEditor", "XCShell"]),
+    .testTarget(name: "XCEditorTests", dependencies: ["XCEditor", "XCShell", "XCTestSupport"]),
+    // Shared by the test targets: a real terminal (tmux) driving xcsh.
+    .target(name: "XCTestSupport", path: "Tests/Support"),
   ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XCTestSupport
 
 /// The interactive shell driven through a real pseudo-terminal (tmux).
 @Suite(.serialized) struct REPLTests {

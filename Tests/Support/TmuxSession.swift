@@ -2,20 +2,22 @@ import Foundation
 
 /// A real terminal for tests: `xcsh` runs inside tmux on a private server; keys are typed with
 /// `send-keys` and the screen is read with `capture-pane`.
-final class TmuxSession {
-  let socket = "xcsh-test-" + UUID().uuidString.prefix(8)
-  let home: String
+public final class TmuxSession {
+  public let socket = "xcsh-test-" + UUID().uuidString.prefix(8)
+  public let home: String
 
-  /// Starts `xcsh` with HOME (and so its history file) in `home`.
-  init(home: String? = nil, xcsh: String = TmuxSession.xcshPath) throws {
+  /// Starts `xcsh` with HOME (and so its history file) in `home`, talking to the daemon on
+  /// `socket` (by default a path where none answers).
+  public init(home: String? = nil, socket daemonSocket: String? = nil, xcsh: String = TmuxSession.xcshPath) throws {
     self.home = home ?? (NSTemporaryDirectory() + "xcsh-pty-" + UUID().uuidString)
     try FileManager.default.createDirectory(atPath: self.home, withIntermediateDirectories: true)
-    let command = "cd '\(self.home)' && HOME='\(self.home)' XDG_STATE_HOME= NO_COLOR=1 '\(xcsh)' --socket '\(self.home)/none.sock'"
+    let socketPath = daemonSocket ?? self.home + "/none.sock"
+    let command = "cd '\(self.home)' && HOME='\(self.home)' XDG_STATE_HOME= NO_COLOR=1 '\(xcsh)' --socket '\(socketPath)'"
     // The tmux server outlives this call: it must not inherit a pipe we wait on.
     try tmux(["new-session", "-d", "-s", "t", "-x", "120", "-y", "40", command], capture: false)
   }
 
-  static var xcshPath: String {
+  public static var xcshPath: String {
     if let p = ProcessInfo.processInfo.environment["XCSH_BIN"] { return p }
     var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     while dir.path != "/" {
@@ -29,7 +31,7 @@ final class TmuxSession {
   /// Runs the tmux client and returns its stdout. Spawned directly and reaped with waitpid:
   /// `new-session` forks a server that would keep Foundation's exit-watch pipe open forever.
   @discardableResult
-  func tmux(_ args: [String], capture: Bool = true) throws -> String {
+  public func tmux(_ args: [String], capture: Bool = true) throws -> String {
     let argv = ["/usr/bin/tmux", "-L", socket, "-f", "/dev/null"] + args
     var fds: [Int32] = [-1, -1]
     guard pipe(&fds) == 0 else { throw POSIXError(.EMFILE) }
@@ -78,15 +80,15 @@ final class TmuxSession {
   }
 
   /// Types text literally (no key names).
-  func type(_ text: String) throws { try tmux(["send-keys", "-t", "t", "-l", "--", text]) }
+  public func type(_ text: String) throws { try tmux(["send-keys", "-t", "t", "-l", "--", text]) }
   /// Presses keys by tmux name: `Enter`, `Tab`, `C-c`, `Up`.
-  func press(_ keys: String...) throws { try tmux(["send-keys", "-t", "t"] + keys) }
+  public func press(_ keys: String...) throws { try tmux(["send-keys", "-t", "t"] + keys) }
 
-  func screen() throws -> String { try tmux(["capture-pane", "-t", "t", "-p", "-S", "-200"]) }
+  public func screen() throws -> String { try tmux(["capture-pane", "-t", "t", "-p", "-S", "-200"]) }
 
   /// Waits until the screen satisfies `condition`, polling; fails after `timeout` seconds.
   @discardableResult
-  func waitFor(_ what: String, timeout: TimeInterval = 15, _ condition: (String) -> Bool) throws -> String {
+  public func waitFor(_ what: String, timeout: TimeInterval = 15, _ condition: (String) -> Bool) throws -> String {
     let deadline = Date().addingTimeInterval(timeout)
     var last = ""
     while Date() < deadline {
@@ -99,13 +101,13 @@ final class TmuxSession {
 
   /// Waits until the screen shows `text` at least `count` times.
   @discardableResult
-  func waitFor(_ text: String, count: Int = 1, timeout: TimeInterval = 15) throws -> String {
+  public func waitFor(_ text: String, count: Int = 1, timeout: TimeInterval = 15) throws -> String {
     try waitFor("`\(text)` x\(count)", timeout: timeout) { $0.components(separatedBy: text).count - 1 >= count }
   }
 
   /// Waits for the `count`th prompt and for the editor to be reading keys: typed-ahead keys can be
   /// flushed when libedit switches the terminal to raw mode, so a probe key must echo first.
-  func waitForEditor(_ prompt: String, count: Int = 1) throws {
+  public func waitForEditor(_ prompt: String, count: Int = 1) throws {
     try waitFor(prompt, count: count)
     try type("#")
     try waitFor("editor ready") { $0.components(separatedBy: prompt + " #").count - 1 >= 1 }
@@ -114,20 +116,28 @@ final class TmuxSession {
   }
 
   /// The last non-empty line on the screen (the line being edited).
-  func currentLine() throws -> String {
+  public func currentLine() throws -> String {
     try screen().split(separator: "\n").last.map(String.init) ?? ""
   }
 
-  var isRunning: Bool { (try? tmux(["list-sessions"]))?.contains("t:") ?? false }
+  public var isRunning: Bool { (try? tmux(["list-sessions"]))?.contains("t:") ?? false }
 
-  func close() {
+  /// Ends the session and waits (bounded) until the shell in it has exited, so leak checks
+  /// that run next do not see it.
+  public func close() {
+    let pid = (try? tmux(["display-message", "-p", "-t", "t", "#{pane_pid}"]))
+      .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     _ = try? tmux(["kill-server"])
+    if let pid {
+      let deadline = Date().addingTimeInterval(10)
+      while kill(pid, 0) == 0, Date() < deadline { usleep(10_000) }
+    }
     try? FileManager.default.removeItem(atPath: home)
   }
 
-  struct TimeoutError: Error, CustomStringConvertible {
+  public struct TimeoutError: Error, CustomStringConvertible {
     var what: String
     var screen: String
-    var description: String { "timed out waiting for \(what); screen:\n\(screen)" }
+    public var description: String { "timed out waiting for \(what); screen:\n\(screen)" }
   }
 }
