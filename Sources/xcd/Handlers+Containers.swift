@@ -125,7 +125,6 @@ extension Handlers {
       throw Mapping.notImplemented("ips, ipreq, netgroups (networks)")
     }
     if !r.mountReq.isEmpty { throw Mapping.notImplemented("mount_req (volumes)") }
-    if r.useTty { throw Mapping.notImplemented("use_tty (terminals)") }
     if !r.portRedirections.isEmpty { throw Mapping.notImplemented("port_redirections (rdr)") }
     if !(r.tapInterfaces ?? []).isEmpty || !(r.tunInterfaces ?? []).isEmpty {
       throw Mapping.notImplemented("tap_interfaces, tun_interfaces")
@@ -155,6 +154,7 @@ extension Handlers {
     }
     // Descriptors are borrowed: the engine duplicates what it keeps, and the server closes
     // the message's descriptors after the answer.
+    spec.use_tty = r.useTty
     spec.stdin = r.stdin?.descriptor
     spec.stdout = r.stdout?.descriptor
     spec.stderr = r.stderr?.descriptor

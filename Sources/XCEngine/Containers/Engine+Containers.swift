@@ -70,6 +70,7 @@ extension Engine {
         main ?? Jexec(arg0: placeholder, args: [], envs: envs, user: nil, group: nil, uid: 0, gid: 0, work_dir: nil),
         access: access, resolved: &resolved)
       var initProcess = process
+      initProcess.terminal = spec.use_tty
       var mounts = RuntimeSpec.standardMounts + Self.resolvConfMount()
       if let initBinary {
         // xc-init is PID 1 and runs main as its child (see Sources/xc-init/main.c).
@@ -86,8 +87,17 @@ extension Engine {
           readonlyPaths: RuntimeSpec.readonlyPaths))
       try FileSystem.writeAtomically(bundle + "/config.json", Array(try StateStore.encode(config).utf8))
 
-      let stdio = try Self.openStdio(spec.stdin, spec.stdout, spec.stderr)
+      // With a tty, runc hands the pty master to a console socket and the stdio fds are unused.
+      let stdio =
+        spec.use_tty
+        ? try Self.openStdio(nil, nil, nil) : try Self.openStdio(spec.stdin, spec.stdout, spec.stderr)
       defer { [stdio.0, stdio.1, stdio.2].forEach(closeQuietly) }
+      let consolePath = bundle + "/console.sock"
+      let console = spec.use_tty ? try TerminalRelay.listen(at: consolePath) : -1
+      defer {
+        closeQuietly(console)
+        if console >= 0 { unlink(consolePath) }
+      }
       let exitNotify = try spec.main_exited_fd.map { try dupCloexec($0.rawValue) }
       container.setExitNotify(exitNotify)
       var statusPipe: [CInt] = [-1, -1]
@@ -98,7 +108,8 @@ extension Engine {
       let initPid: pid_t
       do {
         initPid = try runc.create(
-          id: id, bundle: bundle, stdio: stdio, statusFD: initBinary == nil ? nil : statusPipe[1])
+          id: id, bundle: bundle, stdio: stdio, statusFD: initBinary == nil ? nil : statusPipe[1],
+          consoleSocket: spec.use_tty ? consolePath : nil)
         closeQuietly(statusPipe[1])  // init holds the write end now: EOF = init exited
       } catch {
         closeQuietly(statusPipe[1])
@@ -106,10 +117,20 @@ extension Engine {
         throw error
       }
       pid = initPid
+      var terminalSocket: String?
+      if spec.use_tty {
+        let relay = try TerminalRelay(
+          master: try TerminalRelay.receiveMaster(console), path: bundle + "/xc.\(id).main")
+        container.setTerminal(relay)
+        terminalSocket = relay.path
+      }
       let created = container.update {
         $0.pid = initPid
         $0.main_proto = resolved
-        if let resolved { $0.processes["main"] = ProcessStat(pid: initPid, exec: resolved) }
+        if let resolved {
+          $0.processes["main"] = ProcessStat(pid: initPid, exec: resolved)
+          $0.processes["main"]?.terminal_socket = terminalSocket
+        }
       }
       // Nothing may throw between `runc create` and the monitor: without a monitor, init
       // would never be waited for nor the container released.
@@ -437,6 +458,8 @@ extension Engine {
   /// `no_clean`), its record, its place among live containers.
   func release(_ container: LiveContainer, failed: Bool, final: ContainerRecord? = nil) {
     let record = container.record
+    // Every process holding the pty is gone: relay what is left, remove the socket.
+    container.takeTerminal()?.close()
     // Also after a failed create: runc may have created the container before failing.
     do { try runc.delete(id: container.id, force: true) } catch {
       if !failed {
