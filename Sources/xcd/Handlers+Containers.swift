@@ -64,16 +64,16 @@ extension Handlers {
 
     table.register(ExecRequest.self) { request, context in
       try self.call(context) {
-        if request.useTty { throw Mapping.notImplemented("exec with use_tty (terminals)") }
         var spec = XCEngine.ExecSpec(arg0: request.arg0, args: request.args, envs: request.envs)
         spec.user = request.user
         spec.group = request.group
+        spec.use_tty = request.useTty
         spec.stdin = request.stdin?.descriptor
         spec.stdout = request.stdout?.descriptor
         spec.stderr = request.stderr?.descriptor
         spec.notify = request.notify?.descriptor
         let info = try self.engine.exec(request.name, spec)
-        return XCIPC.SpawnInfo(pid: Int(info.pid))
+        return XCIPC.SpawnInfo(pid: Int(info.pid), terminalSocket: info.terminal_socket)
       }
     }
 

@@ -282,27 +282,53 @@ extension Engine {
       arg0: spec.arg0, args: spec.args, envs: envs, user: spec.user, group: spec.group, uid: 0,
       gid: 0, work_dir: spec.work_dir)
     var resolved: Jexec? = job
-    let process = try runtimeProcess(job, access: RootfsAccess(root: container.record.root), resolved: &resolved)
+    var process = try runtimeProcess(job, access: RootfsAccess(root: container.record.root), resolved: &resolved)
+    process.terminal = spec.use_tty
     let processFile = container.bundle + "/exec-\(execID).json"
     let pidFile = container.bundle + "/exec-\(execID).pid"
     let log = container.bundle + "/exec-\(execID).log"
     defer { for path in [processFile, pidFile, log] { unlink(path) } }
     try FileSystem.writeAtomically(processFile, Array(try StateStore.encode(process).utf8))
     let notify = try spec.notify.map { try dupCloexec($0.rawValue) }
-    let stdio = try Self.openStdio(spec.stdin, spec.stdout, spec.stderr)
+    let stdio =
+      spec.use_tty
+      ? try Self.openStdio(nil, nil, nil) : try Self.openStdio(spec.stdin, spec.stdout, spec.stderr)
     defer { [stdio.0, stdio.1, stdio.2].forEach(closeQuietly) }
+    let consolePath = container.bundle + "/console-\(execID).sock"
     let pid: pid_t
+    var terminal: TerminalRelay?
     do {
-      pid = try runc.exec(id: container.id, processFile: processFile, pidFile: pidFile, log: log, stdio: stdio)
+      let console = spec.use_tty ? try TerminalRelay.listen(at: consolePath) : -1
+      defer {
+        closeQuietly(console)
+        if console >= 0 { unlink(consolePath) }
+      }
+      pid = try runc.exec(
+        id: container.id, processFile: processFile, pidFile: pidFile, log: log, stdio: stdio,
+        consoleSocket: spec.use_tty ? consolePath : nil)
+      if spec.use_tty {
+        do {
+          terminal = try TerminalRelay(
+            master: try TerminalRelay.receiveMaster(console),
+            path: container.bundle + "/xc.\(container.id).\(execID)")
+        } catch {
+          Glibc.kill(pid, SIGKILL)
+          _ = try? Subprocess.wait(pid)
+          throw error
+        }
+      }
     } catch {
       closeQuietly(notify ?? -1)
       throw error
     }
     container.update {
       $0.processes[execID] = ProcessStat(pid: pid, started: Self.nowNanos() / 1_000_000_000, exec: resolved ?? job)
+      $0.processes[execID]?.terminal_socket = terminal?.path
     }
-    Thread.detachNewThread { [logger] in
+    Thread.detachNewThread { [logger, terminal] in
       let status = (try? Subprocess.wait(pid)) ?? 0
+      // Relay what the pty still holds, close the clients, remove the socket.
+      terminal?.close()
       container.update {
         $0.processes[execID]?.exited = Self.nowNanos() / 1_000_000_000
         $0.processes[execID]?.exit_code = status
@@ -314,7 +340,7 @@ extension Engine {
         closeQuietly(notify)
       }
     }
-    return SpawnInfo(pid: pid)
+    return SpawnInfo(pid: pid, terminal_socket: terminal?.path)
   }
 
   /// Sends `signal` to the container's main process (its init; when init dies, every

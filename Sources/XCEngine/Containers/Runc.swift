@@ -37,11 +37,14 @@ struct Runc: Sendable {
 
   /// Starts the process described by `processFile` in container `id`, detached, with
   /// `stdio` as its fds 0, 1, 2. Returns its host pid.
-  func exec(id: String, processFile: String, pidFile: String, log: String, stdio: (CInt, CInt, CInt)) throws
-    -> pid_t
-  {
+  /// With `consoleSocket`, runc sends the process's pty master there.
+  func exec(
+    id: String, processFile: String, pidFile: String, log: String, stdio: (CInt, CInt, CInt),
+    consoleSocket: String? = nil
+  ) throws -> pid_t {
+    let console = consoleSocket.map { ["--console-socket", $0] } ?? []
     try runWithStdio(
-      base(log: log) + ["exec", "--detach", "--pid-file", pidFile, "--process", processFile, id],
+      base(log: log) + ["exec", "--detach", "--pid-file", pidFile, "--process", processFile] + console + [id],
       stdio: stdio, log: log, what: "exec in container")
     return try readPid(pidFile)
   }
