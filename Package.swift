@@ -74,6 +74,10 @@ let package = Package(
     .executableTarget(
       name: "XCIPCBench",
       dependencies: ["XCIPC", "XCSystem", .product(name: "SystemPackage", package: "swift-system")]),
+    // Benchmark driver for scripts/bench.d/containers: container start-to-exit through xcd.
+    .executableTarget(
+      name: "XCDBench",
+      dependencies: ["XCIPC", "XCSystem", .product(name: "SystemPackage", package: "swift-system")]),
 
     .testTarget(
       name: "XCSystemTests",

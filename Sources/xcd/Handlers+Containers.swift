@@ -64,16 +64,16 @@ extension Handlers {
 
     table.register(ExecRequest.self) { request, context in
       try self.call(context) {
-        if request.useTty { throw Mapping.notImplemented("exec with use_tty (terminals)") }
         var spec = XCEngine.ExecSpec(arg0: request.arg0, args: request.args, envs: request.envs)
         spec.user = request.user
         spec.group = request.group
+        spec.use_tty = request.useTty
         spec.stdin = request.stdin?.descriptor
         spec.stdout = request.stdout?.descriptor
         spec.stderr = request.stderr?.descriptor
         spec.notify = request.notify?.descriptor
         let info = try self.engine.exec(request.name, spec)
-        return XCIPC.SpawnInfo(pid: Int(info.pid))
+        return XCIPC.SpawnInfo(pid: Int(info.pid), terminalSocket: info.terminal_socket)
       }
     }
 
@@ -125,7 +125,6 @@ extension Handlers {
       throw Mapping.notImplemented("ips, ipreq, netgroups (networks)")
     }
     if !r.mountReq.isEmpty { throw Mapping.notImplemented("mount_req (volumes)") }
-    if r.useTty { throw Mapping.notImplemented("use_tty (terminals)") }
     if !r.portRedirections.isEmpty { throw Mapping.notImplemented("port_redirections (rdr)") }
     if !(r.tapInterfaces ?? []).isEmpty || !(r.tunInterfaces ?? []).isEmpty {
       throw Mapping.notImplemented("tap_interfaces, tun_interfaces")
@@ -155,6 +154,7 @@ extension Handlers {
     }
     // Descriptors are borrowed: the engine duplicates what it keeps, and the server closes
     // the message's descriptors after the answer.
+    spec.use_tty = r.useTty
     spec.stdin = r.stdin?.descriptor
     spec.stdout = r.stdout?.descriptor
     spec.stderr = r.stderr?.descriptor

@@ -155,6 +155,71 @@ struct XCDTests {
     }
   }
 
+  /// `use_tty`: main runs on a pty served on the socket named in
+  /// `processes.main.spawn_info.terminal_socket`; output before attaching is replayed, input
+  /// reaches the process, and the socket goes away with the container.
+  @Test func ttyMainIsServedOnItsTerminalSocket() throws {
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      let started = try TestEventFD()
+      let exited = try TestEventFD()
+      var r = request(["/bin/sh", "-c", "echo hi; read x; echo got $x"], name: "tty")
+      r.useTty = true
+      r.mainStartedNotify = started.ref
+      r.mainExitedFd = exited.ref
+      let id = try client.call(r).id
+      #expect(try started.next() == 1)
+      let shown = try client.call(ShowContainerNocacheRequest(id: id))
+      let path = try #require(shown.runningContainer.processes["main"]?.spawnInfo?.terminalSocket)
+      #expect(path.hasSuffix("/xc.\(id).main"), "\(path)")
+
+      let terminal = try TerminalClient(path: path)
+      try terminal.read(until: "hi")
+      try terminal.write("yes\n")
+      let text = try terminal.read(until: "got yes")
+      #expect(text.hasPrefix("hi\r\n"), "\(text.debugDescription)")  // a tty: ONLCR
+      try terminal.readToEOF()
+      #expect(try exited.exitStatus().exitCode == 0)
+      #expect(!FileManager.default.fileExists(atPath: path), "terminal socket left")
+      #expect(throws: Errno.self) { try TerminalClient(path: path) }
+    }
+  }
+
+  /// `exec` with `use_tty`: the answer names the exec's terminal socket; it relays both ways
+  /// and goes away when the process exits.
+  @Test func ttyExecIsServedOnItsTerminalSocket() throws {
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      let exited = try TestEventFD()
+      var r = request(["/bin/sleep", "1000"], name: "host")
+      r.mainExitedFd = exited.ref
+      let id = try client.call(r).id
+
+      let done = try TestEventFD()
+      let spawned = try client.call(
+        ExecRequest(
+          name: "host", arg0: "/bin/sh", args: ["-c", "echo in; read x; echo got $x; exit 5"],
+          envs: ["PATH": "/bin"], notify: done.ref, useTty: true))
+      let path = try #require(spawned.terminalSocket)
+      #expect(path.hasPrefix("/") && path.contains("/xc.\(id).") && !path.hasSuffix(".main"), "\(path)")
+      let shown = try client.call(ShowContainerRequest(id: id)).runningContainer
+      #expect(shown.processes.values.contains { $0.spawnInfo?.terminalSocket == path })
+
+      let terminal = try TerminalClient(path: path)
+      try terminal.read(until: "in")
+      try terminal.write("ok\n")
+      try terminal.read(until: "got ok")
+      try terminal.readToEOF()
+      #expect(try done.exitStatus().exitCode == 5)
+      #expect(!FileManager.default.fileExists(atPath: path), "terminal socket left")
+
+      _ = try client.call(KillContainerRequest(name: "host"))
+      #expect(try exited.exitStatus().terminationSignal == SIGTERM)
+    }
+  }
+
   @Test func createOnlyThenRunMain() throws {
     try withDaemon { daemon in
       let client = try daemon.client()

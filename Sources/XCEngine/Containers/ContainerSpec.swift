@@ -49,6 +49,9 @@ public struct ContainerSpec: Sendable {
   public var stdin: FileDescriptor?
   public var stdout: FileDescriptor?
   public var stderr: FileDescriptor?
+  /// Run main on a new pty instead of `stdin`/`stdout`/`stderr` (which are then ignored); the
+  /// pty is served on the UNIX socket named by `processes["main"].terminal_socket`.
+  public var use_tty = false
   /// eventfd written with 1 once main has started (or failed to).
   public var main_started_notify: FileDescriptor?
   /// eventfd written with `0x1000000000000000 | wait status` when main exits.

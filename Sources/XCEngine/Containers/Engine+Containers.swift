@@ -70,6 +70,7 @@ extension Engine {
         main ?? Jexec(arg0: placeholder, args: [], envs: envs, user: nil, group: nil, uid: 0, gid: 0, work_dir: nil),
         access: access, resolved: &resolved)
       var initProcess = process
+      initProcess.terminal = spec.use_tty
       var mounts = RuntimeSpec.standardMounts + Self.resolvConfMount()
       if let initBinary {
         // xc-init is PID 1 and runs main as its child (see Sources/xc-init/main.c).
@@ -86,8 +87,17 @@ extension Engine {
           readonlyPaths: RuntimeSpec.readonlyPaths))
       try FileSystem.writeAtomically(bundle + "/config.json", Array(try StateStore.encode(config).utf8))
 
-      let stdio = try Self.openStdio(spec.stdin, spec.stdout, spec.stderr)
+      // With a tty, runc hands the pty master to a console socket and the stdio fds are unused.
+      let stdio =
+        spec.use_tty
+        ? try Self.openStdio(nil, nil, nil) : try Self.openStdio(spec.stdin, spec.stdout, spec.stderr)
       defer { [stdio.0, stdio.1, stdio.2].forEach(closeQuietly) }
+      let consolePath = bundle + "/console.sock"
+      let console = spec.use_tty ? try TerminalRelay.listen(at: consolePath) : -1
+      defer {
+        closeQuietly(console)
+        if console >= 0 { unlink(consolePath) }
+      }
       let exitNotify = try spec.main_exited_fd.map { try dupCloexec($0.rawValue) }
       container.setExitNotify(exitNotify)
       var statusPipe: [CInt] = [-1, -1]
@@ -98,7 +108,8 @@ extension Engine {
       let initPid: pid_t
       do {
         initPid = try runc.create(
-          id: id, bundle: bundle, stdio: stdio, statusFD: initBinary == nil ? nil : statusPipe[1])
+          id: id, bundle: bundle, stdio: stdio, statusFD: initBinary == nil ? nil : statusPipe[1],
+          consoleSocket: spec.use_tty ? consolePath : nil)
         closeQuietly(statusPipe[1])  // init holds the write end now: EOF = init exited
       } catch {
         closeQuietly(statusPipe[1])
@@ -106,10 +117,20 @@ extension Engine {
         throw error
       }
       pid = initPid
+      var terminalSocket: String?
+      if spec.use_tty {
+        let relay = try TerminalRelay(
+          master: try TerminalRelay.receiveMaster(console), path: bundle + "/xc.\(id).main")
+        container.setTerminal(relay)
+        terminalSocket = relay.path
+      }
       let created = container.update {
         $0.pid = initPid
         $0.main_proto = resolved
-        if let resolved { $0.processes["main"] = ProcessStat(pid: initPid, exec: resolved) }
+        if let resolved {
+          $0.processes["main"] = ProcessStat(pid: initPid, exec: resolved)
+          $0.processes["main"]?.terminal_socket = terminalSocket
+        }
       }
       // Nothing may throw between `runc create` and the monitor: without a monitor, init
       // would never be waited for nor the container released.
@@ -261,27 +282,53 @@ extension Engine {
       arg0: spec.arg0, args: spec.args, envs: envs, user: spec.user, group: spec.group, uid: 0,
       gid: 0, work_dir: spec.work_dir)
     var resolved: Jexec? = job
-    let process = try runtimeProcess(job, access: RootfsAccess(root: container.record.root), resolved: &resolved)
+    var process = try runtimeProcess(job, access: RootfsAccess(root: container.record.root), resolved: &resolved)
+    process.terminal = spec.use_tty
     let processFile = container.bundle + "/exec-\(execID).json"
     let pidFile = container.bundle + "/exec-\(execID).pid"
     let log = container.bundle + "/exec-\(execID).log"
     defer { for path in [processFile, pidFile, log] { unlink(path) } }
     try FileSystem.writeAtomically(processFile, Array(try StateStore.encode(process).utf8))
     let notify = try spec.notify.map { try dupCloexec($0.rawValue) }
-    let stdio = try Self.openStdio(spec.stdin, spec.stdout, spec.stderr)
+    let stdio =
+      spec.use_tty
+      ? try Self.openStdio(nil, nil, nil) : try Self.openStdio(spec.stdin, spec.stdout, spec.stderr)
     defer { [stdio.0, stdio.1, stdio.2].forEach(closeQuietly) }
+    let consolePath = container.bundle + "/console-\(execID).sock"
     let pid: pid_t
+    var terminal: TerminalRelay?
     do {
-      pid = try runc.exec(id: container.id, processFile: processFile, pidFile: pidFile, log: log, stdio: stdio)
+      let console = spec.use_tty ? try TerminalRelay.listen(at: consolePath) : -1
+      defer {
+        closeQuietly(console)
+        if console >= 0 { unlink(consolePath) }
+      }
+      pid = try runc.exec(
+        id: container.id, processFile: processFile, pidFile: pidFile, log: log, stdio: stdio,
+        consoleSocket: spec.use_tty ? consolePath : nil)
+      if spec.use_tty {
+        do {
+          terminal = try TerminalRelay(
+            master: try TerminalRelay.receiveMaster(console),
+            path: container.bundle + "/xc.\(container.id).\(execID)")
+        } catch {
+          Glibc.kill(pid, SIGKILL)
+          _ = try? Subprocess.wait(pid)
+          throw error
+        }
+      }
     } catch {
       closeQuietly(notify ?? -1)
       throw error
     }
     container.update {
       $0.processes[execID] = ProcessStat(pid: pid, started: Self.nowNanos() / 1_000_000_000, exec: resolved ?? job)
+      $0.processes[execID]?.terminal_socket = terminal?.path
     }
-    Thread.detachNewThread { [logger] in
+    Thread.detachNewThread { [logger, terminal] in
       let status = (try? Subprocess.wait(pid)) ?? 0
+      // Relay what the pty still holds, close the clients, remove the socket.
+      terminal?.close()
       container.update {
         $0.processes[execID]?.exited = Self.nowNanos() / 1_000_000_000
         $0.processes[execID]?.exit_code = status
@@ -293,7 +340,7 @@ extension Engine {
         closeQuietly(notify)
       }
     }
-    return SpawnInfo(pid: pid)
+    return SpawnInfo(pid: pid, terminal_socket: terminal?.path)
   }
 
   /// Sends `signal` to the container's main process (its init; when init dies, every
@@ -437,6 +484,8 @@ extension Engine {
   /// `no_clean`), its record, its place among live containers.
   func release(_ container: LiveContainer, failed: Bool, final: ContainerRecord? = nil) {
     let record = container.record
+    // Every process holding the pty is gone: relay what is left, remove the socket.
+    container.takeTerminal()?.close()
     // Also after a failed create: runc may have created the container before failing.
     do { try runc.delete(id: container.id, force: true) } catch {
       if !failed {

@@ -13,6 +13,9 @@ public struct ExecSpec: Sendable {
   public var stdin: FileDescriptor?
   public var stdout: FileDescriptor?
   public var stderr: FileDescriptor?
+  /// Run on a new pty instead of the stdio descriptors (then ignored), served on the UNIX
+  /// socket `SpawnInfo.terminal_socket`.
+  public var use_tty = false
   /// eventfd written with `0x1000000000000000 | wait status` when the process exits.
   public var notify: FileDescriptor?
 

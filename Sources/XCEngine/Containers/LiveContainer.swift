@@ -19,6 +19,8 @@ final class LiveContainer: @unchecked Sendable {
   private var readerActive = false
   /// Main's raw wait status as xc-init reported it.
   private var reportedMainStatus: Int32?
+  /// Serves main's pty when it runs with a tty.
+  private var terminal: TerminalRelay?
 
   init(record: ContainerRecord, bundle: String) {
     id = record.id
@@ -59,6 +61,21 @@ final class LiveContainer: @unchecked Sendable {
     let fd = exitNotify
     exitNotify = nil
     return fd
+  }
+
+  func setTerminal(_ relay: TerminalRelay?) {
+    condition.lock()
+    terminal = relay
+    condition.unlock()
+  }
+
+  /// The terminal relay, handed over once (to be closed).
+  func takeTerminal() -> TerminalRelay? {
+    condition.lock()
+    defer { condition.unlock() }
+    let relay = terminal
+    terminal = nil
+    return relay
   }
 
   func setStatusReader(_ fd: CInt?) {

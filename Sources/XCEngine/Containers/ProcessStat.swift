@@ -8,6 +8,8 @@ public struct ProcessStat: Codable, Sendable, Equatable {
   /// Raw wait(2) status.
   public var exit_code: Int32?
   public var exec: Jexec
+  /// With a tty: the UNIX socket serving the process's pty (raw bytes both ways).
+  public var terminal_socket: String?
 
   public init(pid: Int32?, started: Int64? = nil, exec: Jexec) {
     self.pid = pid

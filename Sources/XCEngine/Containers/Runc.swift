@@ -14,11 +14,16 @@ struct Runc: Sendable {
 
   /// Creates container `id` from `bundle`; its init inherits `stdio` as fds 0, 1, 2 and waits
   /// for `start`. Returns init's host pid.
-  /// With `statusFD`, it becomes init's fd 3 (`--preserve-fds 1`).
-  func create(id: String, bundle: String, stdio: (CInt, CInt, CInt), statusFD: CInt? = nil) throws -> pid_t {
+  /// With `statusFD`, it becomes init's fd 3 (`--preserve-fds 1`). With `consoleSocket`
+  /// (a listening UNIX socket; the spec has `terminal: true`), runc sends the pty master there.
+  func create(
+    id: String, bundle: String, stdio: (CInt, CInt, CInt), statusFD: CInt? = nil,
+    consoleSocket: String? = nil
+  ) throws -> pid_t {
     let pidFile = bundle + "/init.pid"
     let log = bundle + "/runc.log"
-    let preserve = statusFD == nil ? [] : ["--preserve-fds", "1"]
+    var preserve = statusFD == nil ? [] : ["--preserve-fds", "1"]
+    if let consoleSocket { preserve += ["--console-socket", consoleSocket] }
     try runWithStdio(
       base(log: log) + ["create", "--bundle", bundle, "--pid-file", pidFile] + preserve + [id], stdio: stdio,
       extra: statusFD.map { [$0] } ?? [], log: log, what: "create container")
@@ -32,11 +37,14 @@ struct Runc: Sendable {
 
   /// Starts the process described by `processFile` in container `id`, detached, with
   /// `stdio` as its fds 0, 1, 2. Returns its host pid.
-  func exec(id: String, processFile: String, pidFile: String, log: String, stdio: (CInt, CInt, CInt)) throws
-    -> pid_t
-  {
+  /// With `consoleSocket`, runc sends the process's pty master there.
+  func exec(
+    id: String, processFile: String, pidFile: String, log: String, stdio: (CInt, CInt, CInt),
+    consoleSocket: String? = nil
+  ) throws -> pid_t {
+    let console = consoleSocket.map { ["--console-socket", $0] } ?? []
     try runWithStdio(
-      base(log: log) + ["exec", "--detach", "--pid-file", pidFile, "--process", processFile, id],
+      base(log: log) + ["exec", "--detach", "--pid-file", pidFile, "--process", processFile] + console + [id],
       stdio: stdio, log: log, what: "exec in container")
     return try readPid(pidFile)
   }
