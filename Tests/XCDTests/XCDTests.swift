@@ -181,6 +181,10 @@ struct XCDTests {
       #expect(text.hasPrefix("hi\r\n"), "\(text.debugDescription)")  // a tty: ONLCR
       try terminal.readToEOF()
       #expect(try exited.exitStatus().exitCode == 0)
+      // Main's exit is reported the moment main exits; the container (and its terminal socket)
+      // is torn down right after, so wait for that, bounded.
+      let deadline = Date().addingTimeInterval(10)
+      while FileManager.default.fileExists(atPath: path), Date() < deadline { usleep(10_000) }
       #expect(!FileManager.default.fileExists(atPath: path), "terminal socket left")
       #expect(throws: Errno.self) { try TerminalClient(path: path) }
     }
@@ -213,6 +217,8 @@ struct XCDTests {
       try terminal.read(until: "got ok")
       try terminal.readToEOF()
       #expect(try done.exitStatus().exitCode == 5)
+      let deadline = Date().addingTimeInterval(10)
+      while FileManager.default.fileExists(atPath: path), Date() < deadline { usleep(10_000) }
       #expect(!FileManager.default.fileExists(atPath: path), "terminal socket left")
 
       _ = try client.call(KillContainerRequest(name: "host"))
