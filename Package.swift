@@ -35,8 +35,9 @@ let package = Package(
       // The evaluator's scopes are class instances mutated on hot paths; dynamic exclusivity
       // checks cost about a fifth of loop time, and accesses are single-threaded by design.
       swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
-    // libedit (BSD editline) with shims for its variadic calls.
-    .target(name: "CEditLine", linkerSettings: [.linkedLibrary("edit")]),
+    // libedit (BSD editline) as a system library, and a small C shim for its variadic calls.
+    .systemLibrary(name: "CLibEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+    .target(name: "CEditLine", dependencies: ["CLibEdit"]),
     // The interactive front end: line editor, history, completion, prompt.
     .target(name: "XCEditor", dependencies: ["XCShell", "CEditLine", "CSupport"]),
     // Object commands: xc's CLI as xcsh commands over the daemon's IPC, returning typed objects.

@@ -165,7 +165,7 @@ public struct Completer {
     return entries.filter { $0.hasPrefix(namePrefix) && (namePrefix.hasPrefix(".") || !$0.hasPrefix(".")) }.sorted()
       .map { name in
         var isDir: ObjCBool = false
-        FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent(name), isDirectory: &isDir)
+        _ = FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent(name), isDirectory: &isDir)
         return Candidate(text: shownDir + name + (isDir.boolValue ? "/" : ""), suffix: isDir.boolValue ? "" : " ")
       }
   }
