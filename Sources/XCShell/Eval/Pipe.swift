@@ -86,6 +86,14 @@ public final class ValueStream: @unchecked Sendable {
   public func map(_ f: @escaping (Value) throws -> Value) -> ValueStream {
     ValueStream(span: span) { try self.next().map(f) }
   }
+
+  /// The values for which `keep` holds, lazily.
+  public func filter(span: Span, _ keep: @escaping (Value) throws -> Bool) -> ValueStream {
+    ValueStream(span: span) {
+      while let v = try self.next() { if try keep(v) { return v } }
+      return nil
+    }
+  }
 }
 
 /// Bytes from an external command or a file, read in chunks as consumers pull.
