@@ -9,7 +9,7 @@ public enum ObjectCommands {
   public static func all(_ session: DaemonSession) -> [any Command] {
     [
       info(session), ps(session), images(session, name: "images"), images(session, name: "image list"),
-      kill(session), RunCommand.make(session),
+      kill(session), RunCommand.make(session), ContainerCommands.exec(session), ContainerCommands.show(session),
     ]
   }
 

@@ -42,15 +42,7 @@ enum RunCommand {
       entryPoint: argv.first.map { EntryPoint(entryPoint: $0, entryPointArgs: Array(argv.dropFirst())) },
       name: try call.string("name"))
     request.hostname = try call.string("hostname")
-    if let env = call.value("env") {
-      for item in try env.listOrSelf() {
-        let text = try item.asString()
-        guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
-          throw ShellError("args.value", "`-e` takes NAME=VALUE, found `\(text)`", at: item.span.isKnown ? item.span : call.span)
-        }
-        request.envs[String(text[..<eq])] = String(text[text.index(after: eq)...])
-      }
-    }
+    request.envs = try environment(call)
     if call.has("detach") {
       let id = try s.call(request, at: call.head).id
       let shown = try s.call(ShowContainerRequest(id: id), at: call.head)
@@ -59,58 +51,106 @@ enum RunCommand {
     return try foreground(request, call, s)
   }
 
+  /// `-e NAME=VALUE` (repeatable, or a list) as a dictionary.
+  static func environment(_ call: Call) throws -> [String: String] {
+    var envs: [String: String] = [:]
+    for item in try call.value("env")?.listOrSelf() ?? [] {
+      let text = try item.asString()
+      guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
+        throw ShellError("args.value", "`-e` takes NAME=VALUE, found `\(text)`", at: item.span.isKnown ? item.span : call.span)
+      }
+      envs[String(text[..<eq])] = String(text[text.index(after: eq)...])
+    }
+    return envs
+  }
+
   static func foreground(_ request: InstantiateRequest, _ call: Call, _ s: DaemonSession) throws -> Pipe {
-    var request = request
+    var id = ""
+    return try Foreground.run(call, what: "container", stop: { _ = try? s.call(KillContainerRequest(name: id), at: call.head) }) {
+      stdout, stderr, exited in
+      var r = request
+      r.stdout = stdout
+      r.stderr = stderr
+      r.mainExitedFd = exited
+      id = try s.call(r, at: call.head).id
+      return id
+    }
+  }
+}
+
+/// Runs a daemon process in the foreground: its stdout is ours (or a pipe read into a string when
+/// the output is captured), its stderr ours, its exit comes on an eventfd; Ctrl-C or SIGTERM
+/// stops it through the daemon, and a non-zero exit is an error with `exit_code`.
+enum Foreground {
+  /// `start` gets the stdout, stderr and exit-eventfd references, starts the process and returns
+  /// a name for messages; `stop` asks the daemon to stop it.
+  /// Without `stop` (the daemon cannot stop an exec'd process), an interrupt stops waiting and
+  /// leaves the process running.
+  static func run(
+    _ call: Call, what: String, stop: (() -> Void)?,
+    start: (_ stdout: FDRef, _ stderr: FDRef, _ exited: FDRef) throws -> String
+  ) throws -> Pipe {
     let exited: EventFD
     do { exited = try EventFD.create() } catch {
       throw ShellError("system.eventfd", "cannot create an eventfd: \(error)", at: call.head)
     }
     defer { close(exited.rawValue) }
-    request.mainExitedFd = FDRef(exited.fileDescriptor)
-    // Captured output goes through a pipe; otherwise the container writes to our stdout.
     var capture: [Int32] = [-1, -1]
     if !call.sink {
       guard pipe(&capture) == 0 else { throw ShellError("system.pipe", "cannot create a pipe", at: call.head) }
-      request.stdout = FDRef(FileDescriptor(rawValue: capture[1]))
     } else {
       call.evaluator.output.flush()
-      request.stdout = FDRef(FileDescriptor(rawValue: 1))
     }
-    request.stderr = FDRef(FileDescriptor(rawValue: 2))
-    let id: String
+    let stdout = FDRef(FileDescriptor(rawValue: capture[1] >= 0 ? capture[1] : 1))
+    let name: String
     do {
-      id = try s.call(request, at: call.head).id
+      name = try start(stdout, FDRef(FileDescriptor(rawValue: 2)), FDRef(exited.fileDescriptor))
     } catch {
-      if capture[0] >= 0 { close(capture[0]); close(capture[1]) }
+      if capture[0] >= 0 {
+        close(capture[0])
+        close(capture[1])
+      }
       throw error
     }
     var text: [UInt8] = []
     if capture[0] >= 0 {
-      close(capture[1])  // the container holds its own copy now
+      close(capture[1])  // the process holds its own copy now
       var buf = [UInt8](repeating: 0, count: 65536)
+      var stopped = false
       while true {
         let n = read(capture[0], &buf, buf.count)
-        if n > 0 { text.append(contentsOf: buf[0..<n]) } else if n == 0 || errno != EINTR { break } else if cs_signal_pending() != 0 {
-          _ = try? s.call(KillContainerRequest(name: id), at: call.head)
+        if n > 0 {
+          text.append(contentsOf: buf[0..<n])
+        } else if n == 0 || errno != EINTR {
+          break
+        } else if cs_signal_pending() != 0, !stopped {
+          stopped = true
+          guard let stop else {
+            close(capture[0])
+            try call.evaluator.checkInterrupt()
+            break
+          }
+          stop()
         }
       }
       close(capture[0])
     }
-    let status = try waitForExit(exited, id: id, call, s)
-    if let code = status.exitCode, code == 0 {
-      return capture[0] >= 0 ? .value(.string(String(decoding: text, as: UTF8.self).trimmingTrailingNewline(), call.head)) : .empty
+    let status = try waitForExit(exited, call, stop: stop)
+    if status.exitCode == 0 {
+      guard capture[0] >= 0 else { return .empty }
+      return .value(.string(String(decoding: text, as: UTF8.self).trimmingTrailingNewline(), call.head))
     }
     var e = ShellError(
-      "container.failed",
-      status.exitCode.map { "container `\(id)` exited with status \($0)" }
-        ?? "container `\(id)` was killed by signal \(status.terminationSignal ?? 0)",
-      at: call.head, exitCode: status.shellExitCode, command: "run")
-    e.payload["container"] = id
+      ShellError.Code(rawValue: "\(what).failed"),
+      status.exitCode.map { "\(what) `\(name)` exited with status \($0)" }
+        ?? "\(what) `\(name)` was killed by signal \(status.terminationSignal ?? 0)",
+      at: call.head, exitCode: status.shellExitCode, command: call.name)
+    e.payload[what] = name
     throw e
   }
 
-  /// Waits for the exit notification, stopping the container if we are interrupted meanwhile.
-  static func waitForExit(_ fd: EventFD, id: String, _ call: Call, _ s: DaemonSession) throws -> WaitStatus {
+  /// Waits for the exit notification, stopping the process if we are interrupted meanwhile.
+  static func waitForExit(_ fd: EventFD, _ call: Call, stop: (() -> Void)?) throws -> WaitStatus {
     var interrupted: Int32 = 0
     while true {
       var fds = [pollfd(fd: fd.rawValue, events: Int16(POLLIN), revents: 0)]
@@ -118,8 +158,9 @@ enum RunCommand {
       _ = poll(&fds, nfds_t(fds.count), -1)
       let sig = cs_signal_pending()
       if sig != 0, interrupted == 0 {
+        guard let stop else { try call.evaluator.checkInterrupt(); continue }
         interrupted = sig
-        _ = try? s.call(KillContainerRequest(name: id), at: call.head)
+        stop()
       }
       if fds[0].revents != 0, let v = try? fd.read(), let status = ProcessNotification.decodeExit(v) {
         if interrupted != 0 { try call.evaluator.checkInterrupt() }

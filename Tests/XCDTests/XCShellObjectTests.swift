@@ -108,10 +108,19 @@ struct XCShellObjectTests {
       #expect(out == "hey\n")
       #expect(err.contains("exited with status 3"), "\(err)")
       (status, out, err) = try xcsh(
-        "let c = (run busybox:latest -d --name bg -- sleep 1000); print $c.name ($c | describe); $c | kill",
+        """
+        let c = (run busybox:latest -d --name bg -- sleep 1000)
+        print $c.name ($c | describe)
+        exec bg -- echo from-exec
+        print ((exec $c -e X=1 -- sh -c 'echo $X') | into int)
+        print (show bg | get name)
+        let r = try { exec bg -- sh -c 'exit 4' } catch e { $e.exit_code }
+        print $r
+        $c | kill
+        """,
         socket: daemon.socket)
       #expect(status == 0, "\(err)")
-      #expect(out == "bg\ncontainer\n")
+      #expect(out == "bg\ncontainer\nfrom-exec\n1\nbg\n4\n")
       // The kill is asynchronous in xc: wait (bounded) until the daemon has no container left.
       let deadline = Date().addingTimeInterval(20)
       while try !client.call(ListContainersRequest()).isEmpty, Date() < deadline { usleep(20_000) }

@@ -1,0 +1,49 @@
+import XCIPC
+import XCShell
+
+/// `exec CONTAINER -- CMD ARGS…` and `show CONTAINER`.
+enum ContainerCommands {
+  static func exec(_ s: DaemonSession) -> Builtin {
+    Builtin(
+      Signature(
+        "exec", category: .objects,
+        summary: "Run a program in a running container, in the foreground (IPC `exec`).",
+        parameters: [
+          .required("container", .object(.container), "A name, an id or a container object."),
+          .rest("command", .string, "The program and its arguments."),
+          .named("env", .any, short: "e", "Environment variables: `NAME=VALUE`, or a list of them."),
+          .named("user", .string, short: "u", "Run as this user."),
+        ],
+        examples: [Example("Read a file in a container", "exec web -- cat /etc/hostname")])
+    ) { call, _ in
+      let name = try ObjectCommands.containerName(try call.require("container"), at: call.head)
+      let argv = try call.restValues().map { try $0.asString() }
+      guard let program = argv.first else {
+        throw ShellError("args.missing", "`exec` needs a program to run after the container", at: call.span)
+      }
+      var request = ExecRequest(name: name, arg0: program, args: Array(argv.dropFirst()))
+      request.envs = try RunCommand.environment(call)
+      request.user = try call.string("user")
+      return try Foreground.run(call, what: "process", stop: nil) { stdout, stderr, exited in
+        request.stdout = stdout
+        request.stderr = stderr
+        request.notify = exited
+        _ = try s.call(request, at: call.head)
+        return "\(program) in \(name)"
+      }
+    }
+  }
+
+  static func show(_ s: DaemonSession) -> Builtin {
+    Builtin(
+      Signature(
+        "show", category: .objects, summary: "A container's record, as a container object (IPC `show_container`).",
+        parameters: [.optional("container", .object(.container), "A name, an id or a container object (or piped in).")])
+    ) { call, input in
+      let target = try call.value("container") ?? input.collect()
+      let name = try ObjectCommands.containerName(target, at: call.head)
+      let shown = try s.call(ShowContainerRequest(id: name), at: call.head)
+      return .value(try DaemonSession.value(shown.runningContainer, as: .container))
+    }
+  }
+}
