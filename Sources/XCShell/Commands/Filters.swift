@@ -83,17 +83,16 @@ enum FilterCommands {
       examples: [Example("Two columns", "{a: 1, b: 2, c: 3} | select c a", result: #"{"c":3,"a":1}"#)])
   ) { call, input in
     let cols = try call.restValues().map { try $0.asString() }
-    func pick(_ v: Value) throws -> Value {
-      let r = try v.asRecord()
+    // Each column's cell path is parsed once, not once per row.
+    let paths = try cols.map { try Paths.members(.string($0, call.head)) }
+    return try input.eachRow { v in
+      let r = Value.record(try v.asRecord())
       var out = Record()
-      for c in cols {
-        let members = try Paths.members(.string(c, call.head))
-        out[c] = (try? Paths.follow(.record(r), members[...], at: call.head)) ?? .null
+      for (c, members) in Swift.zip(cols, paths) {
+        out[c] = (try? Paths.follow(r, members[...], at: call.head)) ?? .null
       }
       return .record(out, v.span)
     }
-    if case .value(let v) = input, v.recordValue != nil { return .value(try pick(v)) }
-    return .stream(try input.values().map(pick))
   }
 
   static let reject = Builtin(
@@ -103,13 +102,11 @@ enum FilterCommands {
       examples: [Example("Drop one", "{a: 1, b: 2} | reject a", result: #"{"b":2}"#)])
   ) { call, input in
     let cols = Set(try call.restValues().map { try $0.asString() })
-    func drop(_ v: Value) throws -> Value {
+    return try input.eachRow { v in
       var r = try v.asRecord()
       for c in cols { r[c] = nil }
       return .record(r, v.span)
     }
-    if case .value(let v) = input, v.recordValue != nil { return .value(try drop(v)) }
-    return .stream(try input.values().map(drop))
   }
 
   static let get = Builtin(
@@ -450,8 +447,7 @@ enum FilterCommands {
       r[field] = v
       return .record(r, row.span)
     }
-    if case .value(let v) = input, v.recordValue != nil { return .value(try apply(v)) }
-    return .stream(try input.values().map(apply))
+    return try input.eachRow(apply)
   }
 
   static func fieldSignature(_ name: String, _ summary: String, _ example: Example) -> Signature {
@@ -581,8 +577,7 @@ enum FilterCommands {
         if r[col] == nil || r[col]!.isNull { r[col] = d }
         return .record(r, row.span)
       }
-      if case .value(let v) = input, v.recordValue != nil { return .value(try fill(v)) }
-      return .stream(try input.values().map(fill))
+      return try input.eachRow(fill)
     }
     let v = try input.collect()
     return .value(v.isNull ? d : v)
@@ -595,13 +590,11 @@ enum FilterCommands {
       examples: [Example("", "{a: 1} | merge {b: 2}", result: #"{"a":1,"b":2}"#)])
   ) { call, input in
     let extra = try call.require("record").asRecord()
-    func apply(_ row: Value) throws -> Value {
+    return try input.eachRow { row in
       var r = try row.asRecord()
       for (k, v) in extra { r[k] = v }
       return .record(r, row.span)
     }
-    if case .value(let v) = input, v.recordValue != nil { return .value(try apply(v)) }
-    return .stream(try input.values().map(apply))
   }
 
   static let zip = Builtin(
@@ -694,6 +687,14 @@ enum FilterCommands {
   ) { call, input in
     let r = try input.collect().asRecord()
     return .value(.list(r.map { .record(Record([("column", .string($0)), ("value", $1)])) }, call.head))
+  }
+}
+
+extension Pipe {
+  /// Applies `f` to a record input, or to each row of a list or stream (lazily).
+  func eachRow(_ f: @escaping (Value) throws -> Value) throws -> Pipe {
+    if case .value(let v) = self, v.recordValue != nil { return .value(try f(v)) }
+    return .stream(try values().map(f))
   }
 }
 

@@ -527,7 +527,6 @@ public final class Evaluator: @unchecked Sendable {
 
   func leaveCall() { callDepth -= 1 }
 
-  /// Calls a closure with positional arguments; `$in` is bound to the input (or the first argument).
   /// Calls a closure with one argument (the row of `where`, `each`, …) without building an array.
   public func invoke(_ closure: Closure, one arg: Value, at span: Span) throws -> Value {
     guard let names = closure.decl.simpleParameterNames, names.count <= 1 else {
@@ -535,15 +534,9 @@ public final class Evaluator: @unchecked Sendable {
     }
     try enterCall(at: span)
     defer { leaveCall() }
-    let frame: Frame
-    if let spare = closure.spareFrame {
-      closure.spareFrame = nil
-      spare.reset()
-      frame = spare
-    } else {
-      frame = closure.callFrame()
-    }
+    let frame = closure.takeFrame()
     let mark = closuresMade
+    // Keep the scope for the next call unless this call made a closure that may have captured it.
     defer { if closuresMade == mark { closure.spareFrame = frame } }
     if let name = names.first { frame.declare(name, arg, mutable: false) }
     frame.declare("in", arg, mutable: false)
@@ -551,18 +544,13 @@ public final class Evaluator: @unchecked Sendable {
     return try runClosureBody(closure.decl.body, in: frame)
   }
 
+  /// Calls a closure with positional arguments; `$in` is bound to the input (or the first argument).
   public func invoke(_ closure: Closure, _ args: [Value], input: Pipe = .empty, at span: Span) throws -> Value {
     try enterCall(at: span)
     defer { leaveCall() }
-    let frame: Frame
-    if let spare = closure.spareFrame {
-      closure.spareFrame = nil
-      spare.reset()
-      frame = spare
-    } else {
-      frame = closure.callFrame()
-    }
+    let frame = closure.takeFrame()
     let mark = closuresMade
+    // Keep the scope for the next call unless this call made a closure that may have captured it.
     defer { if closuresMade == mark { closure.spareFrame = frame } }
     let decl = closure.decl
     let params = decl.parameters

@@ -15,6 +15,11 @@ public final class Closure: @unchecked Sendable {
     self.capturedCount = capturedCount ?? captured.bindings.count
   }
 
-  /// A new scope for one call of this closure.
-  func callFrame() -> Frame { Frame(parent: captured, parentLimit: capturedCount) }
+  /// A scope for one call: the one kept from the last call, emptied, or a new one.
+  func takeFrame() -> Frame {
+    guard let spare = spareFrame else { return Frame(parent: captured, parentLimit: capturedCount) }
+    spareFrame = nil
+    spare.reset()
+    return spare
+  }
 }
