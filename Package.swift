@@ -43,7 +43,10 @@ let package = Package(
     // Object commands: xc's CLI as xcsh commands over the daemon's IPC, returning typed objects.
     .target(
       name: "XCObjects",
-      dependencies: ["XCShell", "XCIPC", "XCSystem", "CSupport", .product(name: "SystemPackage", package: "swift-system")]),
+      dependencies: [
+        "XCShell", "XCIPC", "XCSystem", "CSupport", .product(name: "SystemPackage", package: "swift-system"),
+        .product(name: "Yams", package: "Yams"),
+      ]),
     .executableTarget(
       name: "xcsh",
       dependencies: [

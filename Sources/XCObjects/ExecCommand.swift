@@ -41,9 +41,7 @@ enum ContainerCommands {
         parameters: [.optional("container", .object(.container), "A name, an id or a container object (or piped in).")])
     ) { call, input in
       let target = try call.value("container") ?? input.collect()
-      let name = try ObjectCommands.containerName(target, at: call.head)
-      let shown = try s.call(ShowContainerRequest(id: name), at: call.head)
-      return .value(try DaemonSession.value(shown.runningContainer, as: .container))
+      return .value(try ObjectArgs.show(s, target, at: call.head))
     }
   }
 }

@@ -10,7 +10,7 @@ public enum ObjectCommands {
     [
       info(session), ps(session), images(session, name: "images"), images(session, name: "image list"),
       kill(session), RunCommand.make(session), ContainerCommands.exec(session), ContainerCommands.show(session),
-    ]
+    ] + lifecycle(session)
   }
 
   static func info(_ s: DaemonSession) -> Builtin {
@@ -28,7 +28,7 @@ public enum ObjectCommands {
         examples: [Example("Names of running containers", "ps | get name")])
     ) { call, _ in
       let list = try s.call(ListContainersRequest(), at: call.head)
-      return .value(.list(try list.map { try DaemonSession.value($0, as: .container) }, call.head))
+      return .value(.list(try list.map { try ObjectArgs.container($0) }, call.head))
     }
   }
 
@@ -68,7 +68,7 @@ public enum ObjectCommands {
         throw ShellError("args.missing", "`kill` needs a container (a name, an id or an object)", at: call.span)
       }
       for t in targets {
-        _ = try s.call(KillContainerRequest(name: try containerName(t, at: call.head)), at: call.head)
+        try ObjectArgs.withContainer(s, t, at: call.head) { _ = try s.call(KillContainerRequest(name: $0), at: call.head) }
       }
       return .empty
     }

@@ -23,12 +23,23 @@ enum RunCommand {
         parameters: [
           .required("image", .string, "The image reference (`busybox:latest`)."),
           .rest("command", .string, "The program and its arguments (else the image's entry point)."),
-          .named("name", .string, "The container's name."),
-          .named("env", .any, short: "e", "Environment variables: `NAME=VALUE`, or a list of them."),
-          .named("hostname", .string, "The container's host name."),
+        ] + CreateFlags.parameters + [
           .switch("detach", short: "d", "Return the container object at once."),
+          .switch("interactive", short: "i", "Give the container this shell's standard input."),
+          .switch("tty", short: "t", "Run main on a terminal and attach to it (`-it`); Ctrl-P q detaches."),
+          .switch("replace", "Idempotent (needs `--name`): keep a running container of that name from the same image and command, else replace it; returns `{action: created|unchanged|replaced, object}`."),
         ],
-        examples: [Example("Run a command", "run busybox:latest -- echo hello")])
+        examples: [
+          Example("Run a command", "run busybox:latest -- echo hello"),
+          Example("A detached web server with a published port", "run nginx:1 -d --name web -p 8080:80"),
+          Example("A shell on a terminal", "run -it busybox:latest -- sh"),
+        ],
+        details: """
+          In the foreground the container's output is this shell's (or, captured, a string) and its \
+          exit status is the command's: a non-zero one is an error with `exit_code`. `-d` returns the \
+          container object. Container objects carry the daemon's record plus `status` \
+          (created|running|exited|faulted|dead), `exit_code` and `ip`.
+          """)
     ) { call, _ in
       try run(call, s)
     }
@@ -37,17 +48,18 @@ enum RunCommand {
   static func run(_ call: Call, _ s: DaemonSession) throws -> Pipe {
     let image = try call.require("image").asString()
     let argv = try call.restValues().map { try $0.asString() }
-    var request = InstantiateRequest(
-      imageReference: image,
-      entryPoint: argv.first.map { EntryPoint(entryPoint: $0, entryPointArgs: Array(argv.dropFirst())) },
-      name: try call.string("name"))
-    request.hostname = try call.string("hostname")
-    request.envs = try environment(call)
+    let opened = CreateFlags.Opened()
+    defer { opened.close() }
+    var request = try CreateFlags.request(call, image: image, opened: opened)
+    // xc always sends an entry point for `run`: a null name means the image's default.
+    request.entryPoint = EntryPoint(entryPoint: argv.first, entryPointArgs: Array(argv.dropFirst()))
+    if call.has("replace") { return try Replace.run(request, call, s) }
     if call.has("detach") {
+      if call.has("tty") { request.useTty = true }
       let id = try s.call(request, at: call.head).id
-      let shown = try s.call(ShowContainerRequest(id: id), at: call.head)
-      return .value(try DaemonSession.value(shown.runningContainer, as: .container))
+      return .value(try ObjectArgs.show(s, .string(id), at: call.head))
     }
+    if call.has("tty") { return try TerminalRun.run(request, call, s) }
     return try foreground(request, call, s)
   }
 
@@ -66,12 +78,17 @@ enum RunCommand {
 
   static func foreground(_ request: InstantiateRequest, _ call: Call, _ s: DaemonSession) throws -> Pipe {
     var id = ""
+    let started = try EventFD.create()
+    defer { close(started.rawValue) }
     return try Foreground.run(call, what: "container", stop: { _ = try? s.call(KillContainerRequest(name: id), at: call.head) }) {
       stdout, stderr, exited in
       var r = request
+      // The reference client's descriptor order: started, exited, (stdin,) stdout, stderr.
+      r.mainStartedNotify = FDRef(started.fileDescriptor)
+      r.mainExitedFd = exited
+      if call.has("interactive") { r.stdin = FDRef(.standardInput) }
       r.stdout = stdout
       r.stderr = stderr
-      r.mainExitedFd = exited
       id = try s.call(r, at: call.head).id
       return id
     }
@@ -136,10 +153,15 @@ enum Foreground {
       close(capture[0])
     }
     let status = try waitForExit(exited, call, stop: stop)
-    if status.exitCode == 0 {
-      guard capture[0] >= 0 else { return .empty }
+    if status.exitCode == 0, capture[0] >= 0 {
       return .value(.string(String(decoding: text, as: UTF8.self).trimmingTrailingNewline(), call.head))
     }
+    return try result(status, what: what, name: name, call)
+  }
+
+  /// Nothing for a zero exit status; else an error carrying the exit code.
+  static func result(_ status: WaitStatus, what: String, name: String, _ call: Call) throws -> Pipe {
+    if status.exitCode == 0 { return .empty }
     var e = ShellError(
       ShellError.Code(rawValue: "\(what).failed"),
       status.exitCode.map { "\(what) `\(name)` exited with status \($0)" }

@@ -1,0 +1,13 @@
+import XCShell
+
+extension ObjectCommands {
+  /// The object commands beyond the first slice (info, ps, images, kill, run, exec, show).
+  static func lifecycle(_ s: DaemonSession) -> [any Command] {
+    [
+      ContainerCommands.create(s), ContainerCommands.runMain(s), ContainerCommands.attach(s),
+      ContainerCommands.link(s), ContainerCommands.commit(s), WaitCommand.make(s),
+    ]
+      + ImageCommands.all(s) + RegistryCommands.all(s) + NetworkCommands.all(s) + VolumeCommands.all(s)
+      + RdrCommands.all(s)
+  }
+}

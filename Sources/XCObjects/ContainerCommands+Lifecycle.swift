@@ -1,0 +1,221 @@
+import CSupport
+import Foundation
+import Glibc
+import SystemPackage
+import XCIPC
+import XCShell
+import XCSystem
+
+/// `create`, `run-main`, `attach`, `link`, `commit`: a container's life after `run`'s.
+extension ContainerCommands {
+  static func create(_ s: DaemonSession) -> Builtin {
+    Builtin(
+      Signature(
+        "create", category: .objects,
+        summary: "Create a container without running anything in it (IPC `instantiate` with `create_only`, then `rdr` per `-p`).",
+        parameters: [
+          .required("image", .string, "The image reference."),
+          .rest("command", .string, "A main program for a later `run-main` (xc's `create` has none)."),
+        ] + CreateFlags.parameters,
+        examples: [Example("Create, then start main", "let c = (create busybox:latest --name w -- sleep 100); run-main $c")],
+        details: "Returns the container object; its `status` is `created`.")
+    ) { call, _ in
+      let image = try call.require("image").asString()
+      let argv = try call.restValues().map { try $0.asString() }
+      let opened = CreateFlags.Opened()
+      defer { opened.close() }
+      var r = try CreateFlags.request(call, image: image, opened: opened)
+      // As xc's `create`: nothing runs, the resolv.conf is left alone, ports are added after.
+      r.createOnly = true
+      r.mainNorun = true
+      r.initNorun = true
+      r.deinitNorun = true
+      if call.value("dns") == nil && call.value("dns-search") == nil && !call.has("empty-dns") { r.dns = .nop }
+      r.entryPoint = argv.isEmpty ? nil : EntryPoint(entryPoint: argv[0], entryPointArgs: Array(argv.dropFirst()))
+      let publish = r.portRedirections
+      r.portRedirections = []
+      let id = try s.call(r, at: call.head).id
+      for p in publish { _ = try s.call(RdrRequest(name: id, redirection: p), at: call.head) }
+      return .value(try ObjectArgs.show(s, .string(id), at: call.head))
+    }
+  }
+
+  static func runMain(_ s: DaemonSession) -> Builtin {
+    Builtin(
+      Signature(
+        "run-main", category: .objects,
+        summary: "Start the main process of a container created without it (IPC `run_main`).",
+        parameters: [
+          .optional("container", .object(.container), "A name, an id (or unique prefix) or a container object (or piped in)."),
+          .switch("detach", short: "d", "Do not wait for main to start."),
+        ],
+        details: "Waits until main has started (unless `-d`) and returns the container object.")
+    ) { call, input in
+      let target = try ObjectArgs.target(call, input, "container", what: "a container")
+      let id = try ObjectArgs.withContainer(s, target, at: call.head) { ref -> String in
+        if call.has("detach") { return try s.call(RunMainRequest(name: ref), at: call.head).id }
+        let started = try ObjectArgs.eventfd(call)
+        defer { close(started.rawValue) }
+        let id = try s.call(RunMainRequest(name: ref, notify: FDRef(started.fileDescriptor)), at: call.head).id
+        while try !TerminalRelay.waitReadable(started.rawValue, call) {}
+        return id
+      }
+      return .value(try ObjectArgs.show(s, .string(id), at: call.head))
+    }
+  }
+
+  static func attach(_ s: DaemonSession) -> Builtin {
+    Builtin(
+      Signature(
+        "attach", category: .objects,
+        summary: "Attach this terminal to a container's main terminal (IPC `show_container`, then its terminal socket).",
+        parameters: [.optional("container", .object(.container), "A name, an id (or unique prefix) or a container object (or piped in).")],
+        details: "Ctrl-P then `q` detaches and leaves the container running. Only containers run with `-t` have a terminal.")
+    ) { call, input in
+      let target = try ObjectArgs.target(call, input, "container", what: "a container")
+      let m = try ObjectArgs.withContainer(s, target, at: call.head) { ref in
+        try s.call(ShowContainerRequest(id: ref), at: call.head).runningContainer
+      }
+      guard let path = m.processes["main"]?.spawnInfo?.terminalSocket else {
+        throw ShellError(
+          "terminal.missing", "cannot attach to container `\(m.name)`: its main process is not on a terminal",
+          at: call.head, help: "run it with `run -d -t …` to attach later")
+      }
+      _ = try TerminalRelay.attach(path: path, call)
+      return .empty
+    }
+  }
+
+  static func link(_ s: DaemonSession) -> Builtin {
+    Builtin(
+      Signature(
+        "link", category: .objects,
+        summary: "Tie a container's life to this shell: it is stopped when the shell exits (IPC `link`).",
+        parameters: [
+          .optional("container", .object(.container), "A name, an id (or unique prefix) or a container object (or piped in)."),
+          .switch("wait", short: "w", "Block until the container ends, as `xc link` does (Ctrl-C stops it)."),
+        ],
+        details: """
+          xcsh sends a pidfd of a sleeper child it spawns; the daemon kills that child when the \\
+          container ends, and stops the container when this shell's connection closes. Returns \\
+          the container object (at once, or when it has ended with `--wait`).
+          """)
+    ) { call, input in
+      let target = try ObjectArgs.target(call, input, "container", what: "a container")
+      let sleeper = try Sleeper.spawn(call)
+      defer { sleeper.reap() }
+      let id = try ObjectArgs.withContainer(s, target, at: call.head) { ref -> String in
+        _ = try s.call(LinkRequest(name: ref, fd: FDRef(FileDescriptor(rawValue: sleeper.pidfd))), at: call.head)
+        return try s.call(ShowContainerRequest(id: ref), at: call.head).runningContainer.id
+      }
+      if call.has("wait") {
+        do {
+          while try !TerminalRelay.waitReadable(sleeper.pidfd, call) {}
+        } catch {
+          _ = try? s.call(KillContainerRequest(name: id), at: call.head)
+          throw error
+        }
+      } else {
+        sleeper.detach()
+      }
+      return .value(try ObjectArgs.show(s, .string(id), at: call.head))
+    }
+  }
+
+  static func commit(_ s: DaemonSession) -> Builtin {
+    Builtin(
+      Signature(
+        "commit", category: .objects,
+        summary: "Snapshot a container into a new image `NAME:TAG` (IPC `commit`).",
+        parameters: [
+          .optional("container", .object(.container), "A name, an id (or unique prefix) or a container object (or piped in)."),
+          .optional("reference", .string, "The new image as `NAME:TAG` (or use `--name` and `--tag`)."),
+          .named("name", .string, "The new image's name."),
+          .named("tag", .string, "The new image's tag."),
+        ],
+        examples: [Example("Commit a prepared container", "commit $c app:1")],
+        details: "Returns the new image object (`describe_image`), with `commit_id`, the new layer's diff id.")
+    ) { call, input in
+      let target = try ObjectArgs.target(call, input, "container", what: "a container")
+      var name = try call.string("name")
+      var tag = try call.string("tag")
+      if let ref = try call.string("reference") {
+        do {
+          let split = try FlagSyntax.nameAndTag(ref, flag: "commit")
+          (name, tag) = (split.name, split.tag)
+        } catch { throw ObjectArgs.syntax(error, call) }
+      }
+      guard let name, let tag else {
+        throw ShellError("args.missing", "`commit` needs the new image as `NAME:TAG` (or `--name` and `--tag`)", at: call.span)
+      }
+      let committed = try ObjectArgs.withContainer(s, target, at: call.head) { ref in
+        try s.call(CommitRequest(containerName: ref, name: name, tag: tag), at: call.head)
+      }
+      var image = try ImageCommands.describe(s, "\(name):\(tag)", at: call.head)
+      if case .object(var o) = image.kind {
+        o.fields["commit_id"] = .string(committed.commitId)
+        image = Value(.object(o), image.span)
+      }
+      return .value(image)
+    }
+  }
+}
+
+/// A child that sleeps until killed: its pidfd is what `link` hands the daemon.
+final class Sleeper {
+  let pid: pid_t
+  let pidfd: CInt
+  private var detached = false
+
+  private init(pid: pid_t, pidfd: CInt) {
+    self.pid = pid
+    self.pidfd = pidfd
+  }
+
+  static func spawn(_ call: Call) throws -> Sleeper {
+    var pid: pid_t = 0
+    let argv = ["sleep", "infinity"]
+    var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+    defer { for p in cargs { free(p) } }
+    var attrs = posix_spawnattr_t()
+    posix_spawnattr_init(&attrs)
+    defer { posix_spawnattr_destroy(&attrs) }
+    // A process group of its own, so a Ctrl-C at the terminal does not end the link early.
+    posix_spawnattr_setflags(&attrs, Int16(POSIX_SPAWN_SETPGROUP))
+    posix_spawnattr_setpgroup(&attrs, 0)
+    let rc = posix_spawnp(&pid, "sleep", nil, &attrs, &cargs, environ)
+    guard rc == 0 else {
+      throw ShellError("system.spawn", "cannot start the link's sleeper (`sleep`): \(String(cString: strerror(rc)))", at: call.head)
+    }
+    let fd = cs_pidfd_open(pid)
+    guard fd >= 0 else {
+      kill(pid, SIGKILL)
+      var st: Int32 = 0
+      waitpid(pid, &st, 0)
+      throw ShellError("system.pidfd", "cannot open a pidfd: \(String(cString: strerror(errno)))", at: call.head)
+    }
+    return Sleeper(pid: pid, pidfd: fd)
+  }
+
+  /// Leave the child to the daemon (it is killed when the container ends); reaped by a thread.
+  func detach() {
+    detached = true
+    let pid = self.pid
+    let fd = pidfd
+    let t = Thread { [pid, fd] in
+      var st: Int32 = 0
+      waitpid(pid, &st, 0)
+      close(fd)
+    }
+    t.start()
+  }
+
+  /// Kills and reaps the child unless detached.
+  func reap() {
+    guard !detached else { return }
+    kill(pid, SIGKILL)
+    var st: Int32 = 0
+    waitpid(pid, &st, 0)
+    close(pidfd)
+  }
+}

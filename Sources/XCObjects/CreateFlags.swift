@@ -1,0 +1,118 @@
+import Glibc
+import SystemPackage
+import XCIPC
+import XCShell
+
+/// The creation flags `run` and `create` share (xc's `CreateArgs`, xc-cli.md §1.2), and the
+/// `instantiate` request they make, field for field as xc's client fills it (xc-ipc.md §2.3).
+enum CreateFlags {
+  static let parameters: [Parameter] = [
+    .named("name", .string, "The container's name (also its default host name)."),
+    .named("hostname", .string, "The container's host name."),
+    .named("env", .any, short: "e", "Environment variables: `NAME=VALUE`, repeatable or a list."),
+    .named("volume", .any, short: "v", "Mount a volume or host path: `NAME:/DEST`, `/HOST:/DEST`, `:ro` for read-only; repeatable."),
+    .named("publish", .any, short: "p", "Publish a port: `[IFACE,…|][ADDR:]HOSTPORT[-END]:PORT[/tcp,udp]`; repeatable."),
+    .switch("vnet", "Give the container its own network stack."),
+    .switch("no-lo0", "With `--vnet`, do not add `lo0` (127.0.0.1/8, ::1/128)."),
+    .named("network", .any, "Take an address from a network: `NAME` or `NAME|ADDR`; repeatable."),
+    .named("ip", .any, "An unmanaged address: `IFACE` or `IFACE|ADDR[/LEN],…`; repeatable."),
+    .named("main-address", .string, "The main address: `network/NAME` or `ipaddr/ADDR`."),
+    .named("copy", .any, "Copy a host file in before start: `HOSTFILE:/DEST`; repeatable."),
+    .named("user", .string, short: "u", "Run main as this user (xc's client never sends it; xcsh does)."),
+    .named("group", .string, short: "g", "Run main with this group."),
+    .switch("persist", "Keep the container after its main process exits (until `kill`)."),
+    .switch("no-clean", "Keep the container's resources when it ends."),
+    .named("dns", .any, "A name server for a generated resolv.conf; repeatable."),
+    .named("dns-search", .any, "A search domain for the generated resolv.conf; repeatable."),
+    .switch("empty-dns", "An empty resolv.conf."),
+    .switch("dns-nop", "Leave the image's resolv.conf as it is."),
+    .named("jail-param", .any, short: "o", "A raw jail parameter `KEY=VALUE`; repeatable."),
+  ]
+
+  /// Descriptors opened for a request (`-v` evidence, `--copy` sources), closed after the call.
+  final class Opened {
+    var fds: [CInt] = []
+    func open(_ path: String, flag: String, _ call: Call) throws -> FDRef {
+      let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+      guard fd >= 0 else {
+        throw ShellError(
+          "args.value", "`\(flag)`: cannot open `\(path)`: \(String(cString: strerror(errno)))", at: call.span)
+      }
+      fds.append(fd)
+      return FDRef(FileDescriptor(rawValue: fd))
+    }
+    func close() {
+      for fd in fds { _ = Glibc.close(fd) }
+      fds = []
+    }
+    deinit { close() }
+  }
+
+  /// The request for `image` with the creation flags of `call`.
+  static func request(_ call: Call, image: String, opened: Opened) throws -> InstantiateRequest {
+    func syntax(_ body: () throws -> Void) throws {
+      do { try body() } catch let e as FlagSyntaxError { throw ObjectArgs.syntax(e, call) }
+    }
+    let name = try call.string("name")
+    var r = InstantiateRequest(
+      imageReference: image, name: name, tapInterfaces: [], tunInterfaces: [])
+    r.hostname = try call.string("hostname") ?? name
+    r.envs = try RunCommand.environment(call)
+    r.vnet = call.has("vnet")
+    r.persist = call.has("persist")
+    r.noClean = call.has("no-clean")
+    r.user = try call.string("user")
+    r.group = try call.string("group")
+    if r.vnet && !call.has("no-lo0") {
+      r.ips.append(IpAssign(network: nil, addresses: ["127.0.0.1/8", "::1/128"], interface: "lo0"))
+    }
+    try syntax {
+      for t in try ObjectArgs.strings(call, "ip") { r.ips.append(try FlagSyntax.ip(t)) }
+      for t in try ObjectArgs.strings(call, "network") { r.ipreq.append(try FlagSyntax.network(t)) }
+      for t in try ObjectArgs.strings(call, "publish") { r.portRedirections.append(try FlagSyntax.publish(t)) }
+      if let m = try call.string("main-address") { r.mainIpSelector = try FlagSyntax.mainAddress(m) }
+      for t in try ObjectArgs.strings(call, "jail-param") {
+        let (k, v) = try FlagSyntax.keyValue(t, flag: "-o")
+        r.overrideProps[k] = v
+      }
+    }
+    for t in try ObjectArgs.strings(call, "volume") {
+      let b: FlagSyntax.Bind
+      do { b = try FlagSyntax.bind(t) } catch { throw ObjectArgs.syntax(error, call) }
+      if b.isHostPath {
+        // xc canonicalizes the path and sends an open descriptor as evidence of access.
+        guard let real = realpath(b.source, nil) else {
+          throw ShellError("args.value", "`-v \(t)`: no such host path `\(b.source)`", at: call.span)
+        }
+        let path = String(cString: real)
+        free(real)
+        let evid = try opened.open(path, flag: "-v", call)
+        r.mountReq.append(MountRequest(source: OsString(path), dest: OsString(b.destination), evid: evid, readOnly: b.readOnly))
+      } else {
+        r.mountReq.append(MountRequest(source: OsString(b.source), dest: OsString(b.destination), readOnly: b.readOnly))
+      }
+    }
+    for t in try ObjectArgs.strings(call, "copy") {
+      let c: (host: String, destination: String)
+      do { c = try FlagSyntax.copy(t) } catch { throw ObjectArgs.syntax(error, call) }
+      r.copies.append(CopyFile(source: try opened.open(c.host, flag: "--copy", call), destination: OsString(c.destination)))
+    }
+    r.dns = try dns(call)
+    return r
+  }
+
+  /// xc's `DnsArgs`: `Inherit` unless told otherwise.
+  static func dns(_ call: Call) throws -> DnsSetting {
+    let servers = try ObjectArgs.strings(call, "dns")
+    let search = try ObjectArgs.strings(call, "dns-search")
+    if call.has("dns-nop") {
+      guard !call.has("empty-dns"), servers.isEmpty, search.isEmpty else {
+        throw ShellError("args.conflict", "`--dns-nop` cannot be combined with other DNS flags", at: call.span)
+      }
+      return .nop
+    }
+    if call.has("empty-dns") { return .specified(servers: [], searchDomains: []) }
+    if servers.isEmpty && search.isEmpty { return .inherit }
+    return .specified(servers: servers, searchDomains: search)
+  }
+}

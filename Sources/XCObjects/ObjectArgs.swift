@@ -1,0 +1,165 @@
+import XCIPC
+import XCSystem
+import XCShell
+
+/// How object commands read their arguments (names, ids, id prefixes, objects, the pipe) and
+/// build their results (daemon records as typed objects, plus documented conveniences).
+enum ObjectArgs {
+  /// The rest arguments, else the piped values (a list is spread); an error naming the command
+  /// when there are none.
+  static func targets(_ call: Call, _ input: Pipe, what: String) throws -> [Value] {
+    var targets = call.restValues()
+    if targets.isEmpty { targets = try input.collect().listOrSelf() }
+    guard !targets.isEmpty else {
+      throw ShellError("args.missing", "`\(call.name)` needs \(what) (as an argument or piped in)", at: call.span)
+    }
+    return targets
+  }
+
+  /// One target: the named argument, else the piped value.
+  static func target(_ call: Call, _ input: Pipe, _ name: String, what: String) throws -> Value {
+    if let v = call.value(name), !v.isNull { return v }
+    let piped = try input.collect()
+    if case .list(let items) = piped.kind, items.count == 1 { return items[0] }
+    guard !piped.isNull else {
+      throw ShellError("args.missing", "`\(call.name)` needs \(what) (as an argument or piped in)", at: call.span)
+    }
+    return piped
+  }
+
+  /// A flag-syntax error as a shell error located at the call.
+  static func syntax(_ e: any Error, _ call: Call) -> any Error {
+    guard let e = e as? FlagSyntaxError else { return e }
+    return ShellError("args.value", e.description, at: call.span)
+  }
+
+  /// The strings of a repeatable flag (`-p A -p B`, or a list).
+  static func strings(_ call: Call, _ name: String) throws -> [String] {
+    try (call.value(name)?.listOrSelf() ?? []).map { try $0.asString() }
+  }
+
+  // MARK: Containers
+
+  /// A container's name or id as given: a string, or an object's `name` (else `id`).
+  static func containerRef(_ v: Value, at span: Span) throws -> String {
+    try ObjectCommands.containerName(v, at: span)
+  }
+
+  /// Runs `body` with the container reference; when the daemon does not know it, and it is a
+  /// unique prefix of a live container's id, runs it again with that id (xc matches exactly).
+  static func withContainer<T>(
+    _ s: DaemonSession, _ v: Value, at span: Span, _ body: (String) throws -> T
+  ) throws -> T {
+    let ref = try containerRef(v, at: span)
+    do {
+      return try body(ref)
+    } catch let e as ShellError where e.code.rawValue.hasPrefix("daemon.") && isNotFound(e) {
+      guard case .string = v.kind, let id = try uniquePrefix(s, ref, at: span) else { throw e }
+      return try body(id)
+    }
+  }
+
+  static func isNotFound(_ e: ShellError) -> Bool {
+    let m = e.message.lowercased()
+    return m.contains("not found") || m.contains("no such")
+  }
+
+  /// The id of the only live container whose id starts with `prefix`; nil if none, an error
+  /// naming the candidates if several.
+  static func uniquePrefix(_ s: DaemonSession, _ prefix: String, at span: Span) throws -> String? {
+    guard !prefix.isEmpty, prefix.allSatisfy(\.isHexDigit) else { return nil }
+    let ids = try s.call(ContainerNamesRequest(), at: span).map(\.id).filter { $0.hasPrefix(prefix) }
+    if ids.count > 1 {
+      throw ShellError(
+        "object.ambiguous", "`\(prefix)` is a prefix of \(ids.count) container ids: \(ids.sorted().joined(separator: ", "))",
+        at: span, help: "give more of the id, or the name")
+    }
+    return ids.first
+  }
+
+  /// A container record as a `container` object: the daemon's fields, then the conveniences
+  /// `status` (created|running|exited|faulted|dead), `exit_code` (main's exit code, or null)
+  /// and `ip` (the main address, else the first allocated one, without its prefix length).
+  static func container(_ m: ContainerManifest, dead: Bool = false) throws -> Value {
+    var v = try DaemonSession.value(m, as: .container)
+    guard case .object(var o) = v.kind else { return v }
+    o.fields["status"] = .string(status(m, dead: dead))
+    o.fields["exit_code"] = exitCode(m).map { .int(Int64($0)) } ?? .null
+    o.fields["ip"] = ip(m).map { .string($0) } ?? .null
+    v = Value(.object(o), v.span)
+    return v
+  }
+
+  static func status(_ m: ContainerManifest, dead: Bool) -> String {
+    if dead { return "dead" }
+    if m.fault != nil { return "faulted" }
+    if m.finishedAt != nil { return "exited" }
+    if let main = m.processes["main"], main.exited != nil || main.exitCode != nil { return "exited" }
+    if m.started != nil || m.processes["main"]?.started != nil { return "running" }
+    return "created"
+  }
+
+  static func exitCode(_ m: ContainerManifest) -> Int32? {
+    guard let raw = m.processes["main"]?.exitCode else { return nil }
+    return WaitStatus(rawValue: Int32(truncatingIfNeeded: raw)).shellExitCode
+  }
+
+  static func ip(_ m: ContainerManifest) -> String? {
+    if let a = m.mainAddress, !a.isEmpty { return String(a.split(separator: "/")[0]) }
+    for alloc in m.ipAlloc where alloc.interface != "lo0" && alloc.interface != "lo" {
+      if let a = alloc.addresses.first { return String(a.split(separator: "/")[0]) }
+    }
+    return nil
+  }
+
+  /// A container by reference, shown (`show_container`) as an object.
+  static func show(_ s: DaemonSession, _ v: Value, at span: Span) throws -> Value {
+    try withContainer(s, v, at: span) { ref in
+      let r = try s.call(ShowContainerRequest(id: ref), at: span)
+      return try container(r.runningContainer, dead: r.containerDead)
+    }
+  }
+
+  // MARK: Images, networks, volumes
+
+  /// An image reference: a string, or an image object's `image_reference`.
+  static func imageRef(_ v: Value, at span: Span) throws -> String {
+    switch v.kind {
+    case .string(let s): return s
+    case .object(let o):
+      if case .string(let r)? = o.fields["image_reference"]?.kind { return r }
+      throw ShellError("object.field", "this \(o.type.rawValue) object has no image_reference", at: span)
+    case .record(let r):
+      if case .string(let ref)? = r["image_reference"]?.kind { return ref }
+      fallthrough
+    default:
+      throw ShellError.typeMismatch(expected: "image or reference", found: v, at: span)
+    }
+  }
+
+  /// A network's or volume's name: a string, or an object's `name`.
+  static func name(_ v: Value, _ what: String, at span: Span) throws -> String {
+    switch v.kind {
+    case .string(let s): return s
+    case .object(let o):
+      if case .string(let n)? = o.fields["name"]?.kind { return n }
+      throw ShellError("object.field", "this \(o.type.rawValue) object has no name", at: span)
+    default:
+      throw ShellError.typeMismatch(expected: "\(what) or name", found: v, at: span)
+    }
+  }
+
+  /// `{action, object}`: what an idempotent form did.
+  static func ensured(_ action: String, _ object: Value) -> Value {
+    .record(Record([("action", .string(action)), ("object", object)]))
+  }
+}
+
+extension ObjectArgs {
+  /// A new eventfd for a notification, or an error located at the call.
+  static func eventfd(_ call: Call) throws -> EventFD {
+    do { return try EventFD.create() } catch {
+      throw ShellError("system.eventfd", "cannot create an eventfd: \(error)", at: call.head)
+    }
+  }
+}

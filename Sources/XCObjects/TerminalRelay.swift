@@ -1,0 +1,123 @@
+import CSupport
+import Glibc
+import SystemPackage
+import XCIPC
+import XCShell
+import XCSystem
+
+/// A process's terminal, reached through its terminal socket (xc-ipc.md §3.5): raw bytes both
+/// ways, this terminal in raw mode meanwhile; Ctrl-P then `q` detaches (xc-cli.md §7.2).
+enum TerminalRelay {
+  /// Relays until the process's terminal closes (false) or the user detaches (true).
+  static func attach(path: String, _ call: Call) throws -> Bool {
+    let socket: Socket
+    do { socket = try Socket.connect(toUnixPath: path) } catch {
+      throw ShellError("terminal.connect", "cannot connect to the terminal socket \(path): \(error)", at: call.head)
+    }
+    defer { try? socket.close() }
+    call.evaluator.output.flush()
+    var saved = termios()
+    let raw = isatty(0) == 1 && tcgetattr(0, &saved) == 0
+    if raw {
+      var t = saved
+      cfmakeraw(&t)
+      _ = tcsetattr(0, TCSANOW, &t)
+    }
+    defer { if raw { _ = tcsetattr(0, TCSANOW, &saved) } }
+    var stdinOpen = true
+    var afterCtrlP = false
+    var buf = [UInt8](repeating: 0, count: 16384)
+    while true {
+      var fds = [pollfd(fd: socket.rawValue, events: Int16(POLLIN), revents: 0)]
+      if stdinOpen { fds.append(pollfd(fd: 0, events: Int16(POLLIN), revents: 0)) }
+      if cs_signal_fd() >= 0 { fds.append(pollfd(fd: cs_signal_fd(), events: Int16(POLLIN), revents: 0)) }
+      if poll(&fds, nfds_t(fds.count), -1) < 0, errno != EINTR { break }
+      try call.evaluator.checkInterrupt()
+      if fds[0].revents != 0 {
+        let n = read(socket.rawValue, &buf, buf.count)
+        if n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN) { return false }
+        if n > 0 { writeAll(1, buf[0..<n]) }
+      }
+      if stdinOpen, fds[1].revents != 0 {
+        let n = read(0, &buf, buf.count)
+        if n <= 0 {
+          if n == 0 || (errno != EINTR && errno != EAGAIN) { stdinOpen = false }
+          continue
+        }
+        var out: [UInt8] = []
+        for b in buf[0..<n] {
+          if afterCtrlP {
+            afterCtrlP = false
+            if b == UInt8(ascii: "q") {
+              writeAll(socket.rawValue, out[...])
+              return true
+            }
+            continue  // Ctrl-P and the next byte are swallowed, as in xc
+          }
+          if b == 0x10 { afterCtrlP = true } else { out.append(b) }
+        }
+        writeAll(socket.rawValue, out[...])
+      }
+    }
+    return false
+  }
+
+  static func writeAll(_ fd: CInt, _ bytes: ArraySlice<UInt8>) {
+    var rest = bytes
+    while !rest.isEmpty {
+      let n = rest.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+      if n < 0 {
+        if errno == EINTR || errno == EAGAIN { continue }
+        return
+      }
+      rest = rest.dropFirst(n)
+    }
+  }
+
+  /// Waits until `fd` is readable; Ctrl-C or SIGTERM interrupts.
+  static func waitReadable(_ fd: CInt, _ call: Call, milliseconds: Int32 = -1) throws -> Bool {
+    var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
+    if cs_signal_fd() >= 0 { fds.append(pollfd(fd: cs_signal_fd(), events: Int16(POLLIN), revents: 0)) }
+    _ = poll(&fds, nfds_t(fds.count), milliseconds)
+    try call.evaluator.checkInterrupt()
+    return fds[0].revents != 0
+  }
+}
+
+/// `run -t`: main on a terminal, attached here; the exit status is returned as for a
+/// foreground run, unless the user detaches (then the container object).
+enum TerminalRun {
+  static func run(_ request: InstantiateRequest, _ call: Call, _ s: DaemonSession) throws -> Pipe {
+    let started = try ObjectArgs.eventfd(call)
+    defer { close(started.rawValue) }
+    let exited = try ObjectArgs.eventfd(call)
+    defer { close(exited.rawValue) }
+    var r = request
+    r.useTty = true
+    if let term = getenv("TERM") { r.envs["TERM"] = String(cString: term) }
+    r.mainStartedNotify = FDRef(started.fileDescriptor)
+    r.mainExitedFd = FDRef(exited.fileDescriptor)
+    if call.has("interactive") { r.stdin = FDRef(.standardInput) }
+    r.stdout = FDRef(.standardOutput)
+    r.stderr = FDRef(.standardError)
+    let id = try s.call(r, at: call.head).id
+    do {
+      while try !TerminalRelay.waitReadable(started.rawValue, call) {}
+      let shown = try s.call(ShowContainerNocacheRequest(id: id), at: call.head).runningContainer
+      if let fault = shown.fault {
+        throw ShellError("container.fault", "container `\(id)` could not start main: \(fault)", at: call.head)
+      }
+      guard let path = shown.processes["main"]?.spawnInfo?.terminalSocket else {
+        throw ShellError("terminal.missing", "container `\(id)` has no terminal socket for main", at: call.head)
+      }
+      if try TerminalRelay.attach(path: path, call) {
+        return .value(try ObjectArgs.show(s, .string(id), at: call.head))
+      }
+    } catch {
+      _ = try? s.call(KillContainerRequest(name: id), at: call.head)
+      throw error
+    }
+    let status = try Foreground.waitForExit(exited, call) { _ = try? s.call(KillContainerRequest(name: id), at: call.head) }
+    return try Foreground.result(status, what: "container", name: id, call)
+  }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import Glibc
+import SystemPackage
+import XCIPC
+import XCShell
+import XCSystem
+
+/// `wait CONTAINER --exit | --running | --port N | --log TEXT | --exec CMD`: polls a condition
+/// every `--every` until `--timeout`; Ctrl-C interrupts. Returns the container object.
+enum WaitCommand {
+  enum Condition {
+    case exit, running
+    case port(Int)
+    case log(String)
+    case exec([String])
+
+    var description: String {
+      switch self {
+      case .exit: "to exit"
+      case .running: "to be running"
+      case .port(let p): "to accept connections on port \(p)"
+      case .log(let t): "to log \(t.debugDescription)"
+      case .exec(let argv): "for `\(argv.joined(separator: " "))` to succeed"
+      }
+    }
+  }
+
+  static func make(_ s: DaemonSession) -> Builtin {
+    Builtin(
+      Signature(
+        "wait", category: .objects,
+        summary: "Wait, with a deadline, until a container meets a condition (polls `show_container`).",
+        parameters: [
+          .optional("container", .object(.container), "A name, an id (or unique prefix) or a container object (or piped in)."),
+          .switch("exit", "Until main has exited (or the container is gone)."),
+          .switch("running", "Until main is running."),
+          .named("port", .int, "Until a TCP connection to the container's address (`ip`, else 127.0.0.1) on this port succeeds."),
+          .named("log", .string, "Until main's log (IPC `xcsh.logs`, or its terminal log) contains this text."),
+          .named("exec", .any, "Until this command exits 0 in the container: a list (argv) or a string (run by `/bin/sh -c`)."),
+          .named("timeout", .duration, "Give up after this long (default 60s).", default: Value(.duration(60_000_000_000))),
+          .named("every", .duration, "Poll this often (default 250ms).", default: Value(.duration(250_000_000))),
+        ],
+        examples: [
+          Example("Wait for a web server", "let c = (run nginx:1 -d); wait $c --port 80 --timeout 30s"),
+          Example("The exit code of a finished container", "wait $c --exit | get exit_code"),
+        ],
+        details: "A timeout is an error (`wait.timeout`) naming the condition. `--running`, `--port`, `--log` and `--exec` fail at once if the container exits first.")
+    ) { call, input in
+      let target = try ObjectArgs.target(call, input, "container", what: "a container")
+      let condition = try condition(call)
+      let timeout = try call.duration("timeout") ?? 60_000_000_000
+      let every = max(1_000_000, try call.duration("every") ?? 250_000_000)
+      // Resolve once, then poll by id: a name stops resolving once the container is gone.
+      let first = try ObjectArgs.withContainer(s, target, at: call.head) { ref in
+        try s.call(ShowContainerRequest(id: ref), at: call.head)
+      }
+      let id = first.runningContainer.id
+      var last = first
+      let deadline = Clock.now + timeout
+      while true {
+        let ended = last.containerDead || ObjectArgs.status(last.runningContainer, dead: false) == "exited"
+          || ObjectArgs.status(last.runningContainer, dead: false) == "faulted"
+        if try met(condition, last.runningContainer, ended: ended, s, call, deadline: deadline) {
+          return .value(try ObjectArgs.container(last.runningContainer, dead: last.containerDead))
+        }
+        if ended, case .exit = condition {} else if ended {
+          throw ShellError(
+            "wait.exited", "container `\(last.runningContainer.name)` ended while waiting \(condition.description)",
+            at: call.head)
+        }
+        guard Clock.now + every <= deadline else {
+          throw ShellError(
+            "wait.timeout", "timed out after \(seconds(timeout)) waiting for `\(last.runningContainer.name)` \(condition.description)",
+            at: call.head)
+        }
+        try Clock.sleep(milliseconds: every / 1_000_000, call)
+        do {
+          last = try s.call(ShowContainerRequest(id: id), at: call.head)
+        } catch let e as ShellError where ObjectArgs.isNotFound(e) {
+          // Gone without a trace: it has ended.
+          last.containerDead = true
+        }
+      }
+    }
+  }
+
+  static func seconds(_ ns: Int64) -> String {
+    ns % 1_000_000_000 == 0 ? "\(ns / 1_000_000_000)s" : "\(ns / 1_000_000)ms"
+  }
+
+  static func condition(_ call: Call) throws -> Condition {
+    var found: [Condition] = []
+    if call.has("exit") { found.append(.exit) }
+    if call.has("running") { found.append(.running) }
+    if let p = try call.int("port") {
+      guard (1...65535).contains(p) else {
+        throw ShellError("args.value", "`--port \(p)`: not a port (1-65535)", at: call.span)
+      }
+      found.append(.port(Int(p)))
+    }
+    if let t = try call.string("log") { found.append(.log(t)) }
+    if let e = call.value("exec"), !e.isNull {
+      if case .string(let cmd) = e.kind {
+        found.append(.exec(["/bin/sh", "-c", cmd]))
+      } else {
+        let argv = try e.listOrSelf().map { try $0.asString() }
+        guard !argv.isEmpty else { throw ShellError("args.value", "`--exec` needs a command", at: call.span) }
+        found.append(.exec(argv))
+      }
+    }
+    guard found.count == 1 else {
+      throw ShellError(
+        "args.missing", found.isEmpty ? "`wait` needs a condition" : "`wait` takes one condition, found \(found.count)",
+        at: call.span, help: "one of --exit, --running, --port N, --log TEXT, --exec CMD")
+    }
+    return found[0]
+  }
+
+  static func met(
+    _ c: Condition, _ m: ContainerManifest, ended: Bool, _ s: DaemonSession, _ call: Call, deadline: Int64
+  ) throws -> Bool {
+    switch c {
+    case .exit: return ended
+    case .running: return !ended && ObjectArgs.status(m, dead: false) == "running"
+    case .port(let p): return !ended && connects(ObjectArgs.ip(m) ?? "127.0.0.1", p)
+    case .log(let text): return logContains(m, text, s, call)
+    case .exec(let argv):
+      if ended { return false }
+      return try execSucceeds(m.id, argv, s, call, deadline: deadline)
+    }
+  }
+
+  /// One TCP connect, bounded by a second.
+  static func connects(_ host: String, _ port: Int) -> Bool {
+    var hints = addrinfo()
+    hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+    hints.ai_flags = AI_NUMERICHOST
+    var res: UnsafeMutablePointer<addrinfo>?
+    guard getaddrinfo(host, String(port), &hints, &res) == 0, let ai = res else { return false }
+    defer { freeaddrinfo(res) }
+    let fd = socket(ai.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    if connect(fd, ai.pointee.ai_addr, ai.pointee.ai_addrlen) == 0 { return true }
+    guard errno == EINPROGRESS else { return false }
+    var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+    guard poll(&p, 1, 1000) == 1 else { return false }
+    var err: Int32 = 0
+    var len = socklen_t(MemoryLayout<Int32>.size)
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)
+    return err == 0
+  }
+
+  /// Main's log files: from `xcsh.logs`, else the terminal log in the record.
+  static func logContains(_ m: ContainerManifest, _ text: String, _ s: DaemonSession, _ call: Call) -> Bool {
+    var files: [String] = []
+    if let r = try? s.call(LogsRequest(name: m.id, process: "main"), at: call.head) {
+      files += [r.stdoutLogFile, r.stderrLogFile].compactMap { $0 }
+    }
+    if let info = m.processes["main"]?.spawnInfo {
+      files += [info.stdoutLogFile, info.stderrLogFile].compactMap { $0 }
+    }
+    for f in Set(files) {
+      if let data = FileManager.default.contents(atPath: f), String(decoding: data, as: UTF8.self).contains(text) {
+        return true
+      }
+    }
+    return false
+  }
+
+  /// Runs `argv` in the container (output discarded) and waits for its exit, within the deadline.
+  static func execSucceeds(_ id: String, _ argv: [String], _ s: DaemonSession, _ call: Call, deadline: Int64) throws -> Bool {
+    let exited = try ObjectArgs.eventfd(call)
+    defer { close(exited.rawValue) }
+    let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+    defer { close(null) }
+    let devnull = FDRef(FileDescriptor(rawValue: null))
+    let r = ExecRequest(
+      name: id, arg0: argv[0], args: Array(argv.dropFirst()), envs: [:], stdin: devnull, stdout: devnull,
+      stderr: devnull, notify: FDRef(exited.fileDescriptor), useTty: false)
+    do { _ = try s.call(r, at: call.head) } catch let e as ShellError where e.code.rawValue.hasPrefix("daemon.") {
+      return false  // e.g. the program is not there yet
+    }
+    while true {
+      let left = (deadline - Clock.now) / 1_000_000
+      guard left > 0 else { return false }
+      if try TerminalRelay.waitReadable(exited.rawValue, call, milliseconds: Int32(min(left, 1000))) {
+        let v = (try? exited.read()) ?? 0
+        return ProcessNotification.decodeExit(v)?.exitCode == 0
+      }
+    }
+  }
+}
