@@ -99,6 +99,13 @@ let package = Package(
         "XCIPC", "XCSystem", "XCObjects", "XCEditor", "XCShell", "XCTestSupport",
         .product(name: "SystemPackage", package: "swift-system"),
       ]),
+    // xcsh's object commands without a daemon: flag syntaxes, and the exact requests each command
+    // sends (a recording fake daemon) compared with what xc's own client sends.
+    .testTarget(
+      name: "XCObjectsTests",
+      dependencies: [
+        "XCObjects", "XCShell", "XCIPC", "XCSystem", .product(name: "SystemPackage", package: "swift-system"),
+      ]),
     // Golden cases live in Tests/XCShellTests/Cases and run against the built `xcsh`.
     .testTarget(name: "XCShellTests", dependencies: ["XCShell"], exclude: ["Cases"]),
     .testTarget(name: "XCEditorTests", dependencies: ["XCEditor", "XCShell", "XCTestSupport"]),

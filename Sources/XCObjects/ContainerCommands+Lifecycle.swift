@@ -161,58 +161,79 @@ extension ContainerCommands {
   }
 }
 
-/// A child that sleeps until killed: its pidfd is what `link` hands the daemon.
+/// A child that waits until killed: its pidfd is what `link` hands the daemon. It is `cat`
+/// reading a pipe whose write end only this shell holds, so it also ends when the shell does,
+/// and its output goes to /dev/null (it must not hold a caller's pipe open).
 final class Sleeper {
   let pid: pid_t
   let pidfd: CInt
+  private let keepAlive: CInt
   private var detached = false
 
-  private init(pid: pid_t, pidfd: CInt) {
+  private init(pid: pid_t, pidfd: CInt, keepAlive: CInt) {
     self.pid = pid
     self.pidfd = pidfd
+    self.keepAlive = keepAlive
   }
 
   static func spawn(_ call: Call) throws -> Sleeper {
-    var pid: pid_t = 0
-    let argv = ["sleep", "infinity"]
-    var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-    defer { for p in cargs { free(p) } }
+    var p: [CInt] = [-1, -1]
+    guard pipe(&p) == 0, fcntl(p[0], F_SETFD, FD_CLOEXEC) == 0, fcntl(p[1], F_SETFD, FD_CLOEXEC) == 0 else {
+      throw ShellError("system.pipe", "cannot create a pipe for the link", at: call.head)
+    }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, p[0], 0)
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
     var attrs = posix_spawnattr_t()
     posix_spawnattr_init(&attrs)
     defer { posix_spawnattr_destroy(&attrs) }
     // A process group of its own, so a Ctrl-C at the terminal does not end the link early.
     posix_spawnattr_setflags(&attrs, Int16(POSIX_SPAWN_SETPGROUP))
     posix_spawnattr_setpgroup(&attrs, 0)
-    let rc = posix_spawnp(&pid, "sleep", nil, &attrs, &cargs, environ)
+    var pid: pid_t = 0
+    let argv = ["cat"]
+    var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+    defer { for a in cargs { free(a) } }
+    let rc = posix_spawnp(&pid, "cat", &actions, &attrs, &cargs, environ)
+    close(p[0])
     guard rc == 0 else {
-      throw ShellError("system.spawn", "cannot start the link's sleeper (`sleep`): \(String(cString: strerror(rc)))", at: call.head)
+      close(p[1])
+      throw ShellError("system.spawn", "cannot start the link's waiting child (`cat`): \(String(cString: strerror(rc)))", at: call.head)
     }
     let fd = cs_pidfd_open(pid)
     guard fd >= 0 else {
+      close(p[1])
       kill(pid, SIGKILL)
       var st: Int32 = 0
       waitpid(pid, &st, 0)
       throw ShellError("system.pidfd", "cannot open a pidfd: \(String(cString: strerror(errno)))", at: call.head)
     }
-    return Sleeper(pid: pid, pidfd: fd)
+    return Sleeper(pid: pid, pidfd: fd, keepAlive: p[1])
   }
 
-  /// Leave the child to the daemon (it is killed when the container ends); reaped by a thread.
+  /// Leaves the child to the daemon (killed when the container ends) or to this shell's exit;
+  /// a thread reaps it.
   func detach() {
     detached = true
     let pid = self.pid
     let fd = pidfd
-    let t = Thread { [pid, fd] in
+    let keep = keepAlive
+    let t = Thread {
       var st: Int32 = 0
       waitpid(pid, &st, 0)
       close(fd)
+      close(keep)
     }
     t.start()
   }
 
-  /// Kills and reaps the child unless detached.
+  /// Ends and reaps the child unless detached.
   func reap() {
     guard !detached else { return }
+    close(keepAlive)
     kill(pid, SIGKILL)
     var st: Int32 = 0
     waitpid(pid, &st, 0)

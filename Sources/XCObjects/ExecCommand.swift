@@ -25,6 +25,8 @@ enum ContainerCommands {
       request.envs = try RunCommand.environment(call)
       request.user = try call.string("user")
       return try Foreground.run(call, what: "process", stop: nil) { stdout, stderr, exited in
+        // As xc's client: this shell's stdin, then the output descriptors, then the exit eventfd.
+        request.stdin = FDRef(.standardInput)
         request.stdout = stdout
         request.stderr = stderr
         request.notify = exited
