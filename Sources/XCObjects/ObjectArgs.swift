@@ -40,7 +40,7 @@ enum ObjectArgs {
 
   // MARK: Containers
 
-  /// A container's name or id as given: a string, or an object's `name` (else `id`).
+  /// A container's name or id as given: a string, or an object's `id` (else `name`).
   static func containerRef(_ v: Value, at span: Span) throws -> String {
     try ObjectCommands.containerName(v, at: span)
   }

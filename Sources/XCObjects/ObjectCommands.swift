@@ -46,8 +46,9 @@ public enum ObjectCommands {
     switch v.kind {
     case .string(let s): return s
     case .object(let o) where o.type == .container:
-      if case .string(let n)? = o.fields["name"]?.kind { return n }
+      // The id first: it is always an alias, and the default name `xc-<id>` is not (xc).
       if case .string(let id)? = o.fields["id"]?.kind { return id }
+      if case .string(let n)? = o.fields["name"]?.kind { return n }
       throw ShellError("object.field", "this container object has no name or id", at: span)
     default:
       throw ShellError.typeMismatch(expected: "container or name", found: v, at: span)

@@ -110,8 +110,14 @@ enum TerminalRun {
       guard let path = shown.processes["main"]?.spawnInfo?.terminalSocket else {
         throw ShellError("terminal.missing", "container `\(id)` has no terminal socket for main", at: call.head)
       }
-      if try TerminalRelay.attach(path: path, call) {
-        return .value(try ObjectArgs.show(s, .string(id), at: call.head))
+      // A process that ended at once may have taken its terminal socket with it: then only
+      // its exit status is left to report.
+      let gone = access(path, F_OK) != 0
+      let ended = try TerminalRelay.waitReadable(exited.rawValue, call, milliseconds: 0)
+      if !gone || !ended {
+        if try TerminalRelay.attach(path: path, call) {
+          return .value(try ObjectArgs.show(s, .string(id), at: call.head))
+        }
       }
     } catch {
       _ = try? s.call(KillContainerRequest(name: id), at: call.head)

@@ -33,6 +33,7 @@ final class Handlers: Sendable {
     var table = XCMethodTable()
     registerDaemonAndImages(&table)
     registerContainers(&table)
+    registerTag(&table)
     registerNotImplemented(&table)
     return table
   }

@@ -30,5 +30,6 @@ extension XCMethods {
   /// The extension methods of the Linux daemon.
   public static let extensions: [any XCRequest.Type] = [
     RemoveNetworkRequest.self, RemoveVolumeRequest.self, LogsRequest.self,
+    TagImageRequest.self,
   ]
 }

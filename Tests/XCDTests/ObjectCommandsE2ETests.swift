@@ -1,0 +1,140 @@
+import Foundation
+import Glibc
+import Testing
+import XCIPC
+
+/// xcsh's object commands end to end: the built `xcsh` against the real xcd running real
+/// containers. Commands whose daemon side is not served yet (networks, volumes, commit, rdr,
+/// pull/push/login, mounts and ports in `run`) are covered by XCObjectsTests' wire tests.
+@Suite(.serialized, .enabled(if: runsAsRoot, "needs root (runc, mounts)"))
+struct ObjectCommandsE2ETests {
+  /// Runs `xcsh --socket SOCKET -c CODE` (stdin /dev/null) and returns (status, stdout, stderr).
+  func xcsh(_ code: String, _ daemon: DaemonHarness) throws -> (Int32, String, String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: XCShellObjectTests.xcsh)
+    p.arguments = ["--socket", daemon.socket, "-c", code]
+    let out = Pipe()
+    let err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    p.standardInput = FileHandle.nullDevice
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+  }
+
+  /// Output of a script expected to succeed.
+  func ok(_ code: String, _ daemon: DaemonHarness, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+    let (status, out, err) = try xcsh(code, daemon)
+    #expect(status == 0, "\(code): \(err)", sourceLocation: sourceLocation)
+    return out
+  }
+
+  /// Polls (bounded) until the daemon lists no container: kill is asynchronous in xc.
+  func expectNoContainers(_ client: XCClient, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let deadline = Date().addingTimeInterval(30)
+    while try !client.call(ListContainersRequest()).isEmpty, Date() < deadline { usleep(20_000) }
+    #expect(try client.call(ListContainersRequest()).isEmpty, sourceLocation: sourceLocation)
+  }
+
+  @Test func imagesImportTagShowConfigPatchRemoveAndPurge() throws {
+    try withDaemon { daemon in
+      let archive = try Fixtures.archive()
+      #expect(try ok("image import \(archive) app:1 | get image_reference", daemon) == "app:1\n")
+      #expect(try ok("image tag app:1 app:2 | get image_reference", daemon) == "app:2\n")
+      #expect(try ok("images | get image_reference | sort | to json", daemon) == "[\"app:1\",\"app:2\"]\n")
+      #expect(try ok("(image show app:1 | get digest) == (image show app:2 | get digest)", daemon) == "true\n")
+      #expect(try ok("image list | where image_reference == 'app:2' | image rm; images | length", daemon) == "1\n")
+      #expect(try ok("image ensure app:1 | get action", daemon) == "unchanged\n")
+      // The config read, edited and written back; a patch action on top.
+      #expect(try ok("image get-config app:1 | upsert vnet true | image set-config app:1 | get image_reference", daemon) == "app:1\n")
+      #expect(try ok("image patch app:1 add-env --required DB_URL | get image_reference", daemon) == "app:1\n")
+      #expect(try ok("image get-config app:1 | select vnet envs.DB_URL.required | to json", daemon)
+        == "{\"vnet\":true,\"envs.DB_URL.required\":true}\n")
+      #expect(try ok("purge; images | get image_reference | to json", daemon) == "[\"app:1\"]\n")
+      // A missing image: the daemon's error at the command, exit status 1.
+      let (status, _, err) = try xcsh("image show nope:1", daemon)
+      #expect(status == 1)
+      #expect(err.contains("describe_image"), "\(err)")
+      let (s2, _, e2) = try xcsh("image patch app:1 frobnicate", daemon)
+      #expect(s2 == 1)
+      #expect(e2.contains("unknown action `frobnicate`"), "\(e2)")
+    }
+  }
+
+  @Test func createRunMainWaitAndKillByIdPrefix() throws {
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      #expect(try ok("create busybox:latest --name w1 -- sleep 1000 | get status", daemon) == "created\n")
+      #expect(try ok("run-main w1 | get status", daemon) == "running\n")
+      #expect(try ok("wait w1 --running | get name", daemon) == "w1\n")
+      let id = try client.call(ShowContainerRequest(id: "w1")).runningContainer.id
+      #expect(try ok("ps | where name == w1 | get 0.id", daemon) == id + "\n")
+      // A unique id prefix is enough (xc matches exactly; xcsh resolves it). Quoted: a prefix
+      // like `608e6` would be read as a number.
+      _ = try ok("kill '\(id.prefix(5))'", daemon)
+      let out = try ok("wait '\(id)' --exit --timeout 30s | get status", daemon)
+      #expect(out == "dead\n" || out == "exited\n", "\(out)")
+      try expectNoContainers(client)
+    }
+  }
+
+  @Test func runReplaceAndWaitConditions() throws {
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      #expect(try ok("run busybox:latest -d --name r1 -- sleep 1000 | get status", daemon) == "running\n")
+      #expect(try ok("run --replace --name r1 busybox:latest -- sleep 1000 | get action", daemon) == "unchanged\n")
+      let first = try client.call(ShowContainerRequest(id: "r1")).runningContainer.id
+      #expect(try ok("run --replace --name r1 busybox:latest -- sleep 2000 | get action", daemon) == "replaced\n")
+      #expect(try client.call(ShowContainerRequest(id: "r1")).runningContainer.id != first)
+      #expect(try ok("wait r1 --exec [test -e /etc/passwd] | get name", daemon) == "r1\n")
+      #expect(try ok("wait r1 --exec 'test -d /tmp' | get name", daemon) == "r1\n")
+      var (status, _, err) = try xcsh("wait r1 --exec 'exit 1' --timeout 600ms --every 100ms", daemon)
+      #expect(status == 1)
+      #expect(err.contains("timed out after 600ms waiting for `r1` for `/bin/sh -c exit 1` to succeed"), "\(err)")
+      (status, _, err) = try xcsh("wait r1 --port 1 --timeout 300ms --every 100ms", daemon)
+      #expect(status == 1)
+      #expect(err.contains("to accept connections on port 1"), "\(err)")
+      (status, _, err) = try xcsh("wait r1", daemon)
+      #expect(status == 1)
+      #expect(err.contains("`wait` needs a condition"), "\(err)")
+      _ = try ok("kill r1", daemon)
+      try expectNoContainers(client)
+      // A container that ends by itself: wait --exit gives its exit code.
+      #expect(try ok("let c = (run busybox:latest -d -- sh -c 'exit 3'); wait $c --exit --timeout 30s | get exit_code", daemon) == "3\n")
+      try expectNoContainers(client)
+    }
+  }
+
+  @Test func terminalRunAttachAndLink() throws {
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      // -t: main on a pty relayed here; its exit status is the command's.
+      var (status, out, err) = try xcsh("run -t busybox:latest -- sh -c 'echo on-a-tty; tty; sleep 2; exit 5'", daemon)
+      #expect(status == 5, "\(err)")
+      #expect(out.contains("on-a-tty"), "\(out)")
+      #expect(out.contains("/dev/pts/"), "\(out)")
+      // attach to a detached terminal container: its output, until the process ends.
+      (status, out, err) = try xcsh(
+        "let c = (run -d -t busybox:latest -- sh -c 'echo hello-attach; sleep 3'); attach $c", daemon)
+      #expect(status == 0, "\(err)")
+      #expect(out.contains("hello-attach"), "\(out)")
+      (status, _, err) = try xcsh("let c = (run -d busybox:latest -- sleep 1000); attach $c", daemon)
+      #expect(status == 1)
+      #expect(err.contains("its main process is not on a terminal"), "\(err)")
+      _ = try ok("ps | kill", daemon)
+      try expectNoContainers(client)
+      // link: the container ends when the shell that linked it exits.
+      #expect(try ok("run -d busybox:latest --name l1 -- sleep 1000 | link | get name", daemon) == "l1\n")
+      try expectNoContainers(client)
+      // link --wait returns when the container ends on its own.
+      #expect(try ok("run -d busybox:latest -- sleep 1 | link --wait | get status", daemon) != "running\n")
+      try expectNoContainers(client)
+    }
+  }
+}
