@@ -5,5 +5,6 @@ extension Handlers {
   func registerStorage(_ table: inout XCMethodTable) {
     registerCommit(&table)
     registerVolumes(&table)
+    registerCopy(&table)
   }
 }
