@@ -31,10 +31,16 @@ enum Storage {
   }
 
   /// Main's exit is reported as soon as main exits and the container is released right
-  /// after: waits (bounded) until no container is listed.
+  /// after: waits (bounded) until every listed container is released (only `no_clean` ones,
+  /// dead, stay listed).
   static func waitGone(_ client: XCClient, seconds: Double = 20) throws {
     let deadline = Date().addingTimeInterval(seconds)
-    while !(try client.call(ListContainersRequest()).isEmpty) {
+    func live() throws -> Bool {
+      try client.call(ListContainersRequest()).contains {
+        (try? client.call(ShowContainerRequest(id: $0.id)).containerDead) != true
+      }
+    }
+    while try live() {
       guard Date() < deadline else { throw TestFailure("containers still listed after \(seconds) s") }
       usleep(10_000)
     }
