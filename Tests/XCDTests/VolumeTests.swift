@@ -29,11 +29,19 @@ struct VolumeTests {
       #expect(read.output == "kept\n", "\(read.output)")
       #expect(try String(contentsOfFile: device + "/f", encoding: .utf8) == "kept\n")
 
-      try client.call(RemoveVolumeRequest(name: "data"))
-      #expect(try client.call(ListVolumesRequest()).isEmpty)
+      // The volume and its data outlive the daemon too.
+      try daemon.stop()
+      try daemon.start()
+      let again = try daemon.client()
+      #expect(try again.call(ListVolumesRequest())["data"]?.device == device)
+      let reread = try Storage.sh(again, "busybox:latest", "cat /data/f", mounts: [mount("data", "/data")])
+      #expect(reread.output == "kept\n", "\(reread.output)")
+
+      try again.call(RemoveVolumeRequest(name: "data"))
+      #expect(try again.call(ListVolumesRequest()).isEmpty)
       #expect(!FileManager.default.fileExists(atPath: device))
       let gone = try daemonError {
-        try Storage.sh(client, "busybox:latest", "true", mounts: [mount("data", "/data")])
+        try Storage.sh(again, "busybox:latest", "true", mounts: [mount("data", "/data")])
       }
       #expect(gone.errno == 2 && gone.value.text.contains("no such volume data"), "\(gone)")
     }
