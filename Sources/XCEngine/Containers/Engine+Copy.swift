@@ -95,7 +95,9 @@ extension Engine {
       throw EngineError(.badRequest, "\(member): device nodes are not copied into containers", errno: EPERM)
     }
     if fchownat(parent, name, entry.uid, entry.gid, AT_SYMLINK_NOFOLLOW) != 0 { throw fail("chown") }
-    if entry.kind != .symlink && fchmodat(parent, name, perms, 0) != 0 { throw fail("chmod") }
+    // NOFOLLOW: should the container swap the new entry for a symlink meanwhile, the
+    // call fails rather than changing the link's target (which resolves on the host).
+    if entry.kind != .symlink && fchmodat(parent, name, perms, AT_SYMLINK_NOFOLLOW) != 0 { throw fail("chmod") }
     var times = [timespec(tv_sec: time_t(entry.mtime), tv_nsec: 0), timespec(tv_sec: time_t(entry.mtime), tv_nsec: 0)]
     _ = utimensat(parent, name, &times, AT_SYMLINK_NOFOLLOW)
   }
