@@ -109,6 +109,14 @@ struct CommitTests {
       #expect(noTag.errno == 22 && noTag.value.text.contains("tag"), "\(noTag)")
       let badName = try daemonError { try client.call(CommitRequest(containerName: "src", name: "A B", tag: "1")) }
       #expect(badName.errno == 22, "\(badName)")
+      // alt_out that cannot be written: a clear error, nothing registered, daemon serving.
+      let readOnly = try FileDescriptor.open("/dev/null", .readOnly)
+      defer { try? readOnly.close() }
+      let unwritable = try daemonError {
+        try client.call(CommitRequest(containerName: "src", name: "a", tag: "1", altOut: FDRef(readOnly)))
+      }
+      #expect(unwritable.value.text.contains("cannot write the layer to alt_out"), "\(unwritable)")
+      #expect(try client.call(ListAllImagesRequest()).manifests.count == 1)
       try Storage.kill(client, "src", exited)
     }
   }

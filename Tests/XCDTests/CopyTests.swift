@@ -108,6 +108,14 @@ struct CopyTests {
         try copyIn(client, "box", "/tmp", Self.tar([("h", 49, "../../etc/passwd", "")]), dir: daemon.dir)
       }
       #expect(hard.errno == 22 && hard.value.text.contains("../../etc/passwd"), "\(hard)")
+      let garbage = try daemonError {
+        try copyIn(client, "box", "/tmp", [UInt8](repeating: 0x41, count: 2048), dir: daemon.dir)
+      }
+      #expect(garbage.errno == 22 && garbage.value.text.contains("malformed tar"), "\(garbage)")
+      let device = try daemonError {
+        try copyIn(client, "box", "/tmp", Self.tar([("null", 51, "", "")]), dir: daemon.dir)
+      }
+      #expect(device.errno == 1 && device.value.text.contains("device nodes"), "\(device)")
       let dotsPath = try daemonError { try copyOut(client, "box", "/tmp/../../etc/passwd", dir: daemon.dir) }
       #expect(dotsPath.errno == 22 && dotsPath.value.text.contains("'..'"), "\(dotsPath)")
 

@@ -138,6 +138,10 @@ struct VolumeTests {
         try Storage.sh(client, "busybox:latest", "true", mounts: [mount(existing, "slot", evid: nil)])
       }
       #expect(badDest.errno == 22 && badDest.value.text.contains("mount_req[0]: dest \"slot\""), "\(badDest)")
+      let rootDest = try daemonError {
+        try Storage.sh(client, "busybox:latest", "true", mounts: [mount("x", "/")])
+      }
+      #expect(rootDest.errno == 22 && rootDest.value.text.contains("mount_req[0]: dest \"/\""), "\(rootDest)")
       #expect(try client.call(InfoRequest()).config.socketPath == daemon.socket)
     }
   }
