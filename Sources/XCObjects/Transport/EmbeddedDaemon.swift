@@ -27,9 +27,13 @@ public final class EmbeddedDaemon: @unchecked Sendable {
   /// How long xcd may take to answer after it starts.
   static let startDeadline: Double = 30
 
-  init(directory: String, binary: String) {
+  /// The directory is one of `<base>/embedded-<pid>`, so stale siblings may be swept.
+  private let sweeps: Bool
+
+  init(directory: String, binary: String, sweeps: Bool = false) {
     self.directory = directory
     self.binary = binary
+    self.sweeps = sweeps
   }
 
   /// The daemon for this process, or nil when there is no `xcd` to start (not Linux, or none
@@ -37,15 +41,14 @@ public final class EmbeddedDaemon: @unchecked Sendable {
   static func forThisProcess(environment env: [String: String]) -> EmbeddedDaemon? {
     #if os(Linux)
       guard let binary = findBinary(env) else { return nil }
-      let dir: String
-      if let d = env["XCSH_EMBEDDED_DIR"], !d.isEmpty {
-        dir = d
-      } else if let r = env["XDG_RUNTIME_DIR"], !r.isEmpty, getuid() != 0 {
-        dir = "\(r)/xcsh/embedded-\(getpid())"
+      if let d = env["XCSH_EMBEDDED_DIR"], !d.isEmpty { return EmbeddedDaemon(directory: d, binary: binary) }
+      let base: String
+      if let r = env["XDG_RUNTIME_DIR"], !r.isEmpty, getuid() != 0 {
+        base = "\(r)/xcsh"
       } else {
-        dir = "/run/xcsh-\(getuid())/embedded-\(getpid())"
+        base = "/run/xcsh-\(getuid())"
       }
-      return EmbeddedDaemon(directory: dir, binary: binary)
+      return EmbeddedDaemon(directory: "\(base)/embedded-\(getpid())", binary: binary, sweeps: true)
     #else
       return nil
     #endif
@@ -69,6 +72,7 @@ public final class EmbeddedDaemon: @unchecked Sendable {
   /// Starts xcd and returns once it answers on its socket; the error says why not, with the
   /// tail of xcd's log.
   func start() throws(IPCError) {
+    sweepStale()
     do {
       try FileManager.default.createDirectory(
         atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -134,12 +138,28 @@ public final class EmbeddedDaemon: @unchecked Sendable {
     return status
   }
 
+  /// Removes the directories of embedded daemons whose xcsh was killed outright (its pid is
+  /// gone; the daemon stopped with it through the parent-death signal), when nothing is
+  /// mounted below them.
+  private func sweepStale() {
+    guard sweeps else { return }
+    let base = (directory as NSString).deletingLastPathComponent
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where name.hasPrefix("embedded-") {
+      guard let pid = Int32(name.dropFirst("embedded-".count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH
+      else { continue }
+      let dir = "\(base)/\(name)"
+      if !Self.hasMounts(below: dir) { try? FileManager.default.removeItem(atPath: dir) }
+    }
+  }
+
   /// Never remove a tree that still has something mounted in it: that would delete the
   /// mounted files.
-  private func hasMountsBelow() -> Bool {
+  private func hasMountsBelow() -> Bool { Self.hasMounts(below: directory) }
+
+  static func hasMounts(below dir: String) -> Bool {
     let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
     return mounts.split(separator: "\n").contains { line in
-      line.split(separator: " ").dropFirst(4).first.map { $0.hasPrefix(directory + "/") || $0 == directory } ?? false
+      line.split(separator: " ").dropFirst(4).first.map { $0.hasPrefix(dir + "/") || $0 == dir } ?? false
     }
   }
 }

@@ -66,7 +66,7 @@ final class EphemeralCaller: XCCaller, @unchecked Sendable {
     lock.unlock()
     var removed: [Created] = []
     var failures: [String] = []
-    let live = Set(((try? inner.call(ListContainersRequest())) ?? []).flatMap { [$0.id, $0.name] })
+    let live = Set(((try? inner.call(ContainerNamesRequest())) ?? []).flatMap { [$0.id, $0.name] })
     var killed: [String] = []
     for item in todo {
       do throws(IPCError) {
@@ -100,7 +100,7 @@ final class EphemeralCaller: XCCaller, @unchecked Sendable {
     if ids.isEmpty { return }
     let deadline = Date().addingTimeInterval(60)
     while true {
-      let left = try inner.call(ListContainersRequest()).filter { ids.contains($0.id) }
+      let left = try inner.call(ContainerNamesRequest()).filter { ids.contains($0.id) }
       if left.isEmpty { return }
       if Date() > deadline {
         throw IPCError(.timeout, "containers still stopping after 60 s: \(left.map(\.name).joined(separator: ", "))")
