@@ -12,8 +12,10 @@ pid_t cs_spawn_daemon(const char *path, char *const argv[], int stderr_fd, int d
   pid_t parent = getpid();
   pid_t pid = fork();
   if (pid != 0) return pid;  // parent (or -1)
-  if (prctl(PR_SET_PDEATHSIG, death_signal, 0, 0, 0) != 0) _exit(126);
-  if (getppid() != parent) _exit(126);  // the parent died before the prctl took effect
+  if (death_signal != 0) {
+    if (prctl(PR_SET_PDEATHSIG, death_signal, 0, 0, 0) != 0) _exit(126);
+    if (getppid() != parent) _exit(126);  // the parent died before the prctl took effect
+  }
   setpgid(0, 0);
   int null_fd = open("/dev/null", O_RDWR);
   if (null_fd < 0) _exit(126);

@@ -51,6 +51,7 @@ public final class DaemonSession: @unchecked Sendable {
   ) {
     self.modes = modes
     let embedded = explicit || modes.dryRun ? nil : EmbeddedDaemon.forThisProcess(environment: environment)
+    embedded?.keep = modes.keepDaemon
     endpoint = DaemonEndpoint(path: socketPath, explicit: explicit, embedded: embedded, announce: StandardError.write)
     pool = ConnectionPool(endpoint: endpoint)
     var c: any XCCaller = pool

@@ -29,6 +29,8 @@ public final class EmbeddedDaemon: @unchecked Sendable {
 
   /// The directory is one of `<base>/embedded-<pid>`, so stale siblings may be swept.
   private let sweeps: Bool
+  /// Outlive xcsh (`--keep-daemon`): no parent-death signal.
+  var keep = false
 
   init(directory: String, binary: String, sweeps: Bool = false) {
     self.directory = directory
@@ -83,7 +85,7 @@ public final class EmbeddedDaemon: @unchecked Sendable {
     guard log >= 0 else { throw IPCError(.system, "cannot create \(logPath): \(String(cString: strerror(errno)))") }
     defer { close(log) }
     let argv = [binary, "--socket", socketPath, "--state-dir", stateDir]
-    let spawned = DaemonLauncher.shared.spawn(binary, argv, stderr: log)
+    let spawned = DaemonLauncher.shared.spawn(binary, argv, stderr: log, deathSignal: keep ? 0 : SIGTERM)
     guard spawned > 0 else {
       throw IPCError(.system, "cannot start \(binary): \(String(cString: strerror(-spawned)))")
     }
@@ -170,12 +172,12 @@ public final class EmbeddedDaemon: @unchecked Sendable {
 final class DaemonLauncher: @unchecked Sendable {
   static let shared = DaemonLauncher()
   private let lock = NSCondition()
-  private var job: (path: String, argv: [String], stderr: Int32)?
+  private var job: (path: String, argv: [String], stderr: Int32, deathSignal: Int32)?
   private var result: pid_t?
   private var thread: Thread?
 
   /// The pid, or minus errno.
-  func spawn(_ path: String, _ argv: [String], stderr: Int32) -> pid_t {
+  func spawn(_ path: String, _ argv: [String], stderr: Int32, deathSignal: Int32) -> pid_t {
     lock.lock()
     defer { lock.unlock() }
     if thread == nil {
@@ -185,7 +187,7 @@ final class DaemonLauncher: @unchecked Sendable {
       t.start()
     }
     while job != nil || result != nil { lock.wait() }
-    job = (path, argv, stderr)
+    job = (path, argv, stderr, deathSignal)
     lock.broadcast()
     while result == nil { lock.wait() }
     let pid = result!
@@ -201,7 +203,7 @@ final class DaemonLauncher: @unchecked Sendable {
       let j = job!
       job = nil
       var cArgs: [UnsafeMutablePointer<CChar>?] = j.argv.map { strdup($0) } + [nil]
-      let pid = cs_spawn_daemon(j.path, &cArgs, j.stderr, SIGTERM)
+      let pid = cs_spawn_daemon(j.path, &cArgs, j.stderr, j.deathSignal)
       let err = errno
       for p in cArgs { free(p) }
       result = pid > 0 ? pid : -err
