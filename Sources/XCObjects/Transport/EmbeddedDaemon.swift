@@ -125,7 +125,8 @@ public final class EmbeddedDaemon: @unchecked Sendable {
     var reaped = false
     while Date() < deadline {
       let r = waitpid(pid, &status, WNOHANG)
-      if r == pid || (r < 0 && errno == ECHILD) {
+      // ECHILD: reaped elsewhere; it is gone once it can no longer be signalled.
+      if r == pid || (r < 0 && errno == ECHILD && kill(pid, 0) != 0) {
         reaped = true
         break
       }

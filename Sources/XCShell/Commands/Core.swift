@@ -138,7 +138,8 @@ enum CoreCommands {
 
   static let timeout = Builtin(
     Signature(
-      "timeout", category: .core, summary: "Run a block, failing if it takes longer than a duration.",
+      "timeout", category: .core,
+      summary: "Run a block; at the deadline stop it (its defers run) with the error `timeout`.",
       parameters: [
         .required("duration", .duration, "The limit."),
         .required("body", .closure, "What to run."),
@@ -173,7 +174,8 @@ enum CoreCommands {
 
   static let retry = Builtin(
     Signature(
-      "retry", category: .core, summary: "Run a block until it succeeds, at most N times.",
+      "retry", category: .core,
+      summary: "Run a block until it succeeds, at most N times; else raise the last error, noting the attempts.",
       parameters: [
         .required("times", .int, "Attempts in all."),
         .required("body", .closure, "What to run; gets the attempt number (1-based)."),

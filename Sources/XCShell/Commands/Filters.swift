@@ -62,7 +62,8 @@ enum FilterCommands {
   static let parEach = Builtin(
     Signature(
       "par-each", category: .filters,
-      summary: "Run a closure on each item in parallel; output keeps input order; the first failure cancels the rest.",
+      summary:
+        "Run a closure on each item in parallel (each worker with its own variables and daemon connection); output keeps input order; the first failure cancels the rest.",
       parameters: [
         .required("closure", .closure, "Gets the item; runs on its own copy of the variables."),
         .named("threads", .int, short: "j", "How many at once.", default: .int(Int64(ProcessInfo.processInfo.activeProcessorCount))),
