@@ -91,7 +91,7 @@ struct DaemonModesTests {
         plan == [
           #"+ instantiate image=busybox:latest name=dr-web cmd="sleep 100" env=MODE=x"#,
           #"+ instantiate image=busybox:latest cmd="echo hi""#,
-          "+ exec name=dr-web arg0=ls args=/",
+          #"+ exec container=dr-web cmd="ls /""#,
           "+ kill_container name=dr-web",
         ], "\(err)")
       #expect(try containerNames(daemon).isEmpty)
@@ -138,6 +138,13 @@ struct DaemonModesTests {
       kill(r.process.processIdentifier, SIGTERM)
       #expect(try r.wait() == 143, "\(r.stderr)")
       #expect(r.stderr.contains("interrupted by SIGTERM"), "\(r.stderr)")
+      #expect(try containerNames(daemon) == ["keep-me"])
+
+      // SIGINT (Ctrl-C) likewise.
+      let i = try start(base + ["run busybox:latest -d --name eph-f -- sleep 1000 | ignore; print ready; sleep 100s"], dir: daemon.dir)
+      try i.waitFor("ready")
+      kill(i.process.processIdentifier, SIGINT)
+      #expect(try i.wait() == 130, "\(i.stderr)")
       #expect(try containerNames(daemon) == ["keep-me"])
 
       _ = try daemon.client().call(KillContainerRequest(name: "keep-me"))

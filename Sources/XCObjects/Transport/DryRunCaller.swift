@@ -140,6 +140,12 @@ final class DryRunCaller: XCCaller, @unchecked Sendable {
     case .record(let fields):
       if let r = request as? InstantiateRequest {
         words += instantiateWords(r)
+      } else if let r = request as? ExecRequest {
+        words += ["container=\(quoted(r.name))", "cmd=\(quoted(([r.arg0] + r.args).joined(separator: " ")))"]
+        if let u = r.user { words.append("user=\(quoted(u))") }
+        if !r.envs.isEmpty {
+          words.append("env=\(quoted(r.envs.keys.sorted().map { "\($0)=\(r.envs[$0]!)" }.joined(separator: ",")))")
+        }
       } else {
         for (k, field) in fields where !descriptorKeys.contains(k) {
           if let text = wordValue(field) { words.append("\(shortNames[k] ?? k)=\(text)") }
