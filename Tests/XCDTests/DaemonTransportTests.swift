@@ -121,5 +121,18 @@ final class Lines: @unchecked Sendable {
         #"xcsh.remove_network {"name":"n1"}"#,
       ])
   }
-}
 
+  @Test func embeddedDaemonLocation() throws {
+    // xcd is built next to the test bundle, as next to xcsh.
+    let sibling = EmbeddedDaemon.findBinary(["PATH": ""])
+    #expect(sibling?.hasSuffix("/xcd") == true, "\(String(describing: sibling))")
+    #expect(EmbeddedDaemon.findBinary(["XCSH_XCD": "/nonexistent/xcd"]) == nil)
+    let d = try #require(EmbeddedDaemon.forThisProcess(environment: ["XCSH_EMBEDDED_DIR": "/tmp/x-embedded"]))
+    #expect(d.socketPath == "/tmp/x-embedded/xcd.sock")
+    #expect(d.stateDir == "/tmp/x-embedded/state")
+    if getuid() == 0 {
+      let root = try #require(EmbeddedDaemon.forThisProcess(environment: ["XDG_RUNTIME_DIR": "/run/user/0"]))
+      #expect(root.directory == "/run/xcsh-0/embedded-\(getpid())")
+    }
+  }
+}
