@@ -137,4 +137,36 @@ struct ObjectCommandsE2ETests {
       try expectNoContainers(client)
     }
   }
+
+  @Test func volumesCopyCommitAndBindMounts() throws {
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      let host = daemon.dir + "/host"
+      try FileManager.default.createDirectory(atPath: host + "/out", withIntermediateDirectories: true)
+      try "from-the-host\n".write(toFile: host + "/hostfile", atomically: true, encoding: .utf8)
+      #expect(try ok("volume create data | get name", daemon) == "data\n")
+      #expect(try ok("volume ensure data | get action", daemon) == "unchanged\n")
+      #expect(try ok("volumes | get name | to json", daemon) == "[\"data\"]\n")
+      #expect(try ok("""
+        let c = (run busybox:latest -d --name v1 -v data:/data -- sleep 1000)
+        exec $c -- sh -c 'echo persisted > /data/f; echo copied-out > /tmp/o'
+        cp \(host)/hostfile v1:/tmp/in
+        print (exec v1 -- cat /tmp/in/hostfile)
+        cp v1:/tmp/o \(host)/out
+        print (commit $c snap:1 | get image_reference)
+        kill $c
+        """, daemon) == "from-the-host\nsnap:1\n")
+      #expect(try String(contentsOfFile: host + "/out/o", encoding: .utf8) == "copied-out\n")
+      try expectNoContainers(client)
+      // The volume outlives the container; the committed image has the copied file; a host
+      // path mounts with its evidence descriptor.
+      #expect(try ok("print (run busybox:latest -v data:/data -- cat /data/f)", daemon) == "persisted\n")
+      #expect(try ok("print (run snap:1 -- cat /tmp/in/hostfile)", daemon) == "from-the-host\n")
+      #expect(try ok("print (run busybox:latest -v \(host):/mnt:ro -- cat /mnt/hostfile)", daemon) == "from-the-host\n")
+      try expectNoContainers(client)
+      _ = try ok("volume rm data", daemon)
+      #expect(try ok("volumes | length", daemon) == "0\n")
+    }
+  }
 }

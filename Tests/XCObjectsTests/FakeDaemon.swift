@@ -145,6 +145,8 @@ final class FakeDaemon: @unchecked Sendable {
     r["xcsh.remove_network"] = ok("null")
     r["xcsh.remove_volume"] = ok("null")
     r["xcsh.tag_image"] = ok("null")
+    r["xcsh.copy_in"] = ok("null")
+    r["xcsh.copy_out"] = ok("null")
     return r
   }()
 }

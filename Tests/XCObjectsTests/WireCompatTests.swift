@@ -285,6 +285,29 @@ import XCSystem
     #expect(try bodies("login registry.example.com -u alice -p s3cret") == [Self.golden("login")])
   }
 
+  @Test func copyInAndOutSendTheArchiveDescriptor() throws {
+    let dir = NSTemporaryDirectory() + "xcsh-cp-\(getpid())"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try "hi".write(toFile: dir + "/f", atomically: true, encoding: .utf8)
+    let (_, reqs) = try run("cp \(dir)/f web:/tmp")
+    #expect(reqs.map(\.body) == [#"{"method":"xcsh.copy_in","value":{"name":"web","path":"/tmp","fd":0}}"#])
+    #expect(reqs.first?.descriptors == 1)
+    // The fake writes no archive, so the host's tar fails afterwards: the request is what counts.
+    let (_, out) = try run("try { cp web:/etc/hosts \(dir) } catch e { $e.code }")
+    #expect(out.map(\.body) == [#"{"method":"xcsh.copy_out","value":{"name":"web","path":"/etc/hosts","fd":0}}"#])
+    let fake = try FakeDaemon()
+    defer { fake.stop() }
+    for (code, text) in [("cp a b", "one side must be `CONTAINER:/PATH`"), ("cp /nope/x web:/tmp", "no such host path `/nope/x`")] {
+      #expect {
+        try xcsh(code, fake)
+      } throws: { e in
+        (e as? ShellError)?.message.contains(text) == true
+      }
+    }
+    #expect(fake.requests.isEmpty)
+  }
+
   // MARK: Networks and volumes
 
   @Test func networkCommands() throws {

@@ -1,0 +1,118 @@
+import Glibc
+import SystemPackage
+import XCIPC
+import XCShell
+
+/// `cp SRC DEST`: files between this host and a live container, one side written
+/// `CONTAINER:/PATH`. The tar streams go through a descriptor (IPC extensions `xcsh.copy_in`
+/// and `xcsh.copy_out`); the host side is packed and unpacked by the host's `tar`.
+enum CopyCommand {
+  static func make(_ s: DaemonSession) -> Builtin {
+    Builtin(
+      Signature(
+        "cp", category: .objects,
+        summary: "Copy files between the host and a container (IPC extensions `xcsh.copy_in`, `xcsh.copy_out`).",
+        parameters: [
+          .required("source", .string, "A host path, or `CONTAINER:/PATH`."),
+          .required("destination", .string, "A host directory, or `CONTAINER:/DIR` (created if missing)."),
+        ],
+        examples: [
+          Example("A config file into a container", "cp ./nginx.conf web:/etc/nginx"),
+          Example("A log directory out of a container", "cp web:/var/log/nginx ./logs"),
+        ],
+        details: "The destination is a directory: the source (file, link or tree) keeps its name inside it. CONTAINER is a name, an id or a unique id prefix. xc has no such command (only `--copy` at creation).")
+    ) { call, _ in
+      let src = try call.require("source").asString()
+      let dst = try call.require("destination").asString()
+      switch (containerSide(src), containerSide(dst)) {
+      case (nil, let (ref, path)?):
+        try copyIn(host: src, ref: ref, path: path, s, call)
+      case (let (ref, path)?, nil):
+        try copyOut(ref: ref, path: path, host: dst, s, call)
+      case (nil, nil):
+        throw ShellError("args.value", "`cp`: one side must be `CONTAINER:/PATH`", at: call.span)
+      default:
+        throw ShellError("args.value", "`cp`: copy between two containers through the host, one side at a time", at: call.span)
+      }
+      return .empty
+    }
+  }
+
+  /// `REF:/path` → (REF, /path); nil for a host path.
+  static func containerSide(_ text: String) -> (String, String)? {
+    guard let colon = text.firstIndex(of: ":"), colon != text.startIndex else { return nil }
+    let ref = text[..<colon]
+    let path = text[text.index(after: colon)...]
+    guard !ref.contains("/"), path.hasPrefix("/") else { return nil }
+    return (String(ref), String(path))
+  }
+
+  static func copyIn(host: String, ref: String, path: String, _ s: DaemonSession, _ call: Call) throws {
+    guard access(host, F_OK) == 0 else {
+      throw ShellError("file.missing", "`cp`: no such host path `\(host)`", at: call.span)
+    }
+    let (dir, base) = split(host)
+    let archive = try temporary(call)
+    defer { close(archive) }
+    try tar(["-C", dir, "-cf", "-", base], stdin: nil, stdout: archive, call)
+    lseek(archive, 0, SEEK_SET)
+    try ObjectArgs.withContainer(s, .string(ref), at: call.head) { name in
+      _ = try s.call(CopyInRequest(name: name, path: path, fd: FDRef(FileDescriptor(rawValue: archive))), at: call.head)
+    }
+  }
+
+  static func copyOut(ref: String, path: String, host: String, _ s: DaemonSession, _ call: Call) throws {
+    var isDir = stat()
+    guard stat(host, &isDir) == 0, (isDir.st_mode & S_IFMT) == S_IFDIR else {
+      throw ShellError("file.missing", "`cp`: the destination `\(host)` is not a directory on this host", at: call.span)
+    }
+    let archive = try temporary(call)
+    defer { close(archive) }
+    try ObjectArgs.withContainer(s, .string(ref), at: call.head) { name in
+      _ = try s.call(CopyOutRequest(name: name, path: path, fd: FDRef(FileDescriptor(rawValue: archive))), at: call.head)
+    }
+    lseek(archive, 0, SEEK_SET)
+    try tar(["-C", host, "-xf", "-"], stdin: archive, stdout: nil, call)
+  }
+
+  /// `dir/name` → (`dir`, `name`), with `.` for a bare name and trailing slashes ignored.
+  static func split(_ path: String) -> (String, String) {
+    var p = path
+    while p.count > 1, p.hasSuffix("/") { p.removeLast() }
+    guard let slash = p.lastIndex(of: "/") else { return (".", p) }
+    let dir = slash == p.startIndex ? "/" : String(p[..<slash])
+    return (dir, String(p[p.index(after: slash)...]))
+  }
+
+  /// An unlinked temporary file for the archive.
+  static func temporary(_ call: Call) throws -> CInt {
+    var template = Array("/tmp/xcsh-cp-XXXXXX".utf8CString)
+    let fd = mkstemp(&template)
+    guard fd >= 0 else { throw ShellError("system.tmp", "`cp`: cannot create a temporary file", at: call.head) }
+    unlink(String(cString: template))
+    _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+    return fd
+  }
+
+  /// Runs the host's `tar` with `args` (argv, no shell) and the given stdin/stdout.
+  static func tar(_ args: [String], stdin: CInt?, stdout: CInt?, _ call: Call) throws {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    if let stdin { posix_spawn_file_actions_adddup2(&actions, stdin, 0) }
+    if let stdout { posix_spawn_file_actions_adddup2(&actions, stdout, 1) }
+    var cargs: [UnsafeMutablePointer<CChar>?] = (["tar"] + args).map { strdup($0) } + [nil]
+    defer { for a in cargs { free(a) } }
+    var pid: pid_t = 0
+    let rc = posix_spawnp(&pid, "tar", &actions, nil, &cargs, environ)
+    guard rc == 0 else {
+      throw ShellError("system.spawn", "`cp`: cannot run `tar`: \(String(cString: strerror(rc)))", at: call.head)
+    }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let w = WaitStatus(rawValue: status)
+    guard w.exitCode == 0 else {
+      throw ShellError("cp.tar", "`cp`: `tar \(args.joined(separator: " "))` failed (\(w))", at: call.head)
+    }
+  }
+}
