@@ -40,7 +40,8 @@ enum ObjectArgs {
 
   // MARK: Containers
 
-  /// A container's name or id as given: a string, or an object's `id` (else `name`).
+  /// A container's name or id as given: a string, or an object's `name` (its `id` when the
+  /// name is the default `xc-<id>`).
   static func containerRef(_ v: Value, at span: Span) throws -> String {
     try ObjectCommands.containerName(v, at: span)
   }

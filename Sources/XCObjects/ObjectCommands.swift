@@ -46,9 +46,11 @@ public enum ObjectCommands {
     switch v.kind {
     case .string(let s): return s
     case .object(let o) where o.type == .container:
-      // The id first: it is always an alias, and the default name `xc-<id>` is not (xc).
-      if case .string(let id)? = o.fields["id"]?.kind { return id }
-      if case .string(let n)? = o.fields["name"]?.kind { return n }
+      // The name as the user gave it, but the id for the default name `xc-<id>`, which is not
+      // an alias in xc.
+      let id = o.fields["id"].flatMap { if case .string(let s) = $0.kind { s } else { nil } }
+      if case .string(let n)? = o.fields["name"]?.kind, n != "xc-\(id ?? "")" { return n }
+      if let id { return id }
       throw ShellError("object.field", "this container object has no name or id", at: span)
     default:
       throw ShellError.typeMismatch(expected: "container or name", found: v, at: span)

@@ -47,10 +47,18 @@ enum Replace {
     return r.envs.allSatisfy { envs[$0.key] == $0.value }
   }
 
-  /// Polls until no live container answers to `name` (kill is asynchronous in xc).
+  /// Polls until no container answers to `name` any more (kill is asynchronous in xc, and an
+  /// ended container holds its name until it is torn down).
   static func waitGone(_ name: String, _ s: DaemonSession, _ call: Call, timeoutSeconds: Int) throws {
     let deadline = Clock.now + Int64(timeoutSeconds) * 1_000_000_000
-    while try liveContainer(name, s, call) != nil {
+    func holdsName() throws -> Bool {
+      do {
+        return try !s.call(ShowContainerRequest(id: name), at: call.head).containerDead
+      } catch let e as ShellError where ObjectArgs.isNotFound(e) {
+        return false
+      }
+    }
+    while try holdsName() {
       guard Clock.now < deadline else {
         throw ShellError("wait.timeout", "container `\(name)` was still running \(timeoutSeconds)s after kill", at: call.head)
       }

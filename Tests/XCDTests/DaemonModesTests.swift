@@ -89,7 +89,8 @@ struct DaemonModesTests {
       let plan = err.split(separator: "\n").filter { $0.hasPrefix("+ ") }
       #expect(
         plan == [
-          #"+ instantiate image=busybox:latest name=dr-web cmd="sleep 100" env=MODE=x"#,
+          // hostname: xc's client sends the name as the host name when none is given.
+          #"+ instantiate image=busybox:latest name=dr-web cmd="sleep 100" hostname=dr-web env=MODE=x"#,
           #"+ instantiate image=busybox:latest cmd="echo hi""#,
           #"+ exec container=dr-web cmd="ls /""#,
           "+ kill_container name=dr-web",
