@@ -190,6 +190,16 @@ import XCSystem
     ])
   }
 
+  @Test func idsThatReadAsNumbersStayWords() throws {
+    #expect(try bodies("kill 608e6") == [#"{"method":"kill_container","value":{"name":"608e6"}}"#])
+    #expect(try bodies("show 12345") == [#"{"method":"show_container","value":{"id":"12345"}}"#])
+    let fake = try FakeDaemon()
+    defer { fake.stop() }
+    // A computed number is not an id.
+    #expect(throws: ShellError.self) { try xcsh("kill (1 + 2)", fake) }
+    #expect(fake.requests.isEmpty)
+  }
+
   @Test func waitPollsShowContainerWithADeadline() throws {
     let (v, reqs) = try run("wait web --running | get status")
     #expect(v == .string("running"))

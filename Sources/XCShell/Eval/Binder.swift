@@ -198,6 +198,14 @@ enum Binder {
     return e
   }
 
+  /// The source text of a value written as one bare word of letters and digits, if it was.
+  static func writtenWord(_ v: Value) -> String? {
+    guard v.span.isKnown, let source = SourceMap.shared.source(v.span.source) else { return nil }
+    let text = source.text(of: v.span)
+    guard !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { return nil }
+    return text
+  }
+
   /// Checks a value against a shape, converting where a shell user would expect it
   /// (an int where a float is wanted, a number written where text is wanted).
   static func coerce(_ v: Value, to shape: Shape, at span: Span) throws -> Value {
@@ -223,6 +231,10 @@ enum Binder {
       ok = true
     case (.object(let t), .object(let o)): ok = o.type == t
     case (.object, .string): ok = true  // a name or id, resolved by the command
+    case (.object, .int), (.object, .float):
+      // An id (prefix) written bare can read as a number (`12345`, `608e6`): take the word.
+      if let word = writtenWord(v) { return .string(word, v.span) }
+      ok = false
     default: ok = false
     }
     guard ok else { throw ShellError.typeMismatch(expected: shape.name, found: v, at: span) }
