@@ -13,6 +13,8 @@ enum ContainerCommands {
           .rest("command", .string, "The program and its arguments."),
           .named("env", .any, short: "e", "Environment variables: `NAME=VALUE`, or a list of them."),
           .named("user", .string, short: "u", "Run as this user."),
+          .named("group", .string, short: "g", "Run with this group."),
+          .switch("tty", short: "t", "Run on a terminal and attach to it (Ctrl-P q detaches)."),
         ],
         examples: [Example("Read a file in a container", "exec web -- cat /etc/hostname")])
     ) { call, _ in
@@ -24,6 +26,8 @@ enum ContainerCommands {
       var request = ExecRequest(name: name, arg0: program, args: Array(argv.dropFirst()))
       request.envs = try RunCommand.environment(call)
       request.user = try call.string("user")
+      request.group = try call.string("group")
+      if call.has("tty") { return try ExecTerminal.run(request, call, s) }
       return try Foreground.run(call, what: "process", stop: nil) { stdout, stderr, exited in
         // As xc's client: this shell's stdin, then the output descriptors, then the exit eventfd.
         request.stdin = FDRef(.standardInput)

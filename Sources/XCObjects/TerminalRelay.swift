@@ -127,3 +127,22 @@ enum TerminalRun {
     return try Foreground.result(status, what: "container", name: id, call)
   }
 }
+
+/// `exec -t`: the process on a new terminal, attached here (xc's `exec -t`: no stdio
+/// descriptors, `TERM` forwarded, the exit status from `notify`).
+enum ExecTerminal {
+  static func run(_ request: ExecRequest, _ call: Call, _ s: DaemonSession) throws -> Pipe {
+    let exited = try ObjectArgs.eventfd(call)
+    defer { close(exited.rawValue) }
+    var r = request
+    r.useTty = true
+    if let term = getenv("TERM") { r.envs["TERM"] = String(cString: term) }
+    r.notify = FDRef(exited.fileDescriptor)
+    let info = try s.call(r, at: call.head)
+    if let path = info.terminalSocket, access(path, F_OK) == 0 {
+      if try TerminalRelay.attach(path: path, call) { return .empty }
+    }
+    let status = try Foreground.waitForExit(exited, call, stop: nil)
+    return try Foreground.result(status, what: "process", name: "\(request.arg0) in \(request.name)", call)
+  }
+}

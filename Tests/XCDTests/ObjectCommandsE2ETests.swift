@@ -119,6 +119,13 @@ struct ObjectCommandsE2ETests {
       #expect(status == 5, "\(err)")
       #expect(out.contains("on-a-tty"), "\(out)")
       #expect(out.contains("/dev/pts/"), "\(out)")
+      // exec -t: the process on its own terminal.
+      (status, out, err) = try xcsh(
+        "let c = (run -d busybox:latest -- sleep 1000); exec -t $c -- sh -c 'tty; sleep 1; exit 4'", daemon)
+      #expect(status == 4, "\(err)")
+      #expect(out.contains("/dev/pts/"), "\(out)")
+      _ = try ok("ps | kill", daemon)
+      try expectNoContainers(client)
       // attach to a detached terminal container: its output, until the process ends.
       (status, out, err) = try xcsh(
         "let c = (run -d -t busybox:latest -- sh -c 'echo hello-attach; sleep 3'); attach $c", daemon)

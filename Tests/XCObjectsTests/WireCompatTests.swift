@@ -174,6 +174,11 @@ import XCSystem
   @Test func execSendsStdioThenNotifyLikeXc() throws {
     let (_, reqs) = try run("exec web -- /bin/ls -l /")
     #expect(reqs.first?.descriptors == 4)
+    // -t: no stdio descriptors, TERM forwarded, the exit eventfd only (spec §4.5).
+    setenv("TERM", "xterm", 1)
+    let (_, tty) = try run("exec -t web -- /bin/sh", replies: ["exec": FakeDaemon.ok(#"{"pid":1,"stdout_log_file":null,"stderr_log_file":null,"terminal_socket":null}"#)])
+    #expect(tty.map(\.body) == [Self.golden("exec_tty")])
+    #expect(tty.first?.descriptors == 1)
   }
 
   @Test func objectsFromThePipeAndIdPrefixes() throws {
