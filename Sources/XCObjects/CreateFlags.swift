@@ -27,6 +27,14 @@ enum CreateFlags {
     .switch("empty-dns", "An empty resolv.conf."),
     .switch("dns-nop", "Leave the image's resolv.conf as it is."),
     .named("jail-param", .any, short: "o", "A raw jail parameter `KEY=VALUE`; repeatable."),
+    .named("extra-layer", .any, "A tar archive (plain, gzip or zstd) extracted over the root before start; repeatable."),
+    .named("net-group", .any, "Join a network group (hosts-file discovery); also give it as `--network`; repeatable."),
+    .named("dataset", .any, short: "z", "Jail a ZFS dataset: `[VAR:]DATASET` (VAR is set to its name); repeatable."),
+    .named("tap", .any, "Create a tap interface and put its name in this variable; repeatable."),
+    .named("tun", .any, "As `--tap` (xc creates a tap for it too); repeatable."),
+    .switch("usdt", "Unhide /dev/dtrace for USDT probes."),
+    .switch("enable-pf", "Unhide /dev/pf."),
+    .named("max-children", .int, "jail `children.max` (xc's `--max.children`)."),
   ]
 
   /// Descriptors opened for a request (`-v` evidence, `--copy` sources), closed after the call.
@@ -97,6 +105,30 @@ enum CreateFlags {
       do { c = try FlagSyntax.copy(t) } catch { throw ObjectArgs.syntax(error, call) }
       r.copies.append(CopyFile(source: try opened.open(c.host, flag: "--copy", call), destination: OsString(c.destination)))
     }
+    for t in try ObjectArgs.strings(call, "extra-layer") { r.extraLayers.append(try opened.open(t, flag: "--extra-layer", call)) }
+    r.netgroups = try ObjectArgs.strings(call, "net-group")
+    for g in r.netgroups where !r.ipreq.contains(where: { $0.networkName == g }) {
+      throw ShellError("args.value", "`--net-group \(g)`: also give `--network \(g)` (a group is a network's)", at: call.span)
+    }
+    for t in try ObjectArgs.strings(call, "dataset") {
+      let parts = t.split(separator: ":", maxSplits: 1).map(String.init)
+      let dataset = parts.count == 2 ? parts[1] : parts[0]
+      guard !dataset.isEmpty, !dataset.hasPrefix("/") else {
+        throw ShellError("args.value", "`-z \(t)`: expected `[VAR:]DATASET`, the dataset not starting with `/`", at: call.span)
+      }
+      if parts.count == 2 { r.envs[parts[0]] = dataset }
+      r.jailDatasets.append(dataset)
+    }
+    r.tapInterfaces = try ObjectArgs.strings(call, "tap")
+    r.tunInterfaces = try ObjectArgs.strings(call, "tun")
+    r.enableUsdt = call.has("usdt")
+    r.enablePf = call.has("enable-pf")
+    if let n = try call.int("max-children") {
+      guard n >= 0, n <= Int64(UInt32.max) else {
+        throw ShellError("args.value", "`--max-children \(n)`: expected 0 to \(UInt32.max)", at: call.span)
+      }
+      r.childrenMax = Int(n)
+    }
     r.dns = try dns(call)
     return r
   }
@@ -114,5 +146,15 @@ enum CreateFlags {
     if call.has("empty-dns") { return .specified(servers: [], searchDomains: []) }
     if servers.isEmpty && search.isEmpty { return .inherit }
     return .specified(servers: servers, searchDomains: search)
+  }
+}
+
+extension NetworkAllocRequest {
+  /// The network an allocation is from.
+  var networkName: String {
+    switch self {
+    case .any(let n): n
+    case .explicit(let n, _): n
+    }
   }
 }

@@ -127,6 +127,22 @@ import XCSystem
     #expect(body.contains(#""persist":true,"no_clean":true"#))
   }
 
+  @Test func runJailFlags() throws {
+    let layer = NSTemporaryDirectory() + "xcsh-layer-\(getpid()).tar"
+    try "x".write(toFile: layer, atomically: true, encoding: .utf8)
+    defer { unlink(layer) }
+    let (_, reqs) = try run(
+      "run -d busybox:latest --network g --net-group g -z DS:zroot/data --tap TAPIF --tun TUNIF --usdt --enable-pf --max-children 4 --extra-layer \(layer) -o host.hostname=h"
+    )
+    #expect(reqs.first?.body == Self.xcInstantiate([
+      "image_reference": #""busybox:latest""#, "envs": #"{"DS":"zroot/data"}"#, "enable_usdt": "true",
+      "ipreq": #"[{"Any":{"network":"g"}}]"#, "extra_layers": "[0]", "override_props": #"{"host.hostname":"h"}"#,
+      "jail_datasets": #"["zroot/data"]"#, "children_max": "4", "netgroups": #"["g"]"#,
+      "tap_interfaces": #"["TAPIF"]"#, "tun_interfaces": #"["TUNIF"]"#, "enable_pf": "true",
+    ]))
+    #expect(reqs.first?.descriptors == 1)
+  }
+
   @Test func badFlagValuesNameTheFlagAndNeverReachTheDaemon() throws {
     let fake = try FakeDaemon()
     defer { fake.stop() }
@@ -135,6 +151,9 @@ import XCSystem
       ("run -d busybox:latest -v nodest", "`-v nodest`: missing `:DEST`"),
       ("run -d busybox:latest --ip '1x|10.0.0.1'", "`--ip 1x|10.0.0.1`: `1x` is not an interface name"),
       ("run -d busybox:latest -v /does/not/exist:/x", "no such host path `/does/not/exist`"),
+      ("run -d busybox:latest --net-group g", "`--net-group g`: also give `--network g`"),
+      ("run -d busybox:latest -z /abs", "`-z /abs`: expected `[VAR:]DATASET`"),
+      ("run -d busybox:latest --dns-nop --dns 1.1.1.1", "`--dns-nop` cannot be combined"),
     ] {
       #expect {
         try xcsh(code, fake)
