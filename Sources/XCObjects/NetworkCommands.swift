@@ -4,7 +4,7 @@ import XCShell
 /// `network create|list|rm|ensure` (`networks`): the daemon's managed networks.
 enum NetworkCommands {
   static func all(_ s: DaemonSession) -> [any Command] {
-    [create(s), list(s, name: "network list"), list(s, name: "networks"), remove(s), ensure(s)]
+    [create(s), list(s, name: "network list"), list(s, name: "networks"), remove(s), ensure(s), tag(s), commitTag(s)]
   }
 
   static let createParameters: [Parameter] = [
@@ -95,5 +95,41 @@ enum NetworkCommands {
     func ok(_ want: String?, _ have: String?) -> Bool { want == nil || want == have }
     return ok(r.subnet, n.subnet) && ok(r.startAddr, n.startAddr) && ok(r.endAddr, n.endAddr)
       && ok(r.aliasIface, n.aliasIface) && ok(r.bridgeIface, n.bridgeIface)
+  }
+
+  static func tag(_ s: DaemonSession) -> Builtin {
+    Builtin(
+      Signature(
+        "network tag", category: .objects,
+        summary: "Put a container in a network group: every member's /etc/hosts names the others (IPC `add-netgroup`).",
+        parameters: [
+          .required("network", .object(.network), "The group (a network the container has an address on)."),
+          .optional("container", .object(.container), "A name, an id (or unique prefix) or a container object (or piped in)."),
+          .switch("no-commit", "Do not rewrite the members' hosts files yet (see `network commit-tag`)."),
+        ])
+    ) { call, input in
+      let group = try ObjectArgs.name(try call.require("network"), "network", at: call.head)
+      let target = try ObjectArgs.target(call, input, "container", what: "a container")
+      try ObjectArgs.withContainer(s, target, at: call.head) { ref in
+        _ = try s.call(
+          AddNetgroupRequest(
+            netgroupName: group, containerName: ref, autoCreateNetgroup: true, commitImmediately: !call.has("no-commit")),
+          at: call.head)
+      }
+      return .empty
+    }
+  }
+
+  static func commitTag(_ s: DaemonSession) -> Builtin {
+    Builtin(
+      Signature(
+        "network commit-tag", category: .objects,
+        summary: "Rewrite the hosts files of a network group's members (IPC `commit_netgroup`).",
+        parameters: [.required("network", .object(.network), "The group.")])
+    ) { call, _ in
+      let group = try ObjectArgs.name(try call.require("network"), "network", at: call.head)
+      _ = try s.call(CommitNetgroupRequest(netgroupName: group), at: call.head)
+      return .empty
+    }
   }
 }

@@ -3,7 +3,16 @@ import XCShell
 
 /// `rdr add` and `rdr list`: port redirections to a container's main address.
 enum RdrCommands {
-  static func all(_ s: DaemonSession) -> [any Command] { [add(s), list(s)] }
+  static func all(_ s: DaemonSession) -> [any Command] { [add(s), list(s), showRules(s)] }
+
+  static func showRules(_ s: DaemonSession) -> Builtin {
+    Builtin(
+      Signature(
+        "rdr show-rules", category: .objects, summary: "Every container's port redirections (IPC `list_rdr_rules`).")
+    ) { call, _ in
+      .value(.list(try s.call(ListRdrRulesRequest(), at: call.head).map { try DaemonSession.value($0, as: nil) }, call.head))
+    }
+  }
 
   static func add(_ s: DaemonSession) -> Builtin {
     Builtin(

@@ -347,6 +347,9 @@ import XCSystem
       Self.golden("create_network"), Self.golden("list_networks"),
     ])
     #expect(try bodies("networks") == [Self.golden("list_networks")])
+    #expect(try bodies("network tag g web --no-commit", replies: ["add-netgroup": FakeDaemon.ok("null")]) == [Self.golden("add-netgroup")])
+    #expect(try bodies("network commit-tag g", replies: ["commit_netgroup": FakeDaemon.ok("null")]) == [Self.golden("commit_netgroup")])
+    #expect(try bodies("rdr show-rules") == [Self.golden("list_rdr_rules")])
     #expect(try bodies("network list") == [Self.golden("list_networks")])
     #expect(try bodies("networks | network rm") == [Self.golden("list_networks"), #"{"method":"xcsh.remove_network","value":{"name":"default"}}"#])
     let (same, r1) = try run("network ensure default 172.16.0.0/24 --alias xc0")
