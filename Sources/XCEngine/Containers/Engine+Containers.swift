@@ -50,7 +50,9 @@ extension Engine {
     try reserve(container, named: spec.name)
 
     var pid: pid_t?
+    var networkPlan: NetworkPlan?
     do {
+      networkPlan = try prepareNetwork(spec.network, id: id)
       try FileSystem.makeDirectories(bundle + "/upper", mode: 0o755)
       try FileSystem.makeDirectories(bundle + "/work", mode: 0o700)
       try FileSystem.makeDirectories(rootfs, mode: 0o755)
@@ -71,7 +73,7 @@ extension Engine {
         access: access, resolved: &resolved)
       var initProcess = process
       initProcess.terminal = spec.use_tty
-      var mounts = RuntimeSpec.standardMounts + Self.resolvConfMount()
+      var mounts = RuntimeSpec.standardMounts + (try dnsMounts(spec.network.dns, bundle: bundle))
       if let initBinary {
         // xc-init is PID 1 and runs main as its child (see Sources/xc-init/main.c).
         initProcess.args = [Self.initPath] + process.args
@@ -83,7 +85,8 @@ extension Engine {
         process: initProcess, root: .init(path: "rootfs"), hostname: hostname,
         mounts: mounts,
         linux: .init(
-          namespaces: RuntimeSpec.namespaces, maskedPaths: RuntimeSpec.maskedPaths,
+          namespaces: RuntimeSpec.namespaces + (spec.network.vnet ? [.init(type: "network")] : []),
+          maskedPaths: RuntimeSpec.maskedPaths,
           readonlyPaths: RuntimeSpec.readonlyPaths))
       try FileSystem.writeAtomically(bundle + "/config.json", Array(try StateStore.encode(config).utf8))
 
@@ -151,6 +154,14 @@ extension Engine {
       throw error
     }
 
+    if let networkPlan, let pid {
+      // After the monitor is running, so a failure here kills and releases the container.
+      do { try attachNetwork(networkPlan, container: container, pid: pid) } catch {
+        try? runc.kill(id: id, signal: SIGKILL)
+        _ = container.waitFinished(until: Date().addingTimeInterval(30))
+        throw error
+      }
+    }
     if isClosed {
       // shutdown() began while this container was being created: do not start it.
       try? runc.kill(id: id, signal: SIGKILL)
@@ -497,6 +508,7 @@ extension Engine {
         logger.error("cannot unmount", metadata: ["path": "\(point)", "error": "\(error)"])
       }
     }
+    releaseNetwork(record)
     if record.no_clean && !failed {
       try? state.saveContainer(record)
     } else {

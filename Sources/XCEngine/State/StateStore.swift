@@ -44,6 +44,7 @@ final class StateStore: Sendable {
           );
           """)
     }
+    registerNetworkMigrations(&m)
     return m
   }
 

@@ -1,0 +1,502 @@
+import Foundation
+import Glibc
+
+/// Networks on Linux: a bridge per network, leases in SQLite, VNET containers in their own
+/// network namespace (runc makes it; the engine moves a veth end in by the init's pid before
+/// main starts), non-VNET containers' addresses as aliases on a host interface, and port
+/// redirections as nftables rules in a table of the engine's own. See docs/engine.md.
+extension Engine {
+  /// Serialises rewrites of the nftables table (rules are read from SQLite and applied whole).
+  static let redirectLock = NSLock()
+
+  /// 8 hex of the state directory's SHA-256: names the engine's nftables table and prefixes
+  /// its veths, so engines with different state directories never collide.
+  var networkTag: String {
+    var h = SHA256()
+    h.update(Array(layout.root.utf8))
+    return String(h.finalizeHex().prefix(8))
+  }
+
+  /// The nftables table holding this engine's port redirections.
+  public var nftTable: String { "xcd_" + networkTag }
+  var nftables: NFTables { NFTables(table: nftTable) }
+
+  /// Host-side veth names of this engine: `xv` + 5 hex of the tag + 7 of the container id +
+  /// the network's index = 15 characters, the kernel's limit.
+  public var vethPrefix: String { "xv" + networkTag.prefix(5) }
+  func vethName(_ id: String, _ index: Int) -> String { vethPrefix + id.prefix(7) + "\(index)" }
+
+  // MARK: - Networks
+
+  /// Creates a network (xc's `create_network`). A missing bridge is created (and given
+  /// `default_router` as its address), and removed with the network.
+  public func createNetwork(_ request: Network) throws {
+    try checkOpen()
+    var net = request
+    guard !net.name.isEmpty, net.name.utf8.count <= 64, !net.name.contains("/"),
+      net.name.allSatisfy({ !$0.isWhitespace })
+    else {
+      throw EngineError(.badRequest, "create_network: bad network name \"\(net.name)\"", errno: EINVAL)
+    }
+    if let b = net.bridge_iface { try InterfaceName.validate(b, field: "create_network: bridge_iface") }
+    if let a = net.alias_iface { try InterfaceName.validate(a, field: "create_network: alias_iface") }
+    var subnet: IPv4CIDR?
+    if let s = net.subnet {
+      let c = try IPv4CIDR(parsing: s, field: "create_network: subnet")
+      subnet = c
+      net.subnet = "\(c.network)/\(c.prefix)"
+    }
+    for (field, value) in [("start_addr", net.start_addr), ("end_addr", net.end_addr), ("default_router", net.default_router)] {
+      guard let value else { continue }
+      guard let a = IPv4Address(value) else {
+        throw EngineError(.badRequest, "create_network: \(field) \"\(value)\" is not an IPv4 address", errno: EINVAL)
+      }
+      guard subnet?.contains(a) ?? false else {
+        throw EngineError(
+          .badRequest, "create_network: \(field) \(value) is not in the subnet \(net.subnet ?? "(none)")",
+          errno: EINVAL)
+      }
+    }
+    if let subnet {
+      net.start_addr = net.start_addr ?? subnet.network.description
+      net.end_addr = net.end_addr ?? subnet.broadcast.description
+    }
+    if let a = net.alias_iface, a != net.bridge_iface, !IPRoute().linkExists(a) {
+      throw EngineError(.networkNotFound, "create_network: interface not found: \(a)", errno: ENOENT)
+    }
+    let ip = IPRoute()
+    var create = false
+    if let b = net.bridge_iface {
+      if ip.linkExists(b) {
+        guard FileSystem.exists("/sys/class/net/\(b)/bridge") else {
+          throw EngineError(.badRequest, "create_network: \(b) exists and is not a bridge", errno: EINVAL)
+        }
+      } else {
+        create = true
+      }
+    }
+    net.bridge_created = create
+    net.last_addr = nil
+    // Saved first: a crash after the bridge is made leaves a network that owns it.
+    guard try state.insertNetwork(net) else {
+      throw EngineError(.networkExists, "Network with such name already exists: \(net.name)", errno: EINVAL)
+    }
+    if create, let b = net.bridge_iface {
+      do { try makeBridge(net, b) } catch {
+        try? ip.deleteLink(b)
+        try? state.deleteNetwork(net.name)
+        throw error
+      }
+    }
+    logger.info("network created", metadata: ["name": "\(net.name)", "bridge": "\(net.bridge_iface ?? "-")"])
+  }
+
+  private func makeBridge(_ net: Network, _ name: String) throws {
+    let ip = IPRoute()
+    try ip.addBridge(name)
+    if let router = net.default_router, let subnet = net.subnet.flatMap({ try? IPv4CIDR(parsing: $0, field: "subnet") }) {
+      try ip.addAddress("\(router)/\(subnet.prefix)", to: name)
+    }
+  }
+
+  /// Every network, ordered by name.
+  public func networks() throws -> [Network] { try state.networks() }
+
+  /// Removes a network no container holds an address of (xcd's `xcsh.remove_network`); its
+  /// bridge goes too if the engine created it.
+  public func removeNetwork(_ name: String) throws {
+    try checkOpen()
+    guard let net = try state.network(name) else {
+      throw EngineError(.networkNotFound, "no such network: \(name)", errno: ENOENT)
+    }
+    let holders = try state.leaseHolders(network: name)
+    if !holders.isEmpty {
+      let names = holders.map { id in (try? container(id).record.name).map { "\(id) (\($0))" } ?? id }
+      throw EngineError(
+        .networkInUse, "network \(name) is in use by containers: \(names.joined(separator: ", "))",
+        help: "kill those containers first", errno: EBUSY)
+    }
+    if net.bridge_created, let b = net.bridge_iface, IPRoute().linkExists(b) {
+      try IPRoute().deleteLink(b)
+    }
+    try state.deleteNetwork(name)
+    logger.info("network removed", metadata: ["name": "\(name)"])
+  }
+
+  // MARK: - Port redirections
+
+  /// Adds a redirection to the container's main address (xc's `rdr`); returns it with
+  /// `destAddr` filled in.
+  public func addRedirect(_ name: String, _ redirect: PortRedirect) throws -> PortRedirect {
+    try checkOpen()
+    let c = try find(name)
+    guard let main = c.record.main_address else {
+      throw EngineError(
+        .noAddress, "container \(name) has no main address to redirect to",
+        help: "give it an address with a network (ipreq) or ips", errno: EINVAL)
+    }
+    let rule = try validated(redirect, to: main, container: c.id)
+    try installRedirects([rule], container: c.id, vnetBridge: bridgeOf(c.record))
+    return rule
+  }
+
+  /// Every redirection of every container (xc's `list_rdr_rules`).
+  public func redirects() throws -> [PortRedirect] { try state.redirects() }
+
+  private func validated(_ r: PortRedirect, to main: String, container: String) throws -> PortRedirect {
+    var rule = r
+    rule.destAddr = main
+    rule.containerID = container
+    for i in r.ifaces ?? [] { try InterfaceName.validate(i, field: "port redirection: ifaces") }
+    rule.addresses = try r.addresses.map { list in
+      try list.map { try IPv4CIDR(parsing: $0, field: "port redirection: addresses").description }
+    }
+    let known = ["tcp", "udp", "sctp"]
+    rule.protocols = try (r.protocols.isEmpty ? ["tcp", "udp"] : r.protocols).map { p in
+      let lower = p.lowercased()
+      guard known.contains(lower) else {
+        throw EngineError(.badRequest, "port redirection: unknown protocol \(p)", errno: EINVAL)
+      }
+      return lower
+    }
+    let span = r.sourcePortEnd - r.sourcePortStart
+    guard (1...65535).contains(r.sourcePortStart), (1...65535).contains(r.sourcePortEnd), span >= 0,
+      span < 1024, (1...65535).contains(r.destPort), r.destPort + span <= 65535
+    else {
+      throw EngineError(
+        .badRequest,
+        "port redirection: bad ports \(r.sourcePortStart)-\(r.sourcePortEnd) -> \(r.destPort) (1-65535, ranges up to 1024 ports)",
+        errno: EINVAL)
+    }
+    return rule
+  }
+
+  /// The bridge of a VNET container's first managed network (where route_localnet must be on
+  /// for connections from 127.0.0.1 to reach it).
+  private func bridgeOf(_ record: ContainerRecord) -> String? {
+    guard record.vnet == true, let net = record.ip_alloc?.first(where: { $0.network != nil })?.network
+    else { return nil }
+    return (try? state.network(net))?.bridge_iface
+  }
+
+  private func installRedirects(_ rules: [PortRedirect], container: String, vnetBridge: String?) throws {
+    Self.redirectLock.lock()
+    defer { Self.redirectLock.unlock() }
+    if let vnetBridge { try IPRoute().setInterfaceSysctl(vnetBridge, "route_localnet", "1") }
+    if rules.contains(where: { !($0.ifaces ?? []).isEmpty }) {
+      // Traffic arriving on an external interface is forwarded to the bridge.
+      try IPRoute.writeSysctl("/proc/sys/net/ipv4/ip_forward", "1")
+    }
+    for rule in rules { try state.addRedirect(rule, container: container) }
+    do { try nftables.apply(try state.redirects(), extIfs: []) } catch {
+      try? state.releaseNetworking(container: container)
+      throw error
+    }
+  }
+
+  /// Rewrites the nftables table from the stored redirections.
+  func refreshRedirects() throws {
+    Self.redirectLock.lock()
+    defer { Self.redirectLock.unlock() }
+    try nftables.apply(try state.redirects(), extIfs: [])
+  }
+
+  // MARK: - Containers
+
+  /// What `prepareNetwork` decided for a container: its leased and static addresses and how
+  /// they are put in place once its init exists.
+  struct NetworkPlan {
+    var vnet: Bool
+    var assignments: [IPAssignment] = []
+    var mainAddress: String?
+    /// Host-side steps (`ip` batch lines) and steps inside the container's namespace.
+    var hostAliases: [(cidr: String, dev: String)] = []
+    var veths: [(host: String, peer: String, bridge: String)] = []
+    var moveIn: [String] = []
+    var inside: [String] = []
+    var redirects: [PortRedirect]
+    var netgroups: [String]
+    var bridge: String?
+  }
+
+  /// Leases the container's addresses and plans its interfaces; nothing on the host changes
+  /// yet. A failure leaves no lease.
+  func prepareNetwork(_ spec: ContainerNetworkSpec, id: String) throws -> NetworkPlan? {
+    guard !spec.isEmpty else { return nil }
+    do { return try plan(spec, id: id) } catch {
+      try? state.releaseNetworking(container: id)
+      throw error
+    }
+  }
+
+  private func plan(_ spec: ContainerNetworkSpec, id: String) throws -> NetworkPlan {
+    var plan = NetworkPlan(vnet: spec.vnet, redirects: [], netgroups: spec.netgroups)
+    var firstRouter: String?
+    var byNetwork: [String: String] = [:]
+    for (index, request) in spec.requests.enumerated() {
+      let (name, explicit): (String, String?) =
+        switch request {
+        case .any(let n): (n, nil)
+        case .explicit(let n, let a): (n, a)
+        }
+      let wanted = try explicit.map { try IPv4CIDR(parsing: $0, field: "ipreq[\(index)].ip") }
+      let leased = try state.lease(network: name, container: id) { net, used in
+        if let wanted {
+          let a = wanted.address
+          if let s = net.subnet.flatMap({ try? IPv4CIDR(parsing: $0, field: "subnet") }), !s.contains(a) {
+            throw EngineError(.badRequest, "\(a) is not in the subnet of \(name) (\(s))", errno: EINVAL)
+          }
+          if used.contains(a.description) || net.default_router == a.description {
+            throw EngineError(.noAddress, "address \(a) already consumed in network \(name)", errno: EADDRINUSE)
+          }
+          return a.description
+        }
+        return try Self.pickAddress(net, used: used)
+      }
+      guard let (net, address) = leased else {
+        throw EngineError(.networkNotFound, "no such network: \(name)", help: "create it with create_network", errno: ENOENT)
+      }
+      guard !address.isEmpty else {
+        throw EngineError(
+          .noAddress, "cannot allocate address from network \(name): every address is leased",
+          errno: EADDRNOTAVAIL)
+      }
+      let prefix = net.subnet.flatMap { try? IPv4CIDR(parsing: $0, field: "subnet") }?.prefix ?? wanted?.prefix ?? 32
+      let cidr = "\(address)/\(prefix)"
+      byNetwork[name] = byNetwork[name] ?? address
+      if spec.vnet {
+        guard let bridge = net.bridge_iface else {
+          throw EngineError(.badRequest, "network \(name) has no bridge_iface, which VNET containers need", errno: EINVAL)
+        }
+        let peer = "eth\(plan.veths.count)"
+        let host = vethName(id, plan.veths.count)
+        if IPRoute().linkExists(host) {
+          throw EngineError(.network, "interface \(host) already exists", errno: EEXIST)
+        }
+        plan.veths.append((host, peer, bridge))
+        plan.bridge = plan.bridge ?? bridge
+        plan.inside += ["addr add \(cidr) dev \(peer)", "link set \(peer) up"]
+        if firstRouter == nil, let r = net.default_router { firstRouter = r }
+        plan.assignments.append(IPAssignment(network: name, addresses: [cidr], interface: peer))
+      } else {
+        guard let dev = net.alias_iface ?? net.bridge_iface else {
+          throw EngineError(.badRequest, "network \(name) has no alias_iface, which non-VNET containers need", errno: EINVAL)
+        }
+        plan.hostAliases.append(("\(address)/32", dev))
+        plan.assignments.append(IPAssignment(network: name, addresses: [cidr], interface: dev))
+      }
+    }
+    for (index, s) in spec.statics.enumerated() {
+      let field = "ips[\(index)]"
+      let isLoopback = s.interface == "lo0" || s.interface == "lo"
+      if !isLoopback { try InterfaceName.validate(s.interface, field: "\(field).interface") }
+      var cidrs: [String] = []
+      for a in s.addresses {
+        if isLoopback && (a == "::1/128" || a == "::1" || a == "127.0.0.1/8") { continue }
+        if isLoopback && a.contains(":") { continue }  // IPv6 loopback comes with `lo`
+        cidrs.append(try IPv4CIDR(parsing: a, field: "\(field).addresses").description)
+      }
+      if spec.vnet {
+        let dev = isLoopback ? "lo" : s.interface
+        if !isLoopback && !plan.veths.contains(where: { $0.peer == dev }) {
+          // xc moves a host interface named in `ips` into the VNET container.
+          guard IPRoute().linkExists(dev) else {
+            throw EngineError(.networkNotFound, "\(field): missing network interface \(dev)", errno: ENOENT)
+          }
+          plan.moveIn.append(dev)
+          plan.inside.append("link set \(dev) up")
+        }
+        plan.inside += cidrs.map { "addr add \($0) dev \(dev)" }
+      } else {
+        guard IPRoute().linkExists(s.interface) else {
+          throw EngineError(.networkNotFound, "\(field): missing network interface \(s.interface)", errno: ENOENT)
+        }
+        plan.hostAliases += cidrs.map { ($0, s.interface) }
+      }
+      if !cidrs.isEmpty { plan.assignments.append(IPAssignment(network: nil, addresses: cidrs, interface: s.interface)) }
+    }
+    if spec.vnet, let r = firstRouter { plan.inside.append("route add default via \(r)") }
+
+    // The main address: as selected, else the first managed one, else the first static one.
+    let all = plan.assignments.flatMap { $0.addresses.map { String($0.split(separator: "/")[0]) } }
+    if let n = spec.mainNetwork {
+      guard let a = byNetwork[n] else {
+        throw EngineError(.badRequest, "main_ip_selector: the container has no address from network \(n)", errno: EINVAL)
+      }
+      plan.mainAddress = a
+    } else if let a = spec.mainAddress {
+      guard all.contains(a) else {
+        throw EngineError(.badRequest, "main_ip_selector: \(a) is not one of the container's addresses", errno: EINVAL)
+      }
+      plan.mainAddress = a
+    } else {
+      plan.mainAddress = plan.assignments.first(where: { $0.network != nil }).map { String($0.addresses[0].split(separator: "/")[0]) }
+        ?? all.first(where: { !$0.hasPrefix("127.") })
+    }
+    for g in spec.netgroups where byNetwork[g] == nil {
+      throw EngineError(.badRequest, "netgroups: \(g) must also be a network of ipreq", errno: EINVAL)
+    }
+    if !spec.redirects.isEmpty {
+      guard let main = plan.mainAddress else {
+        throw EngineError(
+          .noAddress, "port_redirections need a main address: give the container a network (ipreq) or ips",
+          errno: EINVAL)
+      }
+      plan.redirects = try spec.redirects.map { try validated($0, to: main, container: id) }
+    }
+    return plan
+  }
+
+  /// xc's allocation: the address after the last one leased, wrapping around within
+  /// start..end, skipping the subnet's network and broadcast addresses, the default router
+  /// and leased addresses.
+  static func pickAddress(_ net: Network, used: Set<String>) throws -> String? {
+    guard let subnetText = net.subnet else {
+      throw EngineError(
+        .badRequest, "network \(net.name) has no subnet: ask for an explicit address", errno: EINVAL)
+    }
+    let subnet = try IPv4CIDR(parsing: subnetText, field: "subnet")
+    let start = net.start_addr.flatMap(IPv4Address.init) ?? subnet.network
+    let end = net.end_addr.flatMap(IPv4Address.init) ?? subnet.broadcast
+    guard start <= end else { return nil }
+    let count = UInt64(end.value - start.value) + 1
+    var offset: UInt64 = 0
+    if let last = net.last_addr.flatMap(IPv4Address.init), last >= start, last <= end {
+      offset = (UInt64(last.value - start.value) + 1) % count
+    }
+    for _ in 0..<count {
+      let a = IPv4Address(start.value + UInt32(offset))
+      offset = (offset + 1) % count
+      if subnet.prefix < 31 && (a == subnet.network || a == subnet.broadcast) { continue }
+      if a.description == net.default_router || used.contains(a.description) { continue }
+      return a.description
+    }
+    return nil
+  }
+
+  /// Puts the planned addresses in place once the container's init (`pid`) exists and before
+  /// main starts: the record first (so a crash leaves what to undo), then aliases, veths and
+  /// the namespace's own configuration, then redirections and network groups.
+  func attachNetwork(_ plan: NetworkPlan, container: LiveContainer, pid: pid_t) throws {
+    let record = container.update {
+      $0.vnet = plan.vnet
+      $0.ip_alloc = plan.assignments
+      $0.main_address = plan.mainAddress
+    }
+    try? state.saveContainer(record)
+    let ip = IPRoute()
+    for alias in plan.hostAliases { try ip.addAddress(alias.cidr, to: alias.dev) }
+    if plan.vnet {
+      var host: [String] = []
+      for v in plan.veths {
+        host += ["link add \(v.host) type veth peer name \(v.peer) netns \(pid)", "link set \(v.host) master \(v.bridge) up"]
+      }
+      host += plan.moveIn.map { "link set \($0) netns \(pid)" }
+      try ip.batch(host, what: "connect container \(container.id) to its networks")
+      try ip.batch(["link set lo up"] + plan.inside, inNetnsOf: pid, what: "configure the network of container \(container.id)")
+    }
+    if !plan.redirects.isEmpty {
+      try installRedirects(plan.redirects, container: container.id, vnetBridge: plan.vnet ? plan.bridge : nil)
+    }
+    for g in plan.netgroups {
+      try state.joinNetgroup(g, container: container.id)
+      try commitNetgroup(g)
+    }
+  }
+
+  /// Undoes what `attachNetwork` did (whatever part of it ran) and releases the leases.
+  func releaseNetwork(_ record: ContainerRecord) {
+    let ip = IPRoute()
+    if record.vnet != true {
+      for a in record.ip_alloc ?? [] {
+        for cidr in a.addresses {
+          let address = String(cidr.split(separator: "/")[0])
+          let alias = a.network == nil ? cidr : "\(address)/32"
+          if ip.hasAddress(address, on: a.interface) { try? ip.deleteAddress(alias, from: a.interface) }
+        }
+      }
+    }
+    // A veth goes with its namespace, but the kernel does that lazily: delete it now.
+    for link in ip.links(prefix: vethPrefix + record.id.prefix(7)) { try? ip.deleteLink(link) }
+    do {
+      if try state.releaseNetworking(container: record.id) { try refreshRedirects() }
+    } catch {
+      logger.error("cannot release the container's addresses", metadata: ["id": "\(record.id)", "error": "\(error)"])
+    }
+  }
+
+  /// On start: addresses of containers of an earlier run are removed from host interfaces,
+  /// this engine's veths deleted, every lease, redirection and group membership released,
+  /// the nftables table emptied, and bridges of networks re-created if missing.
+  func reconcileNetworks(records: [ContainerRecord]) {
+    for record in records where record.ip_alloc != nil { releaseNetwork(record) }
+    let ip = IPRoute()
+    for link in ip.links(prefix: vethPrefix) { try? ip.deleteLink(link) }
+    do {
+      try state.releaseNetworking(except: [])
+      try refreshRedirects()
+      for net in try state.networks() where net.bridge_created {
+        if let b = net.bridge_iface, !ip.linkExists(b) { try makeBridge(net, b) }
+      }
+    } catch {
+      logger.error("cannot reconcile networks", metadata: ["error": "\(error)"])
+    }
+  }
+
+  // MARK: - Network groups
+
+  /// Adds a container to group `name` (xc's `add-netgroup`).
+  public func addToNetgroup(_ name: String, container: String, autoCreate: Bool, commit: Bool) throws {
+    let c = try find(container)
+    if !autoCreate, try state.netgroupMembers(name).isEmpty {
+      throw EngineError(.networkNotFound, "netgroup not found: \(name)", errno: ENOENT)
+    }
+    try state.joinNetgroup(name, container: c.id)
+    if commit { try commitNetgroup(name) }
+  }
+
+  /// Rewrites `/etc/hosts` of every member of group `name` (xc's `commit_netgroup`):
+  /// localhost, then `<address> <name>` for each member with an address on that network.
+  public func commitNetgroup(_ name: String) throws {
+    let members = try state.netgroupMembers(name).compactMap { try? find($0) }
+    if members.isEmpty { throw EngineError(.networkNotFound, "netgroup not found: \(name)", errno: ENOENT) }
+    var hosts = "::1 localhost\n127.0.0.1 localhost\n"
+    for m in members {
+      guard let a = m.record.ip_alloc?.first(where: { $0.network == name })?.addresses.first else { continue }
+      hosts += "\(a.split(separator: "/")[0]) \(m.record.name)\n"
+    }
+    for m in members {
+      let path = try RootfsAccess(root: m.record.root).hostPath("/etc/hosts", createParents: true)
+      let fd = try sysCall("write /etc/hosts of \(m.id)") {
+        open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
+      }
+      defer { closeQuietly(fd) }
+      try writeAll(fd, Array(hosts.utf8))
+    }
+  }
+
+  // MARK: - DNS
+
+  /// The container's resolv.conf as its DNS setting says: the host's (read-only), none
+  /// (the image's stays), or one written for it in the bundle.
+  func dnsMounts(_ dns: ContainerNetworkSpec.DNS, bundle: String) throws -> [RuntimeSpec.Mount] {
+    switch dns {
+    case .inherit: return Self.resolvConfMount()
+    case .nop: return []
+    case .specified(let servers, let domains):
+      for s in servers where IPv4Address(s) == nil && !s.contains(":") {
+        throw EngineError(.badRequest, "dns: \"\(s)\" is not an IP address", errno: EINVAL)
+      }
+      for d in domains where d.contains(where: { $0.isWhitespace }) || d.isEmpty {
+        throw EngineError(.badRequest, "dns: bad search domain \"\(d)\"", errno: EINVAL)
+      }
+      var text = servers.map { "nameserver \($0)\n" }.joined()
+      if !domains.isEmpty { text += "search \(domains.joined(separator: " "))\n" }
+      let path = bundle + "/resolv.conf"
+      try FileSystem.writeAtomically(path, Array(text.utf8))
+      return [RuntimeSpec.Mount(
+        destination: "/etc/resolv.conf", type: "bind", source: path,
+        options: ["rbind", "ro", "nosuid", "nodev", "noexec"])]
+    }
+  }
+}
