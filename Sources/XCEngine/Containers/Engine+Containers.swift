@@ -53,6 +53,7 @@ extension Engine {
     var networkPlan: NetworkPlan?
     do {
       networkPlan = try prepareNetwork(spec.network, id: id)
+      if let plan = networkPlan { recordNetwork(plan, in: container) }
       try FileSystem.makeDirectories(bundle + "/upper", mode: 0o755)
       try FileSystem.makeDirectories(bundle + "/work", mode: 0o700)
       try FileSystem.makeDirectories(rootfs, mode: 0o755)

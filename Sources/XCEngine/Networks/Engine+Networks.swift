@@ -311,6 +311,9 @@ extension Engine {
         guard IPRoute().linkExists(s.interface) else {
           throw EngineError(.networkNotFound, "\(field): missing network interface \(s.interface)", errno: ENOENT)
         }
+        for c in cidrs where IPRoute().hasAddress(String(c.split(separator: "/")[0]), on: s.interface) {
+          throw EngineError(.noAddress, "\(field): \(c) is already on \(s.interface)", errno: EADDRINUSE)
+        }
         plan.hostAliases += cidrs.map { ($0, s.interface) }
       }
       if !cidrs.isEmpty { plan.assignments.append(IPAssignment(network: nil, addresses: cidrs, interface: s.interface)) }
@@ -378,12 +381,7 @@ extension Engine {
   /// main starts: the record first (so a crash leaves what to undo), then aliases, veths and
   /// the namespace's own configuration, then redirections and network groups.
   func attachNetwork(_ plan: NetworkPlan, container: LiveContainer, pid: pid_t) throws {
-    let record = container.update {
-      $0.vnet = plan.vnet
-      $0.ip_alloc = plan.assignments
-      $0.main_address = plan.mainAddress
-    }
-    try? state.saveContainer(record)
+    try? state.saveContainer(container.record)
     let ip = IPRoute()
     for alias in plan.hostAliases { try ip.addAddress(alias.cidr, to: alias.dev) }
     if plan.vnet {
@@ -404,8 +402,20 @@ extension Engine {
     }
   }
 
+  /// Puts the planned addresses in the container's record as soon as they are leased, so
+  /// whatever ends the container releases them.
+  func recordNetwork(_ plan: NetworkPlan, in container: LiveContainer) {
+    container.update {
+      $0.vnet = plan.vnet
+      $0.ip_alloc = plan.assignments
+      $0.main_address = plan.mainAddress
+    }
+  }
+
   /// Undoes what `attachNetwork` did (whatever part of it ran) and releases the leases.
   func releaseNetwork(_ record: ContainerRecord) {
+    // A container without networking holds nothing (its leases would be in its record).
+    guard record.ip_alloc != nil || record.vnet == true else { return }
     let ip = IPRoute()
     if record.vnet != true {
       for a in record.ip_alloc ?? [] {
