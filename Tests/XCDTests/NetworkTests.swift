@@ -491,3 +491,74 @@ extension DaemonHarness {
     return String(decoding: data, as: UTF8.self)
   }
 }
+
+/// A published port on an `ext_ifs` address: the "outside" is a network namespace of the
+/// test's own, joined to the host by a veth pair that the daemon's config names in `ext_ifs`.
+@Suite(.serialized, .enabled(if: runsAsRoot, "needs root (runc, netns, nftables)"))
+struct ExternalInterfaceTests {
+  @Test func publishedPortAnswersOnAnExtIfAddress() throws {
+    let t = NetworkTests()
+    let net = NetworkTests.TestNet("ext")
+    let tag = String(UInt32.random(in: 0..<0xffff), radix: 16)
+    let namespace = "xcnt-ext-\(tag)"
+    let extIf = "xcex\(tag)"
+    let outside = Int.random(in: 1...250)
+    let hostAddress = "10.211.\(outside).1"
+    // The daemon turns forwarding on for rules with interfaces (and leaves it on, as
+    // documented); the test puts the machine back as it found it.
+    let forwarding = "/proc/sys/net/ipv4/ip_forward"
+    let forwardingBefore = try String(contentsOfFile: forwarding, encoding: .utf8)
+    defer {
+      try? forwardingBefore.write(toFile: forwarding, atomically: false, encoding: .utf8)
+      _ = try? t.run(["/usr/sbin/ip", "netns", "del", namespace])
+      t.forceRemoveLink(extIf)
+      #expect(!FileManager.default.fileExists(atPath: "/run/netns/\(namespace)"), "netns left")
+      #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/\(extIf)"), "veth left")
+    }
+    _ = try t.run(["/usr/sbin/ip", "netns", "add", namespace])
+    _ = try t.run(["/usr/sbin/ip", "link", "add", extIf, "type", "veth", "peer", "name", "eth0", "netns", namespace])
+    _ = try t.run(["/usr/sbin/ip", "addr", "add", "\(hostAddress)/24", "dev", extIf])
+    _ = try t.run(["/usr/sbin/ip", "link", "set", extIf, "up"])
+    for argv in [
+      ["addr", "add", "10.211.\(outside).2/24", "dev", "eth0"], ["link", "set", "eth0", "up"],
+      ["link", "set", "lo", "up"],
+    ] {
+      _ = try t.run(["/usr/sbin/ip", "-n", namespace] + argv)
+    }
+
+    let daemon = try DaemonHarness()
+    defer { daemon.remove() }
+    let config = daemon.dir + "/xc.conf"
+    try "ext_ifs: [\(extIf)]\n".write(toFile: config, atomically: true, encoding: .utf8)
+    try daemon.start(extraArguments: ["--config", config])
+    do {
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      try net.create(client)
+      let port = try t.freePort()
+      var r = t.web("outside", name: "ext", net: net)
+      // ifaces null: the daemon's ext_ifs, as the xc CLI sends it.
+      r.portRedirections = [PortRedirection(proto: [.tcp], sourcePort: .single(port), destPort: 80)]
+      let id = try client.call(r).id
+      #expect(try client.call(ListRdrRulesRequest()).first?.ifaces == [extIf])
+
+      // From inside the outside namespace, polled until it answers (bounded).
+      let text = try t.run([
+        "/usr/sbin/ip", "netns", "exec", namespace, "/bin/busybox", "sh", "-c",
+        "for i in $(seq 100); do busybox wget -q -O - http://\(hostAddress):\(port)/ && exit 0; sleep 0.1; done; exit 1",
+      ])
+      #expect(text == "outside\n")
+      try client.call(KillContainerRequest(name: id))
+      #expect(try t.waitGone(client, id))
+      try client.call(RemoveNetworkRequest(name: net.name))
+    } catch {
+      try? daemon.stop()
+      t.forceRemoveLink(net.bridge)
+      throw error
+    }
+    try daemon.stop()
+    daemon.expectClean()
+    #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/\(net.bridge)"))
+    #expect(try !t.nftTables().contains(daemon.nftTable))
+  }
+}

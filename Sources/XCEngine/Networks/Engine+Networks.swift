@@ -444,7 +444,8 @@ extension Engine {
     for link in ip.links(prefix: vethPrefix) { try? ip.deleteLink(link) }
     do {
       try state.releaseNetworking(except: [])
-      try refreshRedirects()
+      // Without nft there can be no table of ours to empty.
+      if access(nftables.nft, X_OK) == 0 { try refreshRedirects() }
       for net in try state.networks() where net.bridge_created {
         if let b = net.bridge_iface, !ip.linkExists(b) { try makeBridge(net, b) }
       }
