@@ -6,8 +6,11 @@ import Glibc
 /// main starts), non-VNET containers' addresses as aliases on a host interface, and port
 /// redirections as nftables rules in a table of the engine's own. See docs/engine.md.
 extension Engine {
-  /// Serialises rewrites of the nftables table (rules are read from SQLite and applied whole).
+  /// Serialises rewrites of the nftables table (rules are read from SQLite and applied whole)
+  /// and guards `readyTables`.
   static let redirectLock = NSLock()
+  /// Tables created by this process (their chains exist: only rules need rewriting).
+  nonisolated(unsafe) static var readyTables = Set<String>()
 
   /// 8 hex of the state directory's SHA-256: names the engine's nftables table and prefixes
   /// its veths, so engines with different state directories never collide.
@@ -188,17 +191,38 @@ extension Engine {
       try IPRoute.writeSysctl("/proc/sys/net/ipv4/ip_forward", "1")
     }
     for rule in rules { try state.addRedirect(rule, container: container) }
-    do { try nftables.apply(try state.redirects(), extIfs: []) } catch {
+    do { try applyRedirects() } catch {
       try? state.releaseNetworking(container: container)
       throw error
     }
   }
 
-  /// Rewrites the nftables table from the stored redirections.
+  /// Rewrites the nftables rules from the stored redirections.
   func refreshRedirects() throws {
     Self.redirectLock.lock()
     defer { Self.redirectLock.unlock() }
-    try nftables.apply(try state.redirects(), extIfs: [])
+    try applyRedirects()
+  }
+
+  /// With `redirectLock` held.
+  private func applyRedirects() throws {
+    let table = nftTable
+    let rules = try state.redirects()
+    let ready = Self.readyTables.contains(table)
+    if !ready && rules.isEmpty { return }
+    try nftables.apply(rules, create: !ready)
+    Self.readyTables.insert(table)
+  }
+
+  /// Deletes the engine's nftables table (on shutdown and start; no rule may be left).
+  func removeRedirectTable() {
+    Self.redirectLock.lock()
+    defer { Self.redirectLock.unlock() }
+    guard access(nftables.nft, X_OK) == 0 else { return }
+    do { try nftables.remove() } catch {
+      logger.error("cannot delete the nftables table", metadata: ["table": "\(nftTable)", "error": "\(error)"])
+    }
+    Self.readyTables.remove(nftTable)
   }
 
   // MARK: - Containers
@@ -381,7 +405,11 @@ extension Engine {
   /// main starts: the record first (so a crash leaves what to undo), then aliases, veths and
   /// the namespace's own configuration, then redirections and network groups.
   func attachNetwork(_ plan: NetworkPlan, container: LiveContainer, pid: pid_t) throws {
-    try? state.saveContainer(container.record)
+    // The rules do not depend on the interfaces: written meanwhile, on their own thread.
+    let redirecting = plan.redirects.isEmpty ? nil : BackgroundWork { [self] in
+      try installRedirects(plan.redirects, container: container.id, vnetBridge: plan.vnet ? plan.bridge : nil)
+    }
+    defer { _ = redirecting?.wait() }
     let ip = IPRoute()
     for alias in plan.hostAliases { try ip.addAddress(alias.cidr, to: alias.dev) }
     if plan.vnet {
@@ -393,9 +421,7 @@ extension Engine {
       try ip.batch(host, what: "connect container \(container.id) to its networks")
       try ip.batch(["link set lo up"] + plan.inside, inNetnsOf: pid, what: "configure the network of container \(container.id)")
     }
-    if !plan.redirects.isEmpty {
-      try installRedirects(plan.redirects, container: container.id, vnetBridge: plan.vnet ? plan.bridge : nil)
-    }
+    if let error = redirecting?.wait() { throw error }
     for g in plan.netgroups {
       try state.joinNetgroup(g, container: container.id)
       try commitNetgroup(g)
@@ -444,8 +470,7 @@ extension Engine {
     for link in ip.links(prefix: vethPrefix) { try? ip.deleteLink(link) }
     do {
       try state.releaseNetworking(except: [])
-      // Without nft there can be no table of ours to empty.
-      if access(nftables.nft, X_OK) == 0 { try refreshRedirects() }
+      removeRedirectTable()
       for net in try state.networks() where net.bridge_created {
         if let b = net.bridge_iface, !ip.linkExists(b) { try makeBridge(net, b) }
       }
@@ -509,5 +534,26 @@ extension Engine {
         destination: "/etc/resolv.conf", type: "bind", source: path,
         options: ["rbind", "ro", "nosuid", "nodev", "noexec"])]
     }
+  }
+}
+
+/// Runs a closure on its own thread; `wait()` blocks until it is done and returns its error.
+final class BackgroundWork: @unchecked Sendable {
+  private let done = DispatchSemaphore(value: 0)
+  /// Written by the thread before it signals `done`; read only after waiting for it.
+  private var error: (any Error)?
+
+  init(_ body: @escaping @Sendable () throws -> Void) {
+    Thread.detachNewThread { [self] in
+      do { try body() } catch { self.error = error }
+      done.signal()
+    }
+  }
+
+  /// The closure's error, if it threw; may be called more than once.
+  func wait() -> (any Error)? {
+    done.wait()
+    done.signal()
+    return error
   }
 }

@@ -63,5 +63,6 @@ extension Engine {
         logger.error("container did not end after SIGKILL", metadata: ["id": "\(c.id)"])
       }
     }
+    removeRedirectTable()
   }
 }
