@@ -51,10 +51,13 @@ extension Engine {
 
     var pid: pid_t?
     var networkPlan: NetworkPlan?
+    var networkSetup: NetworkSetup?
     do {
       networkPlan = try prepareNetwork(spec.network, id: id)
       if let plan = networkPlan { recordNetwork(plan, in: container) }
       try FileSystem.makeDirectories(bundle + "/upper", mode: 0o755)
+      // Namespace, veths, addresses and rules are set up meanwhile, on their own threads.
+      networkSetup = networkPlan.map { startNetwork($0, container: container) }
       try FileSystem.makeDirectories(bundle + "/work", mode: 0o700)
       try FileSystem.makeDirectories(rootfs, mode: 0o755)
       try Mount.overlay(
@@ -86,7 +89,7 @@ extension Engine {
         process: initProcess, root: .init(path: "rootfs"), hostname: hostname,
         mounts: mounts,
         linux: .init(
-          namespaces: RuntimeSpec.namespaces + (spec.network.vnet ? [.init(type: "network")] : []),
+          namespaces: RuntimeSpec.namespaces + (spec.network.vnet ? [.init(type: "network", path: Self.netnsPath(bundle))] : []),
           maskedPaths: RuntimeSpec.maskedPaths,
           readonlyPaths: RuntimeSpec.readonlyPaths))
       try FileSystem.writeAtomically(bundle + "/config.json", Array(try StateStore.encode(config).utf8))
@@ -109,6 +112,7 @@ extension Engine {
         try sysCall("pipe") { cs_pipe_cloexec(&statusPipe) }
         container.setStatusReader(statusPipe[0])
       }
+      if let error = networkSetup?.waitNamespace() { throw error }
       let initPid: pid_t
       do {
         initPid = try runc.create(
@@ -143,6 +147,7 @@ extension Engine {
       }
       monitor(container, pid: initPid)
     } catch {
+      _ = networkSetup?.wait()  // nothing may be set up after the release below
       if pid == nil {
         closeQuietly(container.takeExitNotify() ?? -1)
         container.closeStatusReader()
@@ -155,9 +160,9 @@ extension Engine {
       throw error
     }
 
-    if let networkPlan, let pid {
+    if let networkPlan, let networkSetup, let pid {
       // After the monitor is running, so a failure here kills and releases the container.
-      do { try attachNetwork(networkPlan, container: container, pid: pid) } catch {
+      do { try finishNetwork(networkPlan, networkSetup, container: container, pid: pid) } catch {
         try? runc.kill(id: id, signal: SIGKILL)
         _ = container.waitFinished(until: Date().addingTimeInterval(30))
         throw error

@@ -236,7 +236,9 @@ extension Engine {
     /// Host-side steps (`ip` batch lines) and steps inside the container's namespace.
     var hostAliases: [(cidr: String, dev: String)] = []
     var veths: [(host: String, peer: String, bridge: String)] = []
+    /// Host interfaces moved into the namespace (by init's pid) and their configuration.
     var moveIn: [String] = []
+    var insideMoved: [String] = []
     var inside: [String] = []
     var redirects: [PortRedirect]
     var netgroups: [String]
@@ -299,7 +301,10 @@ extension Engine {
         }
         plan.veths.append((host, peer, bridge))
         plan.bridge = plan.bridge ?? bridge
-        plan.inside += ["addr add \(cidr) dev \(peer)", "link set \(peer) up"]
+        plan.inside += [
+          "link add \(peer) type veth peer name \(host) netns \(getpid())",
+          "addr add \(cidr) dev \(peer)", "link set \(peer) up",
+        ]
         if firstRouter == nil, let r = net.default_router { firstRouter = r }
         plan.assignments.append(IPAssignment(network: name, addresses: [cidr], interface: peer))
       } else {
@@ -328,9 +333,11 @@ extension Engine {
             throw EngineError(.networkNotFound, "\(field): missing network interface \(dev)", errno: ENOENT)
           }
           plan.moveIn.append(dev)
-          plan.inside.append("link set \(dev) up")
+          plan.insideMoved.append("link set \(dev) up")
+          plan.insideMoved += cidrs.map { "addr add \($0) dev \(dev)" }
+        } else {
+          plan.inside += cidrs.map { "addr add \($0) dev \(dev)" }
         }
-        plan.inside += cidrs.map { "addr add \($0) dev \(dev)" }
       } else {
         guard IPRoute().linkExists(s.interface) else {
           throw EngineError(.networkNotFound, "\(field): missing network interface \(s.interface)", errno: ENOENT)
@@ -401,27 +408,47 @@ extension Engine {
     return nil
   }
 
-  /// Puts the planned addresses in place once the container's init (`pid`) exists and before
-  /// main starts: the record first (so a crash leaves what to undo), then aliases, veths and
-  /// the namespace's own configuration, then redirections and network groups.
-  func attachNetwork(_ plan: NetworkPlan, container: LiveContainer, pid: pid_t) throws {
-    // The rules do not depend on the interfaces: written meanwhile, on their own thread.
-    let redirecting = plan.redirects.isEmpty ? nil : BackgroundWork { [self] in
+  /// Where a VNET container's network namespace is kept (a bind mount in its bundle, so
+  /// unmounting the bundle's mounts — on release, or on start after a crash — ends it).
+  static func netnsPath(_ bundle: String) -> String { bundle + "/netns" }
+
+  /// Starts setting up the container's networking on two threads while the container is
+  /// created: the namespace (VNET: made first, runc joins it), its veths (made from inside
+  /// it, the host end sent to our namespace and joined to the bridge), addresses and route,
+  /// or the host aliases (non-VNET); and the nftables rules.
+  func startNetwork(_ plan: NetworkPlan, container: LiveContainer) -> NetworkSetup {
+    let netns = Self.netnsPath(container.bundle)
+    let interfaces = BackgroundWork(signalling: plan.vnet) { [self] ready in
+      let ip = IPRoute()
+      if plan.vnet {
+        try ip.makeNamespace(at: netns)
+        ready()
+        try ip.batch(["link set lo up"] + plan.inside.prefix { !$0.hasPrefix("route ") }, inNetns: netns,
+                     what: "configure the network of container \(container.id)")
+        try ip.batch(plan.veths.map { "link set \($0.host) master \($0.bridge) up" },
+                     what: "connect container \(container.id) to its networks")
+        try ip.batch(plan.inside.filter { $0.hasPrefix("route ") }, inNetns: netns,
+                     what: "set the default route of container \(container.id)")
+      } else {
+        for alias in plan.hostAliases { try ip.addAddress(alias.cidr, to: alias.dev) }
+      }
+    }
+    let rules = plan.redirects.isEmpty ? nil : BackgroundWork(signalling: false) { [self] _ in
       try installRedirects(plan.redirects, container: container.id, vnetBridge: plan.vnet ? plan.bridge : nil)
     }
-    defer { _ = redirecting?.wait() }
-    let ip = IPRoute()
-    for alias in plan.hostAliases { try ip.addAddress(alias.cidr, to: alias.dev) }
-    if plan.vnet {
-      var host: [String] = []
-      for v in plan.veths {
-        host += ["link add \(v.host) type veth peer name \(v.peer) netns \(pid)", "link set \(v.host) master \(v.bridge) up"]
-      }
-      host += plan.moveIn.map { "link set \($0) netns \(pid)" }
-      try ip.batch(host, what: "connect container \(container.id) to its networks")
-      try ip.batch(["link set lo up"] + plan.inside, inNetnsOf: pid, what: "configure the network of container \(container.id)")
+    return NetworkSetup(interfaces: interfaces, rules: rules)
+  }
+
+  /// Once init (`pid`) exists and before main starts: waits for the set-up, moves host
+  /// interfaces named in `ips` in (xc's VNET semantics), and commits network groups.
+  func finishNetwork(_ plan: NetworkPlan, _ setup: NetworkSetup, container: LiveContainer, pid: pid_t) throws {
+    if let error = setup.wait() { throw error }
+    if !plan.moveIn.isEmpty {
+      let ip = IPRoute()
+      try ip.batch(plan.moveIn.map { "link set \($0) netns \(pid)" }, what: "move interfaces into container \(container.id)")
+      try ip.batch(plan.insideMoved, inNetns: Self.netnsPath(container.bundle),
+                   what: "configure the moved interfaces of container \(container.id)")
     }
-    if let error = redirecting?.wait() { throw error }
     for g in plan.netgroups {
       try state.joinNetgroup(g, container: container.id)
       try commitNetgroup(g)
@@ -538,16 +565,38 @@ extension Engine {
 }
 
 /// Runs a closure on its own thread; `wait()` blocks until it is done and returns its error.
+/// The closure may call `ready()` early, for whoever waits with `waitReady()`.
 final class BackgroundWork: @unchecked Sendable {
   private let done = DispatchSemaphore(value: 0)
-  /// Written by the thread before it signals `done`; read only after waiting for it.
-  private var error: (any Error)?
+  private let readied = DispatchSemaphore(value: 0)
+  private let lock = NSLock()
+  private var failure: (any Error)?
+  private var error: (any Error)? {
+    get { lock.withLock { failure } }
+    set { lock.withLock { failure = newValue } }
+  }
 
-  init(_ body: @escaping @Sendable () throws -> Void) {
+  /// `signalling`: the closure calls `ready()` itself (else it counts as ready at once).
+  init(signalling: Bool, _ body: @escaping @Sendable (_ ready: () -> Void) throws -> Void) {
+    if !signalling { readied.signal() }
     Thread.detachNewThread { [self] in
-      do { try body() } catch { self.error = error }
+      var signalled = !signalling
+      do {
+        try body {
+          signalled = true
+          readied.signal()
+        }
+      } catch { self.error = error }
+      if !signalled { readied.signal() }
       done.signal()
     }
+  }
+
+  /// Returns once `ready()` was called or the closure ended; its error if it ended failing.
+  func waitReady() -> (any Error)? {
+    readied.wait()
+    readied.signal()
+    return error
   }
 
   /// The closure's error, if it threw; may be called more than once.
@@ -555,5 +604,26 @@ final class BackgroundWork: @unchecked Sendable {
     done.wait()
     done.signal()
     return error
+  }
+}
+
+/// A container's networking being set up (see `Engine.startNetwork`).
+final class NetworkSetup: Sendable {
+  let interfaces: BackgroundWork
+  let rules: BackgroundWork?
+
+  init(interfaces: BackgroundWork, rules: BackgroundWork?) {
+    self.interfaces = interfaces
+    self.rules = rules
+  }
+
+  /// Once the namespace exists (runc can join it); an error if making it failed.
+  func waitNamespace() -> (any Error)? { interfaces.waitReady() }
+
+  /// Once everything is done; the first error.
+  func wait() -> (any Error)? {
+    let a = interfaces.wait()
+    let b = rules?.wait()
+    return a ?? b
   }
 }

@@ -7,6 +7,7 @@ import Glibc
 struct IPRoute {
   var ip = "/usr/sbin/ip"
   var nsenter = "/usr/bin/nsenter"
+  var unshare = "/usr/bin/unshare"
 
   /// True if the host (our network namespace) has an interface `name`.
   func linkExists(_ name: String) -> Bool {
@@ -19,12 +20,20 @@ struct IPRoute {
   }
 
   /// Runs `lines` (iproute2 commands without the leading `ip`) in one process; in the network
-  /// namespace of process `pid` when given.
-  func batch(_ lines: [String], inNetnsOf pid: pid_t? = nil, what: String) throws {
+  /// namespace `netns` (an nsfs path, e.g. `/proc/PID/ns/net`) when given.
+  func batch(_ lines: [String], inNetns netns: String? = nil, what: String) throws {
     guard !lines.isEmpty else { return }
     var argv = [ip, "-batch", "-"]
-    if let pid { argv = [nsenter, "--net=/proc/\(pid)/ns/net", "--"] + argv }
+    if let netns { argv = [nsenter, "--net=\(netns)", "--"] + argv }
     try run(argv, input: lines.joined(separator: "\n") + "\n", what: what)
+  }
+
+  /// Creates a network namespace kept by a bind mount on `path` (a file it creates): it
+  /// lives until that is unmounted, with or without processes in it.
+  func makeNamespace(at path: String) throws {
+    let fd = try sysCall("create \(path)") { open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600) }
+    closeQuietly(fd)
+    try run([unshare, "--net=\(path)", "true"], input: "", what: "create a network namespace")
   }
 
   /// Creates bridge `name` and brings it up.
