@@ -72,11 +72,7 @@ struct XCDTests {
       #expect(later.errno == 78)
       #expect(later.value.text == "not implemented yet on the Linux xcd: list_volumes")
 
-      let network = try daemonError {
-        var r = request(["/bin/true"])
-        r.ipreq = [.any(network: "nonet")]
-        return try client.call(r)
-      }
+      let network = try daemonError { try client.call(RemoveNetworkRequest(name: "nonet")) }
       #expect(network.errno == 2 && network.value.text.contains("no such network: nonet"), "\(network)")
 
       let container = try daemonError { try client.call(KillContainerRequest(name: "ghost")) }
