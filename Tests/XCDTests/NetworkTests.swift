@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 import SystemPackage
 import Testing
 import XCIPC
@@ -317,6 +318,57 @@ struct NetworkTests {
     // The lease is gone too: the network can be removed, and its bridge with it.
     #expect(FileManager.default.fileExists(atPath: "/sys/class/net/\(net.bridge)"))
     try client.call(RemoveNetworkRequest(name: net.name))
+    #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/\(net.bridge)"))
+    try daemon.stop()
+    daemon.expectClean()
+  }
+
+  @Test func concurrentCreatesGetDistinctLeasesAndShutdownReleasesThem() throws {
+    let net = TestNet("conc")
+    let daemon = try DaemonHarness()
+    defer {
+      daemon.remove()
+      forceRemoveLink(net.bridge)
+    }
+    try daemon.start()
+    let client = try daemon.client()
+    try Fixtures.importImage(client)
+    try net.create(client, start: 20, end: 25)  // exactly six addresses for six containers
+    let results = Mutex<[Result<String, any Error>]>([])
+    let group = DispatchGroup()
+    let socket = daemon.socket
+    for _ in 0..<6 {
+      group.enter()
+      Thread {
+        defer { group.leave() }
+        let r = Result<String, any Error> {
+          let c = try XCClient(path: socket, timeout: .seconds(60))
+          var sleeper = self.request(["/bin/sleep", "60"])
+          sleeper.vnet = true
+          sleeper.ipreq = [.any(network: net.name)]
+          let id = try c.call(sleeper).id
+          return try #require(c.call(ShowContainerRequest(id: id)).runningContainer.mainAddress)
+        }
+        results.withLock { $0.append(r) }
+      }.start()
+    }
+    group.wait()
+    let addresses = try results.withLock { $0 }.map { try $0.get() }
+    #expect(Set(addresses) == Set((20...25).map(net.address)), "\(addresses)")
+    // A seventh finds the range full.
+    var seventh = request(["/bin/true"])
+    seventh.ipreq = [.any(network: net.name)]
+    let full = try daemonError { try client.call(seventh) }
+    #expect(full.value.text.contains("cannot allocate address"), "\(full)")
+
+    // Stopping the daemon with the six running tears all of it down.
+    let prefix = daemon.vethPrefix
+    try daemon.stop()
+    daemon.expectClean()
+    #expect(links(prefix: prefix).isEmpty, "veths left: \(links(prefix: prefix))")
+    #expect(try !nftTables().contains(daemon.nftTable))
+    try daemon.start()
+    try daemon.client().call(RemoveNetworkRequest(name: net.name))
     #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/\(net.bridge)"))
     try daemon.stop()
     daemon.expectClean()
