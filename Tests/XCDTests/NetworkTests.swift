@@ -174,7 +174,7 @@ struct NetworkTests {
       try net.create(client)
       let out = try TestPipe()
       let exited = try TestEventFD()
-      var r = request(["/bin/ip", "-4", "-o", "addr", "show"])
+      var r = request(["/bin/sh", "-c", "ip -4 -o addr show; echo main=$XC_MAIN_IP/$XC_MAIN_IFACE"])
       r.vnet = true
       r.ipreq = [.explicit(network: net.name, ip: net.address(50))]
       r.ips = [
@@ -205,6 +205,7 @@ struct NetworkTests {
       #expect(text.contains("inet \(net.address(50))/24"), "\(text)")
       #expect(text.contains("inet \(net.address(77))/24"), "\(text)")
       #expect(text.contains("inet 127.0.0.1/8"), "\(text)")
+      #expect(text.contains("main=\(net.address(77))/eth0\n"), "\(text)")
       #expect(try exited.exitStatus().exitCode == 0)
       #expect(try waitGone(client, id))
       try client.call(RemoveNetworkRequest(name: net.name))

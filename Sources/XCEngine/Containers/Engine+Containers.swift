@@ -28,7 +28,7 @@ extension Engine {
   private func create(_ spec: ContainerSpec, notified: inout Bool) throws -> ContainerRecord {
     let image = try imageStore.resolve(ImageReference(parsing: spec.image_reference))
     if let name = spec.name { try ContainerNames.validate(name) }
-    let (main, envs) = try resolveMain(spec, image)
+    var (main, envs) = try resolveMain(spec, image)
 
     // Reserve id and name under the lock so two creates cannot take the same name.
     let id = ContainerNames.newID()
@@ -54,7 +54,10 @@ extension Engine {
     var networkSetup: NetworkSetup?
     do {
       networkPlan = try prepareNetwork(spec.network, id: id)
-      if let plan = networkPlan { recordNetwork(plan, in: container) }
+      if let plan = networkPlan {
+        recordNetwork(plan, in: container)
+        main?.envs.merge(Self.networkEnvironment(container.record)) { $1 }
+      }
       try FileSystem.makeDirectories(bundle + "/upper", mode: 0o755)
       // Namespace, veths, addresses and rules are set up meanwhile, on their own threads.
       networkSetup = networkPlan.map { startNetwork($0, container: container) }
@@ -294,6 +297,7 @@ extension Engine {
     let execID = ContainerNames.newID()
     var envs = spec.envs
     envs["XC_ID"] = container.id
+    envs.merge(Self.networkEnvironment(container.record)) { $1 }
     if envs["PATH"] == nil { envs["PATH"] = "/bin:/usr/bin:/sbin:/usr/sbin" }
     let job = Jexec(
       arg0: spec.arg0, args: spec.args, envs: envs, user: spec.user, group: spec.group, uid: 0,

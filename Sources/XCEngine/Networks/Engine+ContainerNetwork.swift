@@ -245,6 +245,29 @@ extension Engine {
     }
   }
 
+  /// What xc's supervisor adds to the environment of main and of exec'd processes:
+  /// `XC_MAIN_IP`, `XC_MAIN_IFACE`, `XC_NETWORKS_COUNT` and per network
+  /// `XC_NETWORK_<net>_IFACE`, `_ADDR_COUNT`, `_ADDR_<i>`.
+  static func networkEnvironment(_ record: ContainerRecord) -> [String: String] {
+    guard let alloc = record.ip_alloc else { return [:] }
+    var env: [String: String] = [:]
+    if let main = record.main_address {
+      env["XC_MAIN_IP"] = main
+      env["XC_MAIN_IFACE"] = alloc.first { $0.addresses.contains { $0.hasPrefix(main + "/") } }?.interface
+    }
+    let managed = alloc.filter { $0.network != nil }
+    env["XC_NETWORKS_COUNT"] = "\(Set(managed.compactMap(\.network)).count)"
+    for a in managed {
+      let key = "XC_NETWORK_\(a.network!)"
+      env[key + "_IFACE"] = a.interface
+      env[key + "_ADDR_COUNT"] = "\(a.addresses.count)"
+      for (i, address) in a.addresses.enumerated() {
+        env[key + "_ADDR_\(i)"] = String(address.split(separator: "/")[0])
+      }
+    }
+    return env
+  }
+
   /// Undoes what `startNetwork` and `finishNetwork` did (whatever part of it ran) and
   /// releases the leases.
   func releaseNetwork(_ record: ContainerRecord) {
