@@ -12,20 +12,23 @@ import XCSystem
 /// traffic stays on loopback or on the test's own bridge and namespaces.
 @Suite(.serialized, .enabled(if: runsAsRoot, "needs root (runc, netns, nftables)"))
 struct NetworkTests {
-  /// A test network: a bridge name and a /24 under 10.213/16 that no one else uses.
+  /// A test network: a bridge name and a /24 under 10.<base>/16 that no one else uses (each
+  /// suite its own base, as suites may run side by side).
   struct TestNet {
     let name: String
     let bridge: String
     let octet: Int
-    init(_ label: String) {
+    let base: Int
+    init(_ label: String, base: Int = 213) {
+      self.base = base
       let tag = String(UInt32.random(in: 0..<0xffff), radix: 16)
       name = "\(label)-\(tag)"
       bridge = "xcnt\(tag)"
       octet = Int.random(in: 1...250)
     }
-    var subnet: String { "10.213.\(octet).0/24" }
-    var router: String { "10.213.\(octet).254" }
-    func address(_ n: Int) -> String { "10.213.\(octet).\(n)" }
+    var subnet: String { "10.\(base).\(octet).0/24" }
+    var router: String { "10.\(base).\(octet).254" }
+    func address(_ n: Int) -> String { "10.\(base).\(octet).\(n)" }
 
     func create(_ client: XCClient, start: Int? = nil, end: Int? = nil) throws {
       try client.call(
@@ -552,7 +555,7 @@ extension DaemonHarness {
 struct ExternalInterfaceTests {
   @Test func publishedPortAnswersOnAnExtIfAddress() throws {
     let t = NetworkTests()
-    let net = NetworkTests.TestNet("ext")
+    let net = NetworkTests.TestNet("ext", base: 215)
     let tag = String(UInt32.random(in: 0..<0xffff), radix: 16)
     let namespace = "xcnt-ext-\(tag)"
     let extIf = "xcex\(tag)"
