@@ -143,6 +143,31 @@ struct NetworkTests {
     }
   }
 
+  @Test func nonVnetContainerIsPublishedThroughItsAlias() throws {
+    let net = TestNet("alias")
+    try withNetworkDaemon(net) { daemon, client in
+      try net.create(client)
+      let (hostPort, serverPort) = (try freePort(), try freePort())
+      // In the host's namespace: httpd listens on the container's alias address only.
+      var r = request(
+        [
+          "/bin/sh", "-c",
+          "mkdir -p /www && echo alias > /www/index.html && exec httpd -f -p \(net.address(30)):\(serverPort) -h /www",
+        ], name: "alias")
+      r.ipreq = [.explicit(network: net.name, ip: net.address(30))]
+      r.portRedirections = [
+        PortRedirection(ifaces: [], proto: [.tcp], sourcePort: .single(hostPort), destPort: serverPort)
+      ]
+      let id = try client.call(r).id
+      #expect(try addresses(of: net.bridge).contains("inet \(net.address(30))/32"))
+      #expect(try httpGet(port: hostPort).contains("alias"))
+      try client.call(KillContainerRequest(name: id))
+      #expect(try waitGone(client, id))
+      #expect(try !addresses(of: net.bridge).contains(net.address(30)))
+      try client.call(RemoveNetworkRequest(name: net.name))
+    }
+  }
+
   @Test func leasesAreReleasedAndReused() throws {
     let net = TestNet("lease")
     try withNetworkDaemon(net) { daemon, client in
