@@ -120,7 +120,6 @@ extension Handlers {
   /// The engine's `ContainerSpec` for an `instantiate` request; features of later issues are
   /// refused by name rather than ignored.
   func containerSpec(_ r: InstantiateRequest) throws -> ContainerSpec {
-    if !r.mountReq.isEmpty { throw Mapping.notImplemented("mount_req (volumes)") }
     if !(r.tapInterfaces ?? []).isEmpty || !(r.tunInterfaces ?? []).isEmpty {
       throw Mapping.notImplemented("tap_interfaces, tun_interfaces")
     }
@@ -135,6 +134,7 @@ extension Handlers {
     }
     spec.user = r.user
     spec.group = r.group
+    spec.mounts = try mountRequests(r.mountReq)
     spec.copies = try r.copies.map { copy in
       guard let fd = copy.source.descriptor else {
         throw XCDaemonError.invalid("instantiate: copies[].source carries no descriptor")

@@ -33,6 +33,7 @@ final class Handlers: Sendable {
     var table = XCMethodTable()
     registerDaemonAndImages(&table)
     registerContainers(&table)
+    registerStorage(&table)
     registerNetworks(&table)
     registerNotImplemented(&table)
     return table
@@ -83,16 +84,12 @@ final class Handlers: Sendable {
     later(DownloadStatRequest.self)
     later(PushImageRequest.self)
     later(UploadStatRequest.self)
-    later(CommitRequest.self)
-    later(CreateVolumeRequest.self)
-    later(ListVolumesRequest.self)
-    later(RemoveVolumeRequest.self)
     later(LogsRequest.self)
   }
 
   /// The method names answered with "not implemented yet" (for docs and tests).
   static let notImplementedMethods = [
     "create_channel", "login", "pull_image", "download_stat", "push_image", "upload_stat",
-    "commit", "create_volume", "list_volumes", "xcsh.remove_volume", "xcsh.logs",
+    "xcsh.logs",
   ]
 }

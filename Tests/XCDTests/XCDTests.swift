@@ -68,9 +68,9 @@ struct XCDTests {
       #expect(unknown.errno == 2)
       #expect(unknown.value.text.contains("image not found: nosuch:1"), "\(unknown)")
 
-      let later = try daemonError { try client.call(ListVolumesRequest()) }
+      let later = try daemonError { try client.call(LogsRequest(name: "x", process: "main")) }
       #expect(later.errno == 78)
-      #expect(later.value.text == "not implemented yet on the Linux xcd: list_volumes")
+      #expect(later.value.text == "not implemented yet on the Linux xcd: xcsh.logs")
 
       let network = try daemonError { try client.call(RemoveNetworkRequest(name: "nonet")) }
       #expect(network.errno == 2 && network.value.text.contains("no such network: nonet"), "\(network)")

@@ -44,6 +44,8 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
   public var vnet: Bool?
   public var ip_alloc: [IPAssignment]?
   public var main_address: String?
+  /// Its bind mounts (volumes and host paths); nil in records written before volumes.
+  public var mounts: [VolumeMount]?
 
   /// Main's exit code when it exited normally.
   public var exitCode: Int32? { exit_status.flatMap(WaitStatus.exitCode) }

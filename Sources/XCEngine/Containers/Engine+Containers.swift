@@ -29,6 +29,7 @@ extension Engine {
     let image = try imageStore.resolve(ImageReference(parsing: spec.image_reference))
     if let name = spec.name { try ContainerNames.validate(name) }
     var (main, envs) = try resolveMain(spec, image)
+    let volumeMounts = try resolveMounts(spec.mounts, image: image)
 
     // Reserve id and name under the lock so two creates cannot take the same name.
     let id = ContainerNames.newID()
@@ -40,12 +41,13 @@ extension Engine {
     let bundle = layout.container(id)
     let rootfs = bundle + "/rootfs"
     let now = Self.nowNanos()
-    let record = ContainerRecord(
+    var record = ContainerRecord(
       id: id, name: name, named: spec.name != nil, hostname: hostname,
       image_reference: image.image_reference, image_digest: image.manifest_digest, root: rootfs,
       status: .created, pid: nil, main_proto: main, created: now, started: nil,
       finished_at: nil, exit_status: nil, fault: nil, persist: spec.persist,
       no_clean: spec.no_clean)
+    record.mounts = volumeMounts
     let container = LiveContainer(record: record, bundle: bundle)
     try reserve(container, named: spec.name)
 
@@ -53,6 +55,7 @@ extension Engine {
     var networkPlan: NetworkPlan?
     var networkSetup: NetworkSetup?
     do {
+      try confirmVolumes(volumeMounts)
       networkPlan = try prepareNetwork(spec.network, id: id)
       if let plan = networkPlan {
         recordNetwork(plan, in: container)
@@ -81,6 +84,7 @@ extension Engine {
       var initProcess = process
       initProcess.terminal = spec.use_tty
       var mounts = RuntimeSpec.standardMounts + (try dnsMounts(spec.network.dns, bundle: bundle))
+        + Self.bindMounts(volumeMounts)
       if let initBinary {
         // xc-init is PID 1 and runs main as its child (see Sources/xc-init/main.c).
         initProcess.args = [Self.initPath] + process.args
