@@ -1,0 +1,184 @@
+import Foundation
+import Glibc
+import Testing
+import XCIPC
+
+/// `build` against the real xcd: Jailfiles run through instantiate, exec, commit and
+/// replace_meta; failures stop at the directive with its location; nothing is left behind.
+@Suite(.serialized, .enabled(if: runsAsRoot, "needs root (runc, mounts)"))
+struct JailfileBuildTests {
+  /// A fresh build context directory with `files` (path → contents).
+  func context(_ files: [String: String]) throws -> String {
+    var template = Array("/tmp/xcsh-build-XXXXXX".utf8CString)
+    guard let p = mkdtemp(&template) else { throw TestFailure("mkdtemp failed") }
+    let dir = String(cString: p)
+    for (path, text) in files {
+      let full = dir + "/" + path
+      try FileManager.default.createDirectory(
+        atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+      try text.write(toFile: full, atomically: true, encoding: .utf8)
+    }
+    return dir
+  }
+
+  /// Starts `xcsh --socket SOCKET -c CODE` in `cwd`.
+  func start(_ code: String, socket: String, cwd: String) throws -> (Process, Pipe, Pipe) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: XCShellObjectTests.xcsh)
+    p.arguments = ["--socket", socket, "-c", code]
+    p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+    let out = Pipe()
+    let err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    p.standardInput = FileHandle.nullDevice
+    try p.run()
+    return (p, out, err)
+  }
+
+  /// Runs xcsh to completion: (status, stdout, stderr).
+  func xcsh(_ code: String, socket: String, cwd: String) throws -> (Int32, String, String) {
+    let (p, out, err) = try start(code, socket: socket, cwd: cwd)
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+  }
+
+  /// The daemon lists no container and the image is absent.
+  func expectNoBuildLeft(_ client: XCClient, image: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    #expect(try client.call(ListContainersRequest()).isEmpty, sourceLocation: sourceLocation)
+    let images = try client.call(ListAllImagesRequest()).manifests.map(\.imageReference)
+    #expect(!images.contains(image), "\(images)", sourceLocation: sourceLocation)
+  }
+
+  @Test func failingRunStopsAtItsLineWithOutputAndLeavesNothing() throws {
+    let dir = try context([
+      "Jailfile": """
+        # a build that fails at its third directive
+        FROM busybox:latest
+        RUN echo first-step
+          RUN echo out-of-step; echo err-of-step >&2; exit 3
+        RUN echo never-runs > /never
+        """
+    ])
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      let (status, out, err) = try xcsh("build --name broken --tag 1", socket: daemon.socket, cwd: dir)
+      #expect(status == 3, "\(out)\(err)")
+      #expect(err.contains("error: RUN at Jailfile:4:3 exited with status 3"), "\(err)")
+      #expect(err.contains("out-of-step") && err.contains("err-of-step"), "\(err)")
+      #expect(!err.contains("first-step\nout"), "only the failing step's output: \(err)")
+      try expectNoBuildLeft(client, image: "broken:1")
+
+      // The failure as a value: location and exit status as fields.
+      let (_, caught, err2) = try xcsh(
+        "try { build . --name broken } catch e { [$e.code $e.file $e.line $e.column $e.exit_code] | to json -r }",
+        socket: daemon.socket, cwd: dir)
+      #expect(caught == #"["build.step_failed","Jailfile",4,3,3]"# + "\n" || caught == #"["build.step_failed","Jailfile","4","3",3]"# + "\n", "\(err2)")
+      try expectNoBuildLeft(client, image: "broken:latest")
+    }
+  }
+
+  @Test func syntaxErrorsStopBeforeAnythingRuns() throws {
+    let dir = try context(["Jailfile": "FROM busybox:latest\nRUN true\ncopy a /b\n", "other.jail": "FROM nope:1\nRUN true\n"])
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      var (status, _, err) = try xcsh("build --name bad", socket: daemon.socket, cwd: dir)
+      #expect(status == 1)
+      #expect(
+        err.contains("error: Jailfile:3:1: expected a directive name (upper-case, like `RUN`), found `copy`"), "\(err)")
+      #expect(err.contains("write `COPY`"), "\(err)")
+      // A missing base image fails at FROM, located, and leaves nothing.
+      (status, _, err) = try xcsh("build -f other.jail --name bad", socket: daemon.socket, cwd: dir)
+      #expect(status == 1)
+      #expect(err.contains("FROM at other.jail:1:1"), "\(err)")
+      try expectNoBuildLeft(client, image: "bad:latest")
+      (status, _, err) = try xcsh("build --name bad --build-arg X=1", socket: daemon.socket, cwd: dir)
+      #expect(err.contains("--build-arg X is not declared by an ARG in Jailfile"), "\(err)")
+    }
+  }
+
+  /// Ctrl-C during a RUN: the build container is removed and xcsh ends with 130.
+  @Test func interruptRemovesTheBuildContainer() throws {
+    let dir = try context(["Jailfile": "FROM busybox:latest\nRUN echo started; sleep 600\n"])
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      let (p, _, err) = try start("build --name slow --verbose", socket: daemon.socket, cwd: dir)
+      // Wait until the RUN has started (its output is relayed with --verbose).
+      var seen = ""
+      let handle = err.fileHandleForReading
+      let deadline = Date().addingTimeInterval(60)
+      while !seen.contains("started\n"), Date() < deadline {
+        let chunk = handle.availableData
+        if chunk.isEmpty { break }
+        seen += String(decoding: chunk, as: UTF8.self)
+      }
+      #expect(seen.contains("[2/2] RUN echo started; sleep 600"), "\(seen)")
+      #expect(try client.call(ListContainersRequest()).count == 1)
+      kill(p.processIdentifier, SIGINT)
+      _ = handle.readDataToEndOfFile()
+      p.waitUntilExit()
+      #expect(p.terminationStatus == 130)
+      try expectNoBuildLeft(client, image: "slow:latest")
+    }
+  }
+
+  /// A Jailfile with FROM, ARG, RUN, COPY (file and directory), ENV, ENTRYPOINT and CMD
+  /// builds an image that runs and holds the changes.
+  @Test func buildsAnImageThatRunsWithTheChanges() throws {
+    let dir = try context([
+      "Jailfile": """
+        ARG GREETING=hello
+        FROM busybox:latest
+        RUN mkdir -p /app && echo "$GREETING from RUN" > /app/run.txt
+        COPY motd.txt /etc/motd
+        COPY site/ /srv/site
+        ENV WHO=world
+        RUN echo "$WHO" > /app/who.txt
+        ENTRYPOINT /bin/cat
+        CMD /app/run.txt
+        """,
+      "motd.txt": "copied in\n",
+      "site/index.html": "<h1>hi</h1>\n",
+      "site/sub/deep.txt": "deep\n",
+    ])
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      var (status, out, err) = try xcsh(
+        "build . --name app --tag 1 --build-arg GREETING=hi | get image_reference", socket: daemon.socket, cwd: dir)
+      #expect(status == 0, "\(err)")
+      #expect(out == "app:1\n", "\(err)")
+      #expect(try client.call(ListContainersRequest()).isEmpty)
+      (status, out, err) = try xcsh(
+        "run app:1; run app:1 -- cat /etc/motd /srv/site/index.html /srv/site/sub/deep.txt /app/who.txt",
+        socket: daemon.socket, cwd: dir)
+      #expect(status == 0, "\(err)")
+      #expect(out == "hi from RUN\ncopied in\n<h1>hi</h1>\ndeep\nworld\n", "\(err)")
+      let config = try client.call(DescribeImageRequest(imageReference: "app:1")).jailImage.config?.xcExtension
+      #expect(config?.envs["WHO"]?.defaultValue == "world")
+      #expect(config?.entryPoints["main"]?.exec == "/bin/cat")
+      // Building the same tag again is refused, as xc does.
+      (status, _, err) = try xcsh("build . --name app --tag 1", socket: daemon.socket, cwd: dir)
+      #expect(err.contains("the image app:1 already exists"), "\(err)")
+      try waitNoContainers(client)
+    }
+  }
+
+  /// `run` containers end on their own; wait for the daemon to drop them before the leak check.
+  func waitNoContainers(_ client: XCClient) throws {
+    let deadline = Date().addingTimeInterval(30)
+    while try !client.call(ListContainersRequest()).isEmpty {
+      guard Date() < deadline else { throw TestFailure("containers left after 30 s") }
+      usleep(20_000)
+    }
+  }
+}
