@@ -159,7 +159,7 @@ struct JailfileBuildTests {
       #expect(out == "app:1\n", "\(err)")
       #expect(try client.call(ListContainersRequest()).isEmpty)
       (status, out, err) = try xcsh(
-        "run app:1; run app:1 -- cat /etc/motd /srv/site/index.html /srv/site/sub/deep.txt /app/who.txt",
+        "run app:1 -- main; run app:1 -- cat /etc/motd /srv/site/index.html /srv/site/sub/deep.txt /app/who.txt",
         socket: daemon.socket, cwd: dir)
       #expect(status == 0, "\(err)")
       #expect(out == "hi from RUN\ncopied in\n<h1>hi</h1>\ndeep\nworld\n", "\(err)")
