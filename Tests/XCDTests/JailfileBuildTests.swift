@@ -173,6 +173,50 @@ struct JailfileBuildTests {
     }
   }
 
+  /// Two stages: a file and a directory copied from the first into the second (renamed, mode
+  /// kept), a heredoc script, and the configuration directives landing in the image.
+  @Test func multiStageCopyAndConfiguration() throws {
+    let dir = try context([
+      "Jailfile": """
+        FROM busybox:latest as build
+        RUN sh <<EOF
+        mkdir -p /out/lib
+        printf '#!/bin/sh\necho tool ran\n' > /out/tool
+        chmod 751 /out/tool
+        echo lib > /out/lib/a.txt
+        EOF
+        FROM busybox:latest
+        COPY --from build /out/tool /usr/local/bin/renamed
+        COPY --from=build /out/lib /opt/lib
+        WORKDIR /opt
+        ADDENV --require -d "who to greet" WHO
+        VOLUME --ro /data store
+        ALLOW raw_sockets
+        """
+    ])
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      var (status, out, err) = try xcsh("build --name multi --quiet | get image_reference", socket: daemon.socket, cwd: dir)
+      #expect(status == 0, "\(err)")
+      #expect(out == "multi:latest\n", "\(err)")
+      #expect(err.isEmpty, "quiet: \(err)")
+      #expect(try client.call(ListContainersRequest()).isEmpty)
+      (status, out, err) = try xcsh(
+        "run multi:latest -e WHO=x -- /usr/local/bin/renamed; run multi:latest -e WHO=x -- stat -c %a /usr/local/bin/renamed; run multi:latest -e WHO=x -- cat /opt/lib/a.txt",
+        socket: daemon.socket, cwd: dir)
+      #expect(out == "tool ran\n751\nlib\n", "\(err)")
+      let config = try client.call(DescribeImageRequest(imageReference: "multi:latest")).jailImage.config?.xcExtension
+      #expect(config?.envs["WHO"] == EnvSpec(description: "who to greet", required: true))
+      #expect(config?.entryPoints["main"]?.workDir == "/opt")
+      #expect(config?.mounts["store"]?.destination == "/data")
+      #expect(config?.mounts["store"]?.readOnly == true)
+      #expect(config?.allow.contains("raw_sockets") == true)
+      try waitNoContainers(client)
+    }
+  }
+
   /// `run` containers end on their own; wait for the daemon to drop them before the leak check.
   func waitNoContainers(_ client: XCClient) throws {
     let deadline = Date().addingTimeInterval(30)
