@@ -67,6 +67,7 @@ final class JailfileBuilder {
         "build.exists", "the image \(target.reference) already exists", at: call.head,
         help: "choose another --tag, or remove the image first")
     }
+    let started = DispatchTime.now().uptimeNanoseconds
     do {
       for (i, step) in plan.steps.enumerated() {
         try call.evaluator.checkInterrupt()
@@ -77,6 +78,8 @@ final class JailfileBuilder {
       progress("committing \(target.reference)")
       let image = try commit()
       try removeContainers()
+      let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+      progress("built \(target.reference) in \((seconds * 10).rounded() / 10) s")
       return image
     } catch let e as BuildProcess.Interrupted {
       _ = e
