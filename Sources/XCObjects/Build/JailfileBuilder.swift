@@ -285,6 +285,10 @@ final class JailfileBuilder {
   private func commit() throws -> Value {
     guard let current else { throw ShellError("build.internal", "no build container to commit", at: call.head) }
     _ = try session.call(CommitRequest(containerName: current, name: target.name, tag: target.tag), at: call.head)
+    if session.modes.dryRun {
+      // Nothing was committed: the image cannot be described; a placeholder lets the script go on.
+      return try DaemonSession.value(DryRunImage(image_reference: target.reference), as: .image)
+    }
     if !edits.isEmpty {
       let described = try session.call(DescribeImageRequest(imageReference: target.reference), at: call.head)
       var config = described.jailImage.config?.xcExtension ?? JailConfig(secureLevel: 0)
@@ -321,4 +325,9 @@ final class JailfileBuilder {
   static func randomID() -> String {
     (0..<12).map { _ in String("0123456789abcdef".randomElement()!) }.joined()
   }
+}
+
+/// The image `build` returns in a dry run.
+private struct DryRunImage: Encodable {
+  var image_reference: String
 }
