@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 import XCIPC
+import XCTestSupport
 
 /// `build` against the real xcd: Jailfiles run through instantiate, exec, commit and
 /// replace_meta; failures stop at the directive with its location; nothing is left behind.
@@ -242,6 +243,27 @@ struct JailfileBuildTests {
       #expect(plan == ["instantiate", "exec", "exec", "exec", "commit", "kill_container"], "\(e)")
       #expect(try client.call(ListContainersRequest()).isEmpty)
       #expect(try client.call(ListAllImagesRequest()).manifests.map(\.imageReference) == ["busybox:latest"])
+    }
+  }
+
+  /// On a terminal each step is shown as it starts, with its output; not on a pipe (the other
+  /// tests read stderr from a pipe and find only errors there).
+  @Test func progressOnATerminal() throws {
+    let dir = try context(["Jailfile": "FROM busybox:latest\nRUN echo step-output\nCMD x\n"])
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      let t = try TmuxSession(home: dir, socket: daemon.socket, xcsh: XCShellObjectTests.xcsh)
+      defer { t.close() }
+      try t.waitForEditor("[xcd.sock up] >")
+      try t.type("build --name tty | get image_reference")
+      try t.press("Enter")
+      let screen = try t.waitFor("the image reference") { $0.contains("\ntty:latest") }
+      #expect(screen.contains("[1/3] FROM busybox:latest\n[2/3] RUN echo step-output\nstep-output\n[3/3] CMD x\ncommitting tty:latest\nbuilt tty:latest in "), "\(screen)")
+      #expect(try client.call(ListContainersRequest()).isEmpty)
+      let (status, out, err) = try xcsh("build --name quiet --tag 2", socket: daemon.socket, cwd: dir)
+      #expect(status == 0 && err.isEmpty && out.contains("quiet:2"), "\(out)\(err)")
     }
   }
 
