@@ -84,7 +84,7 @@ struct JailfileBuildTests {
   }
 
   @Test func syntaxErrorsStopBeforeAnythingRuns() throws {
-    let dir = try context(["Jailfile": "FROM busybox:latest\nRUN true\ncopy a /b\n", "other.jail": "FROM nope:1\nRUN true\n", "ok.jail": "FROM busybox:latest\n"])
+    let dir = try context(["Jailfile": "FROM busybox:latest\nRUN true\ncopy a /b\n", "other.jail": "FROM nope:1\nRUN true\n", "ok.jail": "FROM busybox:latest\n", "copy.jail": "FROM busybox:latest\nCOPY missing.txt /x\n"])
     defer { try? FileManager.default.removeItem(atPath: dir) }
     try withDaemon { daemon in
       let client = try daemon.client()
@@ -98,6 +98,11 @@ struct JailfileBuildTests {
       (status, _, err) = try xcsh("build -f other.jail --name bad", socket: daemon.socket, cwd: dir)
       #expect(status == 1)
       #expect(err.contains("FROM at other.jail:1:1"), "\(err)")
+      try expectNoBuildLeft(client, image: "bad:latest")
+      // A COPY source that is not there: located, and the build container is gone.
+      (status, _, err) = try xcsh("build -f copy.jail --name bad", socket: daemon.socket, cwd: dir)
+      #expect(status == 1)
+      #expect(err.contains("COPY at copy.jail:2:1: cannot read \(dir)/missing.txt: No such file or directory"), "\(err)")
       try expectNoBuildLeft(client, image: "bad:latest")
       (status, _, err) = try xcsh("build -f ok.jail --name bad --build-arg X=1", socket: daemon.socket, cwd: dir)
       #expect(err.contains("--build-arg X is not declared by an ARG in ok.jail"), "\(err)")
@@ -140,6 +145,7 @@ struct JailfileBuildTests {
         FROM busybox:latest
         RUN mkdir -p /app && echo "$GREETING from RUN" > /app/run.txt
         COPY motd.txt /etc/motd
+        COPY motd.txt /tmp
         COPY site/ /srv/site
         ENV WHO=world
         RUN echo "$WHO" > /app/who.txt
@@ -160,10 +166,10 @@ struct JailfileBuildTests {
       #expect(out == "app:1\n", "\(err)")
       #expect(try client.call(ListContainersRequest()).isEmpty)
       (status, out, err) = try xcsh(
-        "run app:1 -- main; run app:1 -- cat /etc/motd /srv/site/index.html /srv/site/sub/deep.txt /app/who.txt",
+        "run app:1 -- main; run app:1 -- cat /etc/motd /tmp/motd.txt /srv/site/index.html /srv/site/sub/deep.txt /app/who.txt",
         socket: daemon.socket, cwd: dir)
       #expect(status == 0, "\(err)")
-      #expect(out == "hi from RUN\ncopied in\n<h1>hi</h1>\ndeep\nworld\n", "\(err)")
+      #expect(out == "hi from RUN\ncopied in\ncopied in\n<h1>hi</h1>\ndeep\nworld\n", "\(err)")
       let config = try client.call(DescribeImageRequest(imageReference: "app:1")).jailImage.config?.xcExtension
       #expect(config?.envs["WHO"]?.defaultValue == "world")
       #expect(config?.entryPoints["main"]?.exec == "/bin/cat")

@@ -46,7 +46,7 @@ enum BuildCommand {
     let tag = try call.string("tag") ?? "latest"
     let contextArg = try call.string("path") ?? "."
     let cwd = FileManager.default.currentDirectoryPath
-    let context = contextArg.hasPrefix("/") ? contextArg : cwd + "/" + contextArg
+    let context = URL(fileURLWithPath: contextArg.hasPrefix("/") ? contextArg : cwd + "/" + contextArg).standardized.path
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: context, isDirectory: &isDir), isDir.boolValue else {
       throw ShellError("build.context", "the build context \(contextArg) is not a directory", at: call.head)

@@ -81,8 +81,7 @@ final class JailfileBuilder {
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
       progress("built \(target.reference) in \((seconds * 10).rounded() / 10) s")
       return image
-    } catch let e as BuildProcess.Interrupted {
-      _ = e
+    } catch is BuildProcess.Interrupted {
       try? removeContainers()
       try call.evaluator.checkInterrupt()
       throw ShellError("interrupted", "interrupted", at: call.head, exitCode: 130)
@@ -223,7 +222,7 @@ final class JailfileBuilder {
         at: call.head)
     }
     let isDir = st.st_mode & S_IFMT == S_IFDIR
-    let (dir, name) = isDir ? (dest, "") : Self.placement(of: src, at: dest)
+    let (dir, name) = isDir ? (dest, "") : try placement(of: src, at: dest, in: container)
     try run(["mkdir", "-p", dir], in: container, d)
     let feeder = try StdinFeeder { fd in
       do { try TarStream(fd: fd).write(path, as: name) } catch is StdinFeeder.BrokenPipe {}
@@ -239,10 +238,13 @@ final class JailfileBuilder {
     try check(status, of: process, d, what: "COPY (tar)")
   }
 
-  /// Where a copied file goes: (directory, file name).
-  static func placement(of src: String, at dest: String) -> (String, String) {
+  /// Where a copied file goes: (directory, file name). Into DEST when it ends in `/` or is a
+  /// directory in the container (as `cp`), else DEST is the file.
+  private func placement(of src: String, at dest: String, in container: String) throws -> (String, String) {
     let base = src.split(separator: "/").last.map(String.init) ?? src
     if dest.hasSuffix("/") { return (dest, base) }
+    let probe = try BuildProcess(session, container: container, argv: ["test", "-d", dest], env: [:], stdin: nil, at: call.head)
+    if try probe.wait(echo: nil).exitCode == 0 { return (dest, base) }
     let parts = dest.split(separator: "/")
     let dir = "/" + parts.dropLast().joined(separator: "/")
     return (dir, String(parts.last ?? Substring(base)))
@@ -261,7 +263,7 @@ final class JailfileBuilder {
     }
     let sink = open("/dev/null", O_WRONLY | O_CLOEXEC)
     defer { close(sink) }
-    let (dir, name) = isDir ? (dest, "") : Self.placement(of: src, at: dest)
+    let (dir, name) = isDir ? (dest, "") : try placement(of: src, at: dest, in: container)
     try run(["mkdir", "-p", dir], in: container, d)
     let target = name.isEmpty ? dir : (dir == "/" ? "" : dir) + "/" + name
     let producer = try BuildProcess(
