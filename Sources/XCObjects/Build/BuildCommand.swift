@@ -17,7 +17,7 @@ enum BuildCommand {
         summary: "Build an image from a Jailfile (IPC `instantiate`, `exec`, `commit`, `replace_meta`).",
         parameters: [
           .optional("path", .string, "The build context: COPY sources are read from here.", default: .string(".", .unknown)),
-          .named("name", .string, "The image's name."),
+          .named("name", .string, "The image's name (required)."),
           .named("tag", .string, "The image's tag.", default: .string("latest", .unknown)),
           .named("file", .string, short: "f", "The Jailfile (default: PATH/Jailfile)."),
           .named("build-arg", .any, "A build variable `NAME=VALUE` for an ARG (repeatable, or a list)."),
@@ -25,7 +25,8 @@ enum BuildCommand {
           .switch("verbose", "Progress lines and step output even when stderr is not a terminal."),
         ],
         examples: [
-          Example("Build and run", "let img = (build examples/jailfile-build --name hello --tag 1)\nrun $img.image_reference")
+          Example("Build an image and keep its reference", "let ref = (build examples/jailfile-build --name hello --tag 1 | get image_reference)"),
+          Example("Set an ARG", "build . --name app --build-arg VERSION=1.2"),
         ],
         details: """
           The Jailfile language is xc's (docs/jailfile.md): FROM, RUN, COPY, ENV, ARG, WORKDIR,
