@@ -273,6 +273,59 @@ struct JailfileBuildTests {
     }
   }
 
+  /// What `build` sends, read from `--trace`: the requests xc's client makes for a build (spec
+  /// xc-cli.md §4.4), so the same Jailfile builds against FreeBSD's xcd.
+  @Test func requestsOnTheWireAreXcs() throws {
+    let dir = try context(["Jailfile": "FROM busybox:latest\nRUN echo hi\n"])
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: XCShellObjectTests.xcsh)
+      p.arguments = ["--trace", "--socket", daemon.socket, "-c", "build --name traced --tag 7 | ignore"]
+      p.currentDirectoryURL = URL(fileURLWithPath: dir)
+      let err = Pipe()
+      p.standardError = err
+      p.standardOutput = FileHandle.nullDevice
+      try p.run()
+      let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      p.waitUntilExit()
+      #expect(p.terminationStatus == 0, "\(e)")
+      // `trace: METHOD {request} -> ok …`: the method and the request (long ones are cut, so
+      // those are matched as text).
+      var calls: [(method: String, text: String, json: [String: Any])] = []
+      for line in e.split(separator: "\n") where line.hasPrefix("trace: ") {
+        let rest = line.dropFirst("trace: ".count)
+        guard let space = rest.firstIndex(of: " "), let arrow = rest.range(of: " -> ") else { continue }
+        let text = String(rest[rest.index(after: space)..<arrow.lowerBound])
+        let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+        calls.append((String(rest[..<space]), text, object))
+      }
+      let methods = calls.map(\.method)
+      #expect(
+        Array(methods.prefix(6)) == ["list_all_images", "instantiate", "exec", "commit", "list_all_images", "kill_container"],
+        "\(e)")
+      #expect(methods.count > 6 && methods.dropFirst(6).allSatisfy { $0 == "list_containers" }, "\(methods)")
+      guard calls.count >= 6 else { return }
+      let instantiate = calls[1].text
+      #expect(instantiate.hasPrefix(#"{"image_reference":"busybox:latest","envs":{},"#), "\(instantiate)")
+      #expect(instantiate.contains(#""entry_point":null,"#), "\(instantiate)")
+      #expect(
+        instantiate.contains(#""main_norun":true,"init_norun":true,"deinit_norun":true,"persist":true,"#), "\(instantiate)")
+      #expect(instantiate.contains(#""name":"build-"#), "\(instantiate)")
+      let exec = calls[2].json
+      #expect(exec["arg0"] as? String == "/bin/sh")
+      #expect(exec["args"] as? [String] == ["-c", "echo hi"])
+      #expect(exec["use_tty"] as? Bool == false)
+      let commit = calls[3].json
+      #expect(commit["name"] as? String == "traced")
+      #expect(commit["tag"] as? String == "7")
+      #expect((commit["container_name"] as? String)?.isEmpty == false)
+      #expect(calls[5].json["name"] as? String == commit["container_name"] as? String)
+    }
+  }
+
   /// `run` containers end on their own; wait for the daemon to drop them before the leak check.
   func waitNoContainers(_ client: XCClient) throws {
     let deadline = Date().addingTimeInterval(30)
