@@ -225,7 +225,8 @@ struct JailfileBuildTests {
   }
 
   /// `--dry-run`: the plan names each call of the build; no container or image is made.
-  @Test func dryRunPlansTheBuild() throws {
+  /// `--ephemeral`: the image built is removed when the script ends.
+  @Test func dryRunAndEphemeral() throws {
     let dir = try context(["Jailfile": "FROM busybox:latest\nRUN echo hi\nCOPY Jailfile /etc/\nCMD x\n"])
     defer { try? FileManager.default.removeItem(atPath: dir) }
     try withDaemon { daemon in
@@ -249,6 +250,22 @@ struct JailfileBuildTests {
       #expect(plan == ["instantiate", "exec", "exec", "exec", "commit", "kill_container"], "\(e)")
       #expect(try client.call(ListContainersRequest()).isEmpty)
       #expect(try client.call(ListAllImagesRequest()).manifests.map(\.imageReference) == ["busybox:latest"])
+
+      // --ephemeral: the built image is there during the script and gone after it.
+      let q = Process()
+      q.executableURL = URL(fileURLWithPath: XCShellObjectTests.xcsh)
+      q.arguments = ["--ephemeral", "--socket", daemon.socket, "-c", "build --name eph | ignore; images | get image_reference | to json"]
+      q.currentDirectoryURL = URL(fileURLWithPath: dir)
+      let qout = Pipe()
+      q.standardOutput = qout
+      q.standardError = FileHandle.nullDevice
+      try q.run()
+      let during = String(decoding: qout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      q.waitUntilExit()
+      #expect(q.terminationStatus == 0)
+      #expect(during == #"["busybox:latest","eph:latest"]"# + "\n" || during == #"["eph:latest","busybox:latest"]"# + "\n", "\(during)")
+      #expect(try client.call(ListAllImagesRequest()).manifests.map(\.imageReference) == ["busybox:latest"])
+      #expect(try client.call(ListContainersRequest()).isEmpty)
     }
   }
 
