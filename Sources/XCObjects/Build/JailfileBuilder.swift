@@ -83,12 +83,24 @@ final class JailfileBuilder {
       return image
     } catch is BuildProcess.Interrupted {
       try? removeContainers()
+      removeHalfBuiltImage()
       try call.evaluator.checkInterrupt()
       throw ShellError("interrupted", "interrupted", at: call.head, exitCode: 130)
     } catch {
       try? removeContainers()
+      removeHalfBuiltImage()
       throw error
     }
+  }
+
+  /// Set once `commit` made the image: a later failure (configuration, clean-up) removes it,
+  /// so a failed build leaves no image either.
+  private var committed = false
+
+  private func removeHalfBuiltImage() {
+    guard committed, !session.modes.dryRun else { return }
+    committed = false
+    _ = try? session.call(RemoveImageRequest(imageReference: target.reference), at: call.head)
   }
 
   private func progress(_ line: String) {
@@ -287,6 +299,7 @@ final class JailfileBuilder {
   private func commit() throws -> Value {
     guard let current else { throw ShellError("build.internal", "no build container to commit", at: call.head) }
     _ = try session.call(CommitRequest(containerName: current, name: target.name, tag: target.tag), at: call.head)
+    committed = true
     if session.modes.dryRun {
       // Nothing was committed: the image cannot be described; a placeholder lets the script go on.
       return try DaemonSession.value(DryRunImage(image_reference: target.reference), as: .image)
