@@ -343,6 +343,41 @@ struct JailfileBuildTests {
     }
   }
 
+  /// `--output-inplace`: the layer lands in the current directory named by its diff id, with
+  /// jail.json (the base's manifest plus the edits); no image is registered.
+  @Test func outputInPlace() throws {
+    let dir = try context(["Jailfile": "FROM busybox:latest\nRUN mkdir /made && echo x > /made/file\nENV WHO=world\n"])
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      let (status, out, err) = try xcsh(
+        "let r = (build --name inplace --output-inplace); [$r.diff_id $r.layer $r.manifest] | to json", socket: daemon.socket, cwd: dir)
+      #expect(status == 0, "\(err)")
+      let fields = (try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [String] ?? []
+      #expect(fields.count == 3, "\(out)")
+      guard fields.count == 3 else { return }
+      #expect(fields[0].hasPrefix("sha256:"))
+      #expect(fields[1] == dir + "/" + fields[0])
+      #expect(fields[2] == dir + "/jail.json")
+      let listing = Process()
+      listing.executableURL = URL(fileURLWithPath: "/usr/bin/tar")
+      listing.arguments = ["-I", "zstd", "-tf", fields[1]]
+      let names = Pipe()
+      listing.standardOutput = names
+      try listing.run()
+      let entries = String(decoding: names.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      listing.waitUntilExit()
+      #expect(entries.split(separator: "\n").contains { $0.hasSuffix("made/file") }, "\(entries)")
+      let manifest = try JSONDecoder().decode(JailImage.self, from: Data(contentsOf: URL(fileURLWithPath: fields[2])))
+      #expect(manifest.config?.xcExtension?.envs["WHO"]?.defaultValue == "world")
+      #expect(try client.call(ListAllImagesRequest()).manifests.map(\.imageReference) == ["busybox:latest"])
+      #expect(try client.call(ListContainersRequest()).isEmpty)
+      let left = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(".xcsh-layer-") }
+      #expect(left.isEmpty)
+    }
+  }
+
   /// `run` containers end on their own; wait for the daemon to drop them before the leak check.
   func waitNoContainers(_ client: XCClient) throws {
     let deadline = Date().addingTimeInterval(30)

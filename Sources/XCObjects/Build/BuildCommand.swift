@@ -21,6 +21,7 @@ enum BuildCommand {
           .named("tag", .string, "The image's tag.", default: .string("latest", .unknown)),
           .named("file", .string, short: "f", "The Jailfile (default: PATH/Jailfile)."),
           .named("build-arg", .any, "A build variable `NAME=VALUE` for an ARG (repeatable, or a list)."),
+          .switch("output-inplace", "Write the layer (named by its diff id) and jail.json here instead of registering an image."),
           .switch("quiet", short: "q", "No progress lines or step output, even on a terminal."),
           .switch("verbose", "Progress lines and step output even when stderr is not a terminal."),
         ],
@@ -76,6 +77,7 @@ enum BuildCommand {
     let builder = JailfileBuilder(
       session: s, call: call, plan: plan, context: context,
       target: .init(name: name, tag: tag), buildArgs: buildArgs, verbose: verbose)
+    if call.has("output-inplace") { builder.outputDirectory = cwd }
     return .value(try builder.build())
   }
 }

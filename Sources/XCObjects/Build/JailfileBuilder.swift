@@ -30,6 +30,9 @@ final class JailfileBuilder {
   let target: Target
   /// Progress lines and step output on stderr.
   let verbose: Bool
+  /// `--output-inplace`: write the layer and `jail.json` into this directory instead of
+  /// registering an image (spec xc-cli.md §4.5).
+  var outputDirectory: String?
 
   /// Build variables: ARG values (defaults, then `--build-arg`), then ENV.
   private var variables: [String: String] = [:]
@@ -37,6 +40,8 @@ final class JailfileBuilder {
   /// Build containers by id, in creation order; all are removed at the end.
   private var containers: [String] = []
   private var current: String?
+  /// The image the current container was made from.
+  private var currentImage = ""
   private var aliases: [String: String] = [:]
   private var edits: [ConfigEdit] = []
 
@@ -61,7 +66,7 @@ final class JailfileBuilder {
         "build.argument", "--build-arg \(name) is not declared by an ARG in \(plan.file)", at: call.head,
         help: declared.isEmpty ? "add `ARG \(name)` to the Jailfile" : "declared: \(declared.sorted().joined(separator: ", "))")
     }
-    let existing = try session.call(ListAllImagesRequest(), at: call.head).manifests
+    let existing = outputDirectory != nil ? [] : try session.call(ListAllImagesRequest(), at: call.head).manifests
     if existing.contains(where: { $0.imageReference == target.reference }) {
       throw ShellError(
         "build.exists", "the image \(target.reference) already exists", at: call.head,
@@ -76,7 +81,7 @@ final class JailfileBuilder {
       }
       try call.evaluator.checkInterrupt()
       progress("committing \(target.reference)")
-      let image = try commit()
+      let image = try outputDirectory.map { try writeInPlace(to: $0) } ?? commit()
       try removeContainers()
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
       progress("built \(target.reference) in \((seconds * 10).rounded() / 10) s")
@@ -148,6 +153,7 @@ final class JailfileBuilder {
       }
       containers.append(id)
       current = id
+      currentImage = reference
       if let alias { aliases[alias] = id }
     case .run(let command, let stdin):
       let argv = command.map { ["/bin/sh", "-c", $0] } ?? ["/bin/sh"]
@@ -315,6 +321,47 @@ final class JailfileBuilder {
       throw ShellError("build.missing", "the daemon committed \(target.reference) but does not list it", at: call.head)
     }
     return try DaemonSession.value(record, as: .image)
+  }
+
+  /// `--output-inplace`: the layer goes to a new file in `dir`, renamed to its diff id, and
+  /// `jail.json` is the base image's manifest with the configuration edits. Returns
+  /// `{diff_id, layer, manifest}` (paths).
+  private func writeInPlace(to dir: String) throws -> Value {
+    guard let current else { throw ShellError("build.internal", "no build container to commit", at: call.head) }
+    let temporary = dir + "/.xcsh-layer-" + Self.randomID()
+    let fd = open(temporary, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o644)
+    guard fd >= 0 else {
+      throw ShellError("build.output", "cannot create \(temporary): \(String(cString: strerror(errno)))", at: call.head)
+    }
+    var keep = false
+    defer {
+      close(fd)
+      if !keep { unlink(temporary) }
+    }
+    let request = CommitRequest(containerName: current, name: target.name, tag: target.tag, altOut: FDRef(FileDescriptor(rawValue: fd)))
+    let diffID = try session.call(request, at: call.head).commitId
+    var manifest = try session.call(DescribeImageRequest(imageReference: currentImage), at: call.head).jailImage
+    var config = manifest.config ?? ImageConfig()
+    var jail = config.xcExtension ?? JailConfig(secureLevel: 0)
+    for edit in edits { edit.apply(to: &jail) }
+    config.xcExtension = jail
+    manifest.config = config
+    var fds: [FileDescriptor] = []
+    let json = try WireEncoder().encode(manifest, descriptors: &fds)
+    let layer = dir + "/" + diffID
+    let manifestPath = dir + "/jail.json"
+    guard FileManager.default.createFile(atPath: manifestPath, contents: Data(json)) else {
+      throw ShellError("build.output", "cannot write \(manifestPath)", at: call.head)
+    }
+    guard rename(temporary, layer) == 0 else {
+      throw ShellError("build.output", "cannot rename the layer to \(layer): \(String(cString: strerror(errno)))", at: call.head)
+    }
+    keep = true
+    var r = Record()
+    r["diff_id"] = .string(diffID, call.head)
+    r["layer"] = .string(layer, call.head)
+    r["manifest"] = .string(manifestPath, call.head)
+    return .record(r, call.head)
   }
 
   /// Stops every build container and waits until the daemon no longer lists them.
