@@ -40,13 +40,8 @@ final class BuildProcess {
     request.stdout = FDRef(stdout ?? FileDescriptor(rawValue: fds[1]))
     request.stderr = FDRef(FileDescriptor(rawValue: fds[1]))
     request.notify = FDRef(exited.fileDescriptor)
-    do {
-      _ = try session.call(request, at: span)
-    } catch {
-      close(output)
-      close(exited.rawValue)
-      throw error
-    }
+    // On failure the object is fully initialized, so deinit closes both descriptors.
+    _ = try session.call(request, at: span)
   }
 
   deinit {
@@ -128,8 +123,15 @@ final class StdinFeeder: @unchecked Sendable {
     t.start()
   }
 
-  /// Closes our copy of the read end (the process has its own once `exec` returned).
-  func closeReadEnd() { try? readEnd.close() }
+  private var readEndClosed = false
+
+  /// Closes our copy of the read end (the process has its own once `exec` returned); with no
+  /// reader left, the producer's writes fail and it ends. Idempotent.
+  func closeReadEnd() {
+    guard !readEndClosed else { return }
+    readEndClosed = true
+    try? readEnd.close()
+  }
 
   /// Waits for the producer; its error, if any, is thrown.
   func finish() throws {

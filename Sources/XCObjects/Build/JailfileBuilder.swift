@@ -162,6 +162,7 @@ final class JailfileBuilder {
           do { try StdinFeeder.writeAll(fd, Array(body.utf8)) } catch is StdinFeeder.BrokenPipe {}
         }
       }
+      defer { feeder?.closeReadEnd() }
       let process = try BuildProcess(
         session, container: current!, argv: argv, env: variables, stdin: feeder?.readEnd, at: call.head)
       feeder?.closeReadEnd()
@@ -245,6 +246,7 @@ final class JailfileBuilder {
     let feeder = try StdinFeeder { fd in
       do { try TarStream(fd: fd).write(path, as: name) } catch is StdinFeeder.BrokenPipe {}
     }
+    defer { feeder.closeReadEnd() }
     let process = try BuildProcess(
       session, container: container, argv: ["tar", "-x", "-f", "-", "-C", dir], env: [:], stdin: feeder.readEnd,
       at: call.head)
@@ -275,9 +277,16 @@ final class JailfileBuilder {
       .wait(echo: nil).exitCode == 0
     let fds = try makePipe()
     let (readEnd, writeEnd) = (FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1]))
+    // Each end is closed once: as soon as the process holding it has started, or at the end.
+    var endOpen = [true, true]
+    func closeEnd(_ i: Int) {
+      guard endOpen[i] else { return }
+      endOpen[i] = false
+      try? (i == 0 ? readEnd : writeEnd).close()
+    }
     defer {
-      try? readEnd.close()
-      try? writeEnd.close()
+      closeEnd(0)
+      closeEnd(1)
     }
     let sink = open("/dev/null", O_WRONLY | O_CLOEXEC)
     defer { close(sink) }
@@ -287,11 +296,11 @@ final class JailfileBuilder {
     let producer = try BuildProcess(
       session, container: source, argv: isDir ? ["tar", "-c", "-f", "-", "-C", src, "."] : ["cat", src], env: [:],
       stdin: nil, stdout: writeEnd, at: call.head)
-    try? writeEnd.close()
+    closeEnd(1)
     let consumer = try BuildProcess(
       session, container: container, argv: isDir ? ["tar", "-x", "-f", "-", "-C", dir] : ["tee", target], env: [:],
       stdin: readEnd, stdout: isDir ? nil : FileDescriptor(rawValue: sink), at: call.head)
-    try? readEnd.close()
+    closeEnd(0)
     try check(try producer.wait(echo: nil), of: producer, d, what: "COPY --from (reading \(src))")
     try check(try consumer.wait(echo: nil), of: consumer, d, what: "COPY --from (writing \(target))")
     if !isDir {
