@@ -77,6 +77,27 @@ struct CommitTests {
     }
   }
 
+  /// An ended container kept with `no_clean` still has its changes to commit (by exact id).
+  @Test func endedNoCleanContainerCommits() throws {
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      var r = Storage.request("busybox:latest", ["/bin/sh", "-c", "echo kept > /root/k"])
+      r.noClean = true
+      let exited = try TestEventFD()
+      r.mainExitedFd = exited.ref
+      let id = try client.call(r).id
+      #expect(try exited.exitStatus().exitCode == 0)
+      let deadline = Date().addingTimeInterval(20)
+      while !(try client.call(ShowContainerRequest(id: id)).containerDead) {
+        guard Date() < deadline else { throw TestFailure("container \(id) not released") }
+        usleep(10_000)
+      }
+      _ = try client.call(CommitRequest(containerName: id, name: "kept", tag: "1"))
+      #expect(try Storage.sh(client, "kept:1", "cat /root/k").output == "kept\n")
+    }
+  }
+
   @Test func badCommitsAnswerClearly() throws {
     try withDaemon { daemon in
       let client = try daemon.client()
@@ -88,6 +109,14 @@ struct CommitTests {
       #expect(noTag.errno == 22 && noTag.value.text.contains("tag"), "\(noTag)")
       let badName = try daemonError { try client.call(CommitRequest(containerName: "src", name: "A B", tag: "1")) }
       #expect(badName.errno == 22, "\(badName)")
+      // alt_out that cannot be written: a clear error, nothing registered, daemon serving.
+      let readOnly = try FileDescriptor.open("/dev/null", .readOnly)
+      defer { try? readOnly.close() }
+      let unwritable = try daemonError {
+        try client.call(CommitRequest(containerName: "src", name: "a", tag: "1", altOut: FDRef(readOnly)))
+      }
+      #expect(unwritable.value.text.contains("cannot write the layer to alt_out"), "\(unwritable)")
+      #expect(try client.call(ListAllImagesRequest()).manifests.count == 1)
       try Storage.kill(client, "src", exited)
     }
   }

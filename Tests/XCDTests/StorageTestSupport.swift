@@ -25,7 +25,25 @@ enum Storage {
     r.mainExitedFd = exited.ref
     _ = try client.call(r)
     let text = try out.readAll()
-    return (text, try exited.exitStatus().exitCode)
+    let code = try exited.exitStatus().exitCode
+    try waitGone(client)
+    return (text, code)
+  }
+
+  /// Main's exit is reported as soon as main exits and the container is released right
+  /// after: waits (bounded) until every listed container is released (only `no_clean` ones,
+  /// dead, stay listed).
+  static func waitGone(_ client: XCClient, seconds: Double = 20) throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    func live() throws -> Bool {
+      try client.call(ListContainersRequest()).contains {
+        (try? client.call(ShowContainerRequest(id: $0.id)).containerDead) != true
+      }
+    }
+    while try live() {
+      guard Date() < deadline else { throw TestFailure("containers still listed after \(seconds) s") }
+      usleep(10_000)
+    }
   }
 
   /// Runs a shell script in a fresh container of `image`; returns its output and exit code.
@@ -66,6 +84,7 @@ enum Storage {
   static func kill(_ client: XCClient, _ name: String, _ exited: TestEventFD) throws {
     _ = try client.call(KillContainerRequest(name: name))
     _ = try exited.exitStatus()
+    try waitGone(client)
   }
 
   /// Runs a host program (argv, no shell); returns stdout and the exit status.

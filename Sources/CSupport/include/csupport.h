@@ -3,5 +3,4 @@
 // Small C shims for what Swift cannot call directly. Each is named for what it does.
 #include <stddef.h>
 #include "engine_shims.h"  // XCEngine's shims
-#include "cs_files.h"     // xattrs, openat2 (commit, copy in/out)
 #endif

@@ -9,18 +9,16 @@ extension Engine {
   public func commit(_ container: String, as reference: String) throws -> (diffID: String, image: ImageRecord) {
     try checkOpen()
     let ref = try ImageReference(parsing: reference)
+    guard ref.tag != nil else {
+      throw EngineError(.badReference, "a commit needs name:tag, not a digest: \(reference)", errno: EINVAL)
+    }
     let (record, upper, placeholders) = try commitSource(container)
     guard let base = try state.image(manifestDigest: record.image_digest, reference: record.image_reference) else {
       throw EngineError.imageNotFound(record.image_reference)
     }
     let layer = try imageStore.makeLayer(fromUpper: upper, placeholders: placeholders)
-    do {
-      let image = try imageStore.commit(layer, onto: base, as: ref, createdBy: "xc commit \(record.name)")
-      return (layer.diffID, image)
-    } catch {
-      unlink(layer.path)
-      throw error
-    }
+    let image = try imageStore.commit(layer, onto: base, as: ref, createdBy: "xc commit \(record.name)")
+    return (layer.diffID, image)
   }
 
   /// `commit` with `alt_out`: writes the layer archive (zstd) to `fd` and registers nothing.
@@ -29,7 +27,7 @@ extension Engine {
     try checkOpen()
     let (_, upper, placeholders) = try commitSource(container)
     let layer = try imageStore.makeLayer(fromUpper: upper, placeholders: placeholders)
-    defer { unlink(layer.path) }
+    defer { layer.discard() }
     let input = try sysCall("open \(layer.path)") { open(layer.path, O_RDONLY | O_CLOEXEC) }
     defer { closeQuietly(input) }
     var buffer = [UInt8](repeating: 0, count: 1 << 16)

@@ -3,14 +3,22 @@ import Glibc
 
 /// A layer archive made from a directory tree, staged in the store's tmp dir.
 struct StagedLayer {
-  /// The compressed archive (zstd, or gzip without zstd); the caller removes or keeps it.
+  /// The uncompressed tar (applied to make the new image's tree).
+  var tarPath: String
+  /// The compressed archive (zstd, or gzip without zstd): the blob.
   var path: String
-  /// Digest and size of the compressed archive (the blob).
+  /// Digest and size of the compressed archive.
   var digest: String
   var size: Int64
   /// Digest of the uncompressed tar (the OCI diff id).
   var diffID: String
   var mediaType: String
+
+  /// Removes the staged files that were not moved into the store.
+  func discard() {
+    unlink(tarPath)
+    unlink(path)
+  }
 }
 
 extension ImageStore {
@@ -19,27 +27,54 @@ extension ImageStore {
   func makeLayer(fromUpper upper: String, placeholders: Set<String>) throws -> StagedLayer {
     let stem = layout.tmp + "/commit-\(UUID().uuidString.prefix(8))"
     let tarPath = stem + ".tar"
-    defer { unlink(tarPath) }
-    let diffID: String
     do {
-      let out = try sysCall("create \(tarPath)") { open(tarPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
-      defer { closeQuietly(out) }
-      let root = try sysCall("open \(upper)") { open(upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
-      defer { closeQuietly(root) }
-      var archiver = TreeArchiver(writer: TarStreamWriter(fd: out))
-      archiver.overlayWhiteouts = true
-      archiver.placeholders = placeholders
-      try archiver.addChildren(of: root, prefix: "")
-      diffID = try archiver.writer.finish()
-    }
-    let (compressed, mediaType) = try compress(tarPath, into: stem)
-    do {
-      let (digest, size) = try Self.digest(ofFile: compressed)
-      return StagedLayer(path: compressed, digest: digest, size: size, diffID: diffID, mediaType: mediaType)
+      do {
+        let out = try sysCall("create \(tarPath)") { open(tarPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
+        defer { closeQuietly(out) }
+        let root = try sysCall("open \(upper)") { open(upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        defer { closeQuietly(root) }
+        var archiver = TreeArchiver(writer: TarStreamWriter(fd: out))
+        archiver.overlayWhiteouts = true
+        archiver.placeholders = placeholders
+        try archiver.addChildren(of: root, prefix: "")
+        try archiver.writer.finish()
+      }
+      let diffID = try Self.sha256(ofFile: tarPath)
+      let (compressed, mediaType) = try compress(tarPath, into: stem)
+      do {
+        let digest = try Self.sha256(ofFile: compressed)
+        var st = stat()
+        try sysCall("stat \(compressed)") { stat(compressed, &st) }
+        return StagedLayer(
+          tarPath: tarPath, path: compressed, digest: digest, size: Int64(st.st_size), diffID: diffID,
+          mediaType: mediaType)
+      } catch {
+        unlink(compressed)
+        throw error
+      }
     } catch {
-      unlink(compressed)
+      unlink(tarPath)
       throw error
     }
+  }
+
+  /// SHA-256 of a file as `sha256:<hex>`, by coreutils' sha256sum: layers can be large and
+  /// the engine's Swift hasher is slow in debug builds.
+  static func sha256(ofFile path: String) throws -> String {
+    let output: Subprocess.Output
+    do {
+      output = try Subprocess.run([tool("sha256sum"), path])
+    } catch {
+      throw EngineError(
+        .system, "cannot run sha256sum", help: "install coreutils", errno: EIO, detail: "\(error)")
+    }
+    let hex = String(decoding: output.stdout.prefix(64), as: UTF8.self)
+    guard WaitStatus.exitCode(output.status) == 0, Digest.isValid("sha256:" + hex) else {
+      throw EngineError(
+        .system, "sha256sum failed on \(path)", errno: EIO,
+        detail: String(decoding: output.stderr, as: UTF8.self))
+    }
+    return "sha256:" + hex
   }
 
   /// Compresses `tarPath` with zstd (as xc's layers are), or gzip where zstd is missing.
@@ -78,36 +113,19 @@ extension ImageStore {
     return (path, type)
   }
 
-  /// SHA-256 and size of a file.
-  static func digest(ofFile path: String) throws -> (String, Int64) {
-    let fd = try sysCall("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
-    defer { closeQuietly(fd) }
-    var hasher = SHA256()
-    var size: Int64 = 0
-    var buffer = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-      let n = try buffer.withUnsafeMutableBytes { try readSome(fd, into: $0) }
-      if n == 0 { break }
-      buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-      size += Int64(n)
-    }
-    return ("sha256:" + hasher.finalizeHex(), size)
-  }
-
   /// Stores `layer` as a blob and registers a new image: `base`'s layers plus this one, its
   /// config with the new diff id and a history entry, a new manifest, the unpacked tree, and
   /// the tag `reference`. The staged file is moved into the store.
   func commit(_ layer: StagedLayer, onto base: ImageRecord, as reference: ImageReference, createdBy: String) throws
     -> ImageRecord
   {
+    defer { layer.discard() }
     importLock.lock()
     defer { importLock.unlock() }
     guard let tag = reference.tag else {
       throw EngineError(.badReference, "a commit needs a tag, not a digest", errno: EINVAL)
     }
-    if FileSystem.exists(layout.blob(layer.digest)) {
-      unlink(layer.path)
-    } else {
+    if !FileSystem.exists(layout.blob(layer.digest)) {
       try sysCall("store blob \(layer.digest)") { rename(layer.path, layout.blob(layer.digest)) }
     }
     var manifest = try JSONDecoder().decode(
@@ -130,7 +148,7 @@ extension ImageStore {
     let chainID = Digest.chainID(image.rootfs.diff_ids) ?? layer.diffID
     let tree = layout.imageTree(chainID: chainID)
     if !FileSystem.isDirectory(tree) {
-      try unpack(layers: manifest.layers.map(\.digest), diffIDs: image.rootfs.diff_ids, into: tree)
+      try makeTree(tree, base: base, layer: layer, layers: manifest.layers.map(\.digest), diffIDs: image.rootfs.diff_ids)
     }
     let record = ImageRecord(
       image_reference: reference.description, digest: configDigest, manifest: image,
@@ -139,5 +157,36 @@ extension ImageStore {
     try state.saveImage(record, repository: reference.repository, tag: tag)
     logger.info("committed image", metadata: ["reference": "\(reference)", "diff_id": "\(layer.diffID)"])
     return record
+  }
+
+  /// The new image's tree: a copy of the base's tree with the new layer applied (its tar is
+  /// at hand, already hashed), renamed into place; from all the blobs if the base tree is gone.
+  private func makeTree(
+    _ tree: String, base: ImageRecord, layer: StagedLayer, layers: [String], diffIDs: [String]
+  ) throws {
+    let baseTree = layout.imageTree(chainID: base.chain_id)
+    guard FileSystem.isDirectory(baseTree) else {
+      try unpack(layers: layers, diffIDs: diffIDs, into: tree)
+      return
+    }
+    let temp = layout.tmp + "/unpack-\(UUID().uuidString.prefix(8))"
+    do {
+      let copy = try Subprocess.run([Self.tool("cp"), "-a", "--reflink=auto", baseTree, temp])
+      guard WaitStatus.exitCode(copy.status) == 0 else {
+        throw EngineError(
+          .system, "cannot copy the base image's tree", errno: EIO,
+          detail: String(decoding: copy.stderr, as: UTF8.self))
+      }
+      let fd = try sysCall("open \(layer.tarPath)") { open(layer.tarPath, O_RDONLY | O_CLOEXEC) }
+      defer { closeQuietly(fd) }
+      var reader = TarReader(fd: fd)
+      var unpacker = LayerUnpacker(root: temp)
+      try unpacker.apply(&reader)
+      unpacker.finish()
+      try sysCall("rename unpacked tree") { rename(temp, tree) }
+    } catch {
+      try? FileSystem.removeTree(temp)
+      throw error
+    }
   }
 }

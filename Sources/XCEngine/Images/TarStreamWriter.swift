@@ -1,7 +1,7 @@
 import Glibc
 
 /// Writes a tar archive (ustar, with pax extended headers for what ustar cannot hold) to a
-/// descriptor, hashing every byte written so a layer's diff id comes out of the same pass.
+/// descriptor, optionally hashing every byte written.
 struct TarStreamWriter {
   /// ustar type flags.
   enum Kind: UInt8 {
@@ -10,12 +10,15 @@ struct TarStreamWriter {
   }
 
   let fd: CInt
-  private var hasher = SHA256()
+  private var hasher: SHA256?
   /// Bytes written so far.
   private(set) var written: Int64 = 0
 
-  init(fd: CInt) {
+  /// With `hashing`, `finish` returns the archive's SHA-256 (the Swift hasher is slow in
+  /// debug builds: big layers are better hashed afterwards with `ImageStore.sha256(ofFile:)`).
+  init(fd: CInt, hashing: Bool = false) {
     self.fd = fd
+    hasher = hashing ? SHA256() : nil
   }
 
   /// One member's header. `path` is relative (directories end in "/"); file data follows
@@ -64,10 +67,12 @@ struct TarStreamWriter {
     try pad(size)
   }
 
-  /// Writes the end-of-archive marker; returns the archive's SHA-256 as `sha256:<hex>`.
-  mutating func finish() throws -> String {
+  /// Writes the end-of-archive marker; returns the archive's SHA-256 as `sha256:<hex>` when
+  /// hashing, else nil.
+  @discardableResult
+  mutating func finish() throws -> String? {
     try write([UInt8](repeating: 0, count: 1024))
-    return "sha256:" + hasher.finalizeHex()
+    return hasher.map { h in var h = h; return "sha256:" + h.finalizeHex() }
   }
 
   private mutating func pad(_ size: Int64) throws {
@@ -80,7 +85,7 @@ struct TarStreamWriter {
   }
 
   private mutating func write(_ bytes: UnsafeRawBufferPointer) throws {
-    hasher.update(bytes)
+    hasher?.update(bytes)
     try writeAll(fd, bytes)
     written += Int64(bytes.count)
   }

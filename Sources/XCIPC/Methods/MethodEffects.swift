@@ -28,6 +28,7 @@ extension XCMethods {
     "list_networks": .read,
     "list_volumes": .read,
     "xcsh.logs": .read,
+    "xcsh.copy_out": .read,  // reads a container's files into the caller's descriptor
     // Changes.
     "create_channel": .mutating,
     "login": .mutating,
@@ -51,6 +52,7 @@ extension XCMethods {
     "create_volume": .mutating,
     "xcsh.remove_network": .mutating,
     "xcsh.remove_volume": .mutating,
+    "xcsh.copy_in": .mutating,
   ]
 
   /// The effect of `method`; methods missing from `effects` are treated as mutating.
