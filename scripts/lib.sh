@@ -30,5 +30,6 @@ ensure_swift() {
 }
 
 # Packages the build and the tests need: libedit for the line editor, tmux to drive it in tests,
-# runc, busybox-static (test images), zstd and skopeo for the engine's image tests.
-TEST_PACKAGES=(coreutils procps libedit-dev tmux runc busybox-static zstd gzip tar skopeo libc6-dev)
+# runc, busybox-static (test images), zstd and skopeo for the engine's image tests; iproute2,
+# nftables and util-linux (nsenter) for networks.
+TEST_PACKAGES=(coreutils procps libedit-dev tmux runc busybox-static zstd gzip tar skopeo libc6-dev iproute2 nftables util-linux)
