@@ -177,27 +177,31 @@ struct ObjectCommandsE2ETests {
     }
   }
 
-  @Test func networksThroughXcsh() throws {
-    try withDaemon { daemon in
-      let client = try daemon.client()
-      try Fixtures.importImage(client)
-      // Base 217: no other suite uses 10.217/16; the bridge name is unique to this run.
-      let net = NetworkTests.TestNet("xs", base: 217)
+  @Test func networksPublishedPortsAndRdrThroughXcsh() throws {
+    // Base 217: no other suite uses 10.217/16; the bridge name is unique to this run. The
+    // helper checks that no bridge, veth or nftables table of this daemon is left.
+    let nt = NetworkTests()
+    let net = NetworkTests.TestNet("xs", base: 217)
+    try nt.withNetworkDaemon(net) { daemon, client in
       let create = "network create \(net.name) \(net.subnet) --bridge \(net.bridge) --default-router \(net.router)"
       #expect(try ok("\(create) | get name", daemon) == net.name + "\n")
       #expect(try ok("network ensure \(net.name) \(net.subnet) --bridge \(net.bridge) | get action", daemon) == "unchanged\n")
       #expect(try ok("networks | where name == '\(net.name)' | get 0.subnet", daemon) == net.subnet + "\n")
+      let (port, port2) = (try nt.freePort(), try nt.freePort())
       let ip = try ok(
         """
-        let c = (run busybox:latest -d --vnet --network \(net.name) --name n1 -- sh -c 'mkdir -p /www && echo hi > /www/index.html && exec httpd -f -p 80 -h /www')
+        let c = (run busybox:latest -d --vnet --network \(net.name) --name n1 -p \(port):80/tcp -- sh -c 'mkdir -p /www && echo via-xcsh > /www/index.html && exec httpd -f -p 80 -h /www')
         wait $c --port 80 --timeout 30s | get ip
         """, daemon)
       #expect(ip.hasPrefix("10.217.\(net.octet)."), "\(ip)")
+      #expect(try nt.httpGet(port: port).contains("via-xcsh"))
+      #expect(try ok("rdr add n1 -p \(port2):80/tcp | get 0.source_port.Single", daemon) == "\(port2)\n")
+      #expect(try nt.httpGet(port: port2).contains("via-xcsh"))
+      #expect(try ok("rdr show-rules | length", daemon) == "2\n")
       _ = try ok("kill n1", daemon)
       try expectNoContainers(client)
       _ = try ok("network rm \(net.name)", daemon)
       #expect(try ok("networks | where name == '\(net.name)' | length", daemon) == "0\n")
-      #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/\(net.bridge)"))
     }
   }
 }
