@@ -137,7 +137,9 @@ struct ObjectCommandsE2ETests {
       _ = try ok("ps | kill", daemon)
       try expectNoContainers(client)
       // link: the container ends when the shell that linked it exits.
-      #expect(try ok("run -d busybox:latest --name l1 -- sleep 1000 | link | get name", daemon) == "l1\n")
+      // (It lives while the shell does: later calls still reach it.)
+      #expect(try ok("run -d busybox:latest --name l1 -- sleep 1000 | link | get name; ps | length; exec l1 -- echo still-here", daemon)
+        == "l1\n1\nstill-here\n")
       try expectNoContainers(client)
       // link --wait returns when the container ends on its own.
       #expect(try ok("run -d busybox:latest -- sleep 1 | link --wait | get status", daemon) != "running\n")
