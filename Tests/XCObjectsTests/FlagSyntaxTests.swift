@@ -144,3 +144,20 @@ import XCIPC
     #expect(Progress.bar(5, of: 0) == "")
   }
 }
+
+@Suite struct ProgressLineTests {
+  @Test func pullLines() {
+    var st = ImportImageStatus(state: .downloadLayers)
+    st.layers = [LayerDownload(digest: "sha256:a", downloaded: 512, total: 1024)]
+    #expect(Progress.pullLine("app:1", st) == "app:1: 0/1 layers [############············] 50% 512 B/1.00 KB")
+    #expect(Progress.pullLine("app:1", ImportImageStatus(state: .extractLayers)) == "app:1: extracting layers")
+    #expect(Progress.pullLine("app:1", ImportImageStatus(state: .done)) == "app:1: done")
+  }
+
+  @Test func pushLines() {
+    #expect(Progress.pushLine("r/app:1", PushImageStatus()) == "r/app:1: initializing")
+    let st = PushImageStatus(layers: ["a", "b"], currentUploadIdx: 1, bytes: 256, currentLayerSize: 1024)
+    #expect(Progress.pushLine("r/app:1", st) == "r/app:1: layer 2/2 [######··················] 25% 256 B/1.00 KB")
+    #expect(Progress.pushLine("r/app:1", PushImageStatus(done: true)) == "r/app:1: pushed")
+  }
+}
