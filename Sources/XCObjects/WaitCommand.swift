@@ -37,8 +37,8 @@ enum WaitCommand {
           .named("port", .int, "Until a TCP connection to the container's address (`ip`, else 127.0.0.1) on this port succeeds."),
           .named("log", .string, "Until main's log (IPC `xcsh.logs`, or its terminal log) contains this text."),
           .named("exec", .any, "Until this command exits 0 in the container: a list (argv) or a string (run by `/bin/sh -c`)."),
-          .named("timeout", .duration, "Give up after this long (default 60s).", default: Value(.duration(60_000_000_000))),
-          .named("every", .duration, "Poll this often (default 250ms).", default: Value(.duration(250_000_000))),
+          .named("timeout", .duration, "Give up after this long.", default: Value(.duration(60_000_000_000))),
+          .named("every", .duration, "Poll this often.", default: Value(.duration(250_000_000))),
         ],
         examples: [
           Example("Wait for a web server", "let c = (run nginx:1 -d); wait $c --port 80 --timeout 30s"),
