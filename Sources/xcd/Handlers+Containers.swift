@@ -91,6 +91,7 @@ extension Handlers {
 
   /// The id of a container that has not ended; ENOENT otherwise (xc's wording).
   func liveContainerID(_ name: String) throws -> String {
+    try Names.containerOrID(name, field: "name")
     let (record, dead) = try engine.container(name)
     if dead { throw XCDaemonError.notFound("no such container: \(name)") }
     return record.id
@@ -130,6 +131,10 @@ extension Handlers {
       throw Mapping.notImplemented("tap_interfaces, tun_interfaces")
     }
     if !r.jailDatasets.isEmpty { throw Mapping.notImplemented("jail_datasets") }
+
+    try Names.imageReference(r.imageReference, field: "instantiate: image_reference")
+    if let name = r.name { try Names.container(name, field: "instantiate: name") }
+    if let hostname = r.hostname { try Names.hostname(hostname, field: "instantiate: hostname") }
 
     var spec = ContainerSpec(image_reference: r.imageReference)
     spec.name = r.name

@@ -122,6 +122,15 @@ final class DaemonHarness {
       sourceLocation: sourceLocation)
   }
 
+  /// SIGKILL, as a crash: nothing of the daemon's own cleanup runs; its socket file, runc
+  /// containers and mounts stay for the next start to reconcile.
+  func kill9() throws {
+    guard let p = process else { return }
+    process = nil
+    kill(p.processIdentifier, SIGKILL)
+    try waitExit(p, seconds: 30)
+  }
+
   private func waitExit(_ p: Process, seconds: Double) throws {
     let done = exited.removeValue(forKey: ObjectIdentifier(p))
     if let done, done.wait(timeout: .now() + seconds) == .timedOut {
