@@ -59,7 +59,7 @@ struct FaultTests {
       r.mainExitedFd = exited.ref
       _ = try client.call(r)
       #expect(try out.readAll() == "alive\n", sourceLocation: sourceLocation)
-      #expect(try exited.exitStatus() == .exited(0), sourceLocation: sourceLocation)
+      #expect(try exited.exitStatus().exitCode == 0, sourceLocation: sourceLocation)
     }
   }
 
@@ -161,7 +161,7 @@ struct FaultTests {
     guard mount("tmpfs", daemon.stateDir, "tmpfs", 0, "size=1536k,mode=0700") == 0 else {
       throw TestFailure("cannot mount a tmpfs: \(String(cString: strerror(errno)))")
     }
-    defer { umount2(daemon.stateDir, MNT_DETACH) }
+    defer { umount2(daemon.stateDir, Int32(MNT_DETACH)) }
     try daemon.start()
     let client = try daemon.client()
     for attempt in 0..<3 {

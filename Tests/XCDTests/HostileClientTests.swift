@@ -16,7 +16,12 @@ struct HostileClientTests {
     init(_ daemon: DaemonHarness) throws { socket = try Socket.connect(toUnixPath: daemon.socket) }
 
     func send(_ bytes: [UInt8], fds: [FileDescriptor] = []) throws {
-      try bytes.withUnsafeBytes { p throws(Errno) in try socket.sendAll(p, passing: fds) }
+      // withUnsafeBytes rethrows untyped errors only; carry the Errno out by hand.
+      var failure: Errno?
+      bytes.withUnsafeBytes { p in
+        do throws(Errno) { try socket.sendAll(p, passing: fds) } catch { failure = error }
+      }
+      if let failure { throw failure }
     }
 
     func frame(_ body: [UInt8], announcing fds: UInt64 = 0, attaching: [FileDescriptor] = [])
