@@ -151,6 +151,12 @@ struct HostileClientTests {
     }
   }
 
+  /// Whether `{}` is a valid payload of the method (its request has no required field).
+  static func takesEmptyObject<R: XCRequest>(_ type: R.Type) -> Bool {
+    let body = Array(#"{"method":"\#(R.method)","value":{}}"#.utf8)
+    return (try? Envelope.decodeRequest(R.self, from: body)) != nil
+  }
+
   @Test func wrongPayloadTypesForEveryMethodAreAnsweredByName() throws {
     try withDaemon { daemon in
       try Fixtures.importImage(try daemon.client())
@@ -164,7 +170,11 @@ struct HostileClientTests {
           let frame = try client.exchange(method: method, body: body)
           guard case .failure(let e) = try Envelope.decodeResponse(JSONValue.self, from: frame.body)
           else {
-            Issue.record("\(method) accepted \(value)")
+            // Only a request without fields may take any object (serde ignores unknown keys).
+            if !(value.hasPrefix("{") && Self.takesEmptyObject(type)) {
+              Issue.record("\(method) accepted \(value)")
+            }
+            answered += 1
             continue
           }
           answered += 1

@@ -38,6 +38,12 @@ import Testing
     let noTag = message { try Names.imageReference("busybox", field: "fd_import: image_reference") }
     #expect(noTag?.hasPrefix("fd_import: image_reference: ") == true, "\(noTag ?? "accepted")")
     #expect(message { try Names.imageReference(String(repeating: "a", count: 600) + ":1", field: "r") } != nil)
+    for bad in ["../../etc:x", "a/../b:1", "Busybox:1", "a//b:1", "-a:1", "bad host!/a:1", "host:99999/a:1"] {
+      #expect(message { try Names.imageReference(bad, field: "r") }?.hasPrefix("r: ") == true, "\(bad)")
+    }
+    for good in ["my.registry:5000/team/app__x:1", "a-b.c_d:v1", "busybox@sha256:" + String(repeating: "0", count: 64)] {
+      #expect(message { try Names.imageReference(good, field: "r") } == nil, "\(good)")
+    }
   }
 
   @Test func hostPathsAreAbsoluteNormalAndOutsideTheState() {

@@ -12,7 +12,9 @@ extension Engine {
         logger.warning("cannot delete leftover runc container", metadata: ["id": "\(id)", "error": "\(error)"])
       }
     }
-    for point in Mount.mountPoints(under: layout.root) {
+    // Mounts *below* the state directory only: the directory itself may be a filesystem of
+    // its own (a dedicated disk, a tmpfs), which holds the state just opened.
+    for point in Mount.mountPoints(under: layout.root) where point != layout.root {
       do { try Mount.unmountForcing(point) } catch {
         logger.error("cannot unmount leftover mount", metadata: ["path": "\(point)", "error": "\(error)"])
       }

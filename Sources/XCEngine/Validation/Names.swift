@@ -44,11 +44,57 @@ public enum Names {
   public static func imageReference(_ text: String, field: String) throws {
     guard !text.isEmpty else { throw bad(field, text, "it is empty") }
     guard text.utf8.count <= 512 else { throw bad(field, text, "longer than 512 bytes") }
+    let ref: ImageReference
     do {
-      _ = try ImageReference(parsing: text)
+      ref = try ImageReference(parsing: text)
     } catch let e as EngineError {
       throw EngineError(.badName, "\(field): \(e.message)", help: e.help, errno: EINVAL)
     }
+    // The OCI distribution grammar: lowercase alphanumeric components joined by '.', '_',
+    // '__' or '-', so no component is '.' or '..' and none can act as a path.
+    for component in ref.name.split(separator: "/", omittingEmptySubsequences: false) {
+      guard isRepositoryComponent(component) else {
+        throw bad(
+          field, text,
+          "repository path components are lowercase letters and digits joined by '.', '_' or '-'")
+      }
+    }
+    if let host = ref.hostname {
+      let (name, port) = host.split(separator: ":", maxSplits: 1).map(String.init)
+        .splitFirst()
+      do {
+        try hostname(name, field: field)
+      } catch {
+        throw bad(field, text, "the registry host is not a valid host name")
+      }
+      if let port, !(UInt16(port).map { $0 > 0 } ?? false) {
+        throw bad(field, text, "the registry port must be 1-65535")
+      }
+    }
+  }
+
+  static func isRepositoryComponent<S: StringProtocol>(_ c: S) -> Bool {
+    let bytes = Array(c.utf8)
+    func alnum(_ b: UInt8) -> Bool { (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) }
+    guard let first = bytes.first, let last = bytes.last, alnum(first), alnum(last) else {
+      return false
+    }
+    var i = 0
+    while i < bytes.count {
+      if alnum(bytes[i]) {
+        i += 1
+        continue
+      }
+      // A separator: '.', '-' runs, '_' or '__', always between alphanumerics.
+      var j = i
+      while j < bytes.count && !alnum(bytes[j]) { j += 1 }
+      let sep = String(decoding: bytes[i..<j], as: UTF8.self)
+      guard sep == "." || sep == "_" || sep == "__" || sep.allSatisfy({ $0 == "-" }) else {
+        return false
+      }
+      i = j
+    }
+    return true
   }
 
   /// A tag on its own: 1–128 of letters, digits, '_', '.', '-', not starting with '.' or '-'.
@@ -105,5 +151,12 @@ public enum Names {
     }
     if value.unicodeScalars.count > 80 { s += "…" }
     return "\"\(s)\""
+  }
+}
+
+extension Array where Element == String {
+  /// The first element and the optional second (for "host:port").
+  fileprivate func splitFirst() -> (String, String?) {
+    (first ?? "", count > 1 ? self[1] : nil)
   }
 }
