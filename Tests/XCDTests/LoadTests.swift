@@ -23,9 +23,17 @@ struct LoadTests {
       try Fixtures.importImage(try daemon.client())
       let before = try LeakCount.of(daemon)
       let figures = Mutex(Figures())
-      let start = Date()
       let socket = daemon.socket
-      DispatchQueue.concurrentPerform(iterations: Self.clients) { n in
+      let start = Date()
+      // One thread per client, all released at once (concurrentPerform would run only as
+      // many at a time as there are cores).
+      let go = DispatchSemaphore(value: 0)
+      let finished = DispatchGroup()
+      for n in 0..<Self.clients {
+        finished.enter()
+        Thread {
+        defer { finished.leave() }
+        go.wait()
         func timed<T>(_ what: String, _ body: () throws -> T) throws -> T {
           let t0 = DispatchTime.now().uptimeNanoseconds
           let v = try body()
@@ -63,7 +71,10 @@ struct LoadTests {
         } catch {
           figures.withLock { $0.errors.append("client \(n): \(error)") }
         }
+        }.start()
       }
+      for _ in 0..<Self.clients { go.signal() }
+      #expect(finished.wait(timeout: .now() + 600) == .success, "clients still running after 10 min: deadlock?")
       let elapsed = Date().timeIntervalSince(start)
       let f = figures.withLock { $0 }
       #expect(f.errors.isEmpty, "\(f.errors.prefix(10))")
