@@ -31,4 +31,5 @@ ensure_swift() {
 
 # Packages the build and the tests need: libedit for the line editor, tmux to drive it in tests,
 # runc, busybox-static (test images), zstd and skopeo for the engine's image tests.
-TEST_PACKAGES=(coreutils procps libedit-dev tmux runc busybox-static zstd gzip tar skopeo libc6-dev)
+# util-linux: setpriv runs clients as another user in the socket access tests.
+TEST_PACKAGES=(coreutils procps util-linux libedit-dev tmux runc busybox-static zstd gzip tar skopeo libc6-dev)
