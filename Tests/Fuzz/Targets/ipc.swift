@@ -42,7 +42,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   }
   _ = Envelope.isWellFormedRequest(bytes)
   if let first = bytes.first {
-    decodeAs(methods[Int(first) % methods.count], Array(bytes.dropFirst()))
+    let type: any XCRequest.Type = methods[Int(first) % methods.count]
+    decodeAs(type, Array(bytes.dropFirst()))
   }
   return 0
 }
