@@ -265,4 +265,35 @@ struct HostileClientTests {
       expectFDsBack(daemon, to: baseline + 1, "disconnects")  // + `client`
     }
   }
+
+  /// `copies` destinations that try to leave the container's root (`..`, a symlink the image
+  /// put there, a symlink as the file itself) are refused; a plain one works.
+  @Test func copiesAreConfinedToTheContainer() throws {
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      let payload = daemon.dir + "/payload"
+      try "copied\n".write(toFile: payload, atomically: true, encoding: .utf8)
+      func instantiate(copyTo destination: String, name: String) throws -> InstantiateRequest {
+        let fd = try FileDescriptor.open(payload, .readOnly)
+        var r = InstantiateRequest(
+          imageReference: "busybox:latest",
+          entryPoint: EntryPoint(entryPoint: "/bin/cat", entryPointArgs: [destination]), name: name)
+        r.copies = [CopyFile(source: FDRef(fd), destination: OsString(destination))]
+        return r
+      }
+      // /bin/sh is a symlink to busybox in the test image.
+      for (i, destination) in ["/../../../tmp/xc-escape", "/bin/sh/../../tmp/xc-escape", "/bin/sh", "relative"].enumerated() {
+        let e = try daemonError { try client.call(try instantiate(copyTo: destination, name: "copy-\(i)")) }
+        #expect(e.errno != 0 && e.value.text.contains(destination.split(separator: "/").first.map(String.init) ?? destination), "\(destination): \(e)")
+      }
+      #expect(!FileManager.default.fileExists(atPath: "/tmp/xc-escape"))
+      #expect(try client.call(ListContainersRequest()).isEmpty)
+      let out = try TestPipe()
+      var good = try instantiate(copyTo: "/etc/copied", name: "copy-ok")
+      good.stdout = out.writeRef
+      _ = try client.call(good)
+      #expect(try out.readAll() == "copied\n")
+    }
+  }
 }
