@@ -125,6 +125,36 @@ struct FaultTests {
     daemon.expectClean()
   }
 
+  @Test func aBlobCorruptedAcrossACrashIsQuarantined() throws {
+    let daemon = try DaemonHarness()
+    defer { daemon.remove() }
+    try daemon.start()
+    try Fixtures.importImage(try daemon.client())
+    try daemon.kill9()
+    // While xcd is down, one blob loses its tail (a torn write, a disk error).
+    let dir = daemon.stateDir + "/blobs/sha256"
+    let blobs = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+    let victim = try #require(blobs.first)
+    let handle = try FileHandle(forUpdating: URL(fileURLWithPath: dir + "/" + victim))
+    try handle.truncate(atOffset: 1)
+    try handle.close()
+
+    try daemon.start()
+    #expect(daemon.log.contains("did not stop cleanly: verifying \(blobs.count) blobs"), "\(daemon.log)")
+    #expect(daemon.log.contains("blob sha256:\(victim) does not match its digest"))
+    #expect(FileManager.default.fileExists(atPath: daemon.stateDir + "/quarantine/" + victim))
+    #expect(!FileManager.default.fileExists(atPath: dir + "/" + victim))
+    try expectBlobsIntact(daemon)
+    try daemon.stop()
+
+    // A clean stop leaves no mark: the next start (a fresh log) verifies nothing.
+    try daemon.start()
+    #expect(daemon.log.contains("xcd serving on"))
+    #expect(!daemon.log.contains("did not stop cleanly"), "\(daemon.log)")
+    try daemon.stop()
+    daemon.expectClean()
+  }
+
   @Test func aRuntimeThatFailsToStartLeavesNothing() throws {
     let daemon = try DaemonHarness()
     defer { daemon.remove() }

@@ -49,7 +49,10 @@ extension Engine {
   /// and refuses further work. Images and `no_clean` records stay for the next run; the state
   /// directory is unlocked for the next engine.
   public func shutdown(grace: Duration = .seconds(10)) {
-    defer { _ = flock(lockFD, LOCK_UN) }
+    defer {
+      markCleanStop()
+      _ = flock(lockFD, LOCK_UN)
+    }
     lock.lock()
     closed = true
     let containers = Array(live.values)
