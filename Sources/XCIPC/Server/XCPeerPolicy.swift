@@ -24,4 +24,7 @@ public struct XCPeerPolicy: Sendable {
 
   /// Caps for a refused peer's one request: enough for any real request without descriptors.
   static let refusedLimits = FrameLimits(maxBodyLength: 64 << 10, maxDescriptors: 64)
+
+  /// How long a refused peer has to send its request and read the answer.
+  static let refusedTimeoutMillis: Int64 = 5_000
 }

@@ -119,6 +119,8 @@ public final class XCServer: Sendable {
   private func serveRegistered(socket: Socket, id: UInt64) {
     let peer = (try? socket.peerCredentials()) ?? PeerCredentials(pid: -1, uid: .max, gid: .max)
     if let refusal = policy.check(peer) {
+      // A refused peer gets a few seconds to send its request, not a thread for ever.
+      try? socket.setIOTimeout(milliseconds: XCPeerPolicy.refusedTimeoutMillis)
       let channel = FrameChannel(socket: socket, limits: XCPeerPolicy.refusedLimits)
       XCServer.refuse(channel: channel, with: refusal)
       connections.withLock { _ = $0.removeValue(forKey: id) }

@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+
+/// No user string ever reaches a shell: the project's sources start programs only through the
+/// argv-based spawners (the engine's `Subprocess`, xcsh's `External`, the C shims that exec a
+/// given argv, xc-init), and nothing calls `system`, `popen` or a shell with `-c`. A scan of
+/// the sources, so a new call site fails here until it is reviewed.
+@Suite struct ArgvOnlyTests {
+  static let root: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path + "/Sources"
+  }()
+
+  /// The files allowed to start processes, each with argv arrays only.
+  static let spawners: Set<String> = [
+    "XCEngine/System/Subprocess.swift", "XCShell/Eval/External.swift",
+    "CSupport/engine_shims.c", "CSupport/include/engine_shims.h", "xc-init/main.c",
+  ]
+
+  func sources() throws -> [(String, String)] {
+    var out: [(String, String)] = []
+    let e = FileManager.default.enumerator(atPath: Self.root)
+    while let rel = e?.nextObject() as? String {
+      guard rel.hasSuffix(".swift") || rel.hasSuffix(".c") || rel.hasSuffix(".h") else { continue }
+      out.append((rel, try String(contentsOfFile: Self.root + "/" + rel, encoding: .utf8)))
+    }
+    return out
+  }
+
+  @Test func processesAreStartedWithArgvOnly() throws {
+    let files = try sources()
+    #expect(files.count > 50, "scanned \(files.count) files under \(Self.root)")
+    // Calls, not declarations: `func fork()` (the evaluator's) is not a fork(2).
+    let spawning = try Regex(#"posix_spawnp?\(|\bexecv[pe]*\(|\bexecl[pe]*\(|(^|[=(;{]|return)\s*v?fork\(\)"#)
+    let shells = try Regex(#"\bpopen\(|(^|[=(;{]|return)\s*system\(|"/bin/(ba)?sh",\s*"-c"|"sh",\s*"-c"|"-c",\s*"#)
+    for (path, text) in files {
+      for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        let code = line.split(separator: "//", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        if code.contains(spawning) {
+          #expect(Self.spawners.contains(path), "\(path):\(n + 1) starts a process outside the argv spawners: \(line)")
+        }
+        #expect(!code.contains(shells), "\(path):\(n + 1) may pass a string to a shell: \(line)")
+      }
+    }
+  }
+}
