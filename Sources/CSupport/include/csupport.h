@@ -3,5 +3,4 @@
 // Small C shims for what Swift cannot call directly. Each is named for what it does.
 #include <stddef.h>
 #include "engine_shims.h"  // XCEngine's shims
-#include "cs_stack.h"      // stack left on the calling thread (the evaluator's recursion guard)
 #endif

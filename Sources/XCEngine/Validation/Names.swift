@@ -60,14 +60,13 @@ public enum Names {
       }
     }
     if let host = ref.hostname {
-      let (name, port) = host.split(separator: ":", maxSplits: 1).map(String.init)
-        .splitFirst()
+      let parts = host.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
       do {
-        try hostname(name, field: field)
+        try hostname(String(parts[0]), field: field)
       } catch {
         throw bad(field, text, "the registry host is not a valid host name")
       }
-      if let port, !(UInt16(port).map { $0 > 0 } ?? false) {
+      if parts.count == 2, (UInt16(parts[1]) ?? 0) == 0 {
         throw bad(field, text, "the registry port must be 1-65535")
       }
     }
@@ -151,12 +150,5 @@ public enum Names {
     }
     if value.unicodeScalars.count > 80 { s += "…" }
     return "\"\(s)\""
-  }
-}
-
-extension Array where Element == String {
-  /// The first element and the optional second (for "host:port").
-  fileprivate func splitFirst() -> (String, String?) {
-    (first ?? "", count > 1 ? self[1] : nil)
   }
 }
