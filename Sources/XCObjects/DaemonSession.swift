@@ -19,10 +19,8 @@ public final class DaemonSession: @unchecked Sendable {
     } catch {
       if error.code == .connectionClosed { client = nil }
       var e = ShellError(ShellError.Code(rawValue: "daemon.\(error.code.rawValue)"), "\(error)", at: span)
-      if error.code == .noDaemon {
+      if error.code == .noDaemon || error.code == .permissionDenied {
         e.help = "start xcd or point xcsh at it with --socket PATH or $XC_SOCKET"
-      } else if error.code == .permissionDenied {
-        e.help = "run as root or as a member of the daemon's socket_group"
       }
       throw e
     }

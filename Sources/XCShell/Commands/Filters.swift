@@ -735,7 +735,7 @@ enum ParallelEach {
       let worker = parent.fork()
       let copy = Closure(decl: closure.decl, captured: closure.captured.snapshot(), capturedCount: closure.capturedCount)
       let box = UncheckedBox((worker, copy, call.head))
-      let thread = Thread {
+      Thread {
         defer { group.leave() }
         let (ev, c, head) = box.value
         while let i = state.claim() {
@@ -747,10 +747,7 @@ enum ParallelEach {
             return
           }
         }
-      }
-      // The main thread's 8 MiB, so a closure recurses as deep there as in a script.
-      thread.stackSize = 8 << 20
-      thread.start()
+      }.start()
     }
     group.wait()
     try parent.checkInterrupt()
