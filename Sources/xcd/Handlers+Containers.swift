@@ -127,7 +127,6 @@ extension Handlers {
     if !r.ips.isEmpty || !r.ipreq.isEmpty || !r.netgroups.isEmpty || r.mainIpSelector != nil {
       throw Mapping.notImplemented("ips, ipreq, netgroups (networks)")
     }
-    if !r.mountReq.isEmpty { throw Mapping.notImplemented("mount_req (volumes)") }
     if !r.portRedirections.isEmpty { throw Mapping.notImplemented("port_redirections (rdr)") }
     if !(r.tapInterfaces ?? []).isEmpty || !(r.tunInterfaces ?? []).isEmpty {
       throw Mapping.notImplemented("tap_interfaces, tun_interfaces")
@@ -147,6 +146,7 @@ extension Handlers {
     }
     spec.user = r.user
     spec.group = r.group
+    spec.mounts = try mountRequests(r.mountReq)
     spec.copies = try r.copies.map { copy in
       guard let fd = copy.source.descriptor else {
         throw XCDaemonError.invalid("instantiate: copies[].source carries no descriptor")

@@ -33,6 +33,7 @@ final class Handlers: Sendable {
     var table = XCMethodTable()
     registerDaemonAndImages(&table)
     registerContainers(&table)
+    registerStorage(&table)
     registerNotImplemented(&table)
     return table
   }
@@ -82,25 +83,20 @@ final class Handlers: Sendable {
     later(DownloadStatRequest.self)
     later(PushImageRequest.self)
     later(UploadStatRequest.self)
-    later(CommitRequest.self)
     later(RdrRequest.self)
     later(ListRdrRulesRequest.self)
     later(CreateNetworkRequest.self)
     later(ListNetworksRequest.self)
     later(AddNetgroupRequest.self)
     later(CommitNetgroupRequest.self)
-    later(CreateVolumeRequest.self)
-    later(ListVolumesRequest.self)
     later(RemoveNetworkRequest.self)
-    later(RemoveVolumeRequest.self)
     later(LogsRequest.self)
   }
 
   /// The method names answered with "not implemented yet" (for docs and tests).
   static let notImplementedMethods = [
     "create_channel", "login", "pull_image", "download_stat", "push_image", "upload_stat",
-    "commit", "rdr", "list_rdr_rules", "create_network", "list_networks", "add-netgroup",
-    "commit_netgroup", "create_volume", "list_volumes", "xcsh.remove_network",
-    "xcsh.remove_volume", "xcsh.logs",
+    "rdr", "list_rdr_rules", "create_network", "list_networks", "add-netgroup",
+    "commit_netgroup", "xcsh.remove_network", "xcsh.logs",
   ]
 }

@@ -77,6 +77,9 @@ enum Mapping {
       devfsRulesetId: 0, jid: Int(r.pid ?? 0), name: r.name, root: r.root, id: r.id,
       mainNorun: r.status == .created, persist: r.persist, noClean: r.no_clean, linux: true,
       processes: processes, mainProto: r.main_proto.map(jexec),
+      mountReq: (r.mounts ?? []).map {
+        MountEntry(source: $0.source, dest: $0.destination, fs: "bind", options: [$0.read_only ? "ro" : "rw"])
+      },
       imageReference: r.image_reference, fault: r.fault,
       created: Int(r.created), started: r.started.map(Int.init),
       finishedAt: r.finished_at.map(Int.init))

@@ -39,6 +39,8 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
   public var fault: String?
   public var persist: Bool
   public var no_clean: Bool
+  /// Its bind mounts (volumes and host paths); nil in records written before volumes.
+  public var mounts: [VolumeMount]?
 
   /// Main's exit code when it exited normally.
   public var exitCode: Int32? { exit_status.flatMap(WaitStatus.exitCode) }

@@ -42,6 +42,8 @@ public struct ContainerSpec: Sendable {
   public var user: String?
   public var group: String?
   public var copies: [CopyFile] = []
+  /// Volumes and host paths bind-mounted into the container (xc's `mount_req`).
+  public var mounts: [MountRequest] = []
   /// Layer archives (plain, gzip or zstd tar) applied over the container's root, in order,
   /// before `copies` and before main starts. Read from their current offset to their end.
   public var extra_layers: [FileDescriptor] = []

@@ -29,6 +29,7 @@ extension Engine {
     let image = try imageStore.resolve(ImageReference(parsing: spec.image_reference))
     if let name = spec.name { try ContainerNames.validate(name) }
     let (main, envs) = try resolveMain(spec, image)
+    let volumeMounts = try resolveMounts(spec.mounts, image: image)
 
     // Reserve id and name under the lock so two creates cannot take the same name.
     let id = ContainerNames.newID()
@@ -40,17 +41,19 @@ extension Engine {
     let bundle = layout.container(id)
     let rootfs = bundle + "/rootfs"
     let now = Self.nowNanos()
-    let record = ContainerRecord(
+    var record = ContainerRecord(
       id: id, name: name, named: spec.name != nil, hostname: hostname,
       image_reference: image.image_reference, image_digest: image.manifest_digest, root: rootfs,
       status: .created, pid: nil, main_proto: main, created: now, started: nil,
       finished_at: nil, exit_status: nil, fault: nil, persist: spec.persist,
       no_clean: spec.no_clean)
+    record.mounts = volumeMounts
     let container = LiveContainer(record: record, bundle: bundle)
     try reserve(container, named: spec.name)
 
     var pid: pid_t?
     do {
+      try confirmVolumes(volumeMounts)
       try FileSystem.makeDirectories(bundle + "/upper", mode: 0o755)
       try FileSystem.makeDirectories(bundle + "/work", mode: 0o700)
       try FileSystem.makeDirectories(rootfs, mode: 0o755)
@@ -71,7 +74,7 @@ extension Engine {
         access: access, resolved: &resolved)
       var initProcess = process
       initProcess.terminal = spec.use_tty
-      var mounts = RuntimeSpec.standardMounts + Self.resolvConfMount()
+      var mounts = RuntimeSpec.standardMounts + Self.resolvConfMount() + Self.bindMounts(volumeMounts)
       if let initBinary {
         // xc-init is PID 1 and runs main as its child (see Sources/xc-init/main.c).
         initProcess.args = [Self.initPath] + process.args

@@ -44,6 +44,7 @@ final class StateStore: Sendable {
           );
           """)
     }
+    registerVolumeMigrations(&m)
     return m
   }
 
