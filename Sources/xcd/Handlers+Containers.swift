@@ -147,6 +147,11 @@ extension Handlers {
     spec.user = r.user
     spec.group = r.group
     spec.mounts = try mountRequests(r.mountReq)
+    // Host paths may not reach into the daemon's own state (its database, blobs, runc root).
+    for (i, m) in spec.mounts.enumerated() where m.source.hasPrefix("/") {
+      try ConfinedPath.hostPath(
+        m.source, field: "instantiate: mount_req[\(i)].source", forbidden: [engine.stateDir])
+    }
     spec.copies = try r.copies.map { copy in
       guard let fd = copy.source.descriptor else {
         throw XCDaemonError.invalid("instantiate: copies[].source carries no descriptor")

@@ -288,6 +288,18 @@ struct HostileClientTests {
         #expect(e.errno != 0 && e.value.text.contains(destination.split(separator: "/").first.map(String.init) ?? destination), "\(destination): \(e)")
       }
       #expect(!FileManager.default.fileExists(atPath: "/tmp/xc-escape"))
+
+      // Host mounts may not reach into the daemon's own state, nor use '..' to get there.
+      for source in [daemon.stateDir + "/blobs", daemon.stateDir, daemon.dir + "/x/../state"] {
+        let evidence = try FileDescriptor.open(daemon.stateDir, .readOnly)
+        defer { try? evidence.close() }
+        var r = InstantiateRequest(
+          imageReference: "busybox:latest",
+          entryPoint: EntryPoint(entryPoint: "/bin/true"), name: "mount-state")
+        r.mountReq = [MountRequest(source: OsString(source), dest: "/mnt", evid: FDRef(evidence))]
+        let e = try daemonError { try client.call(r) }
+        #expect(e.errno == 22 && e.value.text.contains("instantiate: mount_req[0].source"), "\(source): \(e)")
+      }
       #expect(try client.call(ListContainersRequest()).isEmpty)
       let out = try TestPipe()
       var good = try instantiate(copyTo: "/etc/copied", name: "copy-ok")

@@ -32,11 +32,15 @@ public enum Names {
     try identifier(name, field: field, maxLength: 15)
   }
 
-  /// A volume name: a directory below the state dir, so no '/', no '.' or '..'.
+  /// A volume name: a directory below the state dir, so 1-128 of letters, digits, '_', '-'
+  /// and '.', not starting with '.' or '-' (the engine's own rule, checked first here).
   public static func volume(_ name: String, field: String) throws {
-    try identifier(name, field: field, extra: ".")
-    if name == "." || name == ".." || name.hasPrefix(".") {
-      throw bad(field, name, "a volume name cannot start with a dot")
+    if name.isEmpty { throw bad(field, name, "it is empty", kind: "volume name") }
+    if name.utf8.count > 128 { throw bad(field, name, "at most 128 characters", kind: "volume name") }
+    guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) })
+    else { throw bad(field, name, "use only letters, digits, '_', '-' and '.'", kind: "volume name") }
+    if name.hasPrefix(".") || name.hasPrefix("-") {
+      throw bad(field, name, "it cannot start with '.' or '-'", kind: "volume name")
     }
   }
 
@@ -137,8 +141,10 @@ public enum Names {
     }
   }
 
-  static func bad(_ field: String, _ value: String, _ why: String) -> EngineError {
-    EngineError(.badName, "\(field): bad name \(quoted(value)): \(why)", errno: EINVAL)
+  static func bad(_ field: String, _ value: String, _ why: String, kind: String = "name")
+    -> EngineError
+  {
+    EngineError(.badName, "\(field): bad \(kind) \(quoted(value)): \(why)", errno: EINVAL)
   }
 
   /// The value as it can be shown in one line of an error (control characters escaped,
