@@ -125,6 +125,41 @@ struct FaultTests {
     daemon.expectClean()
   }
 
+  @Test func killNineDuringCommitThenRestart() throws {
+    let daemon = try DaemonHarness()
+    defer { daemon.remove() }
+    try daemon.start()
+    let client = try daemon.client()
+    try Fixtures.importImage(client)
+    _ = try Storage.sleeper(client, name: "src")
+    // 48 MiB of noise: compressing it keeps the commit busy long enough to be interrupted.
+    let wrote = try Storage.exec(client, "src", "dd if=/dev/urandom of=/big bs=1M count=48 2>/dev/null; echo ok")
+    #expect(wrote.output == "ok\n", "\(wrote)")
+    let committer = try daemon.client()
+    let done = DispatchSemaphore(value: 0)
+    Thread {
+      _ = try? committer.call(CommitRequest(containerName: "src", name: "snap", tag: "1"))
+      done.signal()
+    }.start()
+    let tmp = daemon.stateDir + "/tmp"
+    let deadline = Date().addingTimeInterval(30)
+    while !((try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? []).contains(where: { $0.hasPrefix("commit-") })
+      && Date() < deadline
+    {
+      usleep(5_000)  // until the commit is staging its layer, bounded
+    }
+    let staged = (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? []
+    #expect(staged.contains { $0.hasPrefix("commit-") }, "the commit never started staging: \(staged)")
+    try daemon.kill9()
+    #expect(done.wait(timeout: .now() + 30) == .success)
+
+    // The restart: no half-committed image, the container gone, staging empty, blobs intact.
+    try daemon.start()
+    try expectRecovered(daemon, images: ["busybox:latest"])
+    try daemon.stop()
+    daemon.expectClean()
+  }
+
   @Test func aBlobCorruptedAcrossACrashIsQuarantined() throws {
     let daemon = try DaemonHarness()
     defer { daemon.remove() }
