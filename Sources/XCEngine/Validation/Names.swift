@@ -10,7 +10,7 @@ import Glibc
 ///     try Names.container(request.name, field: "instantiate: name")
 ///     try Names.imageReference(request.imageReference, field: "fd_import: image_reference")
 public enum Names {
-  /// The longest name accepted for containers, networks and volumes.
+  /// The longest container name accepted (a hostname label and a path component).
   public static let maxLength = 64
 
   /// A container name: xc's rules (not an integer, no dot) plus what a hostname and a path
