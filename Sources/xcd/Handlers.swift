@@ -34,6 +34,7 @@ final class Handlers: Sendable {
     registerDaemonAndImages(&table)
     registerContainers(&table)
     registerStorage(&table)
+    registerNetworks(&table)
     registerNotImplemented(&table)
     return table
   }
@@ -83,20 +84,12 @@ final class Handlers: Sendable {
     later(DownloadStatRequest.self)
     later(PushImageRequest.self)
     later(UploadStatRequest.self)
-    later(RdrRequest.self)
-    later(ListRdrRulesRequest.self)
-    later(CreateNetworkRequest.self)
-    later(ListNetworksRequest.self)
-    later(AddNetgroupRequest.self)
-    later(CommitNetgroupRequest.self)
-    later(RemoveNetworkRequest.self)
     later(LogsRequest.self)
   }
 
   /// The method names answered with "not implemented yet" (for docs and tests).
   static let notImplementedMethods = [
     "create_channel", "login", "pull_image", "download_stat", "push_image", "upload_stat",
-    "rdr", "list_rdr_rules", "create_network", "list_networks", "add-netgroup",
-    "commit_netgroup", "xcsh.remove_network", "xcsh.logs",
+    "xcsh.logs",
   ]
 }

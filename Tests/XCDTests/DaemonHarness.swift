@@ -122,9 +122,8 @@ final class DaemonHarness {
       sourceLocation: sourceLocation)
   }
 
-  /// SIGKILL, as a crash: nothing of the daemon's own cleanup runs; its socket file, runc
-  /// containers and mounts stay for the next start to reconcile.
-  func kill9() throws {
+  /// SIGKILLs the daemon (a crash: nothing is torn down) and reaps it.
+  func crash() throws {
     guard let p = process else { return }
     process = nil
     kill(p.processIdentifier, SIGKILL)

@@ -82,7 +82,7 @@ struct FaultTests {
     while daemon.log.components(separatedBy: "instantiated ").count < 4 && Date() < deadline {
       usleep(10_000)  // polling the daemon's log, bounded by the deadline
     }
-    try daemon.kill9()
+    try daemon.crash()
     #expect(group.wait(timeout: .now() + 60) == .success, "clients hung after the crash")
 
     // The crash left containers and mounts behind; a restart reconciles them.
@@ -115,7 +115,7 @@ struct FaultTests {
       usleep(10_000)  // until the daemon has staged something, bounded
     }
     #expect(!((try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? []).isEmpty)
-    try daemon.kill9()
+    try daemon.crash()
     pipe.closeWrite()
     #expect(done.wait(timeout: .now() + 30) == .success)
 
@@ -150,7 +150,7 @@ struct FaultTests {
     }
     let staged = (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? []
     #expect(staged.contains { $0.hasPrefix("commit-") }, "the commit never started staging: \(staged)")
-    try daemon.kill9()
+    try daemon.crash()
     #expect(done.wait(timeout: .now() + 30) == .success)
 
     // The restart: no half-committed image, the container gone, staging empty, blobs intact.
@@ -165,7 +165,7 @@ struct FaultTests {
     defer { daemon.remove() }
     try daemon.start()
     try Fixtures.importImage(try daemon.client())
-    try daemon.kill9()
+    try daemon.crash()
     // While xcd is down, one blob loses its tail (a torn write, a disk error).
     let dir = daemon.stateDir + "/blobs/sha256"
     let blobs = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()

@@ -45,6 +45,7 @@ final class StateStore: Sendable {
           """)
     }
     registerVolumeMigrations(&m)
+    registerNetworkMigrations(&m)
     return m
   }
 
