@@ -31,5 +31,6 @@ ensure_swift() {
 
 # Packages the build and the tests need: libedit for the line editor, tmux to drive it in tests,
 # runc, busybox-static (test images), zstd and skopeo for the engine's image tests; iproute2,
-# nftables and util-linux (nsenter) for networks.
+# nftables and util-linux (nsenter) for networks; util-linux's setpriv also runs clients as
+# another user in the socket access tests.
 TEST_PACKAGES=(coreutils procps libedit-dev tmux runc busybox-static zstd gzip tar skopeo libc6-dev iproute2 nftables util-linux)

@@ -80,6 +80,7 @@ public final class Engine: @unchecked Sendable {
     // for it and learn its exact wait status (see docs/engine.md).
     try sysCall("become child subreaper") { cs_set_child_subreaper() }
     try reconcile()
+    verifyBlobsIfUncleanStop()
   }
 
   /// `xc-init` beside the running executable (the daemon's, or the test bundle's), if built.

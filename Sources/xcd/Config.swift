@@ -15,6 +15,8 @@ import Yams
 ///     runc: /usr/sbin/runc           # the OCI runtime binary
 ///     stop_grace_seconds: 10         # SIGTERM -> SIGKILL delay for kill_container/shutdown
 ///     log_level: info                # trace, debug, info, notice, warning, error, critical
+///     socket_group: xc               # besides root, members of this group (name or gid)
+///                                    # may use the socket (0660 root:xc); unset: root only
 struct Config: Equatable {
   // xc's keys (xcd/src/config/mod.rs), as `info` reports them.
   var extIfs: [String] = []
@@ -39,6 +41,8 @@ struct Config: Equatable {
   var runc = "/usr/sbin/runc"
   var stopGraceSeconds = 10
   var logLevel: String?
+  /// The group allowed to use the socket besides root (name or gid); nil: root only.
+  var socketGroup: String?
 
   /// Where xcd looks when `--config` is not given (read only if it exists).
   static let defaultPath = "/etc/xc.conf"
@@ -49,7 +53,7 @@ struct Config: Equatable {
     "default_volume_dataset", "default_volume_directory", "image_database_store", "layers_dir",
     "logs_dir", "devfs_id_offset", "database_store", "socket_path", "registries",
     "force_devfs_ruleset", "inventory", "warn_only", "networks",
-    "state_dir", "runc", "stop_grace_seconds", "log_level",
+    "state_dir", "runc", "stop_grace_seconds", "log_level", "socket_group",
   ]
 
   struct Problem: Error, CustomStringConvertible {
@@ -124,6 +128,9 @@ struct Config: Equatable {
       config.stopGraceSeconds = v
     }
     config.logLevel = try string("log_level")
+    if let v = map["socket_group"] as? Int { config.socketGroup = String(v) } else {
+      config.socketGroup = try string("socket_group")
+    }
     let unknown = map.keys.filter { !knownKeys.contains($0) }.sorted()
     return (config, unknown)
   }

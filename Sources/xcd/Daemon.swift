@@ -38,6 +38,12 @@ struct Daemon {
   func run() throws {
     let path = config.socketPath
     try Self.claimSocket(path, logger: logger)
+    let access: SocketAccess
+    do {
+      access = try SocketAccess.resolve(config.socketGroup)
+    } catch {
+      throw StartError(description: "\(error)")
+    }
 
     let engine: Engine
     do {
@@ -54,16 +60,22 @@ struct Daemon {
     do {
       let old = umask(0o117)  // the socket is created rw for owner and group only
       defer { umask(old) }
-      server = try XCServer(path: path, table: handlers.table()) { id, _ in
+      server = try XCServer(path: path, table: handlers.table(), policy: access.policy) { id, _ in
         handlers.connectionClosed(id)
       }
     } catch {
       engine.shutdown(grace: .seconds(config.stopGraceSeconds))
       throw StartError(description: "\(error)")
     }
-    chmod(path, 0o660)
+    do {
+      try access.apply(to: path)
+    } catch {
+      server.stop()
+      engine.shutdown(grace: .seconds(config.stopGraceSeconds))
+      throw StartError(description: "\(error)")
+    }
     server.start()
-    logger.info("xcd serving on \(path), state in \(engine.stateDir)")
+    logger.info("xcd serving on \(path) (\(access.allowed)), state in \(engine.stateDir)")
 
     let sig = Self.waitForStopSignal()
     logger.info("received signal \(sig): shutting down")

@@ -12,6 +12,9 @@ extension Handlers {
       try self.call(context) {
         guard !request.name.isEmpty else { throw XCDaemonError.invalid("commit: name is empty") }
         guard !request.tag.isEmpty else { throw XCDaemonError.invalid("commit: tag is empty") }
+        try Names.containerOrID(request.containerName, field: "commit: container_name")
+        try Names.tag(request.tag, field: "commit: tag")
+        try Names.imageReference("\(request.name):\(request.tag)", field: "commit: name")
         if let ref = request.altOut {
           guard let fd = ref.descriptor else {
             throw XCDaemonError.invalid("commit: alt_out carries no descriptor")

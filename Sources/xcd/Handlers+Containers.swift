@@ -26,7 +26,8 @@ extension Handlers {
 
     table.register(RunMainRequest.self) { request, context in
       try self.call(context) {
-        ContainerIDResponse(
+        try Names.containerOrID(request.name, field: "run_main: name")
+        return ContainerIDResponse(
           id: try self.engine.runMain(request.name, notify: request.notify?.descriptor))
       }
     }
@@ -56,7 +57,7 @@ extension Handlers {
 
     table.register(KillContainerRequest.self) { request, context in
       try self.call(context) {
-        let id = try self.liveContainerID(request.name)
+        let id = try self.liveContainerID(request.name, field: "kill_container: name")
         self.stopInBackground(id, why: "kill_container")
         return EmptyResponse()
       }
@@ -64,6 +65,7 @@ extension Handlers {
 
     table.register(ExecRequest.self) { request, context in
       try self.call(context) {
+        try Names.containerOrID(request.name, field: "exec: name")
         var spec = XCEngine.ExecSpec(arg0: request.arg0, args: request.args, envs: request.envs)
         spec.user = request.user
         spec.group = request.group
@@ -79,7 +81,7 @@ extension Handlers {
 
     table.register(LinkRequest.self) { request, context in
       try self.call(context) {
-        let id = try self.liveContainerID(request.name)
+        let id = try self.liveContainerID(request.name, field: "link: name")
         guard let fd = context.descriptors.take(request.fd) else {
           throw XCDaemonError.invalid("link: the request carries no descriptor")
         }
@@ -90,7 +92,8 @@ extension Handlers {
   }
 
   /// The id of a container that has not ended; ENOENT otherwise (xc's wording).
-  func liveContainerID(_ name: String) throws -> String {
+  func liveContainerID(_ name: String, field: String = "name") throws -> String {
+    try Names.containerOrID(name, field: field)
     let (record, dead) = try engine.container(name)
     if dead { throw XCDaemonError.notFound("no such container: \(name)") }
     return record.id
@@ -125,6 +128,10 @@ extension Handlers {
     }
     if !r.jailDatasets.isEmpty { throw Mapping.notImplemented("jail_datasets") }
 
+    try Names.imageReference(r.imageReference, field: "instantiate: image_reference")
+    if let name = r.name { try Names.container(name, field: "instantiate: name") }
+    if let hostname = r.hostname { try Names.hostname(hostname, field: "instantiate: hostname") }
+
     var spec = ContainerSpec(image_reference: r.imageReference)
     spec.name = r.name
     spec.hostname = r.hostname
@@ -135,6 +142,11 @@ extension Handlers {
     spec.user = r.user
     spec.group = r.group
     spec.mounts = try mountRequests(r.mountReq)
+    // Host paths may not reach into the daemon's own state (its database, blobs, runc root).
+    for (i, m) in spec.mounts.enumerated() where m.source.hasPrefix("/") {
+      try ConfinedPath.hostPath(
+        m.source, field: "instantiate: mount_req[\(i)].source", forbidden: [engine.stateDir])
+    }
     spec.copies = try r.copies.map { copy in
       guard let fd = copy.source.descriptor else {
         throw XCDaemonError.invalid("instantiate: copies[].source carries no descriptor")

@@ -10,6 +10,7 @@ extension Handlers {
         guard let fd = request.fd.descriptor else {
           throw XCDaemonError.invalid("xcsh.copy_in: fd carries no descriptor")
         }
+        try Names.containerOrID(request.name, field: "xcsh.copy_in: name")
         try self.engine.copyIn(request.name, path: request.path, from: fd)
         return NullResponse()
       }
@@ -20,6 +21,7 @@ extension Handlers {
         guard let fd = request.fd.descriptor else {
           throw XCDaemonError.invalid("xcsh.copy_out: fd carries no descriptor")
         }
+        try Names.containerOrID(request.name, field: "xcsh.copy_out: name")
         try self.engine.copyOut(request.name, path: request.path, to: fd)
         return NullResponse()
       }

@@ -24,6 +24,7 @@ extension Handlers {
     table.register(DescribeImageRequest.self) { request, context in
       try self.call(context) {
         do {
+          try Names.imageReference(request.imageReference, field: "describe_image: image_reference")
           return try Mapping.describe(try self.engine.describeImage(request.imageReference))
         } catch let e as EngineError where e.code == .imageNotFound {
           throw XCDaemonError.typed("ImageReferenceNotFound")  // xc's exact answer
@@ -39,6 +40,7 @@ extension Handlers {
 
     table.register(RemoveImageRequest.self) { request, context in
       try self.call(context) {
+        try Names.imageReference(request.imageReference, field: "remove_image: image_reference")
         try self.engine.removeImage(request.imageReference)
         return NullResponse()
       }
@@ -46,6 +48,7 @@ extension Handlers {
 
     table.register(ReplaceMetaRequest.self) { request, context in
       try self.call(context) {
+        try Names.imageReference(request.imageReference, field: "replace_meta: image_reference")
         let config = try Mapping.jailConfig(request.config)
         return try Mapping.jailImage(
           try self.engine.replaceMeta(request.imageReference, config: config))
@@ -70,6 +73,7 @@ extension Handlers {
       throw XCDaemonError.invalid("fd_import: the request carries no descriptor")
     }
     let reference = request.imageReference.isEmpty ? nil : request.imageReference
+    if let reference { try Names.imageReference(reference, field: "fd_import: image_reference") }
     switch ArchiveKind.sniff(fd) {
     case .layer:
       guard let reference else {

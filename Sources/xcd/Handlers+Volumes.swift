@@ -10,6 +10,7 @@ extension Handlers {
     // `default_volume_directory` (else <state>/volumes); xc itself always fails there.
     table.register(CreateVolumeRequest.self) { request, context in
       try self.call(context) {
+        try Names.volume(request.name, field: "create_volume: name")
         let template = request.template.map {
           (image: $0.imageReference, slot: $0.mountName.description)
         }
@@ -35,6 +36,7 @@ extension Handlers {
 
     table.register(RemoveVolumeRequest.self) { request, context in
       try self.call(context) {
+        try Names.volume(request.name, field: "xcsh.remove_volume: name")
         try self.engine.removeVolume(request.name)
         return NullResponse()
       }

@@ -36,6 +36,11 @@ struct XCD: ParsableCommand {
     help: "trace, debug, info, notice, warning, error or critical (default: info).")
   var logLevel: String?
 
+  @Option(
+    name: .customLong("socket-group"),
+    help: "Besides root, members of this group (name or gid) may use the socket (default: socket_group of the config, else root only).")
+  var socketGroup: String?
+
   func run() throws {
     var settings = Config()
     var unknownKeys: [String] = []
@@ -51,6 +56,7 @@ struct XCD: ParsableCommand {
     }
     if let socket { settings.socketPath = socket }
     if let stateDir { settings.stateDir = stateDir }
+    if let socketGroup { settings.socketGroup = socketGroup }
     let levelName = logLevel ?? settings.logLevel ?? "info"
     guard let level = Logger.Level(rawValue: levelName) else {
       throw ValidationError(

@@ -28,8 +28,10 @@ import XCTestSupport
     try t.waitFor("--reverse  Descending order.")
     try t.press("C-u")
     try t.type("let myrecord = {name: web, port: 80}")
+    // The completion listing redrew the prompt, so count the prompts already on the screen.
+    let prompts = try t.screen().components(separatedBy: prompt).count - 1
     try t.press("Enter")
-    try t.waitForEditor(prompt, count: 2)
+    try t.waitForEditor(prompt, count: prompts + 1)
     try t.type("print $myr")
     try t.press("Tab")
     try t.waitFor("completed variable") { $0.contains("> print $myrecord") }
@@ -63,9 +65,11 @@ import XCTestSupport
     try t.waitForEditor(prompt)
     try t.type("let kept = 42")
     try t.press("Enter")
-    try t.type("sleep 30s")
+    // The echo of the line comes before evaluation starts; `started` says the line is running
+    // (a Ctrl-C before that would only clear libedit's line).
+    try t.type("print started; sleep 30s")
     try t.press("Enter")
-    try t.waitFor("sleep started") { $0.contains("sleep 30s\n") }
+    try t.waitFor("sleep started") { $0.contains("\nstarted\n") }
     try t.press("C-c")
     try t.waitFor("[130] >")
     try t.type("print $kept")

@@ -12,7 +12,9 @@ extension Engine {
         logger.warning("cannot delete leftover runc container", metadata: ["id": "\(id)", "error": "\(error)"])
       }
     }
-    for point in Mount.mountPoints(under: layout.root) {
+    // Mounts *below* the state directory only: the directory itself may be a filesystem of
+    // its own (a dedicated disk, a tmpfs), which holds the state just opened.
+    for point in Mount.mountPoints(under: layout.root) where point != layout.root {
       do { try Mount.unmountForcing(point) } catch {
         logger.error("cannot unmount leftover mount", metadata: ["path": "\(point)", "error": "\(error)"])
       }
@@ -48,7 +50,10 @@ extension Engine {
   /// and refuses further work. Images and `no_clean` records stay for the next run; the state
   /// directory is unlocked for the next engine.
   public func shutdown(grace: Duration = .seconds(10)) {
-    defer { _ = flock(lockFD, LOCK_UN) }
+    defer {
+      markCleanStop()
+      _ = flock(lockFD, LOCK_UN)
+    }
     lock.lock()
     closed = true
     let containers = Array(live.values)

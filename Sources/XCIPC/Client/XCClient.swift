@@ -97,6 +97,12 @@ public final class XCClient: Sendable {
     }
     switch reply {
     case .success(let v): return v
+    case .failure(let e) where e.errno == XCPeerPolicy.refusedErrno:
+      // The daemon's peer check refused this process: say which socket, and why.
+      throw IPCError(
+        .permissionDenied, method: R.method,
+        "the daemon at \(path.isEmpty ? "this socket" : path) refused the connection: \(e.value.text)",
+        daemonError: e)
     case .failure(let e):
       throw IPCError(
         .daemon, method: R.method, "\(XCClient.errnoName(e.errno)): \(e.value.text)",
@@ -155,12 +161,27 @@ public final class XCClient: Sendable {
     case .noSuchFileOrDirectory, .connectionRefused, .notDirectory:
       IPCError(.noDaemon, "no daemon is listening at \(path) (\(e))", errno: e)
     case .permissionDenied, .notPermitted:
-      IPCError(.permissionDenied, "permission denied connecting to \(path)", errno: e)
+      IPCError(
+        .permissionDenied,
+        "permission denied connecting to \(path): \(XCClient.socketAccessHint(path))", errno: e)
     case .fileNameTooLong:
       IPCError(.system, "socket path too long: \(path)", errno: e)
     default:
       IPCError(.system, "cannot connect to \(path): \(e)", errno: e)
     }
+  }
+
+  /// Who may use the socket at `path`, from its owner, group and mode: the daemon admits
+  /// root and members of the socket's group.
+  static func socketAccessHint(_ path: String) -> String {
+    var st = stat()
+    guard stat(path, &st) == 0 else { return "run as root or as a member of the socket's group" }
+    var group = "gid \(st.st_gid)"
+    if let g = getgrgid(st.st_gid), let name = g.pointee.gr_name {
+      group = "group \(String(cString: name)) (gid \(st.st_gid))"
+    }
+    let mode = String(st.st_mode & 0o777, radix: 8)
+    return "the socket is mode 0\(mode) for \(group); run as root or as a member of that group"
   }
 
   /// The FreeBSD name of a daemon errno, as xc numbers them.
@@ -169,6 +190,7 @@ public final class XCClient: Sendable {
     case 1: "EPERM"
     case 2: "ENOENT"
     case 5: "EIO"
+    case 13: "EACCES"
     case 17: "EEXIST"
     case 20: "ENOTDIR"
     case 22: "EINVAL"

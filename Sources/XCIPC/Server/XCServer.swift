@@ -27,6 +27,7 @@ public final class XCServer: Sendable {
   private let listener: Socket
   private let table: XCMethodTable
   private let limits: FrameLimits
+  private let policy: XCPeerPolicy
   private let onConnectionClosed: (@Sendable (UInt64, PeerCredentials) -> Void)?
   private let connections = Mutex<[UInt64: Socket]>([:])
   private let nextID = Atomic<UInt64>(1)
@@ -37,6 +38,7 @@ public final class XCServer: Sendable {
   /// `onConnectionClosed` runs when a connection ends, with its id and peer.
   public init(
     path: String, table: XCMethodTable, limits: FrameLimits = .default,
+    policy: XCPeerPolicy = .anyone,
     onConnectionClosed: (@Sendable (UInt64, PeerCredentials) -> Void)? = nil
   ) throws(IPCError) {
     do throws(Errno) {
@@ -47,6 +49,7 @@ public final class XCServer: Sendable {
     self.path = path
     self.table = table
     self.limits = limits
+    self.policy = policy
     self.onConnectionClosed = onConnectionClosed
   }
 
@@ -115,12 +118,32 @@ public final class XCServer: Sendable {
 
   private func serveRegistered(socket: Socket, id: UInt64) {
     let peer = (try? socket.peerCredentials()) ?? PeerCredentials(pid: -1, uid: .max, gid: .max)
+    if let refusal = policy.check(peer) {
+      // A refused peer gets a few seconds to send its request, not a thread for ever.
+      try? socket.setIOTimeout(milliseconds: XCPeerPolicy.refusedTimeoutMillis)
+      let channel = FrameChannel(socket: socket, limits: XCPeerPolicy.refusedLimits)
+      XCServer.refuse(channel: channel, with: refusal)
+      connections.withLock { _ = $0.removeValue(forKey: id) }
+      channel.close()
+      return
+    }
     let channel = FrameChannel(socket: socket, limits: limits)
     XCServer.serve(channel: channel, table: table, peer: peer, connectionID: id)
     // Unregister before closing so stop() never shuts down a reused descriptor number.
     connections.withLock { _ = $0.removeValue(forKey: id) }
     channel.close()
     onConnectionClosed?(id, peer)
+  }
+
+  /// Answers a refused peer's first request with `refusal`; nothing of the request is run.
+  static func refuse(channel: FrameChannel, with refusal: XCDaemonError) {
+    do throws(IPCError) {
+      guard let frame = try channel.receive() else { return }
+      frame.descriptors.closeRemaining()
+      try channel.send(body: Envelope.encodeFailure(refusal))
+    } catch {
+      return
+    }
   }
 
   /// Serves one connection on the calling thread until the peer closes it or breaks the

@@ -522,13 +522,22 @@ public final class Evaluator: @unchecked Sendable {
 
   func enterCall(at span: Span) throws {
     callDepth += 1
-    if callDepth > Evaluator.maxCallDepth {
+    // The count is the rule users see; the stack check catches threads with smaller stacks
+    // (par-each workers) and builds with bigger frames (sanitizers) before they overflow.
+    if callDepth > Evaluator.maxCallDepth || cs_stack_remaining() < Evaluator.minStackLeft {
+      let why =
+        callDepth > Evaluator.maxCallDepth
+        ? "more than \(Evaluator.maxCallDepth) nested calls"
+        : "this thread's stack is nearly used up after \(callDepth) nested calls"
       callDepth = 0
       throw ShellError(
-        "eval.recursion", "recursion is too deep (more than \(Evaluator.maxCallDepth) nested calls)", at: span,
+        "eval.recursion", "recursion is too deep (\(why))", at: span,
         help: "check the function's base case")
     }
   }
+
+  /// Stack kept free below the deepest call: room for a built-in command's own frames.
+  static let minStackLeft = 256 << 10
 
   func leaveCall() { callDepth -= 1 }
 
