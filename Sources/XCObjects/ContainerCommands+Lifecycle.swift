@@ -181,27 +181,15 @@ final class Sleeper {
     guard pipe(&p) == 0, fcntl(p[0], F_SETFD, FD_CLOEXEC) == 0, fcntl(p[1], F_SETFD, FD_CLOEXEC) == 0 else {
       throw ShellError("system.pipe", "cannot create a pipe for the link", at: call.head)
     }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_adddup2(&actions, p[0], 0)
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    var attrs = posix_spawnattr_t()
-    posix_spawnattr_init(&attrs)
-    defer { posix_spawnattr_destroy(&attrs) }
-    // A process group of its own, so a Ctrl-C at the terminal does not end the link early.
-    posix_spawnattr_setflags(&attrs, Int16(POSIX_SPAWN_SETPGROUP))
-    posix_spawnattr_setpgroup(&attrs, 0)
-    var pid: pid_t = 0
-    let argv = ["cat"]
-    var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-    defer { for a in cargs { free(a) } }
-    let rc = posix_spawnp(&pid, "cat", &actions, &attrs, &cargs, environ)
+    // Its own process group: a Ctrl-C at the terminal must not end the link early.
+    let spawned = HostProcess.spawn("cat", [], stdin: .fd(p[0]), stdout: .devNull, stderr: .devNull, ownProcessGroup: true)
     close(p[0])
-    guard rc == 0 else {
+    let pid: pid_t
+    switch spawned {
+    case .success(let child): pid = child
+    case .failure(let e):
       close(p[1])
-      throw ShellError("system.spawn", "cannot start the link's waiting child (`cat`): \(String(cString: strerror(rc)))", at: call.head)
+      throw ShellError("system.spawn", "cannot start the link's waiting child (`cat`): \(e)", at: call.head)
     }
     let fd = cs_pidfd_open(pid)
     guard fd >= 0 else {

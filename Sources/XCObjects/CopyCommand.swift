@@ -96,17 +96,12 @@ enum CopyCommand {
 
   /// Runs the host's `tar` with `args` (argv, no shell) and the given stdin/stdout.
   static func tar(_ args: [String], stdin: CInt?, stdout: CInt?, _ call: Call) throws {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    if let stdin { posix_spawn_file_actions_adddup2(&actions, stdin, 0) }
-    if let stdout { posix_spawn_file_actions_adddup2(&actions, stdout, 1) }
-    var cargs: [UnsafeMutablePointer<CChar>?] = (["tar"] + args).map { strdup($0) } + [nil]
-    defer { for a in cargs { free(a) } }
-    var pid: pid_t = 0
-    let rc = posix_spawnp(&pid, "tar", &actions, nil, &cargs, environ)
-    guard rc == 0 else {
-      throw ShellError("system.spawn", "`cp`: cannot run `tar`: \(String(cString: strerror(rc)))", at: call.head)
+    let spawned = HostProcess.spawn(
+      "tar", args, stdin: stdin.map { .fd($0) } ?? .inherit, stdout: stdout.map { .fd($0) } ?? .inherit)
+    let pid: pid_t
+    switch spawned {
+    case .success(let p): pid = p
+    case .failure(let e): throw ShellError("system.spawn", "`cp`: cannot run `tar`: \(e)", at: call.head)
     }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}

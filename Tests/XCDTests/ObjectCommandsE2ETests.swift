@@ -73,10 +73,10 @@ struct ObjectCommandsE2ETests {
       #expect(try ok("wait w1 --running | get name", daemon) == "w1\n")
       let id = try client.call(ShowContainerRequest(id: "w1")).runningContainer.id
       #expect(try ok("ps | where name == w1 | get 0.id", daemon) == id + "\n")
-      // A unique id prefix is enough (xc matches exactly; xcsh resolves it), even one that
-      // reads as a number (`608e6`).
-      _ = try ok("kill \(id.prefix(5))", daemon)
-      let out = try ok("wait \(id) --exit --timeout 30s | get status", daemon)
+      // A unique id prefix is enough (xc matches exactly; xcsh resolves it). Quoted: a hex word
+      // can read as a number or a size (`5e23b`), and some such literals are out of range.
+      _ = try ok("kill '\(id.prefix(5))'", daemon)
+      let out = try ok("wait '\(id)' --exit --timeout 30s | get status", daemon)
       #expect(out == "dead\n" || out == "exited\n", "\(out)")
       try expectNoContainers(client)
     }

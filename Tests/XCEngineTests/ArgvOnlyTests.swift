@@ -17,12 +17,14 @@ import Testing
     "XCEngine/System/Subprocess.swift", "XCShell/Eval/External.swift",
     "CSupport/engine_shims.c", "CSupport/include/engine_shims.h", "xc-init/main.c",
     "CSupport/cs_daemon_spawn.c",  // the embedded xcd: execv of a fixed path and argv
+    "XCObjects/HostProcess.swift",  // `tar` for cp, `cat` for link: fixed names, argv arrays
   ]
 
   /// Reviewed places where a shell gets a command string, never on the host: a Jailfile's
   /// `RUN` line is, by the format's definition, a command for the container's own /bin/sh,
   /// exec'd inside the container.
-  static let containerShells: Set<String> = ["XCObjects/Build/JailfileBuilder.swift"]
+  /// `wait --exec STRING` likewise runs the string with the container's /bin/sh, via `exec`.
+  static let containerShells: Set<String> = ["XCObjects/Build/JailfileBuilder.swift", "XCObjects/WaitCommand.swift"]
 
   func sources() throws -> [(String, String)] {
     var out: [(String, String)] = []

@@ -217,6 +217,8 @@ import XCSystem
   @Test func idsThatReadAsNumbersStayWords() throws {
     #expect(try bodies("kill 608e6") == [#"{"method":"kill_container","value":{"name":"608e6"}}"#])
     #expect(try bodies("show 12345") == [#"{"method":"show_container","value":{"id":"12345"}}"#])
+    #expect(try bodies("show 1d") == [#"{"method":"show_container","value":{"id":"1d"}}"#])
+    #expect(try bodies("show 10kb") == [#"{"method":"show_container","value":{"id":"10kb"}}"#])
     let fake = try FakeDaemon()
     defer { fake.stop() }
     // A computed number is not an id.

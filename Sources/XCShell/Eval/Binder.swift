@@ -231,8 +231,9 @@ enum Binder {
       ok = true
     case (.object(let t), .object(let o)): ok = o.type == t
     case (.object, .string): ok = true  // a name or id, resolved by the command
-    case (.object, .int), (.object, .float):
-      // An id (prefix) written bare can read as a number (`12345`, `608e6`): take the word.
+    case (.object, .int), (.object, .float), (.object, .size), (.object, .duration):
+      // An id (prefix) written bare can read as a number or a unit (`12345`, `608e6`, `1d`):
+      // take the word.
       if let word = writtenWord(v) { return .string(word, v.span) }
       ok = false
     default: ok = false
