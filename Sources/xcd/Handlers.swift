@@ -13,6 +13,8 @@ final class Handlers: Sendable {
   let logger: Logger
   /// `link`ed containers per connection: killed when that connection closes.
   let links = Mutex<[UInt64: [Link]]>([:])
+  /// Pulls, pushes and logins (xc's registry methods).
+  let registries: RegistryService
 
   struct Link: Sendable {
     var containerID: String
@@ -24,6 +26,8 @@ final class Handlers: Sendable {
     self.engine = engine
     self.config = config
     self.logger = logger
+    registries = RegistryService(
+      engine: engine, registriesFile: config.registriesPath, logger: logger)
   }
 
   var grace: Duration { .seconds(config.stopGraceSeconds) }
@@ -34,6 +38,7 @@ final class Handlers: Sendable {
     registerDaemonAndImages(&table)
     registerContainers(&table)
     registerNotImplemented(&table)
+    registerRegistry(&table)  // replaces the "not implemented" answers of its methods
     return table
   }
 
@@ -64,7 +69,7 @@ final class Handlers: Sendable {
       layersDir: config.layersDir ?? state + "/blobs/sha256", logsDir: config.logsDir,
       devfsIdOffset: config.devfsIdOffset,
       databaseStore: config.databaseStore ?? state + "/xcd.sqlite",
-      socketPath: config.socketPath, registries: config.registries,
+      socketPath: config.socketPath, registries: registries.table.path,
       forceDevfsRuleset: config.forceDevfsRuleset, inventory: config.inventory,
       warnOnly: config.warnOnly)
   }
@@ -98,7 +103,7 @@ final class Handlers: Sendable {
 
   /// The method names answered with "not implemented yet" (for docs and tests).
   static let notImplementedMethods = [
-    "create_channel", "login", "pull_image", "download_stat", "push_image", "upload_stat",
+    "create_channel",
     "commit", "rdr", "list_rdr_rules", "create_network", "list_networks", "add-netgroup",
     "commit_netgroup", "create_volume", "list_volumes", "xcsh.remove_network",
     "xcsh.remove_volume", "xcsh.logs",

@@ -10,7 +10,7 @@ final class ImageStore: Sendable {
   let state: StateStore
   let logger: Logger
   /// Serialises imports so two imports of the same image never unpack the same tree at once.
-  private let importLock = NSLock()
+  let importLock = NSLock()
 
   init(layout: StateLayout, state: StateStore, logger: Logger) {
     self.layout = layout
@@ -206,7 +206,7 @@ final class ImageStore: Sendable {
   }
 
   /// Stores the blobs, unpacks the image's tree if it is new, and tags it.
-  private func register(
+  func register(
     _ manifest: OCI.Manifest, manifestBytes: [UInt8], blobs: [String: ArchiveReader.Member],
     as reference: ImageReference
   ) throws -> ImageRecord {
