@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import CSupport
 
 @testable import XCEngine
 
@@ -147,5 +148,50 @@ struct RegistryUnitTests {
     #expect(RegistryErrorBody.codes(body) == ["MANIFEST_UNKNOWN"])
     #expect(RegistryErrorBody.summary(Array("404 page not found\n".utf8)) == "404 page not found")
     #expect(RegistryErrorBody.summary([]) == nil)
+  }
+}
+
+/// The SHA-256 block function: the CPU's SHA instructions (when present) agree with the
+/// portable code on random input, block by block and many blocks at once.
+@Suite("SHA-256 blocks")
+struct SHA256BlockTests {
+  @Test func acceleratedAgreesWithPortable() {
+    var rng = SystemRandomNumberGenerator()
+    for blocks in [1, 2, 3, 7, 64, 1000] {
+      let data = (0..<(blocks * 64)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+      var a: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
+      var b = a
+      data.withUnsafeBufferPointer { p in
+        a.withUnsafeMutableBufferPointer { cs_sha256_blocks($0.baseAddress, p.baseAddress, blocks) }
+        b.withUnsafeMutableBufferPointer { cs_sha256_blocks_portable($0.baseAddress, p.baseAddress, blocks) }
+      }
+      #expect(a == b, "\(blocks) blocks (accelerated: \(cs_sha256_accelerated()))")
+    }
+  }
+
+  @Test func streamingHashMatchesSha256sum() throws {
+    // Odd sizes and chunkings straddle block boundaries.
+    let data = (0..<(1 << 20) + 77).map { _ in UInt8.random(in: 0...255) }
+    let path = "/tmp/xcengine-sha-\(getpid())"
+    try Data(data).write(to: URL(fileURLWithPath: path))
+    defer { unlink(path) }
+    var h = SHA256()
+    var offset = 0
+    var step = 1
+    while offset < data.count {
+      let n = min(step, data.count - offset)
+      h.update(Array(data[offset..<(offset + n)]))
+      offset += n
+      step = step * 3 + 1
+    }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+    p.arguments = [path]
+    let out = Pipe()
+    p.standardOutput = out
+    try p.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    #expect(h.finalizeHex() == String(text.prefix(64)))
   }
 }

@@ -167,6 +167,7 @@ final class ImagePull: @unchecked Sendable {
       tree = temp
       unpacker = LayerUnpacker(root: temp)
     }
+    let began = ContinuousClock.now
     do {
       for (index, layer) in manifest.layers.enumerated() {
         let stored = layout.blob(layer.digest)
@@ -185,6 +186,8 @@ final class ImagePull: @unchecked Sendable {
           diffID = try download(index, layer, to: path, unpacker: &unpacker, scratch: staging)
           blobs[layer.digest] = .init(stagedPath: path, digest: layer.digest, size: layer.size)
         }
+        logger.debug(
+          "layer fetched", metadata: ["digest": "\(layer.digest)", "elapsed": "\(ContinuousClock.now - began)"])
         if let diffID, diffID != diffIDs[index] {
           throw EngineError(
             .digestMismatch, "layer \(layer.digest) unpacks to \(diffID), the config says \(diffIDs[index])",
