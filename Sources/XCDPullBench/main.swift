@@ -25,7 +25,7 @@ func milliseconds(_ d: Duration) -> Double {
 
 /// Removes the image so the next pull fetches and unpacks everything again.
 func reset(_ client: XCClient, _ reference: String) throws {
-  try client.call(RemoveImageRequest(imageReference: reference))
+  _ = try client.call(RemoveImageRequest(imageReference: reference))
   _ = try client.call(PurgeRequest())
   guard try client.call(ListAllImagesRequest()).manifests.isEmpty else {
     throw BenchError("images left after remove_image + purge")

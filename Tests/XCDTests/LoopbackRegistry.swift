@@ -105,7 +105,7 @@ final class LoopbackRegistry {
     let deadline = Date().addingTimeInterval(30)
     while Date() < deadline {
       if !p.isRunning { return false }
-      if let status = Self.status(URL(string: "http://\(host)/v2/")!), status == 200 || status == 401 {
+      if let status = Self.status(port: port), status == 200 || status == 401 {
         return true
       }
       usleep(20_000)  // polling the registry's start, bounded by the deadline
@@ -113,19 +113,34 @@ final class LoopbackRegistry {
     throw TestFailure("docker-registry did not answer on \(host) within 30 s: \(log)")
   }
 
-  /// The HTTP status of a GET, or nil when nothing answers.
-  static func status(_ url: URL) -> Int? {
-    let done = DispatchSemaphore(value: 0)
-    let result = Mutex<Int?>(nil)
-    var request = URLRequest(url: url)
-    request.timeoutInterval = 5
-    let task = URLSession.shared.dataTask(with: request) { _, response, _ in
-      result.withLock { $0 = (response as? HTTPURLResponse)?.statusCode }
-      done.signal()
+  /// The HTTP status of `GET path` on 127.0.0.1:`port`, or nil when nothing answers. Raw
+  /// HTTP/1.0 over a socket: Foundation's URLSession on Linux never completes a request
+  /// answered by a Basic challenge when it has no delegate.
+  static func status(port: Int, path: String = "/v2/") -> Int? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var timeout = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = in_port_t(UInt16(port).bigEndian)
+    let connected = withUnsafePointer(to: &addr) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
     }
-    task.resume()
-    done.wait()
-    return result.withLock { $0 }
+    guard connected == 0 else { return nil }
+    let request = "GET \(path) HTTP/1.0\r\nHost: 127.0.0.1:\(port)\r\n\r\n"
+    guard request.withCString({ write(fd, $0, strlen($0)) }) > 0 else { return nil }
+    var buffer = [UInt8](repeating: 0, count: 64)
+    let n = read(fd, &buffer, buffer.count)
+    guard n > 12 else { return nil }
+    // "HTTP/1.1 200 OK"
+    let line = String(decoding: buffer[0..<n], as: UTF8.self)
+    let parts = line.split(separator: " ")
+    return parts.count > 1 ? Int(parts[1]) : nil
   }
 
   /// Ends the registry (SIGTERM, then SIGKILL) and the token service; removes the dir.

@@ -66,6 +66,8 @@ final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked Sendable
     var bodyLimit: Int
     var sent: ((Int64) -> Void)?
     var error: (any Error)?
+    /// The 401 that raised an authentication challenge (see `didReceive challenge`).
+    var challenged: HTTPURLResponse?
     /// The host the request was first sent to: credentials never follow a redirect elsewhere.
     let origin: String?
 
@@ -218,8 +220,37 @@ final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked Sendable
     completionHandler(next)
   }
 
+  /// A 401 with a Basic (or Digest) challenge: Foundation on Linux would wait for
+  /// credentials forever (or cancel), never delivering the response. The registry client
+  /// answers challenges itself, so the 401 is kept and the task stopped here.
+  func urlSession(
+    _ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
+    completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
+  ) {
+    if let x = exchange(task), let url = task.originalRequest?.url {
+      var headers: [String: String] = [:]
+      if let failure = (challenge.failureResponse ?? task.response) as? HTTPURLResponse {
+        for (key, value) in failure.allHeaderFields {
+          if let k = key as? String, let v = value as? String { headers[k] = v }
+        }
+      }
+      if !headers.keys.contains(where: { $0.lowercased() == "www-authenticate" }) {
+        let space = challenge.protectionSpace
+        let scheme = space.authenticationMethod == NSURLAuthenticationMethodHTTPDigest ? "Digest" : "Basic"
+        headers["WWW-Authenticate"] = "\(scheme) realm=\"\(space.realm ?? "")\""
+      }
+      x.challenged = HTTPURLResponse(url: url, statusCode: 401, httpVersion: "HTTP/1.1", headerFields: headers)
+    }
+    completionHandler(.cancelAuthenticationChallenge, nil)
+  }
+
   func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
     guard let x = exchange(task) else { return }
+    if let challenged = x.challenged {
+      x.response = challenged
+      x.done.signal()
+      return
+    }
     if let error, x.sinkError == nil { x.error = error }
     if x.response == nil { x.response = task.response as? HTTPURLResponse }
     x.done.signal()

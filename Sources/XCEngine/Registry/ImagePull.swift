@@ -225,9 +225,19 @@ final class ImagePull: @unchecked Sendable {
     let client = self.client
     let thread = Thread {
       do {
+        // A feed that fails (corrupt gzip, unpacker gone) stops being fed, but the download
+        // goes on, so a wrong digest is reported as such rather than as its symptom.
+        var feeding = feed != nil
         try client.downloadBlob(layer.digest) { chunk in
           try sink.take(chunk)
-          try feed?.write(chunk)
+          if feeding, let feed {
+            do {
+              try feed.write(chunk)
+            } catch {
+              feeding = false
+              feed.finishInput()
+            }
+          }
         }
       } catch {
         outcome.withLock { $0 = error }
@@ -266,6 +276,7 @@ final class ImagePull: @unchecked Sendable {
         "the layer \(layer.digest) from \(client.endpoint.name) has digest \(digest) and \(size) bytes (expected \(layer.size))",
         help: "the registry served wrong content; refusing it", errno: EINVAL)
     }
+    if let error = feed?.decompressError { throw error }
     if let unpackError { throw unpackError }
     if feed != nil && diffID == nil {
       throw EngineError(.badArchive, "the layer \(layer.digest) is empty", errno: EINVAL)

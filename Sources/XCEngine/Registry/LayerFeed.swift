@@ -23,6 +23,7 @@ final class LayerFeed: @unchecked Sendable {
   private var source: CInt = -1
   private var started = false
   private var inputEnded = false
+  private var inputClosed = false
   /// The first bytes, held until there are enough to recognise a compression.
   private var head: [UInt8] = []
   /// Where the downloading side writes: the unpacker's socket, or zstd's input.
@@ -56,9 +57,14 @@ final class LayerFeed: @unchecked Sendable {
     try deliver(bytes)
   }
 
-  /// The download ended: whatever was held is passed on and the stream is closed, so the
-  /// unpacker sees its end.
+  /// A gzip stream that was corrupt or ended early (reported after the blob's digest).
+  var decompressError: EngineError? { inputError }
+
+  /// The download ended (or the feeding stopped): whatever was held is passed on and the
+  /// stream is closed, so the unpacker sees its end. Only the first call does anything.
   func finishInput() {
+    if inputClosed { return }
+    inputClosed = true
     if !started && !head.isEmpty, (try? start()) != nil {
       let pending = head
       do {
@@ -99,7 +105,7 @@ final class LayerFeed: @unchecked Sendable {
     case .plain:
       break
     case .gzip:
-      if check, let inputError { throw inputError }
+      break  // its errors are `decompressError`
     case .zstd(let pid, let tool, let errFile):
       defer { unlink(errFile) }
       let status = try Subprocess.wait(pid)

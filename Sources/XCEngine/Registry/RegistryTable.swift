@@ -113,7 +113,7 @@ public final class RegistryTable: Sendable {
   /// Writes the file atomically, readable by root only (it holds passwords).
   private func save(_ content: File) throws {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
     let bytes = Array(try encoder.encode(content))
     let dir = (path as NSString).deletingLastPathComponent
     if !dir.isEmpty { try FileSystem.makeDirectories(dir, mode: 0o700) }
