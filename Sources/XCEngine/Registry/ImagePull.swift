@@ -151,7 +151,11 @@ final class ImagePull: @unchecked Sendable {
     defer { try? FileSystem.removeTree(staging) }
 
     let configPath = staging + "/config"
-    try FileSystem.writeAtomically(configPath, configBytes, mode: 0o600)
+    let configFD = try sysCall("create \(configPath)") {
+      open(configPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+    }
+    defer { closeQuietly(configFD) }
+    try writeAll(configFD, configBytes)  // staging: no fsync (the store's own writes sync)
     var blobs: [String: ArchiveReader.Member] = [
       manifest.config.digest: .init(stagedPath: configPath, digest: manifest.config.digest, size: manifest.config.size)
     ]
@@ -199,6 +203,7 @@ final class ImagePull: @unchecked Sendable {
         unpacker?.finish()
         try sysCall("chmod \(tree)") { chmod(tree, 0o755) }
       }
+      logger.debug("layers unpacked", metadata: ["elapsed": "\(ContinuousClock.now - began)"])
       return try store.registerPulled(
         manifest, manifestBytes: manifestBytes, blobs: blobs, tree: tree, chainID: chainID,
         references: [reference] + extraTags)
