@@ -40,10 +40,12 @@ let package = Package(
     .target(name: "CEditLine", dependencies: ["CLibEdit"]),
     // The interactive front end: line editor, history, completion, prompt.
     .target(name: "XCEditor", dependencies: ["XCShell", "CEditLine", "CSupport"]),
+    // The Jailfile language: lexer, parser, interpolation, build plan. Pure (no I/O), fuzzable.
+    .target(name: "XCJailfile"),
     // Object commands: xc's CLI as xcsh commands over the daemon's IPC, returning typed objects.
     .target(
       name: "XCObjects",
-      dependencies: ["XCShell", "XCIPC", "XCSystem", "CSupport", .product(name: "SystemPackage", package: "swift-system")]),
+      dependencies: ["XCShell", "XCIPC", "XCJailfile", "XCSystem", "CSupport", .product(name: "SystemPackage", package: "swift-system")]),
     .executableTarget(
       name: "xcsh",
       dependencies: [
@@ -93,6 +95,7 @@ let package = Package(
       // Golden JSON for every method (requests) and the daemon's example answers (responses).
       resources: [.copy("Snapshots")]),
     .testTarget(name: "XCEngineTests", dependencies: ["XCEngine"]),
+    .testTarget(name: "XCJailfileTests", dependencies: ["XCJailfile"]),
     // End to end: the built `xcd` as a subprocess, driven with XCClient.
     .testTarget(
       name: "XCDTests",

@@ -6,6 +6,10 @@
 //     imports ARCHIVE as busybox:latest, then: RUNS sequential containers running /bin/true
 //     (request to exit notification, stdio fds passed), then CONCURRENT containers started at
 //     once from as many threads and connections (wall time until every one has exited).
+//   XCDBench xcd-net SOCKET ARCHIVE RUNS BRIDGE OCTET
+//     imports ARCHIVE, creates a network (bridge BRIDGE, 10.212.OCTET.0/24), then RUNS
+//     pairs of /bin/true containers: one plain, one VNET on the network with a published port
+//     (see NetworkBench.swift).
 //   XCDBench runc RUNC ROOT BUNDLE RUNS
 //     RUNS times `RUNC --root ROOT run --bundle BUNDLE id` (the floor), each timed from spawn
 //     to exit.
@@ -38,14 +42,18 @@ func report(_ name: String, _ samples: [Double]) {
 }
 
 /// One container running /bin/true with /dev/null as stdio; returns once its exit is notified.
-func runTrue(_ client: XCClient, devnull: FileDescriptor) throws {
+func runTrue(
+  _ client: XCClient, devnull: FileDescriptor,
+  configure: (inout InstantiateRequest) -> Void = { _ in }
+) throws {
   let exited = try EventFD.create(flags: [.closeOnExec])
   defer { try? exited.close() }
-  let request = InstantiateRequest(
+  var request = InstantiateRequest(
     imageReference: "busybox:latest",
     entryPoint: EntryPoint(entryPoint: "/bin/true", entryPointArgs: []),
     mainExitedFd: FDRef(exited.fileDescriptor), stdin: FDRef(devnull), stdout: FDRef(devnull),
     stderr: FDRef(devnull))
+  configure(&request)
   _ = try client.call(request)
   guard try exited.waitReadable(milliseconds: 60_000) else {
     throw BenchError("no exit notification within 60 s: see the daemon's log")
@@ -122,11 +130,15 @@ do {
   switch (args.count > 1 ? args[1] : "", args.count) {
   case ("xcd", 6):
     try benchXCD(socket: args[2], archive: args[3], runs: Int(args[4])!, concurrent: Int(args[5])!)
+  case ("xcd-net", 7):
+    try benchNetwork(
+      socket: args[2], archive: args[3], runs: Int(args[4])!, bridge: args[5], octet: Int(args[6])!)
   case ("runc", 6):
     try benchRunc(runc: args[2], root: args[3], bundle: args[4], runs: Int(args[5])!)
   default:
     throw BenchError(
-      "usage: XCDBench xcd SOCKET ARCHIVE RUNS CONCURRENT | XCDBench runc RUNC ROOT BUNDLE RUNS")
+      "usage: XCDBench xcd SOCKET ARCHIVE RUNS CONCURRENT | XCDBench runc RUNC ROOT BUNDLE RUNS"
+        + " | XCDBench xcd-net SOCKET ARCHIVE RUNS BRIDGE OCTET")
   }
 } catch {
   FileHandle.standardError.write(Data("XCDBench: \(error)\n".utf8))

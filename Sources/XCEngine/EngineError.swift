@@ -27,6 +27,11 @@ public struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     public static let system = Code(rawValue: "system.failed")
     public static let state = Code(rawValue: "state.failed")
     public static let shutDown = Code(rawValue: "engine.shut_down")
+    public static let network = Code(rawValue: "network.failed")
+    public static let networkNotFound = Code(rawValue: "network.not_found")
+    public static let networkExists = Code(rawValue: "network.exists")
+    public static let networkInUse = Code(rawValue: "network.in_use")
+    public static let noAddress = Code(rawValue: "network.no_address")
   }
 
   public var code: Code

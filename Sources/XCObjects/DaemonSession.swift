@@ -1,60 +1,135 @@
 import Dispatch
+import Foundation
 import SystemPackage
 import XCIPC
 import XCShell
 
+/// How xcsh talks to the daemon (`xcsh --trace`, `--dry-run`, `--ephemeral`, `--keep-daemon`).
+public struct DaemonModes: Sendable {
+  /// Each call and its result on stderr.
+  public var trace = false
+  /// No mutating call reaches the daemon: plan lines and placeholders instead.
+  public var dryRun = false
+  /// What the script created is removed when it ends.
+  public var ephemeral = false
+  /// Leave an embedded daemon running at exit.
+  public var keepDaemon = false
+  public init() {}
+}
+
 /// The shell's connection to xcd: opened on first use, and its failures turned into shell errors
 /// that name the method and say what to do.
+///
+/// Calls go through a stack of transports, each an `XCCaller`: dry run (plan lines instead of
+/// mutating calls), ephemeral (remembers what was created), trace (logs each call), and the
+/// connection pool (one connection per concurrent caller, so `par-each` workers call the daemon
+/// in parallel). With the default socket and nothing answering there, the pool starts the
+/// embedded xcd on the first call.
 public final class DaemonSession: @unchecked Sendable {
-  public let socketPath: String
-  private var client: XCClient?
+  public let modes: DaemonModes
+  private let endpoint: DaemonEndpoint
+  private let pool: ConnectionPool
+  private let ephemeral: EphemeralCaller?
+  private let caller: any XCCaller
+  private let finished = NSLock()
+  private var isFinished = false
 
-  public init(socketPath: String) { self.socketPath = socketPath }
+  /// The socket in use (the embedded daemon's once it has started).
+  public var socketPath: String { endpoint.currentPath }
+
+  /// A session on exactly `socketPath` (no embedded fallback, no modes).
+  public convenience init(socketPath: String) {
+    self.init(socketPath: socketPath, explicit: true)
+  }
+
+  /// A session on `socketPath`. When the path is not `explicit` (it is the default, not
+  /// `--socket` or `$XC_SOCKET`) and nothing answers there, the first call starts the embedded
+  /// xcd (Linux; not in a dry run).
+  public init(
+    socketPath: String, explicit: Bool, modes: DaemonModes = DaemonModes(),
+    environment: [String: String] = ProcessInfo.processInfo.environment
+  ) {
+    self.modes = modes
+    let embedded = explicit || modes.dryRun ? nil : EmbeddedDaemon.forThisProcess(environment: environment)
+    embedded?.keep = modes.keepDaemon
+    endpoint = DaemonEndpoint(path: socketPath, explicit: explicit, embedded: embedded, announce: StandardError.write)
+    pool = ConnectionPool(endpoint: endpoint)
+    var c: any XCCaller = pool
+    if modes.trace { c = TracingCaller(inner: c, write: StandardError.write) }
+    if modes.ephemeral, !modes.dryRun {
+      let e = EphemeralCaller(inner: c)
+      ephemeral = e
+      c = e
+    } else {
+      ephemeral = nil
+    }
+    if modes.dryRun { c = DryRunCaller(inner: c, write: StandardError.write) }
+    caller = c
+  }
 
   /// Calls the daemon; IPC failures become `daemon.*` errors located at the command.
-  func call<R: XCRequest>(_ request: R, at span: Span) throws -> R.Response {
-    let c = try connect(at: span)
+  /// Safe from several threads at once (each call takes its own connection).
+  public func call<R: XCRequest>(_ request: R, at span: Span) throws -> R.Response {
     do {
-      return try c.call(request)
+      return try caller.call(request, timeout: nil)
     } catch {
-      if error.code == .connectionClosed { client = nil }
-      var e = ShellError(ShellError.Code(rawValue: "daemon.\(error.code.rawValue)"), "\(error)", at: span)
-      if error.code == .noDaemon || error.code == .permissionDenied {
-        e.help = "start xcd or point xcsh at it with --socket PATH or $XC_SOCKET"
-      }
-      throw e
+      throw Self.shellError(error, at: span, path: socketPath)
     }
   }
 
-  private func connect(at span: Span) throws -> XCClient {
-    if let client, client.isOpen { return client }
-    do {
-      let c = try XCClient(path: socketPath, timeout: .seconds(120))
-      client = c
-      return c
-    } catch {
-      throw ShellError(
-        "daemon.unavailable", "cannot reach the xc daemon at \(socketPath): \(error)", at: span,
-        help: "start xcd or point xcsh at it with --socket PATH or $XC_SOCKET")
+  static func shellError(_ error: IPCError, at span: Span, path: String) -> ShellError {
+    let help = "start xcd or point xcsh at it with --socket PATH or $XC_SOCKET"
+    if error.method == nil, error.code == .noDaemon || error.code == .permissionDenied || error.code == .system
+      || error.code == .timeout
+    {
+      // Connecting (or starting the embedded daemon) failed: no method was sent.
+      return ShellError("daemon.unavailable", "cannot reach the xc daemon at \(path): \(error)", at: span, help: help)
+    }
+    var e = ShellError(ShellError.Code(rawValue: "daemon.\(error.code.rawValue)"), "\(error)", at: span)
+    if error.code == .noDaemon || error.code == .permissionDenied { e.help = help }
+    return e
+  }
+
+  /// Ends the session, however the script ended: removes what `--ephemeral` recorded, closes
+  /// the connections and stops the embedded daemon (unless `keepDaemon`). Runs once.
+  public func finish() {
+    finished.lock()
+    defer { finished.unlock() }
+    if isFinished { return }
+    isFinished = true
+    if let ephemeral {
+      let (removed, failures) = ephemeral.cleanUp()
+      for f in failures { StandardError.write("xcsh: --ephemeral: \(f)\n") }
+      if !removed.isEmpty {
+        StandardError.write("xcsh: --ephemeral removed \(removed.map(\.description).joined(separator: ", "))\n")
+      }
+    }
+    pool.closeAll()
+    if let d = endpoint.startedDaemon {
+      if modes.keepDaemon {
+        StandardError.write("xcsh: the embedded xcd keeps running on \(d.socketPath) (pid \(d.pid))\n")
+      } else {
+        d.stop()
+      }
     }
   }
 
   private var nameCache: [ObjectType: (at: UInt64, names: [String])] = [:]
 
   /// Names of live objects for completion: cached for two seconds, and never an error (a Tab
-  /// must not stall or break the line when the daemon is slow or gone).
+  /// must not stall or break the line when the daemon is slow or gone, nor start one).
   public func names(of type: ObjectType) -> [String] {
     let now = DispatchTime.now().uptimeNanoseconds
     if let c = nameCache[type], now - c.at < 2_000_000_000 { return c.names }
     var names: [String] = []
-    if let c = try? connect(at: .unknown) {
+    if endpoint.isReady {
       switch type {
       case .container:
-        if let list = try? c.call(ContainerNamesRequest(), timeout: .seconds(1)) {
+        if let list = try? pool.call(ContainerNamesRequest(), timeout: .seconds(1)) {
           names = list.flatMap { [$0.name, $0.id] }
         }
       case .image:
-        if let list = try? c.call(ListAllImagesRequest(), timeout: .seconds(1)) {
+        if let list = try? pool.call(ListAllImagesRequest(), timeout: .seconds(1)) {
           names = list.manifests.map(\.imageReference)
         }
       default: break

@@ -10,6 +10,7 @@ public enum ObjectCommands {
     [
       info(session), ps(session), images(session, name: "images"), images(session, name: "image list"),
       kill(session), RunCommand.make(session), ContainerCommands.exec(session), ContainerCommands.show(session),
+      BuildCommand.make(session),
     ]
   }
 

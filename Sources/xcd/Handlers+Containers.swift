@@ -120,12 +120,6 @@ extension Handlers {
   /// The engine's `ContainerSpec` for an `instantiate` request; features of later issues are
   /// refused by name rather than ignored.
   func containerSpec(_ r: InstantiateRequest) throws -> ContainerSpec {
-    if r.vnet { throw Mapping.notImplemented("vnet (networks)") }
-    if !r.ips.isEmpty || !r.ipreq.isEmpty || !r.netgroups.isEmpty || r.mainIpSelector != nil {
-      throw Mapping.notImplemented("ips, ipreq, netgroups (networks)")
-    }
-    if !r.mountReq.isEmpty { throw Mapping.notImplemented("mount_req (volumes)") }
-    if !r.portRedirections.isEmpty { throw Mapping.notImplemented("port_redirections (rdr)") }
     if !(r.tapInterfaces ?? []).isEmpty || !(r.tunInterfaces ?? []).isEmpty {
       throw Mapping.notImplemented("tap_interfaces, tun_interfaces")
     }
@@ -140,6 +134,7 @@ extension Handlers {
     }
     spec.user = r.user
     spec.group = r.group
+    spec.mounts = try mountRequests(r.mountReq)
     spec.copies = try r.copies.map { copy in
       guard let fd = copy.source.descriptor else {
         throw XCDaemonError.invalid("instantiate: copies[].source carries no descriptor")
@@ -163,6 +158,7 @@ extension Handlers {
     spec.create_only = r.createOnly || r.mainNorun
     spec.no_clean = r.noClean
     spec.persist = r.persist
+    spec.network = try networkSpec(r)
     return spec
   }
 

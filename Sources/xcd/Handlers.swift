@@ -37,6 +37,8 @@ final class Handlers: Sendable {
     var table = XCMethodTable()
     registerDaemonAndImages(&table)
     registerContainers(&table)
+    registerStorage(&table)
+    registerNetworks(&table)
     registerNotImplemented(&table)
     registerRegistry(&table)  // replaces the "not implemented" answers of its methods
     return table
@@ -87,25 +89,11 @@ final class Handlers: Sendable {
     later(DownloadStatRequest.self)
     later(PushImageRequest.self)
     later(UploadStatRequest.self)
-    later(CommitRequest.self)
-    later(RdrRequest.self)
-    later(ListRdrRulesRequest.self)
-    later(CreateNetworkRequest.self)
-    later(ListNetworksRequest.self)
-    later(AddNetgroupRequest.self)
-    later(CommitNetgroupRequest.self)
-    later(CreateVolumeRequest.self)
-    later(ListVolumesRequest.self)
-    later(RemoveNetworkRequest.self)
-    later(RemoveVolumeRequest.self)
     later(LogsRequest.self)
   }
 
   /// The method names answered with "not implemented yet" (for docs and tests).
   static let notImplementedMethods = [
-    "create_channel",
-    "commit", "rdr", "list_rdr_rules", "create_network", "list_networks", "add-netgroup",
-    "commit_netgroup", "create_volume", "list_volumes", "xcsh.remove_network",
-    "xcsh.remove_volume", "xcsh.logs",
+    "create_channel", "xcsh.logs",
   ]
 }

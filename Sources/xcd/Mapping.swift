@@ -73,13 +73,22 @@ enum Mapping {
         exec: jexec(p.exec), exitCode: p.exit_code.map(Int.init),
         spawnInfo: p.pid.map { XCIPC.SpawnInfo(pid: Int($0), terminalSocket: p.terminal_socket) })
     }
-    return ContainerManifest(
+    var manifest = ContainerManifest(
       devfsRulesetId: 0, jid: Int(r.pid ?? 0), name: r.name, root: r.root, id: r.id,
       mainNorun: r.status == .created, persist: r.persist, noClean: r.no_clean, linux: true,
       processes: processes, mainProto: r.main_proto.map(jexec),
+      mountReq: (r.mounts ?? []).map {
+        MountEntry(source: $0.source, dest: $0.destination, fs: "bind", options: [$0.read_only ? "ro" : "rw"])
+      },
       imageReference: r.image_reference, fault: r.fault,
       created: Int(r.created), started: r.started.map(Int.init),
       finishedAt: r.finished_at.map(Int.init))
+    manifest.vnet = r.vnet ?? false
+    manifest.ipAlloc = (r.ip_alloc ?? []).map {
+      IpAssign(network: $0.network, addresses: $0.addresses, interface: $0.interface)
+    }
+    manifest.mainAddress = r.main_address
+    return manifest
   }
 
   static func jexec(_ j: XCEngine.Jexec) -> XCIPC.Jexec {

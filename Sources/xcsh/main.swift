@@ -21,8 +21,20 @@ struct XCShellCommand: ParsableCommand {
   @Flag(help: "Write results as JSON lines.")
   var json = false
 
-  @Option(help: "The xc daemon's socket (default: $XC_SOCKET, else /var/run/xc.sock).")
+  @Option(help: "The xc daemon's socket (default: $XC_SOCKET, else /var/run/xc.sock, else an embedded xcd).")
   var socket: String?
+
+  @Flag(help: "Print each daemon call and its result on stderr.")
+  var trace = false
+
+  @Flag(help: "Send no changing call to the daemon: print each as a plan line (`+ instantiate …`) instead.")
+  var dryRun = false
+
+  @Flag(help: "Remove every container, network, volume and image the script created when it ends.")
+  var ephemeral = false
+
+  @Flag(help: "Leave an embedded xcd running at exit (also $XCSH_KEEP_DAEMON=1).")
+  var keepDaemon = false
 
   @ArgumentParser.Argument(help: "The script to run (`-` or nothing for standard input).")
   var script: String?
@@ -37,10 +49,22 @@ struct XCShellCommand: ParsableCommand {
     options.color = options.stdoutIsTTY && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
     options.terminalWidth = Terminal.width()
     options.arguments = arguments
-    options.socketPath = socket ?? ProcessInfo.processInfo.environment["XC_SOCKET"] ?? "/var/run/xc.sock"
+    let env = ProcessInfo.processInfo.environment
+    let chosen = socket ?? env["XC_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
+    // $XCSH_DEFAULT_SOCKET replaces /var/run/xc.sock as the default (tests use it so they never
+    // touch a real daemon's socket).
+    options.socketPath = chosen ?? env["XCSH_DEFAULT_SOCKET"] ?? "/var/run/xc.sock"
     _ = cs_signals_install()
     let registry = Builtins.registry()
-    let daemon = DaemonSession(socketPath: options.socketPath)
+    var modes = DaemonModes()
+    modes.trace = trace
+    modes.dryRun = dryRun
+    modes.ephemeral = ephemeral
+    modes.keepDaemon = keepDaemon || (env["XCSH_KEEP_DAEMON"].map { !$0.isEmpty && $0 != "0" } ?? false)
+    let daemon = DaemonSession(socketPath: options.socketPath, explicit: chosen != nil, modes: modes)
+    // However the script ends (error, `exit`, Ctrl-C, SIGTERM), after its defers: remove what
+    // --ephemeral recorded, then stop an embedded daemon.
+    defer { daemon.finish() }
     for c in ObjectCommands.all(daemon) { registry.register(c) }
 
     // A terminal and nothing to run: the interactive shell.

@@ -122,6 +122,14 @@ final class DaemonHarness {
       sourceLocation: sourceLocation)
   }
 
+  /// SIGKILLs the daemon (a crash: nothing is torn down) and reaps it.
+  func crash() throws {
+    guard let p = process else { return }
+    process = nil
+    kill(p.processIdentifier, SIGKILL)
+    try waitExit(p, seconds: 30)
+  }
+
   private func waitExit(_ p: Process, seconds: Double) throws {
     let done = exited.removeValue(forKey: ObjectIdentifier(p))
     if let done, done.wait(timeout: .now() + seconds) == .timedOut {

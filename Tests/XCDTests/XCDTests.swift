@@ -68,16 +68,12 @@ struct XCDTests {
       #expect(unknown.errno == 2)
       #expect(unknown.value.text.contains("image not found: nosuch:1"), "\(unknown)")
 
-      let network = try daemonError { try client.call(ListNetworksRequest()) }
-      #expect(network.errno == 78)
-      #expect(network.value.text == "not implemented yet on the Linux xcd: list_networks")
+      let later = try daemonError { try client.call(LogsRequest(name: "x", process: "main")) }
+      #expect(later.errno == 78)
+      #expect(later.value.text == "not implemented yet on the Linux xcd: xcsh.logs")
 
-      let vnet = try daemonError {
-        var r = request(["/bin/true"])
-        r.vnet = true
-        return try client.call(r)
-      }
-      #expect(vnet.errno == 78 && vnet.value.text.contains("vnet"), "\(vnet)")
+      let network = try daemonError { try client.call(RemoveNetworkRequest(name: "nonet")) }
+      #expect(network.errno == 2 && network.value.text.contains("no such network: nonet"), "\(network)")
 
       let container = try daemonError { try client.call(KillContainerRequest(name: "ghost")) }
       #expect(container.errno == 2 && container.value.text.contains("ghost"), "\(container)")

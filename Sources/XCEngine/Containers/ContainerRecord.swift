@@ -39,6 +39,13 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
   public var fault: String?
   public var persist: Bool
   public var no_clean: Bool
+  /// Networking (nil in records written before networks existed): an own network namespace,
+  /// the addresses held (xc's `ip_alloc`), and the main one.
+  public var vnet: Bool?
+  public var ip_alloc: [IPAssignment]?
+  public var main_address: String?
+  /// Its bind mounts (volumes and host paths); nil in records written before volumes.
+  public var mounts: [VolumeMount]?
 
   /// Main's exit code when it exited normally.
   public var exitCode: Int32? { exit_status.flatMap(WaitStatus.exitCode) }

@@ -42,6 +42,8 @@ public struct ContainerSpec: Sendable {
   public var user: String?
   public var group: String?
   public var copies: [CopyFile] = []
+  /// Volumes and host paths bind-mounted into the container (xc's `mount_req`).
+  public var mounts: [MountRequest] = []
   /// Layer archives (plain, gzip or zstd tar) applied over the container's root, in order,
   /// before `copies` and before main starts. Read from their current offset to their end.
   public var extra_layers: [FileDescriptor] = []
@@ -62,6 +64,8 @@ public struct ContainerSpec: Sendable {
   public var no_clean = false
   /// Accepted for compatibility; on Linux the container ends when main (its init) exits.
   public var persist = false
+  /// VNET, addresses, DNS, port redirections, network groups (see Engine+Networks.swift).
+  public var network = ContainerNetworkSpec()
 
   public init(image_reference: String) {
     self.image_reference = image_reference

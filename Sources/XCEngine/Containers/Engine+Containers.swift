@@ -28,7 +28,8 @@ extension Engine {
   private func create(_ spec: ContainerSpec, notified: inout Bool) throws -> ContainerRecord {
     let image = try imageStore.resolve(ImageReference(parsing: spec.image_reference))
     if let name = spec.name { try ContainerNames.validate(name) }
-    let (main, envs) = try resolveMain(spec, image)
+    var (main, envs) = try resolveMain(spec, image)
+    let volumeMounts = try resolveMounts(spec.mounts, image: image)
 
     // Reserve id and name under the lock so two creates cannot take the same name.
     let id = ContainerNames.newID()
@@ -40,18 +41,29 @@ extension Engine {
     let bundle = layout.container(id)
     let rootfs = bundle + "/rootfs"
     let now = Self.nowNanos()
-    let record = ContainerRecord(
+    var record = ContainerRecord(
       id: id, name: name, named: spec.name != nil, hostname: hostname,
       image_reference: image.image_reference, image_digest: image.manifest_digest, root: rootfs,
       status: .created, pid: nil, main_proto: main, created: now, started: nil,
       finished_at: nil, exit_status: nil, fault: nil, persist: spec.persist,
       no_clean: spec.no_clean)
+    record.mounts = volumeMounts
     let container = LiveContainer(record: record, bundle: bundle)
     try reserve(container, named: spec.name)
 
     var pid: pid_t?
+    var networkPlan: NetworkPlan?
+    var networkSetup: NetworkSetup?
     do {
+      try confirmVolumes(volumeMounts)
+      networkPlan = try prepareNetwork(spec.network, id: id)
+      if let plan = networkPlan {
+        recordNetwork(plan, in: container)
+        main?.envs.merge(Self.networkEnvironment(container.record)) { $1 }
+      }
       try FileSystem.makeDirectories(bundle + "/upper", mode: 0o755)
+      // Namespace, veths, addresses and rules are set up meanwhile, on their own threads.
+      networkSetup = networkPlan.map { startNetwork($0, container: container) }
       try FileSystem.makeDirectories(bundle + "/work", mode: 0o700)
       try FileSystem.makeDirectories(rootfs, mode: 0o755)
       try Mount.overlay(
@@ -71,7 +83,8 @@ extension Engine {
         access: access, resolved: &resolved)
       var initProcess = process
       initProcess.terminal = spec.use_tty
-      var mounts = RuntimeSpec.standardMounts + Self.resolvConfMount()
+      var mounts = RuntimeSpec.standardMounts + (try dnsMounts(spec.network.dns, bundle: bundle))
+        + Self.bindMounts(volumeMounts)
       if let initBinary {
         // xc-init is PID 1 and runs main as its child (see Sources/xc-init/main.c).
         initProcess.args = [Self.initPath] + process.args
@@ -83,7 +96,8 @@ extension Engine {
         process: initProcess, root: .init(path: "rootfs"), hostname: hostname,
         mounts: mounts,
         linux: .init(
-          namespaces: RuntimeSpec.namespaces, maskedPaths: RuntimeSpec.maskedPaths,
+          namespaces: RuntimeSpec.namespaces + (spec.network.vnet ? [.init(type: "network", path: Self.netnsPath(bundle))] : []),
+          maskedPaths: RuntimeSpec.maskedPaths,
           readonlyPaths: RuntimeSpec.readonlyPaths))
       try FileSystem.writeAtomically(bundle + "/config.json", Array(try StateStore.encode(config).utf8))
 
@@ -105,6 +119,7 @@ extension Engine {
         try sysCall("pipe") { cs_pipe_cloexec(&statusPipe) }
         container.setStatusReader(statusPipe[0])
       }
+      if let error = networkSetup?.waitNamespace() { throw error }
       let initPid: pid_t
       do {
         initPid = try runc.create(
@@ -139,6 +154,7 @@ extension Engine {
       }
       monitor(container, pid: initPid)
     } catch {
+      _ = networkSetup?.wait()  // nothing may be set up after the release below
       if pid == nil {
         closeQuietly(container.takeExitNotify() ?? -1)
         container.closeStatusReader()
@@ -151,6 +167,14 @@ extension Engine {
       throw error
     }
 
+    if let networkPlan, let networkSetup, let pid {
+      // After the monitor is running, so a failure here kills and releases the container.
+      do { try finishNetwork(networkPlan, networkSetup, container: container, pid: pid) } catch {
+        try? runc.kill(id: id, signal: SIGKILL)
+        _ = container.waitFinished(until: Date().addingTimeInterval(30))
+        throw error
+      }
+    }
     if isClosed {
       // shutdown() began while this container was being created: do not start it.
       try? runc.kill(id: id, signal: SIGKILL)
@@ -277,6 +301,7 @@ extension Engine {
     let execID = ContainerNames.newID()
     var envs = spec.envs
     envs["XC_ID"] = container.id
+    envs.merge(Self.networkEnvironment(container.record)) { $1 }
     if envs["PATH"] == nil { envs["PATH"] = "/bin:/usr/bin:/sbin:/usr/sbin" }
     let job = Jexec(
       arg0: spec.arg0, args: spec.args, envs: envs, user: spec.user, group: spec.group, uid: 0,
@@ -497,6 +522,7 @@ extension Engine {
         logger.error("cannot unmount", metadata: ["path": "\(point)", "error": "\(error)"])
       }
     }
+    releaseNetwork(record)
     if record.no_clean && !failed {
       try? state.saveContainer(record)
     } else {

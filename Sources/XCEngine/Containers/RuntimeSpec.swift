@@ -68,6 +68,8 @@ struct RuntimeSpec: Codable, Sendable {
 
   struct Namespace: Codable, Sendable {
     var type: String
+    /// An existing namespace to join (nil: runc creates a new one).
+    var path: String? = nil
   }
 
   /// Own mount, PID, UTS and IPC namespaces; the host's network (as xc's non-VNET jails

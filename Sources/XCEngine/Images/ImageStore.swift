@@ -253,7 +253,7 @@ final class ImageStore: Sendable {
 
   /// Unpacks layers in order into a fresh tree, checking each layer's diff id, then renames
   /// it into place so a crash never leaves a half-unpacked tree under its final name.
-  private func unpack(layers: [String], diffIDs: [String], into tree: String) throws {
+  func unpack(layers: [String], diffIDs: [String], into tree: String) throws {
     let temp = layout.tmp + "/unpack-\(UUID().uuidString.prefix(8))"
     try FileSystem.makeDirectories(temp, mode: 0o755)
     do {

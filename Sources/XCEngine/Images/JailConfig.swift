@@ -15,10 +15,12 @@ public struct JailConfig: Codable, Sendable, Equatable {
   public var deinit_: [EntryPoint] = []
   public var linux: Bool = true
   public var labels: [String: String] = [:]
+  /// Volume slots the image declares, by key (see MountSpec.swift).
+  public var mounts: [String: MountSpec] = [:]
 
   enum CodingKeys: String, CodingKey {
     case version, secure_level, vnet, ports, devfs_rules, allow, envs, entry_points
-    case default_entry_point, linux, labels
+    case default_entry_point, linux, labels, mounts
     case init_ = "init"
     case deinit_ = "deinit"
   }
@@ -40,6 +42,7 @@ public struct JailConfig: Codable, Sendable, Equatable {
     deinit_ = try c.decodeIfPresent([EntryPoint].self, forKey: .deinit_) ?? []
     linux = try c.decodeIfPresent(Bool.self, forKey: .linux) ?? true
     labels = try c.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
+    mounts = try c.decodeIfPresent([String: MountSpec].self, forKey: .mounts) ?? [:]
   }
 
   /// An environment variable the image declares.
@@ -108,6 +111,7 @@ public struct JailConfig: Codable, Sendable, Equatable {
     meta.linux = image.os != "FreeBSD"
     meta.labels = image.config?.Labels ?? [:]
     for port in (image.config?.ExposedPorts ?? [:]).keys { meta.ports[port] = "" }
+    meta.mounts = MountSpec.derived(fromVolumes: image.config?.Volumes)
     guard let config = image.config else { return meta }
     let entrypoint = config.Entrypoint ?? []
     let cmd = config.Cmd ?? []

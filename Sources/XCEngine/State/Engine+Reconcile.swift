@@ -17,6 +17,7 @@ extension Engine {
         logger.error("cannot unmount leftover mount", metadata: ["path": "\(point)", "error": "\(error)"])
       }
     }
+    reconcileNetworks(records: (try? state.containers()) ?? [])
     var kept = Set<String>()
     for var record in try state.containers() {
       if record.no_clean {
@@ -62,5 +63,6 @@ extension Engine {
         logger.error("container did not end after SIGKILL", metadata: ["id": "\(c.id)"])
       }
     }
+    removeRedirectTable()
   }
 }

@@ -44,6 +44,8 @@ final class StateStore: Sendable {
           );
           """)
     }
+    registerVolumeMigrations(&m)
+    registerNetworkMigrations(&m)
     return m
   }
 

@@ -70,8 +70,9 @@ enum Subprocess {
   }
 
   /// Runs `argv` to completion, feeding it nothing on stdin and collecting its output.
-  /// With `stdout`, the program writes there instead of into the result.
-  static func run(_ argv: [String], stdout: CInt? = nil) throws -> Output {
+  /// With `stdout`, the program writes there instead of into the result; with `stdin`, it
+  /// reads that descriptor.
+  static func run(_ argv: [String], stdout: CInt? = nil, stdin: CInt? = nil) throws -> Output {
     let null = try sysCall("open /dev/null") { open("/dev/null", O_RDWR | O_CLOEXEC) }
     defer { closeQuietly(null) }
     var outPipe: [CInt] = [-1, -1]
@@ -81,7 +82,7 @@ enum Subprocess {
     try sysCall("pipe") { cs_pipe_cloexec(&errPipe) }
     defer { errPipe.forEach(closeQuietly) }
 
-    let pid = try spawn(argv, stdin: null, stdout: stdout ?? outPipe[1], stderr: errPipe[1])
+    let pid = try spawn(argv, stdin: stdin ?? null, stdout: stdout ?? outPipe[1], stderr: errPipe[1])
     closeQuietly(outPipe[1])
     outPipe[1] = -1
     closeQuietly(errPipe[1])

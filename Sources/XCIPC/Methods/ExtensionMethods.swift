@@ -21,6 +21,44 @@ public struct RemoveVolumeRequest: XCRequest, Equatable {
   public init(name: String) { self.name = name }
 }
 
+/// `xcsh.copy_in`: extract a tar stream, read from `fd` to its end, into the directory `path`
+/// inside a live container (created if missing). Paths stay inside the container's root.
+public struct CopyInRequest: XCRequest, Equatable {
+  public typealias Response = NullResponse
+  public static let method = "xcsh.copy_in"
+  /// The container (an alias).
+  public var name: String
+  /// An absolute directory path inside the container.
+  public var path: String
+  /// A readable descriptor carrying a tar stream (plain).
+  public var fd: FDRef
+  /// Creates the request.
+  public init(name: String, path: String, fd: FDRef) {
+    self.name = name
+    self.path = path
+    self.fd = fd
+  }
+}
+
+/// `xcsh.copy_out`: write a tar stream of `path` inside a live container (a file, symlink or
+/// directory tree, named by its last component) to `fd`. Paths stay inside the container's root.
+public struct CopyOutRequest: XCRequest, Equatable {
+  public typealias Response = NullResponse
+  public static let method = "xcsh.copy_out"
+  /// The container (an alias).
+  public var name: String
+  /// An absolute path inside the container.
+  public var path: String
+  /// A writable descriptor; the archive is written and the descriptor left open.
+  public var fd: FDRef
+  /// Creates the request.
+  public init(name: String, path: String, fd: FDRef) {
+    self.name = name
+    self.path = path
+    self.fd = fd
+  }
+}
+
 extension LogsRequest: XCRequest {
   public typealias Response = LogsResponse
   public static let method = "xcsh.logs"
@@ -30,5 +68,6 @@ extension XCMethods {
   /// The extension methods of the Linux daemon.
   public static let extensions: [any XCRequest.Type] = [
     RemoveNetworkRequest.self, RemoveVolumeRequest.self, LogsRequest.self,
+    CopyInRequest.self, CopyOutRequest.self,
   ]
 }

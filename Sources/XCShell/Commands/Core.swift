@@ -138,7 +138,8 @@ enum CoreCommands {
 
   static let timeout = Builtin(
     Signature(
-      "timeout", category: .core, summary: "Run a block, failing if it takes longer than a duration.",
+      "timeout", category: .core,
+      summary: "Run a block; at the deadline stop it (its defers run) with the error `timeout`.",
       parameters: [
         .required("duration", .duration, "The limit."),
         .required("body", .closure, "What to run."),
@@ -163,15 +164,18 @@ enum CoreCommands {
     do {
       return .value(try call.invoke(body, [], input: input))
     } catch let e as ShellError where e.code == "timeout.alarm" && fired.isSet {
-      throw ShellError(
+      var t = ShellError(
         "timeout", "timed out after \(Value.formatDuration(limit))", at: call.head,
         help: "raise the limit or make the block faster")
+      t.payload["duration"] = Value.formatDuration(limit)
+      throw t
     }
   }
 
   static let retry = Builtin(
     Signature(
-      "retry", category: .core, summary: "Run a block until it succeeds, at most N times.",
+      "retry", category: .core,
+      summary: "Run a block until it succeeds, at most N times; else raise the last error, noting the attempts.",
       parameters: [
         .required("times", .int, "Attempts in all."),
         .required("body", .closure, "What to run; gets the attempt number (1-based)."),
@@ -188,7 +192,9 @@ enum CoreCommands {
     while true {
       do {
         return .value(try call.invoke(body, [.int(attempt)], input: inputValue.isNull ? .empty : .value(inputValue)))
-      } catch let e as ShellError where e.code != "interrupted" && e.code != "timeout.alarm" && e.code != "exit" {
+      } catch let e as ShellError
+        where e.code != "interrupted" && e.code != "timeout.alarm" && e.code != "exit" && e.code != "cancelled"
+      {
         if attempt >= times {
           var last = e
           last = last.with(call.head, "failed \(times) time\(times == 1 ? "" : "s")")
@@ -256,7 +262,9 @@ enum Sleep {
       try evaluator.checkInterrupt()
       let now = DispatchTime.now().uptimeNanoseconds
       guard now < deadline else { return }
-      let ms = Int32(min(UInt64(Int32.max), (deadline - now + 999_999) / 1_000_000))
+      var ms = Int32(min(UInt64(Int32.max), (deadline - now + 999_999) / 1_000_000))
+      // A par-each worker also stops when another item fails: look at that flag often.
+      if evaluator.cancellation != nil { ms = min(ms, 20) }
       if fd >= 0 {
         var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         _ = poll(&p, 1, ms)

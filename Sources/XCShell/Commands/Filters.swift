@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Filters: commands that select, reorder and reshape rows. Row-by-row filters stream lazily.
 enum FilterCommands {
@@ -61,7 +62,8 @@ enum FilterCommands {
   static let parEach = Builtin(
     Signature(
       "par-each", category: .filters,
-      summary: "Run a closure on each item in parallel; output keeps input order; the first failure cancels the rest.",
+      summary:
+        "Run a closure on each item in parallel (each worker with its own variables and daemon connection); output keeps input order; the first failure cancels the rest.",
       parameters: [
         .required("closure", .closure, "Gets the item; runs on its own copy of the variables."),
         .named("threads", .int, short: "j", "How many at once.", default: .int(Int64(ProcessInfo.processInfo.activeProcessorCount))),
@@ -733,9 +735,10 @@ enum ParallelEach {
       group.enter()
       // Each worker gets its own evaluator and its own copy of the closure's variables.
       let worker = parent.fork()
+      worker.cancellation = state.cancelled
       let copy = Closure(decl: closure.decl, captured: closure.captured.snapshot(), capturedCount: closure.capturedCount)
       let box = UncheckedBox((worker, copy, call.head))
-      Thread {
+      let thread = Thread {
         defer { group.leave() }
         let (ev, c, head) = box.value
         while let i = state.claim() {
@@ -747,7 +750,10 @@ enum ParallelEach {
             return
           }
         }
-      }.start()
+      }
+      // Workers evaluate closures as deeply as the main evaluator may recurse.
+      thread.stackSize = 64 << 20
+      thread.start()
     }
     group.wait()
     try parent.checkInterrupt()
@@ -756,13 +762,21 @@ enum ParallelEach {
   }
 }
 
+/// A flag set once, read from any thread without a lock (checked at every interrupt check).
+public final class CancelFlag: Sendable {
+  private let value = Atomic<Bool>(false)
+  public init() {}
+  public func set() { value.store(true, ordering: .releasing) }
+  public var isSet: Bool { value.load(ordering: .acquiring) }
+}
+
 /// Shared progress of a `par-each`: the next index, the results and the first failure.
 final class ParallelState: @unchecked Sendable {
   private let lock = NSLock()
   private var next = 0
   private let count: Int
   private(set) var results: [Value?]
-  private var failure: (index: Int, error: any Error)? = nil
+  private var failure: (index: Int, error: any Error, cancel: Bool)? = nil
 
   init(count: Int) {
     self.count = count
@@ -783,11 +797,18 @@ final class ParallelState: @unchecked Sendable {
     lock.unlock()
   }
 
+  /// Set at the first failure: running items stop at their next interrupt check.
+  let cancelled = CancelFlag()
+
   func fail(_ e: any Error, at i: Int) {
     lock.lock()
-    // The failure of the earliest item wins, so the error is the same on every run.
-    if failure == nil || i < failure!.index { failure = (i, e) }
+    // Items stopped because another failed do not count; of real failures the earliest item's
+    // wins, so the error is the same on every run.
+    let isCancel = (e as? ShellError)?.code == "cancelled"
+    if !isCancel, failure == nil || failure!.cancel || i < failure!.index { failure = (i, e, false) }
+    if isCancel, failure == nil { failure = (i, e, true) }
     lock.unlock()
+    cancelled.set()
   }
 
   var firstError: (any Error)? {

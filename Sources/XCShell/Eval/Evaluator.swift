@@ -44,10 +44,15 @@ public final class Evaluator: @unchecked Sendable {
 
   // MARK: - Interrupts
 
-  /// Throws if SIGINT or SIGTERM arrived; long loops and waits call this.
+  /// Set on a `par-each` worker's evaluator: another item failed, so this one stops too.
+  var cancellation: CancelFlag? = nil
+
+  /// Throws if SIGINT or SIGTERM arrived (or this `par-each` worker was cancelled); long loops
+  /// and waits call this.
   @inline(__always) public func checkInterrupt() throws {
     let sig = cs_signal_pending()
     if sig != 0 { throw interruption(sig) }
+    if let c = cancellation, c.isSet { throw ShellError("cancelled", "cancelled: another `par-each` item failed") }
   }
 
   func interruption(_ sig: Int32) -> ShellError {
@@ -704,7 +709,9 @@ public final class Evaluator: @unchecked Sendable {
     case .tryCatch(let body, let name, let handler):
       do {
         return try evalBlock(body, in: frame, sink: false).collect()
-      } catch let err as ShellError where err.code != "interrupted" && err.code != "timeout.alarm" && err.code != "exit" {
+      } catch let err as ShellError where err.code != "interrupted" && err.code != "timeout.alarm" && err.code != "exit"
+        && err.code != "cancelled"
+      {
         guard let handler else { return .null }
         let scope = Frame(parent: frame)
         if let name { scope.declare(name, err.asValue(), mutable: false) }

@@ -1,0 +1,35 @@
+import Foundation
+import Glibc
+
+/// A container's resolv.conf (xc's `dns` setting).
+extension Engine {
+  // MARK: - DNS
+
+  static func isIPv6(_ text: String) -> Bool {
+    var addr = in6_addr()
+    return inet_pton(AF_INET6, text, &addr) == 1
+  }
+
+  /// The container's resolv.conf as its DNS setting says: the host's (read-only), none
+  /// (the image's stays), or one written for it in the bundle.
+  func dnsMounts(_ dns: ContainerNetworkSpec.DNS, bundle: String) throws -> [RuntimeSpec.Mount] {
+    switch dns {
+    case .inherit: return Self.resolvConfMount()
+    case .nop: return []
+    case .specified(let servers, let domains):
+      for s in servers where IPv4Address(s) == nil && !Self.isIPv6(s) {
+        throw EngineError(.badRequest, "dns: \"\(s)\" is not an IP address", errno: EINVAL)
+      }
+      for d in domains where d.contains(where: { $0.isWhitespace }) || d.isEmpty {
+        throw EngineError(.badRequest, "dns: bad search domain \"\(d)\"", errno: EINVAL)
+      }
+      var text = servers.map { "nameserver \($0)\n" }.joined()
+      if !domains.isEmpty { text += "search \(domains.joined(separator: " "))\n" }
+      let path = bundle + "/resolv.conf"
+      try FileSystem.writeAtomically(path, Array(text.utf8))
+      return [RuntimeSpec.Mount(
+        destination: "/etc/resolv.conf", type: "bind", source: path,
+        options: ["rbind", "ro", "nosuid", "nodev", "noexec"])]
+    }
+  }
+}

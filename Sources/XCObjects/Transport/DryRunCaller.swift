@@ -1,0 +1,212 @@
+import Foundation
+import SystemPackage
+import XCIPC
+import XCShell
+import XCSystem
+
+/// `--dry-run`: reads go to the daemon (or answer empty when none answers); no mutating call
+/// reaches it. Each mutating call is written once as a plan line and answered with a
+/// placeholder, so the script goes on:
+///
+///     + instantiate image=busybox:latest name=web network=front cmd="sleep 100"
+///     + kill_container name=web
+///
+/// Placeholder ids count up from `dry-run-1` in call order, so the same script against the same
+/// daemon state prints the same plan. A placeholder container can be shown (`show`, `run -d`);
+/// processes "exit" at once with status 0.
+final class DryRunCaller: XCCaller, @unchecked Sendable {
+  let inner: any XCCaller
+  let write: @Sendable (String) -> Void
+  private let lock = NSLock()
+  private var counter = 0
+  /// Placeholder containers by id and by name.
+  private var containers: [String: ContainerManifest] = [:]
+
+  init(inner: any XCCaller, write: @escaping @Sendable (String) -> Void) {
+    self.inner = inner
+    self.write = write
+  }
+
+  func call<R: XCRequest>(_ request: R, timeout: Duration?) throws(IPCError) -> R.Response {
+    if XCMethods.effect(of: R.method) == .read { return try read(request, timeout: timeout) }
+    write(Self.planLine(request))
+    return try placeholder(request)
+  }
+
+  // MARK: - Reads
+
+  private func read<R: XCRequest>(_ request: R, timeout: Duration?) throws(IPCError) -> R.Response {
+    if let show = request as? ShowContainerRequest, let c = placeholderContainer(show.id),
+      let r = ShowContainerResponse(runningContainer: c, containerDead: false) as? R.Response
+    {
+      return r
+    }
+    do {
+      return try inner.call(request, timeout: timeout)
+    } catch {
+      guard error.code == .noDaemon, let empty = Self.empty(R.Response.self) else { throw error }
+      return empty
+    }
+  }
+
+  private func placeholderContainer(_ key: String) -> ContainerManifest? {
+    lock.lock()
+    defer { lock.unlock() }
+    return containers[key]
+  }
+
+  /// The empty answer of a read (`[]`, `{}` or `null`, whichever the type takes).
+  static func empty<T: Decodable>(_ type: T.Type) -> T? {
+    for text in ["[]", "{}", "null", #"{"manifests":[]}"#] {
+      if let v = try? WireDecoder().decode(T.self, from: Array(text.utf8)) { return v }
+    }
+    return nil
+  }
+
+  // MARK: - Placeholders
+
+  private func nextID() -> String {
+    lock.lock()
+    defer { lock.unlock() }
+    counter += 1
+    return "dry-run-\(counter)"
+  }
+
+  private func placeholder<R: XCRequest>(_ request: R) throws(IPCError) -> R.Response {
+    let answer: Any
+    switch request {
+    case let r as InstantiateRequest:
+      let id = nextID()
+      let c = ContainerManifest(
+        devfsRulesetId: 0, jid: 0, name: r.name ?? id, root: "", id: id, mainProto: nil,
+        imageReference: r.imageReference)
+      lock.lock()
+      containers[id] = c
+      containers[c.name] = c
+      lock.unlock()
+      Self.signal(r.mainStartedNotify, 1)
+      Self.signal(r.mainExitedFd, ProcessNotification.encodeExit(.exited(0)))
+      answer = InstantiateResponse(id: id, requireClearence: [])
+    case let r as ExecRequest:
+      Self.signal(r.notify, ProcessNotification.encodeExit(.exited(0)))
+      answer = SpawnInfo(pid: 0)
+    case let r as RunMainRequest:
+      Self.signal(r.notify, 1)
+      answer = ContainerIDResponse(id: r.name)
+    case let r as ContinueInstantiateRequest:
+      answer = ContainerIDResponse(id: r.id)
+    case is CommitRequest:
+      answer = CommitResponse(commitId: nextID())
+    case is PullImageRequest:
+      answer = PullImageResponse(existed: false)
+    case is FdImportRequest:
+      answer = nextID()
+    default:
+      guard let empty = Self.empty(R.Response.self) else {
+        throw IPCError(.system, method: R.method, "--dry-run has no stand-in answer for `\(R.method)`")
+      }
+      return empty
+    }
+    guard let typed = answer as? R.Response else {
+      throw IPCError(.system, method: R.method, "--dry-run has no stand-in answer for `\(R.method)`")
+    }
+    return typed
+  }
+
+  /// Tells a waiting client that the "process" started or ended (eventfd value).
+  private static func signal(_ ref: FDRef?, _ value: UInt64) {
+    guard let fd = ref?.descriptor else { return }
+    try? EventFD(fd).write(value)
+  }
+
+  // MARK: - Plan lines
+
+  /// Wire keys shown under a shorter name.
+  static let shortNames = ["image_reference": "image", "container_name": "container"]
+  /// Descriptor fields: their numbers mean nothing to a reader.
+  static let descriptorKeys: Set<String> = [
+    "fd", "alt_out", "extra_layers", "main_started_notify", "main_exited_fd", "stdin", "stdout", "stderr",
+    "evid", "source", "notify",
+  ]
+
+  /// `+ METHOD key=value …`: the request's non-empty fields in wire order.
+  static func planLine<R: XCRequest>(_ request: R) -> String {
+    var fds: [FileDescriptor] = []
+    var words = ["+", R.method]
+    guard let bytes = try? WireEncoder().encode(request, descriptors: &fds),
+      let v = try? Value.fromJSON(String(decoding: bytes, as: UTF8.self))
+    else { return words.joined(separator: " ") + "\n" }
+    switch v.kind {
+    case .record(let fields):
+      if let r = request as? InstantiateRequest {
+        words += instantiateWords(r)
+      } else if let r = request as? ExecRequest {
+        words += ["container=\(quoted(r.name))", "cmd=\(quoted(([r.arg0] + r.args).joined(separator: " ")))"]
+        if let u = r.user { words.append("user=\(quoted(u))") }
+        if !r.envs.isEmpty {
+          words.append("env=\(quoted(r.envs.keys.sorted().map { "\($0)=\(r.envs[$0]!)" }.joined(separator: ",")))")
+        }
+      } else {
+        for (k, field) in fields where !descriptorKeys.contains(k) {
+          if let text = wordValue(field) { words.append("\(shortNames[k] ?? k)=\(text)") }
+        }
+      }
+    default:
+      if let text = wordValue(v) { words.append(text) }
+    }
+    return words.joined(separator: " ") + "\n"
+  }
+
+  /// instantiate's plan: image, name, networks, command, then the other set fields.
+  static func instantiateWords(_ r: InstantiateRequest) -> [String] {
+    var words = ["image=\(quoted(r.imageReference))"]
+    if let n = r.name { words.append("name=\(quoted(n))") }
+    let nets = r.ipreq.map { req -> String in
+      switch req {
+      case .any(let network): network
+      case .explicit(let network, let ip): "\(network):\(ip)"
+      }
+    }
+    if !nets.isEmpty { words.append("network=\(quoted(nets.joined(separator: ",")))") }
+    if let e = r.entryPoint {
+      words.append("cmd=\(quoted(([e.entryPoint].compactMap { $0 } + e.entryPointArgs).joined(separator: " ")))")
+    }
+    if let h = r.hostname { words.append("hostname=\(quoted(h))") }
+    if !r.envs.isEmpty {
+      words.append("env=\(quoted(r.envs.keys.sorted().map { "\($0)=\(r.envs[$0]!)" }.joined(separator: ",")))")
+    }
+    if !r.mountReq.isEmpty, let v = wordValue(jsonValue(r.mountReq)) { words.append("mounts=\(v)") }
+    if r.vnet { words.append("vnet=true") }
+    return words
+  }
+
+  private static func jsonValue<T: Encodable>(_ x: T) -> Value {
+    var fds: [FileDescriptor] = []
+    guard let b = try? WireEncoder().encode(x, descriptors: &fds) else { return .null }
+    return (try? Value.fromJSON(String(decoding: b, as: UTF8.self))) ?? .null
+  }
+
+  /// A field as one word, or nil when it is empty (null, false, "", [], {}).
+  static func wordValue(_ v: Value) -> String? {
+    switch v.kind {
+    case .null: return nil
+    case .bool(let b): return b ? "true" : nil
+    case .string(let s): return s.isEmpty ? nil : quoted(s)
+    case .int, .float: return v.toJSON()
+    case .list(let items):
+      if items.isEmpty { return nil }
+      if items.allSatisfy({ if case .string = $0.kind { true } else { false } }) {
+        return quoted(items.compactMap { if case .string(let s) = $0.kind { s } else { nil } }.joined(separator: ","))
+      }
+      return v.toJSON()
+    case .record(let r): return r.isEmpty ? nil : v.toJSON()
+    default: return v.toJSON()
+    }
+  }
+
+  /// Bare when it is one plain word, else a JSON string.
+  static func quoted(_ s: String) -> String {
+    let plain = !s.isEmpty && s.unicodeScalars.allSatisfy { $0.value > 32 && $0.value < 127 && $0 != "\"" && $0 != "\\" }
+    return plain ? s : Value.string(s).toJSON()
+  }
+}

@@ -1,0 +1,214 @@
+import CSupport
+import Foundation
+import XCIPC
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The embedded default: an `xcd` that xcsh starts for itself when no daemon answers.
+///
+/// Each embedded daemon is private to one xcsh process: its socket, state and log live in
+/// `<base>/embedded-<pid>/` where `<base>` is `$XDG_RUNTIME_DIR/xcsh`, else `/run/xcsh-<uid>`
+/// (`$XCSH_EMBEDDED_DIR` overrides the whole directory). It is started on the first daemon
+/// call, so pure-language scripts never start one, and stopped with SIGTERM at exit; the
+/// directory is then removed unless something is still mounted below it. The daemon also gets
+/// PR_SET_PDEATHSIG, so it stops if xcsh is killed outright.
+public final class EmbeddedDaemon: @unchecked Sendable {
+  /// Where the daemon lives.
+  public let directory: String
+  /// The `xcd` executable.
+  public let binary: String
+  public var socketPath: String { directory + "/xcd.sock" }
+  public var stateDir: String { directory + "/state" }
+  public var logPath: String { directory + "/xcd.log" }
+  private(set) var pid: pid_t = 0
+
+  /// How long xcd may take to answer after it starts.
+  static let startDeadline: Double = 30
+
+  /// The directory is one of `<base>/embedded-<pid>`, so stale siblings may be swept.
+  private let sweeps: Bool
+  /// Outlive xcsh (`--keep-daemon`): no parent-death signal.
+  var keep = false
+
+  init(directory: String, binary: String, sweeps: Bool = false) {
+    self.directory = directory
+    self.binary = binary
+    self.sweeps = sweeps
+  }
+
+  /// The daemon for this process, or nil when there is no `xcd` to start (not Linux, or none
+  /// next to xcsh nor on PATH).
+  static func forThisProcess(environment env: [String: String]) -> EmbeddedDaemon? {
+    #if os(Linux)
+      guard let binary = findBinary(env) else { return nil }
+      if let d = env["XCSH_EMBEDDED_DIR"], !d.isEmpty { return EmbeddedDaemon(directory: d, binary: binary) }
+      let base: String
+      if let r = env["XDG_RUNTIME_DIR"], !r.isEmpty, getuid() != 0 {
+        base = "\(r)/xcsh"
+      } else {
+        base = "/run/xcsh-\(getuid())"
+      }
+      return EmbeddedDaemon(directory: "\(base)/embedded-\(getpid())", binary: binary, sweeps: true)
+    #else
+      return nil
+    #endif
+  }
+
+  /// `$XCSH_XCD`, else `xcd` next to the running xcsh, else the first `xcd` on PATH.
+  static func findBinary(_ env: [String: String]) -> String? {
+    let fm = FileManager.default
+    if let p = env["XCSH_XCD"], !p.isEmpty { return fm.isExecutableFile(atPath: p) ? p : nil }
+    if let me = try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+      let sibling = (me as NSString).deletingLastPathComponent + "/xcd"
+      if fm.isExecutableFile(atPath: sibling) { return sibling }
+    }
+    for dir in (env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
+      let p = "\(dir)/xcd"
+      if fm.isExecutableFile(atPath: p) { return p }
+    }
+    return nil
+  }
+
+  /// Starts xcd and returns once it answers on its socket; the error says why not, with the
+  /// tail of xcd's log.
+  func start() throws(IPCError) {
+    sweepStale()
+    do {
+      try FileManager.default.createDirectory(
+        atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    } catch {
+      throw IPCError(.system, "cannot create the embedded daemon's directory \(directory): \(error)")
+    }
+    let log = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    guard log >= 0 else { throw IPCError(.system, "cannot create \(logPath): \(String(cString: strerror(errno)))") }
+    defer { close(log) }
+    let argv = [binary, "--socket", socketPath, "--state-dir", stateDir]
+    let spawned = DaemonLauncher.shared.spawn(binary, argv, stderr: log, deathSignal: keep ? 0 : SIGTERM)
+    guard spawned > 0 else {
+      throw IPCError(.system, "cannot start \(binary): \(String(cString: strerror(-spawned)))")
+    }
+    pid = spawned
+    let deadline = Date().addingTimeInterval(Self.startDeadline)
+    while Date() < deadline {
+      if let c = try? XCClient(path: socketPath, timeout: .seconds(5)), (try? c.call(InfoRequest())) != nil {
+        c.close()
+        return
+      }
+      var status: Int32 = 0
+      if waitpid(pid, &status, WNOHANG) == pid {
+        pid = 0
+        throw IPCError(.noDaemon, "the embedded xcd (\(binary)) exited with status \(status >> 8) before answering:\n\(logTail())")
+      }
+      usleep(20_000)  // polling for the socket, bounded by the deadline
+    }
+    stop()
+    throw IPCError(.timeout, "the embedded xcd did not answer on \(socketPath) within \(Int(Self.startDeadline)) s:\n\(logTail())")
+  }
+
+  /// The last lines of xcd's log.
+  func logTail(lines: Int = 15) -> String {
+    let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+    let tail = text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+    return tail.isEmpty ? "(xcd wrote nothing)" : tail
+  }
+
+  /// SIGTERM, then waits for xcd to stop its containers and exit (SIGKILL after a minute), then
+  /// removes the directory if nothing is mounted below it. Returns xcd's exit status.
+  @discardableResult
+  func stop(removeDirectory: Bool = true) -> Int32? {
+    guard pid > 0 else { return nil }
+    kill(pid, SIGTERM)
+    var status: Int32 = 0
+    let deadline = Date().addingTimeInterval(60)
+    var reaped = false
+    while Date() < deadline {
+      let r = waitpid(pid, &status, WNOHANG)
+      // ECHILD: reaped elsewhere; it is gone once it can no longer be signalled.
+      if r == pid || (r < 0 && errno == ECHILD && kill(pid, 0) != 0) {
+        reaped = true
+        break
+      }
+      usleep(20_000)  // bounded by the deadline
+    }
+    if !reaped {
+      kill(pid, SIGKILL)
+      waitpid(pid, &status, 0)
+    }
+    pid = 0
+    if removeDirectory, !hasMountsBelow() { try? FileManager.default.removeItem(atPath: directory) }
+    return status
+  }
+
+  /// Removes the directories of embedded daemons whose xcsh was killed outright (its pid is
+  /// gone; the daemon stopped with it through the parent-death signal), when nothing is
+  /// mounted below them.
+  private func sweepStale() {
+    guard sweeps else { return }
+    let base = (directory as NSString).deletingLastPathComponent
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where name.hasPrefix("embedded-") {
+      guard let pid = Int32(name.dropFirst("embedded-".count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH
+      else { continue }
+      let dir = "\(base)/\(name)"
+      if !Self.hasMounts(below: dir) { try? FileManager.default.removeItem(atPath: dir) }
+    }
+  }
+
+  /// Never remove a tree that still has something mounted in it: that would delete the
+  /// mounted files.
+  private func hasMountsBelow() -> Bool { Self.hasMounts(below: directory) }
+
+  static func hasMounts(below dir: String) -> Bool {
+    let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+    return mounts.split(separator: "\n").contains { line in
+      line.split(separator: " ").dropFirst(4).first.map { $0.hasPrefix(dir + "/") || $0 == dir } ?? false
+    }
+  }
+}
+
+/// Forks daemons from one thread that lives as long as the process: Linux sends the
+/// parent-death signal when the forking *thread* ends, and xcsh's first daemon call may come
+/// from a short-lived `par-each` worker.
+final class DaemonLauncher: @unchecked Sendable {
+  static let shared = DaemonLauncher()
+  private let lock = NSCondition()
+  private var job: (path: String, argv: [String], stderr: Int32, deathSignal: Int32)?
+  private var result: pid_t?
+  private var thread: Thread?
+
+  /// The pid, or minus errno.
+  func spawn(_ path: String, _ argv: [String], stderr: Int32, deathSignal: Int32) -> pid_t {
+    lock.lock()
+    defer { lock.unlock() }
+    if thread == nil {
+      let t = Thread { [unowned self] in self.serve() }
+      t.stackSize = 1 << 20
+      thread = t
+      t.start()
+    }
+    while job != nil || result != nil { lock.wait() }
+    job = (path, argv, stderr, deathSignal)
+    lock.broadcast()
+    while result == nil { lock.wait() }
+    let pid = result!
+    result = nil
+    lock.broadcast()
+    return pid
+  }
+
+  private func serve() {
+    lock.lock()
+    while true {
+      while job == nil { lock.wait() }
+      let j = job!
+      job = nil
+      var cArgs: [UnsafeMutablePointer<CChar>?] = j.argv.map { strdup($0) } + [nil]
+      let pid = cs_spawn_daemon(j.path, &cArgs, j.stderr, j.deathSignal)
+      let err = errno
+      for p in cArgs { free(p) }
+      result = pid > 0 ? pid : -err
+      lock.broadcast()
+    }
+  }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import XCEngine
+import XCIPC
+
+// MARK: - Networks, port redirections, network groups
+
+extension Handlers {
+  func registerNetworks(_ table: inout XCMethodTable) {
+    table.register(CreateNetworkRequest.self) { r, context in
+      try self.call(context) {
+        var net = XCEngine.Network(
+          name: r.name, alias_iface: r.aliasIface, bridge_iface: r.bridgeIface, subnet: r.subnet,
+          start_addr: r.startAddr, end_addr: r.endAddr, default_router: r.defaultRouter)
+        net.last_addr = nil
+        try self.engine.createNetwork(net)
+        return NullResponse()
+      }
+    }
+
+    table.register(ListNetworksRequest.self) { _, context in
+      try self.call(context) {
+        ListNetworksResponse(
+          networkInfo: try self.engine.networks().map {
+            NetworkInfo(
+              name: $0.name, subnet: $0.subnet, startAddr: $0.start_addr, endAddr: $0.end_addr,
+              lastAddr: $0.last_addr, aliasIface: $0.alias_iface, bridgeIface: $0.bridge_iface)
+          })
+      }
+    }
+
+    table.register(RemoveNetworkRequest.self) { r, context in
+      try self.call(context) {
+        try self.engine.removeNetwork(r.name)
+        return NullResponse()
+      }
+    }
+
+    table.register(RdrRequest.self) { r, context in
+      try self.call(context) {
+        _ = try self.engine.addRedirect(r.name, try self.redirect(r.redirection, field: "rdr: redirection"))
+        return r  // xc echoes the request
+      }
+    }
+
+    table.register(ListRdrRulesRequest.self) { _, context in
+      try self.call(context) { try self.engine.redirects().map(Self.portRedirection) }
+    }
+
+    table.register(AddNetgroupRequest.self) { r, context in
+      try self.call(context) {
+        try self.engine.addToNetgroup(
+          r.netgroupName, container: r.containerName, autoCreate: r.autoCreateNetgroup,
+          commit: r.commitImmediately)
+        return NullResponse()
+      }
+    }
+
+    table.register(CommitNetgroupRequest.self) { r, context in
+      try self.call(context) {
+        try self.engine.commitNetgroup(r.netgroupName)
+        return NullResponse()
+      }
+    }
+  }
+
+  /// The networking fields of an `instantiate` request as the engine's spec.
+  func networkSpec(_ r: InstantiateRequest) throws -> ContainerNetworkSpec {
+    var spec = ContainerNetworkSpec()
+    spec.vnet = r.vnet
+    for (i, ip) in r.ips.enumerated() {
+      if let n = ip.network {
+        throw XCDaemonError.invalid(
+          "instantiate: ips[\(i)] names network \(n); addresses of networks go in ipreq")
+      }
+      spec.statics.append(.init(interface: ip.interface, addresses: ip.addresses))
+    }
+    spec.requests = r.ipreq.map {
+      switch $0 {
+      case .any(let n): .any(network: n)
+      case .explicit(let n, let ip): .explicit(network: n, address: ip)
+      }
+    }
+    switch r.mainIpSelector {
+    case .network(let n)?: spec.mainNetwork = n
+    case .ipAddress(let a)?: spec.mainAddress = a
+    case nil: break
+    }
+    spec.dns =
+      switch r.dns {
+      case .inherit: .inherit
+      case .nop: .nop
+      case .specified(let servers, let domains): .specified(servers: servers, searchDomains: domains)
+      }
+    spec.redirects = try r.portRedirections.enumerated().map {
+      try redirect($1, field: "instantiate: port_redirections[\($0)]")
+    }
+    spec.netgroups = r.netgroups
+    return spec
+  }
+
+  /// A wire redirection as the engine's, with nil `ifaces` resolved to the daemon's `ext_ifs`.
+  func redirect(_ p: PortRedirection, field: String) throws -> PortRedirect {
+    let (start, end): (Int, Int) =
+      switch p.sourcePort {
+      case .single(let n): (n, n)
+      // The CLI fills the second number with the end port (spec section 6).
+      case .range(let a, let b): (a, b)
+      }
+    guard end >= start else {
+      throw XCDaemonError.invalid("\(field): source_port range \(start)-\(end) ends before it starts")
+    }
+    var rule = PortRedirect(
+      ifaces: p.ifaces ?? config.extIfs, protocols: p.proto.map { $0.rawValue.lowercased() },
+      origin: p.origin, addresses: p.addresses, sourcePortStart: start, sourcePortEnd: end,
+      destPort: p.destPort)
+    rule.destAddr = nil
+    return rule
+  }
+
+  static func portRedirection(_ r: PortRedirect) -> PortRedirection {
+    PortRedirection(
+      ifaces: r.ifaces, proto: r.protocols.compactMap { NetProto(rawValue: $0.capitalized) },
+      origin: r.origin, addresses: r.addresses,
+      sourcePort: r.sourcePortStart == r.sourcePortEnd
+        ? .single(r.sourcePortStart) : .range(r.sourcePortStart, r.sourcePortEnd),
+      destPort: r.destPort, destAddr: r.destAddr)
+  }
+}
