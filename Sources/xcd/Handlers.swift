@@ -40,7 +40,7 @@ final class Handlers: Sendable {
     registerStorage(&table)
     registerNetworks(&table)
     registerNotImplemented(&table)
-    registerRegistry(&table)  // replaces the "not implemented" answers of its methods
+    registerRegistry(&table)
     return table
   }
 
@@ -84,11 +84,6 @@ final class Handlers: Sendable {
       table.register(type) { _, _ in throw Mapping.notImplemented(R.method) }
     }
     later(CreateChannelRequest.self)
-    later(LoginRequest.self)
-    later(PullImageRequest.self)
-    later(DownloadStatRequest.self)
-    later(PushImageRequest.self)
-    later(UploadStatRequest.self)
     later(LogsRequest.self)
   }
 
