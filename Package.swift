@@ -58,11 +58,13 @@ let package = Package(
     .target(
       name: "XCEngine",
       dependencies: [
-        "CSupport",
+        "CSupport", "CGzip",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "SystemPackage", package: "swift-system"),
       ]),
+    // zlib's inflate for layers pulled from registries (streamed, no gzip process).
+    .target(name: "CGzip", linkerSettings: [.linkedLibrary("z")]),
     // PID 1 of each container: runs main, reaps orphans, lives until every process is gone.
     // Static, so it runs in any image; bind-mounted, never copied.
     .executableTarget(name: "xc-init", linkerSettings: [.unsafeFlags(["-static-executable"])]),
@@ -84,6 +86,8 @@ let package = Package(
     .executableTarget(
       name: "XCDBench",
       dependencies: ["XCIPC", "XCSystem", .product(name: "SystemPackage", package: "swift-system")]),
+    // Benchmark driver for scripts/bench.d/registry: pulls through xcd against skopeo copy.
+    .executableTarget(name: "XCDPullBench", dependencies: ["XCIPC"]),
 
     .testTarget(
       name: "XCSystemTests",

@@ -31,7 +31,8 @@ struct Config: Equatable {
   var devfsIdOffset = 1000
   var databaseStore: String?
   var socketPath = "/var/run/xc.sock"
-  var registries = "/var/lib/xcd/registries.json"
+  /// xc's registries JSON (logins); default `<state_dir>/registries.json`, mode 0600.
+  var registries: String?
   var forceDevfsRuleset: Int?
   var inventory = "/var/lib/xcd/inventory.json"
   var warnOnly = false
@@ -43,6 +44,9 @@ struct Config: Equatable {
   var logLevel: String?
   /// The group allowed to use the socket besides root (name or gid); nil: root only.
   var socketGroup: String?
+
+  /// The registries file in use: `registries`, else `registries.json` in the state dir.
+  var registriesPath: String { registries ?? stateDir + "/registries.json" }
 
   /// Where xcd looks when `--config` is not given (read only if it exists).
   static let defaultPath = "/etc/xc.conf"
@@ -115,7 +119,7 @@ struct Config: Equatable {
     if let v = try int("devfs_id_offset") { config.devfsIdOffset = v }
     config.databaseStore = try string("database_store")
     if let v = try string("socket_path") { config.socketPath = v }
-    if let v = try string("registries") { config.registries = v }
+    config.registries = try string("registries")
     config.forceDevfsRuleset = try int("force_devfs_ruleset")
     if let v = try string("inventory") { config.inventory = v }
     if let v = try bool("warn_only") { config.warnOnly = v }

@@ -13,6 +13,8 @@ final class Handlers: Sendable {
   let logger: Logger
   /// `link`ed containers per connection: killed when that connection closes.
   let links = Mutex<[UInt64: [Link]]>([:])
+  /// Pulls, pushes and logins (xc's registry methods).
+  let registries: RegistryService
 
   struct Link: Sendable {
     var containerID: String
@@ -24,6 +26,8 @@ final class Handlers: Sendable {
     self.engine = engine
     self.config = config
     self.logger = logger
+    registries = RegistryService(
+      engine: engine, registriesFile: config.registriesPath, logger: logger)
   }
 
   var grace: Duration { .seconds(config.stopGraceSeconds) }
@@ -37,6 +41,7 @@ final class Handlers: Sendable {
     registerStorage(&table)
     registerNetworks(&table)
     registerNotImplemented(&table)
+    registerRegistry(&table)
     return table
   }
 
@@ -67,7 +72,7 @@ final class Handlers: Sendable {
       layersDir: config.layersDir ?? state + "/blobs/sha256", logsDir: config.logsDir,
       devfsIdOffset: config.devfsIdOffset,
       databaseStore: config.databaseStore ?? state + "/xcd.sqlite",
-      socketPath: config.socketPath, registries: config.registries,
+      socketPath: config.socketPath, registries: registries.table.path,
       forceDevfsRuleset: config.forceDevfsRuleset, inventory: config.inventory,
       warnOnly: config.warnOnly)
   }
@@ -80,17 +85,11 @@ final class Handlers: Sendable {
       table.register(type) { _, _ in throw Mapping.notImplemented(R.method) }
     }
     later(CreateChannelRequest.self)
-    later(LoginRequest.self)
-    later(PullImageRequest.self)
-    later(DownloadStatRequest.self)
-    later(PushImageRequest.self)
-    later(UploadStatRequest.self)
     later(LogsRequest.self)
   }
 
   /// The method names answered with "not implemented yet" (for docs and tests).
   static let notImplementedMethods = [
-    "create_channel", "login", "pull_image", "download_stat", "push_image", "upload_stat",
-    "xcsh.logs",
+    "create_channel", "xcsh.logs",
   ]
 }

@@ -206,7 +206,7 @@ final class ImageStore: Sendable {
   }
 
   /// Stores the blobs, unpacks the image's tree if it is new, and tags it.
-  private func register(
+  func register(
     _ manifest: OCI.Manifest, manifestBytes: [UInt8], blobs: [String: ArchiveReader.Member],
     as reference: ImageReference
   ) throws -> ImageRecord {
