@@ -62,7 +62,8 @@ enum ObjectArgs {
 
   static func isNotFound(_ e: ShellError) -> Bool {
     let m = e.message.lowercased()
-    return m.contains("not found") || m.contains("no such")
+    // describe_image answers errno 1 with the bare "ImageReferenceNotFound".
+    return m.contains("not found") || m.contains("notfound") || m.contains("no such")
   }
 
   /// The id of the only live container whose id starts with `prefix`; nil if none, an error

@@ -206,4 +206,32 @@ struct ObjectCommandsE2ETests {
       #expect(try ok("networks | where name == '\(net.name)' | length", daemon) == "0\n")
     }
   }
+
+  @Test func loginPushPullAndImageEnsureThroughXcsh() throws {
+    let registry = try LoopbackRegistry(auth: .htpasswd(user: "alice", password: "s3cret"))
+    defer {
+      registry.stop()
+      #expect(!registry.isRunning, "registry process left running")
+    }
+    let remote = "\(registry.host)/xcsh/busybox:1"
+    try withDaemon { daemon in
+      try Fixtures.importImage(try daemon.client())
+      // Without credentials the registry refuses: push fails with the daemon's fault.
+      let (status, _, err) = try xcsh("push busybox:latest \(remote) --insecure", daemon)
+      #expect(status == 1)
+      #expect(err.contains("push of `busybox:latest` to `\(remote)` failed"), "\(err)")
+      _ = try ok("login \(registry.host) -u alice -p s3cret --insecure", daemon)
+      _ = try ok("push busybox:latest \(remote) --insecure", daemon)
+    }
+    try withDaemon { daemon in
+      _ = try ok("login \(registry.host) -u alice -p s3cret --insecure", daemon)
+      #expect(try ok("pull \(remote) pulled:1 | get image_reference", daemon) == remote + "\n")
+      #expect(try ok("images | get image_reference | sort | to json", daemon) == "[\"\(remote)\",\"pulled:1\"]\n")
+      #expect(try ok("image ensure pulled:1 | get action", daemon) == "unchanged\n")
+      #expect(try ok("print (run pulled:1 -- echo pulled-and-running)", daemon) == "pulled-and-running\n")
+      // ensure pulls what is missing.
+      _ = try ok("image rm \(remote)", daemon)
+      #expect(try ok("image ensure \(remote) | get action", daemon) == "created\n")
+    }
+  }
 }
