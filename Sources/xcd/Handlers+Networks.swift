@@ -8,6 +8,7 @@ extension Handlers {
   func registerNetworks(_ table: inout XCMethodTable) {
     table.register(CreateNetworkRequest.self) { r, context in
       try self.call(context) {
+        try Self.checkNetworkNames(r)
         var net = XCEngine.Network(
           name: r.name, alias_iface: r.aliasIface, bridge_iface: r.bridgeIface, subnet: r.subnet,
           start_addr: r.startAddr, end_addr: r.endAddr, default_router: r.defaultRouter)
@@ -30,6 +31,7 @@ extension Handlers {
 
     table.register(RemoveNetworkRequest.self) { r, context in
       try self.call(context) {
+        try Names.network(r.name, field: "xcsh.remove_network: name")
         try self.engine.removeNetwork(r.name)
         return NullResponse()
       }
@@ -48,6 +50,8 @@ extension Handlers {
 
     table.register(AddNetgroupRequest.self) { r, context in
       try self.call(context) {
+        try Names.network(r.netgroupName, field: "add-netgroup: netgroup_name")
+        try Names.containerOrID(r.containerName, field: "add-netgroup: container_name")
         try self.engine.addToNetgroup(
           r.netgroupName, container: r.containerName, autoCreate: r.autoCreateNetgroup,
           commit: r.commitImmediately)
@@ -57,6 +61,7 @@ extension Handlers {
 
     table.register(CommitNetgroupRequest.self) { r, context in
       try self.call(context) {
+        try Names.network(r.netgroupName, field: "commit_netgroup: netgroup_name")
         try self.engine.commitNetgroup(r.netgroupName)
         return NullResponse()
       }
@@ -74,6 +79,13 @@ extension Handlers {
       }
       spec.statics.append(.init(interface: ip.interface, addresses: ip.addresses))
     }
+    for (i, req) in r.ipreq.enumerated() {
+      switch req {
+      case .any(let n), .explicit(let n, _): try Names.network(n, field: "instantiate: ipreq[\(i)].network")
+      }
+    }
+    if case .network(let n)? = r.mainIpSelector { try Names.network(n, field: "instantiate: main_ip_selector") }
+    for (i, g) in r.netgroups.enumerated() { try Names.network(g, field: "instantiate: netgroups[\(i)]") }
     spec.requests = r.ipreq.map {
       switch $0 {
       case .any(let n): .any(network: n)
@@ -96,6 +108,14 @@ extension Handlers {
     }
     spec.netgroups = r.netgroups
     return spec
+  }
+
+  /// A `create_network` request's names (the network's, its bridge's and alias interface's),
+  /// checked before the engine touches any interface.
+  static func checkNetworkNames(_ r: CreateNetworkRequest) throws {
+    try Names.network(r.name, field: "create_network: name")
+    if let b = r.bridgeIface { try Names.interface(b, field: "create_network: bridge_iface") }
+    if let a = r.aliasIface { try Names.interface(a, field: "create_network: alias_iface") }
   }
 
   /// A wire redirection as the engine's, with nil `ifaces` resolved to the daemon's `ext_ifs`.

@@ -13,13 +13,28 @@ struct LeakCount: Equatable, CustomStringConvertible {
   var processes = 0
   var containerDirs = 0
   var staging = 0
+  /// Networking, scoped to this daemon: host veths with its prefix, network namespaces
+  /// bound under its directory, dnat rules in its own nftables table, leases in its state.
+  var veths = 0
+  var netns = 0
+  var dnatRules = 0
+  var leases = 0
+  /// Volumes the daemon lists.
+  var volumes = 0
 
   static func of(_ daemon: DaemonHarness) throws -> LeakCount {
     var c = LeakCount()
     c.containers = try daemon.client().call(ListContainersRequest()).count
-    let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
-    c.mounts = mounts.split(separator: "\n").filter { $0.contains(daemon.dir) }.count
     let fm = FileManager.default
+    let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+    let own = mounts.split(separator: "\n").filter { $0.contains(daemon.dir) }
+    c.mounts = own.count
+    c.netns = own.filter { $0.contains(" - nsfs ") }.count
+    c.veths = ((try? fm.contentsOfDirectory(atPath: "/sys/class/net")) ?? [])
+      .filter { $0.hasPrefix(daemon.vethPrefix) }.count
+    c.dnatRules = NetworkCount.dnatRules(daemon)
+    c.leases = NetworkCount.leases(daemon)
+    c.volumes = try daemon.client().call(ListVolumesRequest()).count
     c.runcState = ((try? fm.contentsOfDirectory(atPath: daemon.stateDir + "/runc")) ?? []).count
     c.containerDirs = ((try? fm.contentsOfDirectory(atPath: daemon.stateDir + "/containers")) ?? []).count
     c.staging = ((try? fm.contentsOfDirectory(atPath: daemon.stateDir + "/tmp")) ?? []).count
@@ -49,7 +64,7 @@ struct LeakCount: Equatable, CustomStringConvertible {
   }
 
   var description: String {
-    "containers \(containers), mounts \(mounts), runc state \(runcState), processes \(processes), container dirs \(containerDirs), staging \(staging)"
+    "containers \(containers), mounts \(mounts), runc state \(runcState), processes \(processes), container dirs \(containerDirs), staging \(staging), veths \(veths), netns \(netns), dnat rules \(dnatRules), leases \(leases), volumes \(volumes)"
   }
 }
 

@@ -80,10 +80,43 @@ struct ScriptCleanupTests {
     }
   }
 
+  /// What the networked recipes share: a network with a bridge of its own and room for 16
+  /// addresses (fewer than the runs, so a leaked lease shows as a failed run), and a volume.
+  struct Shared: Sendable {
+    let tag = String(format: "%04x", UInt32.random(in: 0..<0x10000))
+    let octet = Int.random(in: 1...250)
+    /// Host ports base + run: below the ephemeral range, so no test's connection is caught.
+    let portBase = Int.random(in: 29000..<29800)
+    var network: String { "rl-\(tag)" }
+    var bridge: String { "xs\(tag)" }
+    var volume: String { "rel-vol-\(tag)" }
+    var ensure: String {
+      "network ensure \(network) 10.231.\(octet).0/24 10.231.\(octet).10 10.231.\(octet).25 --bridge \(bridge) --default-router 10.231.\(octet).1 | ignore\nvolume ensure \(volume) | ignore"
+    }
+  }
+
+  /// A failing recipe that ensures the network and the volume, runs a VNET container on the
+  /// network with a published port and the volume mounted, defers its kill, then fails.
+  func networkedRecipe(_ name: String, _ shared: Shared, port: Int) -> String {
+    """
+    \(shared.ensure)
+    run -d --vnet --network \(shared.network) -p \(port):80 -v \(shared.volume):/data --name \(name) busybox:latest -- /bin/sleep 1000 | ignore
+    defer { kill \(name); print "cleaned \(name)" }
+    error make 'failing run \(name)'
+    """
+  }
+
   @Test func aHundredFailingRunsLeaveNothing() throws {
+    let shared = Shared()
+    defer { NetworkCount.deleteLink(shared.bridge) }  // only if the test failed before removing it
     try withDaemon { daemon in
-      try Fixtures.importImage(try daemon.client())
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      // Made once first, so the runs' `ensure`s (4 at a time) find them unchanged.
+      let first = try run(daemon, shared.ensure + "\nprint made", name: "ensure")
+      #expect(first.0 == 0 && first.1 == "made\n", "\(first)")
       let before = try LeakCount.of(daemon)
+      #expect(before.volumes == 1 && before.leases == 0, "\(before)")
       let runs = 100, lanes = 4
       let failures = Mutex<[String]>([])
       let start = Date()
@@ -92,7 +125,7 @@ struct ScriptCleanupTests {
         for i in stride(from: lane, to: runs, by: lanes) {
           do {
             let r = try run(
-              target, recipe("rel-loop-\(i)", then: "error make 'failing run \(i)'"),
+              target, networkedRecipe("rel-loop-\(i)", shared, port: shared.portBase + i),
               name: "loop-\(i)")
             if r.0 != 1 || r.1 != "cleaned rel-loop-\(i)\n" {
               failures.withLock { $0.append("run \(i): \(r)") }
@@ -106,8 +139,11 @@ struct ScriptCleanupTests {
       #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
       let after = try LeakCount.settle(daemon, to: before)
       #expect(after == before, "before: \(before); after: \(after)")
+      try client.call(RemoveNetworkRequest(name: shared.network))
+      try client.call(RemoveVolumeRequest(name: shared.volume))
+      #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/\(shared.bridge)"), "bridge left")
       reportFigure(
-        "scripts: \(runs) failing runs (4 at a time) in \(String(format: "%.1f", elapsed)) s; before: \(before); after: \(after)")
+        "scripts: \(runs) failing runs (4 at a time; each ensures a network and a volume, runs a VNET container with a published port and the volume, then fails) in \(String(format: "%.1f", elapsed)) s; before: \(before); after: \(after)")
     }
   }
 }

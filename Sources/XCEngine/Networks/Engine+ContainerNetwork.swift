@@ -303,10 +303,28 @@ extension Engine {
       try state.releaseNetworking(except: [])
       removeRedirectTable()
       for net in try state.networks() where net.bridge_created {
-        if let b = net.bridge_iface, !ip.linkExists(b) { try makeBridge(net, b) }
+        guard let b = net.bridge_iface else { continue }
+        // A crash inside create_network can leave the bridge made but not up or without its
+        // address: no container uses it now, so it is made again whole.
+        if ip.linkExists(b), !bridgeIsWhole(net, b) {
+          logger.warning("remaking a half-made bridge", metadata: ["network": "\(net.name)", "bridge": "\(b)"])
+          try ip.deleteLink(b)
+        }
+        if !ip.linkExists(b) { try makeBridge(net, b) }
       }
     } catch {
       logger.error("cannot reconcile networks", metadata: ["error": "\(error)"])
     }
+  }
+
+  /// True if bridge `name` of `net` is a bridge, up, and holds the network's router address.
+  func bridgeIsWhole(_ net: Network, _ name: String) -> Bool {
+    guard FileSystem.exists("/sys/class/net/\(name)/bridge") else { return false }
+    let flags = (try? String(contentsOfFile: "/sys/class/net/\(name)/flags", encoding: .utf8)) ?? ""
+    guard let value = Int(flags.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst(2), radix: 16),
+      value & 0x1 != 0  // IFF_UP
+    else { return false }
+    if let router = net.default_router, net.subnet != nil { return IPRoute().hasAddress(router, on: name) }
+    return true
   }
 }

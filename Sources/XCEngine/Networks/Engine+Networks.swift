@@ -37,11 +37,7 @@ extension Engine {
   public func createNetwork(_ request: Network) throws {
     try checkOpen()
     var net = request
-    guard !net.name.isEmpty, net.name.utf8.count <= 64, !net.name.contains("/"),
-      net.name.allSatisfy({ !$0.isWhitespace })
-    else {
-      throw EngineError(.badRequest, "create_network: bad network name \"\(net.name)\"", errno: EINVAL)
-    }
+    try Names.network(net.name, field: "create_network: name")
     if let b = net.bridge_iface { try InterfaceName.validate(b, field: "create_network: bridge_iface") }
     if let a = net.alias_iface { try InterfaceName.validate(a, field: "create_network: alias_iface") }
     var subnet: IPv4CIDR?

@@ -27,9 +27,26 @@ public enum Names {
     try identifier(name, field: field)
   }
 
-  /// A network name: it becomes part of a bridge and a netns name, so it is short and plain.
+  /// A network name (also a network group's): short and plain, at most 15 characters of
+  /// letters, digits, '-' and '_', so it can always name an interface, and no '/', '.' or
+  /// space ever reaches a lease key, a hosts file or a log line.
   public static func network(_ name: String, field: String) throws {
     try identifier(name, field: field, maxLength: 15)
+  }
+
+  /// A Linux interface name (a network's bridge or alias interface, a static address's
+  /// interface): 1 to 15 characters of letters, digits, '_', '-' and '.', not '.' or '..'.
+  /// Checked before any name reaches `ip` or `nft`, whose inputs are line- and token-based.
+  public static func interface(_ name: String, field: String) throws {
+    let ok =
+      (1...15).contains(name.utf8.count)
+      && name.utf8.allSatisfy { c in
+        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)
+          || c == UInt8(ascii: "_") || c == UInt8(ascii: "-") || c == UInt8(ascii: ".")
+      } && name != "." && name != ".."
+    guard ok else {
+      throw bad(field, name, "1-15 letters, digits, '_', '-' or '.'", kind: "interface name")
+    }
   }
 
   /// A volume name: a directory below the state dir, so 1-128 of letters, digits, '_', '-'
