@@ -21,6 +21,43 @@ struct LoadTests {
   @Test func fiftyClientsCreateExecAndKill() throws {
     try withDaemon { daemon in
       try Fixtures.importImage(try daemon.client())
+      reportFigure(try load(daemon, label: "load", clients: Self.clients, rounds: Self.rounds) { _ in })
+    }
+  }
+
+  /// The same with networking: each container in its own network namespace with an address
+  /// from a network of 40 and a published port; leases, veths, namespaces and dnat rules
+  /// counted before and after.
+  @Test func twentyClientsWithVnetContainers() throws {
+    let net = NetworkTests.TestNet("load", base: 219)
+    defer { NetworkCount.deleteLink(net.bridge) }  // only if the test failed before removing it
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      try net.create(client, start: 10, end: 49)
+      let portBase = Int.random(in: 29000..<29800)
+      let line = try load(daemon, label: "load with networking", clients: 20, rounds: Self.rounds) { r in
+        r.vnet = true
+        r.ipreq = [.any(network: net.name)]
+        let n = Int(r.name?.split(separator: "-")[1] ?? "0") ?? 0
+        let round = Int(r.name?.split(separator: "-")[2] ?? "0") ?? 0
+        r.portRedirections = [
+          PortRedirection(ifaces: [], proto: [.tcp], sourcePort: .single(portBase + n * Self.rounds + round), destPort: 80)
+        ]
+      }
+      try client.call(RemoveNetworkRequest(name: net.name))
+      #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/\(net.bridge)"), "bridge left")
+      reportFigure(line)
+    }
+  }
+
+  /// `clients` threads at once, each `rounds` of instantiate (the request shaped by
+  /// `configure`), exec, kill; checks every reply came, nothing failed and nothing is left.
+  /// Returns the figures line.
+  func load(
+    _ daemon: DaemonHarness, label: String, clients: Int, rounds: Int,
+    configure: @escaping @Sendable (inout InstantiateRequest) -> Void
+  ) throws -> String {
       let before = try LeakCount.of(daemon)
       let figures = Mutex(Figures())
       let socket = daemon.socket
@@ -29,7 +66,7 @@ struct LoadTests {
       // many at a time as there are cores).
       let go = DispatchSemaphore(value: 0)
       let finished = DispatchGroup()
-      for n in 0..<Self.clients {
+      for n in 0..<clients {
         finished.enter()
         Thread {
         defer { finished.leave() }
@@ -44,13 +81,14 @@ struct LoadTests {
         do {
           let client = try XCClient(path: socket, timeout: .seconds(120))
           defer { client.close() }
-          for round in 0..<Self.rounds {
+          for round in 0..<rounds {
             let name = "load-\(n)-\(round)"
             let exited = try TestEventFD()
             var r = InstantiateRequest(
               imageReference: "busybox:latest",
               entryPoint: EntryPoint(entryPoint: "/bin/sleep", entryPointArgs: ["1000"]), name: name)
             r.mainExitedFd = exited.ref
+            configure(&r)
             _ = try timed("instantiate") { try client.call(r) }
             let out = try TestPipe()
             let done = try TestEventFD()
@@ -73,13 +111,13 @@ struct LoadTests {
         }
         }.start()
       }
-      for _ in 0..<Self.clients { go.signal() }
+      for _ in 0..<clients { go.signal() }
       #expect(finished.wait(timeout: .now() + 600) == .success, "clients still running after 10 min: deadlock?")
       let elapsed = Date().timeIntervalSince(start)
       let f = figures.withLock { $0 }
       #expect(f.errors.isEmpty, "\(f.errors.prefix(10))")
       for what in ["instantiate", "exec", "kill"] {
-        #expect(f.latencies[what]?.count == Self.clients * Self.rounds, "\(what) replies")
+        #expect(f.latencies[what]?.count == clients * rounds, "\(what) replies")
       }
       let after = try LeakCount.settle(daemon, to: before, seconds: 120)
       #expect(after == before, "before: \(before); after: \(after)")
@@ -90,14 +128,13 @@ struct LoadTests {
         return String(format: "%.0f", s[min(s.count - 1, Int(Double(s.count) * p))])
       }
       let ops = f.latencies.values.map(\.count).reduce(0, +)
-      var line = "load: \(Self.clients) clients x \(Self.rounds) rounds: \(ops) calls in "
+      var line = "\(label): \(clients) clients x \(rounds) rounds: \(ops) calls in "
       line += String(format: "%.1f s", elapsed)
       for what in ["instantiate", "exec", "kill"] {
         let xs = f.latencies[what] ?? []
         line += "; \(what) p50 \(pct(xs, 0.5)) ms p99 \(pct(xs, 0.99)) ms max \(pct(xs, 1)) ms"
       }
-      line += "; lost replies \(Self.clients * Self.rounds * 3 - ops); leaks after: \(after == before ? "none" : after.description)"
-      reportFigure(line)
-    }
+      line += "; lost replies \(clients * rounds * 3 - ops); leaks after: \(after == before ? "none" : after.description)"
+      return line
   }
 }
