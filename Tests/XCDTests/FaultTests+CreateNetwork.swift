@@ -14,7 +14,8 @@ extension FaultTests {
     let bridgePrefix = "xk" + tag
     let daemon = try DaemonHarness()
     defer {
-      // Whatever happened, no bridge of this test stays on the host.
+      // Whatever happened, no daemon and no bridge of this test stays on the host.
+      try? daemon.stop()
       for b in NetworkCount.links(prefix: bridgePrefix) { NetworkCount.deleteLink(b) }
       daemon.remove()
     }

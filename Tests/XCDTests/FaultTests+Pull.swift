@@ -39,7 +39,10 @@ extension FaultTests {
     }
 
     let daemon = try DaemonHarness()
-    defer { daemon.remove() }
+    defer {
+      try? daemon.stop()  // a no-op unless a failure left it running
+      daemon.remove()
+    }
     try daemon.start()
     let client = try daemon.client()
     _ = try client.call(PullImageRequest(imageReference: remote))
