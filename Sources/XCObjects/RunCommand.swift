@@ -21,7 +21,7 @@ enum RunCommand {
       Signature(
         "run", category: .objects, summary: "Run a container from an image (IPC `instantiate`).",
         parameters: [
-          .required("image", .string, "The image reference (`busybox:latest`)."),
+          .required("image", .object(.image), "The image: a reference (`busybox:latest`) or an image object."),
           .rest("command", .string, "The program and its arguments (else the image's entry point)."),
         ] + CreateFlags.parameters + [
           .switch("detach", short: "d", "Return the container object at once."),
@@ -46,7 +46,7 @@ enum RunCommand {
   }
 
   static func run(_ call: Call, _ s: DaemonSession) throws -> Pipe {
-    let image = try call.require("image").asString()
+    let image = try ObjectArgs.imageRef(try call.require("image"), at: call.head)
     let argv = try call.restValues().map { try $0.asString() }
     let opened = CreateFlags.Opened()
     defer { opened.close() }
@@ -80,6 +80,13 @@ enum RunCommand {
     var id = ""
     let started = try EventFD.create()
     defer { close(started.rawValue) }
+    // Main has exited when Foreground.run returns; the daemon tears the container down after
+    // that. Waiting for it means the next line finds its name, addresses and mounts released.
+    defer {
+      if !id.isEmpty && !request.persist {
+        try? ObjectCommands.waitTornDown([id], s, call, timeout: 30_000_000_000)
+      }
+    }
     return try Foreground.run(call, what: "container", stop: { _ = try? s.call(KillContainerRequest(name: id), at: call.head) }) {
       stdout, stderr, exited in
       var r = request
