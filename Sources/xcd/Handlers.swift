@@ -13,6 +13,8 @@ final class Handlers: Sendable {
   let logger: Logger
   /// `link`ed containers per connection: killed when that connection closes.
   let links = Mutex<[UInt64: [Link]]>([:])
+  /// Extra sockets opened with `create_channel`.
+  let channels = Channels()
   /// Pulls, pushes and logins (xc's registry methods).
   let registries: RegistryService
 
@@ -40,6 +42,12 @@ final class Handlers: Sendable {
     registerTag(&table)
     registerStorage(&table)
     registerNetworks(&table)
+    table.register(CreateChannelRequest.self) { request, context in
+      try self.call(context) {
+        try self.channels.open(request.socketPath)
+        return EmptyResponse()
+      }
+    }
     registerNotImplemented(&table)
     registerRegistry(&table)
     return table
@@ -84,12 +92,11 @@ final class Handlers: Sendable {
     func later<R: XCRequest>(_ type: R.Type) {
       table.register(type) { _, _ in throw Mapping.notImplemented(R.method) }
     }
-    later(CreateChannelRequest.self)
     later(LogsRequest.self)
   }
 
   /// The method names answered with "not implemented yet" (for docs and tests).
   static let notImplementedMethods = [
-    "create_channel", "xcsh.logs",
+    "xcsh.logs",
   ]
 }
