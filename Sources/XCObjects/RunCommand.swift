@@ -40,12 +40,12 @@ enum RunCommand {
           container object. Container objects carry the daemon's record plus `status` \
           (created|running|exited|faulted|dead), `exit_code` and `ip`.
           """)
-    ) { call, _ in
-      try run(call, s)
+    ) { call, input in
+      try run(call, s, input: input)
     }
   }
 
-  static func run(_ call: Call, _ s: DaemonSession) throws -> Pipe {
+  static func run(_ call: Call, _ s: DaemonSession, input: Pipe = .empty) throws -> Pipe {
     let image = try ObjectArgs.imageRef(try call.require("image"), at: call.head)
     let argv = try call.restValues().map { try $0.asString() }
     let opened = CreateFlags.Opened()
@@ -60,7 +60,7 @@ enum RunCommand {
       return .value(try ObjectArgs.show(s, .string(id), at: call.head))
     }
     if call.has("tty") { return try TerminalRun.run(request, call, s) }
-    return try foreground(request, call, s)
+    return try foreground(request, call, s, input: input)
   }
 
   /// `-e NAME=VALUE` (repeatable, or a list) as a dictionary.
@@ -76,8 +76,11 @@ enum RunCommand {
     return envs
   }
 
-  static func foreground(_ request: InstantiateRequest, _ call: Call, _ s: DaemonSession) throws -> Pipe {
+  static func foreground(_ request: InstantiateRequest, _ call: Call, _ s: DaemonSession, input: Pipe = .empty) throws -> Pipe {
     var id = ""
+    // `-i` with something piped in: main reads that (through a pipe fed here), else our stdin.
+    let stdin = call.has("interactive") && !input.isEmpty ? try StdinFeed(call) : nil
+    defer { stdin?.abandon() }
     let started = try EventFD.create()
     defer { close(started.rawValue) }
     // Main has exited when Foreground.run returns; the daemon tears the container down after
@@ -93,10 +96,11 @@ enum RunCommand {
       // The reference client's descriptor order: started, exited, (stdin,) stdout, stderr.
       r.mainStartedNotify = FDRef(started.fileDescriptor)
       r.mainExitedFd = exited
-      if call.has("interactive") { r.stdin = FDRef(.standardInput) }
+      if call.has("interactive") { r.stdin = stdin?.reader ?? FDRef(.standardInput) }
       r.stdout = stdout
       r.stderr = stderr
       id = try s.call(r, at: call.head).id
+      stdin?.start(input)
       return id
     }
   }

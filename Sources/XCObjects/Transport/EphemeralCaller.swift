@@ -43,7 +43,8 @@ final class EphemeralCaller: XCCaller, @unchecked Sendable {
       if let id = (r as? InstantiateResponse)?.id { created.append(.container(id: id, name: q.name ?? id)) }
     case let q as CreateNetworkRequest: created.append(.network(q.name))
     case let q as CreateVolumeRequest: created.append(.volume(q.name))
-    case let q as CommitRequest: created.append(.image("\(q.name):\(q.tag)"))
+    // With `alt_out` the layer only goes to the descriptor: no image is made.
+    case let q as CommitRequest where q.altOut == nil: created.append(.image("\(q.name):\(q.tag)"))
     case let q as FdImportRequest: created.append(.image(q.imageReference))
     case let q as PullImageRequest where !pulledExisted:
       created.append(.image(q.renameReference ?? q.imageReference))
