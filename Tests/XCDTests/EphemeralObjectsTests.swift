@@ -39,6 +39,8 @@ struct EphemeralObjectsTests {
     let c = (run busybox:latest --vnet --network \(net.name) -v vol-\(tag):/data -d --name c-\(tag) -- sleep 1000)
     exec $c -- sh -c 'echo kept > /data/f'
     commit $c img-\(tag):1 | ignore
+    image tag img-\(tag):1 img-\(tag):2 | ignore
+    image tag busybox:latest busybox:latest | ignore
     print (networks | where name == '\(net.name)' | length) (volumes | where name == 'vol-\(tag)' | length) (images | where image_reference == 'img-\(tag):1' | length) (ps | length)
     \(ending)
     """
@@ -56,7 +58,7 @@ struct EphemeralObjectsTests {
       #expect(out == "1\n1\n1\n1\n", "\(out) \(err)")
       #expect(err.contains("boom"), "\(err)")
       #expect(
-        err.contains("--ephemeral removed image img-f:1, container c-f")
+        err.contains("--ephemeral removed image img-f:2, image img-f:1, container c-f")
           && err.contains("volume vol-f, network \(net.name)"), "\(err)")
       #expect(!err.contains("--ephemeral: cannot remove"), "\(err)")
       #expect(try Objects.of(client) == before)
