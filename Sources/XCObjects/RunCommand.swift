@@ -25,7 +25,7 @@ enum RunCommand {
           .rest("command", .string, "The program and its arguments (else the image's entry point)."),
         ] + CreateFlags.parameters + [
           .switch("detach", short: "d", "Return the container object at once."),
-          .switch("interactive", short: "i", "Give the container this shell's standard input."),
+          .switch("interactive", short: "i", "Give main standard input: what is piped into `run`, else this shell's."),
           .switch("tty", short: "t", "Run main on a terminal and attach to it (`-it`); Ctrl-P q detaches."),
           .switch("replace", "Idempotent (needs `--name`): keep a running container of that name from the same image and command, else replace it; returns `{action: created|unchanged|replaced, object}`."),
         ],
@@ -33,6 +33,7 @@ enum RunCommand {
           Example("Run a command", "run busybox:latest -- echo hello"),
           Example("A detached web server with a published port", "run nginx:1 -d --name web -p 8080:80"),
           Example("A shell on a terminal", "run -it busybox:latest -- sh"),
+          Example("Text into a container", "'hello' | run -i busybox:latest -- tr a-z A-Z"),
         ],
         details: """
           In the foreground the container's output is this shell's (or, captured, a string) and its \
