@@ -35,6 +35,7 @@ struct XcshNetworkFlagsTests {
       let (status, _, err) = try e2e.xcsh("run busybox:latest --vnet --ip 'eth0|10.1.2.300/24' -- true", daemon)
       #expect(status == 1)
       #expect(err.contains("--ip") && err.contains("10.1.2.300/24"), "\(err)")
+      try e2e.expectNoContainers(client)
       _ = try e2e.ok("network rm \(net.name)", daemon)
     }
   }
