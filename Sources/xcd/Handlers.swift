@@ -41,6 +41,7 @@ final class Handlers: Sendable {
     registerStorage(&table)
     registerNetworks(&table)
     registerNotImplemented(&table)
+    registerLogs(&table)
     registerRegistry(&table)
     return table
   }
@@ -85,11 +86,10 @@ final class Handlers: Sendable {
       table.register(type) { _, _ in throw Mapping.notImplemented(R.method) }
     }
     later(CreateChannelRequest.self)
-    later(LogsRequest.self)
   }
 
   /// The method names answered with "not implemented yet" (for docs and tests).
   static let notImplementedMethods = [
-    "create_channel", "xcsh.logs",
+    "create_channel",
   ]
 }
