@@ -71,7 +71,11 @@ enum Mapping {
       processes[key] = XCIPC.ProcessStat(
         started: p.started.map(Int.init), exited: p.exited.map(Int.init),
         exec: jexec(p.exec), exitCode: p.exit_code.map(Int.init),
-        spawnInfo: p.pid.map { XCIPC.SpawnInfo(pid: Int($0), terminalSocket: p.terminal_socket) })
+        spawnInfo: p.pid.map {
+          XCIPC.SpawnInfo(
+            pid: Int($0), stdoutLogFile: p.stdout_log_file, stderrLogFile: p.stderr_log_file,
+            terminalSocket: p.terminal_socket)
+        })
     }
     var manifest = ContainerManifest(
       devfsRulesetId: 0, jid: Int(r.pid ?? 0), name: r.name, root: r.root, id: r.id,
