@@ -141,10 +141,9 @@ enum Mapping {
     }
   }
 
-  /// FreeBSD's ENOSYS: what methods the Linux xcd does not serve yet answer with.
-  static let notImplementedErrno = 78
-
-  static func notImplemented(_ what: String) -> XCDaemonError {
-    XCDaemonError(errno: notImplementedErrno, "not implemented yet on the Linux xcd: \(what)")
+  /// FreeBSD's EOPNOTSUPP: a FreeBSD-only feature the Linux xcd refuses (as the zfs volume
+  /// driver does), by name.
+  static func unsupported(_ what: String) -> XCDaemonError {
+    XCDaemonError(errno: 45, "unsupported on Linux: \(what)")
   }
 }

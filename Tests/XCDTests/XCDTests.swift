@@ -68,6 +68,13 @@ struct XCDTests {
       #expect(unknown.errno == 2)
       #expect(unknown.value.text.contains("image not found: nosuch:1"), "\(unknown)")
 
+      // FreeBSD-only features are refused by name, not ignored.
+      var datasets = request(["/bin/true"])
+      datasets.jailDatasets = ["zroot/data"]
+      let unsupported = try daemonError { try client.call(datasets) }
+      #expect(unsupported.errno == 45)
+      #expect(unsupported.value.text == "unsupported on Linux: instantiate: jail_datasets (ZFS datasets delegated to a jail)", "\(unsupported)")
+
       // Every method is served: registered (not "ipc method … not found") and, where an empty
       // object decodes, answered by its handler rather than errno 78.
       for type in XCMethods.all + XCMethods.extensions {
