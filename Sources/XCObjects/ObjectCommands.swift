@@ -11,6 +11,7 @@ public enum ObjectCommands {
       info(session), ps(session), images(session, name: "images"), images(session, name: "image list"),
       kill(session), RunCommand.make(session), ContainerCommands.exec(session), ContainerCommands.show(session),
       BuildCommand.make(session),
+      LogsCommand.make(session),
     ] + lifecycle(session)
   }
 

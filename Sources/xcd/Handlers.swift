@@ -48,7 +48,7 @@ final class Handlers: Sendable {
         return EmptyResponse()
       }
     }
-    registerNotImplemented(&table)
+    registerLogs(&table)
     registerRegistry(&table)
     return table
   }
@@ -84,19 +84,4 @@ final class Handlers: Sendable {
       forceDevfsRuleset: config.forceDevfsRuleset, inventory: config.inventory,
       warnOnly: config.warnOnly)
   }
-
-  // MARK: - Not implemented yet
-
-  /// Methods of later issues: a clear errno 78 (ENOSYS) answer, not "unknown method".
-  func registerNotImplemented(_ table: inout XCMethodTable) {
-    func later<R: XCRequest>(_ type: R.Type) {
-      table.register(type) { _, _ in throw Mapping.notImplemented(R.method) }
-    }
-    later(LogsRequest.self)
-  }
-
-  /// The method names answered with "not implemented yet" (for docs and tests).
-  static let notImplementedMethods = [
-    "xcsh.logs",
-  ]
 }
