@@ -14,13 +14,13 @@ extension ContainerCommands {
         "create", category: .objects,
         summary: "Create a container without running anything in it (IPC `instantiate` with `create_only`, then `rdr` per `-p`).",
         parameters: [
-          .required("image", .string, "The image reference."),
+          .required("image", .object(.image), "The image: a reference or an image object."),
           .rest("command", .string, "A main program for a later `run-main` (xc's `create` has none)."),
         ] + CreateFlags.parameters,
         examples: [Example("Create, then start main", "let c = (create busybox:latest --name w -- sleep 100); run-main $c")],
         details: "Returns the container object; its `status` is `created`.")
     ) { call, _ in
-      let image = try call.require("image").asString()
+      let image = try ObjectArgs.imageRef(try call.require("image"), at: call.head)
       let argv = try call.restValues().map { try $0.asString() }
       let opened = CreateFlags.Opened()
       defer { opened.close() }

@@ -78,7 +78,7 @@ public final class DaemonSession: @unchecked Sendable {
   }
 
   static func shellError(_ error: IPCError, at span: Span, path: String) -> ShellError {
-    let help = "start xcd or point xcsh at it with --socket PATH or $XC_SOCKET"
+    let help = helpLine(for: error)
     if error.method == nil, error.code == .noDaemon || error.code == .permissionDenied || error.code == .system
       || error.code == .timeout
     {
@@ -88,6 +88,15 @@ public final class DaemonSession: @unchecked Sendable {
     var e = ShellError(ShellError.Code(rawValue: "daemon.\(error.code.rawValue)"), "\(error)", at: span)
     if error.code == .noDaemon || error.code == .permissionDenied { e.help = help }
     return e
+  }
+
+  /// What to do about a failed connection. A daemon that refuses us is running: starting one
+  /// is no advice then; who may use the socket is (the message itself names the group).
+  static func helpLine(for error: IPCError) -> String {
+    if error.code == .permissionDenied {
+      return "xcd serves root and members of its socket group only: run as root, join that group (then log in again), or point xcsh at another daemon with --socket PATH"
+    }
+    return "start xcd or point xcsh at it with --socket PATH or $XC_SOCKET"
   }
 
   /// Ends the session, however the script ended: removes what `--ephemeral` recorded, closes

@@ -11,6 +11,7 @@ public enum ObjectCommands {
       info(session), ps(session), images(session, name: "images"), images(session, name: "image list"),
       kill(session), RunCommand.make(session), ContainerCommands.exec(session), ContainerCommands.show(session),
       BuildCommand.make(session),
+      LogsCommand.make(session),
     ] + lifecycle(session)
   }
 
@@ -63,18 +64,57 @@ public enum ObjectCommands {
       Signature(
         "kill", category: .objects,
         summary: "Stop containers given as names, ids or objects, or piped in (IPC `kill_container`).",
-        parameters: [.rest("containers", .object(.container), "Containers to stop: names, ids or objects.")],
-        examples: [Example("Stop everything from an image", "ps | where image =~ busybox | kill")])
+        parameters: [
+          .rest("containers", .object(.container), "Containers to stop: names, ids or objects."),
+          .switch("no-wait", "Return once the daemon has the request, as xc's `kill` does."),
+          .named("timeout", .duration, "How long to wait for the containers to be torn down.", default: Value(.duration(30_000_000_000))),
+        ],
+        examples: [Example("Stop everything from an image", "ps | where image =~ busybox | kill")],
+        details: """
+          The daemon tears a container down after it answers; `kill` waits until every container \
+          is gone from `ps` (its addresses, mounts and name released), so the next line can remove \
+          its network or reuse its name. A container kept with `--no-clean` is waited for until it \
+          has ended.
+          """)
     ) { call, input in
       var targets = call.restValues()
       if targets.isEmpty { targets = try input.collect().listOrSelf() }
       guard !targets.isEmpty else {
         throw ShellError("args.missing", "`kill` needs a container (a name, an id or an object)", at: call.span)
       }
+      var refs: [String] = []
       for t in targets {
-        try ObjectArgs.withContainer(s, t, at: call.head) { _ = try s.call(KillContainerRequest(name: $0), at: call.head) }
+        try ObjectArgs.withContainer(s, t, at: call.head) { ref in
+          _ = try s.call(KillContainerRequest(name: ref), at: call.head)
+          refs.append(ref)
+        }
+      }
+      if !call.has("no-wait") {
+        try waitTornDown(refs, s, call, timeout: try call.duration("timeout") ?? 30_000_000_000)
       }
       return .empty
+    }
+  }
+
+  /// Polls `list_containers` until no container answering to one of `refs` (an id or a name) is
+  /// listed any more (or, for `--no-clean` containers, until each has ended): xc's
+  /// `kill_container` answers before the teardown.
+  static func waitTornDown(_ refs: [String], _ s: DaemonSession, _ call: Call, timeout nanoseconds: Int64) throws {
+    let deadline = Clock.now + nanoseconds
+    var waiting = Set(refs)
+    while true {
+      let listed = try s.call(ListContainersRequest(), at: call.head)
+      waiting = waiting.filter { ref in
+        guard let c = listed.first(where: { $0.id == ref || $0.name == ref }) else { return false }
+        return !(c.noClean && c.finishedAt != nil)
+      }
+      if waiting.isEmpty { return }
+      guard Clock.now < deadline else {
+        throw ShellError(
+          "kill.timeout", "still being torn down after kill: \(waiting.sorted().joined(separator: ", "))",
+          at: call.head, help: "the daemon's log says why; `kill --no-wait` does not wait")
+      }
+      try Clock.sleep(milliseconds: 20, call)
     }
   }
 }

@@ -45,18 +45,24 @@ enum RdrCommands {
     Builtin(
       Signature(
         "rdr list", category: .objects,
-        summary: "A container's port redirections (IPC `list_site_rdr`), or every rule (IPC `list_rdr_rules`).",
-        parameters: [.optional("container", .object(.container), "A name, an id or a container object; none for all rules.")])
+        summary: "Port redirections (IPC `list_rdr_rules`): every rule, or those of one container.",
+        parameters: [.optional("container", .object(.container), "A name, an id or a container object; none for all rules.")],
+        details: """
+          xc's `rdr list NAME` calls `list_site_rdr`, which xc's daemon never registered (spec \
+          §2), so a container's rules are the daemon-wide rules whose `dest_addr` is one of its \
+          addresses.
+          """)
     ) { call, input in
       let piped = try input.collect()
       let target = call.value("container") ?? (piped.isNull ? nil : piped)
-      let rules: [PortRedirection]
+      var rules = try s.call(ListRdrRulesRequest(), at: call.head)
       if let target {
-        rules = try ObjectArgs.withContainer(s, target, at: call.head) { ref in
-          try s.call(ListSiteRdrRequest(name: ref), at: call.head)
+        let c = try ObjectArgs.withContainer(s, target, at: call.head) { ref in
+          try s.call(ShowContainerRequest(id: ref), at: call.head).runningContainer
         }
-      } else {
-        rules = try s.call(ListRdrRulesRequest(), at: call.head)
+        func host(_ cidr: String) -> String { String(cidr.split(separator: "/").first ?? "") }
+        let mine = Set(c.ipAlloc.flatMap(\.addresses).map(host) + [c.mainAddress].compactMap { $0 }.map(host))
+        rules = rules.filter { r in r.destAddr.map { mine.contains(host($0)) } ?? false }
       }
       return .value(.list(try rules.map { try DaemonSession.value($0, as: nil) }, call.head))
     }

@@ -21,11 +21,11 @@ enum RunCommand {
       Signature(
         "run", category: .objects, summary: "Run a container from an image (IPC `instantiate`).",
         parameters: [
-          .required("image", .string, "The image reference (`busybox:latest`)."),
+          .required("image", .object(.image), "The image: a reference (`busybox:latest`) or an image object."),
           .rest("command", .string, "The program and its arguments (else the image's entry point)."),
         ] + CreateFlags.parameters + [
           .switch("detach", short: "d", "Return the container object at once."),
-          .switch("interactive", short: "i", "Give the container this shell's standard input."),
+          .switch("interactive", short: "i", "Give main standard input: what is piped into `run`, else this shell's."),
           .switch("tty", short: "t", "Run main on a terminal and attach to it (`-it`); Ctrl-P q detaches."),
           .switch("replace", "Idempotent (needs `--name`): keep a running container of that name from the same image and command, else replace it; returns `{action: created|unchanged|replaced, object}`."),
         ],
@@ -33,6 +33,7 @@ enum RunCommand {
           Example("Run a command", "run busybox:latest -- echo hello"),
           Example("A detached web server with a published port", "run nginx:1 -d --name web -p 8080:80"),
           Example("A shell on a terminal", "run -it busybox:latest -- sh"),
+          Example("Text into a container", "'hello' | run -i busybox:latest -- tr a-z A-Z"),
         ],
         details: """
           In the foreground the container's output is this shell's (or, captured, a string) and its \
@@ -40,13 +41,13 @@ enum RunCommand {
           container object. Container objects carry the daemon's record plus `status` \
           (created|running|exited|faulted|dead), `exit_code` and `ip`.
           """)
-    ) { call, _ in
-      try run(call, s)
+    ) { call, input in
+      try run(call, s, input: input)
     }
   }
 
-  static func run(_ call: Call, _ s: DaemonSession) throws -> Pipe {
-    let image = try call.require("image").asString()
+  static func run(_ call: Call, _ s: DaemonSession, input: Pipe = .empty) throws -> Pipe {
+    let image = try ObjectArgs.imageRef(try call.require("image"), at: call.head)
     let argv = try call.restValues().map { try $0.asString() }
     let opened = CreateFlags.Opened()
     defer { opened.close() }
@@ -60,7 +61,7 @@ enum RunCommand {
       return .value(try ObjectArgs.show(s, .string(id), at: call.head))
     }
     if call.has("tty") { return try TerminalRun.run(request, call, s) }
-    return try foreground(request, call, s)
+    return try foreground(request, call, s, input: input)
   }
 
   /// `-e NAME=VALUE` (repeatable, or a list) as a dictionary.
@@ -76,20 +77,31 @@ enum RunCommand {
     return envs
   }
 
-  static func foreground(_ request: InstantiateRequest, _ call: Call, _ s: DaemonSession) throws -> Pipe {
+  static func foreground(_ request: InstantiateRequest, _ call: Call, _ s: DaemonSession, input: Pipe = .empty) throws -> Pipe {
     var id = ""
+    // `-i` with something piped in: main reads that (through a pipe fed here), else our stdin.
+    let stdin = call.has("interactive") && !input.isEmpty ? try StdinFeed(call) : nil
+    defer { stdin?.abandon() }
     let started = try EventFD.create()
     defer { close(started.rawValue) }
+    // Main has exited when Foreground.run returns; the daemon tears the container down after
+    // that. Waiting for it means the next line finds its name, addresses and mounts released.
+    defer {
+      if !id.isEmpty && !request.persist {
+        try? ObjectCommands.waitTornDown([id], s, call, timeout: 30_000_000_000)
+      }
+    }
     return try Foreground.run(call, what: "container", stop: { _ = try? s.call(KillContainerRequest(name: id), at: call.head) }) {
       stdout, stderr, exited in
       var r = request
       // The reference client's descriptor order: started, exited, (stdin,) stdout, stderr.
       r.mainStartedNotify = FDRef(started.fileDescriptor)
       r.mainExitedFd = exited
-      if call.has("interactive") { r.stdin = FDRef(.standardInput) }
+      if call.has("interactive") { r.stdin = stdin?.reader ?? FDRef(.standardInput) }
       r.stdout = stdout
       r.stderr = stderr
       id = try s.call(r, at: call.head).id
+      stdin?.start(input)
       return id
     }
   }

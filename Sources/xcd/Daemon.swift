@@ -75,11 +75,34 @@ struct Daemon {
       throw StartError(description: "\(error)")
     }
     server.start()
+    let table = handlers.table()
+    let logger = self.logger
+    handlers.channels.install { channel in
+      do {
+        try Self.claimSocket(channel, logger: logger)
+      } catch {
+        throw XCDaemonError.invalid("create_channel: socket_path: \(error)")
+      }
+      let server: XCServer
+      do {
+        server = try XCServer(path: channel, table: table, policy: access.policy) { id, _ in
+          handlers.connectionClosed(id)
+        }
+        try access.apply(to: channel)
+      } catch {
+        try? FileManager.default.removeItem(atPath: channel)
+        throw XCDaemonError.io("create_channel: cannot listen on \(channel): \(error)")
+      }
+      server.start()
+      logger.info("create_channel: also serving on \(channel)")
+      return server
+    }
     logger.info("xcd serving on \(path) (\(access.allowed)), state in \(engine.stateDir)")
 
     let sig = Self.waitForStopSignal()
     logger.info("received signal \(sig): shutting down")
     server.stop()
+    handlers.channels.closeAll()
     engine.shutdown(grace: .seconds(config.stopGraceSeconds))
     if isSocket(path) { unlink(path) }
     logger.info("xcd stopped")

@@ -120,13 +120,15 @@ extension Handlers {
     t.start()
   }
 
-  /// The engine's `ContainerSpec` for an `instantiate` request; features of later issues are
+  /// The engine's `ContainerSpec` for an `instantiate` request; FreeBSD-only features are
   /// refused by name rather than ignored.
   func containerSpec(_ r: InstantiateRequest) throws -> ContainerSpec {
     if !(r.tapInterfaces ?? []).isEmpty || !(r.tunInterfaces ?? []).isEmpty {
-      throw Mapping.notImplemented("tap_interfaces, tun_interfaces")
+      throw Mapping.unsupported("instantiate: tap_interfaces, tun_interfaces (FreeBSD tap(4)/tun(4) devices in the jail)")
     }
-    if !r.jailDatasets.isEmpty { throw Mapping.notImplemented("jail_datasets") }
+    if !r.jailDatasets.isEmpty {
+      throw Mapping.unsupported("instantiate: jail_datasets (ZFS datasets delegated to a jail)")
+    }
 
     try Names.imageReference(r.imageReference, field: "instantiate: image_reference")
     if let name = r.name { try Names.container(name, field: "instantiate: name") }

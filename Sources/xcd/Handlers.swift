@@ -13,6 +13,8 @@ final class Handlers: Sendable {
   let logger: Logger
   /// `link`ed containers per connection: killed when that connection closes.
   let links = Mutex<[UInt64: [Link]]>([:])
+  /// Extra sockets opened with `create_channel`.
+  let channels = Channels()
   /// Pulls, pushes and logins (xc's registry methods).
   let registries: RegistryService
 
@@ -40,7 +42,13 @@ final class Handlers: Sendable {
     registerTag(&table)
     registerStorage(&table)
     registerNetworks(&table)
-    registerNotImplemented(&table)
+    table.register(CreateChannelRequest.self) { request, context in
+      try self.call(context) {
+        try self.channels.open(request.socketPath)
+        return EmptyResponse()
+      }
+    }
+    registerLogs(&table)
     registerRegistry(&table)
     return table
   }
@@ -76,20 +84,4 @@ final class Handlers: Sendable {
       forceDevfsRuleset: config.forceDevfsRuleset, inventory: config.inventory,
       warnOnly: config.warnOnly)
   }
-
-  // MARK: - Not implemented yet
-
-  /// Methods of later issues: a clear errno 78 (ENOSYS) answer, not "unknown method".
-  func registerNotImplemented(_ table: inout XCMethodTable) {
-    func later<R: XCRequest>(_ type: R.Type) {
-      table.register(type) { _, _ in throw Mapping.notImplemented(R.method) }
-    }
-    later(CreateChannelRequest.self)
-    later(LogsRequest.self)
-  }
-
-  /// The method names answered with "not implemented yet" (for docs and tests).
-  static let notImplementedMethods = [
-    "create_channel", "xcsh.logs",
-  ]
 }

@@ -71,7 +71,11 @@ enum Mapping {
       processes[key] = XCIPC.ProcessStat(
         started: p.started.map(Int.init), exited: p.exited.map(Int.init),
         exec: jexec(p.exec), exitCode: p.exit_code.map(Int.init),
-        spawnInfo: p.pid.map { XCIPC.SpawnInfo(pid: Int($0), terminalSocket: p.terminal_socket) })
+        spawnInfo: p.pid.map {
+          XCIPC.SpawnInfo(
+            pid: Int($0), stdoutLogFile: p.stdout_log_file, stderrLogFile: p.stderr_log_file,
+            terminalSocket: p.terminal_socket)
+        })
     }
     var manifest = ContainerManifest(
       devfsRulesetId: 0, jid: Int(r.pid ?? 0), name: r.name, root: r.root, id: r.id,
@@ -137,10 +141,9 @@ enum Mapping {
     }
   }
 
-  /// FreeBSD's ENOSYS: what methods the Linux xcd does not serve yet answer with.
-  static let notImplementedErrno = 78
-
-  static func notImplemented(_ what: String) -> XCDaemonError {
-    XCDaemonError(errno: notImplementedErrno, "not implemented yet on the Linux xcd: \(what)")
+  /// FreeBSD's EOPNOTSUPP: a FreeBSD-only feature the Linux xcd refuses (as the zfs volume
+  /// driver does), by name.
+  static func unsupported(_ what: String) -> XCDaemonError {
+    XCDaemonError(errno: 45, "unsupported on Linux: \(what)")
   }
 }

@@ -30,6 +30,12 @@ struct SocketAccessTests {
     return (p.terminationStatus, text)
   }
 
+  /// A refused client is told who may use the socket, not to start a daemon (one is running).
+  func expectAccessHelp(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(!text.contains("start xcd"), "\(text)", sourceLocation: sourceLocation)
+    #expect(text.contains("help: xcd serves root and members of its socket group only"), "\(text)", sourceLocation: sourceLocation)
+  }
+
   @Test func rootAndTheSocketGroupOnly() throws {
     let daemon = try DaemonHarness()
     defer { daemon.remove() }
@@ -53,6 +59,7 @@ struct SocketAccessTests {
     #expect(outsider.0 != 0)
     #expect(outsider.1.contains("permission denied connecting to \(daemon.socket)"), "\(outsider.1)")
     #expect(outsider.1.contains("gid \(Self.group)"), "\(outsider.1)")
+    expectAccessHelp(outsider.1)
 
     // With the file mode loosened by mistake, the SO_PEERCRED check still refuses, and the
     // client reports the daemon's reason naming the socket and the group.
@@ -61,6 +68,7 @@ struct SocketAccessTests {
     #expect(peer.0 != 0)
     #expect(peer.1.contains("the daemon at \(daemon.socket) refused the connection"), "\(peer.1)")
     #expect(peer.1.contains("uid 65534") && peer.1.contains("gid \(Self.group)"), "\(peer.1)")
+    expectAccessHelp(peer.1)
     #expect(daemon.log.contains("xcd serving on"))
 
     // Root is always served.
@@ -77,6 +85,7 @@ struct SocketAccessTests {
     chmod(daemon.socket, 0o666)
     let peer = try infoAsNobody(daemon, ["--regid=\(Self.nobody)", "--clear-groups"])
     #expect(peer.0 != 0 && peer.1.contains("only root may use this socket"), "\(peer.1)")
+    expectAccessHelp(peer.1)
     try daemon.stop()
 
     let refused = try daemon.runExpectingFailure(extraArguments: [

@@ -68,9 +68,28 @@ struct XCDTests {
       #expect(unknown.errno == 2)
       #expect(unknown.value.text.contains("image not found: nosuch:1"), "\(unknown)")
 
-      let later = try daemonError { try client.call(LogsRequest(name: "x", process: "main")) }
-      #expect(later.errno == 78)
-      #expect(later.value.text == "not implemented yet on the Linux xcd: xcsh.logs")
+      // FreeBSD-only features are refused by name, not ignored.
+      var datasets = request(["/bin/true"])
+      datasets.jailDatasets = ["zroot/data"]
+      let unsupported = try daemonError { try client.call(datasets) }
+      #expect(unsupported.errno == 45)
+      #expect(unsupported.value.text == "unsupported on Linux: instantiate: jail_datasets (ZFS datasets delegated to a jail)", "\(unsupported)")
+
+      // Every method is served: registered (not "ipc method … not found") and, where an empty
+      // object decodes, answered by its handler rather than errno 78.
+      for type in XCMethods.all + XCMethods.extensions {
+        let body = Array(#"{"method":"\#(type.method)","value":{}}"#.utf8)
+        let frame = try client.exchange(method: type.method, body: body)
+        if case .failure(let e) = try Envelope.decodeResponse(JSONValue.self, from: frame.body) {
+          #expect(e.errno != 78, "\(type.method): \(e.value.text)")
+          #expect(!e.value.text.contains("ipc method"), "\(type.method): \(e.value.text)")
+        }
+      }
+      let channel = try daemonError { try client.call(CreateChannelRequest(socketPath: "/nonexistent-dir/x.sock")) }
+      #expect(channel.errno == 22)
+      #expect(channel.value.text.contains("socket_path's directory /nonexistent-dir does not exist"), "\(channel)")
+      let logs = try daemonError { try client.call(LogsRequest(name: "x", process: "main")) }
+      #expect(logs.errno == 2 && logs.value.text.contains("no such container: x"), "\(logs)")
 
       let network = try daemonError { try client.call(RemoveNetworkRequest(name: "nonet")) }
       #expect(network.errno == 2 && network.value.text.contains("no such network: nonet"), "\(network)")

@@ -99,8 +99,11 @@ import XCSystem
     try "x".write(toFile: file, atomically: true, encoding: .utf8)
     defer { unlink(file) }
     let (v, reqs) = try run(
-      "(run busybox:latest -v /tmp:/srv -v data:/data -p 8080:80 -e A=1 --dns 1.1.1.1 --copy \(file):/etc/x -- echo hi)")
+      "(run busybox:latest -v /tmp:/srv -v data:/data -p 8080:80 -e A=1 --dns 1.1.1.1 --copy \(file):/etc/x -- echo hi)",
+      replies: ["list_containers": FakeDaemon.ok("[]")])
     #expect(v == .string(""))
+    // After main's exit, xcsh waits for the teardown (the container gone from list_containers).
+    #expect(reqs.map(\.method) == ["instantiate", "list_containers"])
     let mounts = #"[{"source":\#(Self.unix("/tmp")),"dest":\#(Self.unix("/srv")),"evid":0,"read_only":false},"#
       + #"{"source":\#(Self.unix("data")),"dest":\#(Self.unix("/data")),"evid":null,"read_only":false}]"#
     #expect(reqs.first?.body == Self.xcInstantiate([
@@ -176,7 +179,9 @@ import XCSystem
   }
 
   @Test func goldenContainerMethods() throws {
-    #expect(try bodies("kill web") == [Self.golden("kill_container")])
+    // As xc's; without --no-wait xcsh then polls list_containers until the teardown is done.
+    #expect(try bodies("kill web --no-wait") == [Self.golden("kill_container")])
+    #expect(try bodies("kill web", replies: ["list_containers": FakeDaemon.ok("[]")]) == [Self.golden("kill_container"), Self.golden("list_containers")])
     #expect(try bodies("show web") == [Self.golden("show_container")])
     #expect(try bodies("ps") == [Self.golden("list_containers")])
     #expect(try bodies("info") == [Self.golden("info")])
@@ -185,8 +190,9 @@ import XCSystem
     #expect(try bodies("commit web web-snap:1") == [Self.golden("commit"), #"{"method":"describe_image","value":"web-snap:1"}"#])
     #expect(try bodies("commit web --name web-snap --tag 1").first == Self.golden("commit"))
     #expect(try bodies("rdr add web -p 8080:80") == [Self.golden("rdr")])
-    // xcd does not register list_site_rdr (spec §5.14); the Linux daemon may.
-    #expect(try bodies("rdr list web", replies: ["list_site_rdr": FakeDaemon.ok("[]")]) == [Self.golden("list_site_rdr")])
+    // xcd does not register list_site_rdr (spec §5.14): a container's rules are filtered from
+    // list_rdr_rules by its addresses.
+    #expect(try bodies("rdr list web") == [Self.golden("list_rdr_rules"), Self.golden("show_container")])
     #expect(try bodies("rdr list") == [Self.golden("list_rdr_rules")])
   }
 
@@ -202,20 +208,20 @@ import XCSystem
 
   @Test func objectsFromThePipeAndIdPrefixes() throws {
     // ps | where … | kill: the objects' names reach kill_container.
-    #expect(try bodies("ps | where name == web | kill") == [Self.golden("list_containers"), Self.golden("kill_container")])
+    #expect(try bodies("ps | where name == web | kill --no-wait") == [Self.golden("list_containers"), Self.golden("kill_container")])
     // An id prefix: xc matches exactly, so xcsh resolves it through list_containers.
     let kill: @Sendable (String) -> String = { body in
       body.contains(#""name":"5f3c9a7e21b4""#)
         ? #"{"errno":0,"value":{}}"# : #"{"errno":2,"value":{"error":"no such container: 5f3c"}}"#
     }
-    #expect(try bodies("kill 5f3c", replies: ["kill_container": kill]) == [
+    #expect(try bodies("kill 5f3c --no-wait", replies: ["kill_container": kill]) == [
       #"{"method":"kill_container","value":{"name":"5f3c"}}"#, Self.golden("list_containers"),
       #"{"method":"kill_container","value":{"name":"5f3c9a7e21b4"}}"#,
     ])
   }
 
   @Test func idsThatReadAsNumbersStayWords() throws {
-    #expect(try bodies("kill 608e6") == [#"{"method":"kill_container","value":{"name":"608e6"}}"#])
+    #expect(try bodies("kill 608e6 --no-wait") == [#"{"method":"kill_container","value":{"name":"608e6"}}"#])
     #expect(try bodies("show 12345") == [#"{"method":"show_container","value":{"id":"12345"}}"#])
     #expect(try bodies("show 1d") == [#"{"method":"show_container","value":{"id":"1d"}}"#])
     #expect(try bodies("show 10kb") == [#"{"method":"show_container","value":{"id":"10kb"}}"#])

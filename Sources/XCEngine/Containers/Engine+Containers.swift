@@ -101,10 +101,18 @@ extension Engine {
           readonlyPaths: RuntimeSpec.readonlyPaths))
       try FileSystem.writeAtomically(bundle + "/config.json", Array(try StateStore.encode(config).utf8))
 
+      // Output the client keeps no descriptor for (detached, or a tty) goes to main's log.
+      let logs = Self.mainLogPaths(spec, bundle: bundle, hasMain: main != nil)
+      let logFile = try (logs.stdout ?? logs.stderr).map { try BoundedLogFile(path: $0) }
+      let mainLog = try spec.use_tty ? nil : logFile.map { try MainLog(file: $0) }
+      container.setMainLog(mainLog)
       // With a tty, runc hands the pty master to a console socket and the stdio fds are unused.
+      let logFD = mainLog.map { FileDescriptor(rawValue: $0.writer) }
       let stdio =
         spec.use_tty
-        ? try Self.openStdio(nil, nil, nil) : try Self.openStdio(spec.stdin, spec.stdout, spec.stderr)
+        ? try Self.openStdio(nil, nil, nil)
+        : try Self.openStdio(spec.stdin, spec.stdout ?? logFD, spec.stderr ?? logFD)
+      mainLog?.closeWriter()  // runc gets the duplicates
       defer { [stdio.0, stdio.1, stdio.2].forEach(closeQuietly) }
       let consolePath = bundle + "/console.sock"
       let console = spec.use_tty ? try TerminalRelay.listen(at: consolePath) : -1
@@ -135,7 +143,7 @@ extension Engine {
       var terminalSocket: String?
       if spec.use_tty {
         let relay = try TerminalRelay(
-          master: try TerminalRelay.receiveMaster(console), path: bundle + "/xc.\(id).main")
+          master: try TerminalRelay.receiveMaster(console), path: bundle + "/xc.\(id).main", log: logFile)
         container.setTerminal(relay)
         terminalSocket = relay.path
       }
@@ -145,6 +153,8 @@ extension Engine {
         if let resolved {
           $0.processes["main"] = ProcessStat(pid: initPid, exec: resolved)
           $0.processes["main"]?.terminal_socket = terminalSocket
+          $0.processes["main"]?.stdout_log_file = logs.stdout
+          $0.processes["main"]?.stderr_log_file = logs.stderr
         }
       }
       // Nothing may throw between `runc create` and the monitor: without a monitor, init
@@ -511,6 +521,8 @@ extension Engine {
     let record = container.record
     // Every process holding the pty is gone: relay what is left, remove the socket.
     container.takeTerminal()?.close()
+    // Likewise every holder of main's log pipe: copy what is left before the directory goes.
+    container.takeMainLog()?.finish()
     // Also after a failed create: runc may have created the container before failing.
     do { try runc.delete(id: container.id, force: true) } catch {
       if !failed {

@@ -21,6 +21,8 @@ final class LiveContainer: @unchecked Sendable {
   private var reportedMainStatus: Int32?
   /// Serves main's pty when it runs with a tty.
   private var terminal: TerminalRelay?
+  /// Copies main's output into its log file when the client kept none of it.
+  private var mainLog: MainLog?
 
   init(record: ContainerRecord, bundle: String) {
     id = record.id
@@ -67,6 +69,21 @@ final class LiveContainer: @unchecked Sendable {
     condition.lock()
     terminal = relay
     condition.unlock()
+  }
+
+  func setMainLog(_ log: MainLog?) {
+    condition.lock()
+    mainLog = log
+    condition.unlock()
+  }
+
+  /// The main log pump, handed over once (to be finished).
+  func takeMainLog() -> MainLog? {
+    condition.lock()
+    defer { condition.unlock() }
+    let log = mainLog
+    mainLog = nil
+    return log
   }
 
   /// The terminal relay, handed over once (to be closed).

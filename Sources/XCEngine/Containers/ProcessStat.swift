@@ -10,6 +10,9 @@ public struct ProcessStat: Codable, Sendable, Equatable {
   public var exec: Jexec
   /// With a tty: the UNIX socket serving the process's pty (raw bytes both ways).
   public var terminal_socket: String?
+  /// Where the process's stdout/stderr are logged (see `MainLog`), when they are.
+  public var stdout_log_file: String?
+  public var stderr_log_file: String?
 
   public init(pid: Int32?, started: Int64? = nil, exec: Jexec) {
     self.pid = pid

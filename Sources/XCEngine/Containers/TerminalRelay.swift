@@ -20,11 +20,15 @@ final class TerminalRelay: @unchecked Sendable {
   private let done = DispatchSemaphore(value: 0)
   private var clients: [CInt] = []
   private var backlog: [UInt8] = []
+  /// Where the pty output is also kept (main's log), if anywhere.
+  private let log: BoundedLogFile?
 
-  /// Listens on `path` and starts relaying `master` (owned from now on) on its own thread.
-  init(master: CInt, path: String) throws {
+  /// Listens on `path` and starts relaying `master` (owned from now on) on its own thread;
+  /// the output is also appended to `log`.
+  init(master: CInt, path: String, log: BoundedLogFile? = nil) throws {
     self.master = master
     self.path = path
+    self.log = log
     var pipe: [CInt] = [-1, -1]
     do {
       _ = try sysCall("pipe") { cs_pipe_cloexec(&pipe) }
@@ -107,6 +111,7 @@ final class TerminalRelay: @unchecked Sendable {
       let n = buffer.withUnsafeMutableBytes { read(master, $0.baseAddress, $0.count) }
       if n > 0 {
         let chunk = Array(buffer[0..<n])
+        log?.append(chunk)
         backlog += chunk
         if backlog.count > Self.backlogLimit {
           backlog.removeFirst(backlog.count - Self.backlogLimit)

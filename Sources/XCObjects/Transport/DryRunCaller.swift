@@ -21,6 +21,9 @@ final class DryRunCaller: XCCaller, @unchecked Sendable {
   private var counter = 0
   /// Placeholder containers by id and by name.
   private var containers: [String: ContainerManifest] = [:]
+  /// References of planned pulls: their `download_stat` polls and `describe_image` are
+  /// answered here (the daemon has no such task or image).
+  private var pulls: Set<String> = []
 
   init(inner: any XCCaller, write: @escaping @Sendable (String) -> Void) {
     self.inner = inner
@@ -41,6 +44,7 @@ final class DryRunCaller: XCCaller, @unchecked Sendable {
     {
       return r
     }
+    if let answer = pullAnswer(request) { return answer }
     do {
       return try inner.call(request, timeout: timeout)
     } catch {
@@ -53,6 +57,23 @@ final class DryRunCaller: XCCaller, @unchecked Sendable {
     lock.lock()
     defer { lock.unlock() }
     return containers[key]
+  }
+
+  /// A planned pull's progress (done at once) and its image (a placeholder without layers).
+  private func pullAnswer<R: XCRequest>(_ request: R) -> R.Response? {
+    lock.lock()
+    let planned = pulls
+    lock.unlock()
+    if let stat = request as? DownloadStatRequest, planned.contains(stat.imageReference) {
+      return ImportImageStatus(state: .done) as? R.Response
+    }
+    if let describe = request as? DescribeImageRequest, planned.contains(describe.imageReference) {
+      let ref = Value.string(describe.imageReference).toJSON()
+      let text = #"{"image_reference":\#(ref),"chain_id":"dry-run","digest":"dry-run","dataset_id":"dry-run","#
+        + #""jail_image":{"architecture":"","os":"","rootfs":{"type":"layers","diff_ids":[]},"history":[]}}"#
+      return try? WireDecoder().decode(R.Response.self, from: Array(text.utf8))
+    }
+    return nil
   }
 
   /// The empty answer of a read (`[]`, `{}` or `null`, whichever the type takes).
@@ -97,7 +118,11 @@ final class DryRunCaller: XCCaller, @unchecked Sendable {
       answer = ContainerIDResponse(id: r.id)
     case is CommitRequest:
       answer = CommitResponse(commitId: nextID())
-    case is PullImageRequest:
+    case let r as PullImageRequest:
+      lock.lock()
+      pulls.insert(r.imageReference)
+      if let local = r.renameReference { pulls.insert(local) }
+      lock.unlock()
       answer = PullImageResponse(existed: false)
     case is FdImportRequest:
       answer = nextID()

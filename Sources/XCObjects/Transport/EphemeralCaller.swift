@@ -3,7 +3,7 @@ import XCIPC
 
 /// `--ephemeral`: passes each call on and remembers what the script created, observed from
 /// successful calls (`instantiate`, `create_network`, `create_volume`, `commit`, `fd_import`,
-/// a `pull_image` of an image that was not there); what the script removes itself is forgotten.
+/// a `pull_image` or `xcsh.tag_image` of a reference that was not there); what the script removes itself is forgotten.
 /// `cleanUp()` removes the rest in reverse order of creation.
 final class EphemeralCaller: XCCaller, @unchecked Sendable {
   /// Something the script created.
@@ -30,10 +30,13 @@ final class EphemeralCaller: XCCaller, @unchecked Sendable {
   init(inner: any XCCaller) { self.inner = inner }
 
   func call<R: XCRequest>(_ request: R, timeout: Duration?) throws(IPCError) -> R.Response {
-    // Whether a pulled image is new: only new ones are the script's to remove.
+    // Whether a pulled image or a new tag is new: only new ones are the script's to remove.
     var pulledExisted = false
     if let p = request as? PullImageRequest {
       pulledExisted = (try? inner.call(DescribeImageRequest(imageReference: p.renameReference ?? p.imageReference))) != nil
+    }
+    if let t = request as? TagImageRequest {
+      pulledExisted = (try? inner.call(DescribeImageRequest(imageReference: t.newReference))) != nil
     }
     let r = try inner.call(request, timeout: timeout)
     lock.lock()
@@ -43,10 +46,12 @@ final class EphemeralCaller: XCCaller, @unchecked Sendable {
       if let id = (r as? InstantiateResponse)?.id { created.append(.container(id: id, name: q.name ?? id)) }
     case let q as CreateNetworkRequest: created.append(.network(q.name))
     case let q as CreateVolumeRequest: created.append(.volume(q.name))
-    case let q as CommitRequest: created.append(.image("\(q.name):\(q.tag)"))
+    // With `alt_out` the layer only goes to the descriptor: no image is made.
+    case let q as CommitRequest where q.altOut == nil: created.append(.image("\(q.name):\(q.tag)"))
     case let q as FdImportRequest: created.append(.image(q.imageReference))
     case let q as PullImageRequest where !pulledExisted:
       created.append(.image(q.renameReference ?? q.imageReference))
+    case let q as TagImageRequest where !pulledExisted: created.append(.image(q.newReference))
     case let q as KillContainerRequest:
       created.removeAll { if case .container(let id, let name) = $0 { id == q.name || name == q.name } else { false } }
     case let q as RemoveNetworkRequest: created.removeAll { $0 == .network(q.name) }

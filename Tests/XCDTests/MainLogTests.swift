@@ -1,0 +1,193 @@
+import Foundation
+import Glibc
+import Testing
+import XCIPC
+
+/// Main's log (`xcsh.logs`, xcsh's `logs` and `wait --log`) against the real xcd: a detached
+/// main's output lands in `<state>/containers/<id>/main.log`, bounded, gone with the container.
+@Suite(.serialized, .enabled(if: runsAsRoot, "needs root (runc, mounts)"))
+struct MainLogTests {
+  /// A detached busybox container (no stdio descriptors) running `sh -c script`.
+  func detached(_ script: String, name: String? = nil) -> InstantiateRequest {
+    InstantiateRequest(
+      imageReference: "busybox:latest", entryPoint: EntryPoint(entryPoint: "/bin/sh", entryPointArgs: ["-c", script]),
+      name: name)
+  }
+
+  func xcsh(_ code: String, _ daemon: DaemonHarness) throws -> (Int32, String, String) {
+    try XCShellObjectTests().xcsh(code, socket: daemon.socket)
+  }
+
+  /// The log file's text once it satisfies `done`, polling until the deadline.
+  func logText(_ path: String, seconds: Double = 20, until done: (String) -> Bool) throws -> String {
+    let deadline = Date().addingTimeInterval(seconds)
+    var text = ""
+    while Date() < deadline {
+      text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+      if done(text) { return text }
+      usleep(50_000)  // polling a file another process writes, bounded by the deadline
+    }
+    throw TestFailure("\(path) never matched within \(Int(seconds)) s; it holds: \(text.suffix(300))")
+  }
+
+  /// Waits until the daemon has released container `id` (main's exit is notified before
+  /// that): `xcsh.logs` then answers that it was removed.
+  func waitRemoved(_ client: XCClient, _ id: String) throws -> XCDaemonError {
+    let deadline = Date().addingTimeInterval(30)
+    while Date() < deadline {
+      do { _ = try client.call(LogsRequest(name: id)) } catch let e as IPCError {
+        if let d = e.daemonError, d.value.text.contains("ended and was removed") { return d }
+        throw e
+      }
+      usleep(50_000)  // polling the daemon's state, bounded by the deadline
+    }
+    throw TestFailure("container \(id) was not removed within 30 s")
+  }
+
+  @Test func detachedOutputIsLoggedAndRemovedWithTheContainer() throws {
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      let exited = try TestEventFD()
+      var r = detached("echo hello; echo oops >&2; exec sleep 1000", name: "logged")
+      r.mainExitedFd = exited.ref
+      let id = try client.call(r).id
+
+      let files = try client.call(LogsRequest(name: "logged"))
+      let path = try #require(files.stdoutLogFile)
+      #expect(path == daemon.stateDir + "/containers/\(id)/main.log")
+      #expect(files.stderrLogFile == path)
+      let text = try logText(path) { $0.contains("oops\n") }
+      #expect(text == "hello\noops\n")
+      // The same paths in main's spawn_info, as xc reports its tty logs.
+      let shown = try client.call(ShowContainerRequest(id: id)).runningContainer
+      #expect(shown.processes["main"]?.spawnInfo?.stdoutLogFile == path)
+
+      // xcsh's `logs`: the text, or its last lines.
+      var (status, out, err) = try xcsh("logs logged", daemon)
+      #expect(status == 0 && out == "hello\noops\n", "\(err)")
+      (status, out, err) = try xcsh("logs logged --tail 1 | to json", daemon)
+      #expect(status == 0 && out == "\"oops\\n\"\n", "\(err)")
+      (status, out, err) = try xcsh("logs logged --process nosuch", daemon)
+      #expect(status == 1 && err.contains("has no process nosuch"), "\(err)")
+
+      // An unknown container: a clear error.
+      let none = try daemonError { try client.call(LogsRequest(name: "ghost")) }
+      #expect(none.errno == 2 && none.value.text.contains("ghost"), "\(none)")
+
+      try client.call(KillContainerRequest(name: "logged"))
+      #expect(try exited.exitStatus().terminationSignal == SIGTERM)
+      // Removed with the container: no log left, and a clear answer by id and by name.
+      let gone = try waitRemoved(client, id)
+      #expect(gone.errno == 2 && gone.value.text.contains("ended and was removed"), "\(gone)")
+      let byName = try daemonError { try client.call(LogsRequest(name: "logged")) }
+      #expect(byName.errno == 2 && byName.value.text.contains("no such container: logged"), "\(byName)")
+      (status, out, err) = try xcsh("logs \(id)", daemon)
+      #expect(status == 1 && err.contains("ended and was removed"), "\(err)")
+      #expect(!FileManager.default.fileExists(atPath: path))
+      #expect(!FileManager.default.fileExists(atPath: daemon.stateDir + "/containers/\(id)"))
+    }
+  }
+
+  @Test func clientDescriptorsAreNotLoggedAndNoCleanKeepsTheLog() throws {
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      // stdout to the client, stderr logged.
+      let out = try TestPipe()
+      let exited = try TestEventFD()
+      var r = detached("echo to-client; echo to-log >&2")
+      r.stdout = out.writeRef
+      r.mainExitedFd = exited.ref
+      r.noClean = true
+      let id = try client.call(r).id
+      out.closeWrite()
+      #expect(try out.readAll() == "to-client\n")
+      #expect(try exited.exitStatus().exitCode == 0)
+
+      // Ended but kept (no_clean): its log stays readable by id.
+      let files = try client.call(LogsRequest(name: id))
+      #expect(files.stdoutLogFile == nil)
+      let path = try #require(files.stderrLogFile)
+      #expect(try logText(path) { $0.contains("\n") } == "to-log\n")
+      let (status, text, err) = try xcsh("logs \(id)", daemon)
+      #expect(status == 0 && text == "to-log\n", "\(err)")
+    }
+  }
+
+  @Test func ttyOutputIsLogged() throws {
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      let exited = try TestEventFD()
+      var r = detached("echo on-tty; exec sleep 1000", name: "tty-logged")
+      r.useTty = true
+      r.mainExitedFd = exited.ref
+      _ = try client.call(r)
+      let path = try #require(try client.call(LogsRequest(name: "tty-logged")).stdoutLogFile)
+      _ = try logText(path) { $0.contains("on-tty") }
+      let id = try client.call(ShowContainerRequest(id: "tty-logged")).runningContainer.id
+      try client.call(KillContainerRequest(name: "tty-logged"))
+      _ = try exited.exitStatus()
+      _ = try waitRemoved(client, id)
+      #expect(!FileManager.default.fileExists(atPath: path))
+    }
+  }
+
+  /// More output than the cap: the file stays within 1 MiB, keeps the newest whole lines.
+  @Test func theLogIsBounded() throws {
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      let exited = try TestEventFD()
+      // 3 MB of numbered lines, then a marker.
+      var r = detached("i=0; while [ $i -lt 60000 ]; do echo \"line $i ................................................\"; i=$((i+1)); done; echo END; exec sleep 1000")
+      r.mainExitedFd = exited.ref
+      let id = try client.call(r).id
+      let path = try #require(try client.call(LogsRequest(name: id)).stdoutLogFile)
+      let text = try logText(path, seconds: 120) { $0.hasSuffix("END\n") }
+      let size = text.utf8.count
+      #expect(size <= 1 << 20 && size >= 1 << 18, "\(size) bytes")
+      #expect(text.hasPrefix("line "), "\(text.prefix(80))")
+      #expect(text.contains("line 59999 ") && !text.contains("line 0 "))
+      let dir = daemon.stateDir + "/containers/\(id)"
+      #expect(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("main.log.") }.isEmpty)
+      try client.call(KillContainerRequest(name: id))
+      _ = try exited.exitStatus()
+      _ = try waitRemoved(client, id)
+      #expect(!FileManager.default.fileExists(atPath: dir))
+    }
+  }
+
+  /// `wait --log` through xcsh: met once main prints the text, a clear timeout otherwise.
+  @Test func waitForLogThroughXcsh() throws {
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      let exited = try TestEventFD()
+      var r = detached("sleep 1; echo ready; exec sleep 1000", name: "slow-start")
+      r.mainExitedFd = exited.ref
+      _ = try client.call(r)
+      let silent = try TestEventFD()
+      var q = detached("exec sleep 1000", name: "silent")
+      q.mainExitedFd = silent.ref
+      _ = try client.call(q)
+
+      let started = Date()
+      var (status, out, err) = try xcsh("wait slow-start --log ready --timeout 10s | get name", daemon)
+      #expect(status == 0 && out == "slow-start\n", "\(err)")
+      #expect(Date().timeIntervalSince(started) < 10)
+      let log = try #require(try client.call(LogsRequest(name: "slow-start")).stdoutLogFile)
+      #expect(try String(contentsOfFile: log, encoding: .utf8) == "ready\n")
+
+      (status, out, err) = try xcsh("wait silent --log ready --timeout 1s --every 100ms", daemon)
+      #expect(status == 1, "\(out)")
+      #expect(err.contains("timed out after 1s waiting for `silent` to log \"ready\""), "\(err)")
+
+      try client.call(KillContainerRequest(name: "slow-start"))
+      try client.call(KillContainerRequest(name: "silent"))
+      _ = try exited.exitStatus()
+      _ = try silent.exitStatus()
+    }
+  }
+}
