@@ -13,17 +13,29 @@ static pthread_t main_thread;
 static volatile sig_atomic_t have_main_thread = 0;
 
 
+/// Set by a thread that hands a signal on to the main thread, so that the main thread's handler
+/// knows the signal was already recorded: counting it twice would let the late copy interrupt
+/// the defers that run after the first (under load the copy can arrive that late).
+static volatile sig_atomic_t forwarded = 0;
+
 static void on_signal(int sig) {
   int saved = errno;
-  // A process-directed signal may land on any thread; the main thread is the one blocked in
-  // waitpid or read, so hand the signal on to interrupt that call too.
-  if (have_main_thread && !pthread_equal(pthread_self(), main_thread)) {
-    pthread_kill(main_thread, sig);
+  if (have_main_thread && pthread_equal(pthread_self(), main_thread) && forwarded) {
+    // The copy sent below: it is here only to interrupt the main thread's blocking call.
+    forwarded = 0;
+    errno = saved;
+    return;
   }
   pending_signal = sig;
   if (signal_pipe[1] >= 0) {
     char b = (char)sig;
     (void)write(signal_pipe[1], &b, 1);
+  }
+  // A process-directed signal may land on any thread; the main thread is the one blocked in
+  // waitpid or read, so hand the signal on to interrupt that call too.
+  if (have_main_thread && !pthread_equal(pthread_self(), main_thread)) {
+    forwarded = 1;
+    pthread_kill(main_thread, sig);
   }
   errno = saved;
 }
