@@ -47,27 +47,22 @@ func pull(_ client: XCClient, _ reference: String) throws -> Double {
   return milliseconds(clock.now - t0)
 }
 
-/// One `skopeo copy`, timed from spawn to exit. Spawned and reaped directly: Foundation's
-/// `Process.waitUntilExit` polls every 50 ms on Linux, which added 0–50 ms to each sample.
+/// One `skopeo copy`, timed from spawn to exit. Its end is awaited with `terminationHandler`
+/// (Foundation reaps on SIGCHLD): `Process.waitUntilExit` polls every 50 ms on Linux, which
+/// added 0–50 ms to each sample.
 func skopeo(_ source: String, _ dest: String) throws -> Double {
   try? FileManager.default.removeItem(atPath: dest)
-  let argv = ["/usr/bin/skopeo", "copy", "--quiet", "--src-tls-verify=false", source, "oci:" + dest]
-  var actions = posix_spawn_file_actions_t()
-  posix_spawn_file_actions_init(&actions)
-  defer { posix_spawn_file_actions_destroy(&actions) }
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-  var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-  defer { cArgs.forEach { free($0) } }
-  var pid: pid_t = 0
+  let p = Process()
+  p.executableURL = URL(fileURLWithPath: "/usr/bin/skopeo")
+  p.arguments = ["copy", "--quiet", "--src-tls-verify=false", source, "oci:" + dest]
+  p.standardOutput = FileHandle.nullDevice
+  let exited = DispatchSemaphore(value: 0)
+  p.terminationHandler = { _ in exited.signal() }
   let t0 = clock.now
-  let rc = posix_spawn(&pid, argv[0], &actions, nil, &cArgs, environ)
-  guard rc == 0 else { throw BenchError("cannot spawn skopeo: \(String(cString: strerror(rc)))") }
-  var status: CInt = 0
-  while waitpid(pid, &status, 0) < 0 {
-    guard errno == EINTR else { throw BenchError("waitpid skopeo: \(String(cString: strerror(errno)))") }
-  }
+  try p.run()
+  exited.wait()
   let ms = milliseconds(clock.now - t0)
-  guard status == 0 else { throw BenchError("skopeo copy exited with wait status \(status)") }
+  guard p.terminationStatus == 0 else { throw BenchError("skopeo copy exited \(p.terminationStatus)") }
   return ms
 }
 
