@@ -12,8 +12,12 @@ cs_gunzip *cs_gunzip_new(void);
 
 /// Decompresses `len` bytes of gzip data (members may follow one another), writing the
 /// output to `out_fd` (send(2) with MSG_NOSIGNAL on a socket, write(2) otherwise; blocking).
+/// Output is buffered (256 KiB): call cs_gunzip_flush after the last feed.
 /// Returns 0, or -1 with cs_gunzip_error set.
 int cs_gunzip_feed(cs_gunzip *z, const uint8_t *in, size_t len, int out_fd);
+
+/// Writes any output still buffered to `out_fd`. Returns 0, or -1 with cs_gunzip_error set.
+int cs_gunzip_flush(cs_gunzip *z, int out_fd);
 
 /// Checks that the input ended at the end of a gzip member. Returns 0, or -1.
 int cs_gunzip_finish(cs_gunzip *z);

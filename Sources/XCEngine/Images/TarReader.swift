@@ -35,7 +35,8 @@ struct TarReader {
   /// Reads from `fd`; with `hashing`, the SHA-256 of all bytes read is kept.
   init(fd: CInt, hashing: Bool = false) {
     self.fd = fd
-    buffer = [UInt8](repeating: 0, count: 1 << 16)
+    // 1 MiB: a layer's big files come in few reads (and few writes by the unpacker).
+    buffer = [UInt8](repeating: 0, count: 1 << 20)
     hasher = hashing ? SHA256() : nil
   }
 

@@ -74,6 +74,9 @@ final class LayerFeed: @unchecked Sendable {
       }
     }
     head = []
+    // Decompressed output still buffered goes out before the stream closes (an unpacker
+    // that has gone makes this fail; its own error is the one reported).
+    if case .gzip(let z) = path, inputError == nil { _ = cs_gunzip_flush(z, writeFD) }
     if case .gzip(let z) = path, inputError == nil, cs_gunzip_finish(z) != 0 {
       inputError = EngineError(
         .badArchive, "the layer is not valid gzip", errno: EINVAL,
