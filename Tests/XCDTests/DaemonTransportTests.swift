@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 import Testing
 import XCIPC
 
@@ -92,6 +93,23 @@ final class Lines: @unchecked Sendable {
     #expect(try d.call(ListContainersRequest()).isEmpty)
     #expect(try d.call(ListAllImagesRequest()).manifests.isEmpty)
     #expect(try d.call(ListVolumesRequest()).isEmpty)
+  }
+
+  @Test func dryRunImagesPlannedByImportCommitAndTagCanBeDescribed() throws {
+    let fake = FakeDaemon()
+    fake.refuse = true
+    let d = DryRunCaller(inner: fake, write: { _ in })
+    let devNull = try FileDescriptor.open("/dev/null", .readOnly)
+    defer { try? devNull.close() }
+    _ = try d.call(FdImportRequest(fd: FDRef(devNull), config: JailConfig(secureLevel: 0), imageReference: "base:1"))
+    _ = try d.call(CommitRequest(containerName: "web", name: "app", tag: "2"))
+    _ = try d.call(TagImageRequest(imageReference: "app:2", newReference: "app:latest"))
+    for ref in ["base:1", "app:2", "app:latest"] {
+      #expect(try d.call(DescribeImageRequest(imageReference: ref)).imageReference == ref)
+    }
+    // An image nobody planned is still the daemon's business (here: none answers).
+    #expect(throws: IPCError.self) { try d.call(DescribeImageRequest(imageReference: "other:1")) }
+    #expect(fake.calls.isEmpty)
   }
 
   @Test func ephemeralRemovesWhatWasCreatedNewestFirst() throws {

@@ -21,9 +21,16 @@ final class DryRunCaller: XCCaller, @unchecked Sendable {
   private var counter = 0
   /// Placeholder containers by id and by name.
   private var containers: [String: ContainerManifest] = [:]
-  /// References of planned pulls: their `download_stat` polls and `describe_image` are
-  /// answered here (the daemon has no such task or image).
+  /// References of images planned by a pull, an import, a commit or a tag: their
+  /// `describe_image` (and a pull's `download_stat` polls) are answered here, since the daemon
+  /// has no such image or task.
   private var pulls: Set<String> = []
+
+  private func plan(image references: String...) {
+    lock.lock()
+    pulls.formUnion(references)
+    lock.unlock()
+  }
 
   init(inner: any XCCaller, write: @escaping @Sendable (String) -> Void) {
     self.inner = inner
@@ -59,7 +66,7 @@ final class DryRunCaller: XCCaller, @unchecked Sendable {
     return containers[key]
   }
 
-  /// A planned pull's progress (done at once) and its image (a placeholder without layers).
+  /// A planned pull's progress (done at once) and a planned image (a placeholder without layers).
   private func pullAnswer<R: XCRequest>(_ request: R) -> R.Response? {
     lock.lock()
     let planned = pulls
@@ -116,7 +123,8 @@ final class DryRunCaller: XCCaller, @unchecked Sendable {
       answer = ContainerIDResponse(id: r.name)
     case let r as ContinueInstantiateRequest:
       answer = ContainerIDResponse(id: r.id)
-    case is CommitRequest:
+    case let r as CommitRequest:
+      if r.altOut == nil { plan(image: "\(r.name):\(r.tag)") }
       answer = CommitResponse(commitId: nextID())
     case let r as PullImageRequest:
       lock.lock()
@@ -124,18 +132,26 @@ final class DryRunCaller: XCCaller, @unchecked Sendable {
       if let local = r.renameReference { pulls.insert(local) }
       lock.unlock()
       answer = PullImageResponse(existed: false)
-    case is FdImportRequest:
+    case let r as FdImportRequest:
+      plan(image: r.imageReference)
       answer = nextID()
+    case let r as TagImageRequest:
+      plan(image: r.newReference)
+      return try Self.emptyAnswer(R.self)
     default:
-      guard let empty = Self.empty(R.Response.self) else {
-        throw IPCError(.system, method: R.method, "--dry-run has no stand-in answer for `\(R.method)`")
-      }
-      return empty
+      return try Self.emptyAnswer(R.self)
     }
     guard let typed = answer as? R.Response else {
       throw IPCError(.system, method: R.method, "--dry-run has no stand-in answer for `\(R.method)`")
     }
     return typed
+  }
+
+  private static func emptyAnswer<R: XCRequest>(_: R.Type) throws(IPCError) -> R.Response {
+    guard let empty = empty(R.Response.self) else {
+      throw IPCError(.system, method: R.method, "--dry-run has no stand-in answer for `\(R.method)`")
+    }
+    return empty
   }
 
   /// Tells a waiting client that the "process" started or ended (eventfd value).
