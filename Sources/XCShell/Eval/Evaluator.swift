@@ -521,6 +521,8 @@ public final class Evaluator: @unchecked Sendable {
   // MARK: - Functions and closures
 
   func enterCall(at span: Span) throws {
+    // Recursion with no loop in it must stay interruptible (Ctrl-C, SIGTERM, `timeout`).
+    try checkInterrupt()
     callDepth += 1
     // The count is the rule users see; the stack check catches threads with smaller stacks
     // (par-each workers) and builds with bigger frames (sanitizers) before they overflow.
