@@ -79,14 +79,15 @@ enum NetworkCommands {
         details: "An existing network with other settings is removed and created again (which fails while containers use it).")
     ) { call, _ in
       let r = try request(call)
-      var action = "created"
-      if let old = try networks(s, at: call.head).first(where: { $0.name == r.name }) {
-        if matches(old, r) { return .value(ObjectArgs.ensured("unchanged", try DaemonSession.value(old, as: .network))) }
-        _ = try s.call(RemoveNetworkRequest(name: r.name), at: call.head)
-        action = "replaced"
-      }
-      _ = try s.call(r, at: call.head)
-      return .value(ObjectArgs.ensured(action, try find(s, r.name, at: call.head) ?? .null))
+      return .value(
+        try ObjectArgs.ensure(
+          existing: try networks(s, at: call.head).first(where: { $0.name == r.name }),
+          matches: { matches($0, r) }, object: { try DaemonSession.value($0, as: .network) },
+          remove: { _ = try s.call(RemoveNetworkRequest(name: r.name), at: call.head) },
+          create: {
+            _ = try s.call(r, at: call.head)
+            return try find(s, r.name, at: call.head) ?? .null
+          }))
     }
   }
 

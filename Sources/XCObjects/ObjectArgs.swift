@@ -155,6 +155,18 @@ enum ObjectArgs {
   static func ensured(_ action: String, _ object: Value) -> Value {
     .record(Record([("action", .string(action)), ("object", object)]))
   }
+
+  /// The `ensure` forms of objects that can only be replaced whole (networks, volumes): keep a
+  /// matching `existing` one, else remove it and create; `{action, object}` either way.
+  static func ensure<Old>(
+    existing: Old?, matches: (Old) -> Bool, object: (Old) throws -> Value,
+    remove: () throws -> Void, create: () throws -> Value
+  ) throws -> Value {
+    guard let old = existing else { return ensured("created", try create()) }
+    if matches(old) { return ensured("unchanged", try object(old)) }
+    try remove()
+    return ensured("replaced", try create())
+  }
 }
 
 extension ObjectArgs {

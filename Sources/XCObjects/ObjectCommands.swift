@@ -100,21 +100,19 @@ public enum ObjectCommands {
   /// listed any more (or, for `--no-clean` containers, until each has ended): xc's
   /// `kill_container` answers before the teardown.
   static func waitTornDown(_ refs: [String], _ s: DaemonSession, _ call: Call, timeout nanoseconds: Int64) throws {
-    let deadline = Clock.now + nanoseconds
     var waiting = Set(refs)
-    while true {
+    let gone = try Clock.poll(for: nanoseconds, every: 20, call) {
       let listed = try s.call(ListContainersRequest(), at: call.head)
       waiting = waiting.filter { ref in
         guard let c = listed.first(where: { $0.id == ref || $0.name == ref }) else { return false }
         return !(c.noClean && c.finishedAt != nil)
       }
-      if waiting.isEmpty { return }
-      guard Clock.now < deadline else {
-        throw ShellError(
-          "kill.timeout", "still being torn down after kill: \(waiting.sorted().joined(separator: ", "))",
-          at: call.head, help: "the daemon's log says why; `kill --no-wait` does not wait")
-      }
-      try Clock.sleep(milliseconds: 20, call)
+      return waiting.isEmpty
+    }
+    guard gone else {
+      throw ShellError(
+        "kill.timeout", "still being torn down after kill: \(waiting.sorted().joined(separator: ", "))",
+        at: call.head, help: "the daemon's log says why; `kill --no-wait` does not wait")
     }
   }
 }

@@ -50,7 +50,6 @@ enum Replace {
   /// Polls until no container answers to `name` any more (kill is asynchronous in xc, and an
   /// ended container holds its name until it is torn down).
   static func waitGone(_ name: String, _ s: DaemonSession, _ call: Call, timeoutSeconds: Int) throws {
-    let deadline = Clock.now + Int64(timeoutSeconds) * 1_000_000_000
     func holdsName() throws -> Bool {
       do {
         return try !s.call(ShowContainerRequest(id: name), at: call.head).containerDead
@@ -58,11 +57,8 @@ enum Replace {
         return false
       }
     }
-    while try holdsName() {
-      guard Clock.now < deadline else {
-        throw ShellError("wait.timeout", "container `\(name)` was still running \(timeoutSeconds)s after kill", at: call.head)
-      }
-      try Clock.sleep(milliseconds: 50, call)
+    guard try Clock.poll(for: Int64(timeoutSeconds) * 1_000_000_000, every: 50, call, until: { try !holdsName() }) else {
+      throw ShellError("wait.timeout", "container `\(name)` was still running \(timeoutSeconds)s after kill", at: call.head)
     }
   }
 }
@@ -76,6 +72,17 @@ enum Clock {
     return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
   }
 
+  /// Checks `done` every `milliseconds` (sleeping interruptibly in between) until it holds
+  /// (true) or `nanoseconds` have passed (false).
+  static func poll(for nanoseconds: Int64, every milliseconds: Int64, _ call: Call, until done: () throws -> Bool) throws -> Bool {
+    let deadline = now + nanoseconds
+    while true {
+      if try done() { return true }
+      guard now < deadline else { return false }
+      try sleep(milliseconds: milliseconds, call)
+    }
+  }
+
   /// Sleeps, waking early (with the interrupt error) on Ctrl-C or SIGTERM.
   static func sleep(milliseconds: Int64, _ call: Call) throws {
     let deadline = now + milliseconds * 1_000_000
@@ -84,7 +91,7 @@ enum Clock {
       if left <= 0 { return }
       var fds: [pollfd] = []
       if cs_signal_fd() >= 0 { fds.append(pollfd(fd: cs_signal_fd(), events: Int16(POLLIN), revents: 0)) }
-      _ = poll(&fds, nfds_t(fds.count), Int32(min(left, 1000)))
+      _ = Glibc.poll(&fds, nfds_t(fds.count), Int32(min(left, 1000)))
       try call.evaluator.checkInterrupt()
     }
   }

@@ -97,16 +97,16 @@ enum VolumeCommands {
         details: "An existing volume with another driver or device is removed and created again (which fails while mounted).")
     ) { call, _ in
       let r = try request(call)
-      var action = "created"
-      if let old = try volumes(s, at: call.head)[r.name] {
-        if old.driver == r.kind && (r.device == nil || r.device == old.device) {
-          return .value(ObjectArgs.ensured("unchanged", try object(r.name, old)))
-        }
-        _ = try s.call(RemoveVolumeRequest(name: r.name), at: call.head)
-        action = "replaced"
-      }
-      _ = try s.call(r, at: call.head)
-      return .value(ObjectArgs.ensured(action, try volumes(s, at: call.head)[r.name].map { try object(r.name, $0) } ?? .null))
+      return .value(
+        try ObjectArgs.ensure(
+          existing: try volumes(s, at: call.head)[r.name],
+          matches: { $0.driver == r.kind && (r.device == nil || r.device == $0.device) },
+          object: { try object(r.name, $0) },
+          remove: { _ = try s.call(RemoveVolumeRequest(name: r.name), at: call.head) },
+          create: {
+            _ = try s.call(r, at: call.head)
+            return try volumes(s, at: call.head)[r.name].map { try object(r.name, $0) } ?? .null
+          }))
     }
   }
 }
