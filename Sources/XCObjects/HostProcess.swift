@@ -1,3 +1,4 @@
+import CSupport
 import Glibc
 
 /// The one place object commands start host programs (`tar` for `cp`, `cat` for `link`): a
@@ -24,6 +25,9 @@ enum HostProcess {
       case .devNull: posix_spawn_file_actions_addopen(&actions, target, "/dev/null", target == 0 ? O_RDONLY : O_WRONLY, 0)
       }
     }
+    // Only stdio is the child's: a descriptor another thread opened without CLOEXEC (a
+    // concurrent command's pipe) would otherwise live as long as a detached child (link's).
+    _ = cs_spawn_file_actions_addclosefrom(&actions, 3)
     var attrs = posix_spawnattr_t()
     posix_spawnattr_init(&attrs)
     defer { posix_spawnattr_destroy(&attrs) }
