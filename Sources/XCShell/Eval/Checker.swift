@@ -104,6 +104,7 @@ public struct Checker {
   }
 
   private mutating func checkPipeline(_ p: Pipeline) {
+    for link in p.chain { checkPipeline(link.pipeline) }
     for e in p.elements {
       switch e {
       case .expression(let x): checkExpr(x)

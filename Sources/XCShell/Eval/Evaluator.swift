@@ -17,6 +17,9 @@ public final class Evaluator: @unchecked Sendable {
   var currentDirectory: [String] = []
   /// Modules loaded by `use`, by path, so each loads once.
   private var modules: [String: Frame] = [:]
+  /// Renders a value at the top level (set by `Shell`): what the left side of `a && b` returns
+  /// is shown as if it were a statement of its own.
+  var renderHook: ((Pipe) throws -> Void)? = nil
   /// Counts closures created, so loops know when a reused scope may have been captured.
   var closuresMade = 0
   /// Guards against runaway recursion with a clear error instead of a stack overflow.
@@ -262,7 +265,7 @@ public final class Evaluator: @unchecked Sendable {
   /// The value of a pipeline used as a value (`let`, assignment): an expression is evaluated
   /// directly, anything else runs as a pipeline and is collected.
   @inline(__always) func evalValue(_ p: Pipeline, in frame: Frame) throws -> Value {
-    if p.elements.count == 1, case .expression(let e) = p.elements[0] { return try eval(e, in: frame) }
+    if p.chain.isEmpty, p.elements.count == 1, case .expression(let e) = p.elements[0] { return try eval(e, in: frame) }
     return try evalPipeline(p, in: frame, input: .empty, sink: false).collect()
   }
 
@@ -410,6 +413,7 @@ public final class Evaluator: @unchecked Sendable {
   // MARK: - Pipelines
 
   func evalPipeline(_ p: Pipeline, in frame: Frame, input: Pipe, sink: Bool) throws -> Pipe {
+    if !p.chain.isEmpty { return try evalChain(p, in: frame, input: input, sink: sink) }
     if p.elements.count == 1 { return try evalElement(p.elements[0], in: frame, input: input, sink: sink) }
     var pipe = input
     let last = p.elements.count - 1
@@ -433,6 +437,39 @@ public final class Evaluator: @unchecked Sendable {
       return try External.run(
         name: node.name, args: args, at: node.nameSpan, span: node.span, input: input, sink: sink, evaluator: self)
     }
+  }
+
+  /// `a && b || c`, as in bash and fish: `&&` runs the next pipeline only if everything so far
+  /// succeeded, `||` only if something failed. A failure that no `||` handles is the chain's
+  /// error (the script stops, as for any failed command); the chain's value is the last run
+  /// pipeline's. Each pipeline runs to the end before the next one starts.
+  private func evalChain(_ p: Pipeline, in frame: Frame, input: Pipe, sink: Bool) throws -> Pipe {
+    var head = p
+    head.chain = []
+    var result: Pipe = .empty
+    var failure: ShellError? = nil
+    func attempt(_ q: Pipeline, input: Pipe) throws {
+      // What the previous pipeline printed or returned comes out before the next one runs.
+      if sink, let renderHook { try renderHook(result) }
+      result = .empty
+      do {
+        let out = try evalPipeline(q, in: frame, input: input, sink: sink)
+        result = out.isEmpty ? .empty : .value(try out.collect())
+        failure = nil
+      } catch let e as ShellError where e.isCatchable {
+        failure = e
+      }
+    }
+    try attempt(head, input: input)
+    for link in p.chain {
+      switch link.op {
+      case .and: if failure != nil { continue }
+      case .or: if failure == nil { continue }
+      }
+      try attempt(link.pipeline, input: .empty)
+    }
+    if let failure { throw failure }
+    return result
   }
 
   /// Finds what a command word means now: a function in scope, a built-in, or nil (external).
@@ -720,9 +757,7 @@ public final class Evaluator: @unchecked Sendable {
     case .tryCatch(let body, let name, let handler):
       do {
         return try evalBlock(body, in: frame, sink: false).collect()
-      } catch let err as ShellError where err.code != "interrupted" && err.code != "timeout.alarm" && err.code != "exit"
-        && err.code != "cancelled"
-      {
+      } catch let err as ShellError where err.isCatchable {
         guard let handler else { return .null }
         let scope = Frame(parent: frame)
         if let name { scope.declare(name, err.asValue(), mutable: false) }
@@ -753,6 +788,11 @@ public final class Evaluator: @unchecked Sendable {
 }
 
 extension ShellError {
+  /// Whether `try` (and `||`) may handle it: interrupts, timeouts, `exit` and cancellations pass.
+  var isCatchable: Bool {
+    code != "interrupted" && code != "timeout.alarm" && code != "exit" && code != "cancelled"
+  }
+
   /// The record `catch e` binds: `{message, code, exit_code, command, span}`.
   func asValue() -> Value {
     var r = Record()

@@ -11,6 +11,7 @@ public final class Shell: @unchecked Sendable {
     let output = OutputSink(lineBuffered: options.stdoutIsTTY, renderer: renderer)
     evaluator = Evaluator(registry: registry, options: options, output: output)
     evaluator.globals.declare("args", .list(options.arguments.map { .string($0) }), mutable: false)
+    evaluator.renderHook = { [unowned self] pipe in try self.render(pipe) }
   }
 
   /// Parses a source, printing every syntax error; nil when there were any.

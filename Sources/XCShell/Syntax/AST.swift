@@ -66,10 +66,20 @@ public struct TypeAnnotation: Sendable {
   public var span: Span
 }
 
-/// `a | b | c`.
+/// `a | b | c`, and what runs after it in `a && b || c`.
 public struct Pipeline: Sendable {
   public var elements: [PipelineElement]
   public var span: Span
+  /// `&& b`, `|| c`: pipelines that run after this one depending on whether it failed.
+  public var chain: [ChainLink] = []
+}
+
+/// One `&& pipeline` or `|| pipeline` of a chain.
+public struct ChainLink: Sendable {
+  public enum Op: String, Sendable { case and = "&&", or = "||" }
+  public var op: Op
+  public var opSpan: Span
+  public var pipeline: Pipeline
 }
 
 public enum PipelineElement: Sendable {

@@ -71,7 +71,8 @@ public struct Lexer: Sendable {
     return try copy.next(mode)
   }
 
-  /// Consumes and returns the next token.
+  /// Consumes and returns the next token (callers that peeked already may drop it).
+  @discardableResult
   public mutating func next(_ mode: Mode) throws -> Token {
     let spaced = skipTrivia() || offset == 0 || (offset > 0 && isSpaceLike(bytes[offset - 1]))
     let start = offset
@@ -85,6 +86,15 @@ public struct Lexer: Sendable {
     case 0x22: return try lexDoubleQuoted(spaced: spaced)
     case 0x27: return try lexSingleQuoted(spaced: spaced)
     case 0x24:  // $
+      if peekByte(1) == 0x22 || peekByte(1) == 0x27 {  // $"…" $'…'
+        throw ShellError(
+          "parse.nushell_string", "`$\"…\"` is Nushell's interpolation; xcsh strings need no `$`",
+          at: span(start, start + 1),
+          help: "double-quoted strings interpolate: \"hi $name\", \"sum: $(1 + $n)\"; single quotes are raw")
+      }
+      if mode != .expression, let t = try lexCompoundWord(start: start, spaced: spaced, list: mode == .listItem) {
+        return t
+      }
       if let n = peekByte(1), isIdentStart(n) {
         offset += 1
         let name = takeVariableName()
@@ -98,7 +108,8 @@ public struct Lexer: Sendable {
       }
     case 0x28, 0x29, 0x5B, 0x5D, 0x7B, 0x7D: return tok(.punct(String(UnicodeScalar(b))), 1)
     case 0x7C:
-      if mode == .expression, peekByte(1) == 0x7C { return tok(.punct("||"), 2) }
+      // `||` is `or` in expressions and chains statements in commands (`a || b`).
+      if peekByte(1) == 0x7C, mode != .listItem { return tok(.punct("||"), 2) }
       return tok(.punct("|"), 1)
     default: break
     }
@@ -296,6 +307,7 @@ public struct Lexer: Sendable {
       let w = takeWhile { !isWordEnd($0, list: list) }
       return Token(.external(w), span(start, offset), spaceBefore: spaced)
     }
+    if let t = try lexCompoundWord(start: start, spaced: spaced, list: list) { return t }
     let w = takeWhile { !isWordEnd($0, list: list) }
     if w.isEmpty {
       offset += utf8Length(b)
@@ -303,6 +315,50 @@ public struct Lexer: Sendable {
       throw ShellError("parse.character", "unexpected character `\(text)`", at: span(start, offset))
     }
     return Token(.word(w), span(start, offset), spaceBefore: spaced)
+  }
+
+  // MARK: - Compound words
+
+  /// A bare word with `$name`, `$name.path` or `$(…)` inside (`http://$ip:8080/`, `web-$i`,
+  /// `$(pwd)/bin`) interpolates as a double-quoted string does, as in bash and fish. Returns nil
+  /// (offset unchanged) for a word without interpolation, or one that is only a variable path or
+  /// only `$(…)`, which the parser reads as that value.
+  private mutating func lexCompoundWord(start: Int, spaced: Bool, list: Bool) throws -> Token? {
+    var parts: [StringPart] = []
+    var text: [UInt8] = []
+    func flush() {
+      if !text.isEmpty { parts.append(.text(String(decoding: text, as: UTF8.self))); text = [] }
+    }
+    while let c = peekByte(), !isWordEnd(c, list: list) {
+      if c == 0x24, let n = peekByte(1), n == 0x28 || isIdentStart(n) {
+        flush()
+        let partStart = offset
+        if n == 0x28 {
+          offset += 2
+          try skipBalanced(from: partStart)
+          parts.append(.subexpression(start: partStart + 2, end: offset - 1))
+        } else {
+          offset += 1
+          _ = takeVariableName()
+          while peekByte() == 0x2E, let a = peekByte(1), isIdentChar(a) {
+            offset += 1
+            _ = takeWhile { isIdentChar($0) || $0 == 0x2D }
+          }
+          if peekByte() == 0x3F { offset += 1 }  // `$x.field?`
+          parts.append(.variable(start: partStart, end: offset))
+        }
+        continue
+      }
+      text.append(c)
+      offset += 1
+    }
+    flush()
+    let interpolates = parts.contains { if case .text = $0 { false } else { true } }
+    if !interpolates || parts.count == 1 {
+      offset = start
+      return nil
+    }
+    return Token(.string(parts), span(start, offset), spaceBefore: spaced)
   }
 
   // MARK: - Strings

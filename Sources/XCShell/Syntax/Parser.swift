@@ -460,7 +460,27 @@ public struct Parser {
 
   // MARK: - Pipelines
 
+  /// A pipeline and its `&& b` / `|| c` chain (left to right, equal precedence, as in bash).
   mutating func parsePipeline() throws -> Pipeline {
+    var p = try parseSimplePipeline()
+    while true {
+      let t = try peek(.command)
+      let op: ChainLink.Op
+      if t.isWord("&&") { op = .and } else if t.isPunct("||") { op = .or } else { break }
+      try next(.command)
+      lexer.skipTrivia(newlines: true)
+      let n = try lexer.peek(.command)
+      if n.kind == .eof || n.kind == .terminator {
+        throw ShellError.unexpected(describe(n), expected: "a command after `\(op.rawValue)`", at: t.span, partial: n.kind == .eof)
+      }
+      let rhs = try parseSimplePipeline()
+      p.chain.append(ChainLink(op: op, opSpan: t.span, pipeline: rhs))
+      p.span = p.span.to(rhs.span)
+    }
+    return p
+  }
+
+  private mutating func parseSimplePipeline() throws -> Pipeline {
     var elements = [try parseElement()]
     while true {
       let t = try peek(.command)
@@ -487,6 +507,8 @@ public struct Parser {
         return .expression(try parseExpression())
       }
     }
+    if case .word(let w) = t.kind, let e = Parser.shellOperatorError(w, t.span) { throw e }
+    if t.isPunct("||") { throw ShellError.unexpected("`||`", expected: "a command before it", at: t.span) }
     switch t.kind {
     case .word(let w) where !Parser.expressionKeywords.contains(w) && !Parser.startsLikeNumber(w):
       return try parseCall()
@@ -546,13 +568,16 @@ public struct Parser {
       let t = try peek(.command)
       switch t.kind {
       case .terminator, .eof: return args
-      case .punct(let p) where p == "|" || p == ")" || p == "]" || p == "}": return args
+      case .punct(let p) where p == "|" || p == "||" || p == ")" || p == "]" || p == "}": return args
+      case .word("&&"): return args
+      case .word(let w) where Parser.shellOperatorError(w, t.span) != nil:
+        throw Parser.shellOperatorError(w, t.span)!
       case .flag(let name, let short, let inline) where !flagsEnded:
         try next(.command)
         var value: Expr? = nil
         if inline { value = try parseArgumentAtom(.command) }
         args.append(.flag(name: name, short: short, span: t.span, value: value))
-      case .flag, .endOfFlags where flagsEnded:
+      case .flag where flagsEnded, .endOfFlags where flagsEnded:
         try next(.command)
         args.append(.positional(Expr(.literal(.string(lexer.source.text(of: t.span), t.span)), t.span)))
       case .endOfFlags:
