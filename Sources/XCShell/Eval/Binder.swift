@@ -29,6 +29,11 @@ enum Binder {
           positionals.append(try ev.eval(e, in: frame))
         }
         positionalSpans.append(e.span)
+      case .spread(let e, _):
+        for item in try Binder.spreadItems(try ev.eval(e, in: frame), at: e.span) {
+          positionals.append(item)
+          positionalSpans.append(e.span)
+        }
       case .endOfFlags:
         continue
       case .flag(let name, let short, let span, let inline):
@@ -98,7 +103,14 @@ enum Binder {
           call.positional[p.name] = d.with(span: .unknown)
         }
       case .rest:
-        call.rest = try queue.map { try coerce($0.0, to: p.shape, at: $0.1) }
+        call.rest = try queue.map { v, at in
+          do {
+            return try coerce(v, to: p.shape, at: at)
+          } catch var e as ShellError where Binder.isList(v) && p.shape != .list && p.shape != .table {
+            e.help = "to pass a list's items as separate arguments, spread it: `...$list`"
+            throw e
+          }
+        }
         queue = []
       default: break
       }
@@ -114,6 +126,20 @@ enum Binder {
       if let d = p.defaultValue { call.flags[p.name] = d.with(span: .unknown) }
     }
     return call
+  }
+
+  static func isList(_ v: Value) -> Bool { if case .list = v.kind { true } else { false } }
+
+  /// The items `...value` spreads: a list's or a range's; anything else is an error.
+  static func spreadItems(_ v: Value, at span: Span) throws -> [Value] {
+    switch v.kind {
+    case .list(let items): return items
+    case .range: return try v.asList()
+    default:
+      throw ShellError(
+        "args.spread", "`...` spreads a list into arguments, found \(v.typeName)", at: span,
+        help: "write the value without `...` to pass it as one argument")
+    }
   }
 
   /// Binds command-line words (`fn main`'s arguments): `--name=v`, `--name v`, `-n`, `--`, positionals.

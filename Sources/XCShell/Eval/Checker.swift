@@ -119,6 +119,12 @@ public struct Checker {
     case .positional(let e): checkExpr(e)
     case .flag(_, _, _, let v): if let v { checkExpr(v) }
     case .endOfFlags: break
+    case .spread(let e, _):
+      checkExpr(e)
+      if case .literal(let v) = e.kind, (try? Binder.spreadItems(v, at: e.span)) == nil {
+        errors.append(
+          ShellError("args.spread", "`...` spreads a list into arguments, found \(v.typeName)", at: e.span))
+      }
     }
   }
 
@@ -154,6 +160,7 @@ public struct Checker {
   private mutating func checkBinding(_ sig: Signature, _ c: CallNode) {
     var positionals = 0
     var positionalSpans: [Span] = []
+    var spread = false
     var args = c.arguments[...]
     if c.arguments.contains(where: {
       if case .flag(let n, let short, _, _) = $0 { return (n == "help" && !short) || (n == "h" && short) }
@@ -167,6 +174,9 @@ public struct Checker {
         positionals += 1
         positionalSpans.append(e.span)
       case .endOfFlags: continue
+      case .spread:
+        // How many arguments a spread gives is known only when it runs.
+        spread = true
       case .flag(let name, let short, let span, let inline):
         let params = short ? name.map { sig.flag(short: $0) } : [sig.flag(named: name)]
         for (i, p) in params.enumerated() {
@@ -189,6 +199,7 @@ public struct Checker {
     }
     let required = sig.parameters.filter { $0.kind == .required }.count
     let optional = sig.parameters.filter { $0.kind == .optional }.count
+    if spread { return }
     if positionals < required {
       let missing = sig.parameters.filter { $0.kind == .required }[positionals]
       errors.append(

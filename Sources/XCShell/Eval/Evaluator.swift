@@ -548,6 +548,13 @@ public final class Evaluator: @unchecked Sendable {
       case .flag(let name, let short, _, let value):
         let text = (short ? "-" : "--") + name
         if let value { out.append(text + "=" + (try eval(value, in: frame)).plain) } else { out.append(text) }
+      case .spread(let e, _):
+        for item in try Binder.spreadItems(try eval(e, in: frame), at: e.span) {
+          if case .record = item.kind {
+            throw ShellError("external.argument", "cannot pass a record to an external command", at: e.span)
+          }
+          out.append(item.plain)
+        }
       case .endOfFlags:
         out.append("--")
       }

@@ -120,10 +120,13 @@ public enum Argument: Sendable {
   case flag(name: String, short: Bool, span: Span, value: Expr?)
   /// `--`: everything after is positional.
   case endOfFlags(Span)
+  /// `...$list`: each item of the list is one positional argument (the span is the `...`).
+  case spread(Expr, Span)
 
   public var span: Span {
     switch self {
     case .positional(let e): e.span
+    case .spread(let e, let s): s.to(e.span)
     case .flag(_, _, let s, let v): v.map { s.to($0.span) } ?? s
     case .endOfFlags(let s): s
     }

@@ -261,6 +261,14 @@ public struct Lexer: Sendable {
   private mutating func lexCommandWord(start: Int, spaced: Bool, mode: Mode) throws -> Token {
     let list = mode == .listItem
     let b = bytes[offset]
+    // `...$xs`, `...(cmd)`, `...[a b]`: spread a list into arguments (a word like `...` or
+    // `...foo` stays a word).
+    if b == 0x2E, peekByte(1) == 0x2E, peekByte(2) == 0x2E, let n = peekByte(3),
+      n == 0x24 || n == 0x28 || n == 0x5B || n == 0x22 || n == 0x27 || isDigit(n)
+    {
+      offset += 3
+      return Token(.punct("..."), span(start, offset), spaceBefore: spaced)
+    }
     if b == 0x2C, list { offset += 1; return Token(.punct(","), span(start, offset), spaceBefore: spaced) }
     if b == 0x2D {  // -
       let n = peekByte(1)

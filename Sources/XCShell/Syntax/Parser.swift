@@ -570,6 +570,10 @@ public struct Parser {
       case .terminator, .eof: return args
       case .punct(let p) where p == "|" || p == "||" || p == ")" || p == "]" || p == "}": return args
       case .word("&&"): return args
+      case .punct("..."):
+        try next(.command)
+        let value = try parseArgumentAtom(.command)
+        args.append(.spread(value, t.span))
       case .word(let w) where Parser.shellOperatorError(w, t.span) != nil:
         throw Parser.shellOperatorError(w, t.span)!
       case .flag(let name, let short, let inline) where !flagsEnded:
