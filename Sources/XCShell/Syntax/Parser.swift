@@ -522,8 +522,28 @@ public struct Parser {
     case .flag, .endOfFlags:
       throw ShellError.unexpected(describe(t), expected: "a command or expression", at: t.span)
     default:
-      return .expression(try parseExpression())
+      let e = try parseExpression()
+      try rejectClosureCallSyntax(e)
+      return .expression(e)
     }
+  }
+
+  /// `$f 2` (a variable followed by arguments) reads as calling the closure in `$f`, which
+  /// xcsh writes `do $f 2`: say so instead of "unexpected number".
+  private func rejectClosureCallSyntax(_ e: Expr) throws {
+    switch e.kind {
+    case .variable, .path: break
+    default: return
+    }
+    let n = try peek(.command)
+    switch n.kind {
+    case .terminator, .eof, .punct: return
+    case .word(let w) where w == "&&" || Parser.precedence(n) != nil: return
+    default: break
+    }
+    throw ShellError(
+      "parse.closure_call", "unexpected \(describe(n)) after `\(lexer.source.text(of: e.span))`", at: n.span,
+      help: "to call a closure stored in a variable, write `do \(lexer.source.text(of: e.span)) ARGS`")
   }
 
   /// `1..10` or `3.5x` at the start of a pipeline is an expression (or a bad literal), not a command.
