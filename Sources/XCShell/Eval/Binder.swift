@@ -264,7 +264,15 @@ enum Binder {
       ok = false
     default: ok = false
     }
-    guard ok else { throw ShellError.typeMismatch(expected: shape.name, found: v, at: span) }
+    guard ok else {
+      var e = ShellError.typeMismatch(expected: shape.name, found: v, at: span)
+      switch (shape, v.kind) {
+      case (.duration, .int), (.duration, .float): e.help = "a duration has a unit: `\(v.plain)s`, `\(v.plain)ms`, `\(v.plain)m`"
+      case (.int, .string(let s)) where Int64(s) != nil: e.help = "an int is written without quotes: `\(s)`"
+      default: break
+      }
+      throw e
+    }
     return v
   }
 }

@@ -58,6 +58,10 @@ public struct Checker {
       checkPipeline(value)
       if let type, Shape.named(type.name) == nil {
         errors.append(ShellError("type.unknown", "unknown type `\(type.name)`", at: type.span, help: Binder.typeNamesHelp))
+      } else if let type, let shape = Shape.named(type.name), value.chain.isEmpty, value.elements.count == 1,
+        case .expression(let e) = value.elements[0]
+      {
+        checkLiteral(e, shape)
       }
       declare(name)
     case .assign(let target, _, let value):
@@ -74,7 +78,10 @@ public struct Checker {
         if let t = p.type, Shape.named(t.name) == nil {
           errors.append(ShellError("type.unknown", "unknown type `\(t.name)`", at: t.span, help: Binder.typeNamesHelp))
         }
-        if let dv = p.defaultValue { checkExpr(dv) }
+        if let dv = p.defaultValue {
+          checkExpr(dv)
+          if let t = p.type, let shape = Shape.named(t.name) { checkLiteral(dv, shape) }
+        }
         declare(p.variableName)
       }
       checkBlock(d.body, newScope: false)
@@ -160,7 +167,9 @@ public struct Checker {
   private mutating func checkBinding(_ sig: Signature, _ c: CallNode) {
     var positionals = 0
     var positionalSpans: [Span] = []
+    var positionalExprs: [Expr] = []
     var spread = false
+    var passedFlags = false
     var args = c.arguments[...]
     if c.arguments.contains(where: {
       if case .flag(let n, let short, _, _) = $0 { return (n == "help" && !short) || (n == "h" && short) }
@@ -173,6 +182,7 @@ public struct Checker {
       case .positional(let e):
         positionals += 1
         positionalSpans.append(e.span)
+        if !spread { positionalExprs.append(e) }
       case .endOfFlags: continue
       case .spread:
         // How many arguments a spread gives is known only when it runs.
@@ -184,12 +194,16 @@ public struct Checker {
             if !sig.acceptsAnyFlag {
               let shown = short ? String(Array(name)[i]) : name
               errors.append(Binder.unknownFlag(shown, short: short, at: span, sig))
+            } else {
+              passedFlags = true  // it becomes a positional when the command runs
             }
             break
           }
+          if let inline, i == params.count - 1 { checkLiteral(inline, p.kind == .switch ? .bool : p.shape) }
           if p.kind == .named, inline == nil, i == params.count - 1 {
-            if case .positional? = args.first {
+            if case .positional(let e)? = args.first {
               args.removeFirst()
+              checkLiteral(e, p.shape)
             } else {
               errors.append(ShellError("args.flag_value", "flag `--\(p.name)` needs a value (\(p.shape.name))", at: span))
             }
@@ -199,6 +213,15 @@ public struct Checker {
     }
     let required = sig.parameters.filter { $0.kind == .required }.count
     let optional = sig.parameters.filter { $0.kind == .optional }.count
+    if !passedFlags {
+      // Literal positionals against their parameters, in the binder's order (surplus to the rest).
+      let params = sig.parameters.filter { !$0.isFlag }
+      let ordered = params.filter { $0.kind != .rest } + params.filter { $0.kind == .rest }
+      for (i, e) in positionalExprs.enumerated() {
+        guard let p = i < ordered.count ? ordered[i] : ordered.last.flatMap({ $0.kind == .rest ? $0 : nil }) else { break }
+        checkLiteral(e, p.shape)
+      }
+    }
     if spread { return }
     if positionals < required {
       let missing = sig.parameters.filter { $0.kind == .required }[positionals]
@@ -212,6 +235,16 @@ public struct Checker {
           "args.extra", "`\(sig.name)` takes \(required + optional) positional argument\(required + optional == 1 ? "" : "s"), found \(positionals)",
           at: positionalSpans[required + optional], note: "unexpected", help: "usage: \(Help.usage(sig))"))
     }
+  }
+
+  /// A literal argument is checked against its parameter's type now, as binding it would be.
+  private mutating func checkLiteral(_ e: Expr, _ shape: Shape) {
+    guard case .literal(let v) = e.kind, shape != .condition else { return }
+    do {
+      _ = try Binder.coerce(v, to: shape, at: e.span)
+    } catch let err as ShellError {
+      errors.append(err)
+    } catch {}
   }
 
   private mutating func checkExpr(_ e: Expr, condition: Bool = false) {
