@@ -252,9 +252,8 @@ public struct Checker {
     case .literal, .field: break
     case .variable(let name):
       if !isDeclared(name) {
-        var err = ShellError("name.unknown_variable", "no variable named `$\(name)`", at: e.span)
-        if let s = Suggest.closest(name, in: visibleVariables) { err.help = "did you mean `$\(s)`?" }
-        errors.append(err)
+        errors.append(
+          ShellError.unknownVariable(name, at: e.span, visible: visibleVariables, environment: shell.evaluator.environment))
       }
     case .path(let base, _): checkExpr(base, condition: condition)
     case .interpolated(let parts):

@@ -786,10 +786,7 @@ public final class Evaluator: @unchecked Sendable {
     case "nu", "xcsh":
       return .record(Record([("version", .string(ShellOptions.version)), ("pid", .int(Int64(getpid())))]), span)
     default:
-      let names = frame.visibleNames + ["env", "args"]
-      var err = ShellError("name.unknown_variable", "no variable named `$\(name)`", at: span)
-      if let s = Suggest.closest(name, in: names) { err.help = "did you mean `$\(s)`?" }
-      throw err
+      throw ShellError.unknownVariable(name, at: span, visible: frame.visibleNames + ["env", "args"], environment: environment)
     }
   }
 }
@@ -810,6 +807,21 @@ extension ShellError {
     r["span"] = span.map { .string($0.description) } ?? .null
     for (k, v) in payload.sorted(by: { $0.key < $1.key }) where r[k] == nil { r[k] = .string(v) }
     return .record(r)
+  }
+
+  /// `$name` that is not in scope; `$HOME` (an environment variable, as bash spells it) says
+  /// `$env.HOME`.
+  static func unknownVariable(_ name: String, at span: Span, visible: [String], environment: [String: String])
+    -> ShellError
+  {
+    var err = ShellError("name.unknown_variable", "no variable named `$\(name)`", at: span)
+    let looksLikeEnvironment = name.allSatisfy { $0.isUppercase || $0.isNumber || $0 == "_" } && name.contains { $0.isLetter }
+    if environment[name] != nil || looksLikeEnvironment {
+      err.help = "environment variables are read as `$env.\(name)`"
+    } else if let s = Suggest.closest(name, in: visible) {
+      err.help = "did you mean `$\(s)`?"
+    }
+    return err
   }
 
   static func unknownCommand(_ name: String, at span: Span, candidates: [String]) -> ShellError {
