@@ -3,7 +3,7 @@ import Foundation
 /// Text commands: `lines`, `split`, `str …` and `into …` conversions.
 enum StringCommands {
   static let all: [any Command] = [
-    lines, splitRow, splitChars, splitWords, upcase, downcase, capitalize, trim, contains, startsWith, endsWith,
+    lines, split, splitRow, splitChars, splitWords, upcase, downcase, capitalize, trim, contains, startsWith, endsWith,
     replace, strLength, join, substring, strReverse, indexOf, intoInt, intoFloat, intoString, intoBool, intoDuration,
     intoSize, parse, fill,
   ]
@@ -59,6 +59,16 @@ enum StringCommands {
     Builtin(Signature(name, category: .strings, summary: summary, examples: [example])) { call, input in
       try mapStrings(call, input) { f($0) }
     }
+  }
+
+  /// `split SEP` is `split row SEP`, the split users mean when they name none (`split ","`).
+  static let split = Builtin(
+    Signature(
+      "split", category: .strings, summary: "Split text at a separator into a list (the same as `split row`).",
+      parameters: splitRow.signature.parameters,
+      examples: [Example("", "'a,b,c' | split \",\"", result: #"["a","b","c"]"#)])
+  ) { call, input in
+    try splitRow.run(call, input)
   }
 
   static let splitRow = Builtin(
