@@ -120,7 +120,8 @@ enum Binder {
       throw ShellError(
         "args.extra", "`\(sig.name)` takes \(n) positional argument\(n == 1 ? "" : "s"), found \(positionals.count)",
         at: extraSpan.isKnown ? extraSpan : (extra.span.isKnown ? extra.span : node.span), note: "unexpected",
-        help: "usage: \(Help.usage(sig))")
+        help: Habits.help(for: sig.name, first: Habits.firstWord(node.arguments), isCommand: { ev.resolve($0, in: frame) != nil })
+          ?? "usage: \(Help.usage(sig))")
     }
     for p in sig.parameters where p.kind == .named && call.flags[p.name] == nil {
       if let d = p.defaultValue { call.flags[p.name] = d.with(span: .unknown) }

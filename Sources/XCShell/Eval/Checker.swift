@@ -155,7 +155,16 @@ public struct Checker {
         var e = ShellError(
           "name.unknown_command", "unknown command `\(c.name)`", at: c.nameSpan,
           note: "not a built-in, a function or a program on PATH")
-        if let s = Suggest.closest(c.name, in: candidates) { e.help = "did you mean `\(s)`?" }
+        let isCommand = { (n: String) in registry.command(n) != nil || function(n) != nil }
+        if let h = Habits.help(for: c.name, first: Habits.firstWord(c.arguments), isCommand: isCommand) {
+          e.help = h
+        } else if registry.isGroup(c.name), let w = Habits.firstWord(c.arguments),
+          let h = Habits.help(for: c.name + " " + w, isCommand: isCommand)
+        {
+          e.help = h
+        } else if let s = Suggest.closest(c.name, in: candidates) {
+          e.help = "did you mean `\(s)`?"
+        }
         errors.append(e)
       }
       return
@@ -233,7 +242,9 @@ public struct Checker {
       errors.append(
         ShellError(
           "args.extra", "`\(sig.name)` takes \(required + optional) positional argument\(required + optional == 1 ? "" : "s"), found \(positionals)",
-          at: positionalSpans[required + optional], note: "unexpected", help: "usage: \(Help.usage(sig))"))
+          at: positionalSpans[required + optional], note: "unexpected",
+          help: Habits.help(for: sig.name, first: Habits.firstWord(c.arguments), isCommand: { registry.command($0) != nil })
+            ?? "usage: \(Help.usage(sig))"))
     }
   }
 

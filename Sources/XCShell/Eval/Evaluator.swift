@@ -492,13 +492,19 @@ public final class Evaluator: @unchecked Sendable {
           name += " " + w
           span = span.to(e.span)
         }
-        throw ShellError.unknownCommand(name, at: span, candidates: registry.names.filter { $0.hasPrefix(node.name + " ") })
+        var e = ShellError.unknownCommand(name, at: span, candidates: registry.names.filter { $0.hasPrefix(node.name + " ") })
+        if let h = Habits.help(for: name, isCommand: { self.resolve($0, in: frame) != nil }) { e.help = h }
+        throw e
       }
       guard External.which(node.name, environment: environment) != nil else {
         var e = ShellError(
           "name.unknown_command", "unknown command `\(node.name)`", at: node.nameSpan,
           note: "not a built-in, a function or a program on PATH")
-        if let s = Suggest.closest(node.name, in: registry.names + frame.visibleFunctions) { e.help = "did you mean `\(s)`?" }
+        if let h = Habits.help(for: node.name, first: Habits.firstWord(node.arguments), isCommand: { self.resolve($0, in: frame) != nil }) {
+          e.help = h
+        } else if let s = Suggest.closest(node.name, in: registry.names + frame.visibleFunctions) {
+          e.help = "did you mean `\(s)`?"
+        }
         throw e
       }
       let args = try externalArguments(node.arguments, in: frame)
