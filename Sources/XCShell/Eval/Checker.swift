@@ -23,9 +23,29 @@ public struct Checker {
 
   // MARK: - Scopes
 
-  private mutating func push() { scopes.append(([], [:], false)) }
-  private mutating func pop() { scopes.removeLast() }
-  private mutating func declare(_ name: String) { scopes[scopes.count - 1].vars.insert(name) }
+  /// Per scope, the names bound by `let`/`const` (which an assignment may not change).
+  private var immutable: [Set<String>] = [[]]
+
+  private mutating func push() {
+    scopes.append(([], [:], false))
+    immutable.append([])
+  }
+  private mutating func pop() {
+    scopes.removeLast()
+    immutable.removeLast()
+  }
+  private mutating func declare(_ name: String, mutable: Bool = true) {
+    scopes[scopes.count - 1].vars.insert(name)
+    if mutable { immutable[immutable.count - 1].remove(name) } else { immutable[immutable.count - 1].insert(name) }
+  }
+
+  /// Whether the innermost declaration of `name` is immutable.
+  private func isImmutable(_ name: String) -> Bool {
+    for i in stride(from: scopes.count - 1, through: 0, by: -1) where scopes[i].vars.contains(name) {
+      return immutable[i].contains(name)
+    }
+    return false
+  }
 
   private func isDeclared(_ name: String) -> Bool {
     scopes.contains { $0.vars.contains(name) || $0.dynamic }
@@ -54,7 +74,7 @@ public struct Checker {
   private mutating func checkStatement(_ s: Statement) {
     switch s.kind {
     case .pipeline(let p): checkPipeline(p)
-    case .letDecl(let name, _, _, let type, let value):
+    case .letDecl(let name, _, let mutable, let type, let value):
       checkPipeline(value)
       if let type, Shape.named(type.name) == nil {
         errors.append(ShellError("type.unknown", "unknown type `\(type.name)`", at: type.span, help: Binder.typeNamesHelp))
@@ -63,7 +83,7 @@ public struct Checker {
       {
         checkLiteral(e, shape)
       }
-      declare(name)
+      declare(name, mutable: mutable)
     case .assign(let target, _, let value):
       checkPipeline(value)
       if target.name != "env", !isDeclared(target.name) {
@@ -71,6 +91,8 @@ public struct Checker {
           ShellError(
             "name.unknown_variable", "no variable named `\(target.name)`", at: target.span,
             help: "declare it first with `var \(target.name) = ...`"))
+      } else if target.name != "env", isImmutable(target.name) {
+        errors.append(Evaluator.immutableError(target))
       }
     case .fnDecl(let d):
       push()

@@ -297,10 +297,14 @@ public final class Evaluator: @unchecked Sendable {
         "name.unknown_variable", "no variable named `\(target.name)`", at: target.span,
         help: "declare it first with `var \(target.name) = ...`")
     case .immutable:
-      throw ShellError(
-        "name.immutable", "cannot assign to `\(target.name)`: it was declared with `let`", at: target.span,
-        help: "declare it with `var \(target.name) = ...` to change it")
+      throw Self.immutableError(target)
     }
+  }
+
+  static func immutableError(_ target: AssignTarget) -> ShellError {
+    ShellError(
+      "name.immutable", "cannot assign to `\(target.name)`: it was declared with `let` or `const`", at: target.span,
+      help: "declare it with `var \(target.name) = ...` to change it")
   }
 
   static func update(_ value: inout Value, path: ArraySlice<PathMember>, op: BinaryOp?, _ rhs: Value, at span: Span) throws {

@@ -175,6 +175,10 @@ public struct Parser {
     if case .word(let w) = t.kind {
       switch w {
       case "let", "var": return try parseLet(mutable: w == "var")
+      case "const":
+        let s = try parseLet(mutable: false, keyword: "const")
+        if case .letDecl(_, _, _, _, let value) = s.kind { try Parser.requireConstant(value) }
+        return s
       case "fn": return try parseFunction()
       case "for": return try parseFor()
       case "while":
@@ -265,11 +269,11 @@ public struct Parser {
     return Statement(kind: .assign(target: target, op: BinaryOp.compound(o), value: value), span: first.span.to(value.span))
   }
 
-  private mutating func parseLet(mutable: Bool) throws -> Statement {
+  private mutating func parseLet(mutable: Bool, keyword: String? = nil) throws -> Statement {
     let kw = try next(.command)
     let nameTok = try next(.expression)
     guard case .word(let name) = nameTok.kind else {
-      throw ShellError.unexpected(describe(nameTok), expected: "a variable name after `\(mutable ? "var" : "let")`",
+      throw ShellError.unexpected(describe(nameTok), expected: "a variable name after `\(keyword ?? (mutable ? "var" : "let"))`",
         at: nameTok.span, partial: nameTok.kind == .eof)
     }
     var type: TypeAnnotation? = nil
@@ -288,6 +292,44 @@ public struct Parser {
     return Statement(
       kind: .letDecl(name: name, nameSpan: nameTok.span, mutable: mutable, type: type, value: value),
       span: kw.span.to(value.span))
+  }
+
+  /// `const x = …` takes a value known before the script runs: literals, lists, records,
+  /// ranges and operators on them (no variables, commands or closures).
+  static func requireConstant(_ p: Pipeline) throws {
+    guard p.chain.isEmpty, p.elements.count == 1, case .expression(let e) = p.elements[0] else {
+      throw notConstant(p.span)
+    }
+    try requireConstant(e)
+  }
+
+  private static func requireConstant(_ e: Expr) throws {
+    switch e.kind {
+    case .literal: return
+    case .list(let items): try items.forEach(requireConstant)
+    case .record(let fields):
+      for f in fields {
+        try requireConstant(f.key)
+        try requireConstant(f.value)
+      }
+    case .unary(_, let x): try requireConstant(x)
+    case .binary(_, _, let l, let r):
+      try requireConstant(l)
+      try requireConstant(r)
+    case .range(let a, let b, _):
+      if let a { try requireConstant(a) }
+      if let b { try requireConstant(b) }
+    case .interpolated(let parts):
+      for case .expr(let x) in parts { try requireConstant(x) }
+    case .subexpression(let p): try requireConstant(p)
+    default: throw notConstant(e.span)
+    }
+  }
+
+  private static func notConstant(_ span: Span) -> ShellError {
+    ShellError(
+      "parse.const", "a `const` value must be known before the script runs", at: span,
+      note: "computed when it runs", help: "use `let` for a value computed at run time")
   }
 
   private mutating func parseFor() throws -> Statement {
