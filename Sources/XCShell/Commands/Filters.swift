@@ -129,7 +129,7 @@ enum FilterCommands {
         }
       }
     }
-    let v = try input.collect()
+    let v = try input.collectItems()
     return .value(try Paths.follow(v, members[...], at: call.head))
   }
 
@@ -216,7 +216,7 @@ enum FilterCommands {
       parameters: [.switch("reverse", short: "r", "Descending order.")],
       examples: [Example("Numbers", "[3 1 2] | sort", result: "[1,2,3]")])
   ) { call, input in
-    let rows = try input.collect().asList()
+    let rows = try input.collectItems().asList()
     return .value(.list(try sorted(rows, keys: { $0.map { [$0] } }, reverse: call.has("reverse"), at: call.head), call.head))
   }
 
@@ -225,7 +225,7 @@ enum FilterCommands {
       "reverse", category: .filters, summary: "Reverse the order of items.",
       examples: [Example("", "[1 2 3] | reverse", result: "[3,2,1]")])
   ) { call, input in
-    .value(.list(try input.collect().asList().reversed(), call.head))
+    .value(.list(try input.collectItems().asList().reversed(), call.head))
   }
 
   static let first = Builtin(
@@ -250,7 +250,7 @@ enum FilterCommands {
       parameters: [.optional("count", .int, "How many.")],
       examples: [Example("", "[1 2 3] | last", result: "3")])
   ) { call, input in
-    let items = try input.collect().asList()
+    let items = try input.collectItems().asList()
     guard let n = try call.int("count") else {
       guard let v = items.last else { throw ShellError("value.empty", "`last` of an empty input", at: call.head) }
       return .value(v)
@@ -418,7 +418,7 @@ enum FilterCommands {
       parameters: [.required("items", .any, "A value or a list.")],
       examples: [Example("", "[1 2] | append 3", result: "[1,2,3]")])
   ) { call, input in
-    var list = try input.collect().listOrSingle()
+    var list = try input.collectItems().listOrSingle()
     list.append(contentsOf: try call.require("items").listOrSingle())
     return .value(.list(list, call.head))
   }
@@ -429,7 +429,7 @@ enum FilterCommands {
       parameters: [.required("items", .any, "A value or a list.")],
       examples: [Example("", "[2 3] | prepend 1", result: "[1,2,3]")])
   ) { call, input in
-    .value(.list(try call.require("items").listOrSingle() + (try input.collect().listOrSingle()), call.head))
+    .value(.list(try call.require("items").listOrSingle() + (try input.collectItems().listOrSingle()), call.head))
   }
 
   static func setField(_ call: Call, _ input: Pipe, mode: String) throws -> Pipe {
@@ -605,7 +605,7 @@ enum FilterCommands {
       parameters: [.required("other", .list, "The other list.")],
       examples: [Example("", "[1 2] | zip [a b] | get 1", result: #"[2,"b"]"#)])
   ) { call, input in
-    let a = try input.collect().asList()
+    let a = try input.collectItems().asList()
     let b = try call.require("other").asList()
     return .value(.list(Swift.zip(a, b).map { .list([$0, $1]) }, call.head))
   }

@@ -18,7 +18,7 @@ enum FormatCommands {
       parameters: [.named("indent", .int, short: "i", "Pretty-print with this many spaces.")],
       examples: [Example("", "{a: [1, 2]} | to json", result: #"{"a":[1,2]}"#)])
   ) { call, input in
-    let v = try input.collect()
+    let v = try input.collectItems()
     return .value(.string(v.toJSON(indent: try call.int("indent").map { Int($0) }), call.head))
   }
 
@@ -178,7 +178,7 @@ enum FormatCommands {
       "to yaml", category: .formats, summary: "YAML text.",
       examples: [Example("", "{a: 1} | to yaml", result: "a: 1\n")])
   ) { call, input in
-    let v = try input.collect()
+    let v = try input.collectItems()
     do {
       return .value(.string(try Yams.serialize(node: yamlNode(v)), call.head))
     } catch {

@@ -18,6 +18,16 @@ public enum Pipe: Sendable {
     }
   }
 
+  /// Collects the input as data: like `collect`, but an external command's bytes become a list of
+  /// their lines (what list commands like `sort`, `get 0` and `to json` take).
+  public func collectItems() throws -> Value {
+    guard case .bytes(let b) = self else { return try collect() }
+    let lines = b.lines()
+    var out: [Value] = []
+    while let v = try lines.next() { out.append(v) }
+    return .list(out, b.span)
+  }
+
   /// Iterates the input as a sequence of values: a list or range yields its items, a stream its
   /// values, bytes their lines, a single value itself.
   public func values() throws -> ValueStream {
