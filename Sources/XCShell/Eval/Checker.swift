@@ -330,6 +330,13 @@ public struct Checker {
         pop()
       }
     case .block(let b): checkBlock(b)
+    case .match(let subject, let arms):
+      checkExpr(subject)
+      for arm in arms {
+        for case .value(let p) in arm.patterns { checkExpr(p) }
+        if let g = arm.guardExpr { checkExpr(g) }
+        checkBlock(arm.body)
+      }
     }
   }
 }

@@ -782,6 +782,45 @@ public final class Evaluator: @unchecked Sendable {
       }
     case .block(let b):
       return try evalBlock(b, in: frame, sink: false).collect()
+    case .match(let subjectExpr, let arms):
+      let subject = try eval(subjectExpr, in: frame)
+      for arm in arms {
+        var hit = false
+        for pattern in arm.patterns where !hit {
+          switch pattern {
+          case .wildcard: hit = true
+          case .value(let p): hit = try Self.matches(subject, try eval(p, in: frame))
+          }
+        }
+        guard hit else { continue }
+        if let g = arm.guardExpr, !(try eval(g, in: frame).condition(at: g.span)) { continue }
+        return try evalBlock(arm.body, in: frame, sink: false).collect()
+      }
+      throw ShellError(
+        "match.none", "no arm of `match` matched \(subject.typeName) `\(subject.plain)`", at: subjectExpr.span,
+        help: "add a last arm `_ => { … }` for every other value")
+    }
+  }
+
+  /// A `match` pattern against the subject: a range holds numbers in it; other values are equal
+  /// (values of different types simply do not match).
+  static func matches(_ subject: Value, _ pattern: Value) throws -> Bool {
+    if case .range(let r) = pattern.kind {
+      switch subject.kind {
+      case .int(let i): return r.contains(i)
+      case .float(let d):
+        let lo = Double(min(r.start, r.end ?? r.start)), hi = r.end.map { Double(max(r.start, $0)) }
+        guard d >= lo else { return false }
+        if let hi { return r.inclusive ? d <= hi : d < hi }
+        return true
+      default: break
+      }
+    }
+    switch (subject.kind, pattern.kind) {
+    case (.int, .float), (.float, .int): return try Operators.equal(subject, pattern, "==", at: .unknown)
+    default:
+      guard subject.isNull || pattern.isNull || Operators.sameKind(subject, pattern) else { return false }
+      return try Operators.equal(subject, pattern, "==", at: .unknown)
     }
   }
 

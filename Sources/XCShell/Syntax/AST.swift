@@ -168,6 +168,8 @@ public final class Expr: @unchecked Sendable {
     case tryCatch(body: Block, name: String?, handler: Block?)
     /// A `{ }` block written where a value is expected but run as a statement body.
     case block(Block)
+    /// `match SUBJECT { PATTERN [| PATTERN…] [if GUARD] => BODY … }`.
+    case match(subject: Expr, arms: [MatchArm])
   }
   public let kind: Kind
   public let span: Span
@@ -230,4 +232,17 @@ public final class FunctionDecl: @unchecked Sendable {
     self.doc = doc
     self.span = span
   }
+}
+
+/// One arm of `match`: its patterns (alternatives), an optional guard and the body.
+public struct MatchArm: Sendable {
+  public enum Pattern: Sendable {
+    /// `_`: anything.
+    case wildcard(Span)
+    /// A constant value, or a range that a number must fall in.
+    case value(Expr)
+  }
+  public var patterns: [Pattern]
+  public var guardExpr: Expr?
+  public var body: Block
 }

@@ -142,7 +142,7 @@ public struct Lexer: Sendable {
       if three == "..<" || three == "++=" || three == "//=" { return tok(three) }
     }
     switch two {
-    case "..", "==", "!=", "<=", ">=", "=~", "!~", "++", "+=", "-=", "*=", "/=", "//", "**", "&&":
+    case "..", "==", "!=", "<=", ">=", "=~", "!~", "++", "+=", "-=", "*=", "/=", "//", "**", "&&", "=>":
       return tok(two)
     default: break
     }

@@ -303,7 +303,7 @@ public struct Parser {
     try requireConstant(e)
   }
 
-  private static func requireConstant(_ e: Expr) throws {
+  static func requireConstant(_ e: Expr) throws {
     switch e.kind {
     case .literal: return
     case .list(let items): try items.forEach(requireConstant)
@@ -538,7 +538,7 @@ public struct Parser {
     return Pipeline(elements: elements, span: elements[0].span.to(elements[elements.count - 1].span))
   }
 
-  private static let expressionKeywords: Set<String> = ["if", "try", "not", "true", "false", "null"]
+  private static let expressionKeywords: Set<String> = ["if", "try", "match", "not", "true", "false", "null"]
 
   private mutating func parseElement() throws -> PipelineElement {
     let t = try peek(.command)
@@ -731,7 +731,7 @@ public struct Parser {
         let n = try peek()
         var rhs: Expr? = nil
         if !(n.kind == .eof || n.kind == .terminator || n.isPunct(")") || n.isPunct("]") || n.isPunct("}")
-          || n.isPunct("{") || n.isPunct("|") || n.isPunct(","))
+          || n.isPunct("{") || n.isPunct("|") || n.isPunct(",") || n.isPunct("=>"))
         {
           rhs = try parseBinary(minPrecedence: prec + 1, condition: false).asValue()
         }
@@ -819,6 +819,7 @@ public struct Parser {
       switch w {
       case "if": return try parseIf()
       case "try": return try parseTry()
+      case "match": return try parseMatch()
       case "true", "false", "null":
         try next(mode)
         return Expr(.literal(Parser.classifyWord(w, t.span)), t.span)
@@ -1025,6 +1026,98 @@ public struct Parser {
       }
     }
     return Expr(.ifElse(branches: branches, otherwise: otherwise), kw.span.to(end))
+  }
+
+  /// `match $x { 1 => { … }, 2..5 | 10 => "few", _ if $x > 100 => { … }, _ => { … } }`.
+  /// Arms are separated by newlines or commas; a body is a block or one expression.
+  private mutating func parseMatch() throws -> Expr {
+    let kw = try next()
+    let subject = try parseExpression()
+    let open = try peek()
+    guard open.isPunct("{") else {
+      throw ShellError.unexpected(describe(open), expected: "`{` and the arms of `match`", at: open.span, partial: open.kind == .eof)
+    }
+    try next()
+    try enter(open.span)
+    defer { depth -= 1 }
+    nesting.append(UInt8(ascii: "{"))
+    defer { nesting.removeLast() }
+    var arms: [MatchArm] = []
+    do {
+      arms = try parseMatchArms(open: open)
+    } catch {
+      // Resume after the `match`'s own `}` so its arms are not read as statements.
+      skipPast(closer: "}")
+      throw error
+    }
+    let close = try lexer.next(.expression)
+    return Expr(.match(subject: subject, arms: arms), kw.span.to(close.span))
+  }
+
+  /// Skips tokens up to and including the `closer` that closes the current bracket.
+  private mutating func skipPast(closer: String) {
+    var level = 0
+    while let t = try? lexer.next(.command), t.kind != .eof {
+      if case .punct(let p) = t.kind {
+        if p == "(" || p == "[" || p == "{" || p == "$(" { level += 1 }
+        if p == ")" || p == "]" || p == "}" {
+          if level == 0 && p == closer { return }
+          level -= 1
+        }
+      }
+    }
+  }
+
+  private mutating func parseMatchArms(open: Token) throws -> [MatchArm] {
+    var arms: [MatchArm] = []
+    while true {
+      lexer.skipTrivia(newlines: true)
+      let t = try lexer.peek(.expression)
+      if t.isPunct("}") { break }
+      if t.isPunct(",") || t.kind == .terminator { try lexer.next(.expression); continue }
+      if t.kind == .eof { throw ShellError.unterminated("`match`", at: open.span, closer: "`}`") }
+      var patterns: [MatchArm.Pattern] = []
+      repeat {
+        if !patterns.isEmpty { try next() }  // the `|`
+        let p = try peek()
+        if p.isWord("_") {
+          try next()
+          patterns.append(.wildcard(p.span))
+        } else {
+          let e = try parseExpression()
+          do {
+            try Parser.requireConstant(e)
+          } catch {
+            throw ShellError(
+              "parse.match_pattern", "a `match` pattern must be a constant, a range or `_`", at: e.span,
+              help: "compare with a guard: `_ if $x == $y => { … }`")
+          }
+          patterns.append(.value(e))
+        }
+      } while try peek().isPunct("|")
+      var guardExpr: Expr? = nil
+      if try peek().isWord("if") {
+        try next()
+        guardExpr = try parseExpression()
+      }
+      let arrow = try peek()
+      guard arrow.isPunct("=>") else {
+        throw ShellError.unexpected(describe(arrow), expected: "`=>` after the pattern", at: arrow.span, partial: arrow.kind == .eof)
+      }
+      try next()
+      lexer.skipTrivia(newlines: true)
+      let body: Block
+      if try peek().isPunct("{") {
+        // `{` opens a block here, even if it starts like a record (`{a: 1}` is written `({a: 1})`).
+        body = try parseBlock()
+      } else {
+        let e = try parseExpression()
+        let statement = Statement(kind: .pipeline(Pipeline(elements: [.expression(e)], span: e.span)), span: e.span)
+        body = Block(statements: [statement], span: e.span)
+      }
+      arms.append(MatchArm(patterns: patterns, guardExpr: guardExpr, body: body))
+    }
+    return arms
   }
 
   private mutating func parseTry() throws -> Expr {
