@@ -330,6 +330,11 @@ public struct Checker {
         pop()
       }
     case .block(let b): checkBlock(b)
+    case .spread(let x):
+      checkExpr(x)
+      if case .literal(let v) = x.kind {
+        do { _ = try Binder.spreadItems(v, at: x.span) } catch let err as ShellError { errors.append(err) } catch {}
+      }
     case .match(let subject, let arms):
       checkExpr(subject)
       for arm in arms {

@@ -712,7 +712,13 @@ public final class Evaluator: @unchecked Sendable {
     case .list(let items):
       var out: [Value] = []
       out.reserveCapacity(items.count)
-      for i in items { out.append(try eval(i, in: frame)) }
+      for i in items {
+        if case .spread(let x) = i.kind {
+          out.append(contentsOf: try Binder.spreadItems(try eval(x, in: frame), at: x.span))
+        } else {
+          out.append(try eval(i, in: frame))
+        }
+      }
       return .list(out, e.span)
     case .record(let fields):
       var r = Record()
@@ -782,6 +788,9 @@ public final class Evaluator: @unchecked Sendable {
       }
     case .block(let b):
       return try evalBlock(b, in: frame, sink: false).collect()
+    case .spread:
+      // The parser makes spreads only as list items, which `.list` expands.
+      throw ShellError("args.spread", "`...` spreads only into a list or a command's arguments", at: e.span)
     case .match(let subjectExpr, let arms):
       let subject = try eval(subjectExpr, in: frame)
       for arm in arms {

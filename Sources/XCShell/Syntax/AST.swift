@@ -168,6 +168,8 @@ public final class Expr: @unchecked Sendable {
     case tryCatch(body: Block, name: String?, handler: Block?)
     /// A `{ }` block written where a value is expected but run as a statement body.
     case block(Block)
+    /// `...$xs` inside a list literal: the list's items in place.
+    case spread(Expr)
     /// `match SUBJECT { PATTERN [| PATTERN…] [if GUARD] => BODY … }`.
     case match(subject: Expr, arms: [MatchArm])
   }

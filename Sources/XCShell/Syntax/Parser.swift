@@ -322,6 +322,7 @@ public struct Parser {
     case .interpolated(let parts):
       for case .expr(let x) in parts { try requireConstant(x) }
     case .subexpression(let p): try requireConstant(p)
+    case .spread(let x): try requireConstant(x)
     default: throw notConstant(e.span)
     }
   }
@@ -901,6 +902,12 @@ public struct Parser {
       if t.isPunct("]") { break }
       if t.kind == .eof { throw ShellError.unterminated("list", at: open.span, closer: "`]`") }
       if t.isPunct(",") || t.kind == .terminator { try next(.listItem); continue }
+      if t.isPunct("...") {
+        try next(.listItem)
+        let value = try parseArgumentAtom(.listItem)
+        items.append(Expr(.spread(value), t.span.to(value.span)))
+        continue
+      }
       items.append(try parseArgumentAtom(.listItem))
     }
     let close = try next(.listItem)
