@@ -173,16 +173,21 @@ public struct Checker {
     guard let sig else {
       let dynamic = scopes.contains { $0.dynamic }
       if !dynamic, External.which(c.name, environment: shell.evaluator.environment) == nil {
+        let isCommand = { (n: String) in registry.command(n) != nil || function(n) != nil }
+        if registry.isGroup(c.name), case .positional(let first)? = c.arguments.first, let w = Habits.firstWord(c.arguments) {
+          // `image ls`: name the whole command, as running it does, and suggest the group's members.
+          let name = c.name + " " + w
+          var e = ShellError.unknownCommand(
+            name, at: c.nameSpan.to(first.span), candidates: registry.names.filter { $0.hasPrefix(c.name + " ") })
+          if let h = Habits.help(for: name, isCommand: isCommand) { e.help = h }
+          errors.append(e)
+          return
+        }
         let candidates = registry.names + scopes.flatMap { $0.fns.keys }
         var e = ShellError(
           "name.unknown_command", "unknown command `\(c.name)`", at: c.nameSpan,
           note: "not a built-in, a function or a program on PATH")
-        let isCommand = { (n: String) in registry.command(n) != nil || function(n) != nil }
         if let h = Habits.help(for: c.name, first: Habits.firstWord(c.arguments), isCommand: isCommand) {
-          e.help = h
-        } else if registry.isGroup(c.name), let w = Habits.firstWord(c.arguments),
-          let h = Habits.help(for: c.name + " " + w, isCommand: isCommand)
-        {
           e.help = h
         } else if let s = Suggest.closest(c.name, in: candidates) {
           e.help = "did you mean `\(s)`?"
