@@ -137,8 +137,12 @@ public struct Checker {
     for e in p.elements {
       switch e {
       case .expression(let x): checkExpr(x)
-      case .external(let x): x.arguments.forEach { checkArgument($0) }
-      case .call(let c): checkCall(c)
+      case .external(let x):
+        x.arguments.forEach { checkArgument($0) }
+        for r in x.redirections { if let t = r.target { checkExpr(t) } }
+      case .call(let c):
+        checkCall(c)
+        for r in c.redirections { if let t = r.target { checkExpr(t) } }
       }
     }
   }

@@ -435,11 +435,18 @@ public final class Evaluator: @unchecked Sendable {
       scope.declare("in", try input.collect(), mutable: false)
       return .value(try eval(e, in: scope))
     case .call(let node):
+      if !node.redirections.isEmpty {
+        return try withRedirections(node.redirections, in: frame, input: input, sink: sink) { input, sink in
+          try evalCall(node, in: frame, input: input, sink: sink)
+        }
+      }
       return try evalCall(node, in: frame, input: input, sink: sink)
     case .external(let node):
       let args = try externalArguments(node.arguments, in: frame)
-      return try External.run(
-        name: node.name, args: args, at: node.nameSpan, span: node.span, input: input, sink: sink, evaluator: self)
+      return try withRedirections(node.redirections, in: frame, input: input, sink: sink) { input, sink in
+        try External.run(
+          name: node.name, args: args, at: node.nameSpan, span: node.span, input: input, sink: sink, evaluator: self)
+      }
     }
   }
 

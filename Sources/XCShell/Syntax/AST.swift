@@ -102,6 +102,8 @@ public struct CallNode: Sendable {
   public var nameSpan: Span
   public var arguments: [Argument]
   public var span: Span
+  /// `> file`, `2> file`, `< file`, … written after the arguments.
+  public var redirections: [Redirection] = []
 }
 
 /// A host program: an unknown command word or `^name`.
@@ -112,6 +114,26 @@ public struct ExternalNode: Sendable {
   public var span: Span
   /// Whether it was written `^name`.
   public var forced: Bool
+  public var redirections: [Redirection] = []
+}
+
+/// A redirection of a command's standard input, output or error to a file, as in bash.
+public struct Redirection: Sendable {
+  public enum Kind: String, Sendable {
+    case stdout = ">", appendStdout = ">>", stderr = "2>", appendStderr = "2>>", both = "&>", appendBoth = "&>>"
+    case stdin = "<"
+    /// `2>&1`: standard error goes where standard output goes.
+    case stderrToStdout = "2>&1"
+
+    public var writesStdout: Bool { self == .stdout || self == .appendStdout || self == .both || self == .appendBoth }
+    public var writesStderr: Bool { self == .stderr || self == .appendStderr || self == .both || self == .appendBoth }
+    public var appends: Bool { self == .appendStdout || self == .appendStderr || self == .appendBoth }
+  }
+  public var kind: Kind
+  /// The file; nil for `2>&1`.
+  public var target: Expr?
+  /// The operator as written.
+  public var span: Span
 }
 
 public enum Argument: Sendable {

@@ -536,6 +536,26 @@ public struct Parser {
       }
       elements.append(try parseElement())
     }
+    // Output to a file ends a pipeline; input from a file starts one.
+    for (i, e) in elements.enumerated() {
+      let redirections: [Redirection]
+      switch e {
+      case .call(let c): redirections = c.redirections
+      case .external(let x): redirections = x.redirections
+      case .expression: continue
+      }
+      for r in redirections {
+        if i < elements.count - 1, r.kind.writesStdout {
+          throw ShellError(
+            "parse.redirection", "`\(r.kind.rawValue)` sends the output to a file, so it must end the pipeline", at: r.span,
+            help: "move it after the last command, or use `| save FILE`")
+        }
+        if i > 0, r.kind == .stdin {
+          throw ShellError(
+            "parse.redirection", "`<` gives the first command its input; this command's input is the pipe", at: r.span)
+        }
+      }
+    }
     return Pipeline(elements: elements, span: elements[0].span.to(elements[elements.count - 1].span))
   }
 
@@ -551,15 +571,20 @@ public struct Parser {
       }
     }
     if case .word(let w) = t.kind, let e = Parser.shellOperatorError(w, t.span) { throw e }
+    if case .word(let w) = t.kind, Parser.redirection(w) != nil {
+      throw ShellError.unexpected("redirection `\(w)`", expected: "a command before it", at: t.span)
+    }
     if t.isPunct("||") { throw ShellError.unexpected("`||`", expected: "a command before it", at: t.span) }
     switch t.kind {
     case .word(let w) where !Parser.expressionKeywords.contains(w) && !Parser.startsLikeNumber(w):
       return try parseCall()
     case .external(let name):
       try next(.command)
-      let args = try parseArguments(condition: false)
-      let end = args.last?.span ?? t.span
-      return .external(ExternalNode(name: name, nameSpan: t.span, arguments: args, span: t.span.to(end), forced: true))
+      let (args, redirections) = try parseArguments(condition: false)
+      let end = redirections.last.map { $0.target?.span ?? $0.span } ?? args.last?.span ?? t.span
+      return .external(
+        ExternalNode(
+          name: name, nameSpan: t.span, arguments: args, span: t.span.to(end), forced: true, redirections: redirections))
     case .terminator, .eof:
       throw ShellError.unexpected(describe(t), expected: "a command or expression", at: t.span, partial: t.kind == .eof)
     case .flag, .endOfFlags:
@@ -612,13 +637,34 @@ public struct Parser {
       nameSpan = nameSpan.to(n.span)
     }
     // Whether the word is a built-in, a function or a host program is decided when it runs.
-    let args = try parseArguments(condition: context.takesCondition(name))
-    let end = args.last?.span ?? nameSpan
-    return .call(CallNode(name: name, nameSpan: nameSpan, arguments: args, span: nameSpan.to(end)))
+    let (args, redirections) = try parseArguments(condition: context.takesCondition(name))
+    let end = redirections.last.map { $0.target?.span ?? $0.span } ?? args.last?.span ?? nameSpan
+    return .call(
+      CallNode(name: name, nameSpan: nameSpan, arguments: args, span: nameSpan.to(end), redirections: redirections))
   }
 
-  private mutating func parseArguments(condition: Bool) throws -> [Argument] {
+  /// `> FILE`, `2>/dev/null`, `2>&1`, …: the operator and its file (glued or the next word).
+  private mutating func parseRedirection(_ t: Token, _ kind: Redirection.Kind, glued file: String) throws -> Redirection {
+    try next(.command)
+    let written = lexer.source.text(of: t.span)
+    let opSpan = Span(source: t.span.source, start: Int(t.span.start), end: Int(t.span.end) - file.utf8.count)
+    if kind == .stderrToStdout { return Redirection(kind: kind, target: nil, span: t.span) }
+    if !file.isEmpty {
+      let fileSpan = Span(source: t.span.source, start: Int(opSpan.end), end: Int(t.span.end))
+      return Redirection(kind: kind, target: Expr(.literal(.string(file, fileSpan)), fileSpan), span: opSpan)
+    }
+    let n = try peek(.command)
+    switch n.kind {
+    case .terminator, .eof, .punct("|"), .punct("||"), .punct(")"), .punct("}"), .punct("]"), .word("&&"):
+      throw ShellError.unexpected(describe(n), expected: "a file name after `\(written)`", at: n.span, partial: n.kind == .eof)
+    default:
+      return Redirection(kind: kind, target: try parseArgumentAtom(.command), span: opSpan)
+    }
+  }
+
+  private mutating func parseArguments(condition: Bool) throws -> ([Argument], [Redirection]) {
     var args: [Argument] = []
+    var redirections: [Redirection] = []
     var flagsEnded = false
     if condition {
       let t = try peek(.command)
@@ -630,15 +676,24 @@ public struct Parser {
     while true {
       let t = try peek(.command)
       switch t.kind {
-      case .terminator, .eof: return args
-      case .punct(let p) where p == "|" || p == "||" || p == ")" || p == "]" || p == "}": return args
-      case .word("&&"): return args
+      case .terminator, .eof: return (args, redirections)
+      case .punct(let p) where p == "|" || p == "||" || p == ")" || p == "]" || p == "}": return (args, redirections)
+      case .word("&&"): return (args, redirections)
+      case .word(let w) where Parser.shellOperatorError(w, t.span) != nil:
+        throw Parser.shellOperatorError(w, t.span)!
+      case .word(let w) where Parser.redirection(w) != nil:
+        let (kind, file) = Parser.redirection(w)!
+        redirections.append(try parseRedirection(t, kind, glued: file))
+      case .string where Parser.redirection(lexer.source.text(of: t.span)) != nil:
+        // `>$file`: an interpolated word that starts with an operator.
+        let op = lexer.source.text(of: t.span).prefix { ">&<12".contains($0) }
+        throw ShellError(
+          "parse.redirection", "put a space between `\(op)` and its file", at: t.span,
+          help: "write `\(op) \(lexer.source.text(of: t.span).dropFirst(op.count))`")
       case .punct("..."):
         try next(.command)
         let value = try parseArgumentAtom(.command)
         args.append(.spread(value, t.span))
-      case .word(let w) where Parser.shellOperatorError(w, t.span) != nil:
-        throw Parser.shellOperatorError(w, t.span)!
       case .flag(let name, let short, let inline) where !flagsEnded:
         try next(.command)
         var value: Expr? = nil

@@ -1,0 +1,106 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// `> file`, `>> file`, `2> file`, `&> file`, `2>&1` and `< file`, as in bash.
+///
+/// Output redirections point this process's standard output or error at the file while the
+/// command runs, so everything the command writes goes there: an external program's output (it
+/// inherits the descriptor), `print`, a foreground `run`, and the command's value, written in
+/// its plain form (one item per line, what a program reading a pipe sees). `< file` makes the
+/// file's bytes the command's input.
+extension Evaluator {
+  func withRedirections(
+    _ redirections: [Redirection], in frame: Frame, input: Pipe, sink: Bool, _ body: (Pipe, Bool) throws -> Pipe
+  ) throws -> Pipe {
+    var input = input
+    var opened: [Int32] = []
+    defer { for fd in opened { close(fd) } }
+    var stdoutFD: Int32? = nil
+    var stderrFD: Int32? = nil
+    var stderrToStdout = false
+    for r in redirections {
+      if r.kind == .stderrToStdout {
+        stderrToStdout = true
+        continue
+      }
+      guard let target = r.target else { continue }
+      let path = resolveUserPath(try eval(target, in: frame).asString())
+      let flags = r.kind == .stdin ? O_RDONLY : O_WRONLY | O_CREAT | (r.kind.appends ? O_APPEND : O_TRUNC)
+      let fd = open(path, flags | O_CLOEXEC, 0o644)
+      guard fd >= 0 else {
+        throw ShellError(
+          "io.redirect", "cannot open `\(path)` for `\(r.kind.rawValue)`: \(String(cString: strerror(errno)))",
+          at: target.span)
+      }
+      opened.append(fd)
+      if r.kind == .stdin {
+        guard input.isEmpty else {
+          throw ShellError(
+            "io.redirect", "the command gets input both from the pipe and from `<`", at: r.span,
+            help: "use one: `open FILE | CMD` or `CMD < FILE`")
+        }
+        input = .bytes(Self.fileStream(fd: dup(fd), span: target.span))
+      }
+      if r.kind.writesStdout { stdoutFD = fd }
+      if r.kind.writesStderr { stderrFD = fd }
+    }
+    if stdoutFD == nil && stderrFD == nil && !stderrToStdout { return try body(input, sink) }
+
+    output.flush()
+    var savedOut: Int32? = nil
+    if let fd = stdoutFD {
+      savedOut = dup(1)
+      dup2(fd, 1)
+    }
+    // `2>&1` after `>`: standard error follows standard output to the file.
+    let savedErr: Int32? = stderrFD != nil || stderrToStdout ? dup(2) : nil
+    if let fd = stderrFD { dup2(fd, 2) } else if stderrToStdout { dup2(1, 2) }
+    defer {
+      output.flush()
+      if let s = savedOut { dup2(s, 1); close(s) }
+      if let s = savedErr { dup2(s, 2); close(s) }
+    }
+    let out = try body(input, stdoutFD != nil ? true : sink)
+    if stdoutFD != nil {
+      try write(out)
+      return .empty
+    }
+    // Only standard error was redirected: a program already spawned keeps the file; anything
+    // else runs to the end while the redirection holds.
+    if case .bytes = out { return out }
+    return out.isEmpty ? .empty : .value(try out.collect())
+  }
+
+  /// Writes a command's result to standard output as a program reading a pipe would see it.
+  private func write(_ pipe: Pipe) throws {
+    switch pipe {
+    case .empty: return
+    case .bytes(let b): while let c = try b.nextChunk() { output.write(c) }
+    case .value(let v): output.write(Value.textForPipe(v))
+    case .stream(let s):
+      while let v = try s.next() {
+        try checkInterrupt()
+        output.write(Value.textForPipe(v))
+      }
+    }
+  }
+
+  /// A file's bytes as a command's input, read as the command pulls them.
+  static func fileStream(fd: Int32, span: Span) -> ByteStream {
+    ByteStream(
+      span: span,
+      reader: {
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+          let n = read(fd, &buf, buf.count)
+          if n > 0 { return Array(buf[0..<n]) }
+          if n < 0 && errno == EINTR { continue }
+          return nil
+        }
+      },
+      finisher: { close(fd) })
+  }
+}
