@@ -20,6 +20,9 @@ public final class Evaluator: @unchecked Sendable {
   /// Renders a value at the top level (set by `Shell`): what the left side of `a && b` returns
   /// is shown as if it were a statement of its own.
   var renderHook: ((Pipe) throws -> Void)? = nil
+  /// Whether `> file`, `< file`, … may open files (the fuzzer turns them off: a generated script
+  /// must not write files).
+  public var allowsRedirections = true
   /// Counts closures created, so loops know when a reused scope may have been captured.
   var closuresMade = 0
   /// Guards against runaway recursion with a clear error instead of a stack overflow.
@@ -39,6 +42,7 @@ public final class Evaluator: @unchecked Sendable {
     let e = Evaluator(registry: registry, options: options, output: output)
     e.environment = environment
     e.currentDirectory = currentDirectory
+    e.allowsRedirections = allowsRedirections
     return e
   }
 

@@ -15,6 +15,9 @@ extension Evaluator {
   func withRedirections(
     _ redirections: [Redirection], in frame: Frame, input: Pipe, sink: Bool, _ body: (Pipe, Bool) throws -> Pipe
   ) throws -> Pipe {
+    guard allowsRedirections || redirections.isEmpty else {
+      throw ShellError("io.redirect", "redirections are turned off in this shell", at: redirections[0].span)
+    }
     var input = input
     var opened: [Int32] = []
     defer { for fd in opened { close(fd) } }
