@@ -9,7 +9,7 @@ import Testing
 ///     # expect stderr: help: convert first
 ///     # expect exit: 1
 ///
-/// Directives at the top: `# test: args A B`, `# test: env NAME=VALUE`, `# test: stdin TEXT`,
+/// Directives at the top: `# test: args A B`, `# test: flags --dry-run`, `# test: env NAME=VALUE`, `# test: stdin TEXT`,
 /// `# test: mode=check`, `# test: json`, `# test: tmpdir` (run in a fresh temporary directory).
 struct GoldenCase: CustomTestStringConvertible, Sendable {
   let path: String
@@ -19,6 +19,8 @@ struct GoldenCase: CustomTestStringConvertible, Sendable {
   var stderrContains: [String] = []
   var exit: Int32 = 0
   var arguments: [String] = []
+  /// xcsh's own flags, before the script (`# test: flags --dry-run`).
+  var flags: [String] = []
   var environment: [String: String] = [:]
   var stdin: String? = nil
   var check = false
@@ -57,6 +59,8 @@ struct GoldenCase: CustomTestStringConvertible, Sendable {
           if kv.count == 2 { environment[String(kv[0])] = String(kv[1]) }
         } else if let s = d.range(of: "stdin ", options: .anchored) {
           stdin = String(d[s.upperBound...]).replacingOccurrences(of: "\\n", with: "\n")
+        } else if let f = d.range(of: "flags ", options: .anchored) {
+          flags = d[f.upperBound...].split(separator: " ").map(String.init)
         } else if d == "mode=check" {
           check = true
         } else if d == "json" {

@@ -8,6 +8,7 @@ import Testing
     var args: [String] = []
     if c.check { args.append("--check") }
     if c.json { args.append("--json") }
+    args += c.flags
     args.append(c.path)
     args += c.arguments
     var dir = (c.path as NSString).deletingLastPathComponent
