@@ -191,7 +191,9 @@ public struct Checker {
         var e = ShellError(
           "name.unknown_command", "unknown command `\(c.name)`", at: c.nameSpan,
           note: "not a built-in, a function or a program on PATH")
-        if let h = Habits.help(for: c.name, first: Habits.firstWord(c.arguments), isCommand: isCommand) {
+        if let h = Habits.help(
+          for: c.name, first: Habits.firstWord(c.arguments), second: Habits.word(c.arguments, 1), isCommand: isCommand)
+        {
           e.help = h
         } else if let s = Suggest.closest(c.name, in: candidates) {
           e.help = "did you mean `\(s)`?"

@@ -515,7 +515,10 @@ public final class Evaluator: @unchecked Sendable {
         var e = ShellError(
           "name.unknown_command", "unknown command `\(node.name)`", at: node.nameSpan,
           note: "not a built-in, a function or a program on PATH")
-        if let h = Habits.help(for: node.name, first: Habits.firstWord(node.arguments), isCommand: { self.resolve($0, in: frame) != nil }) {
+        if let h = Habits.help(
+          for: node.name, first: Habits.firstWord(node.arguments), second: Habits.word(node.arguments, 1),
+          isCommand: { self.resolve($0, in: frame) != nil })
+        {
           e.help = h
         } else if let s = Suggest.closest(node.name, in: registry.names + frame.visibleFunctions) {
           e.help = "did you mean `\(s)`?"

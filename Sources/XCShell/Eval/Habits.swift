@@ -14,6 +14,7 @@ enum Habits {
     "function": .syntax("xcsh defines functions with `fn NAME [PARAMS] { … }`"),
     "inspect": .command("show"),
     "stop": .command("kill"),
+    "rm": .command("kill"),  // reached only as `docker rm`: `rm` itself is a program
     "rmi": .command("image rm"),
     "images ls": .command("images"),
     "image ls": .command("image list"),
@@ -41,10 +42,17 @@ enum Habits {
   ]
 
   /// Help for an unknown command `name` whose first argument word is `first`, if a habit explains it.
-  static func help(for name: String, first: String?, isCommand: (String) -> Bool) -> String? {
+  static func help(for name: String, first: String?, second: String? = nil, isCommand: (String) -> Bool) -> String? {
     if name == "docker" || name == "podman", let first {
-      let target = table[first].flatMap { if case .command(let c) = $0 { c } else { nil } } ?? (isCommand(first) ? first : nil)
-      if let target { return "xcsh's commands are Docker's without `\(name)`: write `\(target)`" }
+      // `docker network ls`, `docker image rm`, `docker ps`: the longest form xcsh knows.
+      var forms = [first]
+      if let second { forms.insert(first + " " + second, at: 0) }
+      for form in forms {
+        let mapped = table[form].flatMap { if case .command(let c) = $0 { c } else { nil } }
+        if let target = mapped ?? (isCommand(form) ? form : nil) {
+          return "xcsh's commands are Docker's without `\(name)`: write `\(target)`"
+        }
+      }
       return "xcsh's commands are Docker's without `\(name)`: `ps`, `run`, `images`, `kill`, `logs`, … (`help` lists them)"
     }
     if let first, let h = help(for: name + " " + first, isCommand: isCommand) { return h }
@@ -60,8 +68,13 @@ enum Habits {
   }
 
   /// The first argument of a call when it is a literal word (`images ls`, `docker ps`).
-  static func firstWord(_ args: [Argument]) -> String? {
-    guard case .positional(let e)? = args.first, case .literal(let v) = e.kind, case .string(let w) = v.kind else { return nil }
+  static func firstWord(_ args: [Argument]) -> String? { word(args, 0) }
+
+  /// The argument at `index` when it is a literal word.
+  static func word(_ args: [Argument], _ index: Int) -> String? {
+    guard index < args.count, case .positional(let e) = args[index], case .literal(let v) = e.kind,
+      case .string(let w) = v.kind
+    else { return nil }
     return w
   }
 }
