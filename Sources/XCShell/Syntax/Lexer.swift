@@ -344,6 +344,11 @@ public struct Lexer: Sendable {
         if n == 0x28 {
           offset += 2
           try skipBalanced(from: partStart)
+          // `$(…).field` at the start of a word is a cell path on the value, read by the parser.
+          if partStart == start, peekByte() == 0x2E, let a = peekByte(1), isIdentChar(a) {
+            offset = start
+            return nil
+          }
           parts.append(.subexpression(start: partStart + 2, end: offset - 1))
         } else {
           offset += 1
