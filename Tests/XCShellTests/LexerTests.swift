@@ -94,4 +94,24 @@ import Testing
     let source = SourceMap.shared.add(name: "<u>", text: "é = 1\nxé y")
     #expect(source.location(of: 11).column == 4)  // the `y` after two-byte `é`
   }
+
+  @Test func compoundWordsInterpolate() throws {
+    // `http://$ip:80/`: text, the variable, text (byte offsets of `$ip` are 7..<10).
+    #expect(try tokens("http://$ip:80/", .command) == [.string([.text("http://"), .variable(start: 7, end: 10), .text(":80/")])])
+    // A word that is only a variable path stays a variable; `a$` has no variable.
+    #expect(try tokens("$x", .command) == [.variable("x")])
+    #expect(try tokens("a$", .command) == [.word("a$")])
+  }
+
+  @Test func spreadAndChainTokens() throws {
+    #expect(try tokens("...$xs", .command) == [.punct("..."), .variable("xs")])
+    #expect(try tokens("... ...foo", .command) == [.word("..."), .word("...foo")])
+    #expect(try tokens("a || b && c", .command) == [.word("a"), .punct("||"), .word("b"), .word("&&"), .word("c")])
+  }
+
+  @Test func nushellStringIsAnErrorAtTheDollar() {
+    let e = lexError(#"$"hi ($n)""#)
+    #expect(e?.code == "parse.nushell_string")
+    #expect(e?.span?.start == 0)
+  }
 }

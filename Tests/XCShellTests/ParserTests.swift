@@ -102,4 +102,31 @@ import Testing
     guard case .fnDecl(let d) = b.statements[0].kind else { return }
     #expect(d.doc == "Greets someone.\nTwice.")
   }
+
+  @Test func chainsAndRedirectionsAttachToTheRightNodes() {
+    let (b, e) = parse("^sh -c x 2>/dev/null > out.txt && print ok || print no")
+    #expect(e.isEmpty)
+    guard case .pipeline(let p)? = b.statements.first?.kind, case .external(let x) = p.elements[0] else {
+      Issue.record("not a pipeline of an external")
+      return
+    }
+    #expect(p.chain.map(\.op) == [.and, .or])
+    #expect(x.redirections.map(\.kind) == [.stderr, .stdout])
+    // The redirections are not arguments: only `-c x` reach the program.
+    #expect(x.arguments.count == 2)
+  }
+
+  @Test func matchArms() {
+    let (b, e) = parse("match $x { 1 | 2 => \"a\", 3..5 => { \"b\" }\n _ if $y => \"c\"\n _ => \"d\" }")
+    #expect(e.isEmpty)
+    guard case .pipeline(let p)? = b.statements.first?.kind, case .expression(let x) = p.elements[0],
+      case .match(_, let arms) = x.kind
+    else {
+      Issue.record("not a match expression")
+      return
+    }
+    #expect(arms.count == 4)
+    #expect(arms[0].patterns.count == 2)
+    #expect(arms[2].guardExpr != nil)
+  }
 }
