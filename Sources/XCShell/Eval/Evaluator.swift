@@ -440,16 +440,19 @@ public final class Evaluator: @unchecked Sendable {
       return .value(try eval(e, in: scope))
     case .call(let node):
       if !node.redirections.isEmpty {
-        return try withRedirections(node.redirections, in: frame, input: input, sink: sink) { input, sink in
+        let external = resolve(node.name, in: frame) == nil
+        return try withRedirections(node.redirections, in: frame, input: input, sink: sink, external: external) {
+          input, sink in
           try evalCall(node, in: frame, input: input, sink: sink)
         }
       }
       return try evalCall(node, in: frame, input: input, sink: sink)
     case .external(let node):
       let args = try externalArguments(node.arguments, in: frame)
-      return try withRedirections(node.redirections, in: frame, input: input, sink: sink) { input, sink in
+      return try withRedirections(node.redirections, in: frame, input: input, sink: sink, external: true) { input, sink in
         try External.run(
-          name: node.name, args: args, at: node.nameSpan, span: node.span, input: input, sink: sink, evaluator: self)
+          name: node.name, args: args, at: node.nameSpan, span: node.span, input: input, sink: sink, evaluator: self,
+          stderrToStdout: node.redirections.contains { $0.kind == .stderrToStdout })
       }
     }
   }
@@ -527,7 +530,8 @@ public final class Evaluator: @unchecked Sendable {
       }
       let args = try externalArguments(node.arguments, in: frame)
       return try External.run(
-        name: node.name, args: args, at: node.nameSpan, span: node.span, input: input, sink: sink, evaluator: self)
+        name: node.name, args: args, at: node.nameSpan, span: node.span, input: input, sink: sink, evaluator: self,
+        stderrToStdout: node.redirections.contains { $0.kind == .stderrToStdout })
     }
     if Self.asksForHelp(node.arguments), command.signature.flag(named: "help") == nil {
       output.write(Help.text(command.signature))

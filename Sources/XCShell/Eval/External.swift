@@ -22,7 +22,7 @@ enum External {
 
   static func run(
     name: String, args: [String], at nameSpan: Span, span: Span, input: Pipe, sink: Bool, evaluator ev: Evaluator,
-    suggestions: [String] = []
+    suggestions: [String] = [], stderrToStdout: Bool = false
   ) throws -> Pipe {
     guard let path = which(name, environment: ev.environment) else {
       var e = ShellError("name.unknown_command", "unknown command `\(name)`", at: nameSpan,
@@ -51,6 +51,8 @@ enum External {
     defer { posix_spawn_file_actions_destroy(&actions) }
     if stdinRead >= 0 { posix_spawn_file_actions_adddup2(&actions, stdinRead, 0) }
     if !sink { posix_spawn_file_actions_adddup2(&actions, stdoutFDs[1], 1) }
+    // `2>&1`: standard error goes where standard output now goes (into the pipe, when piped).
+    if stderrToStdout { posix_spawn_file_actions_adddup2(&actions, 1, 2) }
     var attr = posix_spawnattr_t()
     posix_spawnattr_init(&attr)
     defer { posix_spawnattr_destroy(&attr) }

@@ -12,8 +12,11 @@ import Foundation
 /// its plain form (one item per line, what a program reading a pipe sees). `< file` makes the
 /// file's bytes the command's input.
 extension Evaluator {
+  /// Runs `body` (the command) with its redirections. `external` says the command is a program,
+  /// which applies `2>&1` itself after its standard output is set (so `cmd 2>&1 | grep` pipes both).
   func withRedirections(
-    _ redirections: [Redirection], in frame: Frame, input: Pipe, sink: Bool, _ body: (Pipe, Bool) throws -> Pipe
+    _ redirections: [Redirection], in frame: Frame, input: Pipe, sink: Bool, external: Bool,
+    _ body: (Pipe, Bool) throws -> Pipe
   ) throws -> Pipe {
     guard allowsRedirections || redirections.isEmpty else {
       throw ShellError("io.redirect", "redirections are turned off in this shell", at: redirections[0].span)
@@ -50,6 +53,7 @@ extension Evaluator {
       if r.kind.writesStdout { stdoutFD = fd }
       if r.kind.writesStderr { stderrFD = fd }
     }
+    if external && stdoutFD == nil && stderrFD == nil { return try body(input, sink) }
     if stdoutFD == nil && stderrFD == nil && !stderrToStdout { return try body(input, sink) }
 
     output.flush()
