@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import XCBuildInfo
 
 // Before anything can start a thread: every thread inherits the blocked stop signals, and
 // only the main thread takes them (sigwait).
@@ -17,7 +18,8 @@ struct XCD: ParsableCommand {
     discussion: """
       Serves xc's IPC protocol on a UNIX socket (mode 0660). SIGTERM or SIGINT stop it: \
       containers are stopped and cleaned up, the socket is removed, and it exits 0.
-      """)
+      """,
+    version: BuildInfo.line("xcd"))
 
   @Option(
     help: "The UNIX socket to serve (default: socket_path of the config, else /var/run/xc.sock).")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CSupport
 import Foundation
+import XCBuildInfo
 import XCEditor
 import XCObjects
 import XCShell
@@ -10,7 +11,7 @@ struct XCShellCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "xcsh",
     abstract: "A shell for the xc container engine: typed pipelines, strict scripts, defer cleanup.",
-    version: ShellOptions.version)
+    version: BuildInfo.line("xcsh"))
 
   @Option(name: .shortAndLong, help: "Run this code instead of a script.")
   var command: String?
