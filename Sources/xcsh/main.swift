@@ -11,7 +11,16 @@ struct XCShellCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "xcsh",
     abstract: "A shell for the xc container engine: typed pipelines, strict scripts, defer cleanup.",
-    version: BuildInfo.line("xcsh"))
+    discussion: """
+      With no --socket, no $XC_SOCKET and no daemon answering on /var/run/xc.sock, xcsh starts \
+      (or joins) the local xcd it shares between runs, whose images, networks and volumes \
+      persist; `xcsh daemon status|start|stop|logs` shows and controls it, and --isolated uses \
+      a private, throw-away xcd instead.
+      """,
+    version: BuildInfo.line("xcsh"),
+    // Listed for --help, the man page and completions; parsed by hand below (a command with
+    // positional arguments would take `daemon` as a script's name).
+    subcommands: [DaemonCommand.self])
 
   @Option(name: .shortAndLong, help: "Run this code instead of a script.")
   var command: String?
@@ -22,7 +31,7 @@ struct XCShellCommand: ParsableCommand {
   @Flag(help: "Write results as JSON lines.")
   var json = false
 
-  @Option(help: "The xc daemon's socket (default: $XC_SOCKET, else /var/run/xc.sock, else an embedded xcd).")
+  @Option(help: "The xc daemon's socket (default: $XC_SOCKET, else /var/run/xc.sock, else the local xcd).")
   var socket: String?
 
   @Flag(help: "Print each daemon call and its result on stderr.")
@@ -34,7 +43,10 @@ struct XCShellCommand: ParsableCommand {
   @Flag(help: "Remove every container, network, volume and image the script created when it ends.")
   var ephemeral = false
 
-  @Flag(help: "Leave an embedded xcd running at exit (also $XCSH_KEEP_DAEMON=1).")
+  @Flag(help: "With no daemon at the default socket, start a private xcd with fresh state for this run and stop it at exit, instead of the shared local one.")
+  var isolated = false
+
+  @Flag(help: "With --isolated, leave the private xcd running at exit (also $XCSH_KEEP_DAEMON=1).")
   var keepDaemon = false
 
   @ArgumentParser.Argument(help: "The script to run (`-` or nothing for standard input).")
@@ -61,6 +73,7 @@ struct XCShellCommand: ParsableCommand {
     modes.trace = trace
     modes.dryRun = dryRun
     modes.ephemeral = ephemeral
+    modes.isolated = isolated
     modes.keepDaemon = keepDaemon || (env["XCSH_KEEP_DAEMON"].map { !$0.isEmpty && $0 != "0" } ?? false)
     let daemon = DaemonSession(socketPath: options.socketPath, explicit: chosen != nil, modes: modes)
     // However the script ends (error, `exit`, Ctrl-C, SIGTERM), after its defers: remove what
@@ -126,7 +139,13 @@ enum Terminal {
 // a large stack; the limits it enforces (400 nested calls, 200 brackets) stay far inside it.
 cs_signals_reset_mask()
 let mainThread = Thread {
-  XCShellCommand.main()
+  // `xcsh daemon …` controls the local daemon; a script named `daemon` runs as `xcsh ./daemon`.
+  let arguments = Array(CommandLine.arguments.dropFirst())
+  if arguments.first == "daemon" {
+    DaemonCommand.main(Array(arguments.dropFirst()))
+  } else {
+    XCShellCommand.main()
+  }
   exit(0)
 }
 mainThread.stackSize = 1 << 29
