@@ -3,6 +3,7 @@ import Glibc
 import Testing
 import XCIPC
 import XCObjects
+import XCTestSupport
 
 /// The local default: one shared, persistent xcd per user that xcsh starts (or joins) when no
 /// daemon answers, `xcsh daemon status|start|stop|logs`, its idle exit and its restart, and
@@ -137,6 +138,30 @@ struct LocalDaemonTests {
       #expect(daemonPID(dir) != pid && daemonPID(dir) != nil)
       (status, _, err) = try modes.xcsh(["-c", "network rm keptnet; volume rm keptvol"], dir: dir, env: env(dir))
       #expect(status == 0, "\(err)")
+    }
+  }
+
+  @Test func replSessionsShareTheLocalDaemon() throws {
+    try withLocalDir { dir in
+      let archive = try Fixtures.archive()
+      var e = env(dir)
+      e["XC_SOCKET"] = ""
+      // The prompt shows the local xcd: down until the first daemon call starts it.
+      let first = try TmuxSession(xcsh: XCShellObjectTests.xcsh, defaultSocket: true, environment: e)
+      defer { first.close() }
+      try first.waitForEditor("[xcd.sock down] >")
+      try first.type("image import \(archive) repl:1 | get image_reference")
+      try first.press("Enter")
+      try first.waitFor("the import's result") { $0.contains("repl:1") }
+      try first.waitForEditor("[xcd.sock up] >")
+      // A second session, while the first is open, finds the image there.
+      let second = try TmuxSession(xcsh: XCShellObjectTests.xcsh, defaultSocket: true, environment: e)
+      defer { second.close() }
+      try second.waitForEditor("[xcd.sock up] >")
+      try second.type("images | get image_reference | to json")
+      try second.press("Enter")
+      try second.waitFor("the image listed") { $0.contains(#"["repl:1"]"#) }
+      #expect(modes.processes(mentioning: dir + "/local/xcd.sock").count == 1)
     }
   }
 

@@ -108,6 +108,14 @@ public final class LocalDaemon: DefaultDaemon, @unchecked Sendable {
     defer { close(held) }  // releases the lock
     // Another xcsh may have started it while we waited for the lock.
     if DaemonEndpoint.answers(socketPath) { return socketPath }
+    // A daemon that no longer answers but still runs is shutting down (idle exit, a stop): its
+    // engine holds the state until it is gone, so the new one waits for that (bounded).
+    if let old = runningPID {
+      let deadline = Date().addingTimeInterval(Self.startDeadline)
+      while kill(old, 0) == 0, !Self.isZombie(old), Date() < deadline {
+        usleep(20_000)  // waiting for the old daemon to exit, bounded by the deadline
+      }
+    }
     try launch()
     lock.lock()
     startedByUs = true
