@@ -49,10 +49,14 @@ let package = Package(
         "XCShell", "XCIPC", "XCJailfile", "XCSystem", "CSupport", .product(name: "SystemPackage", package: "swift-system"),
         .product(name: "Yams", package: "Yams"),
       ]),
+    // The release and the git commit built from (`--version`, `info`); the commit is written
+    // before each build by the BuildInfo plugin.
+    .target(name: "XCBuildInfo", plugins: ["BuildInfo"]),
+    .plugin(name: "BuildInfo", capability: .buildTool()),
     .executableTarget(
       name: "xcsh",
       dependencies: [
-        "XCShell", "XCEditor", "XCObjects", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "XCShell", "XCEditor", "XCObjects", "XCBuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // The Linux engine behind xcd: image store, containers (runc), state (SQLite).
     .target(
@@ -72,7 +76,7 @@ let package = Package(
     .executableTarget(
       name: "xcd",
       dependencies: [
-        "XCIPC", "XCEngine", "XCSystem", "CSupport",
+        "XCIPC", "XCEngine", "XCSystem", "CSupport", "XCBuildInfo",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Yams", package: "Yams"),

@@ -413,6 +413,12 @@ force_devfs_ruleset: Int?
 inventory: String
 warn_only: Bool
 """, "Hashable"),
+    B("EngineInfo", "Which daemon answers (an xcd extension in `info`; xc's own daemon sends none).", """
+name: String  # The daemon: `xcd` (this project's Linux daemon).
+version: String  # Its release, e.g. `0.1.0`.
+commit: String  # The git commit it was built from (`-dirty`: with uncommitted changes).
+os: String  # The kernel it runs on (`uname -sr`).
+""", "Hashable"),
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -421,7 +427,10 @@ warn_only: Bool
 
 REQ = [
     B("InfoRequest", "`info` request: `{}` (not `null`).", ""),
-    B("InfoResponse", "`info` response.", "config: XcConfig"),
+    B("InfoResponse", "`info` response.", """
+config: XcConfig
+engine: EngineInfo?  # xcd's addition: absent from xc's own daemon, so clients must not need it.
+"""),
     B("CreateChannelRequest", "`create_channel` request: start another listener at `socketPath`.", "socket_path: String"),
     B("LoginRequest", "`login` request: store registry credentials under `server`.", """
 username: String

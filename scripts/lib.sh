@@ -35,3 +35,9 @@ ensure_swift() {
 # tests) for networks; docker-registry and apache2-utils (htpasswd) run a loopback registry for
 # the registry tests; zlib1g-dev and libcurl4 for the engine's registry client (inflate, URLSession).
 TEST_PACKAGES=(coreutils procps libedit-dev tmux runc busybox-static zstd gzip tar skopeo libc6-dev iproute2 nftables util-linux docker-registry apache2-utils zlib1g-dev libcurl4 sqlite3)
+
+# The package test (scripts/test-package): lintian, systemd-analyze (systemd), man (man-db), and
+# bash, zsh and fish for the completions. Building the release package (scripts/package) also needs libcurl's link library: the
+# static Swift runtime links FoundationNetworking, which calls libcurl.
+PACKAGE_TEST_PACKAGES=(lintian systemd man-db bash zsh fish dpkg passwd)
+PACKAGE_BUILD_PACKAGES=(libcurl4-openssl-dev binutils dpkg)

@@ -16,7 +16,8 @@ pid_t cs_spawn_daemon(const char *path, char *const argv[], int stderr_fd, int d
     if (prctl(PR_SET_PDEATHSIG, death_signal, 0, 0, 0) != 0) _exit(126);
     if (getppid() != parent) _exit(126);  // the parent died before the prctl took effect
   }
-  setpgid(0, 0);
+  // A daemon meant to outlive xcsh gets its own session: no terminal's hangup reaches it.
+  if (death_signal == 0) setsid(); else setpgid(0, 0);
   int null_fd = open("/dev/null", O_RDWR);
   if (null_fd < 0) _exit(126);
   dup2(null_fd, 0);

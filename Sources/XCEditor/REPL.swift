@@ -9,6 +9,9 @@ public final class REPL {
   let history: HistoryStore
   var lastStatus: Int32 = 0
   let socketPath: String
+  /// The socket the prompt reports, when it is not always `socketPath` (xcsh's local default:
+  /// the local xcd's socket while nothing answers at the default path).
+  public var promptSocket: (() -> String)?
 
   public init(shell: Shell, editor: LineEditor, history: HistoryStore, socketPath: String) {
     self.shell = shell
@@ -75,8 +78,9 @@ public final class REPL {
     if let p = shell.environment["PROMPT"] { return p }
     let color = shell.options.color
     func paint(_ s: String, _ code: String) -> String { color ? "\u{1}\u{1B}[\(code)m\u{1}\(s)\u{1}\u{1B}[0m\u{1}" : s }
-    let up = DaemonProbe.answers(socketPath)
-    let name = (socketPath as NSString).lastPathComponent
+    let path = promptSocket?() ?? socketPath
+    let up = DaemonProbe.answers(path)
+    let name = (path as NSString).lastPathComponent
     var p = paint("xcsh", "1") + " " + paint("[\(name) \(up ? "up" : "down")]", up ? "32" : "2")
     if lastStatus != 0 { p += " " + paint("[\(lastStatus)]", "31") }
     return p + " > "

@@ -12,8 +12,11 @@ public struct DaemonModes: Sendable {
   public var dryRun = false
   /// What the script created is removed when it ends.
   public var ephemeral = false
-  /// Leave an embedded daemon running at exit.
+  /// Leave the private daemon (`isolated`) running at exit.
   public var keepDaemon = false
+  /// With no daemon at the default socket, start a private xcd for this process (fresh state,
+  /// stopped at exit) instead of joining the shared local one.
+  public var isolated = false
   public init() {}
 }
 
@@ -23,8 +26,8 @@ public struct DaemonModes: Sendable {
 /// Calls go through a stack of transports, each an `XCCaller`: dry run (plan lines instead of
 /// mutating calls), ephemeral (remembers what was created), trace (logs each call), and the
 /// connection pool (one connection per concurrent caller, so `par-each` workers call the daemon
-/// in parallel). With the default socket and nothing answering there, the pool starts the
-/// embedded xcd on the first call.
+/// in parallel). With the default socket and nothing answering there, the pool starts (or
+/// joins) the shared local xcd on the first call, or a private one with `--isolated`.
 public final class DaemonSession: @unchecked Sendable {
   public let modes: DaemonModes
   private let endpoint: DaemonEndpoint
@@ -34,25 +37,37 @@ public final class DaemonSession: @unchecked Sendable {
   private let finished = NSLock()
   private var isFinished = false
 
-  /// The socket in use (the embedded daemon's once it has started).
+  /// The socket in use (the default daemon's once it is in use).
   public var socketPath: String { endpoint.currentPath }
 
-  /// A session on exactly `socketPath` (no embedded fallback, no modes).
+  /// A session on exactly `socketPath` (no default daemon, no modes).
   public convenience init(socketPath: String) {
     self.init(socketPath: socketPath, explicit: true)
   }
 
   /// A session on `socketPath`. When the path is not `explicit` (it is the default, not
-  /// `--socket` or `$XC_SOCKET`) and nothing answers there, the first call starts the embedded
+  /// `--socket` or `$XC_SOCKET`) and nothing answers there, the first call starts the default
   /// xcd (Linux; not in a dry run).
   public init(
     socketPath: String, explicit: Bool, modes: DaemonModes = DaemonModes(),
     environment: [String: String] = ProcessInfo.processInfo.environment
   ) {
     self.modes = modes
-    let embedded = explicit || modes.dryRun ? nil : EmbeddedDaemon.forThisProcess(environment: environment)
-    embedded?.keep = modes.keepDaemon
-    endpoint = DaemonEndpoint(path: socketPath, explicit: explicit, embedded: embedded, announce: StandardError.write)
+    var fallback: (any DefaultDaemon)? = nil
+    if !explicit, !modes.dryRun {
+      if modes.isolated {
+        let embedded = EmbeddedDaemon.forThisProcess(environment: environment)
+        embedded?.keep = modes.keepDaemon
+        fallback = embedded
+      } else {
+        do {
+          fallback = try LocalDaemon.forThisUser(environment: environment)
+        } catch {
+          fallback = UnusableDaemon(IPCError(.system, "\(error)"))
+        }
+      }
+    }
+    endpoint = DaemonEndpoint(path: socketPath, explicit: explicit, fallback: fallback, announce: StandardError.write)
     pool = ConnectionPool(endpoint: endpoint)
     var c: any XCCaller = pool
     if modes.trace { c = TracingCaller(inner: c, write: StandardError.write) }
@@ -82,7 +97,7 @@ public final class DaemonSession: @unchecked Sendable {
     if error.method == nil, error.code == .noDaemon || error.code == .permissionDenied || error.code == .system
       || error.code == .timeout
     {
-      // Connecting (or starting the embedded daemon) failed: no method was sent.
+      // Connecting (or starting the default daemon) failed: no method was sent.
       return ShellError("daemon.unavailable", "cannot reach the xc daemon at \(path): \(error)", at: span, help: help)
     }
     var e = ShellError(ShellError.Code(rawValue: "daemon.\(error.code.rawValue)"), "\(error)", at: span)
@@ -100,7 +115,7 @@ public final class DaemonSession: @unchecked Sendable {
   }
 
   /// Ends the session, however the script ended: removes what `--ephemeral` recorded, closes
-  /// the connections and stops the embedded daemon (unless `keepDaemon`). Runs once.
+  /// the connections and stops a private daemon (unless `keepDaemon`); the local one stays. Runs once.
   public func finish() {
     finished.lock()
     defer { finished.unlock() }
@@ -116,7 +131,7 @@ public final class DaemonSession: @unchecked Sendable {
     pool.closeAll()
     if let d = endpoint.startedDaemon {
       if modes.keepDaemon {
-        StandardError.write("xcsh: the embedded xcd keeps running on \(d.socketPath) (pid \(d.pid))\n")
+        StandardError.write("xcsh: the private xcd keeps running on \(d.socketPath) (pid \(d.pid))\n")
       } else {
         d.stop()
       }

@@ -39,6 +39,9 @@ final class Channels: Sendable {
     }
   }
 
+  /// Clients connected through the channels (the idle exit waits for none).
+  var connectionCount: Int { servers.withLock { $0.values.reduce(0) { $0 + $1.connectionCount } } }
+
   /// Stops every channel and removes its socket.
   func closeAll() {
     let all = servers.withLock { s in

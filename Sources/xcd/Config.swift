@@ -7,7 +7,7 @@ import Yams
 /// mean nothing on Linux (ZFS datasets, devfs) are only echoed back by `info`. Command-line
 /// flags win over the file.
 ///
-///     # /etc/xc.conf
+///     # /etc/xc/xc.conf
 ///     socket_path: /var/run/xc.sock
 ///     logs_dir: /var/log/xc
 ///     # Linux extras
@@ -48,8 +48,9 @@ struct Config: Equatable {
   /// The registries file in use: `registries`, else `registries.json` in the state dir.
   var registriesPath: String { registries ?? stateDir + "/registries.json" }
 
-  /// Where xcd looks when `--config` is not given (read only if it exists).
-  static let defaultPath = "/etc/xc.conf"
+  /// Where xcd looks when `--config` is not given, in order (read only if it exists): the
+  /// package's file, then the single file earlier releases read.
+  static let defaultPaths = ["/etc/xc/xc.conf", "/etc/xc.conf"]
 
   /// Keys the file may hold; anything else is reported as a warning.
   static let knownKeys: Set<String> = [

@@ -11,6 +11,9 @@ import XCSystem
 struct Daemon {
   var config: Config
   var logger: Logger
+  /// Exit after this long with no client connected and no container left (`--idle-exit`;
+  /// xcsh's shared local daemon); nil: serve until a stop signal.
+  var idleExit: Duration? = nil
 
   struct StartError: Error, CustomStringConvertible {
     var description: String
@@ -98,9 +101,24 @@ struct Daemon {
       return server
     }
     logger.info("xcd serving on \(path) (\(access.allowed)), state in \(engine.stateDir)")
+    // Only now, with the socket accepting: a `Type=notify` unit counts as started from here.
+    do { try ServiceNotify.send("READY=1") } catch { logger.warning("\(error)") }
 
-    let sig = Self.waitForStopSignal()
-    logger.info("received signal \(sig): shutting down")
+    if let idleExit {
+      let idle = IdleWatch(limit: idleExit) {
+        server.connectionCount == 0 && handlers.channels.connectionCount == 0
+          && ((try? engine.containers().allSatisfy { $0.status == .exited }) ?? false)
+      }
+      if let sig = idle.waitForStopSignalOrIdle() {
+        logger.info("received signal \(sig): shutting down")
+      } else {
+        logger.info("idle for \(idleExit) with no client and no container: shutting down")
+      }
+    } else {
+      let sig = Self.waitForStopSignal()
+      logger.info("received signal \(sig): shutting down")
+    }
+    do { try ServiceNotify.send("STOPPING=1") } catch { logger.warning("\(error)") }
     server.stop()
     handlers.channels.closeAll()
     engine.shutdown(grace: .seconds(config.stopGraceSeconds))

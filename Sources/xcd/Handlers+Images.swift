@@ -8,7 +8,7 @@ import XCIPC
 extension Handlers {
   func registerDaemonAndImages(_ table: inout XCMethodTable) {
     table.register(InfoRequest.self) { _, _ in
-      InfoResponse(config: self.xcConfig)
+      InfoResponse(config: self.xcConfig, engine: .current)
     }
 
     table.register(FdImportRequest.self) { request, context in

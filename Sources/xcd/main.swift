@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import XCBuildInfo
 
 // Before anything can start a thread: every thread inherits the blocked stop signals, and
 // only the main thread takes them (sigwait).
@@ -17,7 +18,8 @@ struct XCD: ParsableCommand {
     discussion: """
       Serves xc's IPC protocol on a UNIX socket (mode 0660). SIGTERM or SIGINT stop it: \
       containers are stopped and cleaned up, the socket is removed, and it exits 0.
-      """)
+      """,
+    version: BuildInfo.line("xcd"))
 
   @Option(
     help: "The UNIX socket to serve (default: socket_path of the config, else /var/run/xc.sock).")
@@ -28,7 +30,8 @@ struct XCD: ParsableCommand {
     help: "Images, containers and state (default: state_dir of the config, else /var/lib/xcd).")
   var stateDir: String?
 
-  @Option(help: "An xc.conf YAML file (default: \(Config.defaultPath) when it exists).")
+  @Option(
+    help: "An xc.conf YAML file (default: the first of \(Config.defaultPaths.joined(separator: ", ")) that exists).")
   var config: String?
 
   @Option(
@@ -41,12 +44,21 @@ struct XCD: ParsableCommand {
     help: "Besides root, members of this group (name or gid) may use the socket (default: socket_group of the config, else root only).")
   var socketGroup: String?
 
+  @Option(
+    name: .customLong("idle-exit"),
+    help: ArgumentHelp(
+      "Exit after this many seconds with no client connected and no container (default: never).",
+      valueName: "seconds"))
+  var idleExit: Int?
+
+  func validate() throws {
+    if let idleExit, idleExit <= 0 { throw ValidationError("--idle-exit must be a positive number of seconds") }
+  }
+
   func run() throws {
     var settings = Config()
     var unknownKeys: [String] = []
-    if let path = config
-      ?? (FileManager.default.fileExists(atPath: Config.defaultPath) ? Config.defaultPath : nil)
-    {
+    if let path = config ?? Config.defaultPaths.first(where: { FileManager.default.fileExists(atPath: $0) }) {
       do {
         (settings, unknownKeys) = try Config.load(path: path)
       } catch {
@@ -72,7 +84,7 @@ struct XCD: ParsableCommand {
     logger.logLevel = level
     for key in unknownKeys { logger.warning("config: unknown key \(key) ignored") }
     do {
-      try Daemon(config: settings, logger: logger).run()
+      try Daemon(config: settings, logger: logger, idleExit: idleExit.map { .seconds($0) }).run()
     } catch let e as Daemon.StartError {
       logger.critical("\(e.description)")
       throw ExitCode(1)

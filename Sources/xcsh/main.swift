@@ -1,6 +1,7 @@
 import ArgumentParser
 import CSupport
 import Foundation
+import XCBuildInfo
 import XCEditor
 import XCObjects
 import XCShell
@@ -10,7 +11,16 @@ struct XCShellCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "xcsh",
     abstract: "A shell for the xc container engine: typed pipelines, strict scripts, defer cleanup.",
-    version: ShellOptions.version)
+    discussion: """
+      With no --socket, no $XC_SOCKET and no daemon answering on /var/run/xc.sock, xcsh starts \
+      (or joins) the local xcd it shares between runs, whose images, networks and volumes \
+      persist; `xcsh daemon status|start|stop|logs` shows and controls it, and --isolated uses \
+      a private, throw-away xcd instead.
+      """,
+    version: BuildInfo.line("xcsh"),
+    // Listed for --help, the man page and completions; parsed by hand below (a command with
+    // positional arguments would take `daemon` as a script's name).
+    subcommands: [DaemonCommand.self])
 
   @Option(name: .shortAndLong, help: "Run this code instead of a script.")
   var command: String?
@@ -21,7 +31,7 @@ struct XCShellCommand: ParsableCommand {
   @Flag(help: "Write results as JSON lines.")
   var json = false
 
-  @Option(help: "The xc daemon's socket (default: $XC_SOCKET, else /var/run/xc.sock, else an embedded xcd).")
+  @Option(help: "The xc daemon's socket (default: $XC_SOCKET, else /var/run/xc.sock, else the local xcd).")
   var socket: String?
 
   @Flag(help: "Print each daemon call and its result on stderr.")
@@ -33,7 +43,10 @@ struct XCShellCommand: ParsableCommand {
   @Flag(help: "Remove every container, network, volume and image the script created when it ends.")
   var ephemeral = false
 
-  @Flag(help: "Leave an embedded xcd running at exit (also $XCSH_KEEP_DAEMON=1).")
+  @Flag(help: "With no daemon at the default socket, start a private xcd with fresh state for this run and stop it at exit, instead of the shared local one.")
+  var isolated = false
+
+  @Flag(help: "With --isolated, leave the private xcd running at exit (also $XCSH_KEEP_DAEMON=1).")
   var keepDaemon = false
 
   @ArgumentParser.Argument(help: "The script to run (`-` or nothing for standard input).")
@@ -60,6 +73,7 @@ struct XCShellCommand: ParsableCommand {
     modes.trace = trace
     modes.dryRun = dryRun
     modes.ephemeral = ephemeral
+    modes.isolated = isolated
     modes.keepDaemon = keepDaemon || (env["XCSH_KEEP_DAEMON"].map { !$0.isEmpty && $0 != "0" } ?? false)
     let daemon = DaemonSession(socketPath: options.socketPath, explicit: chosen != nil, modes: modes)
     // However the script ends (error, `exit`, Ctrl-C, SIGTERM), after its defers: remove what
@@ -76,6 +90,12 @@ struct XCShellCommand: ParsableCommand {
       }
       editor.completer = Completer(shell: shell, objectNames: { daemon.names(of: $0) })
       let repl = REPL(shell: shell, editor: editor, history: HistoryStore(), socketPath: options.socketPath)
+      if chosen == nil, !isolated {
+        // The local default: the prompt shows the local xcd unless a daemon answers at the default.
+        let local = LocalDaemon.directory(environment: env) + "/xcd.sock"
+        let standard = options.socketPath
+        repl.promptSocket = { LocalDaemon.answers(standard) ? standard : local }
+      }
       let status = repl.run()
       if status != 0 { throw ExitCode(status) }
       return
@@ -125,7 +145,13 @@ enum Terminal {
 // a large stack; the limits it enforces (400 nested calls, 200 brackets) stay far inside it.
 cs_signals_reset_mask()
 let mainThread = Thread {
-  XCShellCommand.main()
+  // `xcsh daemon …` controls the local daemon; a script named `daemon` runs as `xcsh ./daemon`.
+  let arguments = Array(CommandLine.arguments.dropFirst())
+  if arguments.first == "daemon" {
+    DaemonCommand.main(Array(arguments.dropFirst()))
+  } else {
+    XCShellCommand.main()
+  }
   exit(0)
 }
 mainThread.stackSize = 1 << 29

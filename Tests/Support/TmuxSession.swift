@@ -8,11 +8,18 @@ public final class TmuxSession {
 
   /// Starts `xcsh` with HOME (and so its history file) in `home`, talking to the daemon on
   /// `socket` (by default a path where none answers).
-  public init(home: String? = nil, socket daemonSocket: String? = nil, xcsh: String = TmuxSession.xcshPath) throws {
+  /// With `defaultSocket`, xcsh gets no `--socket` (the default daemon applies) and
+  /// `environment` on top of the test's.
+  public init(
+    home: String? = nil, socket daemonSocket: String? = nil, xcsh: String = TmuxSession.xcshPath,
+    defaultSocket: Bool = false, environment: [String: String] = [:]
+  ) throws {
     self.home = home ?? (NSTemporaryDirectory() + "xcsh-pty-" + UUID().uuidString)
     try FileManager.default.createDirectory(atPath: self.home, withIntermediateDirectories: true)
     let socketPath = daemonSocket ?? self.home + "/none.sock"
-    let command = "cd '\(self.home)' && HOME='\(self.home)' XDG_STATE_HOME= NO_COLOR=1 '\(xcsh)' --socket '\(socketPath)'"
+    let variables = environment.sorted { $0.key < $1.key }.map { "\($0.key)='\($0.value)' " }.joined()
+    let command = "cd '\(self.home)' && HOME='\(self.home)' XDG_STATE_HOME= NO_COLOR=1 \(variables)'\(xcsh)'"
+      + (defaultSocket ? "" : " --socket '\(socketPath)'")
     // The tmux server outlives this call: it must not inherit a pipe we wait on.
     try tmux(["new-session", "-d", "-s", "t", "-x", "120", "-y", "40", command], capture: false)
   }

@@ -3,8 +3,8 @@ import Glibc
 import Testing
 import XCIPC
 
-/// `xcsh --dry-run`, `--ephemeral`, `--trace`, `par-each` over the daemon, and the embedded
-/// default, against the real xcd.
+/// `xcsh --dry-run`, `--ephemeral`, `--trace`, `par-each` over the daemon, and the private
+/// daemon of `--isolated`, against the real xcd.
 @Suite(.serialized, .enabled(if: runsAsRoot, "needs root (runc, mounts)"))
 struct DaemonModesTests {
   /// A started xcsh: its process and the files its output goes to.
@@ -206,7 +206,7 @@ struct DaemonModesTests {
     #expect(try containerNames(daemon).isEmpty)
   }
 
-  // MARK: - The embedded default
+  // MARK: - The private daemon (--isolated)
 
   /// Pids of processes whose command line mentions `text`.
   func processes(mentioning text: String) -> [Int32] {
@@ -229,7 +229,7 @@ struct DaemonModesTests {
     return true
   }
 
-  @Test func embeddedDefaultStartsOnFirstUseAndStopsAtExit() throws {
+  @Test func isolatedDaemonStartsOnFirstUseAndStopsAtExit() throws {
     let harness = try DaemonHarness()  // only for its private directory
     defer { harness.remove() }
     let dir = harness.dir
@@ -238,20 +238,20 @@ struct DaemonModesTests {
       "XCSH_DEFAULT_SOCKET": dir + "/none.sock", "XCSH_EMBEDDED_DIR": embedded, "XCSH_XCD": DaemonHarness.binary,
     ]
     // A pure-language script starts nothing.
-    var (status, out, err) = try xcsh(["-c", "print (1 + 1)"], dir: dir, env: env)
+    var (status, out, err) = try xcsh(["--isolated", "-c", "print (1 + 1)"], dir: dir, env: env)
     #expect(status == 0 && out == "2\n" && err.isEmpty, "\(err)")
     #expect(!FileManager.default.fileExists(atPath: embedded))
 
     // The first daemon call starts xcd, says so once, and xcd stops when xcsh ends.
-    (status, out, err) = try xcsh(["-c", "print (info | get config.socket_path); print (ps | length); print (ps | length)"], dir: dir, env: env)
+    (status, out, err) = try xcsh(["--isolated", "-c", "print (info | get config.socket_path); print (ps | length); print (ps | length)"], dir: dir, env: env)
     #expect(status == 0, "\(err)")
     #expect(out == "\(embedded)/xcd.sock\n0\n0\n")
-    #expect(err == "xcsh: started embedded xcd on \(embedded)/xcd.sock (state \(embedded)/state)\n")
+    #expect(err == "xcsh: started a private xcd on \(embedded)/xcd.sock (state \(embedded)/state)\n")
     #expect(waitGone(embedded, seconds: 5), "xcd still running after xcsh ended")
     #expect(!FileManager.default.fileExists(atPath: embedded), "the embedded directory was left")
 
     // --keep-daemon leaves it running; it answers on its socket until we stop it.
-    (status, _, err) = try xcsh(["--keep-daemon", "-c", "ps | ignore"], dir: dir, env: env)
+    (status, _, err) = try xcsh(["--isolated", "--keep-daemon", "-c", "ps | ignore"], dir: dir, env: env)
     #expect(status == 0, "\(err)")
     #expect(err.contains("keeps running on \(embedded)/xcd.sock"), "\(err)")
     #expect(try XCClient(path: embedded + "/xcd.sock").call(ListContainersRequest()).isEmpty)
@@ -259,7 +259,7 @@ struct DaemonModesTests {
     #expect(waitGone(embedded))
 
     // xcsh killed outright: xcd gets the parent-death signal and stops too.
-    let r = try start(["-c", "ps | ignore; print up; sleep 100s"], dir: dir, env: env)
+    let r = try start(["--isolated", "-c", "ps | ignore; print up; sleep 100s"], dir: dir, env: env)
     try r.waitFor("up")
     #expect(!processes(mentioning: embedded).isEmpty)
     kill(r.process.processIdentifier, SIGKILL)
@@ -268,20 +268,25 @@ struct DaemonModesTests {
     try? FileManager.default.removeItem(atPath: embedded)
   }
 
-  @Test func embeddedDefaultFailureIsAClearError() throws {
+  @Test func defaultDaemonFailureIsAClearError() throws {
     let harness = try DaemonHarness()
     defer { harness.remove() }
     let dir = harness.dir
-    // A "daemon" that exits at once: the error carries its output.
+    // A "daemon" that exits at once: the error carries its output, for the private daemon and
+    // for the shared local one alike.
     let fake = dir + "/xcd"
     try "#!/bin/sh\necho 'xcd: cannot start: test failure' >&2\nexit 3\n".write(toFile: fake, atomically: true, encoding: .utf8)
     chmod(fake, 0o755)
     let env = ["XCSH_DEFAULT_SOCKET": dir + "/none.sock", "XCSH_EMBEDDED_DIR": dir + "/embedded", "XCSH_XCD": fake]
-    let (status, _, err) = try xcsh(["-c", "ps"], dir: dir, env: env)
-    #expect(status == 1)
-    #expect(err.contains("cannot reach the xc daemon"), "\(err)")
-    #expect(err.contains("exited with status 3 before answering"), "\(err)")
-    #expect(err.contains("xcd: cannot start: test failure"), "\(err)")
-    #expect(err.contains("--> <command>:1:1"), "\(err)")
+    for isolated in [true, false] {
+      var env = env
+      env["XCSH_LOCAL_DIR"] = dir + "/local"
+      let (status, _, err) = try xcsh((isolated ? ["--isolated"] : []) + ["-c", "ps"], dir: dir, env: env)
+      #expect(status == 1)
+      #expect(err.contains("cannot reach the xc daemon"), "\(err)")
+      #expect(err.contains("exited with status 3 before answering"), "\(err)")
+      #expect(err.contains("xcd: cannot start: test failure"), "\(err)")
+      #expect(err.contains("--> <command>:1:1"), "\(err)")
+    }
   }
 }

@@ -332,3 +332,51 @@ public struct XcConfig: Codable, Sendable, Equatable, Hashable {
     try c.encode(warnOnly, forKey: .warnOnly)
   }
 }
+
+/// Which daemon answers (an xcd extension in `info`; xc's own daemon sends none).
+public struct EngineInfo: Codable, Sendable, Equatable, Hashable {
+  /// The daemon: `xcd` (this project's Linux daemon).
+  public var name: String
+  /// Its release, e.g. `0.1.0`.
+  public var version: String
+  /// The git commit it was built from (`-dirty`: with uncommitted changes).
+  public var commit: String
+  /// The kernel it runs on (`uname -sr`).
+  public var os: String
+
+  /// Creates a value from all of its fields.
+  public init(
+    name: String,
+    version: String,
+    commit: String,
+    os: String
+  ) {
+    self.name = name
+    self.version = version
+    self.commit = commit
+    self.os = os
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case name
+    case version
+    case commit
+    case os
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    self.name = try c.decode(String.self, forKey: .name)
+    self.version = try c.decode(String.self, forKey: .version)
+    self.commit = try c.decode(String.self, forKey: .commit)
+    self.os = try c.decode(String.self, forKey: .os)
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(name, forKey: .name)
+    try c.encode(version, forKey: .version)
+    try c.encode(commit, forKey: .commit)
+    try c.encode(os, forKey: .os)
+  }
+}

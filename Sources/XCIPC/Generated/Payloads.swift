@@ -21,26 +21,33 @@ public struct InfoRequest: Codable, Sendable, Equatable {
 public struct InfoResponse: Codable, Sendable, Equatable {
   /// Wire key `config`.
   public var config: XcConfig
+  /// xcd's addition: absent from xc's own daemon, so clients must not need it.
+  public var engine: EngineInfo?
 
   /// Creates a value from all of its fields.
   public init(
-    config: XcConfig
+    config: XcConfig,
+    engine: EngineInfo? = nil
   ) {
     self.config = config
+    self.engine = engine
   }
 
   enum CodingKeys: String, CodingKey {
     case config
+    case engine
   }
 
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     self.config = try c.decode(XcConfig.self, forKey: .config)
+    self.engine = try c.decodeIfPresent(EngineInfo.self, forKey: .engine)
   }
 
   public func encode(to encoder: any Encoder) throws {
     var c = encoder.container(keyedBy: CodingKeys.self)
     try c.encode(config, forKey: .config)
+    try c.encode(engine, forKey: .engine)
   }
 }
 

@@ -35,7 +35,13 @@ final class ConnectionPool: XCCaller, @unchecked Sendable {
       }
     }
     lock.unlock()
-    return try XCClient(path: try endpoint.resolve(), timeout: .seconds(120))
+    let path = try endpoint.resolve()
+    do {
+      return try XCClient(path: path, timeout: .seconds(120))
+    } catch where error.code == .noDaemon && endpoint.forget(path) {
+      // The local daemon went away (killed, or stopped with `xcsh daemon stop`): start it again.
+      return try XCClient(path: try endpoint.resolve(), timeout: .seconds(120))
+    }
   }
 
   private func give(_ c: XCClient) {
@@ -54,67 +60,79 @@ final class ConnectionPool: XCCaller, @unchecked Sendable {
   }
 }
 
-/// Where the daemon is: a path given by the user, or the default path with the embedded
-/// daemon as the fallback.
+/// Where the daemon is: a path given by the user, or the default path with a default daemon
+/// (the shared local one, or a private one with `--isolated`) as the fallback.
 final class DaemonEndpoint: @unchecked Sendable {
   private let lock = NSLock()
   private let requested: String
   private let explicit: Bool
-  private let embedded: EmbeddedDaemon?
+  private let fallback: (any DefaultDaemon)?
   private var resolved: String?
   private var failure: IPCError?
-  /// Where "started embedded xcd" goes (stderr).
+  /// Where "started xcd" goes (stderr).
   private let announce: (String) -> Void
 
   /// `explicit` paths (`--socket`, `$XC_SOCKET`) are used as they are; the default path falls
-  /// back to `embedded` when nothing answers there.
-  init(path: String, explicit: Bool, embedded: EmbeddedDaemon?, announce: @escaping (String) -> Void) {
+  /// back to `fallback` when nothing answers there.
+  init(path: String, explicit: Bool, fallback: (any DefaultDaemon)?, announce: @escaping (String) -> Void) {
     self.requested = path
     self.explicit = explicit
-    self.embedded = embedded
+    self.fallback = fallback
     self.announce = announce
   }
 
-  /// The socket path in use so far (the requested one until the embedded daemon starts).
+  /// The socket path in use so far (the requested one until a default daemon is in use).
   var currentPath: String {
     lock.lock()
     defer { lock.unlock() }
     return resolved ?? requested
   }
 
-  /// The embedded daemon, once started.
+  /// The private daemon (`--isolated`), once started: xcsh stops it at exit.
   var startedDaemon: EmbeddedDaemon? {
     lock.lock()
     defer { lock.unlock() }
-    return resolved != nil && resolved != requested ? embedded : nil
+    return resolved != nil && resolved != requested ? fallback as? EmbeddedDaemon : nil
   }
 
   /// Calls can go out without starting a daemon (completion must not start one).
   var isReady: Bool {
     lock.lock()
     defer { lock.unlock() }
-    return resolved != nil || explicit || embedded == nil
+    return resolved != nil || explicit || fallback == nil
   }
 
-  /// The socket to connect to; starts the embedded daemon the first time it is needed.
+  /// The socket to connect to; starts (or joins) the default daemon the first time it is needed.
   func resolve() throws(IPCError) -> String {
     lock.lock()
     defer { lock.unlock() }
     if let resolved { return resolved }
     if let failure { throw failure }
-    if explicit || embedded == nil || Self.answers(requested) {
+    guard !explicit, let fallback, !Self.answers(requested) else {
       resolved = requested
       return requested
     }
+    let path: String
     do {
-      try embedded!.start()
+      path = try fallback.obtain()
     } catch {
       failure = error
       throw error
     }
-    resolved = embedded!.socketPath
-    announce("xcsh: started embedded xcd on \(embedded!.socketPath) (state \(embedded!.stateDir))\n")
-    return embedded!.socketPath
+    resolved = path
+    let line = fallback.startedLine
+    if !line.isEmpty { announce(line) }
+    return path
+  }
+
+  /// After `path` stopped answering: true when the default daemon may be started again (the
+  /// next `resolve` does it), false when the failure stands.
+  func forget(_ path: String) -> Bool {
+    lock.lock()
+    defer { lock.unlock() }
+    guard resolved == path, path != requested, fallback?.restartable == true else { return false }
+    resolved = nil
+    return true
   }
 
   /// Something accepts connections at `path` (or refuses us: a daemon is there, and the

@@ -6,15 +6,15 @@ import XCIPC
   import Glibc
 #endif
 
-/// The embedded default: an `xcd` that xcsh starts for itself when no daemon answers.
+/// `xcsh --isolated`: an `xcd` private to one xcsh process, for a clean slate (CI, tests).
 ///
-/// Each embedded daemon is private to one xcsh process: its socket, state and log live in
+/// Each isolated daemon is private to one xcsh process: its socket, state and log live in
 /// `<base>/embedded-<pid>/` where `<base>` is `$XDG_RUNTIME_DIR/xcsh`, else `/run/xcsh-<uid>`
 /// (`$XCSH_EMBEDDED_DIR` overrides the whole directory). It is started on the first daemon
 /// call, so pure-language scripts never start one, and stopped with SIGTERM at exit; the
 /// directory is then removed unless something is still mounted below it. The daemon also gets
 /// PR_SET_PDEATHSIG, so it stops if xcsh is killed outright.
-public final class EmbeddedDaemon: @unchecked Sendable {
+public final class EmbeddedDaemon: DefaultDaemon, @unchecked Sendable {
   /// Where the daemon lives.
   public let directory: String
   /// The `xcd` executable.
@@ -56,6 +56,13 @@ public final class EmbeddedDaemon: @unchecked Sendable {
     #endif
   }
 
+  func obtain() throws(IPCError) -> String {
+    try start()
+    return socketPath
+  }
+
+  var startedLine: String { "xcsh: started a private xcd on \(socketPath) (state \(stateDir))\n" }
+
   /// `$XCSH_XCD`, else `xcd` next to the running xcsh, else the first `xcd` on PATH.
   static func findBinary(_ env: [String: String]) -> String? {
     let fm = FileManager.default
@@ -90,21 +97,13 @@ public final class EmbeddedDaemon: @unchecked Sendable {
       throw IPCError(.system, "cannot start \(binary): \(String(cString: strerror(-spawned)))")
     }
     pid = spawned
-    let deadline = Date().addingTimeInterval(Self.startDeadline)
-    while Date() < deadline {
-      if let c = try? XCClient(path: socketPath, timeout: .seconds(5)), (try? c.call(InfoRequest())) != nil {
-        c.close()
-        return
-      }
-      var status: Int32 = 0
-      if waitpid(pid, &status, WNOHANG) == pid {
-        pid = 0
-        throw IPCError(.noDaemon, "the embedded xcd (\(binary)) exited with status \(status >> 8) before answering:\n\(logTail())")
-      }
-      usleep(20_000)  // polling for the socket, bounded by the deadline
+    do {
+      try DaemonLauncher.waitUntilAnswering(
+        pid: pid, socket: socketPath, binary: binary, deadline: Self.startDeadline, logTail: { logTail() })
+    } catch {
+      if error.code == .noDaemon { pid = 0 } else { stop() }
+      throw error
     }
-    stop()
-    throw IPCError(.timeout, "the embedded xcd did not answer on \(socketPath) within \(Int(Self.startDeadline)) s:\n\(logTail())")
   }
 
   /// The last lines of xcd's log.
@@ -163,52 +162,6 @@ public final class EmbeddedDaemon: @unchecked Sendable {
     let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
     return mounts.split(separator: "\n").contains { line in
       line.split(separator: " ").dropFirst(4).first.map { $0.hasPrefix(dir + "/") || $0 == dir } ?? false
-    }
-  }
-}
-
-/// Forks daemons from one thread that lives as long as the process: Linux sends the
-/// parent-death signal when the forking *thread* ends, and xcsh's first daemon call may come
-/// from a short-lived `par-each` worker.
-final class DaemonLauncher: @unchecked Sendable {
-  static let shared = DaemonLauncher()
-  private let lock = NSCondition()
-  private var job: (path: String, argv: [String], stderr: Int32, deathSignal: Int32)?
-  private var result: pid_t?
-  private var thread: Thread?
-
-  /// The pid, or minus errno.
-  func spawn(_ path: String, _ argv: [String], stderr: Int32, deathSignal: Int32) -> pid_t {
-    lock.lock()
-    defer { lock.unlock() }
-    if thread == nil {
-      let t = Thread { [unowned self] in self.serve() }
-      t.stackSize = 1 << 20
-      thread = t
-      t.start()
-    }
-    while job != nil || result != nil { lock.wait() }
-    job = (path, argv, stderr, deathSignal)
-    lock.broadcast()
-    while result == nil { lock.wait() }
-    let pid = result!
-    result = nil
-    lock.broadcast()
-    return pid
-  }
-
-  private func serve() {
-    lock.lock()
-    while true {
-      while job == nil { lock.wait() }
-      let j = job!
-      job = nil
-      var cArgs: [UnsafeMutablePointer<CChar>?] = j.argv.map { strdup($0) } + [nil]
-      let pid = cs_spawn_daemon(j.path, &cArgs, j.stderr, j.deathSignal)
-      let err = errno
-      for p in cArgs { free(p) }
-      result = pid > 0 ? pid : -err
-      lock.broadcast()
     }
   }
 }
