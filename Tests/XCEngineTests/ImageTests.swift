@@ -181,7 +181,7 @@ struct ImageTests {
     #expect(try engine.images().isEmpty)
 
     let empty = state.path + "/empty.tar"
-    FileManager.default.createFile(atPath: empty, contents: Data(count: 1024))
+    _ = FileManager.default.createFile(atPath: empty, contents: Data(count: 1024))
     let err2 = #expect(throws: EngineError.self) { try importArchive(engine, empty, reference: "bad:1") }
     #expect(err2?.code == .badArchive)
   }

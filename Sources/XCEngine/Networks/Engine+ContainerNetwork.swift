@@ -30,8 +30,16 @@ extension Engine {
   func prepareNetwork(_ spec: ContainerNetworkSpec, id: String) throws -> NetworkPlan? {
     guard !spec.isEmpty else { return nil }
     do { return try plan(spec, id: id) } catch {
-      try? state.releaseNetworking(container: id)
+      releaseLeases(of: id)
       throw error
+    }
+  }
+
+  /// Drops the container's leases, redirections and group memberships after a failed
+  /// set-up; a failure is logged (the next start's reconciliation drops them anyway).
+  func releaseLeases(of id: String) {
+    do { _ = try state.releaseNetworking(container: id) } catch {
+      logger.error("cannot release the container's addresses", metadata: ["id": "\(id)", "error": "\(error)"])
     }
   }
 
@@ -198,7 +206,7 @@ extension Engine {
   /// or the host aliases (non-VNET); and the nftables rules.
   func startNetwork(_ plan: NetworkPlan, container: LiveContainer) -> NetworkSetup {
     let netns = Self.netnsPath(container.bundle)
-    let interfaces = BackgroundWork(signalling: plan.vnet) { [self] ready in
+    let interfaces = BackgroundWork(signalling: plan.vnet) { ready in
       let ip = IPRoute()
       if plan.vnet {
         try ip.makeNamespace(at: netns)

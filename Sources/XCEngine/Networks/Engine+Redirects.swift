@@ -69,7 +69,7 @@ extension Engine {
     }
     for rule in rules { try state.addRedirect(rule, container: container) }
     do { try applyRedirects() } catch {
-      try? state.releaseNetworking(container: container)
+      releaseLeases(of: container)
       throw error
     }
   }
