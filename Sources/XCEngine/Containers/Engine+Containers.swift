@@ -20,7 +20,7 @@ extension Engine {
     do {
       return try create(spec, notified: &notified)
     } catch {
-      if let started, !notified { try? EventFD.write(started, 1) }
+      if let started, !notified { notify(started, 1, what: "main_started_notify", id: spec.name ?? "-") }
       throw error
     }
   }
@@ -49,59 +49,34 @@ extension Engine {
       no_clean: spec.no_clean)
     record.mounts = volumeMounts
     let container = LiveContainer(record: record, bundle: bundle)
+    // Each step pushes the undo of what it takes onto the container's rollback stack, which
+    // a failure below and the release after the container ends both unwind.
+    let undo = container.rollback
     try reserve(container, named: spec.name)
+    undo.push(.forget)
 
     var pid: pid_t?
     var networkPlan: NetworkPlan?
     var networkSetup: NetworkSetup?
     do {
       try confirmVolumes(volumeMounts)
+      undo.push(.state)
+      try FileSystem.makeDirectories(bundle + "/upper", mode: 0o755)
       networkPlan = try prepareNetwork(spec.network, id: id)
       if let plan = networkPlan {
+        undo.push(.network)
         recordNetwork(plan, in: container)
         main?.envs.merge(Self.networkEnvironment(container.record)) { $1 }
       }
-      try FileSystem.makeDirectories(bundle + "/upper", mode: 0o755)
+      undo.push(.mounts)
       // Namespace, veths, addresses and rules are set up meanwhile, on their own threads.
       networkSetup = networkPlan.map { startNetwork($0, container: container) }
-      try FileSystem.makeDirectories(bundle + "/work", mode: 0o700)
-      try FileSystem.makeDirectories(rootfs, mode: 0o755)
-      try Mount.overlay(
-        lower: layout.imageTree(chainID: image.chain_id), upper: bundle + "/upper",
-        work: bundle + "/work", at: rootfs)
-      try applyExtraLayers(spec.extra_layers, bundle: bundle, rootfs: rootfs)
-      let access = RootfsAccess(root: rootfs)
-      for copy in spec.copies {
-        try access.copy(from: copy.source.rawValue, to: copy.destination)
-      }
-      var resolved = main
-      // Without main, runc still wants a process it can find; it is never started.
-      let placeholder = image.manifest.jailConfig.default_entry_point
-        .flatMap { image.manifest.jailConfig.entry_points[$0]?.exec } ?? "/bin/sh"
-      let process = try runtimeProcess(
-        main ?? Jexec(arg0: placeholder, args: [], envs: envs, user: nil, group: nil, uid: 0, gid: 0, work_dir: nil),
-        access: access, resolved: &resolved)
-      var initProcess = process
-      initProcess.terminal = spec.use_tty
-      var mounts = RuntimeSpec.standardMounts + (try dnsMounts(spec.network.dns, bundle: bundle))
-        + Self.bindMounts(volumeMounts)
-      if let initBinary {
-        // xc-init is PID 1 and runs main as its child (see Sources/xc-init/main.c).
-        initProcess.args = [Self.initPath] + process.args
-        mounts.append(RuntimeSpec.Mount(
-          destination: Self.initPath, type: "bind", source: initBinary,
-          options: ["bind", "ro", "nosuid", "nodev"]))
-      }
-      let config = RuntimeSpec(
-        process: initProcess, root: .init(path: "rootfs"), hostname: hostname,
-        mounts: mounts,
-        linux: .init(
-          namespaces: RuntimeSpec.namespaces + (spec.network.vnet ? [.init(type: "network", path: Self.netnsPath(bundle))] : []),
-          maskedPaths: RuntimeSpec.maskedPaths,
-          readonlyPaths: RuntimeSpec.readonlyPaths))
-      try FileSystem.writeAtomically(bundle + "/config.json", Array(try StateStore.encode(config).utf8))
+      try mountRoot(image, spec, bundle: bundle)
+      let config = try runtimeConfig(spec, image: image, main: main, envs: envs, mounts: volumeMounts, hostname: hostname, bundle: bundle)
+      try FileSystem.writeAtomically(bundle + "/config.json", Array(try StateStore.encode(config.spec).utf8))
 
       // Output the client keeps no descriptor for (detached, or a tty) goes to main's log.
+      undo.push(.io)
       let logs = Self.mainLogPaths(spec, bundle: bundle, hasMain: main != nil)
       let logFile = try (logs.stdout ?? logs.stderr).map { try BoundedLogFile(path: $0) }
       let mainLog = try spec.use_tty ? nil : logFile.map { try MainLog(file: $0) }
@@ -128,6 +103,8 @@ extension Engine {
         container.setStatusReader(statusPipe[0])
       }
       if let error = networkSetup?.waitNamespace() { throw error }
+      // Pushed first: runc may have created the container before failing.
+      undo.push(.runtime)
       let initPid: pid_t
       do {
         initPid = try runc.create(
@@ -149,8 +126,8 @@ extension Engine {
       }
       let created = container.update {
         $0.pid = initPid
-        $0.main_proto = resolved
-        if let resolved {
+        $0.main_proto = config.resolved
+        if let resolved = config.resolved {
           $0.processes["main"] = ProcessStat(pid: initPid, exec: resolved)
           $0.processes["main"]?.terminal_socket = terminalSocket
           $0.processes["main"]?.stdout_log_file = logs.stdout
@@ -172,7 +149,7 @@ extension Engine {
         container.finish(container.record)  // wakes a shutdown() waiting for it
       } else {
         // init runs; the monitor releases everything once it is killed.
-        try? runc.kill(id: id, signal: SIGKILL)
+        signal(id, SIGKILL, why: "its create failed")
       }
       throw error
     }
@@ -180,21 +157,21 @@ extension Engine {
     if let networkPlan, let networkSetup, let pid {
       // After the monitor is running, so a failure here kills and releases the container.
       do { try finishNetwork(networkPlan, networkSetup, container: container, pid: pid) } catch {
-        try? runc.kill(id: id, signal: SIGKILL)
+        signal(id, SIGKILL, why: "its network could not be set up")
         _ = container.waitFinished(until: Date().addingTimeInterval(30))
         throw error
       }
     }
     if isClosed {
       // shutdown() began while this container was being created: do not start it.
-      try? runc.kill(id: id, signal: SIGKILL)
+      signal(id, SIGKILL, why: "the engine is shutting down")
       throw EngineError(.shutDown, "the engine is shut down", errno: EIO)
     }
     if !spec.create_only && main != nil {
       notified = true  // startMain writes it, whatever happens
       try startMain(container, notify: spec.main_started_notify?.rawValue)
     } else if let notify = spec.main_started_notify?.rawValue, main == nil {
-      try? EventFD.write(notify, 1)
+      self.notify(notify, 1, what: "main_started_notify", id: id)
     }
     return container.record
   }
@@ -216,7 +193,7 @@ extension Engine {
   }
 
   private func startMain(_ container: LiveContainer, notify: CInt?) throws {
-    defer { if let notify { try? EventFD.write(notify, 1) } }
+    defer { if let notify { self.notify(notify, 1, what: "main_started_notify", id: container.id) } }
     guard container.beginStart() else {
       throw EngineError(.badRequest, "main of container \(container.id) has already started", errno: EINVAL)
     }
@@ -227,7 +204,7 @@ extension Engine {
       }
     } catch {
       container.endStart { $0.fault = "\(error)" }
-      try? runc.kill(id: container.id, signal: SIGKILL)
+      signal(container.id, SIGKILL, why: "its main could not be started")
       // Leave nothing behind the error: wait for the monitor to release the container.
       _ = container.waitFinished(until: Date().addingTimeInterval(30))
       throw error
@@ -239,7 +216,9 @@ extension Engine {
     snapshot.status = .running
     snapshot.started = startedAt
     snapshot.processes["main"]?.started = startedAt / 1_000_000_000
-    try? state.saveContainer(snapshot)
+    do { try state.saveContainer(snapshot) } catch {
+      logger.error("cannot save container", metadata: ["id": "\(container.id)", "error": "\(error)"])
+    }
     container.endStart {
       $0.status = .running
       $0.started = startedAt
@@ -508,52 +487,80 @@ extension Engine {
       release(container, failed: false, final: record)
       if let fd = container.takeExitNotify() {
         // Only a main that ran has an exit to report (xc writes nothing otherwise).
-        if record.started != nil { try? EventFD.write(fd, WaitStatus.eventValue(mainStatus)) }
+        if record.started != nil { notify(fd, WaitStatus.eventValue(mainStatus), what: "main_exited_fd", id: container.id) }
         closeQuietly(fd)
       }
       container.finish(record)
     }
   }
 
-  /// Releases what a container holds: runc state, the overlay mount, its directory (unless
-  /// `no_clean`), its record, its place among live containers.
-  func release(_ container: LiveContainer, failed: Bool, final: ContainerRecord? = nil) {
-    let record = container.record
-    // Every process holding the pty is gone: relay what is left, remove the socket.
-    container.takeTerminal()?.close()
-    // Likewise every holder of main's log pipe: copy what is left before the directory goes.
-    container.takeMainLog()?.finish()
-    // Also after a failed create: runc may have created the container before failing.
-    do { try runc.delete(id: container.id, force: true) } catch {
-      if !failed {
-        logger.warning("runc delete failed", metadata: ["id": "\(container.id)", "error": "\(error)"])
-      }
+  // MARK: - Helpers
+
+  /// Mounts the container's root: an overlay over the image's tree, the client's extra
+  /// layers applied through it, and its copies written in.
+  private func mountRoot(_ image: ImageRecord, _ spec: ContainerSpec, bundle: String) throws {
+    let rootfs = bundle + "/rootfs"
+    try FileSystem.makeDirectories(bundle + "/work", mode: 0o700)
+    try FileSystem.makeDirectories(rootfs, mode: 0o755)
+    try Mount.overlay(
+      lower: layout.imageTree(chainID: image.chain_id), upper: bundle + "/upper",
+      work: bundle + "/work", at: rootfs)
+    try applyExtraLayers(spec.extra_layers, bundle: bundle, rootfs: rootfs)
+    let access = RootfsAccess(root: rootfs)
+    for copy in spec.copies {
+      try access.copy(from: copy.source.rawValue, to: copy.destination)
     }
-    for point in Mount.mountPoints(under: container.bundle) {
-      do { try Mount.unmountForcing(point) } catch {
-        logger.error("cannot unmount", metadata: ["path": "\(point)", "error": "\(error)"])
-      }
-    }
-    releaseNetwork(record)
-    if record.no_clean && !failed {
-      try? state.saveContainer(record)
-    } else {
-      try? state.deleteContainer(id: container.id)
-      do { try FileSystem.removeTree(container.bundle) } catch {
-        logger.error("cannot remove container directory", metadata: ["error": "\(error)"])
-      }
-    }
-    lock.lock()
-    live.removeValue(forKey: container.id)
-    if let final {
-      ended[final.id] = final
-      endedOrder.append(final.id)
-      if endedOrder.count > 4096 { ended.removeValue(forKey: endedOrder.removeFirst()) }
-    }
-    lock.unlock()
   }
 
-  // MARK: - Helpers
+  /// The OCI runtime spec of the container (its `config.json`), and main as resolved in its
+  /// root (user and group ids, HOME, PATH).
+  private func runtimeConfig(
+    _ spec: ContainerSpec, image: ImageRecord, main: Jexec?, envs: [String: String],
+    mounts volumeMounts: [VolumeMount], hostname: String, bundle: String
+  ) throws -> (spec: RuntimeSpec, resolved: Jexec?) {
+    var resolved = main
+    // Without main, runc still wants a process it can find; it is never started.
+    let placeholder = image.manifest.jailConfig.default_entry_point
+      .flatMap { image.manifest.jailConfig.entry_points[$0]?.exec } ?? "/bin/sh"
+    let process = try runtimeProcess(
+      main ?? Jexec(arg0: placeholder, args: [], envs: envs, user: nil, group: nil, uid: 0, gid: 0, work_dir: nil),
+      access: RootfsAccess(root: bundle + "/rootfs"), resolved: &resolved)
+    var initProcess = process
+    initProcess.terminal = spec.use_tty
+    var mounts = RuntimeSpec.standardMounts + (try dnsMounts(spec.network.dns, bundle: bundle))
+      + Self.bindMounts(volumeMounts)
+    if let initBinary {
+      // xc-init is PID 1 and runs main as its child (see Sources/xc-init/main.c).
+      initProcess.args = [Self.initPath] + process.args
+      mounts.append(RuntimeSpec.Mount(
+        destination: Self.initPath, type: "bind", source: initBinary,
+        options: ["bind", "ro", "nosuid", "nodev"]))
+    }
+    let config = RuntimeSpec(
+      process: initProcess, root: .init(path: "rootfs"), hostname: hostname,
+      mounts: mounts,
+      linux: .init(
+        namespaces: RuntimeSpec.namespaces + (spec.network.vnet ? [.init(type: "network", path: Self.netnsPath(bundle))] : []),
+        maskedPaths: RuntimeSpec.maskedPaths,
+        readonlyPaths: RuntimeSpec.readonlyPaths))
+    return (config, resolved)
+  }
+
+  /// Signals the container's init; a failure is logged with the container's id (it may
+  /// have ended meanwhile, which its monitor handles).
+  func signal(_ id: String, _ signal: Int32, why: String) {
+    do { try runc.kill(id: id, signal: signal) } catch {
+      logger.warning(
+        "cannot signal a container", metadata: ["id": "\(id)", "signal": "\(signal)", "why": "\(why)", "error": "\(error)"])
+    }
+  }
+
+  /// Writes `value` to a client's eventfd; a failure (the client closed it) is logged.
+  func notify(_ fd: CInt, _ value: UInt64, what: String, id: String) {
+    do { try EventFD.write(fd, value) } catch {
+      logger.warning("cannot notify the client", metadata: ["id": "\(id)", "what": "\(what)", "error": "\(error)"])
+    }
+  }
 
   /// Applies client-given layers over the mounted root: through the overlay, so files land in
   /// the container's upper dir and whiteouts hide image files without touching the image.

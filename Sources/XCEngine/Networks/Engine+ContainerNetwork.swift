@@ -277,36 +277,49 @@ extension Engine {
   }
 
   /// Undoes what `startNetwork` and `finishNetwork` did (whatever part of it ran) and
-  /// releases the leases.
-  func releaseNetwork(_ record: ContainerRecord) {
+  /// releases the leases. Everything is attempted; the first failure is thrown.
+  func releaseNetwork(_ record: ContainerRecord) throws {
     // A container without networking holds nothing (its leases would be in its record).
     guard record.ip_alloc != nil || record.vnet == true else { return }
+    var first: (any Error)?
+    func attempt(_ body: () throws -> Void) {
+      do { try body() } catch { first = first ?? error }
+    }
     let ip = IPRoute()
     if record.vnet != true {
       for a in record.ip_alloc ?? [] {
         for cidr in a.addresses {
           let address = String(cidr.split(separator: "/")[0])
           let alias = a.network == nil ? cidr : "\(address)/32"
-          if ip.hasAddress(address, on: a.interface) { try? ip.deleteAddress(alias, from: a.interface) }
+          if ip.hasAddress(address, on: a.interface) { attempt { try ip.deleteAddress(alias, from: a.interface) } }
         }
       }
     }
     // A veth goes with its namespace, but the kernel does that lazily: delete it now.
-    for link in ip.links(prefix: vethPrefix + record.id.prefix(7)) { try? ip.deleteLink(link) }
-    do {
-      if try state.releaseNetworking(container: record.id) { try refreshRedirects() }
-    } catch {
-      logger.error("cannot release the container's addresses", metadata: ["id": "\(record.id)", "error": "\(error)"])
+    for link in ip.links(prefix: vethPrefix + record.id.prefix(7)) {
+      attempt { try Self.deleteVeth(link, ip) }
+    }
+    attempt { if try state.releaseNetworking(container: record.id) { try refreshRedirects() } }
+    if let first { throw first }
+  }
+
+  /// Deletes a veth; one the kernel removed meanwhile (with its namespace) is no failure.
+  static func deleteVeth(_ link: String, _ ip: IPRoute) throws {
+    do { try ip.deleteLink(link) } catch {
+      if ip.linkExists(link) { throw error }
     }
   }
 
-  /// On start: addresses of containers of an earlier run are removed from host interfaces,
-  /// this engine's veths deleted, every lease, redirection and group membership released,
-  /// the nftables table emptied, and bridges of networks re-created if missing.
-  func reconcileNetworks(records: [ContainerRecord]) {
-    for record in records where record.ip_alloc != nil { releaseNetwork(record) }
+  /// On start, after the containers of an earlier run were torn down: this engine's veths
+  /// deleted, every lease, redirection and group membership released, the nftables table
+  /// emptied, and bridges of networks re-created if missing.
+  func reconcileNetworks() {
     let ip = IPRoute()
-    for link in ip.links(prefix: vethPrefix) { try? ip.deleteLink(link) }
+    for link in ip.links(prefix: vethPrefix) {
+      do { try Self.deleteVeth(link, ip) } catch {
+        logger.error("cannot delete a leftover veth", metadata: ["link": "\(link)", "error": "\(error)"])
+      }
+    }
     do {
       try state.releaseNetworking(except: [])
       removeRedirectTable()

@@ -83,8 +83,13 @@ extension Engine {
     }
     if create, let b = net.bridge_iface {
       do { try makeBridge(net, b) } catch {
-        try? ip.deleteLink(b)
-        try? state.deleteNetwork(net.name)
+        // Both undone, each whatever the other does; a failure is logged.
+        for undo in [{ if ip.linkExists(b) { try ip.deleteLink(b) } }, { try self.state.deleteNetwork(net.name) }] {
+          do { try undo() } catch let failure {
+            logger.error(
+              "cannot undo a failed create_network", metadata: ["name": "\(net.name)", "error": "\(failure)"])
+          }
+        }
         throw error
       }
     }
