@@ -23,6 +23,10 @@ public final class Engine: @unchecked Sendable {
   let state: StateStore
   let imageStore: ImageStore
   let runc: Runc
+  /// Networks, leases, interfaces and port redirections.
+  let networking: Networking
+  /// Volumes and their resolution into bind mounts.
+  let volumeStore: Volumes
   let logger: Logger
   /// An flock(2)ed file in the state dir: one engine per state directory at a time.
   let lockFD: CInt
@@ -76,6 +80,8 @@ public final class Engine: @unchecked Sendable {
       throw error
     }
     imageStore = ImageStore(layout: layout, state: state, logger: logger)
+    networking = Networking(layout: layout, state: state, logger: logger)
+    volumeStore = Volumes(layout: layout, state: state, logger: logger)
     // A container's init is reparented to us when `runc create` exits, so we can wait(2)
     // for it and learn its exact wait status (see docs/engine.md).
     try sysCall("become child subreaper") { cs_set_child_subreaper() }

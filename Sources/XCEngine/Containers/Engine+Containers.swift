@@ -56,21 +56,21 @@ extension Engine {
     undo.push(.forget)
 
     var pid: pid_t?
-    var networkPlan: NetworkPlan?
+    var networkPlan: Networking.NetworkPlan?
     var networkSetup: NetworkSetup?
     do {
-      try confirmVolumes(volumeMounts)
+      try volumeStore.confirm(volumeMounts)
       undo.push(.state)
       try FileSystem.makeDirectories(bundle + "/upper", mode: 0o755)
-      networkPlan = try prepareNetwork(spec.network, id: id)
+      networkPlan = try networking.prepare(spec.network, id: id)
       if let plan = networkPlan {
         undo.push(.network)
-        recordNetwork(plan, in: container)
-        main?.envs.merge(Self.networkEnvironment(container.record)) { $1 }
+        networking.record(plan, in: container)
+        main?.envs.merge(Networking.networkEnvironment(container.record)) { $1 }
       }
       undo.push(.mounts)
       // Namespace, veths, addresses and rules are set up meanwhile, on their own threads.
-      networkSetup = networkPlan.map { startNetwork($0, container: container) }
+      networkSetup = networkPlan.map { networking.start($0, container: container) }
       try mountRoot(image, spec, bundle: bundle)
       let config = try runtimeConfig(spec, image: image, main: main, envs: envs, mounts: volumeMounts, hostname: hostname, bundle: bundle)
       try FileSystem.writeAtomically(bundle + "/config.json", Array(try StateStore.encode(config.spec).utf8))
@@ -156,7 +156,10 @@ extension Engine {
 
     if let networkPlan, let networkSetup, let pid {
       // After the monitor is running, so a failure here kills and releases the container.
-      do { try finishNetwork(networkPlan, networkSetup, container: container, pid: pid) } catch {
+      do {
+        try networking.finish(networkPlan, networkSetup, container: container, pid: pid)
+        try joinNetgroups(networkPlan.netgroups, container: container)
+      } catch {
         signal(id, SIGKILL, why: "its network could not be set up")
         _ = container.waitFinished(until: Date().addingTimeInterval(30))
         throw error
@@ -290,7 +293,7 @@ extension Engine {
     let execID = ContainerNames.newID()
     var envs = spec.envs
     envs["XC_ID"] = container.id
-    envs.merge(Self.networkEnvironment(container.record)) { $1 }
+    envs.merge(Networking.networkEnvironment(container.record)) { $1 }
     if envs["PATH"] == nil { envs["PATH"] = "/bin:/usr/bin:/sbin:/usr/sbin" }
     let job = Jexec(
       arg0: spec.arg0, args: spec.args, envs: envs, user: spec.user, group: spec.group, uid: 0,
@@ -540,7 +543,7 @@ extension Engine {
       process: initProcess, root: .init(path: "rootfs"), hostname: hostname,
       mounts: mounts,
       linux: .init(
-        namespaces: RuntimeSpec.namespaces + (spec.network.vnet ? [.init(type: "network", path: Self.netnsPath(bundle))] : []),
+        namespaces: RuntimeSpec.namespaces + (spec.network.vnet ? [.init(type: "network", path: Networking.netnsPath(bundle))] : []),
         maskedPaths: RuntimeSpec.maskedPaths,
         readonlyPaths: RuntimeSpec.readonlyPaths))
     return (config, resolved)

@@ -74,7 +74,7 @@ extension Engine {
       }
       if let first { throw first }
     case .network:
-      try releaseNetwork(target.record)
+      try networking.release(target.record)
     case .state:
       if target.record.no_clean && !target.failedCreate {
         try state.saveContainer(target.record)

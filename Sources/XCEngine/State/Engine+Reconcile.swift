@@ -51,7 +51,7 @@ extension Engine {
         logger.error("cannot unmount leftover mount", metadata: ["path": "\(point)", "error": "\(error)"])
       }
     }
-    reconcileNetworks()
+    networking.reconcile()
     // A directory that cannot be removed (a mount that would not go) is reported, not fatal:
     // removeTree never deletes through a mount, and the daemon can still serve images.
     for path in FileSystem.list(layout.containers).filter({ !kept.contains($0) }).map(layout.container)
@@ -85,6 +85,6 @@ extension Engine {
         logger.error("container did not end after SIGKILL", metadata: ["id": "\(c.id)"])
       }
     }
-    removeRedirectTable()
+    portRedirects.removeTable()
   }
 }
