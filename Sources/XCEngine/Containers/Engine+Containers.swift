@@ -2,6 +2,7 @@ import CSupport
 import Foundation
 import Glibc
 import SystemPackage
+import XCSystem
 
 extension Engine {
   // MARK: - Create and start
@@ -38,7 +39,7 @@ extension Engine {
     guard !hostname.isEmpty, hostname.utf8.count <= 64, !hostname.contains("\0") else {
       throw EngineError(.badRequest, "bad hostname \"\(hostname)\": 1 to 64 bytes", errno: EINVAL)
     }
-    let bundle = layout.container(id)
+    let bundle = snapshots.bundle(id)
     let rootfs = bundle + "/rootfs"
     let now = Self.nowNanos()
     var record = ContainerRecord(
@@ -61,7 +62,7 @@ extension Engine {
     do {
       try volumeStore.confirm(volumeMounts)
       undo.push(.state)
-      try FileSystem.makeDirectories(bundle + "/upper", mode: 0o755)
+      try FileSystem.makeDirectories(bundle, mode: 0o755)
       networkPlan = try networking.prepare(spec.network, id: id)
       if let plan = networkPlan {
         undo.push(.network)
@@ -71,7 +72,7 @@ extension Engine {
       undo.push(.mounts)
       // Namespace, veths, addresses and rules are set up meanwhile, on their own threads.
       networkSetup = networkPlan.map { networking.start($0, container: container) }
-      try mountRoot(image, spec, bundle: bundle)
+      try snapshots.mount(image, bundle: bundle, extraLayers: spec.extra_layers, copies: spec.copies)
       let config = try runtimeConfig(spec, image: image, main: main, envs: envs, mounts: volumeMounts, hostname: hostname, bundle: bundle)
       try FileSystem.writeAtomically(bundle + "/config.json", Array(try StateStore.encode(config.spec).utf8))
 
@@ -97,25 +98,10 @@ extension Engine {
       }
       let exitNotify = try spec.main_exited_fd.map { try dupCloexec($0.rawValue) }
       container.setExitNotify(exitNotify)
-      var statusPipe: [CInt] = [-1, -1]
-      if initBinary != nil {
-        try sysCall("pipe") { cs_pipe_cloexec(&statusPipe) }
-        container.setStatusReader(statusPipe[0])
-      }
       if let error = networkSetup?.waitNamespace() { throw error }
       // Pushed first: runc may have created the container before failing.
       undo.push(.runtime)
-      let initPid: pid_t
-      do {
-        initPid = try runc.create(
-          id: id, bundle: bundle, stdio: stdio, statusFD: initBinary == nil ? nil : statusPipe[1],
-          consoleSocket: spec.use_tty ? consolePath : nil)
-        closeQuietly(statusPipe[1])  // init holds the write end now: EOF = init exited
-      } catch {
-        closeQuietly(statusPipe[1])
-        container.closeStatusReader()
-        throw error
-      }
+      let initPid = try runtime.create(container, stdio: stdio, consoleSocket: spec.use_tty ? consolePath : nil)
       pid = initPid
       var terminalSocket: String?
       if spec.use_tty {
@@ -201,10 +187,7 @@ extension Engine {
       throw EngineError(.badRequest, "main of container \(container.id) has already started", errno: EINVAL)
     }
     do {
-      try runc.start(id: container.id, bundle: container.bundle)
-      if let reader = container.statusFD {
-        try awaitMainExec(container, reader)
-      }
+      try runtime.start(container)
     } catch {
       container.endStart { $0.fault = "\(error)" }
       signal(container.id, SIGKILL, why: "its main could not be started")
@@ -228,55 +211,6 @@ extension Engine {
       $0.processes["main"]?.started = startedAt / 1_000_000_000
     }
   }
-
-  /// xc-init's first report says whether main could be executed; later ones (main's exit)
-  /// are read by a thread that writes `main_exited_fd` as soon as main exits, while the
-  /// container may live on (its other processes).
-  private func awaitMainExec(_ container: LiveContainer, _ reader: CInt) throws {
-    let arg0 = container.record.main_proto?.arg0 ?? "main"
-    guard let first = Self.readLine(reader) else {
-      throw EngineError(.runtimeFailed, "the container ended before \(arg0) started", errno: EIO)
-    }
-    if first.hasPrefix("F "), let code = Int32(first.dropFirst(2)) {
-      throw EngineError(
-        .runtimeFailed, "cannot execute \(arg0) in the container", errno: ENOENT,
-        detail: "exec \(arg0): \(String(cString: strerror(code)))")
-    }
-    container.setReaderActive(true)
-    Thread.detachNewThread { [logger] in
-      while let line = Self.readLine(reader) {
-        guard line.hasPrefix("S "), let status = Int32(line.dropFirst(2)) else { continue }
-        container.setMainStatus(status)
-        container.update {
-          $0.processes["main"]?.exited = Self.nowNanos() / 1_000_000_000
-          $0.processes["main"]?.exit_code = status
-        }
-        if let fd = container.takeExitNotify() {
-          do { try EventFD.write(fd, WaitStatus.eventValue(status)) } catch {
-            logger.warning("cannot notify main's exit", metadata: ["error": "\(error)"])
-          }
-          closeQuietly(fd)
-        }
-      }
-      container.setReaderActive(false)
-    }
-  }
-
-  /// One line from `fd`, read a byte at a time (the lines are a few bytes), or nil at EOF.
-  static func readLine(_ fd: CInt) -> String? {
-    var bytes: [UInt8] = []
-    var byte: UInt8 = 0
-    while true {
-      let n = Glibc.read(fd, &byte, 1)
-      if n < 0 && errno == EINTR { continue }
-      if n <= 0 { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
-      if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
-      bytes.append(byte)
-    }
-  }
-
-  /// Where xc-init appears inside containers.
-  static let initPath = "/.xc-init"
 
   // MARK: - Exec, kill, stop
 
@@ -302,62 +236,20 @@ extension Engine {
     var process = try runtimeProcess(job, access: RootfsAccess(root: container.record.root), resolved: &resolved)
     process.terminal = spec.use_tty
     let processFile = container.bundle + "/exec-\(execID).json"
-    let pidFile = container.bundle + "/exec-\(execID).pid"
-    let log = container.bundle + "/exec-\(execID).log"
-    defer { for path in [processFile, pidFile, log] { unlink(path) } }
+    defer { unlink(processFile) }
     try FileSystem.writeAtomically(processFile, Array(try StateStore.encode(process).utf8))
     let notify = try spec.notify.map { try dupCloexec($0.rawValue) }
-    let stdio =
-      spec.use_tty
-      ? try Self.openStdio(nil, nil, nil) : try Self.openStdio(spec.stdin, spec.stdout, spec.stderr)
-    defer { [stdio.0, stdio.1, stdio.2].forEach(closeQuietly) }
-    let consolePath = container.bundle + "/console-\(execID).sock"
-    let pid: pid_t
-    var terminal: TerminalRelay?
+    let stdio: (CInt, CInt, CInt)
     do {
-      let console = spec.use_tty ? try TerminalRelay.listen(at: consolePath) : -1
-      defer {
-        closeQuietly(console)
-        if console >= 0 { unlink(consolePath) }
-      }
-      pid = try runc.exec(
-        id: container.id, processFile: processFile, pidFile: pidFile, log: log, stdio: stdio,
-        consoleSocket: spec.use_tty ? consolePath : nil)
-      if spec.use_tty {
-        do {
-          terminal = try TerminalRelay(
-            master: try TerminalRelay.receiveMaster(console),
-            path: container.bundle + "/xc.\(container.id).\(execID)")
-        } catch {
-          Glibc.kill(pid, SIGKILL)
-          _ = try? Subprocess.wait(pid)
-          throw error
-        }
-      }
+      stdio = spec.use_tty ? try Self.openStdio(nil, nil, nil) : try Self.openStdio(spec.stdin, spec.stdout, spec.stderr)
     } catch {
       closeQuietly(notify ?? -1)
       throw error
     }
-    container.update {
-      $0.processes[execID] = ProcessStat(pid: pid, started: Self.nowNanos() / 1_000_000_000, exec: resolved ?? job)
-      $0.processes[execID]?.terminal_socket = terminal?.path
-    }
-    Thread.detachNewThread { [logger, terminal] in
-      let status = (try? Subprocess.wait(pid)) ?? 0
-      // Relay what the pty still holds, close the clients, remove the socket.
-      terminal?.close()
-      container.update {
-        $0.processes[execID]?.exited = Self.nowNanos() / 1_000_000_000
-        $0.processes[execID]?.exit_code = status
-      }
-      if let notify {
-        do { try EventFD.write(notify, WaitStatus.eventValue(status)) } catch {
-          logger.warning("cannot notify exec exit", metadata: ["error": "\(error)"])
-        }
-        closeQuietly(notify)
-      }
-    }
-    return SpawnInfo(pid: pid, terminal_socket: terminal?.path)
+    defer { [stdio.0, stdio.1, stdio.2].forEach(closeQuietly) }
+    return try runtime.exec(
+      container, execID: execID, processFile: processFile, stdio: stdio, tty: spec.use_tty, notify: notify,
+      exec: resolved ?? job)
   }
 
   /// Sends `signal` to the container's main process (its init; when init dies, every
@@ -365,7 +257,7 @@ extension Engine {
   public func kill(_ name: String, signal: Int32 = SIGKILL) throws {
     let container = try find(name)
     do {
-      try runc.kill(id: container.id, signal: signal)
+      try runtime.runc.kill(id: container.id, signal: signal)
     } catch {
       if container.isFinished { return }  // it ended meanwhile: nothing left to signal
       throw error
@@ -462,21 +354,10 @@ extension Engine {
 
   // MARK: - Monitoring and release
 
-  /// Waits for init on its own thread: it is our child (we are the subreaper), so waitpid
-  /// returns its exact wait status. Then releases the container and tells the client.
+  /// Has the runtime wait for init; once it has ended, records main's exit, releases the
+  /// container and tells the client.
   private func monitor(_ container: LiveContainer, pid: pid_t) {
-    Thread.detachNewThread { [self] in
-      let status: Int32
-      do { status = try Subprocess.wait(pid) } catch {
-        logger.error("cannot wait for container init", metadata: ["id": "\(container.id)", "error": "\(error)"])
-        status = 0
-      }
-      container.waitStartSettled()
-      // With xc-init, main's own status came through the status pipe (read to its end once
-      // init has exited); without a report (init was killed), init's status stands for it.
-      container.waitReaderIdle()
-      container.closeStatusReader()
-      let mainStatus = container.mainStatus ?? status
+    runtime.monitor(container, pid: pid) { [self] mainStatus in
       let record = container.update {
         if $0.processes["main"]?.started != nil && $0.processes["main"]?.exited == nil {
           $0.processes["main"]?.exited = Self.nowNanos() / 1_000_000_000
@@ -490,30 +371,22 @@ extension Engine {
       release(container, failed: false, final: record)
       if let fd = container.takeExitNotify() {
         // Only a main that ran has an exit to report (xc writes nothing otherwise).
-        if record.started != nil { notify(fd, WaitStatus.eventValue(mainStatus), what: "main_exited_fd", id: container.id) }
+        if record.started != nil {
+          notify(fd, ProcessNotification.encodeExit(WaitStatus(rawValue: mainStatus)), what: "main_exited_fd", id: container.id)
+        }
         closeQuietly(fd)
       }
       container.finish(record)
     }
   }
 
-  // MARK: - Helpers
+  func signal(_ id: String, _ signal: Int32, why: String) { runtime.signal(id, signal, why: why) }
 
-  /// Mounts the container's root: an overlay over the image's tree, the client's extra
-  /// layers applied through it, and its copies written in.
-  private func mountRoot(_ image: ImageRecord, _ spec: ContainerSpec, bundle: String) throws {
-    let rootfs = bundle + "/rootfs"
-    try FileSystem.makeDirectories(bundle + "/work", mode: 0o700)
-    try FileSystem.makeDirectories(rootfs, mode: 0o755)
-    try Mount.overlay(
-      lower: layout.imageTree(chainID: image.chain_id), upper: bundle + "/upper",
-      work: bundle + "/work", at: rootfs)
-    try applyExtraLayers(spec.extra_layers, bundle: bundle, rootfs: rootfs)
-    let access = RootfsAccess(root: rootfs)
-    for copy in spec.copies {
-      try access.copy(from: copy.source.rawValue, to: copy.destination)
-    }
+  func notify(_ fd: CInt, _ value: UInt64, what: String, id: String) {
+    runtime.notify(fd, value, what: what, id: id)
   }
+
+  // MARK: - Helpers
 
   /// The OCI runtime spec of the container (its `config.json`), and main as resolved in its
   /// root (user and group ids, HOME, PATH).
@@ -532,13 +405,7 @@ extension Engine {
     initProcess.terminal = spec.use_tty
     var mounts = RuntimeSpec.standardMounts + (try dnsMounts(spec.network.dns, bundle: bundle))
       + Self.bindMounts(volumeMounts)
-    if let initBinary {
-      // xc-init is PID 1 and runs main as its child (see Sources/xc-init/main.c).
-      initProcess.args = [Self.initPath] + process.args
-      mounts.append(RuntimeSpec.Mount(
-        destination: Self.initPath, type: "bind", source: initBinary,
-        options: ["bind", "ro", "nosuid", "nodev"]))
-    }
+    runtime.wrapForInit(&initProcess, mounts: &mounts)
     let config = RuntimeSpec(
       process: initProcess, root: .init(path: "rootfs"), hostname: hostname,
       mounts: mounts,
@@ -547,49 +414,6 @@ extension Engine {
         maskedPaths: RuntimeSpec.maskedPaths,
         readonlyPaths: RuntimeSpec.readonlyPaths))
     return (config, resolved)
-  }
-
-  /// Signals the container's init; a failure is logged with the container's id (it may
-  /// have ended meanwhile, which its monitor handles).
-  func signal(_ id: String, _ signal: Int32, why: String) {
-    do { try runc.kill(id: id, signal: signal) } catch {
-      logger.warning(
-        "cannot signal a container", metadata: ["id": "\(id)", "signal": "\(signal)", "why": "\(why)", "error": "\(error)"])
-    }
-  }
-
-  /// Writes `value` to a client's eventfd; a failure (the client closed it) is logged.
-  func notify(_ fd: CInt, _ value: UInt64, what: String, id: String) {
-    do { try EventFD.write(fd, value) } catch {
-      logger.warning("cannot notify the client", metadata: ["id": "\(id)", "what": "\(what)", "error": "\(error)"])
-    }
-  }
-
-  /// Applies client-given layers over the mounted root: through the overlay, so files land in
-  /// the container's upper dir and whiteouts hide image files without touching the image.
-  private func applyExtraLayers(_ layers: [FileDescriptor], bundle: String, rootfs: String) throws {
-    guard !layers.isEmpty else { return }
-    var unpacker = LayerUnpacker(root: rootfs)
-    for (i, layer) in layers.enumerated() {
-      // Copied first: the decompressor is chosen by magic bytes, and the fd may be a pipe.
-      let copy = bundle + "/extra-layer-\(i)"
-      defer { unlink(copy) }
-      let out = try sysCall("create \(copy)") { open(copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
-      do {
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-          let n = try buffer.withUnsafeMutableBytes { try readSome(layer.rawValue, into: $0) }
-          if n == 0 { break }
-          try buffer.withUnsafeBytes { try writeAll(out, UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-        }
-        closeQuietly(out)
-      } catch {
-        closeQuietly(out)
-        throw error
-      }
-      _ = try imageStore.applyLayer(copy, &unpacker)
-    }
-    unpacker.finish()
   }
 
   /// Resolves the entry point as xc does and the environment: image Env, then the entry

@@ -68,11 +68,7 @@ extension Engine {
         if !target.failedCreate { throw error }
       }
     case .mounts:
-      var first: (any Error)?
-      for point in Mount.mountPoints(under: target.bundle) {
-        do { try Mount.unmountForcing(point) } catch { first = first ?? error }
-      }
-      if let first { throw first }
+      try snapshots.unmountAll(bundle: target.bundle)
     case .network:
       try networking.release(target.record)
     case .state:
@@ -80,7 +76,7 @@ extension Engine {
         try state.saveContainer(target.record)
       } else {
         try state.deleteContainer(id: target.id)
-        try FileSystem.removeTree(target.bundle)
+        try snapshots.remove(bundle: target.bundle)
       }
     case .forget:
       lock.lock()

@@ -3,12 +3,6 @@ import Glibc
 import Logging
 import SystemPackage
 
-extension EngineError.Code {
-  public static let volumeNotFound = EngineError.Code(rawValue: "volume.not_found")
-  public static let volumeExists = EngineError.Code(rawValue: "volume.exists")
-  public static let volumeInUse = EngineError.Code(rawValue: "volume.in_use")
-  public static let unsupported = EngineError.Code(rawValue: "engine.unsupported")
-}
 
 extension ContainerSpec {
   /// One `mount_req` entry: what to bind-mount where.
