@@ -78,9 +78,8 @@ extension Engine {
 
       // Output the client keeps no descriptor for (detached, or a tty) goes to main's log.
       undo.push(.io)
-      let logs = Self.mainLogPaths(spec, bundle: bundle, hasMain: main != nil)
-      let logFile = try (logs.stdout ?? logs.stderr).map { try BoundedLogFile(path: $0) }
-      let mainLog = try spec.use_tty ? nil : logFile.map { try MainLog(file: $0) }
+      let logs = MainLogs.paths(spec, bundle: bundle, hasMain: main != nil)
+      let (logFile, mainLog) = try MainLogs.open(logs, tty: spec.use_tty)
       container.setMainLog(mainLog)
       // With a tty, runc hands the pty master to a console socket and the stdio fds are unused.
       let logFD = mainLog.map { FileDescriptor(rawValue: $0.writer) }
