@@ -76,6 +76,9 @@ extension Engine {
       let config = try runtimeConfig(spec, image: image, main: main, envs: envs, mounts: volumeMounts, hostname: hostname, bundle: bundle)
       try FileSystem.writeAtomically(bundle + "/config.json", Array(try StateStore.encode(config.spec).utf8))
 
+      // Pushed before anything runc is given exists: runc may create the container and still
+      // fail, and runc's state goes after the relays of main's output are drained.
+      undo.push(.runtime)
       // Output the client keeps no descriptor for (detached, or a tty) goes to main's log.
       undo.push(.io)
       let logs = MainLogs.paths(spec, bundle: bundle, hasMain: main != nil)
@@ -98,8 +101,6 @@ extension Engine {
       let exitNotify = try spec.main_exited_fd.map { try dupCloexec($0.rawValue) }
       container.setExitNotify(exitNotify)
       if let error = networkSetup?.waitNamespace() { throw error }
-      // Pushed first: runc may have created the container before failing.
-      undo.push(.runtime)
       let initPid = try runtime.create(container, stdio: stdio, consoleSocket: spec.use_tty ? consolePath : nil)
       pid = initPid
       var terminalSocket: String?
