@@ -403,7 +403,7 @@ extension Engine {
       access: RootfsAccess(root: bundle + "/rootfs"), resolved: &resolved)
     var initProcess = process
     initProcess.terminal = spec.use_tty
-    var mounts = RuntimeSpec.standardMounts + (try dnsMounts(spec.network.dns, bundle: bundle))
+    var mounts = RuntimeSpec.standardMounts + (try Networking.dnsMounts(spec.network.dns, bundle: bundle))
       + Self.bindMounts(volumeMounts)
     runtime.wrapForInit(&initProcess, mounts: &mounts)
     let config = RuntimeSpec(
@@ -502,13 +502,6 @@ extension Engine {
       throw error
     }
     return (out[0], out[1], out[2])
-  }
-
-  /// DNS "Inherit": the host's resolv.conf, read-only, when there is one.
-  static func resolvConfMount() -> [RuntimeSpec.Mount] {
-    guard FileSystem.exists("/etc/resolv.conf") else { return [] }
-    return [RuntimeSpec.Mount(destination: "/etc/resolv.conf", type: "bind", source: "/etc/resolv.conf",
-                              options: ["rbind", "ro", "nosuid", "nodev", "noexec"])]
   }
 
   static func nowNanos() -> Int64 {
