@@ -62,7 +62,7 @@ let package = Package(
     .target(
       name: "XCEngine",
       dependencies: [
-        "CSupport", "CGzip",
+        "CSupport", "CGzip", "XCSystem",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "SystemPackage", package: "swift-system"),
@@ -101,7 +101,7 @@ let package = Package(
       dependencies: ["XCIPC", "XCSystem", .product(name: "SystemPackage", package: "swift-system")],
       // Golden JSON for every method (requests) and the daemon's example answers (responses).
       resources: [.copy("Snapshots")]),
-    .testTarget(name: "XCEngineTests", dependencies: ["XCEngine"]),
+    .testTarget(name: "XCEngineTests", dependencies: ["XCEngine", "XCSystem"]),
     .testTarget(name: "XCJailfileTests", dependencies: ["XCJailfile"]),
     // End to end: the built `xcd` as a subprocess, driven with XCClient.
     .testTarget(

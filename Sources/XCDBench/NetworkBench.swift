@@ -16,7 +16,7 @@ func benchNetwork(socket: String, archive: String, runs: Int, bridge: String, oc
   try image.close()
   let devnull = try FileDescriptor.open("/dev/null", .readWrite)
   let network = "bench-\(getpid())"
-  try client.call(
+  _ = try client.call(
     CreateNetworkRequest(
       name: network, bridgeIface: bridge, subnet: "10.212.\(octet).0/24",
       defaultRouter: "10.212.\(octet).254"))

@@ -22,12 +22,20 @@ public final class Engine: @unchecked Sendable {
   let layout: StateLayout
   let state: StateStore
   let imageStore: ImageStore
-  let runc: Runc
+  /// runc, xc-init and the threads that wait for containers' processes.
+  let runtime: ContainerRuntime
+  /// Networks, leases, interfaces and port redirections.
+  let networking: Networking
+  /// Volumes and their resolution into bind mounts.
+  let volumeStore: Volumes
+  /// Containers' roots: overlay mounts over the images' trees.
+  let snapshots: Snapshots
   let logger: Logger
   /// An flock(2)ed file in the state dir: one engine per state directory at a time.
   let lockFD: CInt
+  var runc: Runc { runtime.runc }
   /// The state dir's copy of xc-init, when there is one; without it main is PID 1.
-  let initBinary: String?
+  var initBinary: String? { runtime.initBinary }
 
   /// Guards `live` and `closed`.
   let lock = NSLock()
@@ -59,7 +67,7 @@ public final class Engine: @unchecked Sendable {
         .runtimeFailed, "the OCI runtime \(runtime) is not executable",
         help: "install runc (apt-get install runc)", errno: ENOENT)
     }
-    runc = Runc(binary: runtime, root: layout.runc)
+    let runc = Runc(binary: runtime, root: layout.runc)
     try layout.create()
     lockFD = try Self.lockStateDir(layout)
     do {
@@ -67,15 +75,17 @@ public final class Engine: @unchecked Sendable {
       if let initBinary {
         // A private copy: containers bind-mount it, whatever happens to the original.
         try FileSystem.writeAtomically(layout.initBinary, try FileSystem.readBytes(initBinary), mode: 0o755)
-        self.initBinary = layout.initBinary
-      } else {
-        self.initBinary = nil
       }
+      self.runtime = ContainerRuntime(
+        runc: runc, initBinary: initBinary == nil ? nil : layout.initBinary, logger: logger)
     } catch {
       closeQuietly(lockFD)
       throw error
     }
     imageStore = ImageStore(layout: layout, state: state, logger: logger)
+    networking = Networking(layout: layout, state: state, logger: logger)
+    volumeStore = Volumes(layout: layout, state: state, logger: logger)
+    snapshots = Snapshots(layout: layout, imageStore: imageStore)
     // A container's init is reparented to us when `runc create` exits, so we can wait(2)
     // for it and learn its exact wait status (see docs/engine.md).
     try sysCall("become child subreaper") { cs_set_child_subreaper() }

@@ -5,7 +5,9 @@ import Glibc
 ///
 /// Errors are values, never printed by the engine; the daemon maps them to IPC errors.
 public struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
-  /// A stable, dotted error code such as `image.not_found`.
+  /// A stable, dotted error code such as `image.not_found`: the catalogue of every code the
+  /// engine throws (the daemon appends it to its answers, so the strings never change).
+  /// Callers decide by these (or by `errno`), never by the message.
   public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
@@ -32,6 +34,18 @@ public struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     public static let networkExists = Code(rawValue: "network.exists")
     public static let networkInUse = Code(rawValue: "network.in_use")
     public static let noAddress = Code(rawValue: "network.no_address")
+    public static let volumeNotFound = Code(rawValue: "volume.not_found")
+    public static let volumeExists = Code(rawValue: "volume.exists")
+    public static let volumeInUse = Code(rawValue: "volume.in_use")
+    public static let unsupported = Code(rawValue: "engine.unsupported")
+    /// The registry has no such repository, tag or blob.
+    public static let registryNotFound = Code(rawValue: "registry.not_found")
+    /// The registry (or its token service) refused the credentials, or wants some.
+    public static let registryAuth = Code(rawValue: "registry.auth")
+    /// The registry could not be reached (connection refused, DNS, TLS, timeout).
+    public static let registryUnreachable = Code(rawValue: "registry.unreachable")
+    /// The registry answered with an error or something that is not the distribution API.
+    public static let registryFailed = Code(rawValue: "registry.failed")
   }
 
   public var code: Code

@@ -9,85 +9,71 @@ import XCIPC
 
 extension Handlers {
   func registerContainers(_ table: inout XCMethodTable) {
-    table.register(InstantiateRequest.self) { request, context in
-      try self.call(context) {
-        let record = try self.engine.createContainer(try self.containerSpec(request))
-        self.logger.info(
-          "instantiated \(record.id) (\(record.name)) from \(record.image_reference)")
-        return InstantiateResponse(id: record.id, requireClearence: [])
-      }
+    serve(&table, InstantiateRequest.self) { request, _ in
+      let record = try self.engine.createContainer(try self.containerSpec(request))
+      self.logger.info(
+        "instantiated \(record.id) (\(record.name)) from \(record.image_reference)")
+      return InstantiateResponse(id: record.id, requireClearence: [])
     }
 
     // Nothing is ever parked for clearance on Linux (no devfs rules), so there is nothing
     // to continue.
-    table.register(ContinueInstantiateRequest.self) { request, _ in
+    serve(&table, ContinueInstantiateRequest.self) { request, _ in
       throw XCDaemonError.notFound("no such instantiate request: \(request.id)")
     }
 
-    table.register(RunMainRequest.self) { request, context in
-      try self.call(context) {
-        try Names.containerOrID(request.name, field: "run_main: name")
-        return ContainerIDResponse(
-          id: try self.engine.runMain(request.name, notify: request.notify?.descriptor))
-      }
+    serve(&table, RunMainRequest.self) { request, _ in
+      try Names.containerOrID(request.name, field: "run_main: name")
+      return ContainerIDResponse(
+        id: try self.engine.runMain(request.name, notify: request.notify?.descriptor))
     }
 
-    table.register(ListContainersRequest.self) { _, context in
-      try self.call(context) { try self.engine.containers().map(Mapping.manifest) }
+    serve(&table, ListContainersRequest.self) { _, _ in
+      try self.engine.containers().map(Mapping.manifest)
     }
 
-    table.register(ShowContainerRequest.self) { request, context in
-      try self.call(context) {
-        let (record, dead) = try self.engine.container(request.id)
-        return ShowContainerResponse(
-          runningContainer: Mapping.manifest(record), containerDead: dead)
-      }
+    serve(&table, ShowContainerRequest.self) { request, _ in
+      let (record, dead) = try self.engine.container(request.id)
+      return ShowContainerResponse(
+        runningContainer: Mapping.manifest(record), containerDead: dead)
     }
 
     // The engine's records are always current, so "no cache" reads the same; as in xc, ended
     // containers are not searched.
-    table.register(ShowContainerNocacheRequest.self) { request, context in
-      try self.call(context) {
-        let (record, dead) = try self.engine.container(request.id)
-        if dead { throw XCDaemonError.notFound("container has ended: \(request.id)") }
-        return ShowContainerResponse(
-          runningContainer: Mapping.manifest(record), containerDead: false)
-      }
+    serve(&table, ShowContainerNocacheRequest.self) { request, _ in
+      let (record, dead) = try self.engine.container(request.id)
+      if dead { throw XCDaemonError.notFound("container has ended: \(request.id)") }
+      return ShowContainerResponse(
+        runningContainer: Mapping.manifest(record), containerDead: false)
     }
 
-    table.register(KillContainerRequest.self) { request, context in
-      try self.call(context) {
-        let id = try self.liveContainerID(request.name, field: "kill_container: name")
-        self.stopInBackground(id, why: "kill_container")
-        return EmptyResponse()
-      }
+    serve(&table, KillContainerRequest.self) { request, _ in
+      let id = try self.liveContainerID(request.name, field: "kill_container: name")
+      self.stopInBackground(id, why: "kill_container")
+      return EmptyResponse()
     }
 
-    table.register(ExecRequest.self) { request, context in
-      try self.call(context) {
-        try Names.containerOrID(request.name, field: "exec: name")
-        var spec = XCEngine.ExecSpec(arg0: request.arg0, args: request.args, envs: request.envs)
-        spec.user = request.user
-        spec.group = request.group
-        spec.use_tty = request.useTty
-        spec.stdin = request.stdin?.descriptor
-        spec.stdout = request.stdout?.descriptor
-        spec.stderr = request.stderr?.descriptor
-        spec.notify = request.notify?.descriptor
-        let info = try self.engine.exec(request.name, spec)
-        return XCIPC.SpawnInfo(pid: Int(info.pid), terminalSocket: info.terminal_socket)
-      }
+    serve(&table, ExecRequest.self) { request, _ in
+      try Names.containerOrID(request.name, field: "exec: name")
+      var spec = XCEngine.ExecSpec(arg0: request.arg0, args: request.args, envs: request.envs)
+      spec.user = request.user
+      spec.group = request.group
+      spec.use_tty = request.useTty
+      spec.stdin = request.stdin?.descriptor
+      spec.stdout = request.stdout?.descriptor
+      spec.stderr = request.stderr?.descriptor
+      spec.notify = request.notify?.descriptor
+      let info = try self.engine.exec(request.name, spec)
+      return XCIPC.SpawnInfo(pid: Int(info.pid), terminalSocket: info.terminal_socket)
     }
 
-    table.register(LinkRequest.self) { request, context in
-      try self.call(context) {
-        let id = try self.liveContainerID(request.name, field: "link: name")
-        guard let fd = context.descriptors.take(request.fd) else {
-          throw XCDaemonError.invalid("link: the request carries no descriptor")
-        }
-        self.addLink(Link(containerID: id, fd: fd), connection: context.connectionID)
-        return EmptyResponse()
+    serve(&table, LinkRequest.self) { request, context in
+      let id = try self.liveContainerID(request.name, field: "link: name")
+      guard let fd = context.descriptors.take(request.fd) else {
+        throw XCDaemonError.invalid("link: the request carries no descriptor")
       }
+      self.addLink(Link(containerID: id, fd: fd), connection: context.connectionID)
+      return EmptyResponse()
     }
   }
 

@@ -7,59 +7,47 @@ import XCIPC
 
 extension Handlers {
   func registerDaemonAndImages(_ table: inout XCMethodTable) {
-    table.register(InfoRequest.self) { _, _ in
+    serve(&table, InfoRequest.self) { _, _ in
       InfoResponse(config: self.xcConfig, engine: .current)
     }
 
-    table.register(FdImportRequest.self) { request, context in
-      try self.call(context) { try self.fdImport(request) }
+    serve(&table, FdImportRequest.self) { request, _ in
+      try self.fdImport(request)
     }
 
-    table.register(ListAllImagesRequest.self) { _, context in
-      try self.call(context) {
-        ListAllImagesResponse(manifests: try self.engine.images().map(Mapping.imageRecord))
+    serve(&table, ListAllImagesRequest.self) { _, _ in
+      ListAllImagesResponse(manifests: try self.engine.images().map(Mapping.imageRecord))
+    }
+
+    serve(&table, DescribeImageRequest.self) { request, _ in
+      do {
+        try Names.imageReference(request.imageReference, field: "describe_image: image_reference")
+        return try Mapping.describe(try self.engine.describeImage(request.imageReference))
+      } catch let e as EngineError where e.code == .imageNotFound {
+        throw XCDaemonError.typed("ImageReferenceNotFound")  // xc's exact answer
       }
     }
 
-    table.register(DescribeImageRequest.self) { request, context in
-      try self.call(context) {
-        do {
-          try Names.imageReference(request.imageReference, field: "describe_image: image_reference")
-          return try Mapping.describe(try self.engine.describeImage(request.imageReference))
-        } catch let e as EngineError where e.code == .imageNotFound {
-          throw XCDaemonError.typed("ImageReferenceNotFound")  // xc's exact answer
-        }
-      }
+    serve(&table, DescribeImagesRequest.self) { request, _ in
+      try self.engine.describeImages(name: request.imageName).map(Mapping.describe)
     }
 
-    table.register(DescribeImagesRequest.self) { request, context in
-      try self.call(context) {
-        try self.engine.describeImages(name: request.imageName).map(Mapping.describe)
-      }
+    serve(&table, RemoveImageRequest.self) { request, _ in
+      try Names.imageReference(request.imageReference, field: "remove_image: image_reference")
+      try self.engine.removeImage(request.imageReference)
+      return NullResponse()
     }
 
-    table.register(RemoveImageRequest.self) { request, context in
-      try self.call(context) {
-        try Names.imageReference(request.imageReference, field: "remove_image: image_reference")
-        try self.engine.removeImage(request.imageReference)
-        return NullResponse()
-      }
+    serve(&table, ReplaceMetaRequest.self) { request, _ in
+      try Names.imageReference(request.imageReference, field: "replace_meta: image_reference")
+      let config = try Mapping.jailConfig(request.config)
+      return try Mapping.jailImage(
+        try self.engine.replaceMeta(request.imageReference, config: config))
     }
 
-    table.register(ReplaceMetaRequest.self) { request, context in
-      try self.call(context) {
-        try Names.imageReference(request.imageReference, field: "replace_meta: image_reference")
-        let config = try Mapping.jailConfig(request.config)
-        return try Mapping.jailImage(
-          try self.engine.replaceMeta(request.imageReference, config: config))
-      }
-    }
-
-    table.register(PurgeRequest.self) { _, context in
-      try self.call(context) {
-        try self.engine.purge()
-        return NullResponse()
-      }
+    serve(&table, PurgeRequest.self) { _, _ in
+      try self.engine.purge()
+      return NullResponse()
     }
   }
 

@@ -6,65 +6,53 @@ import XCIPC
 
 extension Handlers {
   func registerNetworks(_ table: inout XCMethodTable) {
-    table.register(CreateNetworkRequest.self) { r, context in
-      try self.call(context) {
-        try Self.checkNetworkNames(r)
-        var net = XCEngine.Network(
-          name: r.name, alias_iface: r.aliasIface, bridge_iface: r.bridgeIface, subnet: r.subnet,
-          start_addr: r.startAddr, end_addr: r.endAddr, default_router: r.defaultRouter)
-        net.last_addr = nil
-        try self.engine.createNetwork(net)
-        return NullResponse()
-      }
+    serve(&table, CreateNetworkRequest.self) { r, _ in
+      try Self.checkNetworkNames(r)
+      var net = XCEngine.Network(
+        name: r.name, alias_iface: r.aliasIface, bridge_iface: r.bridgeIface, subnet: r.subnet,
+        start_addr: r.startAddr, end_addr: r.endAddr, default_router: r.defaultRouter)
+      net.last_addr = nil
+      try self.engine.createNetwork(net)
+      return NullResponse()
     }
 
-    table.register(ListNetworksRequest.self) { _, context in
-      try self.call(context) {
-        ListNetworksResponse(
-          networkInfo: try self.engine.networks().map {
-            NetworkInfo(
-              name: $0.name, subnet: $0.subnet, startAddr: $0.start_addr, endAddr: $0.end_addr,
-              lastAddr: $0.last_addr, aliasIface: $0.alias_iface, bridgeIface: $0.bridge_iface)
-          })
-      }
+    serve(&table, ListNetworksRequest.self) { _, _ in
+      ListNetworksResponse(
+        networkInfo: try self.engine.networks().map {
+          NetworkInfo(
+            name: $0.name, subnet: $0.subnet, startAddr: $0.start_addr, endAddr: $0.end_addr,
+            lastAddr: $0.last_addr, aliasIface: $0.alias_iface, bridgeIface: $0.bridge_iface)
+        })
     }
 
-    table.register(RemoveNetworkRequest.self) { r, context in
-      try self.call(context) {
-        try Names.network(r.name, field: "xcsh.remove_network: name")
-        try self.engine.removeNetwork(r.name)
-        return NullResponse()
-      }
+    serve(&table, RemoveNetworkRequest.self) { r, _ in
+      try Names.network(r.name, field: "xcsh.remove_network: name")
+      try self.engine.removeNetwork(r.name)
+      return NullResponse()
     }
 
-    table.register(RdrRequest.self) { r, context in
-      try self.call(context) {
-        _ = try self.engine.addRedirect(r.name, try self.redirect(r.redirection, field: "rdr: redirection"))
-        return r  // xc echoes the request
-      }
+    serve(&table, RdrRequest.self) { r, _ in
+      _ = try self.engine.addRedirect(r.name, try self.redirect(r.redirection, field: "rdr: redirection"))
+      return r  // xc echoes the request
     }
 
-    table.register(ListRdrRulesRequest.self) { _, context in
-      try self.call(context) { try self.engine.redirects().map(Self.portRedirection) }
+    serve(&table, ListRdrRulesRequest.self) { _, _ in
+      try self.engine.redirects().map(Self.portRedirection)
     }
 
-    table.register(AddNetgroupRequest.self) { r, context in
-      try self.call(context) {
-        try Names.network(r.netgroupName, field: "add-netgroup: netgroup_name")
-        try Names.containerOrID(r.containerName, field: "add-netgroup: container_name")
-        try self.engine.addToNetgroup(
-          r.netgroupName, container: r.containerName, autoCreate: r.autoCreateNetgroup,
-          commit: r.commitImmediately)
-        return NullResponse()
-      }
+    serve(&table, AddNetgroupRequest.self) { r, _ in
+      try Names.network(r.netgroupName, field: "add-netgroup: netgroup_name")
+      try Names.containerOrID(r.containerName, field: "add-netgroup: container_name")
+      try self.engine.addToNetgroup(
+        r.netgroupName, container: r.containerName, autoCreate: r.autoCreateNetgroup,
+        commit: r.commitImmediately)
+      return NullResponse()
     }
 
-    table.register(CommitNetgroupRequest.self) { r, context in
-      try self.call(context) {
-        try Names.network(r.netgroupName, field: "commit_netgroup: netgroup_name")
-        try self.engine.commitNetgroup(r.netgroupName)
-        return NullResponse()
-      }
+    serve(&table, CommitNetgroupRequest.self) { r, _ in
+      try Names.network(r.netgroupName, field: "commit_netgroup: netgroup_name")
+      try self.engine.commitNetgroup(r.netgroupName)
+      return NullResponse()
     }
   }
 

@@ -7,56 +7,46 @@ import XCIPC
 extension Handlers {
   func registerRegistry(_ table: inout XCMethodTable) {
     // Credentials are stored, never logged (the engine logs the server and user only).
-    table.register(LoginRequest.self) { request, context in
-      try self.call(context) {
-        try self.registries.login(
-          server: request.server, username: request.username, password: request.password,
-          insecure: request.insecure)
-        return NullResponse()
-      }
+    serve(&table, LoginRequest.self) { request, _ in
+      try self.registries.login(
+        server: request.server, username: request.username, password: request.password,
+        insecure: request.insecure)
+      return NullResponse()
     }
 
     // Manifest and config are fetched before answering (their errors are the answer); the
     // layers follow in the background, polled with download_stat.
-    table.register(PullImageRequest.self) { request, context in
-      try self.call(context) {
-        try self.registries.pull(request.imageReference, rename: request.renameReference)
-        return PullImageResponse(existed: false)
-      }
+    serve(&table, PullImageRequest.self) { request, _ in
+      try self.registries.pull(request.imageReference, rename: request.renameReference)
+      return PullImageResponse(existed: false)
     }
 
-    table.register(DownloadStatRequest.self) { request, context in
-      try self.call(context) {
-        guard let status = self.registries.pullStatus(request.imageReference) else {
-          return ImportImageStatus(state: .unavailable)
-        }
-        return Self.importStatus(status)
+    serve(&table, DownloadStatRequest.self) { request, _ in
+      guard let status = self.registries.pullStatus(request.imageReference) else {
+        return ImportImageStatus(state: .unavailable)
       }
+      return Self.importStatus(status)
     }
 
-    table.register(PushImageRequest.self) { request, context in
-      try self.call(context) {
-        do {
-          try self.registries.push(
-            request.imageReference, to: request.remoteReference, insecure: request.insecure)
-        } catch let e as EngineError where e.code == .imageNotFound {
-          throw XCDaemonError.typed("NoSuchLocalReference")  // xc's exact answer
-        }
-        return EmptyResponse()
+    serve(&table, PushImageRequest.self) { request, _ in
+      do {
+        try self.registries.push(
+          request.imageReference, to: request.remoteReference, insecure: request.insecure)
+      } catch let e as EngineError where e.code == .imageNotFound {
+        throw XCDaemonError.typed("NoSuchLocalReference")  // xc's exact answer
       }
+      return EmptyResponse()
     }
 
-    table.register(UploadStatRequest.self) { request, context in
-      try self.call(context) {
-        guard
-          let s = self.registries.pushStatus(
-            local: request.imageReference, remote: request.remoteReference)
-        else { return PushImageStatus() }  // unknown push: xc's all-default answer
-        return PushImageStatus(
-          layers: s.layers, currentUploadIdx: s.currentUploadIndex, pushConfig: s.configPushed,
-          pushManifest: s.manifestPushed, done: s.done, fault: s.fault, bytes: s.bytes.map(Int.init),
-          durationMs: s.durationMs.map(Int.init), currentLayerSize: s.currentLayerSize.map(Int.init))
-      }
+    serve(&table, UploadStatRequest.self) { request, _ in
+      guard
+        let s = self.registries.pushStatus(
+          local: request.imageReference, remote: request.remoteReference)
+      else { return PushImageStatus() }  // unknown push: xc's all-default answer
+      return PushImageStatus(
+        layers: s.layers, currentUploadIdx: s.currentUploadIndex, pushConfig: s.configPushed,
+        pushManifest: s.manifestPushed, done: s.done, fault: s.fault, bytes: s.bytes.map(Int.init),
+        durationMs: s.durationMs.map(Int.init), currentLayerSize: s.currentLayerSize.map(Int.init))
     }
   }
 

@@ -3,11 +3,9 @@ import XCIPC
 extension Handlers {
   /// `xcsh.tag_image`: another reference for an existing image (xcsh's `image tag`).
   func registerTag(_ table: inout XCMethodTable) {
-    table.register(TagImageRequest.self) { request, context in
-      try self.call(context) {
-        try self.engine.tagImage(request.imageReference, as: request.newReference)
-        return NullResponse()
-      }
+    serve(&table, TagImageRequest.self) { request, _ in
+      try self.engine.tagImage(request.imageReference, as: request.newReference)
+      return NullResponse()
     }
   }
 }

@@ -8,38 +8,32 @@ extension Handlers {
   func registerVolumes(_ table: inout XCMethodTable) {
     // xc's `create_volume`. Directory volumes without `device` are made under
     // `default_volume_directory` (else <state>/volumes); xc itself always fails there.
-    table.register(CreateVolumeRequest.self) { request, context in
-      try self.call(context) {
-        try Names.volume(request.name, field: "create_volume: name")
-        let template = request.template.map {
-          (image: $0.imageReference, slot: $0.mountName.description)
-        }
-        try self.engine.createVolume(
-          name: request.name, driver: request.kind == .zfs ? .zfs : .directory,
-          device: request.device, template: template, directory: self.config.defaultVolumeDirectory)
-        return NullResponse()
+    serve(&table, CreateVolumeRequest.self) { request, _ in
+      try Names.volume(request.name, field: "create_volume: name")
+      let template = request.template.map {
+        (image: $0.imageReference, slot: $0.mountName.description)
       }
+      try self.engine.createVolume(
+        name: request.name, driver: request.kind == .zfs ? .zfs : .directory,
+        device: request.device, template: template, directory: self.config.defaultVolumeDirectory)
+      return NullResponse()
     }
 
-    table.register(ListVolumesRequest.self) { _, context in
-      try self.call(context) {
-        var out: [String: Volume] = [:]
-        for v in try self.engine.volumes() {
-          out[v.name] = Volume(
-            rwUsers: v.rw_users, device: v.device, authorizedUsers: v.authorized_users,
-            driver: v.driver == .zfs ? .zfs : .directory, mountOptions: v.mount_options,
-            driverOptions: v.driver_options)
-        }
-        return out
+    serve(&table, ListVolumesRequest.self) { _, _ in
+      var out: [String: Volume] = [:]
+      for v in try self.engine.volumes() {
+        out[v.name] = Volume(
+          rwUsers: v.rw_users, device: v.device, authorizedUsers: v.authorized_users,
+          driver: v.driver == .zfs ? .zfs : .directory, mountOptions: v.mount_options,
+          driverOptions: v.driver_options)
       }
+      return out
     }
 
-    table.register(RemoveVolumeRequest.self) { request, context in
-      try self.call(context) {
-        try Names.volume(request.name, field: "xcsh.remove_volume: name")
-        try self.engine.removeVolume(request.name)
-        return NullResponse()
-      }
+    serve(&table, RemoveVolumeRequest.self) { request, _ in
+      try Names.volume(request.name, field: "xcsh.remove_volume: name")
+      try self.engine.removeVolume(request.name)
+      return NullResponse()
     }
   }
 

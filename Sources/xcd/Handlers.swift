@@ -42,28 +42,32 @@ final class Handlers: Sendable {
     registerTag(&table)
     registerStorage(&table)
     registerNetworks(&table)
-    table.register(CreateChannelRequest.self) { request, context in
-      try self.call(context) {
-        try self.channels.open(request.socketPath)
-        return EmptyResponse()
-      }
+    serve(&table, CreateChannelRequest.self) { request, _ in
+      try self.channels.open(request.socketPath)
+      return EmptyResponse()
     }
     registerLogs(&table)
     registerRegistry(&table)
     return table
   }
 
-  /// Runs a handler body, turning engine failures into xc error answers and logging them.
-  func call<T>(_ context: XCRequestContext, _ body: () throws -> T) throws -> T {
-    logger.debug(
-      "\(context.method) (connection \(context.connectionID), pid \(context.peer.pid), uid \(context.peer.uid))"
-    )
-    do {
-      return try body()
-    } catch {
-      let answer = Mapping.daemonError(error, method: context.method)
-      logger.notice("\(context.method) failed: errno \(answer.errno): \(answer.value.text)")
-      throw answer
+  /// Registers `body` as the handler of `R`: the one place where a handler is logged and
+  /// where its engine failures become xc error answers (`Mapping.daemonError`).
+  func serve<R: XCRequest>(
+    _ table: inout XCMethodTable, _ type: R.Type,
+    _ body: @escaping @Sendable (R, XCRequestContext) throws -> R.Response
+  ) {
+    table.register(type) { [self] request, context in
+      logger.debug(
+        "\(context.method) (connection \(context.connectionID), pid \(context.peer.pid), uid \(context.peer.uid))"
+      )
+      do {
+        return try body(request, context)
+      } catch {
+        let answer = Mapping.daemonError(error, method: context.method)
+        logger.notice("\(context.method) failed: errno \(answer.errno): \(answer.value.text)")
+        throw answer
+      }
     }
   }
 

@@ -37,13 +37,13 @@ struct CopyTests {
     try Data(bytes).write(to: URL(fileURLWithPath: file))
     let fd = try FileDescriptor.open(file, .readOnly)
     defer { try? fd.close() }
-    try client.call(CopyInRequest(name: name, path: path, fd: FDRef(fd)))
+    _ = try client.call(CopyInRequest(name: name, path: path, fd: FDRef(fd)))
   }
 
   func copyOut(_ client: XCClient, _ name: String, _ path: String, dir: String) throws -> String {
     let (file, fd) = try Storage.tempFile(dir, "out-\(UInt32.random(in: 0...UInt32.max)).tar")
     defer { try? fd.close() }
-    try client.call(CopyOutRequest(name: name, path: path, fd: FDRef(fd)))
+    _ = try client.call(CopyOutRequest(name: name, path: path, fd: FDRef(fd)))
     return file
   }
 

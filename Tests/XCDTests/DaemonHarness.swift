@@ -89,7 +89,7 @@ final class DaemonHarness {
     p.executableURL = URL(fileURLWithPath: Self.binary)
     p.arguments = ["--socket", socket, "--state-dir", stateDir, "--log-level", "debug"] + extra
     let path = stderrPath ?? logPath
-    FileManager.default.createFile(atPath: path, contents: nil)
+    _ = FileManager.default.createFile(atPath: path, contents: nil)
     let err = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
     err.seekToEndOfFile()
     p.standardError = err

@@ -51,8 +51,8 @@ struct DaemonModesTests {
     p.environment = environment
     let tag = UUID().uuidString.prefix(8)
     let run = Run(process: p, out: "\(dir)/xcsh-\(tag).out", err: "\(dir)/xcsh-\(tag).err")
-    FileManager.default.createFile(atPath: run.out, contents: nil)
-    FileManager.default.createFile(atPath: run.err, contents: nil)
+    _ = FileManager.default.createFile(atPath: run.out, contents: nil)
+    _ = FileManager.default.createFile(atPath: run.err, contents: nil)
     p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: run.out))
     p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: run.err))
     p.standardInput = FileHandle.nullDevice

@@ -29,7 +29,7 @@ extension FaultTests {
     let one = CreateNetworkRequest(
       name: "kc-\(tag)-one", bridgeIface: bridgePrefix + "x", subnet: "10.229.\(octet).0/24",
       startAddr: "10.229.\(octet).10", endAddr: "10.229.\(octet).10", defaultRouter: "10.229.\(octet).254")
-    try client.call(one)
+    _ = try client.call(one)
     func holder(_ name: String) throws -> InstantiateRequest {
       var r = InstantiateRequest(
         imageReference: "busybox:latest", entryPoint: EntryPoint(entryPoint: "/bin/sleep", entryPointArgs: ["1000"]),
@@ -57,7 +57,7 @@ extension FaultTests {
         for j in 0..<25 {
           let n = lane * 25 + j
           do {
-            try c.call(
+            _ = try c.call(
               CreateNetworkRequest(
                 name: "kc-\(tag)-\(n)", bridgeIface: bridgePrefix + "\(n)", subnet: "10.229.\(n).0/24",
                 defaultRouter: "10.229.\(n).1"))
@@ -111,7 +111,7 @@ extension FaultTests {
     #expect(settled == reconciled, "after the second holder: \(settled)")
     try expectRecovered(daemon, images: ["busybox:latest"])
 
-    for net in nets { try after.call(RemoveNetworkRequest(name: net.name)) }
+    for net in nets { _ = try after.call(RemoveNetworkRequest(name: net.name)) }
     #expect(NetworkCount.links(prefix: bridgePrefix).isEmpty, "bridges left: \(NetworkCount.links(prefix: bridgePrefix))")
     try daemon.stop()
     daemon.expectClean()

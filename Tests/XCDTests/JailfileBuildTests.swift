@@ -39,11 +39,8 @@ struct JailfileBuildTests {
 
   /// Runs xcsh to completion: (status, stdout, stderr).
   func xcsh(_ code: String, socket: String, cwd: String) throws -> (Int32, String, String) {
-    let (p, out, err) = try start(code, socket: socket, cwd: cwd)
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    let r = try Xcsh.run(["--socket", socket, "-c", code], cwd: cwd)
+    return (r.status, r.stdout, r.stderr)
   }
 
   /// The daemon lists no container and the image is absent.

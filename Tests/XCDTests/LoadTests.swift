@@ -45,7 +45,7 @@ struct LoadTests {
           PortRedirection(ifaces: [], proto: [.tcp], sourcePort: .single(portBase + n * Self.rounds + round), destPort: 80)
         ]
       }
-      try client.call(RemoveNetworkRequest(name: net.name))
+      _ = try client.call(RemoveNetworkRequest(name: net.name))
       #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/\(net.bridge)"), "bridge left")
       reportFigure(line)
     }

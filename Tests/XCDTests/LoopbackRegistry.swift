@@ -82,7 +82,7 @@ final class LoopbackRegistry {
       let p = Process()
       p.executableURL = URL(fileURLWithPath: Self.binary)
       p.arguments = ["serve", dir + "/config.yml"]
-      FileManager.default.createFile(atPath: dir + "/registry.log", contents: nil)
+      _ = FileManager.default.createFile(atPath: dir + "/registry.log", contents: nil)
       p.standardOutput = FileHandle.nullDevice
       p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/registry.log"))
       let exited = self.exited

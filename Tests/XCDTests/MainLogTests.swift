@@ -35,9 +35,9 @@ struct MainLogTests {
   func waitRemoved(_ client: XCClient, _ id: String) throws -> XCDaemonError {
     let deadline = Date().addingTimeInterval(30)
     while Date() < deadline {
-      do { _ = try client.call(LogsRequest(name: id)) } catch let e as IPCError {
-        if let d = e.daemonError, d.value.text.contains("ended and was removed") { return d }
-        throw e
+      do { _ = try client.call(LogsRequest(name: id)) } catch {
+        if let d = error.daemonError, d.value.text.contains("ended and was removed") { return d }
+        throw error
       }
       usleep(50_000)  // polling the daemon's state, bounded by the deadline
     }
@@ -75,7 +75,7 @@ struct MainLogTests {
       let none = try daemonError { try client.call(LogsRequest(name: "ghost")) }
       #expect(none.errno == 2 && none.value.text.contains("ghost"), "\(none)")
 
-      try client.call(KillContainerRequest(name: "logged"))
+      _ = try client.call(KillContainerRequest(name: "logged"))
       #expect(try exited.exitStatus().terminationSignal == SIGTERM)
       // Removed with the container: no log left, and a clear answer by id and by name.
       let gone = try waitRemoved(client, id)
@@ -127,7 +127,7 @@ struct MainLogTests {
       let path = try #require(try client.call(LogsRequest(name: "tty-logged")).stdoutLogFile)
       _ = try logText(path) { $0.contains("on-tty") }
       let id = try client.call(ShowContainerRequest(id: "tty-logged")).runningContainer.id
-      try client.call(KillContainerRequest(name: "tty-logged"))
+      _ = try client.call(KillContainerRequest(name: "tty-logged"))
       _ = try exited.exitStatus()
       _ = try waitRemoved(client, id)
       #expect(!FileManager.default.fileExists(atPath: path))
@@ -152,7 +152,7 @@ struct MainLogTests {
       #expect(text.contains("line 59999 ") && !text.contains("line 0 "))
       let dir = daemon.stateDir + "/containers/\(id)"
       #expect(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("main.log.") }.isEmpty)
-      try client.call(KillContainerRequest(name: id))
+      _ = try client.call(KillContainerRequest(name: id))
       _ = try exited.exitStatus()
       _ = try waitRemoved(client, id)
       #expect(!FileManager.default.fileExists(atPath: dir))
@@ -184,8 +184,8 @@ struct MainLogTests {
       #expect(status == 1, "\(out)")
       #expect(err.contains("timed out after 1s waiting for `silent` to log \"ready\""), "\(err)")
 
-      try client.call(KillContainerRequest(name: "slow-start"))
-      try client.call(KillContainerRequest(name: "silent"))
+      _ = try client.call(KillContainerRequest(name: "slow-start"))
+      _ = try client.call(KillContainerRequest(name: "silent"))
       _ = try exited.exitStatus()
       _ = try silent.exitStatus()
     }

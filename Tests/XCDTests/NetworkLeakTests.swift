@@ -63,7 +63,7 @@ struct NetworkLeakTests {
       }
       let after = (veths: veths(daemon), nft: nftObjects(daemon))
       #expect(after == before, "veths/nft objects before \(before), after \(after)")
-      try client.call(RemoveNetworkRequest(name: net.name))
+      _ = try client.call(RemoveNetworkRequest(name: net.name))
       #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/\(net.bridge)"))
       reportFigure(
         "network: \(Self.rounds) VNET containers on a 2-address network in \(String(format: "%.1f", elapsed)) s, every lease returned; veths \(before.veths)->\(after.veths), nftables objects \(before.nft)->\(after.nft)")

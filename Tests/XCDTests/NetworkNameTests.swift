@@ -15,12 +15,12 @@ struct NetworkNameTests {
       let ok = "nn-\(tag)"
       var cases: [(String, () throws -> Void)] = []
       for bad in ["", "a/b", "a b", "a.b", "-rf", "x;y", String(repeating: "n", count: 16)] {
-        cases.append(("create_network: name", { try client.call(CreateNetworkRequest(name: bad, bridgeIface: "xn\(tag)")) }))
-        cases.append(("xcsh.remove_network: name", { try client.call(RemoveNetworkRequest(name: bad)) }))
+        cases.append(("create_network: name", { _ = try client.call(CreateNetworkRequest(name: bad, bridgeIface: "xn\(tag)")) }))
+        cases.append(("xcsh.remove_network: name", { _ = try client.call(RemoveNetworkRequest(name: bad)) }))
         cases.append(("add-netgroup: netgroup_name", {
-          try client.call(AddNetgroupRequest(netgroupName: bad, containerName: "c", autoCreateNetgroup: true, commitImmediately: true))
+          _ = try client.call(AddNetgroupRequest(netgroupName: bad, containerName: "c", autoCreateNetgroup: true, commitImmediately: true))
         }))
-        cases.append(("commit_netgroup: netgroup_name", { try client.call(CommitNetgroupRequest(netgroupName: bad)) }))
+        cases.append(("commit_netgroup: netgroup_name", { _ = try client.call(CommitNetgroupRequest(netgroupName: bad)) }))
         cases.append(("instantiate: ipreq[0].network", {
           var r = InstantiateRequest(imageReference: "busybox:latest", name: "c")
           r.vnet = true
@@ -29,8 +29,8 @@ struct NetworkNameTests {
         }))
       }
       for bad in ["", "..", "br 0", "br/0", "x;y", "b\n", String(repeating: "i", count: 16)] {
-        cases.append(("create_network: bridge_iface", { try client.call(CreateNetworkRequest(name: ok, bridgeIface: bad)) }))
-        cases.append(("create_network: alias_iface", { try client.call(CreateNetworkRequest(name: ok, aliasIface: bad)) }))
+        cases.append(("create_network: bridge_iface", { _ = try client.call(CreateNetworkRequest(name: ok, bridgeIface: bad)) }))
+        cases.append(("create_network: alias_iface", { _ = try client.call(CreateNetworkRequest(name: ok, aliasIface: bad)) }))
       }
       for (field, call) in cases {
         let e = try daemonError { try call() }
@@ -41,9 +41,9 @@ struct NetworkNameTests {
       #expect(NetworkCount.links(prefix: "xn\(tag)").isEmpty, "a bridge made by a refused request")
 
       // Still serving: a good network is made and removed, its bridge with it.
-      try client.call(CreateNetworkRequest(name: ok, bridgeIface: "xn\(tag)", subnet: "10.233.\(Int.random(in: 1...250)).0/24"))
+      _ = try client.call(CreateNetworkRequest(name: ok, bridgeIface: "xn\(tag)", subnet: "10.233.\(Int.random(in: 1...250)).0/24"))
       #expect(FileManager.default.fileExists(atPath: "/sys/class/net/xn\(tag)/bridge"))
-      try client.call(RemoveNetworkRequest(name: ok))
+      _ = try client.call(RemoveNetworkRequest(name: ok))
       #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/xn\(tag)"))
       reportFigure("network names: \(cases.count) requests with bad network or interface names refused by method and field")
     }

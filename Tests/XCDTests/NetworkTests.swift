@@ -31,7 +31,7 @@ struct NetworkTests {
     func address(_ n: Int) -> String { "10.\(base).\(octet).\(n)" }
 
     func create(_ client: XCClient, start: Int? = nil, end: Int? = nil) throws {
-      try client.call(
+      _ = try client.call(
         CreateNetworkRequest(
           name: name, bridgeIface: bridge, subnet: subnet, startAddr: start.map(address),
           endAddr: end.map(address), defaultRouter: router))
@@ -89,10 +89,10 @@ struct NetworkTests {
       #expect(try waitGone(client, getID))
       try expectNoVeth(of: getID)
 
-      try client.call(KillContainerRequest(name: webID))
+      _ = try client.call(KillContainerRequest(name: webID))
       #expect(try waitGone(client, webID))
       try expectNoVeth(of: webID)
-      try client.call(RemoveNetworkRequest(name: net.name))
+      _ = try client.call(RemoveNetworkRequest(name: net.name))
       #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/\(net.bridge)"))
     }
   }
@@ -133,13 +133,13 @@ struct NetworkTests {
       }
       #expect(bad.errno == 22 && bad.value.text.contains("bad ports"), "\(bad)")
 
-      try client.call(KillContainerRequest(name: id))
+      _ = try client.call(KillContainerRequest(name: id))
       #expect(try waitGone(client, id))
       #expect(try client.call(ListRdrRulesRequest()).isEmpty)
       // The table stays while the daemon runs (see docs/engine.md); its rules are gone.
       #expect(try !run(["/usr/sbin/nft", "list", "table", "ip", daemon.nftTable]).contains("dnat to"))
       #expect(throws: (any Error).self) { try httpGet(port: port, seconds: 1) }
-      try client.call(RemoveNetworkRequest(name: net.name))
+      _ = try client.call(RemoveNetworkRequest(name: net.name))
     }
   }
 
@@ -161,10 +161,10 @@ struct NetworkTests {
       let id = try client.call(r).id
       #expect(try addresses(of: net.bridge).contains("inet \(net.address(30))/32"))
       #expect(try httpGet(port: hostPort).contains("alias"))
-      try client.call(KillContainerRequest(name: id))
+      _ = try client.call(KillContainerRequest(name: id))
       #expect(try waitGone(client, id))
       #expect(try !addresses(of: net.bridge).contains(net.address(30)))
-      try client.call(RemoveNetworkRequest(name: net.name))
+      _ = try client.call(RemoveNetworkRequest(name: net.name))
     }
   }
 
@@ -184,15 +184,15 @@ struct NetworkTests {
       let full = try daemonError { try client.call(sleeper) }
       #expect(full.value.text.contains("cannot allocate address from network \(net.name)"), "\(full)")
 
-      try client.call(KillContainerRequest(name: first))
+      _ = try client.call(KillContainerRequest(name: first))
       #expect(try waitGone(client, first))
       #expect(try !addresses(of: net.bridge).contains(net.address(10)))
 
       let again = try client.call(sleeper).id
       #expect(try client.call(ShowContainerRequest(id: again)).runningContainer.mainAddress == net.address(10))
-      try client.call(KillContainerRequest(name: again))
+      _ = try client.call(KillContainerRequest(name: again))
       #expect(try waitGone(client, again))
-      try client.call(RemoveNetworkRequest(name: net.name))
+      _ = try client.call(RemoveNetworkRequest(name: net.name))
     }
   }
 
@@ -236,7 +236,7 @@ struct NetworkTests {
       #expect(text.contains("main=\(net.address(77))/eth0\n"), "\(text)")
       #expect(try exited.exitStatus().exitCode == 0)
       #expect(try waitGone(client, id))
-      try client.call(RemoveNetworkRequest(name: net.name))
+      _ = try client.call(RemoveNetworkRequest(name: net.name))
     }
   }
 
@@ -272,9 +272,9 @@ struct NetworkTests {
       #expect(busy.value.text.contains("in use by containers: \(id) (holder)"), "\(busy)")
       #expect(FileManager.default.fileExists(atPath: "/sys/class/net/\(net.bridge)"))
 
-      try client.call(KillContainerRequest(name: id))
+      _ = try client.call(KillContainerRequest(name: id))
       #expect(try waitGone(client, id))
-      try client.call(RemoveNetworkRequest(name: net.name))
+      _ = try client.call(RemoveNetworkRequest(name: net.name))
       #expect(try !client.call(ListNetworksRequest()).networkInfo.contains { $0.name == net.name })
       let gone = try daemonError { try client.call(RemoveNetworkRequest(name: net.name)) }
       #expect(gone.errno == 2)
@@ -300,7 +300,7 @@ struct NetworkTests {
       b.createOnly = true
       b.stdout = out.writeRef
       let beta = try client.call(b).id
-      try client.call(
+      _ = try client.call(
         AddNetgroupRequest(netgroupName: net.name, containerName: "beta", autoCreateNetgroup: false, commitImmediately: true))
       _ = try client.call(RunMainRequest(name: beta))
       let text = try out.readAll()
@@ -313,9 +313,9 @@ struct NetworkTests {
         try client.call(AddNetgroupRequest(netgroupName: "nogroup", containerName: "alpha"))
       }
       #expect(unknown.errno == 2 && unknown.value.text.contains("netgroup not found"), "\(unknown)")
-      try client.call(KillContainerRequest(name: alpha))
+      _ = try client.call(KillContainerRequest(name: alpha))
       #expect(try waitGone(client, alpha))
-      try client.call(RemoveNetworkRequest(name: net.name))
+      _ = try client.call(RemoveNetworkRequest(name: net.name))
     }
   }
 
@@ -346,7 +346,7 @@ struct NetworkTests {
     try expectNoVeth(of: id)
     // The lease is gone too: the network can be removed, and its bridge with it.
     #expect(FileManager.default.fileExists(atPath: "/sys/class/net/\(net.bridge)"))
-    try client.call(RemoveNetworkRequest(name: net.name))
+    _ = try client.call(RemoveNetworkRequest(name: net.name))
     #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/\(net.bridge)"))
     try daemon.stop()
     daemon.expectClean()
@@ -397,7 +397,7 @@ struct NetworkTests {
     #expect(links(prefix: prefix).isEmpty, "veths left: \(links(prefix: prefix))")
     #expect(try !nftTables().contains(daemon.nftTable))
     try daemon.start()
-    try daemon.client().call(RemoveNetworkRequest(name: net.name))
+    _ = try daemon.client().call(RemoveNetworkRequest(name: net.name))
     #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/\(net.bridge)"))
     try daemon.stop()
     daemon.expectClean()
@@ -432,10 +432,10 @@ struct NetworkTests {
         // Leave nothing for the checks above to trip over twice: containers first, then the
         // network.
         for c in (try? client.call(ListContainersRequest())) ?? [] {
-          try? client.call(KillContainerRequest(name: c.id))
+          _ = try? client.call(KillContainerRequest(name: c.id))
           _ = try? waitGone(client, c.id)
         }
-        try? client.call(RemoveNetworkRequest(name: net.name))
+        _ = try? client.call(RemoveNetworkRequest(name: net.name))
         throw error
       }
     }
@@ -630,9 +630,9 @@ struct ExternalInterfaceTests {
         "for i in $(seq 100); do busybox wget -q -O - http://\(hostAddress):\(port)/ && exit 0; sleep 0.1; done; exit 1",
       ])
       #expect(text == "outside\n")
-      try client.call(KillContainerRequest(name: id))
+      _ = try client.call(KillContainerRequest(name: id))
       #expect(try t.waitGone(client, id))
-      try client.call(RemoveNetworkRequest(name: net.name))
+      _ = try client.call(RemoveNetworkRequest(name: net.name))
     } catch {
       try? daemon.stop()
       t.forceRemoveLink(net.bridge)

@@ -10,19 +10,8 @@ import XCIPC
 struct ObjectCommandsE2ETests {
   /// Runs `xcsh --socket SOCKET -c CODE` (stdin /dev/null) and returns (status, stdout, stderr).
   func xcsh(_ code: String, _ daemon: DaemonHarness) throws -> (Int32, String, String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: XCShellObjectTests.xcsh)
-    p.arguments = ["--socket", daemon.socket, "-c", code]
-    let out = Pipe()
-    let err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    p.standardInput = FileHandle.nullDevice
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    let r = try Xcsh.run(["--socket", daemon.socket, "-c", code])
+    return (r.status, r.stdout, r.stderr)
   }
 
   /// Output of a script expected to succeed.
@@ -32,7 +21,14 @@ struct ObjectCommandsE2ETests {
     return out
   }
 
-  /// Polls (bounded) until the daemon lists no container: kill is asynchronous in xc.
+  /// The daemon lists no container right now: xcsh's `kill` returns only once the daemon
+  /// has torn its containers down, so nothing may be left when it has returned.
+  func expectNoContainersNow(_ client: XCClient, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    #expect(try client.call(ListContainersRequest()).isEmpty, sourceLocation: sourceLocation)
+  }
+
+  /// Polls (bounded) until the daemon lists no container: for containers that end on their
+  /// own, or with the connection that linked them.
   func expectNoContainers(_ client: XCClient, sourceLocation: SourceLocation = #_sourceLocation) throws {
     let deadline = Date().addingTimeInterval(30)
     while try !client.call(ListContainersRequest()).isEmpty, Date() < deadline { usleep(20_000) }
@@ -103,7 +99,7 @@ struct ObjectCommandsE2ETests {
       #expect(status == 1)
       #expect(err.contains("`wait` needs a condition"), "\(err)")
       _ = try ok("kill r1", daemon)
-      try expectNoContainers(client)
+      try expectNoContainersNow(client)
       // A container that ends by itself: wait --exit gives its exit code.
       #expect(try ok("let c = (run busybox:latest -d -- sh -c 'exit 3'); wait $c --exit --timeout 30s | get exit_code", daemon) == "3\n")
       try expectNoContainers(client)
@@ -125,7 +121,7 @@ struct ObjectCommandsE2ETests {
       #expect(status == 4, "\(err)")
       #expect(out.contains("/dev/pts/"), "\(out)")
       _ = try ok("ps | kill", daemon)
-      try expectNoContainers(client)
+      try expectNoContainersNow(client)
       // attach to a detached terminal container: its output, until the process ends.
       (status, out, err) = try xcsh(
         "let c = (run -d -t busybox:latest -- sh -c 'echo hello-attach; sleep 3'); attach $c", daemon)
@@ -135,7 +131,7 @@ struct ObjectCommandsE2ETests {
       #expect(status == 1)
       #expect(err.contains("its main process is not on a terminal"), "\(err)")
       _ = try ok("ps | kill", daemon)
-      try expectNoContainers(client)
+      try expectNoContainersNow(client)
       // link: the container ends when the shell that linked it exits.
       // (It lives while the shell does: later calls still reach it.)
       #expect(try ok("run -d busybox:latest --name l1 -- sleep 1000 | link | get name; ps | length; exec l1 -- echo still-here", daemon)
@@ -167,7 +163,7 @@ struct ObjectCommandsE2ETests {
         kill $c
         """, daemon) == "from-the-host\nsnap:1\n")
       #expect(try String(contentsOfFile: host + "/out/o", encoding: .utf8) == "copied-out\n")
-      try expectNoContainers(client)
+      try expectNoContainersNow(client)
       // The volume outlives the container; the committed image has the copied file; a host
       // path mounts with its evidence descriptor.
       #expect(try ok("print (run busybox:latest -v data:/data -- cat /data/f)", daemon) == "persisted\n")
@@ -201,7 +197,7 @@ struct ObjectCommandsE2ETests {
       #expect(try nt.httpGet(port: port2).contains("via-xcsh"))
       #expect(try ok("rdr show-rules | length", daemon) == "2\n")
       _ = try ok("kill n1", daemon)
-      try expectNoContainers(client)
+      try expectNoContainersNow(client)
       _ = try ok("network rm \(net.name)", daemon)
       #expect(try ok("networks | where name == '\(net.name)' | length", daemon) == "0\n")
     }

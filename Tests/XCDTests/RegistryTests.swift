@@ -233,17 +233,17 @@ struct RegistryTests {
         #expect(anonymous.fault?.contains("needs credentials") == true, "\(anonymous)")
 
         // A wrong password: a clear refusal naming the user.
-        try client.call(LoginRequest(username: "alice", password: "wrong", server: registry.host, insecure: true))
+        _ = try client.call(LoginRequest(username: "alice", password: "wrong", server: registry.host, insecure: true))
         let refused = try push(client, "busybox:latest", remote)
         #expect(refused.fault?.contains("refused the credentials of alice") == true, "\(refused)")
         let refusedPull = try daemonError { try client.call(PullImageRequest(imageReference: remote)) }
         #expect(refusedPull.errno == 13 && refusedPull.value.text.contains("refused the credentials of alice"), "\(refusedPull)")
 
         // The right one: push and pull work.
-        try client.call(LoginRequest(username: "alice", password: password, server: registry.host, insecure: true))
+        _ = try client.call(LoginRequest(username: "alice", password: password, server: registry.host, insecure: true))
         let pushed = try push(client, "busybox:latest", remote)
         #expect(pushed.done && pushed.fault == nil, "\(pushed)")
-        try client.call(RemoveImageRequest(imageReference: "busybox:latest"))
+        _ = try client.call(RemoveImageRequest(imageReference: "busybox:latest"))
         let (status, _) = try pull(client, remote)
         #expect(status.state == .done, "\(status)")
         #expect(try run(client, remote, ["/bin/echo", "private"]).0 == "private\n")
@@ -267,11 +267,11 @@ struct RegistryTests {
         let client = try daemon.client()
         try Fixtures.importImage(client)
 
-        try client.call(LoginRequest(username: "bob", password: "nope", server: registry.host, insecure: true))
+        _ = try client.call(LoginRequest(username: "bob", password: "nope", server: registry.host, insecure: true))
         let refused = try push(client, "busybox:latest", remote)
         #expect(refused.fault?.contains("token service") == true && refused.fault?.contains("bob") == true, "\(refused)")
 
-        try client.call(LoginRequest(username: "bob", password: "hunter2", server: registry.host, insecure: true))
+        _ = try client.call(LoginRequest(username: "bob", password: "hunter2", server: registry.host, insecure: true))
         let pushed = try push(client, "busybox:latest", remote)
         #expect(pushed.done && pushed.fault == nil, "\(pushed)")
         let (status, _) = try pull(client, remote, rename: "tok:local")
@@ -389,7 +389,7 @@ struct RegistryTests {
 
   func sha256Hex(_ data: Data) -> String {
     let path = "/tmp/xcd-registry-sha-\(getpid())-\(UUID().uuidString.prefix(6))"
-    FileManager.default.createFile(atPath: path, contents: data)
+    _ = FileManager.default.createFile(atPath: path, contents: data)
     defer { unlink(path) }
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")

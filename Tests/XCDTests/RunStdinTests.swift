@@ -8,22 +8,8 @@ import XCIPC
 struct RunStdinTests {
   /// `xcsh --socket SOCKET -c CODE` with `stdin` written to its standard input.
   func xcsh(_ code: String, stdin: String, _ daemon: DaemonHarness) throws -> (Int32, String, String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: XCShellObjectTests.xcsh)
-    p.arguments = ["--socket", daemon.socket, "-c", code]
-    let input = Pipe()
-    let out = Pipe()
-    let err = Pipe()
-    p.standardInput = input
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    input.fileHandleForWriting.write(Data(stdin.utf8))
-    try input.fileHandleForWriting.close()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    let r = try Xcsh.run(["--socket", daemon.socket, "-c", code], stdin: Data(stdin.utf8))
+    return (r.status, r.stdout, r.stderr)
   }
 
   @Test func interactiveRunReadsPipedInput() throws {

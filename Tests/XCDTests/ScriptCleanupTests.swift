@@ -139,8 +139,8 @@ struct ScriptCleanupTests {
       #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
       let after = try LeakCount.settle(daemon, to: before)
       #expect(after == before, "before: \(before); after: \(after)")
-      try client.call(RemoveNetworkRequest(name: shared.network))
-      try client.call(RemoveVolumeRequest(name: shared.volume))
+      _ = try client.call(RemoveNetworkRequest(name: shared.network))
+      _ = try client.call(RemoveVolumeRequest(name: shared.volume))
       #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/\(shared.bridge)"), "bridge left")
       reportFigure(
         "scripts: \(runs) failing runs (4 at a time; each ensures a network and a volume, runs a VNET container with a published port and the volume, then fails) in \(String(format: "%.1f", elapsed)) s; before: \(before); after: \(after)")

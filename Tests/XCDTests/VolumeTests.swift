@@ -15,7 +15,7 @@ struct VolumeTests {
     try withDaemon { daemon in
       let client = try daemon.client()
       try Fixtures.importImage(client)
-      try client.call(CreateVolumeRequest(name: "data", kind: .directory))
+      _ = try client.call(CreateVolumeRequest(name: "data", kind: .directory))
       let listed = try client.call(ListVolumesRequest())
       let device = try #require(listed["data"]?.device)
       #expect(device == daemon.stateDir + "/volumes/data")
@@ -37,7 +37,7 @@ struct VolumeTests {
       let reread = try Storage.sh(again, "busybox:latest", "cat /data/f", mounts: [mount("data", "/data")])
       #expect(reread.output == "kept\n", "\(reread.output)")
 
-      try again.call(RemoveVolumeRequest(name: "data"))
+      _ = try again.call(RemoveVolumeRequest(name: "data"))
       #expect(try again.call(ListVolumesRequest()).isEmpty)
       #expect(!FileManager.default.fileExists(atPath: device))
       let gone = try daemonError {
@@ -51,14 +51,14 @@ struct VolumeTests {
     try withDaemon { daemon in
       let client = try daemon.client()
       try Fixtures.importImage(client)
-      try client.call(CreateVolumeRequest(name: "ro", kind: .directory))
+      _ = try client.call(CreateVolumeRequest(name: "ro", kind: .directory))
       let r = try Storage.sh(
         client, "busybox:latest", "ls /data && echo x > /data/f", mounts: [mount("ro", "/data", readOnly: true)])
       #expect(r.code != 0)
       #expect(r.output.contains("Read-only file system"), "\(r.output)")
       let shown = try client.call(ListVolumesRequest())["ro"]?.device ?? ""
       #expect(try FileManager.default.contentsOfDirectory(atPath: shown).isEmpty)
-      try client.call(RemoveVolumeRequest(name: "ro"))
+      _ = try client.call(RemoveVolumeRequest(name: "ro"))
     }
   }
 
@@ -66,7 +66,7 @@ struct VolumeTests {
     try withDaemon { daemon in
       let client = try daemon.client()
       try Fixtures.importImage(client)
-      try client.call(CreateVolumeRequest(name: "busy", kind: .directory))
+      _ = try client.call(CreateVolumeRequest(name: "busy", kind: .directory))
       let exited = try Storage.sleeper(client, name: "holder", mounts: [mount("busy", "/busy")])
       let shown = try client.call(ShowContainerRequest(id: "holder")).runningContainer
       #expect(shown.mountReq.map(\.dest) == ["/busy"], "\(shown.mountReq)")
@@ -74,7 +74,7 @@ struct VolumeTests {
       #expect(refused.errno == 16 && refused.value.text.contains("holder"), "\(refused)")
       #expect(try client.call(ListVolumesRequest())["busy"] != nil)
       try Storage.kill(client, "holder", exited)
-      try client.call(RemoveVolumeRequest(name: "busy"))
+      _ = try client.call(RemoveVolumeRequest(name: "busy"))
       let missing = try daemonError { try client.call(RemoveVolumeRequest(name: "busy")) }
       #expect(missing.errno == 2 && missing.value.text.contains("no such volume busy"), "\(missing)")
     }
@@ -128,10 +128,10 @@ struct VolumeTests {
       // A registered directory is kept when its volume is removed.
       let existing = daemon.dir + "/existing"
       try FileManager.default.createDirectory(atPath: existing, withIntermediateDirectories: true)
-      try client.call(CreateVolumeRequest(name: "reg", device: existing, kind: .directory))
+      _ = try client.call(CreateVolumeRequest(name: "reg", device: existing, kind: .directory))
       let twice = try daemonError { try client.call(CreateVolumeRequest(name: "reg", kind: .directory)) }
       #expect(twice.errno == 17, "\(twice)")
-      try client.call(RemoveVolumeRequest(name: "reg"))
+      _ = try client.call(RemoveVolumeRequest(name: "reg"))
       #expect(FileManager.default.fileExists(atPath: existing))
 
       let badDest = try daemonError {
@@ -165,13 +165,13 @@ struct VolumeTests {
             kind: .directory))
       }
       #expect(badTemplate.errno == 2 && badTemplate.value.text.contains("nope"), "\(badTemplate)")
-      try client.call(
+      _ = try client.call(
         CreateVolumeRequest(
           name: "v", template: VolumeTemplate(imageReference: "busybox:latest", mountName: "db"),
           kind: .directory))
       let r = try Storage.sh(client, "busybox:latest", "echo in > /var/db/x && cat /var/db/x", mounts: [mount("v", "db")])
       #expect(r.output == "in\n", "\(r.output)")
-      try client.call(RemoveVolumeRequest(name: "v"))
+      _ = try client.call(RemoveVolumeRequest(name: "v"))
     }
   }
 }

@@ -53,7 +53,7 @@ struct XCDTests {
       let replaced = try client.call(
         ReplaceMetaRequest(imageReference: "busybox:latest", config: meta))
       #expect(replaced.config?.xcExtension?.defaultEntryPoint == "main")
-      try client.call(RemoveImageRequest(imageReference: "busybox:latest"))
+      _ = try client.call(RemoveImageRequest(imageReference: "busybox:latest"))
       #expect(try client.call(ListAllImagesRequest()).manifests.isEmpty)
       _ = try client.call(PurgeRequest())
     }

@@ -10,26 +10,12 @@ import XCShell
 @Suite(.serialized, .enabled(if: runsAsRoot, "needs root (runc, mounts)"))
 struct XCShellObjectTests {
   /// The `xcsh` built next to `xcd`.
-  static var xcsh: String {
-    ProcessInfo.processInfo.environment["XCSH_BIN"]
-      ?? (URL(fileURLWithPath: DaemonHarness.binary).deletingLastPathComponent().appendingPathComponent("xcsh").path)
-  }
+  static var xcsh: String { Xcsh.binary }
 
   /// Runs `xcsh --socket SOCKET -c CODE` and returns (status, stdout, stderr).
   func xcsh(_ code: String, socket: String) throws -> (Int32, String, String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: Self.xcsh)
-    p.arguments = ["--socket", socket, "-c", code]
-    let out = Pipe()
-    let err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    p.standardInput = FileHandle.nullDevice
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    let r = try Xcsh.run(["--socket", socket, "-c", code])
+    return (r.status, r.stdout, r.stderr)
   }
 
   @Test func psImagesInfoAndKillThroughPipes() throws {
@@ -121,9 +107,7 @@ struct XCShellObjectTests {
         socket: daemon.socket)
       #expect(status == 0, "\(err)")
       #expect(out == "bg\ncontainer\nfrom-exec\n1\nbg\n4\n")
-      // The kill is asynchronous in xc: wait (bounded) until the daemon has no container left.
-      let deadline = Date().addingTimeInterval(20)
-      while try !client.call(ListContainersRequest()).isEmpty, Date() < deadline { usleep(20_000) }
+      // xcsh's kill returns only once the daemon has torn the container down.
       #expect(try client.call(ListContainersRequest()).isEmpty)
     }
   }

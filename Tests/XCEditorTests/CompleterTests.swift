@@ -45,7 +45,7 @@ import XCShell
   @Test func filePaths() throws {
     let dir = NSTemporaryDirectory() + "xcsh-complete-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: dir + "/sub", withIntermediateDirectories: true)
-    FileManager.default.createFile(atPath: dir + "/file.txt", contents: Data())
+    _ = FileManager.default.createFile(atPath: dir + "/file.txt", contents: Data())
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let c = completer.complete("open \(dir)/").candidates
     #expect(c.map(\.text) == ["\(dir)/file.txt", "\(dir)/sub/"])

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import SystemPackage
 import Testing
+import XCSystem
 
 @testable import XCEngine
 
@@ -20,7 +21,7 @@ struct ContainerTests {
       #expect(c.name == "xc-\(c.id)")
       #expect(try started.read() == 1)
       #expect(try out.readAll() == "hello\n")
-      #expect(try exited.read() == WaitStatus.eventFlag | 0)
+      #expect(try exited.read() == ProcessNotification.exitFlag | 0)
       let done = try await engine.waitExit(c.id)
       #expect(done.status == .exited)
       #expect(done.exit_status == 0)
@@ -50,7 +51,7 @@ struct ContainerTests {
       spec.stdin = gate.read
       spec.main_exited_fd = exited.fd
       let c = try engine.createContainer(spec)
-      #expect(WaitStatus.clientExitCode(eventValue: try exited.read()) == 0)
+      #expect(ProcessNotification.decodeExit(try exited.read())?.shellExitCode == 0)
       let alive = try engine.container(c.id)
       #expect(!alive.dead && alive.record.status == .running)
       #expect(alive.record.processes["main"]?.exit_code == 0)
@@ -80,7 +81,7 @@ struct ContainerTests {
     spec.main_exited_fd = exited.fd
     let c = try engine.createContainer(spec)
     #expect(try out.readAll() == "pid 1\n")
-    #expect(WaitStatus.clientExitCode(eventValue: try exited.read()) == 3)
+    #expect(ProcessNotification.decodeExit(try exited.read())?.shellExitCode == 3)
     #expect(try await engine.waitExit(c.id).exitCode == 3)
     let err = #expect(throws: EngineError.self) { try engine.createContainer(.busybox(["/no/such/program"])) }
     #expect(err?.code == .runtimeFailed)
@@ -96,8 +97,8 @@ struct ContainerTests {
       spec.main_exited_fd = exited.fd
       let c = try engine.createContainer(spec)
       let value = try exited.read()
-      #expect(value & WaitStatus.eventFlag != 0)
-      #expect(WaitStatus.clientExitCode(eventValue: value) == code)
+      #expect(value & ProcessNotification.exitFlag != 0)
+      #expect(ProcessNotification.decodeExit(value)?.shellExitCode == code)
       let done = try await engine.waitExit(c.id)
       #expect(done.exitCode == code)
       #expect(done.exit_status == code << 8)  // raw wait status, as xc reports it
@@ -250,7 +251,7 @@ struct ContainerTests {
       let info = try engine.exec("waiter", exec)
       #expect(info.pid > 0)
       #expect(try out.readAll() == "from-exec \(c.id) waiter\n")
-      #expect(WaitStatus.clientExitCode(eventValue: try notify.read()) == 5)
+      #expect(ProcessNotification.decodeExit(try notify.read())?.shellExitCode == 5)
       let execStat = try #require(engine.container(c.id).record.processes.first { $0.key != "main" }?.value)
       #expect(execStat.pid == info.pid && execStat.exec.arg0 == "sh")
 
@@ -283,15 +284,15 @@ struct ContainerTests {
       #expect(try engine.container(c.id).record.status == .running)
       try engine.kill(c.id, signal: SIGKILL)
       let done = try await engine.waitExit(c.id)
-      #expect(WaitStatus.signal(done.exit_status!) == SIGKILL)
-      #expect(WaitStatus.clientExitCode(eventValue: try exited.read()) == 1)
+      #expect(WaitStatus(rawValue: done.exit_status!).terminationSignal == SIGKILL)
+      #expect(ProcessNotification.decodeExit(try exited.read())?.shellExitCode == 1)
 
       // stop: xc-init (PID 1) forwards SIGTERM to main, which dies of it.
       var spec2 = ContainerSpec.busybox(["sh", "-c", "read line"])
       spec2.stdin = stdin.read
       let c2 = try engine.createContainer(spec2)
       try engine.stop(c2.id, grace: .seconds(30))
-      #expect(WaitStatus.signal(try engine.container(c2.id).record.exit_status!) == SIGTERM)
+      #expect(WaitStatus(rawValue: try engine.container(c2.id).record.exit_status!).terminationSignal == SIGTERM)
 
       // A main that handles SIGTERM ends within the grace, with its own status.
       var spec3 = ContainerSpec.busybox(["sh", "-c", "trap 'exit 7' TERM; echo up; while :; do sleep 1; done"])
@@ -443,7 +444,7 @@ struct ContainerTests {
     spec.stdin = stdin.read
     let c = try engine.createContainer(spec)
     engine.shutdown(grace: .seconds(30))
-    #expect(WaitStatus.signal(try engine.container(c.id).record.exit_status!) == SIGTERM)
+    #expect(WaitStatus(rawValue: try engine.container(c.id).record.exit_status!).terminationSignal == SIGTERM)
     #expect((#expect(throws: EngineError.self) { try engine.createContainer(spec) })?.code == .shutDown)
     state.expectClean()
     let again = try Engine(stateDir: state.path)

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import SystemPackage
 import Testing
+import XCSystem
 
 @testable import XCEngine
 
@@ -181,7 +182,7 @@ struct ImageTests {
     #expect(try engine.images().isEmpty)
 
     let empty = state.path + "/empty.tar"
-    FileManager.default.createFile(atPath: empty, contents: Data(count: 1024))
+    _ = FileManager.default.createFile(atPath: empty, contents: Data(count: 1024))
     let err2 = #expect(throws: EngineError.self) { try importArchive(engine, empty, reference: "bad:1") }
     #expect(err2?.code == .badArchive)
   }
@@ -223,7 +224,7 @@ struct ImageTests {
     #expect(try runc.list().isEmpty)
     var status: Int32 = 0
     #expect(waitpid(pid, &status, 0) == pid)  // it was our child: reap it
-    #expect(WaitStatus.signal(status) == SIGKILL)
+    #expect(WaitStatus(rawValue: status).terminationSignal == SIGKILL)
     #expect(!FileManager.default.fileExists(atPath: bundle))
     #expect(try second.describeImage("busybox:latest") == image)
     second.shutdown()

@@ -21,19 +21,19 @@ struct NetworkUnitTests {
   @Test func allocationSkipsReservedAndWrapsAfterTheLastLease() throws {
     var net = Network(name: "n", subnet: "10.9.0.0/29", default_router: "10.9.0.1")
     // .0 network, .1 router, .7 broadcast: .2 comes first.
-    #expect(try Engine.pickAddress(net, used: []) == "10.9.0.2")
-    #expect(try Engine.pickAddress(net, used: ["10.9.0.2", "10.9.0.3"]) == "10.9.0.4")
+    #expect(try Networking.pickAddress(net, used: []) == "10.9.0.2")
+    #expect(try Networking.pickAddress(net, used: ["10.9.0.2", "10.9.0.3"]) == "10.9.0.4")
     net.last_addr = "10.9.0.5"
-    #expect(try Engine.pickAddress(net, used: []) == "10.9.0.6")
+    #expect(try Networking.pickAddress(net, used: []) == "10.9.0.6")
     net.last_addr = "10.9.0.6"
-    #expect(try Engine.pickAddress(net, used: []) == "10.9.0.2")  // wrapped
-    #expect(try Engine.pickAddress(net, used: ["10.9.0.2", "10.9.0.3", "10.9.0.4", "10.9.0.5", "10.9.0.6"]) == nil)
+    #expect(try Networking.pickAddress(net, used: []) == "10.9.0.2")  // wrapped
+    #expect(try Networking.pickAddress(net, used: ["10.9.0.2", "10.9.0.3", "10.9.0.4", "10.9.0.5", "10.9.0.6"]) == nil)
     net.start_addr = "10.9.0.4"
     net.end_addr = "10.9.0.4"
     net.last_addr = nil
-    #expect(try Engine.pickAddress(net, used: []) == "10.9.0.4")
-    #expect(try Engine.pickAddress(net, used: ["10.9.0.4"]) == nil)
-    #expect(throws: EngineError.self) { try Engine.pickAddress(Network(name: "x"), used: []) }
+    #expect(try Networking.pickAddress(net, used: []) == "10.9.0.4")
+    #expect(try Networking.pickAddress(net, used: ["10.9.0.4"]) == nil)
+    #expect(throws: EngineError.self) { try Networking.pickAddress(Network(name: "x"), used: []) }
   }
 
   @Test func interfaceNamesAreChecked() throws {

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import SystemPackage
 import Testing
+import XCSystem
 
 @testable import XCEngine
 
@@ -160,8 +161,8 @@ final class TestPipe {
 /// A blocking eventfd as a client creates it.
 final class TestEventFD {
   let fd: FileDescriptor
-  init() throws { fd = FileDescriptor(rawValue: try EventFD.make()) }
-  func read() throws -> UInt64 { try EventFD.read(fd.rawValue) }
+  init() throws { fd = FileDescriptor(rawValue: try EventFD.create().rawValue) }
+  func read() throws -> UInt64 { try EventFD(fd).read() }
   deinit { try? fd.close() }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import XCSystem
 
 @testable import XCEngine
 
@@ -57,10 +58,10 @@ struct UnitTests {
   }
 
   @Test func waitStatusEncoding() {
-    #expect(WaitStatus.exitCode(3 << 8) == 3)
-    #expect(WaitStatus.signal(9) == 9 && WaitStatus.exitCode(9) == nil)
-    #expect(WaitStatus.eventValue(256) == 0x1000_0000_0000_0100)
-    #expect(WaitStatus.clientExitCode(eventValue: WaitStatus.eventValue(9)) == 1)
+    #expect(WaitStatus(rawValue: 3 << 8).exitCode == 3)
+    #expect(WaitStatus(rawValue: 9).terminationSignal == 9 && WaitStatus(rawValue: 9).exitCode == nil)
+    #expect(ProcessNotification.encodeExit(WaitStatus(rawValue: 256)) == 0x1000_0000_0000_0100)
+    #expect(ProcessNotification.decodeExit(ProcessNotification.encodeExit(WaitStatus(rawValue: 9)))?.shellExitCode == 1)
   }
 
   @Test func ociImageConversion() throws {

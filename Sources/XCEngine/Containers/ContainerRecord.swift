@@ -1,3 +1,5 @@
+import XCSystem
+
 /// What the engine knows about one container, named after xc's `ContainerManifest` fields
 /// where one exists. The daemon maps it to the wire type.
 public struct ContainerRecord: Codable, Sendable, Equatable {
@@ -48,5 +50,5 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
   public var mounts: [VolumeMount]?
 
   /// Main's exit code when it exited normally.
-  public var exitCode: Int32? { exit_status.flatMap(WaitStatus.exitCode) }
+  public var exitCode: Int32? { exit_status.flatMap { WaitStatus(rawValue: $0).exitCode } }
 }

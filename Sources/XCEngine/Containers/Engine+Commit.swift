@@ -46,22 +46,11 @@ extension Engine {
   /// The container's record, its upper directory, and the mount points runc made in it.
   private func commitSource(_ name: String) throws -> (ContainerRecord, String, Set<String>) {
     let (record, _) = try container(name)
-    let bundle = layout.container(record.id)
-    let upper = bundle + "/upper"
-    guard FileSystem.isDirectory(upper) else {
+    guard let changes = snapshots.changes(record.id, initPath: ContainerRuntime.initPath) else {
       throw EngineError(
         .notRunning, "container \(name) has ended and its changes are gone",
         help: "commit a running container, or one created with no_clean", errno: ENOENT)
     }
-    var placeholders: Set<String> = [String(Self.initPath.dropFirst())]
-    if let bytes = try? FileSystem.readBytes(bundle + "/config.json"),
-      let spec = try? JSONDecoder().decode(RuntimeSpec.self, from: Data(bytes))
-    {
-      for mount in spec.mounts {
-        let relative = (try? LayerUnpacker.components(mount.destination))?.joined(separator: "/") ?? ""
-        if !relative.isEmpty { placeholders.insert(relative) }
-      }
-    }
-    return (record, upper, placeholders)
+    return (record, changes.upper, changes.placeholders)
   }
 }

@@ -2,6 +2,7 @@ import CSupport
 import Foundation
 import Glibc
 import SystemPackage
+import XCSystem
 
 extension Engine {
   // MARK: - Create and start
@@ -20,7 +21,7 @@ extension Engine {
     do {
       return try create(spec, notified: &notified)
     } catch {
-      if let started, !notified { try? EventFD.write(started, 1) }
+      if let started, !notified { notify(started, 1, what: "main_started_notify", id: spec.name ?? "-") }
       throw error
     }
   }
@@ -38,7 +39,7 @@ extension Engine {
     guard !hostname.isEmpty, hostname.utf8.count <= 64, !hostname.contains("\0") else {
       throw EngineError(.badRequest, "bad hostname \"\(hostname)\": 1 to 64 bytes", errno: EINVAL)
     }
-    let bundle = layout.container(id)
+    let bundle = snapshots.bundle(id)
     let rootfs = bundle + "/rootfs"
     let now = Self.nowNanos()
     var record = ContainerRecord(
@@ -49,62 +50,39 @@ extension Engine {
       no_clean: spec.no_clean)
     record.mounts = volumeMounts
     let container = LiveContainer(record: record, bundle: bundle)
+    // Each step pushes the undo of what it takes onto the container's rollback stack, which
+    // a failure below and the release after the container ends both unwind.
+    let undo = container.rollback
     try reserve(container, named: spec.name)
+    undo.push(.forget)
 
     var pid: pid_t?
-    var networkPlan: NetworkPlan?
+    var networkPlan: Networking.NetworkPlan?
     var networkSetup: NetworkSetup?
     do {
-      try confirmVolumes(volumeMounts)
-      networkPlan = try prepareNetwork(spec.network, id: id)
+      try volumeStore.confirm(volumeMounts)
+      undo.push(.state)
+      try FileSystem.makeDirectories(bundle, mode: 0o755)
+      networkPlan = try networking.prepare(spec.network, id: id)
       if let plan = networkPlan {
-        recordNetwork(plan, in: container)
-        main?.envs.merge(Self.networkEnvironment(container.record)) { $1 }
+        undo.push(.network)
+        networking.record(plan, in: container)
+        main?.envs.merge(Networking.networkEnvironment(container.record)) { $1 }
       }
-      try FileSystem.makeDirectories(bundle + "/upper", mode: 0o755)
+      undo.push(.mounts)
       // Namespace, veths, addresses and rules are set up meanwhile, on their own threads.
-      networkSetup = networkPlan.map { startNetwork($0, container: container) }
-      try FileSystem.makeDirectories(bundle + "/work", mode: 0o700)
-      try FileSystem.makeDirectories(rootfs, mode: 0o755)
-      try Mount.overlay(
-        lower: layout.imageTree(chainID: image.chain_id), upper: bundle + "/upper",
-        work: bundle + "/work", at: rootfs)
-      try applyExtraLayers(spec.extra_layers, bundle: bundle, rootfs: rootfs)
-      let access = RootfsAccess(root: rootfs)
-      for copy in spec.copies {
-        try access.copy(from: copy.source.rawValue, to: copy.destination)
-      }
-      var resolved = main
-      // Without main, runc still wants a process it can find; it is never started.
-      let placeholder = image.manifest.jailConfig.default_entry_point
-        .flatMap { image.manifest.jailConfig.entry_points[$0]?.exec } ?? "/bin/sh"
-      let process = try runtimeProcess(
-        main ?? Jexec(arg0: placeholder, args: [], envs: envs, user: nil, group: nil, uid: 0, gid: 0, work_dir: nil),
-        access: access, resolved: &resolved)
-      var initProcess = process
-      initProcess.terminal = spec.use_tty
-      var mounts = RuntimeSpec.standardMounts + (try dnsMounts(spec.network.dns, bundle: bundle))
-        + Self.bindMounts(volumeMounts)
-      if let initBinary {
-        // xc-init is PID 1 and runs main as its child (see Sources/xc-init/main.c).
-        initProcess.args = [Self.initPath] + process.args
-        mounts.append(RuntimeSpec.Mount(
-          destination: Self.initPath, type: "bind", source: initBinary,
-          options: ["bind", "ro", "nosuid", "nodev"]))
-      }
-      let config = RuntimeSpec(
-        process: initProcess, root: .init(path: "rootfs"), hostname: hostname,
-        mounts: mounts,
-        linux: .init(
-          namespaces: RuntimeSpec.namespaces + (spec.network.vnet ? [.init(type: "network", path: Self.netnsPath(bundle))] : []),
-          maskedPaths: RuntimeSpec.maskedPaths,
-          readonlyPaths: RuntimeSpec.readonlyPaths))
-      try FileSystem.writeAtomically(bundle + "/config.json", Array(try StateStore.encode(config).utf8))
+      networkSetup = networkPlan.map { networking.start($0, container: container) }
+      try snapshots.mount(image, bundle: bundle, extraLayers: spec.extra_layers, copies: spec.copies)
+      let config = try runtimeConfig(spec, image: image, main: main, envs: envs, mounts: volumeMounts, hostname: hostname, bundle: bundle)
+      try FileSystem.writeAtomically(bundle + "/config.json", Array(try StateStore.encode(config.spec).utf8))
 
+      // Pushed before anything runc is given exists: runc may create the container and still
+      // fail, and runc's state goes after the relays of main's output are drained.
+      undo.push(.runtime)
       // Output the client keeps no descriptor for (detached, or a tty) goes to main's log.
-      let logs = Self.mainLogPaths(spec, bundle: bundle, hasMain: main != nil)
-      let logFile = try (logs.stdout ?? logs.stderr).map { try BoundedLogFile(path: $0) }
-      let mainLog = try spec.use_tty ? nil : logFile.map { try MainLog(file: $0) }
+      undo.push(.io)
+      let logs = MainLogs.paths(spec, bundle: bundle, hasMain: main != nil)
+      let (logFile, mainLog) = try MainLogs.open(logs, tty: spec.use_tty)
       container.setMainLog(mainLog)
       // With a tty, runc hands the pty master to a console socket and the stdio fds are unused.
       let logFD = mainLog.map { FileDescriptor(rawValue: $0.writer) }
@@ -122,23 +100,8 @@ extension Engine {
       }
       let exitNotify = try spec.main_exited_fd.map { try dupCloexec($0.rawValue) }
       container.setExitNotify(exitNotify)
-      var statusPipe: [CInt] = [-1, -1]
-      if initBinary != nil {
-        try sysCall("pipe") { cs_pipe_cloexec(&statusPipe) }
-        container.setStatusReader(statusPipe[0])
-      }
       if let error = networkSetup?.waitNamespace() { throw error }
-      let initPid: pid_t
-      do {
-        initPid = try runc.create(
-          id: id, bundle: bundle, stdio: stdio, statusFD: initBinary == nil ? nil : statusPipe[1],
-          consoleSocket: spec.use_tty ? consolePath : nil)
-        closeQuietly(statusPipe[1])  // init holds the write end now: EOF = init exited
-      } catch {
-        closeQuietly(statusPipe[1])
-        container.closeStatusReader()
-        throw error
-      }
+      let initPid = try runtime.create(container, stdio: stdio, consoleSocket: spec.use_tty ? consolePath : nil)
       pid = initPid
       var terminalSocket: String?
       if spec.use_tty {
@@ -149,8 +112,8 @@ extension Engine {
       }
       let created = container.update {
         $0.pid = initPid
-        $0.main_proto = resolved
-        if let resolved {
+        $0.main_proto = config.resolved
+        if let resolved = config.resolved {
           $0.processes["main"] = ProcessStat(pid: initPid, exec: resolved)
           $0.processes["main"]?.terminal_socket = terminalSocket
           $0.processes["main"]?.stdout_log_file = logs.stdout
@@ -172,29 +135,32 @@ extension Engine {
         container.finish(container.record)  // wakes a shutdown() waiting for it
       } else {
         // init runs; the monitor releases everything once it is killed.
-        try? runc.kill(id: id, signal: SIGKILL)
+        signal(id, SIGKILL, why: "its create failed")
       }
       throw error
     }
 
     if let networkPlan, let networkSetup, let pid {
       // After the monitor is running, so a failure here kills and releases the container.
-      do { try finishNetwork(networkPlan, networkSetup, container: container, pid: pid) } catch {
-        try? runc.kill(id: id, signal: SIGKILL)
+      do {
+        try networking.finish(networkPlan, networkSetup, container: container, pid: pid)
+        try joinNetgroups(networkPlan.netgroups, container: container)
+      } catch {
+        signal(id, SIGKILL, why: "its network could not be set up")
         _ = container.waitFinished(until: Date().addingTimeInterval(30))
         throw error
       }
     }
     if isClosed {
       // shutdown() began while this container was being created: do not start it.
-      try? runc.kill(id: id, signal: SIGKILL)
+      signal(id, SIGKILL, why: "the engine is shutting down")
       throw EngineError(.shutDown, "the engine is shut down", errno: EIO)
     }
     if !spec.create_only && main != nil {
       notified = true  // startMain writes it, whatever happens
       try startMain(container, notify: spec.main_started_notify?.rawValue)
     } else if let notify = spec.main_started_notify?.rawValue, main == nil {
-      try? EventFD.write(notify, 1)
+      self.notify(notify, 1, what: "main_started_notify", id: id)
     }
     return container.record
   }
@@ -216,18 +182,15 @@ extension Engine {
   }
 
   private func startMain(_ container: LiveContainer, notify: CInt?) throws {
-    defer { if let notify { try? EventFD.write(notify, 1) } }
+    defer { if let notify { self.notify(notify, 1, what: "main_started_notify", id: container.id) } }
     guard container.beginStart() else {
       throw EngineError(.badRequest, "main of container \(container.id) has already started", errno: EINVAL)
     }
     do {
-      try runc.start(id: container.id, bundle: container.bundle)
-      if let reader = container.statusFD {
-        try awaitMainExec(container, reader)
-      }
+      try runtime.start(container)
     } catch {
       container.endStart { $0.fault = "\(error)" }
-      try? runc.kill(id: container.id, signal: SIGKILL)
+      signal(container.id, SIGKILL, why: "its main could not be started")
       // Leave nothing behind the error: wait for the monitor to release the container.
       _ = container.waitFinished(until: Date().addingTimeInterval(30))
       throw error
@@ -239,62 +202,15 @@ extension Engine {
     snapshot.status = .running
     snapshot.started = startedAt
     snapshot.processes["main"]?.started = startedAt / 1_000_000_000
-    try? state.saveContainer(snapshot)
+    do { try state.saveContainer(snapshot) } catch {
+      logger.error("cannot save container", metadata: ["id": "\(container.id)", "error": "\(error)"])
+    }
     container.endStart {
       $0.status = .running
       $0.started = startedAt
       $0.processes["main"]?.started = startedAt / 1_000_000_000
     }
   }
-
-  /// xc-init's first report says whether main could be executed; later ones (main's exit)
-  /// are read by a thread that writes `main_exited_fd` as soon as main exits, while the
-  /// container may live on (its other processes).
-  private func awaitMainExec(_ container: LiveContainer, _ reader: CInt) throws {
-    let arg0 = container.record.main_proto?.arg0 ?? "main"
-    guard let first = Self.readLine(reader) else {
-      throw EngineError(.runtimeFailed, "the container ended before \(arg0) started", errno: EIO)
-    }
-    if first.hasPrefix("F "), let code = Int32(first.dropFirst(2)) {
-      throw EngineError(
-        .runtimeFailed, "cannot execute \(arg0) in the container", errno: ENOENT,
-        detail: "exec \(arg0): \(String(cString: strerror(code)))")
-    }
-    container.setReaderActive(true)
-    Thread.detachNewThread { [logger] in
-      while let line = Self.readLine(reader) {
-        guard line.hasPrefix("S "), let status = Int32(line.dropFirst(2)) else { continue }
-        container.setMainStatus(status)
-        container.update {
-          $0.processes["main"]?.exited = Self.nowNanos() / 1_000_000_000
-          $0.processes["main"]?.exit_code = status
-        }
-        if let fd = container.takeExitNotify() {
-          do { try EventFD.write(fd, WaitStatus.eventValue(status)) } catch {
-            logger.warning("cannot notify main's exit", metadata: ["error": "\(error)"])
-          }
-          closeQuietly(fd)
-        }
-      }
-      container.setReaderActive(false)
-    }
-  }
-
-  /// One line from `fd`, read a byte at a time (the lines are a few bytes), or nil at EOF.
-  static func readLine(_ fd: CInt) -> String? {
-    var bytes: [UInt8] = []
-    var byte: UInt8 = 0
-    while true {
-      let n = Glibc.read(fd, &byte, 1)
-      if n < 0 && errno == EINTR { continue }
-      if n <= 0 { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
-      if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
-      bytes.append(byte)
-    }
-  }
-
-  /// Where xc-init appears inside containers.
-  static let initPath = "/.xc-init"
 
   // MARK: - Exec, kill, stop
 
@@ -311,7 +227,7 @@ extension Engine {
     let execID = ContainerNames.newID()
     var envs = spec.envs
     envs["XC_ID"] = container.id
-    envs.merge(Self.networkEnvironment(container.record)) { $1 }
+    envs.merge(Networking.networkEnvironment(container.record)) { $1 }
     if envs["PATH"] == nil { envs["PATH"] = "/bin:/usr/bin:/sbin:/usr/sbin" }
     let job = Jexec(
       arg0: spec.arg0, args: spec.args, envs: envs, user: spec.user, group: spec.group, uid: 0,
@@ -320,62 +236,20 @@ extension Engine {
     var process = try runtimeProcess(job, access: RootfsAccess(root: container.record.root), resolved: &resolved)
     process.terminal = spec.use_tty
     let processFile = container.bundle + "/exec-\(execID).json"
-    let pidFile = container.bundle + "/exec-\(execID).pid"
-    let log = container.bundle + "/exec-\(execID).log"
-    defer { for path in [processFile, pidFile, log] { unlink(path) } }
+    defer { unlink(processFile) }
     try FileSystem.writeAtomically(processFile, Array(try StateStore.encode(process).utf8))
     let notify = try spec.notify.map { try dupCloexec($0.rawValue) }
-    let stdio =
-      spec.use_tty
-      ? try Self.openStdio(nil, nil, nil) : try Self.openStdio(spec.stdin, spec.stdout, spec.stderr)
-    defer { [stdio.0, stdio.1, stdio.2].forEach(closeQuietly) }
-    let consolePath = container.bundle + "/console-\(execID).sock"
-    let pid: pid_t
-    var terminal: TerminalRelay?
+    let stdio: (CInt, CInt, CInt)
     do {
-      let console = spec.use_tty ? try TerminalRelay.listen(at: consolePath) : -1
-      defer {
-        closeQuietly(console)
-        if console >= 0 { unlink(consolePath) }
-      }
-      pid = try runc.exec(
-        id: container.id, processFile: processFile, pidFile: pidFile, log: log, stdio: stdio,
-        consoleSocket: spec.use_tty ? consolePath : nil)
-      if spec.use_tty {
-        do {
-          terminal = try TerminalRelay(
-            master: try TerminalRelay.receiveMaster(console),
-            path: container.bundle + "/xc.\(container.id).\(execID)")
-        } catch {
-          Glibc.kill(pid, SIGKILL)
-          _ = try? Subprocess.wait(pid)
-          throw error
-        }
-      }
+      stdio = spec.use_tty ? try Self.openStdio(nil, nil, nil) : try Self.openStdio(spec.stdin, spec.stdout, spec.stderr)
     } catch {
       closeQuietly(notify ?? -1)
       throw error
     }
-    container.update {
-      $0.processes[execID] = ProcessStat(pid: pid, started: Self.nowNanos() / 1_000_000_000, exec: resolved ?? job)
-      $0.processes[execID]?.terminal_socket = terminal?.path
-    }
-    Thread.detachNewThread { [logger, terminal] in
-      let status = (try? Subprocess.wait(pid)) ?? 0
-      // Relay what the pty still holds, close the clients, remove the socket.
-      terminal?.close()
-      container.update {
-        $0.processes[execID]?.exited = Self.nowNanos() / 1_000_000_000
-        $0.processes[execID]?.exit_code = status
-      }
-      if let notify {
-        do { try EventFD.write(notify, WaitStatus.eventValue(status)) } catch {
-          logger.warning("cannot notify exec exit", metadata: ["error": "\(error)"])
-        }
-        closeQuietly(notify)
-      }
-    }
-    return SpawnInfo(pid: pid, terminal_socket: terminal?.path)
+    defer { [stdio.0, stdio.1, stdio.2].forEach(closeQuietly) }
+    return try runtime.exec(
+      container, execID: execID, processFile: processFile, stdio: stdio, tty: spec.use_tty, notify: notify,
+      exec: resolved ?? job)
   }
 
   /// Sends `signal` to the container's main process (its init; when init dies, every
@@ -383,7 +257,7 @@ extension Engine {
   public func kill(_ name: String, signal: Int32 = SIGKILL) throws {
     let container = try find(name)
     do {
-      try runc.kill(id: container.id, signal: signal)
+      try runtime.runc.kill(id: container.id, signal: signal)
     } catch {
       if container.isFinished { return }  // it ended meanwhile: nothing left to signal
       throw error
@@ -480,21 +354,10 @@ extension Engine {
 
   // MARK: - Monitoring and release
 
-  /// Waits for init on its own thread: it is our child (we are the subreaper), so waitpid
-  /// returns its exact wait status. Then releases the container and tells the client.
+  /// Has the runtime wait for init; once it has ended, records main's exit, releases the
+  /// container and tells the client.
   private func monitor(_ container: LiveContainer, pid: pid_t) {
-    Thread.detachNewThread { [self] in
-      let status: Int32
-      do { status = try Subprocess.wait(pid) } catch {
-        logger.error("cannot wait for container init", metadata: ["id": "\(container.id)", "error": "\(error)"])
-        status = 0
-      }
-      container.waitStartSettled()
-      // With xc-init, main's own status came through the status pipe (read to its end once
-      // init has exited); without a report (init was killed), init's status stands for it.
-      container.waitReaderIdle()
-      container.closeStatusReader()
-      let mainStatus = container.mainStatus ?? status
+    runtime.monitor(container, pid: pid) { [self] mainStatus in
       let record = container.update {
         if $0.processes["main"]?.started != nil && $0.processes["main"]?.exited == nil {
           $0.processes["main"]?.exited = Self.nowNanos() / 1_000_000_000
@@ -508,78 +371,49 @@ extension Engine {
       release(container, failed: false, final: record)
       if let fd = container.takeExitNotify() {
         // Only a main that ran has an exit to report (xc writes nothing otherwise).
-        if record.started != nil { try? EventFD.write(fd, WaitStatus.eventValue(mainStatus)) }
+        if record.started != nil {
+          notify(fd, ProcessNotification.encodeExit(WaitStatus(rawValue: mainStatus)), what: "main_exited_fd", id: container.id)
+        }
         closeQuietly(fd)
       }
       container.finish(record)
     }
   }
 
-  /// Releases what a container holds: runc state, the overlay mount, its directory (unless
-  /// `no_clean`), its record, its place among live containers.
-  func release(_ container: LiveContainer, failed: Bool, final: ContainerRecord? = nil) {
-    let record = container.record
-    // Every process holding the pty is gone: relay what is left, remove the socket.
-    container.takeTerminal()?.close()
-    // Likewise every holder of main's log pipe: copy what is left before the directory goes.
-    container.takeMainLog()?.finish()
-    // Also after a failed create: runc may have created the container before failing.
-    do { try runc.delete(id: container.id, force: true) } catch {
-      if !failed {
-        logger.warning("runc delete failed", metadata: ["id": "\(container.id)", "error": "\(error)"])
-      }
-    }
-    for point in Mount.mountPoints(under: container.bundle) {
-      do { try Mount.unmountForcing(point) } catch {
-        logger.error("cannot unmount", metadata: ["path": "\(point)", "error": "\(error)"])
-      }
-    }
-    releaseNetwork(record)
-    if record.no_clean && !failed {
-      try? state.saveContainer(record)
-    } else {
-      try? state.deleteContainer(id: container.id)
-      do { try FileSystem.removeTree(container.bundle) } catch {
-        logger.error("cannot remove container directory", metadata: ["error": "\(error)"])
-      }
-    }
-    lock.lock()
-    live.removeValue(forKey: container.id)
-    if let final {
-      ended[final.id] = final
-      endedOrder.append(final.id)
-      if endedOrder.count > 4096 { ended.removeValue(forKey: endedOrder.removeFirst()) }
-    }
-    lock.unlock()
+  func signal(_ id: String, _ signal: Int32, why: String) { runtime.signal(id, signal, why: why) }
+
+  func notify(_ fd: CInt, _ value: UInt64, what: String, id: String) {
+    runtime.notify(fd, value, what: what, id: id)
   }
 
   // MARK: - Helpers
 
-  /// Applies client-given layers over the mounted root: through the overlay, so files land in
-  /// the container's upper dir and whiteouts hide image files without touching the image.
-  private func applyExtraLayers(_ layers: [FileDescriptor], bundle: String, rootfs: String) throws {
-    guard !layers.isEmpty else { return }
-    var unpacker = LayerUnpacker(root: rootfs)
-    for (i, layer) in layers.enumerated() {
-      // Copied first: the decompressor is chosen by magic bytes, and the fd may be a pipe.
-      let copy = bundle + "/extra-layer-\(i)"
-      defer { unlink(copy) }
-      let out = try sysCall("create \(copy)") { open(copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
-      do {
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-          let n = try buffer.withUnsafeMutableBytes { try readSome(layer.rawValue, into: $0) }
-          if n == 0 { break }
-          try buffer.withUnsafeBytes { try writeAll(out, UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-        }
-        closeQuietly(out)
-      } catch {
-        closeQuietly(out)
-        throw error
-      }
-      _ = try imageStore.applyLayer(copy, &unpacker)
-    }
-    unpacker.finish()
+  /// The OCI runtime spec of the container (its `config.json`), and main as resolved in its
+  /// root (user and group ids, HOME, PATH).
+  private func runtimeConfig(
+    _ spec: ContainerSpec, image: ImageRecord, main: Jexec?, envs: [String: String],
+    mounts volumeMounts: [VolumeMount], hostname: String, bundle: String
+  ) throws -> (spec: RuntimeSpec, resolved: Jexec?) {
+    var resolved = main
+    // Without main, runc still wants a process it can find; it is never started.
+    let placeholder = image.manifest.jailConfig.default_entry_point
+      .flatMap { image.manifest.jailConfig.entry_points[$0]?.exec } ?? "/bin/sh"
+    let process = try runtimeProcess(
+      main ?? Jexec(arg0: placeholder, args: [], envs: envs, user: nil, group: nil, uid: 0, gid: 0, work_dir: nil),
+      access: RootfsAccess(root: bundle + "/rootfs"), resolved: &resolved)
+    var initProcess = process
+    initProcess.terminal = spec.use_tty
+    var mounts = RuntimeSpec.standardMounts + (try Networking.dnsMounts(spec.network.dns, bundle: bundle))
+      + Self.bindMounts(volumeMounts)
+    runtime.wrapForInit(&initProcess, mounts: &mounts)
+    let config = RuntimeSpec(
+      process: initProcess, root: .init(path: "rootfs"), hostname: hostname,
+      mounts: mounts,
+      linux: .init(
+        namespaces: RuntimeSpec.namespaces + (spec.network.vnet ? [.init(type: "network", path: Networking.netnsPath(bundle))] : []),
+        maskedPaths: RuntimeSpec.maskedPaths,
+        readonlyPaths: RuntimeSpec.readonlyPaths))
+    return (config, resolved)
   }
 
   /// Resolves the entry point as xc does and the environment: image Env, then the entry
@@ -668,13 +502,6 @@ extension Engine {
       throw error
     }
     return (out[0], out[1], out[2])
-  }
-
-  /// DNS "Inherit": the host's resolv.conf, read-only, when there is one.
-  static func resolvConfMount() -> [RuntimeSpec.Mount] {
-    guard FileSystem.exists("/etc/resolv.conf") else { return [] }
-    return [RuntimeSpec.Mount(destination: "/etc/resolv.conf", type: "bind", source: "/etc/resolv.conf",
-                              options: ["rbind", "ro", "nosuid", "nodev", "noexec"])]
   }
 
   static func nowNanos() -> Int64 {

@@ -6,6 +6,8 @@ import Glibc
 final class LiveContainer: @unchecked Sendable {
   let id: String
   let bundle: String
+  /// What it holds, to give back when it ends (see `TeardownStep`).
+  let rollback = Rollback()
   private let condition = NSCondition()
   private var current: ContainerRecord
   private var finished = false

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import XCSystem
 
 /// runc, run by argv with a private `--root`, so this engine's containers are its own.
 struct Runc: Sendable {
@@ -73,7 +74,7 @@ struct Runc: Sendable {
     unlink(log)
     let pid = try Subprocess.spawn(argv, stdin: stdio.0, stdout: stdio.1, stderr: stdio.2, extra: extra)
     let status = try Subprocess.wait(pid)
-    guard WaitStatus.exitCode(status) == 0 else {
+    guard WaitStatus(rawValue: status).exitCode == 0 else {
       throw failure(what, Self.errors(inLog: log))
     }
   }

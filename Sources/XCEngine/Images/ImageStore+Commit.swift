@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import XCSystem
 
 /// A layer archive made from a directory tree, staged in the store's tmp dir.
 struct StagedLayer {
@@ -69,7 +70,7 @@ extension ImageStore {
         .system, "cannot run sha256sum", help: "install coreutils", errno: EIO, detail: "\(error)")
     }
     let hex = String(decoding: output.stdout.prefix(64), as: UTF8.self)
-    guard WaitStatus.exitCode(output.status) == 0, Digest.isValid("sha256:" + hex) else {
+    guard WaitStatus(rawValue: output.status).exitCode == 0, Digest.isValid("sha256:" + hex) else {
       throw EngineError(
         .system, "sha256sum failed on \(path)", errno: EIO,
         detail: String(decoding: output.stderr, as: UTF8.self))
@@ -104,7 +105,7 @@ extension ImageStore {
         .system, "cannot run \(argv[0]) to compress the layer", help: "install zstd (apt-get install zstd)",
         errno: EIO, detail: "\(error)")
     }
-    guard WaitStatus.exitCode(status) == 0 else {
+    guard WaitStatus(rawValue: status).exitCode == 0 else {
       unlink(path)
       throw EngineError(
         .system, "\(argv[0]) failed to compress the layer", errno: EIO,
@@ -172,7 +173,7 @@ extension ImageStore {
     let temp = layout.tmp + "/unpack-\(UUID().uuidString.prefix(8))"
     do {
       let copy = try Subprocess.run([Self.tool("cp"), "-a", "--reflink=auto", baseTree, temp])
-      guard WaitStatus.exitCode(copy.status) == 0 else {
+      guard WaitStatus(rawValue: copy.status).exitCode == 0 else {
         throw EngineError(
           .system, "cannot copy the base image's tree", errno: EIO,
           detail: String(decoding: copy.stderr, as: UTF8.self))

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Logging
 import CSupport
+import XCSystem
 
 /// The image store: OCI blobs by digest, one unpacked read-only tree per image (by ChainID),
 /// and tags in the state database.
@@ -316,7 +317,7 @@ final class ImageStore: Sendable {
     closeQuietly(pipe[0])  // a decompressor still writing gets EPIPE and ends
     let status = try Subprocess.wait(pid)
     let hash = try result.get()
-    guard WaitStatus.exitCode(status) == 0 else {
+    guard WaitStatus(rawValue: status).exitCode == 0 else {
       let detail = (try? FileSystem.readString(errFile)) ?? ""
       throw EngineError(.badArchive, "\(tool) failed to decompress a layer", errno: EINVAL, detail: detail)
     }

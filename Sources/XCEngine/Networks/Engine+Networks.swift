@@ -1,125 +1,37 @@
 import Foundation
-import Glibc
 
-/// Networks on Linux: a bridge per network, leases in SQLite, VNET containers in network
-/// namespaces of their own with veths into the bridge, non-VNET containers' addresses as
-/// aliases on a host interface, and port redirections as nftables rules in a table of the
-/// engine's own. See docs/engine.md. This file: the networks themselves and the names the
-/// engine gives what it creates.
+/// The engine's networks: kept by `Networking`; the engine adds the check that it is open and
+/// the names of the containers holding them.
 extension Engine {
-  /// Serialises rewrites of the nftables table (rules are read from SQLite and applied whole)
-  /// and guards `readyTables`.
-  static let redirectLock = NSLock()
-  /// Tables created by this process (their chains exist: only rules need rewriting).
-  nonisolated(unsafe) static var readyTables = Set<String>()
-
-  /// 8 hex of the state directory's SHA-256: names the engine's nftables table and prefixes
-  /// its veths, so engines with different state directories never collide.
-  var networkTag: String {
-    var h = SHA256()
-    h.update(Array(layout.root.utf8))
-    return String(h.finalizeHex().prefix(8))
-  }
-
   /// The nftables table holding this engine's port redirections.
-  public var nftTable: String { "xcd_" + networkTag }
-  var nftables: NFTables { NFTables(table: nftTable) }
-
-  /// Host-side veth names of this engine: `xv` + 5 hex of the tag + 7 of the container id +
-  /// the network's index = 15 characters, the kernel's limit.
-  public var vethPrefix: String { "xv" + networkTag.prefix(5) }
-  func vethName(_ id: String, _ index: Int) -> String { vethPrefix + id.prefix(7) + "\(index)" }
-
-  // MARK: - Networks
+  public var nftTable: String { networking.redirects.table }
+  /// The prefix of this engine's host-side veth names.
+  public var vethPrefix: String { networking.vethPrefix }
+  var portRedirects: Redirects { networking.redirects }
 
   /// Creates a network (xc's `create_network`). A missing bridge is created (and given
   /// `default_router` as its address), and removed with the network.
   public func createNetwork(_ request: Network) throws {
     try checkOpen()
-    var net = request
-    try Names.network(net.name, field: "create_network: name")
-    if let b = net.bridge_iface { try InterfaceName.validate(b, field: "create_network: bridge_iface") }
-    if let a = net.alias_iface { try InterfaceName.validate(a, field: "create_network: alias_iface") }
-    var subnet: IPv4CIDR?
-    if let s = net.subnet {
-      let c = try IPv4CIDR(parsing: s, field: "create_network: subnet")
-      subnet = c
-      net.subnet = "\(c.network)/\(c.prefix)"
-    }
-    for (field, value) in [("start_addr", net.start_addr), ("end_addr", net.end_addr), ("default_router", net.default_router)] {
-      guard let value else { continue }
-      guard let a = IPv4Address(value) else {
-        throw EngineError(.badRequest, "create_network: \(field) \"\(value)\" is not an IPv4 address", errno: EINVAL)
-      }
-      guard subnet?.contains(a) ?? false else {
-        throw EngineError(
-          .badRequest, "create_network: \(field) \(value) is not in the subnet \(net.subnet ?? "(none)")",
-          errno: EINVAL)
-      }
-    }
-    if let subnet {
-      net.start_addr = net.start_addr ?? subnet.network.description
-      net.end_addr = net.end_addr ?? subnet.broadcast.description
-    }
-    if let a = net.alias_iface, a != net.bridge_iface, !IPRoute().linkExists(a) {
-      throw EngineError(.networkNotFound, "create_network: interface not found: \(a)", errno: ENOENT)
-    }
-    let ip = IPRoute()
-    var create = false
-    if let b = net.bridge_iface {
-      if ip.linkExists(b) {
-        guard FileSystem.exists("/sys/class/net/\(b)/bridge") else {
-          throw EngineError(.badRequest, "create_network: \(b) exists and is not a bridge", errno: EINVAL)
-        }
-      } else {
-        create = true
-      }
-    }
-    net.bridge_created = create
-    net.last_addr = nil
-    // Saved first: a crash after the bridge is made leaves a network that owns it.
-    guard try state.insertNetwork(net) else {
-      throw EngineError(.networkExists, "Network with such name already exists: \(net.name)", errno: EINVAL)
-    }
-    if create, let b = net.bridge_iface {
-      do { try makeBridge(net, b) } catch {
-        try? ip.deleteLink(b)
-        try? state.deleteNetwork(net.name)
-        throw error
-      }
-    }
-    logger.info("network created", metadata: ["name": "\(net.name)", "bridge": "\(net.bridge_iface ?? "-")"])
-  }
-
-  func makeBridge(_ net: Network, _ name: String) throws {
-    let ip = IPRoute()
-    try ip.addBridge(name)
-    if let router = net.default_router, let subnet = net.subnet.flatMap({ try? IPv4CIDR(parsing: $0, field: "subnet") }) {
-      try ip.addAddress("\(router)/\(subnet.prefix)", to: name)
-    }
+    try networking.create(request)
   }
 
   /// Every network, ordered by name.
-  public func networks() throws -> [Network] { try state.networks() }
+  public func networks() throws -> [Network] { try networking.all() }
 
   /// Removes a network no container holds an address of (xcd's `xcsh.remove_network`); its
   /// bridge goes too if the engine created it.
   public func removeNetwork(_ name: String) throws {
     try checkOpen()
-    guard let net = try state.network(name) else {
-      throw EngineError(.networkNotFound, "no such network: \(name)", errno: ENOENT)
+    try networking.remove(name) { id in (try? container(id).record.name).map { "\(id) (\($0))" } ?? id }
+  }
+
+  /// Once the container's network is set up: joins its network groups and rewrites their
+  /// members' /etc/hosts.
+  func joinNetgroups(_ groups: [String], container: LiveContainer) throws {
+    for g in groups {
+      try state.joinNetgroup(g, container: container.id)
+      try commitNetgroup(g)
     }
-    let holders = try state.leaseHolders(network: name)
-    if !holders.isEmpty {
-      let names = holders.map { id in (try? container(id).record.name).map { "\(id) (\($0))" } ?? id }
-      throw EngineError(
-        .networkInUse, "network \(name) is in use by containers: \(names.joined(separator: ", "))",
-        help: "kill those containers first", errno: EBUSY)
-    }
-    if net.bridge_created, let b = net.bridge_iface, IPRoute().linkExists(b) {
-      try IPRoute().deleteLink(b)
-    }
-    try state.deleteNetwork(name)
-    logger.info("network removed", metadata: ["name": "\(name)"])
   }
 }

@@ -77,7 +77,7 @@ struct IPRoute {
   func run(_ argv: [String], input: String, what: String) throws {
     var template = Array("/tmp/xcd-input-XXXXXX".utf8CString)
     let fd = try sysCall("create a temporary file") { mkstemp(&template) }
-    unlink(String(cString: template))
+    unlink(template)
     _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
     defer { closeQuietly(fd) }
     try writeAll(fd, Array(input.utf8))

@@ -2,6 +2,7 @@ import CGzip
 import CSupport
 import Foundation
 import Glibc
+import XCSystem
 
 /// Carries one layer's bytes, as they are downloaded, to the unpacker on another thread
 /// over a socket pair, decompressing on the way: gzip in process with zlib, zstd through
@@ -113,7 +114,7 @@ final class LayerFeed: @unchecked Sendable {
       defer { unlink(errFile) }
       let status = try Subprocess.wait(pid)
       path = .plain
-      guard check, WaitStatus.exitCode(status) != 0 else { return }
+      guard check, WaitStatus(rawValue: status).exitCode != 0 else { return }
       let detail = (try? FileSystem.readString(errFile)) ?? ""
       throw EngineError(.badArchive, "\(tool) failed to decompress a layer", errno: EINVAL, detail: detail)
     }

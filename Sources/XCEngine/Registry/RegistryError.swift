@@ -1,17 +1,6 @@
 import Foundation
 import Glibc
 
-extension EngineError.Code {
-  /// The registry has no such repository, tag or blob.
-  public static let registryNotFound = EngineError.Code(rawValue: "registry.not_found")
-  /// The registry (or its token service) refused the credentials, or wants some.
-  public static let registryAuth = EngineError.Code(rawValue: "registry.auth")
-  /// The registry could not be reached (connection refused, DNS, TLS, timeout).
-  public static let registryUnreachable = EngineError.Code(rawValue: "registry.unreachable")
-  /// The registry answered with an error or something that is not the distribution API.
-  public static let registryFailed = EngineError.Code(rawValue: "registry.failed")
-}
-
 /// The `{"errors": [{"code", "message", "detail"}]}` body registries answer errors with.
 struct RegistryErrorBody: Decodable {
   struct Item: Decodable {

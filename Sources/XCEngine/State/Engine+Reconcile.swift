@@ -4,10 +4,42 @@ import Glibc
 extension Engine {
   /// Brings the state directory back to a clean state after an earlier run, crashed or not:
   /// containers of that run are not re-adopted (their init is no longer our child, so their
-  /// exit status could not be learned); they are killed, their runc state deleted, every
-  /// mount under the state directory removed, and records kept only for `no_clean` ones.
+  /// exit status could not be learned). Each is torn down with the same undo actions as a
+  /// container that ends (runc state, mounts, network, record and directory; records kept
+  /// only for `no_clean` ones), as is each teardown that run left incomplete. Then whatever
+  /// no record accounts for is swept: runc containers, mounts, veths, leases, directories.
   func reconcile() throws {
-    for id in (try? runc.list()) ?? [] {
+    let runtimeIDs = Set((try? runc.list()) ?? [])
+    let leftover: [TeardownStep] = [.runtime, .mounts, .network, .state]
+    for pending in pendingTeardowns() {
+      logger.warning(
+        "finishing a teardown the last run left incomplete",
+        metadata: ["id": "\(pending.record.id)", "steps": "\(pending.steps.map(\.rawValue))",
+                   "errors": "\(pending.errors)"])
+      var target = TeardownTarget(record: pending.record, bundle: layout.container(pending.record.id))
+      target.runtimeIDs = runtimeIDs
+      target.failedCreate = pending.failedCreate
+      // Every step again, not only those that failed: a directory that could not be removed
+      // usually held a mount. Its file goes first: a step failing again writes it anew.
+      unlink(layout.pendingTeardown(pending.record.id))
+      teardown(target, steps: leftover)
+    }
+    var kept = Set<String>()
+    for var record in try state.containers() {
+      if record.no_clean {
+        if record.status != .exited {
+          record.status = .exited
+          record.pid = nil
+          record.finished_at = record.finished_at ?? Self.nowNanos()
+          record.fault = record.fault ?? "the engine restarted while the container ran"
+        }
+        kept.insert(record.id)
+      }
+      var target = TeardownTarget(record: record, bundle: layout.container(record.id))
+      target.runtimeIDs = runtimeIDs
+      teardown(target, steps: leftover)
+    }
+    for id in runtimeIDs.subtracting(try state.containers().map(\.id)) {
       do { try runc.delete(id: id, force: true) } catch {
         logger.warning("cannot delete leftover runc container", metadata: ["id": "\(id)", "error": "\(error)"])
       }
@@ -19,22 +51,7 @@ extension Engine {
         logger.error("cannot unmount leftover mount", metadata: ["path": "\(point)", "error": "\(error)"])
       }
     }
-    reconcileNetworks(records: (try? state.containers()) ?? [])
-    var kept = Set<String>()
-    for var record in try state.containers() {
-      if record.no_clean {
-        if record.status != .exited {
-          record.status = .exited
-          record.pid = nil
-          record.finished_at = record.finished_at ?? Self.nowNanos()
-          record.fault = record.fault ?? "the engine restarted while the container ran"
-          try state.saveContainer(record)
-        }
-        kept.insert(record.id)
-      } else {
-        try state.deleteContainer(id: record.id)
-      }
-    }
+    networking.reconcile()
     // A directory that cannot be removed (a mount that would not go) is reported, not fatal:
     // removeTree never deletes through a mount, and the daemon can still serve images.
     for path in FileSystem.list(layout.containers).filter({ !kept.contains($0) }).map(layout.container)
@@ -58,16 +75,16 @@ extension Engine {
     closed = true
     let containers = Array(live.values)
     lock.unlock()
-    for c in containers { try? runc.kill(id: c.id, signal: SIGTERM) }
+    for c in containers { signal(c.id, SIGTERM, why: "the engine is shutting down") }
     let deadline = Date().addingTimeInterval(Self.seconds(grace))
     for c in containers where !c.waitFinished(until: deadline) {
-      try? runc.kill(id: c.id, signal: SIGKILL)
+      signal(c.id, SIGKILL, why: "it outlived the shutdown's grace")
     }
     for c in containers {
       if !c.waitFinished(until: Date().addingTimeInterval(30)) {
         logger.error("container did not end after SIGKILL", metadata: ["id": "\(c.id)"])
       }
     }
-    removeRedirectTable()
+    portRedirects.removeTable()
   }
 }

@@ -7,6 +7,7 @@
 ///     <state>/bin/xc-init             the containers' PID 1, bind-mounted read-only into each
 ///     <state>/runc/                   runc --root: runc's own state, private to this engine
 ///     <state>/tmp/                    staging for imports and unpacks
+///     <state>/teardown/<id>.json      teardowns that did not complete, for the next start
 public struct StateLayout: Sendable {
   public let root: String
 
@@ -24,6 +25,8 @@ public struct StateLayout: Sendable {
   public var tmp: String { root + "/tmp" }
   public var bin: String { root + "/bin" }
   public var initBinary: String { bin + "/xc-init" }
+  var teardown: String { root + "/teardown" }
+  func pendingTeardown(_ id: String) -> String { teardown + "/" + id + ".json" }
 
   func blob(_ digest: String) -> String { blobs + "/" + Digest.hex(digest) }
   func imageTree(chainID: String) -> String { images + "/" + Digest.hex(chainID) }

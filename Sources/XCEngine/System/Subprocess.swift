@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import CSupport
+import XCSystem
 
 /// Starts external programs by argv (never through a shell) with exactly the descriptors
 /// given as their stdio, and waits for them. The corresponding C function is `posix_spawn`.
@@ -14,7 +15,7 @@ enum Subprocess {
     var status: Int32
     var stdout: [UInt8]
     var stderr: [UInt8]
-    var exitedNormally: Bool { WaitStatus.exitCode(status) == 0 }
+    var exitedNormally: Bool { WaitStatus(rawValue: status).exitCode == 0 }
     var stderrText: String {
       String(decoding: stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }

@@ -1,38 +1,9 @@
 import Foundation
 import Glibc
-import SystemPackage
 
-extension EngineError.Code {
-  public static let volumeNotFound = EngineError.Code(rawValue: "volume.not_found")
-  public static let volumeExists = EngineError.Code(rawValue: "volume.exists")
-  public static let volumeInUse = EngineError.Code(rawValue: "volume.in_use")
-  public static let unsupported = EngineError.Code(rawValue: "engine.unsupported")
-}
-
-extension ContainerSpec {
-  /// One `mount_req` entry: what to bind-mount where.
-  public struct MountRequest: Sendable {
-    /// A volume's name, or an absolute host path.
-    public var source: String
-    /// An absolute path in the container, or the key of a volume slot the image declares.
-    public var destination: String
-    /// For a host path: a descriptor opened on it (xc's "evidence" that the client may
-    /// reach it); its inode must be the path's.
-    public var evidence: FileDescriptor?
-    public var read_only: Bool
-
-    public init(source: String, destination: String, evidence: FileDescriptor? = nil, read_only: Bool = false) {
-      self.source = source
-      self.destination = destination
-      self.evidence = evidence
-      self.read_only = read_only
-    }
-  }
-}
-
+/// The engine's volumes: kept by `Volumes`; the engine adds the check that it is open, the
+/// image a template names, and whether a live container mounts one.
 extension Engine {
-  // MARK: - Volumes
-
   /// Creates a volume (xc's `create_volume`). With `device`, an existing directory is
   /// registered (and kept when the volume is removed); without, a new directory
   /// `<directory or state dir/volumes>/<name>` is made. `template` (image, slot key) must name
@@ -43,62 +14,19 @@ extension Engine {
     template: (image: String, slot: String)? = nil, directory: String? = nil
   ) throws -> VolumeRecord {
     try checkOpen()
-    try Self.validateVolumeName(name)
-    if driver == .zfs {
-      throw EngineError(
-        .unsupported, "the zfs volume driver is unsupported on Linux",
-        help: "create a directory volume (kind \"directory\")", errno: EOPNOTSUPP)
-    }
-    if try state.volume(name) != nil {
-      throw EngineError(.volumeExists, "volume \(name) already exists", errno: EEXIST)
-    }
-    if let template {
+    try Volumes.validateName(name)
+    if let template, driver != .zfs, try state.volume(name) == nil {
       let image = try imageStore.resolve(ImageReference(parsing: template.image))
       guard image.manifest.jailConfig.mounts[template.slot] != nil else {
         throw EngineError(
           .badRequest, "image \(template.image) declares no volume \"\(template.slot)\"", errno: ENOENT)
       }
     }
-    var record = VolumeRecord(
-      name: name, driver: driver, device: "", owned: false, rw_users: nil, authorized_users: nil,
-      created: Self.nowNanos())
-    if let device {
-      guard device.hasPrefix("/") else {
-        throw EngineError(.badRequest, "device \(device) is not an absolute path", errno: EINVAL)
-      }
-      var st = stat()
-      guard stat(device, &st) == 0 else {
-        throw EngineError(.badRequest, "No such directory: \(device)", errno: ENOENT)
-      }
-      guard (st.st_mode & S_IFMT) == S_IFDIR else {
-        throw EngineError(.badRequest, "device \(device) is not a directory", errno: ENOTDIR)
-      }
-      record.device = device
-    } else {
-      let base = directory ?? (layout.root + "/volumes")
-      try FileSystem.makeDirectories(base, mode: 0o711)
-      let path = base + "/" + name
-      guard mkdir(path, 0o755) == 0 else {
-        if errno == EEXIST {
-          throw EngineError(.volumeExists, "Target directory already exists: \(path)", errno: EEXIST)
-        }
-        throw EngineError.system("create volume directory \(path)", errno)
-      }
-      record.device = path
-      record.owned = true
-    }
-    guard try state.insertVolume(record) else {
-      if record.owned { rmdir(record.device) }
-      throw EngineError(.volumeExists, "volume \(name) already exists", errno: EEXIST)
-    }
-    logger.info("created volume", metadata: ["name": "\(name)", "device": "\(record.device)"])
-    return record
+    return try volumeStore.create(name: name, driver: driver, device: device, directory: directory)
   }
 
   /// Every volume, by name.
-  public func volumes() throws -> [VolumeRecord] {
-    try state.volumes()
-  }
+  public func volumes() throws -> [VolumeRecord] { try volumeStore.all() }
 
   /// Removes a volume no live container mounts; a directory the engine made is deleted
   /// with its content, a registered one is kept.
@@ -106,116 +34,24 @@ extension Engine {
     try checkOpen()
     // Under the containers' lock: a create that resolved this volume either is live (and
     // refuses the removal here) or confirms the volume after reserving and fails.
-    lock.lock()
-    let record: VolumeRecord
-    do {
-      defer { lock.unlock() }
-      guard let found = try state.volume(name) else {
-        throw EngineError(.volumeNotFound, "no such volume \(name)", errno: ENOENT)
-      }
-      if let user = live.values.first(where: { ($0.record.mounts ?? []).contains { $0.volume == name } }) {
-        throw EngineError(
-          .volumeInUse, "volume \(name) is mounted by container \(user.record.name) (\(user.id))",
-          help: "stop that container first", errno: EBUSY)
-      }
-      try state.deleteVolume(name)
-      record = found
-    }
-    if record.owned {
-      do { try FileSystem.removeTree(record.device) } catch {
-        logger.warning("cannot remove volume directory", metadata: ["path": "\(record.device)", "error": "\(error)"])
+    let record = try lock.withLock {
+      try volumeStore.delete(name) { name in
+        if let user = live.values.first(where: { ($0.record.mounts ?? []).contains { $0.volume == name } }) {
+          throw EngineError(
+            .volumeInUse, "volume \(name) is mounted by container \(user.record.name) (\(user.id))",
+            help: "stop that container first", errno: EBUSY)
+        }
       }
     }
+    volumeStore.removeDirectory(of: record)
     logger.info("removed volume", metadata: ["name": "\(name)"])
   }
 
-  static func validateVolumeName(_ name: String) throws {
-    let allowed = name.utf8.allSatisfy {
-      ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5a) || ($0 >= 0x61 && $0 <= 0x7a)
-        || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".")
-    }
-    guard !name.isEmpty, name.utf8.count <= 128, allowed, !name.hasPrefix("."), !name.hasPrefix("-") else {
-      throw EngineError(
-        .badRequest, "bad volume name \"\(name)\": 1 to 128 of A-Z a-z 0-9 _ - . (not first)",
-        errno: EINVAL)
-    }
-  }
-
-  // MARK: - Mounting
-
-  /// Resolves `mount_req` as xc does: a relative source names a volume, an absolute one is a
-  /// host path whose evidence descriptor must be the same inode; a relative destination is
-  /// the key of a slot the image declares (its path and read-only flag apply). Every slot the
-  /// image marks required must be mounted.
+  /// `mount_req` resolved against the image's slots (see `Volumes.resolve`).
   func resolveMounts(_ requests: [ContainerSpec.MountRequest], image: ImageRecord) throws -> [VolumeMount] {
-    let slots = image.manifest.jailConfig.mounts
-    var mounted = Set<String>()
-    var out: [VolumeMount] = []
-    for (i, r) in requests.enumerated() {
-      let field = "mount_req[\(i)]"
-      func bad(_ message: String, _ code: Int32 = EINVAL) -> EngineError {
-        EngineError(.badRequest, "\(field): \(message)", errno: code)
-      }
-      var readOnly = r.read_only
-      let destination: String
-      if r.destination.hasPrefix("/") {
-        destination = r.destination
-        if let slot = slots.first(where: { $0.value.destination == destination }) {
-          mounted.insert(slot.key)
-          readOnly = readOnly || slot.value.read_only
-        }
-      } else if let slot = slots[r.destination] {
-        destination = slot.destination
-        mounted.insert(r.destination)
-        readOnly = readOnly || slot.read_only
-      } else {
-        throw bad("dest \"\(r.destination)\" is neither an absolute path nor a volume the image declares")
-      }
-      guard (try? LayerUnpacker.components(destination))?.isEmpty == false else {
-        throw bad("dest \"\(destination)\" must be a path below / without '..'")
-      }
-      if r.source.hasPrefix("/") {
-        guard let evidence = r.evidence else {
-          throw bad("missing evidence: evid must be a descriptor opened on \(r.source)", ENOENT)
-        }
-        var path = stat()
-        var held = stat()
-        guard stat(r.source, &path) == 0 else { throw bad("source \(r.source) does not exist", ENOENT) }
-        guard fstat(evidence.rawValue, &held) == 0, path.st_dev == held.st_dev, path.st_ino == held.st_ino else {
-          throw bad("evidence inode mismatch: evid is not \(r.source)", ENOENT)
-        }
-        out.append(VolumeMount(volume: nil, source: r.source, destination: destination, read_only: readOnly))
-      } else {
-        guard !r.source.isEmpty else { throw bad("source is empty") }
-        guard let volume = try state.volume(r.source) else { throw bad("no such volume \(r.source)", ENOENT) }
-        guard FileSystem.isDirectory(volume.device) else {
-          throw bad("volume \(r.source): its directory \(volume.device) is missing", ENOENT)
-        }
-        out.append(
-          VolumeMount(
-            volume: volume.name, source: volume.device, destination: destination,
-            read_only: readOnly || volume.rw_users != nil))
-      }
-    }
-    for key in slots.keys.sorted() where slots[key]!.required && !mounted.contains(key) {
-      throw EngineError(.badRequest, "Required volume \"\(key)\" is not mounted", errno: ENOENT)
-    }
-    return out
-  }
-
-  /// After the container is reserved: its volumes still exist (see `removeVolume`).
-  func confirmVolumes(_ mounts: [VolumeMount]) throws {
-    for case let name? in mounts.map(\.volume) where try state.volume(name) == nil {
-      throw EngineError(.volumeNotFound, "no such volume \(name)", errno: ENOENT)
-    }
+    try volumeStore.resolve(requests, image: image)
   }
 
   /// The runc bind mounts for resolved mounts.
-  static func bindMounts(_ mounts: [VolumeMount]) -> [RuntimeSpec.Mount] {
-    mounts.map {
-      RuntimeSpec.Mount(
-        destination: $0.destination, type: "bind", source: $0.source,
-        options: ["rbind", $0.read_only ? "ro" : "rw", "nosuid", "nodev"])
-    }
-  }
+  static func bindMounts(_ mounts: [VolumeMount]) -> [RuntimeSpec.Mount] { Volumes.bindMounts(mounts) }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 
 /// A container's resolv.conf (xc's `dns` setting).
-extension Engine {
+extension Networking {
   // MARK: - DNS
 
   static func isIPv6(_ text: String) -> Bool {
@@ -12,9 +12,9 @@ extension Engine {
 
   /// The container's resolv.conf as its DNS setting says: the host's (read-only), none
   /// (the image's stays), or one written for it in the bundle.
-  func dnsMounts(_ dns: ContainerNetworkSpec.DNS, bundle: String) throws -> [RuntimeSpec.Mount] {
+  static func dnsMounts(_ dns: ContainerNetworkSpec.DNS, bundle: String) throws -> [RuntimeSpec.Mount] {
     switch dns {
-    case .inherit: return Self.resolvConfMount()
+    case .inherit: return resolvConfMount()
     case .nop: return []
     case .specified(let servers, let domains):
       for s in servers where IPv4Address(s) == nil && !Self.isIPv6(s) {
@@ -31,5 +31,12 @@ extension Engine {
         destination: "/etc/resolv.conf", type: "bind", source: path,
         options: ["rbind", "ro", "nosuid", "nodev", "noexec"])]
     }
+  }
+
+  /// DNS "Inherit": the host's resolv.conf, read-only, when there is one.
+  static func resolvConfMount() -> [RuntimeSpec.Mount] {
+    guard FileSystem.exists("/etc/resolv.conf") else { return [] }
+    return [RuntimeSpec.Mount(destination: "/etc/resolv.conf", type: "bind", source: "/etc/resolv.conf",
+                              options: ["rbind", "ro", "nosuid", "nodev", "noexec"])]
   }
 }

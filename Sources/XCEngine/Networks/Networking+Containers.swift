@@ -3,7 +3,7 @@ import Glibc
 
 /// A container's networking: leases and plan before it is created, set-up while it is
 /// created, release when it ends, clean-up on start.
-extension Engine {
+extension Networking {
   // MARK: - Containers
 
   /// What `prepareNetwork` decided for a container: its leased and static addresses and how
@@ -27,11 +27,19 @@ extension Engine {
 
   /// Leases the container's addresses and plans its interfaces; nothing on the host changes
   /// yet. A failure leaves no lease.
-  func prepareNetwork(_ spec: ContainerNetworkSpec, id: String) throws -> NetworkPlan? {
+  func prepare(_ spec: ContainerNetworkSpec, id: String) throws -> NetworkPlan? {
     guard !spec.isEmpty else { return nil }
     do { return try plan(spec, id: id) } catch {
-      try? state.releaseNetworking(container: id)
+      releaseLeases(of: id)
       throw error
+    }
+  }
+
+  /// Drops the container's leases, redirections and group memberships after a failed
+  /// set-up; a failure is logged (the next start's reconciliation drops them anyway).
+  func releaseLeases(of id: String) {
+    do { _ = try state.releaseNetworking(container: id) } catch {
+      logger.error("cannot release the container's addresses", metadata: ["id": "\(id)", "error": "\(error)"])
     }
   }
 
@@ -156,7 +164,7 @@ extension Engine {
           .noAddress, "port_redirections need a main address: give the container a network (ipreq) or ips",
           errno: EINVAL)
       }
-      plan.redirects = try spec.redirects.map { try validated($0, to: main, container: id) }
+      plan.redirects = try spec.redirects.map { try Redirects.validated($0, to: main, container: id) }
     }
     return plan
   }
@@ -196,9 +204,9 @@ extension Engine {
   /// created: the namespace (VNET: made first, runc joins it), its veths (made from inside
   /// it, the host end sent to our namespace and joined to the bridge), addresses and route,
   /// or the host aliases (non-VNET); and the nftables rules.
-  func startNetwork(_ plan: NetworkPlan, container: LiveContainer) -> NetworkSetup {
+  func start(_ plan: NetworkPlan, container: LiveContainer) -> NetworkSetup {
     let netns = Self.netnsPath(container.bundle)
-    let interfaces = BackgroundWork(signalling: plan.vnet) { [self] ready in
+    let interfaces = BackgroundWork(signalling: plan.vnet) { ready in
       let ip = IPRoute()
       if plan.vnet {
         try ip.makeNamespace(at: netns)
@@ -213,15 +221,15 @@ extension Engine {
         for alias in plan.hostAliases { try ip.addAddress(alias.cidr, to: alias.dev) }
       }
     }
-    let rules = plan.redirects.isEmpty ? nil : BackgroundWork(signalling: false) { [self] _ in
-      try installRedirects(plan.redirects, container: container.id, vnetBridge: plan.vnet ? plan.bridge : nil)
+    let rules = plan.redirects.isEmpty ? nil : BackgroundWork(signalling: false) { [redirects] _ in
+      try redirects.install(plan.redirects, container: container.id, vnetBridge: plan.vnet ? plan.bridge : nil)
     }
     return NetworkSetup(interfaces: interfaces, rules: rules)
   }
 
-  /// Once init (`pid`) exists and before main starts: waits for the set-up, moves host
-  /// interfaces named in `ips` in (xc's VNET semantics), and commits network groups.
-  func finishNetwork(_ plan: NetworkPlan, _ setup: NetworkSetup, container: LiveContainer, pid: pid_t) throws {
+  /// Once init (`pid`) exists and before main starts: waits for the set-up and moves host
+  /// interfaces named in `ips` in (xc's VNET semantics).
+  func finish(_ plan: NetworkPlan, _ setup: NetworkSetup, container: LiveContainer, pid: pid_t) throws {
     if let error = setup.wait() { throw error }
     if !plan.moveIn.isEmpty {
       let ip = IPRoute()
@@ -229,15 +237,11 @@ extension Engine {
       try ip.batch(plan.insideMoved, inNetns: Self.netnsPath(container.bundle),
                    what: "configure the moved interfaces of container \(container.id)")
     }
-    for g in plan.netgroups {
-      try state.joinNetgroup(g, container: container.id)
-      try commitNetgroup(g)
-    }
   }
 
   /// Puts the planned addresses in the container's record as soon as they are leased, so
   /// whatever ends the container releases them.
-  func recordNetwork(_ plan: NetworkPlan, in container: LiveContainer) {
+  func record(_ plan: NetworkPlan, in container: LiveContainer) {
     container.update {
       $0.vnet = plan.vnet
       $0.ip_alloc = plan.assignments
@@ -269,39 +273,52 @@ extension Engine {
   }
 
   /// Undoes what `startNetwork` and `finishNetwork` did (whatever part of it ran) and
-  /// releases the leases.
-  func releaseNetwork(_ record: ContainerRecord) {
+  /// releases the leases. Everything is attempted; the first failure is thrown.
+  func release(_ record: ContainerRecord) throws {
     // A container without networking holds nothing (its leases would be in its record).
     guard record.ip_alloc != nil || record.vnet == true else { return }
+    var first: (any Error)?
+    func attempt(_ body: () throws -> Void) {
+      do { try body() } catch { first = first ?? error }
+    }
     let ip = IPRoute()
     if record.vnet != true {
       for a in record.ip_alloc ?? [] {
         for cidr in a.addresses {
           let address = String(cidr.split(separator: "/")[0])
           let alias = a.network == nil ? cidr : "\(address)/32"
-          if ip.hasAddress(address, on: a.interface) { try? ip.deleteAddress(alias, from: a.interface) }
+          if ip.hasAddress(address, on: a.interface) { attempt { try ip.deleteAddress(alias, from: a.interface) } }
         }
       }
     }
     // A veth goes with its namespace, but the kernel does that lazily: delete it now.
-    for link in ip.links(prefix: vethPrefix + record.id.prefix(7)) { try? ip.deleteLink(link) }
-    do {
-      if try state.releaseNetworking(container: record.id) { try refreshRedirects() }
-    } catch {
-      logger.error("cannot release the container's addresses", metadata: ["id": "\(record.id)", "error": "\(error)"])
+    for link in ip.links(prefix: vethPrefix + record.id.prefix(7)) {
+      attempt { try Self.deleteVeth(link, ip) }
+    }
+    attempt { if try state.releaseNetworking(container: record.id) { try redirects.refresh() } }
+    if let first { throw first }
+  }
+
+  /// Deletes a veth; one the kernel removed meanwhile (with its namespace) is no failure.
+  static func deleteVeth(_ link: String, _ ip: IPRoute) throws {
+    do { try ip.deleteLink(link) } catch {
+      if ip.linkExists(link) { throw error }
     }
   }
 
-  /// On start: addresses of containers of an earlier run are removed from host interfaces,
-  /// this engine's veths deleted, every lease, redirection and group membership released,
-  /// the nftables table emptied, and bridges of networks re-created if missing.
-  func reconcileNetworks(records: [ContainerRecord]) {
-    for record in records where record.ip_alloc != nil { releaseNetwork(record) }
+  /// On start, after the containers of an earlier run were torn down: this engine's veths
+  /// deleted, every lease, redirection and group membership released, the nftables table
+  /// emptied, and bridges of networks re-created if missing.
+  func reconcile() {
     let ip = IPRoute()
-    for link in ip.links(prefix: vethPrefix) { try? ip.deleteLink(link) }
+    for link in ip.links(prefix: vethPrefix) {
+      do { try Self.deleteVeth(link, ip) } catch {
+        logger.error("cannot delete a leftover veth", metadata: ["link": "\(link)", "error": "\(error)"])
+      }
+    }
     do {
       try state.releaseNetworking(except: [])
-      removeRedirectTable()
+      redirects.removeTable()
       for net in try state.networks() where net.bridge_created {
         guard let b = net.bridge_iface else { continue }
         // A crash inside create_network can leave the bridge made but not up or without its
@@ -326,5 +343,15 @@ extension Engine {
     else { return false }
     if let router = net.default_router, net.subnet != nil { return IPRoute().hasAddress(router, on: name) }
     return true
+  }
+}
+
+extension Networking {
+  /// The bridge of a VNET container's first managed network (where route_localnet must be on
+  /// for connections from 127.0.0.1 to reach it).
+  func bridgeOf(_ record: ContainerRecord) -> String? {
+    guard record.vnet == true, let net = record.ip_alloc?.first(where: { $0.network != nil })?.network
+    else { return nil }
+    return (try? state.network(net))?.bridge_iface
   }
 }

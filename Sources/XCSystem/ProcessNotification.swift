@@ -1,5 +1,4 @@
 import SystemPackage
-import XCSystem
 
 /// The values xc writes to the eventfds a client passes (spec 3.5).
 ///
