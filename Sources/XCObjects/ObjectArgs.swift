@@ -5,15 +5,17 @@ import XCShell
 /// How object commands read their arguments (names, ids, id prefixes, objects, the pipe) and
 /// build their results (daemon records as typed objects, plus documented conveniences).
 enum ObjectArgs {
-  /// The rest arguments, else the piped values (a list is spread); an error naming the command
-  /// when there are none.
+  /// The rest arguments, else the piped values (a list is spread, an empty one is no target);
+  /// an error naming the command when it has neither arguments nor a pipe.
   static func targets(_ call: Call, _ input: Pipe, what: String) throws -> [Value] {
-    var targets = call.restValues()
-    if targets.isEmpty { targets = try input.collect().listOrSelf() }
-    guard !targets.isEmpty else {
+    let given = call.restValues()
+    if !given.isEmpty { return given }
+    // A pipe that carries nothing (`ps | where … | kill`) is a no-op, so clean-up scripts can
+    // run twice; with neither arguments nor a pipe there is nothing to act on.
+    guard !input.isEmpty else {
       throw ShellError("args.missing", "`\(call.name)` needs \(what) (as an argument or piped in)", at: call.span)
     }
-    return targets
+    return try input.collect().listOrSelf()
   }
 
   /// One target: the named argument, else the piped value.
@@ -46,31 +48,68 @@ enum ObjectArgs {
     try ObjectCommands.containerName(v, at: span)
   }
 
-  /// Runs `body` with the container reference; when the daemon does not know it, and it is a
-  /// unique prefix of a live container's id, runs it again with that id (xc matches exactly).
+  /// Runs `body` with the container reference. When the daemon answers "not found" and no live
+  /// container answers to the reference, it is a unique prefix of a live container's id (xc
+  /// matches exactly: `body` runs again with that id) or a `container.not_found` error.
+  /// A not-found answer about something else (a file in the container) stays as it was.
   static func withContainer<T>(
     _ s: DaemonSession, _ v: Value, at span: Span, _ body: (String) throws -> T
   ) throws -> T {
     let ref = try containerRef(v, at: span)
     do {
       return try body(ref)
-    } catch let e as ShellError where e.code.rawValue.hasPrefix("daemon.") && isNotFound(e) {
-      guard case .string = v.kind, let id = try uniquePrefix(s, ref, at: span) else { throw e }
+    } catch let e as ShellError where e.code == Self.daemonNotFound {
+      let live = try s.call(ContainerNamesRequest(), at: span)
+      if live.contains(where: { $0.name == ref || $0.id == ref || $0.jid.map(String.init) == ref }) { throw e }
+      guard case .string = v.kind, let id = try uniquePrefix(live.map(\.id), ref, at: span) else {
+        throw notFound(.container, ref, at: span)
+      }
       return try body(id)
     }
   }
 
-  static func isNotFound(_ e: ShellError) -> Bool {
-    let m = e.message.lowercased()
-    // describe_image answers errno 1 with the bare "ImageReferenceNotFound".
-    return m.contains("not found") || m.contains("notfound") || m.contains("no such")
+  /// The code `DaemonSession` gives the daemon's typed not-found answers (ENOENT, or xc's
+  /// `ImageReferenceNotFound`-style variants).
+  static let daemonNotFound: ShellError.Code = "daemon.not_found"
+
+  /// The one error for an object that is not there, whatever shape the daemon's answer had:
+  /// `container.not_found`, `image.not_found`, `network.not_found`, `volume.not_found`.
+  static func notFound(_ type: ObjectType, _ name: String, at span: Span) -> ShellError {
+    let help: String
+    switch type {
+    case .container: help = "`ps` lists the containers (by name and id)"
+    case .image: help = "`images` lists the images; `pull \(name)` fetches it from a registry"
+    case .network: help = "`networks` lists the networks; `network ensure` creates one if missing"
+    case .volume: help = "`volumes` lists the volumes; `volume ensure` creates one if missing"
+    }
+    return ShellError(
+      ShellError.Code(rawValue: "\(type.rawValue).not_found"), "no \(type.rawValue) `\(name)`", at: span, help: help)
   }
 
-  /// The id of the only live container whose id starts with `prefix`; nil if none, an error
-  /// naming the candidates if several.
-  static func uniquePrefix(_ s: DaemonSession, _ prefix: String, at span: Span) throws -> String? {
+  /// Runs `body`, a call about the `type` object `name`; the daemon's not-found answer becomes
+  /// `notFound` when `exists` confirms the object is not there (ENOENT also reports other
+  /// missing things, such as a required variable or a file).
+  static func about<T>(
+    _ type: ObjectType, _ name: String, at span: Span, exists: () throws -> Bool, _ body: () throws -> T
+  ) throws -> T {
+    do {
+      return try body()
+    } catch let e as ShellError where e.code == daemonNotFound {
+      if try exists() { throw e }
+      throw notFound(type, name, at: span)
+    }
+  }
+
+  /// Whether the error is a typed "not there" from the daemon or from `notFound`.
+  static func isNotFound(_ e: ShellError) -> Bool {
+    e.code == daemonNotFound || e.code.rawValue.hasSuffix(".not_found")
+  }
+
+  /// The id of the only one of the `live` container ids that starts with `prefix`; nil if
+  /// none, an error naming the candidates if several.
+  static func uniquePrefix(_ live: [String], _ prefix: String, at span: Span) throws -> String? {
     guard !prefix.isEmpty, prefix.allSatisfy(\.isHexDigit) else { return nil }
-    let ids = try s.call(ContainerNamesRequest(), at: span).map(\.id).filter { $0.hasPrefix(prefix) }
+    let ids = live.filter { $0.hasPrefix(prefix) }
     if ids.count > 1 {
       throw ShellError(
         "object.ambiguous", "`\(prefix)` is a prefix of \(ids.count) container ids: \(ids.sorted().joined(separator: ", "))",

@@ -67,7 +67,7 @@ enum RunCommand {
   /// `-e NAME=VALUE` (repeatable, or a list) as a dictionary.
   static func environment(_ call: Call) throws -> [String: String] {
     var envs: [String: String] = [:]
-    for item in try call.value("env")?.listOrSelf() ?? [] {
+    for item in call.value("env")?.listOrSelf() ?? [] {
       let text = try item.asString()
       guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
         throw ShellError("args.value", "`-e` takes NAME=VALUE, found `\(text)`", at: item.span.isKnown ? item.span : call.span)
