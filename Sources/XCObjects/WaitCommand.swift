@@ -54,6 +54,11 @@ enum WaitCommand {
       let first = try ObjectArgs.withContainer(s, target, at: call.head) { ref in
         try s.call(ShowContainerRequest(id: ref), at: call.head)
       }
+      if s.modes.dryRun {
+        // Nothing was started, so nothing would come: the plan says what a real run waits for.
+        StandardError.write("+ wait container=\(DryRunCaller.quoted(first.runningContainer.name)) until=\(DryRunCaller.quoted(condition.description)) timeout=\(seconds(timeout))\n")
+        return .value(try ObjectArgs.container(first.runningContainer, dead: first.containerDead))
+      }
       let id = first.runningContainer.id
       var last = first
       let deadline = Clock.now + timeout
