@@ -138,6 +138,11 @@ final class DryRunCaller: XCCaller, @unchecked Sendable {
     case let r as TagImageRequest:
       plan(image: r.newReference)
       return try Self.emptyAnswer(R.self)
+    case let r as ReplaceMetaRequest:
+      // The image as it would be: no layers, the new configuration.
+      answer = JailImage(architecture: "", os: "", config: ImageConfig(xcExtension: r.config), rootfs: RootFS(diffIds: []))
+    case let r as RdrRequest:
+      answer = r  // xcd echoes the request.
     default:
       return try Self.emptyAnswer(R.self)
     }
