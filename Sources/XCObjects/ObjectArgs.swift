@@ -124,11 +124,32 @@ enum ObjectArgs {
   static func container(_ m: ContainerManifest, dead: Bool = false) throws -> Value {
     var v = try DaemonSession.value(m, as: .container)
     guard case .object(var o) = v.kind else { return v }
+    typeTimes(&o.fields)
     o.fields["status"] = .string(status(m, dead: dead))
     o.fields["exit_code"] = exitCode(m).map { .int(Int64($0)) } ?? .null
     o.fields["ip"] = ip(m).map { .string($0) } ?? .null
     v = Value(.object(o), v.span)
     return v
+  }
+
+  /// The daemon's times as datetimes: `created`, `started`, `finished_at` (epoch nanoseconds)
+  /// and each process's `started`, `exited`, `tree_exited` (epoch seconds).
+  static func typeTimes(_ fields: inout Record) {
+    for key in ["created", "started", "finished_at"] {
+      if case .int(let ns)? = fields[key]?.kind { fields[key] = Value(.datetime(ns)) }
+    }
+    guard case .record(var processes)? = fields["processes"]?.kind else { return }
+    for (name, process) in processes {
+      guard case .record(var p) = process.kind else { continue }
+      for key in ["started", "exited", "tree_exited"] {
+        if case .int(let seconds)? = p[key]?.kind {
+          let (ns, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+          if !overflow { p[key] = Value(.datetime(ns)) }
+        }
+      }
+      processes[name] = .record(p)
+    }
+    fields["processes"] = .record(processes)
   }
 
   static func status(_ m: ContainerManifest, dead: Bool) -> String {
@@ -192,7 +213,14 @@ enum ObjectArgs {
 
   /// `{action, object}`: what an idempotent form did.
   static func ensured(_ action: String, _ object: Value) -> Value {
-    .record(Record([("action", .string(action)), ("object", object)]))
+    .record(Record([("action", .string(action)), ("object", brief(object))]))
+  }
+
+  /// The object marked brief (`ObjectValue.brief`): a terminal shows it as one line.
+  static func brief(_ v: Value) -> Value {
+    guard case .object(var o) = v.kind else { return v }
+    o.brief = true
+    return Value(.object(o), v.span)
   }
 
   /// The `ensure` forms of objects that can only be replaced whole (networks, volumes): keep a

@@ -58,7 +58,7 @@ enum RunCommand {
     if call.has("detach") {
       if call.has("tty") { request.useTty = true }
       let id = try s.call(request, at: call.head).id
-      return .value(try ObjectArgs.show(s, .string(id), at: call.head))
+      return .value(ObjectArgs.brief(try ObjectArgs.show(s, .string(id), at: call.head)))
     }
     if call.has("tty") { return try TerminalRun.run(request, call, s) }
     return try foreground(request, call, s, input: input)

@@ -2,6 +2,7 @@
 public enum Builtins {
   public static var all: [any Command] {
     CoreCommands.all + FilterCommands.all + StringCommands.all + MathCommands.all + FormatCommands.all
+      + DateCommands.all
   }
 
   /// A registry holding the built-ins.
