@@ -73,17 +73,18 @@ public final class DaemonSession: @unchecked Sendable {
     do {
       return try caller.call(request, timeout: nil)
     } catch {
-      throw Self.shellError(error, at: span, path: socketPath)
+      throw Self.shellError(error, at: span, path: socketPath, calling: R.method)
     }
   }
 
-  static func shellError(_ error: IPCError, at span: Span, path: String) -> ShellError {
+  static func shellError(_ error: IPCError, at span: Span, path: String, calling method: String? = nil) -> ShellError {
     let help = helpLine(for: error)
     if error.method == nil, error.code == .noDaemon || error.code == .permissionDenied || error.code == .system
       || error.code == .timeout
     {
       // Connecting (or starting the embedded daemon) failed: no method was sent.
-      return ShellError("daemon.unavailable", "cannot reach the xc daemon at \(path): \(error)", at: span, help: help)
+      let unsent = method.map { " (`\($0)` was not sent)" } ?? ""
+      return ShellError("daemon.unavailable", "cannot reach the xc daemon at \(path)\(unsent): \(error)", at: span, help: help)
     }
     if error.code == .connectionClosed, let method = error.method {
       return closedDuring(method, at: span, path: path, gone: !DaemonEndpoint.answers(path))

@@ -60,12 +60,22 @@ enum ObjectArgs {
       return try body(ref)
     } catch let e as ShellError where e.code == Self.daemonNotFound {
       let live = try s.call(ContainerNamesRequest(), at: span)
-      if live.contains(where: { $0.name == ref || $0.id == ref || $0.jid.map(String.init) == ref }) { throw e }
+      if live.contains(where: { answers($0, ref) }) { throw e }
       guard case .string = v.kind, let id = try uniquePrefix(live.map(\.id), ref, at: span) else {
         throw notFound(.container, ref, at: span)
       }
       return try body(id)
     }
+  }
+
+  /// Whether a listed container answers to `ref` (its name, id or jail id, as xc's aliases).
+  static func answers(_ c: ContainerNamesRequest.Name, _ ref: String) -> Bool {
+    c.name == ref || c.id == ref || c.jid.map(String.init) == ref
+  }
+
+  /// Whether a live container answers to `ref`.
+  static func isLive(_ s: DaemonSession, _ ref: String, at span: Span) throws -> Bool {
+    try s.call(ContainerNamesRequest(), at: span).contains { answers($0, ref) }
   }
 
   /// The code `DaemonSession` gives the daemon's typed not-found answers (ENOENT, or xc's

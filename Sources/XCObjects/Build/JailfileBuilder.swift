@@ -156,7 +156,11 @@ final class JailfileBuilder {
       request.envs = [:]
       let id: String
       do {
-        id = try session.call(request, at: call.head).id
+        // ENOENT from instantiate also means a missing required variable: `describe_image`
+        // decides whether the image is what is missing.
+        id = try ObjectArgs.about(
+          .image, reference, at: call.head, exists: { (try? ImageCommands.describeRecord(session, reference, at: call.head)) != nil }
+        ) { try session.call(request, at: call.head).id }
       } catch var e as ShellError {
         e.message = "FROM at \(location(d)): \(e.message)"
         throw e
