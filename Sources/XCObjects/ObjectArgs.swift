@@ -62,7 +62,7 @@ enum ObjectArgs {
       let live = try s.call(ContainerNamesRequest(), at: span)
       if live.contains(where: { answers($0, ref) }) { throw e }
       guard case .string = v.kind, let id = try uniquePrefix(live.map(\.id), ref, at: span) else {
-        throw notFound(.container, ref, at: span)
+        throw notFound(.container, ref, at: span, daemon: e.message)
       }
       return try body(id)
     }
@@ -84,14 +84,17 @@ enum ObjectArgs {
 
   /// The one error for an object that is not there, whatever shape the daemon's answer had:
   /// `container.not_found`, `image.not_found`, `network.not_found`, `volume.not_found`.
-  static func notFound(_ type: ObjectType, _ name: String, at span: Span) -> ShellError {
-    let help: String
+  /// `daemon` is the daemon's own answer, kept in the help (it may say more: "ended and was
+  /// removed").
+  static func notFound(_ type: ObjectType, _ name: String, at span: Span, daemon: String? = nil) -> ShellError {
+    var help: String
     switch type {
     case .container: help = "`ps` lists the containers (by name and id)"
     case .image: help = "`images` lists the images; `pull \(name)` fetches it from a registry"
     case .network: help = "`networks` lists the networks; `network ensure` creates one if missing"
     case .volume: help = "`volumes` lists the volumes; `volume ensure` creates one if missing"
     }
+    if let daemon { help += " (the daemon answered: \(daemon))" }
     return ShellError(
       ShellError.Code(rawValue: "\(type.rawValue).not_found"), "no \(type.rawValue) `\(name)`", at: span, help: help)
   }
@@ -106,7 +109,7 @@ enum ObjectArgs {
       return try body()
     } catch let e as ShellError where e.code == daemonNotFound {
       if try exists() { throw e }
-      throw notFound(type, name, at: span)
+      throw notFound(type, name, at: span, daemon: e.message)
     }
   }
 
