@@ -66,6 +66,40 @@ struct XCShellObjectTests {
     }
   }
 
+  /// The daemon dies between two calls of a script (issue 18): the error says it went away,
+  /// during which call, and that a read changed nothing — not "the peer closed the connection".
+  @Test func aDaemonThatDiesMidScriptIsNamed() throws {
+    try withDaemon { daemon in
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: Self.xcsh)
+      // `head -n 1` waits for the test's line: the daemon is killed in between.
+      p.arguments = ["--socket", daemon.socket, "-c", "print (ps | length); ^head -n 1 | ignore; ps"]
+      let out = Pipe()
+      let err = Pipe()
+      let input = Pipe()
+      p.standardOutput = out
+      p.standardError = err
+      p.standardInput = input
+      try p.run()
+      var first = Data()
+      while !first.contains(UInt8(ascii: "\n")) {
+        let chunk = out.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        first.append(chunk)
+      }
+      #expect(String(decoding: first, as: UTF8.self) == "0\n")
+      try daemon.crash()
+      input.fileHandleForWriting.write(Data("go\n".utf8))
+      try? input.fileHandleForWriting.close()
+      let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      p.waitUntilExit()
+      #expect(p.terminationStatus == 1)
+      #expect(e.contains("error: the xc daemon at \(daemon.socket) went away during `list_containers`"), "\(e)")
+      #expect(e.contains("`list_containers` only reads, so nothing was changed"), "\(e)")
+      #expect(!e.contains("peer closed"), "\(e)")
+    }
+  }
+
   /// Against the real xcd (issue 18): one not-found vocabulary whatever the daemon's answer
   /// (describe_image's typed variant, ENOENT from the others, remove_image's silent success),
   /// and clean-up commands on an empty pipe do nothing.
