@@ -115,8 +115,10 @@ enum ObjectArgs {
 
   /// Whether the error is a typed "not there" from the daemon or from `notFound`.
   static func isNotFound(_ e: ShellError) -> Bool {
-    e.code == daemonNotFound || e.code.rawValue.hasSuffix(".not_found")
+    e.code == daemonNotFound || notFoundCodes.contains(e.code)
   }
+
+  static let notFoundCodes = Set(ObjectType.allCases.map { ShellError.Code(rawValue: "\($0.rawValue).not_found") })
 
   /// The id of the only one of the `live` container ids that starts with `prefix`; nil if
   /// none, an error naming the candidates if several.
