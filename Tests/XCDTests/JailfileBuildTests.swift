@@ -211,6 +211,12 @@ struct JailfileBuildTests {
       (status, out, err) = try xcsh("build . --name df --tag 1 --quiet --force | ignore; run df:1", socket: daemon.socket, cwd: dir)
       #expect(status == 0, "\(err)")
       #expect(out == "from the shell form\nsecond\n", "\(err)")
+      // ENTRYPOINT and CMD in exec form: CMD gives the entry point's arguments.
+      try "FROM busybox:latest\nCMD [\"the\", \"exec form\"]\nENTRYPOINT [\"/bin/echo\", \"from\"]\n".write(
+        toFile: dir + "/Jailfile", atomically: true, encoding: .utf8)
+      (status, out, err) = try xcsh("build . --name df --tag 1 --quiet --force | ignore; run df:1", socket: daemon.socket, cwd: dir)
+      #expect(status == 0, "\(err)")
+      #expect(out == "from the exec form\n", "\(err)")
       // The staging tag is gone; only the rebuilt reference remains.
       let refs = try client.call(ListAllImagesRequest()).manifests.map(\.imageReference).sorted()
       #expect(refs == ["busybox:latest", "df:1"], "\(refs)")
