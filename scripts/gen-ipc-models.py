@@ -391,9 +391,9 @@ dest_addr: String?  # Filled in by the daemon.
 rw_users: [String]?  # nil means no restriction.
 device: String  # Directory or dataset.
 authorized_users: [String]?  # nil means no restriction.
-driver: VolumeDriverKind
-mount_options: [String]
-driver_options: [String: String]
+driver: VolumeDriverKind = .directory  # serde default (`#[default] Directory`).
+mount_options: [String] = []
+driver_options: [String: String] = [:]
 """, "Hashable"),
     B("XcConfig", "The daemon's configuration, as `info` returns it.", """
 ext_ifs: [String]
@@ -402,16 +402,16 @@ container_dataset: String
 default_volume_driver: String?
 default_volume_dataset: String?
 default_volume_directory: String?
-image_database_store: String
-layers_dir: String
-logs_dir: String
-devfs_id_offset: Int
-database_store: String
-socket_path: String
-registries: String
+image_database_store: String = "/var/db/xc.sqlite"  # serde default `default_database_store` (xcd/src/config/mod.rs).
+layers_dir: String = "/var/cache"
+logs_dir: String = "/var/log/xc"
+devfs_id_offset: Int = 1000
+database_store: String = "/var/db/xc.sqlite"
+socket_path: String = "/var/run/xc.sock"
+registries: String = "/var/db/xc.registries.json"
 force_devfs_ruleset: Int?
-inventory: String
-warn_only: Bool
+inventory: String = "/usr/local/etc/inventory.json"
+warn_only: Bool = false
 """, "Hashable"),
     B("EngineInfo", "Which daemon answers (an xcd extension in `info`; xc's own daemon sends none).", """
 name: String  # The daemon: `xcd` (this project's Linux daemon).

@@ -27,8 +27,13 @@ public struct BuildTemplate: Sendable, Equatable {
 /// A change to the image's configuration, applied after the commit in file order.
 public enum ConfigEdit: Sendable, Equatable {
   case workdir(entryPoint: String, directory: String)
-  case entryPoint(name: String, program: String, environment: [String: String])
-  case cmd(entryPoint: String, arguments: [String])
+  /// ENTRYPOINT: the program and its fixed arguments (exec form, or `/bin/sh -c` for Docker's
+  /// shell form), and the environment xc's `VAR=VALUE` words give a new entry point.
+  case entryPoint(name: String, program: String, arguments: [String], environment: [String: String])
+  /// CMD: the entry point's default arguments when it has a program; otherwise the command
+  /// itself, as in Docker: `arguments` (exec form), or `/bin/sh -c shell` (shell form, the
+  /// words as written).
+  case cmd(entryPoint: String, arguments: [String], shell: String?)
   case volume(Volume)
   case addEnv(name: String, defaultValue: String?, required: Bool, description: String?)
   /// `ENV NAME=VALUE`: the image's default for NAME (an xcsh addition).

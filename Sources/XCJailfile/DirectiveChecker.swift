@@ -1,3 +1,5 @@
+import Foundation
+
 /// Turns one directive into an `Instruction`, checking its words, options and `[arguments]`;
 /// each error points at the word at fault.
 struct DirectiveChecker {
@@ -15,7 +17,9 @@ struct DirectiveChecker {
     switch d.name {
     case "FROM": return try from(d)
     case "RUN":
-      let command = d.words.isEmpty ? nil : d.words.map(\.text).joined(separator: " ")
+      // The words as written: the shell in the container reads the quotes (as Docker's RUN;
+      // xc strips a leading quote, so `printf 'a b\n'` lost its quotes).
+      let command = d.words.isEmpty ? nil : d.words.map(\.raw).joined(separator: " ")
       guard command != nil || d.heredoc != nil else {
         throw fail(d.span.end, "RUN needs a command or a heredoc (`RUN sh <<EOF … EOF`)")
       }
@@ -25,21 +29,12 @@ struct DirectiveChecker {
       let w = try exactly(1, d, "ARG NAME[=DEFAULT]")[0]
       let (name, value) = try assignment(w, optionalValue: true)
       return .arg(name: name, defaultValue: try value.map { v throws(JailfileError) in try template(v, of: w, name: name) })
-    case "ENV":
-      guard !d.words.isEmpty else { throw fail(d.span.end, "ENV needs NAME=VALUE") }
-      var pairs: [(name: String, value: BuildTemplate)] = []
-      for w in d.words {
-        let (name, value) = try assignment(w, optionalValue: false)
-        pairs.append((name, try template(value!, of: w, name: name)))
-      }
-      return .env(pairs)
+    case "ENV": return try env(d)
     case "WORKDIR":
       let w = try exactly(1, d, "WORKDIR DIR")[0]
       return .config(.workdir(entryPoint: entryPoint(d), directory: w.text))
     case "ENTRYPOINT": return try entryPointDirective(d)
-    case "CMD":
-      for w in d.words { try validateInterpolation(w) }
-      return .config(.cmd(entryPoint: entryPoint(d), arguments: d.words.map(\.text)))
+    case "CMD": return try cmd(d)
     case "VOLUME": return try volume(d)
     case "ADDENV": return try addEnv(d)
     case "ALLOW":
@@ -113,17 +108,124 @@ struct DirectiveChecker {
     return .copy(source: try BuildTemplate(positional[0], file: file), destination: dest, from: from, to: to)
   }
 
+  /// `ENTRYPOINT ["PROGRAM", "ARG"…]` (Docker's exec form), `ENTRYPOINT [VAR=VALUE]… PROGRAM`
+  /// (xc's), or `ENTRYPOINT COMMAND WORDS…` (Docker's shell form: `/bin/sh -c "COMMAND WORDS…"`).
   private func entryPointDirective(_ d: Directive) throws(JailfileError) -> Instruction {
+    if let argv = try execForm(d) {
+      return .config(.entryPoint(name: entryPoint(d), program: argv[0], arguments: Array(argv.dropFirst()), environment: [:]))
+    }
     var environment: [String: String] = [:]
-    for w in d.words {
+    for (i, w) in d.words.enumerated() {
       if let eq = w.text.firstIndex(of: "="), isName(w.text[..<eq]) {
         try validateInterpolation(w)
         environment[String(w.text[..<eq])] = String(w.text[w.text.index(after: eq)...])
         continue
       }
-      return .config(.entryPoint(name: entryPoint(d), program: w.text, environment: environment))
+      if i == d.words.count - 1 {
+        return .config(.entryPoint(name: entryPoint(d), program: w.text, arguments: [], environment: environment))
+      }
+      let command = d.words[i...].map(\.raw).joined(separator: " ")
+      return .config(.entryPoint(name: entryPoint(d), program: "/bin/sh", arguments: ["-c", command], environment: environment))
     }
-    throw fail(d.span.end, "ENTRYPOINT needs a program (`ENTRYPOINT [VAR=VALUE]… PROGRAM`)")
+    throw fail(d.span.end, "ENTRYPOINT needs a program (`ENTRYPOINT [\"PROGRAM\", \"ARG\"…]` or `ENTRYPOINT [VAR=VALUE]… PROGRAM`)")
+  }
+
+  /// `CMD ["PROGRAM", "ARG"…]` (exec form) or `CMD WORDS…`: the entry point's default
+  /// arguments, or — with no program set — the command itself, as in Docker (see `ConfigEdit.cmd`).
+  private func cmd(_ d: Directive) throws(JailfileError) -> Instruction {
+    if let argv = try execForm(d) {
+      return .config(.cmd(entryPoint: entryPoint(d), arguments: argv, shell: nil))
+    }
+    guard !d.words.isEmpty else {
+      throw fail(d.span.end, "CMD needs a command (`CMD [\"PROGRAM\", \"ARG\"…]` or `CMD COMMAND ARGS…`)")
+    }
+    for w in d.words { try validateInterpolation(w) }
+    return .config(
+      .cmd(entryPoint: entryPoint(d), arguments: d.words.map(\.text), shell: d.words.map(\.raw).joined(separator: " ")))
+  }
+
+  /// Docker's exec form: the values, when they start with `[`, as a JSON array of strings.
+  private func execForm(_ d: Directive) throws(JailfileError) -> [String]? {
+    guard let first = d.words.first, first.raw.hasPrefix("[") else { return nil }
+    let text = d.words.map(\.raw).joined(separator: " ")
+    guard let array = try? JSONDecoder().decode([String].self, from: Data(text.utf8)) else {
+      throw fail(
+        first.span.start, "\(d.name) starting with `[` must be a JSON array of strings, found `\(text)`",
+        help: "write `\(d.name) [\"/bin/sh\", \"-c\", \"echo hi\"]` (double quotes, commas), or the shell form without brackets")
+    }
+    guard let program = array.first, !program.isEmpty else {
+      throw fail(first.span.start, "\(d.name)'s array needs a program as its first element")
+    }
+    return array
+  }
+
+  /// `ENV NAME=VALUE…` (values quoted as in Docker: `"…"` with `\` escapes, `'…'` literal)
+  /// or Docker's older `ENV NAME VALUE WORDS…`.
+  private func env(_ d: Directive) throws(JailfileError) -> Instruction {
+    guard let first = d.words.first else { throw fail(d.span.end, "ENV needs NAME=VALUE") }
+    if !first.raw.contains("="), d.words.count > 1 {
+      guard isName(first.raw) else {
+        throw fail(first.span.start, "expected a variable name (letters, digits, `_`), found `\(first.raw)`")
+      }
+      let rest = d.words.dropFirst()
+      let value = try unquote(rest.map(\.raw).joined(separator: " "), at: rest.first!.span.start)
+      let word = JailfileWord(text: value, raw: value, span: JailfileSpan(rest.first!.span.start, d.span.end))
+      return .env([(first.raw, try BuildTemplate(word, file: file))])
+    }
+    var pairs: [(name: String, value: BuildTemplate)] = []
+    for w in Self.joiningEscapedBlanks(d.words) {
+      guard let eq = w.raw.firstIndex(of: "=") else {
+        throw fail(w.span.start, "expected NAME=VALUE, found `\(w.raw)`")
+      }
+      let name = String(w.raw[..<eq])
+      guard isName(name) else {
+        throw fail(w.span.start, "expected a variable name before `=` (letters, digits, `_`), found `\(name)`")
+      }
+      let start = w.span.start.advanced(by: name.count + 1)
+      let value = try unquote(String(w.raw[w.raw.index(after: eq)...]), at: start)
+      pairs.append((name, try BuildTemplate(JailfileWord(text: value, raw: value, span: JailfileSpan(start, w.span.end)), file: file)))
+    }
+    return .env(pairs)
+  }
+
+  /// Words split at a blank that a `\` escapes (`A=x\ y`) joined back, as Docker reads them.
+  private static func joiningEscapedBlanks(_ words: [JailfileWord]) -> [JailfileWord] {
+    var out: [JailfileWord] = []
+    for w in words {
+      if let last = out.last, last.raw.reversed().prefix(while: { $0 == "\\" }).count % 2 == 1 {
+        let raw = last.raw + " " + w.raw
+        out[out.count - 1] = JailfileWord(text: raw, raw: raw, span: JailfileSpan(last.span.start, w.span.end))
+      } else {
+        out.append(w)
+      }
+    }
+    return out
+  }
+
+  /// Removes Docker's quoting: `"…"` (where `\` escapes `"`, `\` and `$`), `'…'` (literal),
+  /// and `\` before any other character outside quotes.
+  private func unquote(_ text: String, at start: JailfileLocation) throws(JailfileError) -> String {
+    var out = ""
+    var quote: Character?
+    var escaped = false
+    for c in text {
+      if escaped {
+        if quote == "\"", !"\"\\$".contains(c) { out.append("\\") }
+        out.append(c)
+        escaped = false
+      } else if c == "\\", quote != "'" {
+        escaped = true
+      } else if let q = quote, c == q {
+        quote = nil
+      } else if quote == nil, c == "\"" || c == "'" {
+        quote = c
+      } else {
+        out.append(c)
+      }
+    }
+    if let quote { throw fail(start, "unterminated \(quote)…\(quote) in ENV's value `\(text)`") }
+    if escaped { out.append("\\") }
+    return out
   }
 
   private func volume(_ d: Directive) throws(JailfileError) -> Instruction {

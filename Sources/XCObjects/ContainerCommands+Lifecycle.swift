@@ -36,7 +36,7 @@ extension ContainerCommands {
       r.portRedirections = []
       let id = try s.call(r, at: call.head).id
       for p in publish { _ = try s.call(RdrRequest(name: id, redirection: p), at: call.head) }
-      return .value(try ObjectArgs.show(s, .string(id), at: call.head))
+      return .value(ObjectArgs.brief(try ObjectArgs.show(s, .string(id), at: call.head)))
     }
   }
 

@@ -89,7 +89,7 @@ enum CopyCommand {
     var template = Array("/tmp/xcsh-cp-XXXXXX".utf8CString)
     let fd = mkstemp(&template)
     guard fd >= 0 else { throw ShellError("system.tmp", "`cp`: cannot create a temporary file", at: call.head) }
-    unlink(String(cString: template))
+    template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
     _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
     return fd
   }

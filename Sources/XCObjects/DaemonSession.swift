@@ -88,21 +88,49 @@ public final class DaemonSession: @unchecked Sendable {
     do {
       return try caller.call(request, timeout: nil)
     } catch {
-      throw Self.shellError(error, at: span, path: socketPath)
+      throw Self.shellError(error, at: span, path: socketPath, calling: R.method)
     }
   }
 
-  static func shellError(_ error: IPCError, at span: Span, path: String) -> ShellError {
+  static func shellError(_ error: IPCError, at span: Span, path: String, calling method: String? = nil) -> ShellError {
     let help = helpLine(for: error)
     if error.method == nil, error.code == .noDaemon || error.code == .permissionDenied || error.code == .system
       || error.code == .timeout
     {
       // Connecting (or starting the default daemon) failed: no method was sent.
-      return ShellError("daemon.unavailable", "cannot reach the xc daemon at \(path): \(error)", at: span, help: help)
+      let unsent = method.map { " (`\($0)` was not sent)" } ?? ""
+      return ShellError("daemon.unavailable", "cannot reach the xc daemon at \(path)\(unsent): \(error)", at: span, help: help)
+    }
+    if error.code == .connectionClosed, let method = error.method {
+      return closedDuring(method, at: span, path: path, gone: !DaemonEndpoint.answers(path))
+    }
+    if error.code == .daemon, error.daemonError?.isNotFound == true {
+      // Which object is missing is for the command to say (`ObjectArgs.missing`); this code
+      // only carries the daemon's typed answer that something named was not there.
+      return ShellError("daemon.not_found", "\(error)", at: span)
     }
     var e = ShellError(ShellError.Code(rawValue: "daemon.\(error.code.rawValue)"), "\(error)", at: span)
     if error.code == .noDaemon || error.code == .permissionDenied { e.help = help }
     return e
+  }
+
+  /// The connection closed while `method` waited for its answer. When nothing answers at the
+  /// socket any more the daemon went away; otherwise it closed this connection on purpose (xc
+  /// does that with a request it cannot decode). Either way the caller learns whether the call
+  /// may have changed anything (`MethodEffects`).
+  static func closedDuring(_ method: String, at span: Span, path: String, gone: Bool) -> ShellError {
+    let effect =
+      XCMethods.effect(of: method) == .read
+      ? "`\(method)` only reads, so nothing was changed"
+      : "`\(method)` may have taken effect before it went"
+    if gone {
+      return ShellError(
+        "daemon.gone", "the xc daemon at \(path) went away during `\(method)`: \(effect)", at: span,
+        help: "restart xcd (its log says why it stopped), then check the state with `ps`, `images`, `networks` before running again")
+    }
+    return ShellError(
+      "daemon.closed", "the xc daemon closed the connection during `\(method)` without answering: \(effect)", at: span,
+      help: "xc does that with a request it cannot decode; `--trace` shows the request")
   }
 
   /// What to do about a failed connection. A daemon that refuses us is running: starting one
@@ -180,6 +208,7 @@ struct ContainerNamesRequest: XCNullPayloadRequest {
   struct Name: Codable, Sendable {
     var name: String
     var id: String
+    var jid: Int?
   }
   typealias Response = [Name]
 }

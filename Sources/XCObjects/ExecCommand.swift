@@ -34,7 +34,10 @@ enum ContainerCommands {
         request.stdout = stdout
         request.stderr = stderr
         request.notify = exited
-        _ = try s.call(request, at: call.head)
+        // ENOENT is also "no such program in the container": the list decides which.
+        try ObjectArgs.about(.container, name, at: call.head, exists: { try ObjectArgs.isLive(s, name, at: call.head) }) {
+          _ = try s.call(request, at: call.head)
+        }
         return "\(program) in \(name)"
       }
     }

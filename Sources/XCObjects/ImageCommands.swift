@@ -13,7 +13,14 @@ enum ImageCommands {
   /// `describe_image` as an image object: `image_reference`, `chain_id`, `digest`,
   /// `jail_image`, `dataset_id`.
   static func describe(_ s: DaemonSession, _ ref: String, at span: Span) throws -> Value {
-    try DaemonSession.value(try s.call(DescribeImageRequest(imageReference: ref), at: span), as: .image)
+    try DaemonSession.value(try describeRecord(s, ref, at: span), as: .image)
+  }
+
+  /// `describe_image`; its typed `ImageReferenceNotFound` answer is `image.not_found`.
+  static func describeRecord(_ s: DaemonSession, _ ref: String, at span: Span) throws -> DescribeImageResponse {
+    try ObjectArgs.about(.image, ref, at: span, exists: { false }) {
+      try s.call(DescribeImageRequest(imageReference: ref), at: span)
+    }
   }
 
   /// The image's reference from the argument or the pipe.
@@ -41,7 +48,11 @@ enum ImageCommands {
         examples: [Example("Remove every tag of a repository", "images | where image_reference =~ '^app:' | image rm")])
     ) { call, input in
       for t in try ObjectArgs.targets(call, input, what: "an image") {
-        _ = try s.call(RemoveImageRequest(imageReference: try ObjectArgs.imageRef(t, at: call.head)), at: call.head)
+        let ref = try ObjectArgs.imageRef(t, at: call.head)
+        // xc's `remove_image` answers success when nothing matched: a reference that names no
+        // image is found out first, so a typo is not a silent no-op.
+        _ = try describeRecord(s, ref, at: call.head)
+        _ = try s.call(RemoveImageRequest(imageReference: ref), at: call.head)
       }
       return .empty
     }
@@ -89,7 +100,7 @@ enum ImageCommands {
         parameters: [.optional("image", .object(.image), "A reference or an image object (or piped in).")],
         examples: [Example("Edit a config and write it back", "image get-config app:1 | upsert vnet true | image set-config app:1")])
     ) { call, input in
-      let d = try s.call(DescribeImageRequest(imageReference: try reference(call, input)), at: call.head)
+      let d = try describeRecord(s, try reference(call, input), at: call.head)
       let config = d.jailImage.config?.xcExtension ?? JailConfig(secureLevel: 0)
       return .value(try DaemonSession.value(config, as: nil))
     }
@@ -136,7 +147,7 @@ enum ImageCommands {
     ) { call, _ in
       let ref = try ObjectArgs.imageRef(try call.require("image"), at: call.head)
       let words = try call.restValues().map { try $0.asString() }
-      let d = try s.call(DescribeImageRequest(imageReference: ref), at: call.head)
+      let d = try describeRecord(s, ref, at: call.head)
       var config = d.jailImage.config?.xcExtension ?? JailConfig(secureLevel: 0)
       do { try ImagePatch.apply(words, to: &config) } catch let e as ImagePatch.Failure {
         throw ShellError("args.value", "`image patch`: \(e.message)", at: call.span, help: "see `help image patch`")

@@ -64,7 +64,10 @@ enum NetworkCommands {
         parameters: [.rest("networks", .object(.network), "Names or network objects (or piped in).")])
     ) { call, input in
       for t in try ObjectArgs.targets(call, input, what: "a network") {
-        _ = try s.call(RemoveNetworkRequest(name: try ObjectArgs.name(t, "network", at: call.head)), at: call.head)
+        let name = try ObjectArgs.name(t, "network", at: call.head)
+        try ObjectArgs.about(.network, name, at: call.head, exists: { try networks(s, at: call.head).contains { $0.name == name } }) {
+          _ = try s.call(RemoveNetworkRequest(name: name), at: call.head)
+        }
       }
       return .empty
     }

@@ -5,15 +5,17 @@ import XCShell
 /// How object commands read their arguments (names, ids, id prefixes, objects, the pipe) and
 /// build their results (daemon records as typed objects, plus documented conveniences).
 enum ObjectArgs {
-  /// The rest arguments, else the piped values (a list is spread); an error naming the command
-  /// when there are none.
+  /// The rest arguments, else the piped values (a list is spread, an empty one is no target);
+  /// an error naming the command when it has neither arguments nor a pipe.
   static func targets(_ call: Call, _ input: Pipe, what: String) throws -> [Value] {
-    var targets = call.restValues()
-    if targets.isEmpty { targets = try input.collect().listOrSelf() }
-    guard !targets.isEmpty else {
+    let given = call.restValues()
+    if !given.isEmpty { return given }
+    // A pipe that carries nothing (`ps | where … | kill`) is a no-op, so clean-up scripts can
+    // run twice; with neither arguments nor a pipe there is nothing to act on.
+    guard !input.isEmpty else {
       throw ShellError("args.missing", "`\(call.name)` needs \(what) (as an argument or piped in)", at: call.span)
     }
-    return targets
+    return try input.collect().listOrSelf()
   }
 
   /// One target: the named argument, else the piped value.
@@ -46,31 +48,83 @@ enum ObjectArgs {
     try ObjectCommands.containerName(v, at: span)
   }
 
-  /// Runs `body` with the container reference; when the daemon does not know it, and it is a
-  /// unique prefix of a live container's id, runs it again with that id (xc matches exactly).
+  /// Runs `body` with the container reference. When the daemon answers "not found" and no live
+  /// container answers to the reference, it is a unique prefix of a live container's id (xc
+  /// matches exactly: `body` runs again with that id) or a `container.not_found` error.
+  /// A not-found answer about something else (a file in the container) stays as it was.
   static func withContainer<T>(
     _ s: DaemonSession, _ v: Value, at span: Span, _ body: (String) throws -> T
   ) throws -> T {
     let ref = try containerRef(v, at: span)
     do {
       return try body(ref)
-    } catch let e as ShellError where e.code.rawValue.hasPrefix("daemon.") && isNotFound(e) {
-      guard case .string = v.kind, let id = try uniquePrefix(s, ref, at: span) else { throw e }
+    } catch let e as ShellError where e.code == Self.daemonNotFound {
+      let live = try s.call(ContainerNamesRequest(), at: span)
+      if live.contains(where: { answers($0, ref) }) { throw e }
+      guard case .string = v.kind, let id = try uniquePrefix(live.map(\.id), ref, at: span) else {
+        throw notFound(.container, ref, at: span, daemon: e.message)
+      }
       return try body(id)
     }
   }
 
-  static func isNotFound(_ e: ShellError) -> Bool {
-    let m = e.message.lowercased()
-    // describe_image answers errno 1 with the bare "ImageReferenceNotFound".
-    return m.contains("not found") || m.contains("notfound") || m.contains("no such")
+  /// Whether a listed container answers to `ref` (its name, id or jail id, as xc's aliases).
+  static func answers(_ c: ContainerNamesRequest.Name, _ ref: String) -> Bool {
+    c.name == ref || c.id == ref || c.jid.map(String.init) == ref
   }
 
-  /// The id of the only live container whose id starts with `prefix`; nil if none, an error
-  /// naming the candidates if several.
-  static func uniquePrefix(_ s: DaemonSession, _ prefix: String, at span: Span) throws -> String? {
+  /// Whether a live container answers to `ref`.
+  static func isLive(_ s: DaemonSession, _ ref: String, at span: Span) throws -> Bool {
+    try s.call(ContainerNamesRequest(), at: span).contains { answers($0, ref) }
+  }
+
+  /// The code `DaemonSession` gives the daemon's typed not-found answers (ENOENT, or xc's
+  /// `ImageReferenceNotFound`-style variants).
+  static let daemonNotFound: ShellError.Code = "daemon.not_found"
+
+  /// The one error for an object that is not there, whatever shape the daemon's answer had:
+  /// `container.not_found`, `image.not_found`, `network.not_found`, `volume.not_found`.
+  /// `daemon` is the daemon's own answer, kept in the help (it may say more: "ended and was
+  /// removed").
+  static func notFound(_ type: ObjectType, _ name: String, at span: Span, daemon: String? = nil) -> ShellError {
+    var help: String
+    switch type {
+    case .container: help = "`ps` lists the containers (by name and id)"
+    case .image: help = "`images` lists the images; `pull \(name)` fetches it from a registry"
+    case .network: help = "`networks` lists the networks; `network ensure` creates one if missing"
+    case .volume: help = "`volumes` lists the volumes; `volume ensure` creates one if missing"
+    }
+    if let daemon { help += " (the daemon answered: \(daemon))" }
+    return ShellError(
+      ShellError.Code(rawValue: "\(type.rawValue).not_found"), "no \(type.rawValue) `\(name)`", at: span, help: help)
+  }
+
+  /// Runs `body`, a call about the `type` object `name`; the daemon's not-found answer becomes
+  /// `notFound` when `exists` confirms the object is not there (ENOENT also reports other
+  /// missing things, such as a required variable or a file).
+  static func about<T>(
+    _ type: ObjectType, _ name: String, at span: Span, exists: () throws -> Bool, _ body: () throws -> T
+  ) throws -> T {
+    do {
+      return try body()
+    } catch let e as ShellError where e.code == daemonNotFound {
+      if try exists() { throw e }
+      throw notFound(type, name, at: span, daemon: e.message)
+    }
+  }
+
+  /// Whether the error is a typed "not there" from the daemon or from `notFound`.
+  static func isNotFound(_ e: ShellError) -> Bool {
+    e.code == daemonNotFound || notFoundCodes.contains(e.code)
+  }
+
+  static let notFoundCodes = Set(ObjectType.allCases.map { ShellError.Code(rawValue: "\($0.rawValue).not_found") })
+
+  /// The id of the only one of the `live` container ids that starts with `prefix`; nil if
+  /// none, an error naming the candidates if several.
+  static func uniquePrefix(_ live: [String], _ prefix: String, at span: Span) throws -> String? {
     guard !prefix.isEmpty, prefix.allSatisfy(\.isHexDigit) else { return nil }
-    let ids = try s.call(ContainerNamesRequest(), at: span).map(\.id).filter { $0.hasPrefix(prefix) }
+    let ids = live.filter { $0.hasPrefix(prefix) }
     if ids.count > 1 {
       throw ShellError(
         "object.ambiguous", "`\(prefix)` is a prefix of \(ids.count) container ids: \(ids.sorted().joined(separator: ", "))",
@@ -85,11 +139,32 @@ enum ObjectArgs {
   static func container(_ m: ContainerManifest, dead: Bool = false) throws -> Value {
     var v = try DaemonSession.value(m, as: .container)
     guard case .object(var o) = v.kind else { return v }
+    typeTimes(&o.fields)
     o.fields["status"] = .string(status(m, dead: dead))
     o.fields["exit_code"] = exitCode(m).map { .int(Int64($0)) } ?? .null
     o.fields["ip"] = ip(m).map { .string($0) } ?? .null
     v = Value(.object(o), v.span)
     return v
+  }
+
+  /// The daemon's times as datetimes: `created`, `started`, `finished_at` (epoch nanoseconds)
+  /// and each process's `started`, `exited`, `tree_exited` (epoch seconds).
+  static func typeTimes(_ fields: inout Record) {
+    for key in ["created", "started", "finished_at"] {
+      if case .int(let ns)? = fields[key]?.kind { fields[key] = Value(.datetime(ns)) }
+    }
+    guard case .record(var processes)? = fields["processes"]?.kind else { return }
+    for (name, process) in processes {
+      guard case .record(var p) = process.kind else { continue }
+      for key in ["started", "exited", "tree_exited"] {
+        if case .int(let seconds)? = p[key]?.kind {
+          let (ns, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+          if !overflow { p[key] = Value(.datetime(ns)) }
+        }
+      }
+      processes[name] = .record(p)
+    }
+    fields["processes"] = .record(processes)
   }
 
   static func status(_ m: ContainerManifest, dead: Bool) -> String {
@@ -153,7 +228,14 @@ enum ObjectArgs {
 
   /// `{action, object}`: what an idempotent form did.
   static func ensured(_ action: String, _ object: Value) -> Value {
-    .record(Record([("action", .string(action)), ("object", object)]))
+    .record(Record([("action", .string(action)), ("object", brief(object))]))
+  }
+
+  /// The object marked brief (`ObjectValue.brief`): a terminal shows it as one line.
+  static func brief(_ v: Value) -> Value {
+    guard case .object(var o) = v.kind else { return v }
+    o.brief = true
+    return Value(.object(o), v.span)
   }
 
   /// The `ensure` forms of objects that can only be replaced whole (networks, volumes): keep a

@@ -69,7 +69,7 @@ public enum ObjectCommands {
           .switch("no-wait", "Return once the daemon has the request, as xc's `kill` does."),
           .named("timeout", .duration, "How long to wait for the containers to be torn down.", default: Value(.duration(30_000_000_000))),
         ],
-        examples: [Example("Stop everything from an image", "ps | where image =~ busybox | kill")],
+        examples: [Example("Stop everything from an image", "ps | where image_reference =~ busybox | kill")],
         details: """
           The daemon tears a container down after it answers; `kill` waits until every container \
           is gone from `ps` (its addresses, mounts and name released), so the next line can remove \
@@ -77,19 +77,15 @@ public enum ObjectCommands {
           has ended.
           """)
     ) { call, input in
-      var targets = call.restValues()
-      if targets.isEmpty { targets = try input.collect().listOrSelf() }
-      guard !targets.isEmpty else {
-        throw ShellError("args.missing", "`kill` needs a container (a name, an id or an object)", at: call.span)
-      }
       var refs: [String] = []
-      for t in targets {
+      for t in try ObjectArgs.targets(call, input, what: "a container (a name, an id or an object)") {
         try ObjectArgs.withContainer(s, t, at: call.head) { ref in
           _ = try s.call(KillContainerRequest(name: ref), at: call.head)
           refs.append(ref)
         }
       }
-      if !call.has("no-wait") {
+      // A dry run tears nothing down: there is nothing to wait for.
+      if !call.has("no-wait"), !refs.isEmpty, !s.modes.dryRun {
         try waitTornDown(refs, s, call, timeout: try call.duration("timeout") ?? 30_000_000_000)
       }
       return .empty

@@ -58,7 +58,7 @@ enum RunCommand {
     if call.has("detach") {
       if call.has("tty") { request.useTty = true }
       let id = try s.call(request, at: call.head).id
-      return .value(try ObjectArgs.show(s, .string(id), at: call.head))
+      return .value(ObjectArgs.brief(try ObjectArgs.show(s, .string(id), at: call.head)))
     }
     if call.has("tty") { return try TerminalRun.run(request, call, s) }
     return try foreground(request, call, s, input: input)
@@ -67,7 +67,7 @@ enum RunCommand {
   /// `-e NAME=VALUE` (repeatable, or a list) as a dictionary.
   static func environment(_ call: Call) throws -> [String: String] {
     var envs: [String: String] = [:]
-    for item in try call.value("env")?.listOrSelf() ?? [] {
+    for item in call.value("env")?.listOrSelf() ?? [] {
       let text = try item.asString()
       guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
         throw ShellError("args.value", "`-e` takes NAME=VALUE, found `\(text)`", at: item.span.isKnown ? item.span : call.span)

@@ -17,7 +17,7 @@ enum Replace {
         return .value(ObjectArgs.ensured("unchanged", try ObjectArgs.container(live)))
       }
       _ = try s.call(KillContainerRequest(name: name), at: call.head)
-      try waitGone(name, s, call, timeoutSeconds: 60)
+      if !s.modes.dryRun { try waitGone(name, s, call, timeoutSeconds: 60) }
       action = "replaced"
     }
     let id = try s.call(request, at: call.head).id

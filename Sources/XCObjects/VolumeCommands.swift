@@ -82,7 +82,10 @@ enum VolumeCommands {
         parameters: [.rest("volumes", .object(.volume), "Names or volume objects (or piped in).")])
     ) { call, input in
       for t in try ObjectArgs.targets(call, input, what: "a volume") {
-        _ = try s.call(RemoveVolumeRequest(name: try ObjectArgs.name(t, "volume", at: call.head)), at: call.head)
+        let name = try ObjectArgs.name(t, "volume", at: call.head)
+        try ObjectArgs.about(.volume, name, at: call.head, exists: { try volumes(s, at: call.head)[name] != nil }) {
+          _ = try s.call(RemoveVolumeRequest(name: name), at: call.head)
+        }
       }
       return .empty
     }

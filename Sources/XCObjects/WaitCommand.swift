@@ -54,6 +54,11 @@ enum WaitCommand {
       let first = try ObjectArgs.withContainer(s, target, at: call.head) { ref in
         try s.call(ShowContainerRequest(id: ref), at: call.head)
       }
+      if s.modes.dryRun {
+        // Nothing was started, so nothing would come: the plan says what a real run waits for.
+        StandardError.write("+ wait container=\(DryRunCaller.quoted(first.runningContainer.name)) until=\(DryRunCaller.quoted(condition.description)) timeout=\(seconds(timeout))\n")
+        return .value(ObjectArgs.brief(try ObjectArgs.container(first.runningContainer, dead: first.containerDead)))
+      }
       let id = first.runningContainer.id
       var last = first
       let deadline = Clock.now + timeout
@@ -61,7 +66,7 @@ enum WaitCommand {
         let ended = last.containerDead || ObjectArgs.status(last.runningContainer, dead: false) == "exited"
           || ObjectArgs.status(last.runningContainer, dead: false) == "faulted"
         if try met(condition, last.runningContainer, ended: ended, s, call, deadline: deadline) {
-          return .value(try ObjectArgs.container(last.runningContainer, dead: last.containerDead))
+          return .value(ObjectArgs.brief(try ObjectArgs.container(last.runningContainer, dead: last.containerDead)))
         }
         if ended, case .exit = condition {} else if ended {
           throw ShellError(

@@ -103,6 +103,45 @@ struct DaemonModesTests {
     }
   }
 
+  /// A dry run survives a real script (issue 18): a wait succeeds at once with a plan line,
+  /// killing a real container does not wait for a teardown that will not happen, and plan lines
+  /// show paths as paths and `-p`.
+  @Test func dryRunWaitsAndKillsAtOnceWithReadablePlans() throws {
+    try withDaemon { daemon in
+      try Fixtures.importImage(try daemon.client())
+      var (status, _, err) = try xcsh(
+        ["--socket", daemon.socket, "-c", "run busybox:latest -d --name dr-real -- sleep 1000 | ignore"], dir: daemon.dir)
+      #expect(status == 0, "\(err)")
+      let script = """
+        let c = (run busybox:latest -d --name dr-p -p 8080:80 -v /tmp:/mnt:ro -- sleep 100)
+        print (wait $c --port 80 --timeout 20s | get name)
+        print (wait dr-real --exit --timeout 20s | get name)
+        kill dr-real
+        print done
+        """
+      let started = Date()
+      var out: String
+      (status, out, err) = try xcsh(["--socket", daemon.socket, "--dry-run", "-c", script], dir: daemon.dir)
+      let seconds = Date().timeIntervalSince(started)
+      #expect(status == 0, "\(err)")
+      #expect(out == "dr-p\ndr-real\ndone\n", "\(err)")
+      // Both waits have 20 s deadlines and a real kill waited up to 30 s for the teardown.
+      #expect(seconds < 10, "took \(seconds) s")
+      let plan = err.split(separator: "\n").filter { $0.hasPrefix("+ ") }
+      #expect(
+        plan == [
+          #"+ instantiate image=busybox:latest name=dr-p cmd="sleep 100" hostname=dr-p mounts=/tmp:/mnt:ro publish=8080:80/tcp+udp"#,
+          #"+ wait container=dr-p until="to accept connections on port 80" timeout=20s"#,
+          #"+ wait container=dr-real until="to exit" timeout=20s"#,
+          "+ kill_container name=dr-real",
+        ], "\(err)")
+      #expect(try containerNames(daemon) == ["dr-real"])
+      (status, _, err) = try xcsh(["--socket", daemon.socket, "-c", "kill dr-real"], dir: daemon.dir)
+      #expect(status == 0, "\(err)")
+      try waitNoContainers(daemon)
+    }
+  }
+
   // MARK: - Ephemeral
 
   @Test func ephemeralRemovesOnSuccessErrorExitAndSIGTERM() throws {
@@ -161,9 +200,11 @@ struct DaemonModesTests {
       #expect(status == 1)
       #expect(out == "0\n")
       let lines = err.split(separator: "\n").filter { $0.hasPrefix("trace: ") }
-      #expect(lines.count == 2, "\(err)")
+      // The third call confirms that no container answers to `nope` (container.not_found).
+      #expect(lines.count == 3, "\(err)")
       #expect(lines.first?.hasPrefix("trace: list_containers null -> ok [] (") == true, "\(err)")
-      #expect(lines.last?.hasPrefix(#"trace: kill_container {"name":"nope"} -> error "#) == true, "\(err)")
+      #expect(lines.dropFirst().first?.hasPrefix(#"trace: kill_container {"name":"nope"} -> error "#) == true, "\(err)")
+      #expect(err.contains("no container `nope`"), "\(err)")
     }
   }
 

@@ -50,10 +50,12 @@ struct ObjectCommandsE2ETests {
       #expect(try ok("image get-config app:1 | select vnet envs.DB_URL.required | to json", daemon)
         == "{\"vnet\":true,\"envs.DB_URL.required\":true}\n")
       #expect(try ok("purge; images | get image_reference | to json", daemon) == "[\"app:1\"]\n")
-      // A missing image: the daemon's error at the command, exit status 1.
+      // A missing image: image.not_found at the command (the daemon's typed answer in the
+      // help), exit status 1.
       let (status, _, err) = try xcsh("image show nope:1", daemon)
       #expect(status == 1)
-      #expect(err.contains("describe_image"), "\(err)")
+      #expect(err.contains("error: no image `nope:1`"), "\(err)")
+      #expect(err.contains("the daemon answered: describe_image"), "\(err)")
       let (s2, _, e2) = try xcsh("image patch app:1 frobnicate", daemon)
       #expect(s2 == 1)
       #expect(e2.contains("unknown action `frobnicate`"), "\(e2)")

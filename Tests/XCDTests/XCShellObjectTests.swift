@@ -44,11 +44,90 @@ struct XCShellObjectTests {
       #expect(status == 0, "\(err)")
       #expect(try exited.exitStatus().terminationSignal == SIGTERM)
 
-      // A container that does not exist: the daemon's error, located at the command.
+      // A container that does not exist: container.not_found, located at the command.
       (status, out, err) = try xcsh("kill nope", socket: daemon.socket)
       #expect(status == 1)
-      #expect(err.contains("error: kill_container"), "\(err)")
+      #expect(err.contains("error: no container `nope`"), "\(err)")
       #expect(err.contains("--> <command>:1:1"), "\(err)")
+    }
+  }
+
+  /// The daemon dies between two calls of a script (issue 18): the error says it went away,
+  /// during which call, and that a read changed nothing — not "the peer closed the connection".
+  @Test func aDaemonThatDiesMidScriptIsNamed() throws {
+    try withDaemon { daemon in
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: Self.xcsh)
+      // `head -n 1` waits for the test's line: the daemon is killed in between.
+      p.arguments = ["--socket", daemon.socket, "-c", "print (ps | length); ^head -n 1 | ignore; ps"]
+      let out = Pipe()
+      let err = Pipe()
+      let input = Pipe()
+      p.standardOutput = out
+      p.standardError = err
+      p.standardInput = input
+      try p.run()
+      var first = Data()
+      while !first.contains(UInt8(ascii: "\n")) {
+        let chunk = out.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        first.append(chunk)
+      }
+      #expect(String(decoding: first, as: UTF8.self) == "0\n")
+      try daemon.crash()
+      input.fileHandleForWriting.write(Data("go\n".utf8))
+      try? input.fileHandleForWriting.close()
+      let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      p.waitUntilExit()
+      #expect(p.terminationStatus == 1)
+      #expect(e.contains("error: the xc daemon at \(daemon.socket) went away during `list_containers`"), "\(e)")
+      #expect(e.contains("`list_containers` only reads, so nothing was changed"), "\(e)")
+      #expect(!e.contains("peer closed"), "\(e)")
+    }
+  }
+
+  /// Against the real xcd (issue 18): one not-found vocabulary whatever the daemon's answer
+  /// (describe_image's typed variant, ENOENT from the others, remove_image's silent success),
+  /// and clean-up commands on an empty pipe do nothing.
+  @Test func missingObjectsShareOneVocabularyAndEmptyCleanUpIsANoOp() throws {
+    try withDaemon { daemon in
+      try Fixtures.importImage(try daemon.client())
+      let script = """
+        try { image show nosuch:1 } catch e { print $e.code $e.message }
+        try { image rm nosuch:1 } catch e { print $e.code $e.message }
+        try { kill nosuch } catch e { print $e.code $e.message }
+        try { show nosuch } catch e { print $e.code $e.message }
+        try { network rm nosuch } catch e { print $e.code $e.message }
+        try { volume rm nosuch } catch e { print $e.code $e.message }
+        try { wait nosuch --exit } catch e { print $e.code $e.message }
+        ps | where name == nope | kill
+        [] | network rm
+        [] | volume rm
+        images | where image_reference == nope | image rm
+        print done
+        """
+      let (status, out, err) = try xcsh(script, socket: daemon.socket)
+      #expect(status == 0, "\(err)")
+      #expect(
+        out == """
+          image.not_found
+          no image `nosuch:1`
+          image.not_found
+          no image `nosuch:1`
+          container.not_found
+          no container `nosuch`
+          container.not_found
+          no container `nosuch`
+          network.not_found
+          no network `nosuch`
+          volume.not_found
+          no volume `nosuch`
+          container.not_found
+          no container `nosuch`
+          done
+
+          """, "\(err)")
+      #expect(try daemon.client().call(ListAllImagesRequest()).manifests.map(\.imageReference) == ["busybox:latest"])
     }
   }
 

@@ -30,7 +30,7 @@ import XCShell
 
   @Test func flagsWithDescriptions() {
     let c = completer.complete("sort-by --").candidates
-    #expect(c.map(\.text) == ["--reverse", "--help"])
+    #expect(c.map(\.text) == ["--reverse", "--natural", "--help"])
     #expect(c[0].description == "Descending order.")
     #expect(texts("deploy web --rep") == ["--replicas"])
   }

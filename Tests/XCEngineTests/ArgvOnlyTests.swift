@@ -24,7 +24,11 @@ import Testing
   /// `RUN` line is, by the format's definition, a command for the container's own /bin/sh,
   /// exec'd inside the container.
   /// `wait --exec STRING` likewise runs the string with the container's /bin/sh, via `exec`.
-  static let containerShells: Set<String> = ["XCObjects/Build/JailfileBuilder.swift", "XCObjects/WaitCommand.swift"]
+  /// A Jailfile's shell-form `CMD` (Docker's `/bin/sh -c`) becomes the image's command, run by
+  /// the container's /bin/sh when the container starts.
+  static let containerShells: Set<String> = [
+    "XCObjects/Build/JailfileBuilder.swift", "XCObjects/WaitCommand.swift", "XCObjects/Build/ConfigEdit+JailConfig.swift",
+  ]
 
   func sources() throws -> [(String, String)] {
     var out: [(String, String)] = []

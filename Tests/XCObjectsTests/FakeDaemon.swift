@@ -75,6 +75,11 @@ final class FakeDaemon: @unchecked Sendable {
     for key in ["main_started_notify"] {
       if let i = value[key] as? Int, let fd = fds.peek(i) { try? EventFD(fd).write(1) }
     }
+    if (json["method"] as? String) == "xcsh.copy_out", let i = value["fd"] as? Int, let fd = fds.peek(i) {
+      // An empty tar archive (two zero blocks), as xcd writes for an empty directory's contents.
+      let zeros = [UInt8](repeating: 0, count: 1024)
+      _ = zeros.withUnsafeBytes { try? fd.writeAll($0) }
+    }
     if (json["method"] as? String) == "run_main", let i = value["notify"] as? Int, let fd = fds.peek(i) {
       try? EventFD(fd).write(1)
     }

@@ -446,6 +446,9 @@ extension Engine {
           help: "give a command to run", errno: EINVAL)
       }
       exec = JailConfig.EntryPoint(exec: selected)
+      // A command that is not an entry point runs where the image's default one does (a
+      // Jailfile's WORKDIR), as `docker run IMAGE CMD` runs in the image's WORKDIR.
+      exec.work_dir = jail.entry_points[jail.default_entry_point ?? "main"]?.work_dir
       args = request.entry_point_args
     }
     if exec.clear_env { envs = [:] }

@@ -147,7 +147,7 @@ public struct Volume: Codable, Sendable, Equatable, Hashable {
   public var device: String
   /// nil means no restriction.
   public var authorizedUsers: [String]?
-  /// Wire key `driver`.
+  /// serde default (`#[default] Directory`).
   public var driver: VolumeDriverKind
   /// Wire key `mount_options`.
   public var mountOptions: [String]
@@ -159,7 +159,7 @@ public struct Volume: Codable, Sendable, Equatable, Hashable {
     rwUsers: [String]? = nil,
     device: String,
     authorizedUsers: [String]? = nil,
-    driver: VolumeDriverKind,
+    driver: VolumeDriverKind = .directory,
     mountOptions: [String] = [],
     driverOptions: [String: String] = [:]
   ) {
@@ -185,9 +185,9 @@ public struct Volume: Codable, Sendable, Equatable, Hashable {
     self.rwUsers = try c.decodeIfPresent([String].self, forKey: .rwUsers)
     self.device = try c.decode(String.self, forKey: .device)
     self.authorizedUsers = try c.decodeIfPresent([String].self, forKey: .authorizedUsers)
-    self.driver = try c.decode(VolumeDriverKind.self, forKey: .driver)
-    self.mountOptions = try c.decode([String].self, forKey: .mountOptions)
-    self.driverOptions = try c.decode([String: String].self, forKey: .driverOptions)
+    self.driver = try c.decodeIfPresent(VolumeDriverKind.self, forKey: .driver) ?? .directory
+    self.mountOptions = try c.decodeIfPresent([String].self, forKey: .mountOptions) ?? []
+    self.driverOptions = try c.decodeIfPresent([String: String].self, forKey: .driverOptions) ?? [:]
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -215,7 +215,7 @@ public struct XcConfig: Codable, Sendable, Equatable, Hashable {
   public var defaultVolumeDataset: String?
   /// Wire key `default_volume_directory`.
   public var defaultVolumeDirectory: String?
-  /// Wire key `image_database_store`.
+  /// serde default `default_database_store` (xcd/src/config/mod.rs).
   public var imageDatabaseStore: String
   /// Wire key `layers_dir`.
   public var layersDir: String
@@ -244,15 +244,15 @@ public struct XcConfig: Codable, Sendable, Equatable, Hashable {
     defaultVolumeDriver: String? = nil,
     defaultVolumeDataset: String? = nil,
     defaultVolumeDirectory: String? = nil,
-    imageDatabaseStore: String,
-    layersDir: String,
-    logsDir: String,
-    devfsIdOffset: Int,
-    databaseStore: String,
-    socketPath: String,
-    registries: String,
+    imageDatabaseStore: String = "/var/db/xc.sqlite",
+    layersDir: String = "/var/cache",
+    logsDir: String = "/var/log/xc",
+    devfsIdOffset: Int = 1000,
+    databaseStore: String = "/var/db/xc.sqlite",
+    socketPath: String = "/var/run/xc.sock",
+    registries: String = "/var/db/xc.registries.json",
     forceDevfsRuleset: Int? = nil,
-    inventory: String,
+    inventory: String = "/usr/local/etc/inventory.json",
     warnOnly: Bool = false
   ) {
     self.extIfs = extIfs
@@ -300,16 +300,16 @@ public struct XcConfig: Codable, Sendable, Equatable, Hashable {
     self.defaultVolumeDriver = try c.decodeIfPresent(String.self, forKey: .defaultVolumeDriver)
     self.defaultVolumeDataset = try c.decodeIfPresent(String.self, forKey: .defaultVolumeDataset)
     self.defaultVolumeDirectory = try c.decodeIfPresent(String.self, forKey: .defaultVolumeDirectory)
-    self.imageDatabaseStore = try c.decode(String.self, forKey: .imageDatabaseStore)
-    self.layersDir = try c.decode(String.self, forKey: .layersDir)
-    self.logsDir = try c.decode(String.self, forKey: .logsDir)
-    self.devfsIdOffset = try c.decode(Int.self, forKey: .devfsIdOffset)
-    self.databaseStore = try c.decode(String.self, forKey: .databaseStore)
-    self.socketPath = try c.decode(String.self, forKey: .socketPath)
-    self.registries = try c.decode(String.self, forKey: .registries)
+    self.imageDatabaseStore = try c.decodeIfPresent(String.self, forKey: .imageDatabaseStore) ?? "/var/db/xc.sqlite"
+    self.layersDir = try c.decodeIfPresent(String.self, forKey: .layersDir) ?? "/var/cache"
+    self.logsDir = try c.decodeIfPresent(String.self, forKey: .logsDir) ?? "/var/log/xc"
+    self.devfsIdOffset = try c.decodeIfPresent(Int.self, forKey: .devfsIdOffset) ?? 1000
+    self.databaseStore = try c.decodeIfPresent(String.self, forKey: .databaseStore) ?? "/var/db/xc.sqlite"
+    self.socketPath = try c.decodeIfPresent(String.self, forKey: .socketPath) ?? "/var/run/xc.sock"
+    self.registries = try c.decodeIfPresent(String.self, forKey: .registries) ?? "/var/db/xc.registries.json"
     self.forceDevfsRuleset = try c.decodeIfPresent(Int.self, forKey: .forceDevfsRuleset)
-    self.inventory = try c.decode(String.self, forKey: .inventory)
-    self.warnOnly = try c.decode(Bool.self, forKey: .warnOnly)
+    self.inventory = try c.decodeIfPresent(String.self, forKey: .inventory) ?? "/usr/local/etc/inventory.json"
+    self.warnOnly = try c.decodeIfPresent(Bool.self, forKey: .warnOnly) ?? false
   }
 
   public func encode(to encoder: any Encoder) throws {

@@ -81,4 +81,18 @@ public struct XCDaemonError: Error, Sendable, Hashable, CustomStringConvertible 
 
   /// `errno N: text`.
   public var description: String { "errno \(errno): \(value.text)" }
+
+  /// xc's typed error variants that say the addressed thing does not exist (`describe_image`'s
+  /// `ImageReferenceNotFound`, `push_image`'s `NoSuchLocalReference`).
+  public static let notFoundVariants: Set<String> = ["ImageReferenceNotFound", "NoSuchLocalReference"]
+
+  /// Whether the answer says that something the request names does not exist: errno ENOENT,
+  /// or a typed not-found variant. Decided from the errno and the variant, never from message
+  /// text; ENOENT is also xc's answer for other missing things (a file in a container, a
+  /// required variable), so callers confirm which object is missing.
+  public var isNotFound: Bool {
+    if errno == 2 { return true }
+    if case .typed(let variant) = value { return Self.notFoundVariants.contains(variant) }
+    return false
+  }
 }

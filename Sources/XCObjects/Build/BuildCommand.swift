@@ -21,6 +21,7 @@ enum BuildCommand {
           .named("tag", .string, "The image's tag.", default: .string("latest", .unknown)),
           .named("file", .string, short: "f", "The Jailfile (default: PATH/Jailfile)."),
           .named("build-arg", .any, "A build variable `NAME=VALUE` for an ARG (repeatable, or a list)."),
+          .switch("force", "Replace an existing image of this reference: the tag moves to the new image (the old one stays, untagged, until `purge`)."),
           .switch("output-inplace", "Write the layer (named by its diff id) and jail.json here instead of registering an image."),
           .switch("quiet", short: "q", "No progress lines or step output, even on a terminal."),
           .switch("verbose", "Progress lines and step output even when stderr is not a terminal."),
@@ -66,7 +67,7 @@ enum BuildCommand {
       throw JailfileBuilder.shellError(error, at: call.head)
     }
     var buildArgs: [String: String] = [:]
-    for item in try call.value("build-arg")?.listOrSelf() ?? [] {
+    for item in call.value("build-arg")?.listOrSelf() ?? [] {
       let text = try item.asString()
       guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
         throw ShellError("args.value", "`--build-arg` takes NAME=VALUE, found `\(text)`", at: call.head)
@@ -78,6 +79,7 @@ enum BuildCommand {
       session: s, call: call, plan: plan, context: context,
       target: .init(name: name, tag: tag), buildArgs: buildArgs, verbose: verbose)
     if call.has("output-inplace") { builder.outputDirectory = cwd }
+    builder.force = call.has("force")
     return .value(try builder.build())
   }
 }

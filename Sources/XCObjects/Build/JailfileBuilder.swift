@@ -33,6 +33,13 @@ final class JailfileBuilder {
   /// `--output-inplace`: write the layer and `jail.json` into this directory instead of
   /// registering an image (spec xc-cli.md §4.5).
   var outputDirectory: String?
+  /// `--force`: an existing image of the target reference is replaced (the tag moves).
+  var force = false
+  /// The target exists and `force` replaces it: the build commits under a staging tag and
+  /// moves the target tag only once the image is complete.
+  private var replacing = false
+  /// The reference `commit` registered, removed again if the build fails after it.
+  private var committedReference: String?
 
   /// Build variables: ARG values (defaults, then `--build-arg`), then ENV.
   private var variables: [String: String] = [:]
@@ -68,9 +75,12 @@ final class JailfileBuilder {
     }
     let existing = outputDirectory != nil ? [] : try session.call(ListAllImagesRequest(), at: call.head).manifests
     if existing.contains(where: { $0.imageReference == target.reference }) {
-      throw ShellError(
-        "build.exists", "the image \(target.reference) already exists", at: call.head,
-        help: "choose another --tag, or remove the image first")
+      guard force else {
+        throw ShellError(
+          "build.exists", "the image \(target.reference) already exists", at: call.head,
+          help: "`build --force` replaces it (the tag moves to the new image), or choose another --tag")
+      }
+      replacing = true
     }
     let started = DispatchTime.now().uptimeNanoseconds
     do {
@@ -103,9 +113,9 @@ final class JailfileBuilder {
   private var committed = false
 
   private func removeHalfBuiltImage() {
-    guard committed, !session.modes.dryRun else { return }
+    guard committed, !session.modes.dryRun, let reference = committedReference else { return }
     committed = false
-    _ = try? session.call(RemoveImageRequest(imageReference: target.reference), at: call.head)
+    _ = try? session.call(RemoveImageRequest(imageReference: reference), at: call.head)
   }
 
   private func progress(_ line: String) {
@@ -146,7 +156,11 @@ final class JailfileBuilder {
       request.envs = [:]
       let id: String
       do {
-        id = try session.call(request, at: call.head).id
+        // ENOENT from instantiate also means a missing required variable: `describe_image`
+        // decides whether the image is what is missing.
+        id = try ObjectArgs.about(
+          .image, reference, at: call.head, exists: { (try? ImageCommands.describeRecord(session, reference, at: call.head)) != nil }
+        ) { try session.call(request, at: call.head).id }
       } catch var e as ShellError {
         e.message = "FROM at \(location(d)): \(e.message)"
         throw e
@@ -178,6 +192,13 @@ final class JailfileBuilder {
           at: call.head)
       }
       let into = to.map { aliases[$0]! } ?? current!
+      if session.modes.dryRun {
+        // The copy's execs would be planned as `mkdir -p`, `tar -x`: the plan shows the copy.
+        let origin = from.map { "stage=\(DryRunCaller.quoted($0)) " } ?? ""
+        StandardError.write(
+          "+ copy \(origin)source=\(DryRunCaller.quoted(src)) container=\(into) dest=\(DryRunCaller.quoted(dest))\n")
+        return
+      }
       if let from {
         try copyBetween(aliases[from]!, src, into, dest, d)
       } else {
@@ -313,17 +334,25 @@ final class JailfileBuilder {
 
   private func commit() throws -> Value {
     guard let current else { throw ShellError("build.internal", "no build container to commit", at: call.head) }
-    _ = try session.call(CommitRequest(containerName: current, name: target.name, tag: target.tag), at: call.head)
+    // Replacing: the old image keeps its tag until the new one is complete.
+    let staged = replacing ? Target(name: target.name, tag: "xcsh-build-" + Self.randomID()) : target
+    _ = try session.call(CommitRequest(containerName: current, name: staged.name, tag: staged.tag), at: call.head)
     committed = true
+    committedReference = staged.reference
     if session.modes.dryRun {
       // Nothing was committed: the image cannot be described; a placeholder lets the script go on.
       return try DaemonSession.value(DryRunImage(image_reference: target.reference), as: .image)
     }
     if !edits.isEmpty {
-      let described = try session.call(DescribeImageRequest(imageReference: target.reference), at: call.head)
+      let described = try session.call(DescribeImageRequest(imageReference: staged.reference), at: call.head)
       var config = described.jailImage.config?.xcExtension ?? JailConfig(secureLevel: 0)
-      for edit in edits { edit.apply(to: &config) }
-      _ = try session.call(ReplaceMetaRequest(imageReference: target.reference, config: config), at: call.head)
+      edits.apply(to: &config)
+      _ = try session.call(ReplaceMetaRequest(imageReference: staged.reference, config: config), at: call.head)
+    }
+    if replacing {
+      _ = try session.call(TagImageRequest(imageReference: staged.reference, newReference: target.reference), at: call.head)
+      committedReference = target.reference
+      _ = try session.call(RemoveImageRequest(imageReference: staged.reference), at: call.head)
     }
     let images = try session.call(ListAllImagesRequest(), at: call.head).manifests
     guard let record = images.first(where: { $0.imageReference == target.reference }) else {
@@ -352,7 +381,7 @@ final class JailfileBuilder {
     var manifest = try session.call(DescribeImageRequest(imageReference: currentImage), at: call.head).jailImage
     var config = manifest.config ?? ImageConfig()
     var jail = config.xcExtension ?? JailConfig(secureLevel: 0)
-    for edit in edits { edit.apply(to: &jail) }
+    edits.apply(to: &jail)
     config.xcExtension = jail
     manifest.config = config
     var fds: [FileDescriptor] = []

@@ -138,6 +138,11 @@ final class DryRunCaller: XCCaller, @unchecked Sendable {
     case let r as TagImageRequest:
       plan(image: r.newReference)
       return try Self.emptyAnswer(R.self)
+    case let r as ReplaceMetaRequest:
+      // The image as it would be: no layers, the new configuration.
+      answer = JailImage(architecture: "", os: "", config: ImageConfig(xcExtension: r.config), rootfs: RootFS(diffIds: []))
+    case let r as RdrRequest:
+      answer = r  // xcd echoes the request.
     default:
       return try Self.emptyAnswer(R.self)
     }
@@ -216,9 +221,38 @@ final class DryRunCaller: XCCaller, @unchecked Sendable {
     if !r.envs.isEmpty {
       words.append("env=\(quoted(r.envs.keys.sorted().map { "\($0)=\(r.envs[$0]!)" }.joined(separator: ",")))")
     }
-    if !r.mountReq.isEmpty, let v = wordValue(jsonValue(r.mountReq)) { words.append("mounts=\(v)") }
-    if r.vnet { words.append("vnet=true") }
+    if !r.mountReq.isEmpty {
+      let mounts = r.mountReq.map { "\($0.source):\($0.dest)\($0.readOnly ? ":ro" : "")" }
+      words.append("mounts=\(quoted(mounts.joined(separator: ",")))")
+    }
+    if !r.portRedirections.isEmpty {
+      words.append("publish=\(quoted(r.portRedirections.map(publishWord).joined(separator: ",")))")
+    }
+    // Every other field that differs from an `instantiate` with only the image: nothing that
+    // changes the request is left out of the plan.
+    let shown: Set = [
+      "image_reference", "name", "ipreq", "entry_point", "hostname", "envs", "mount_req", "port_redirections",
+    ]
+    if case .record(let given) = jsonValue(r).kind, case .record(let plain) = jsonValue(InstantiateRequest(imageReference: r.imageReference)).kind {
+      for (k, field) in given where !shown.contains(k) && !descriptorKeys.contains(k) && plain[k] != field {
+        // `[]` where the default is `null` (or the reverse) changes nothing worth a word.
+        if wordValue(field) == nil, plain[k].flatMap(wordValue) == nil { continue }
+        words.append("\(k)=\(wordValue(field) ?? field.toJSON())")
+      }
+    }
     return words
+  }
+
+  /// `-p`'s words back: `[ADDR:]PORT[-END]:DEST/PROTO[+PROTO]`.
+  static func publishWord(_ p: PortRedirection) -> String {
+    let source: String
+    switch p.sourcePort {
+    case .single(let n): source = "\(n)"
+    case .range(let a, let b): source = "\(a)-\(b)"
+    }
+    let protos = p.proto.map { jsonValue($0).toJSON().trimmingCharacters(in: ["\""]).lowercased() }.joined(separator: "+")
+    let addresses = (p.addresses ?? []).map { $0 + ":" }.joined()
+    return "\(addresses)\(source):\(p.destAddr.map { $0 + ":" } ?? "")\(p.destPort)/\(protos)"
   }
 
   private static func jsonValue<T: Encodable>(_ x: T) -> Value {
@@ -227,8 +261,10 @@ final class DryRunCaller: XCCaller, @unchecked Sendable {
     return (try? Value.fromJSON(String(decoding: b, as: UTF8.self))) ?? .null
   }
 
-  /// A field as one word, or nil when it is empty (null, false, "", [], {}).
+  /// A field as one word, or nil when it is empty (null, false, "", [], {}). Paths (xc's
+  /// `{"Unix": [bytes]}`) are shown as paths.
   static func wordValue(_ v: Value) -> String? {
+    let v = readable(v)
     switch v.kind {
     case .null: return nil
     case .bool(let b): return b ? "true" : nil
@@ -242,6 +278,22 @@ final class DryRunCaller: XCCaller, @unchecked Sendable {
       return v.toJSON()
     case .record(let r): return r.isEmpty ? nil : v.toJSON()
     default: return v.toJSON()
+    }
+  }
+
+  /// The value with every `{"Unix": [bytes]}` (an `OsString`) replaced by its text.
+  static func readable(_ v: Value) -> Value {
+    switch v.kind {
+    case .record(let r):
+      if r.count == 1, case .list(let bytes)? = r["Unix"]?.kind {
+        let octets = bytes.compactMap { b -> UInt8? in if case .int(let i) = b.kind { UInt8(exactly: i) } else { nil } }
+        if octets.count == bytes.count { return .string(String(decoding: octets, as: UTF8.self), v.span) }
+      }
+      var out = Record()
+      for (k, field) in r { out[k] = readable(field) }
+      return .record(out, v.span)
+    case .list(let items): return .list(items.map(readable), v.span)
+    default: return v
     }
   }
 

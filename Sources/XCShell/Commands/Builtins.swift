@@ -1,7 +1,8 @@
 /// Every built-in command, grouped by category, in one list (like Nushell's default context).
 public enum Builtins {
   public static var all: [any Command] {
-    CoreCommands.all + DoCommand.all + FilterCommands.all + StringCommands.all + MathCommands.all + FormatCommands.all + PathCommands.all
+    CoreCommands.all + DoCommand.all + FilterCommands.all + StringCommands.all + MathCommands.all
+      + FormatCommands.all + PathCommands.all + DateCommands.all
   }
 
   /// A registry holding the built-ins.

@@ -150,12 +150,12 @@ enum FilterCommands {
     }
   }
 
-  static func sorted(_ rows: [Value], keys: ([Value]) throws -> [[Value]], reverse: Bool, at span: Span) throws
-    -> [Value]
-  {
+  static func sorted(
+    _ rows: [Value], keys: ([Value]) throws -> [[Value]], reverse: Bool, natural: Bool = false, at span: Span
+  ) throws -> [Value] {
     let ks = try keys(rows)
     // One int or string key per row, the common case: compare the raw keys, not values.
-    if ks.allSatisfy({ $0.count == 1 }) {
+    if ks.allSatisfy({ $0.count == 1 }), !natural {
       if let ints = Optional(ks.compactMap { k -> Int64? in if case .int(let i) = k[0].kind { i } else { nil } }),
         ints.count == rows.count
       {
@@ -178,7 +178,12 @@ enum FilterCommands {
       if failure != nil { return false }
       do {
         for (x, y) in Swift.zip(ks[a], ks[b]) {
-          let c = try Operators.compare(x, y, "sort", at: span)
+          let c: Int
+          if natural, case .string(let s) = x.kind, case .string(let t) = y.kind {
+            c = NaturalOrder.compare(s, t)
+          } else {
+            c = try Operators.compare(x, y, "sort", at: span)
+          }
           if c != 0 { return reverse ? c > 0 : c < 0 }
         }
         return a < b
@@ -197,8 +202,12 @@ enum FilterCommands {
       parameters: [
         .rest("columns", .any, "Columns (cell paths) or closures, most significant first."),
         .switch("reverse", short: "r", "Descending order."),
+        .switch("natural", short: "n", "Numbers inside text by value: `worker-2` before `worker-10`."),
       ],
-      examples: [Example("Largest first", "[{n: a, s: 2} {n: b, s: 5}] | sort-by s -r | get n", result: #"["b","a"]"#)])
+      examples: [
+        Example("Largest first", "[{n: a, s: 2} {n: b, s: 5}] | sort-by s -r | get n", result: #"["b","a"]"#),
+        Example("Names with numbers", "[{name: w-10} {name: w-2}] | sort-by name --natural | get name", result: #"["w-2","w-10"]"#),
+      ])
   ) { call, input in
     let keys = call.restValues()
     guard !keys.isEmpty else { throw ShellError("args.missing", "`sort-by` needs at least one column", at: call.span) }
@@ -206,18 +215,27 @@ enum FilterCommands {
     let parsed = try keys.map(Key.init)
     let out = try sorted(
       rows, keys: { try $0.map { row in try parsed.map { try $0.of(row, call) } } }, reverse: call.has("reverse"),
-      at: call.head)
+      natural: call.has("natural"), at: call.head)
     return .value(.list(out, call.head))
   }
 
   static let sort = Builtin(
     Signature(
       "sort", category: .filters, summary: "Sort values.",
-      parameters: [.switch("reverse", short: "r", "Descending order.")],
-      examples: [Example("Numbers", "[3 1 2] | sort", result: "[1,2,3]")])
+      parameters: [
+        .switch("reverse", short: "r", "Descending order."),
+        .switch("natural", short: "n", "Numbers inside text by value: `a2` before `a10`."),
+      ],
+      examples: [
+        Example("Numbers", "[3 1 2] | sort", result: "[1,2,3]"),
+        Example("Natural order", "[a10 a2 a1] | sort --natural", result: #"["a1","a2","a10"]"#),
+      ])
   ) { call, input in
     let rows = try input.collectItems().asList()
-    return .value(.list(try sorted(rows, keys: { $0.map { [$0] } }, reverse: call.has("reverse"), at: call.head), call.head))
+    return .value(
+      .list(
+        try sorted(rows, keys: { $0.map { [$0] } }, reverse: call.has("reverse"), natural: call.has("natural"), at: call.head),
+        call.head))
   }
 
   static let reverse = Builtin(

@@ -134,7 +134,7 @@ enum FormatCommands {
     case .bool(let b): return Node(b ? "true" : "false", Tag(.bool))
     case .int(let i): return Node(String(i), Tag(.int))
     case .float(let d): return Node(Value.formatFloat(d), Tag(.float))
-    case .duration, .size, .range, .closure: return Node(v.plain, Tag(.str))
+    case .duration, .size, .datetime, .range, .closure: return Node(v.plain, Tag(.str))
     case .string(let s):
       // Text that would read back as another type ("true", "1", "") must be quoted.
       if case .string = value(Node(s, Tag(.str), .plain), .unknown).kind {

@@ -339,7 +339,7 @@ enum StringCommands {
       guard t.isFinite, t >= -9.2e18, t <= 9.2e18 else { throw cannot(v, "int", span) }
       return .int(Int64(t), v.span)
     case .bool(let b): return .int(b ? 1 : 0, v.span)
-    case .duration(let d), .size(let d): return .int(d, v.span)
+    case .duration(let d), .size(let d), .datetime(let d): return .int(d, v.span)
     case .string(let s):
       let t = s.trimmingSpaces()
       if let i = Int64(t) { return .int(i, v.span) }

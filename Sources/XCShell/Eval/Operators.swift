@@ -74,6 +74,8 @@ enum Operators {
     case (.duration(let a), .duration(let b)):
       return Value(.duration(try checked(a.addingReportingOverflow(b), "+", span)), span)
     case (.size(let a), .size(let b)): return Value(.size(try checked(a.addingReportingOverflow(b), "+", span)), span)
+    case (.datetime(let t), .duration(let d)), (.duration(let d), .datetime(let t)):
+      return Value(.datetime(try checked(t.addingReportingOverflow(d), "+", span)), span)
     case (.string(let a), .string(let b)): return .string(a + b, span)
     case (.list, _), (_, .list): return try concat(l, r, at: span)
     default: throw operandError("+", l, r, at: span)
@@ -90,6 +92,10 @@ enum Operators {
       return Value(.duration(try checked(a.subtractingReportingOverflow(b), "-", span)), span)
     case (.size(let a), .size(let b)):
       return Value(.size(try checked(a.subtractingReportingOverflow(b), "-", span)), span)
+    case (.datetime(let t), .duration(let d)):
+      return Value(.datetime(try checked(t.subtractingReportingOverflow(d), "-", span)), span)
+    case (.datetime(let a), .datetime(let b)):
+      return Value(.duration(try checked(a.subtractingReportingOverflow(b), "-", span)), span)
     default: throw operandError("-", l, r, at: span)
     }
   }
@@ -226,6 +232,7 @@ enum Operators {
   static func sameKind(_ l: Value, _ r: Value) -> Bool {
     switch (l.kind, r.kind) {
     case (.bool, .bool), (.int, .int), (.float, .float), (.string, .string), (.duration, .duration), (.size, .size),
+      (.datetime, .datetime),
       (.list, .list), (.record, .record), (.range, .range), (.closure, .closure), (.bytes, .bytes):
       true
     default: false
@@ -241,7 +248,8 @@ enum Operators {
     case (.float(let a), .int(let b)): return cmp(a, Double(b))
     case (.float(let a), .float(let b)): return cmp(a, b)
     case (.string(let a), .string(let b)): return cmp(a, b)
-    case (.duration(let a), .duration(let b)), (.size(let a), .size(let b)): return cmp(a, b)
+    case (.duration(let a), .duration(let b)), (.size(let a), .size(let b)), (.datetime(let a), .datetime(let b)):
+      return cmp(a, b)
     case (.bool(let a), .bool(let b)): return cmp(a ? 1 : 0, b ? 1 : 0)
     case (.list(let a), .list(let b)):
       for (x, y) in zip(a, b) {

@@ -5,6 +5,8 @@ public struct TableRenderer: Sendable {
   /// Box drawing, colour and index column (TTY), or plain aligned text.
   public var fancy: Bool
   public var color: Bool
+  /// When set (on a terminal), datetimes show as their age at this instant (`2m ago`).
+  public var now: Int64?
 
   public init(width: Int = 80, fancy: Bool = false, color: Bool = false) {
     self.width = max(20, width)
@@ -14,15 +16,42 @@ public struct TableRenderer: Sendable {
 
   private func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
 
-  /// A value as a table cell: nested structures are summarised.
+  /// A value as a table cell: nested structures inline (`{a: 1, b: [x, y]}`), shortened.
   func cell(_ v: Value) -> String {
     switch v.kind {
-    case .list(let items): return "[list \(items.count) item\(items.count == 1 ? "" : "s")]"
-    case .record(let r): return "{record \(r.count) field\(r.count == 1 ? "" : "s")}"
+    case .list, .record: return Self.inline(v, depth: 0, budget: 80)
     case .object(let o): return "<\(o.type.rawValue) \(o.fields["name"]?.plain ?? o.fields["id"]?.plain ?? "")>"
+    case .datetime(let t): return now.map { DateTime.age(t, now: $0) } ?? v.plain
     default:
       return v.plain.replacingNewlines()
     }
+  }
+
+  /// A list or record on one line, two levels deep, cut with `…` (and what is left) when it
+  /// would pass `budget` characters.
+  static func inline(_ v: Value, depth: Int, budget: Int) -> String {
+    let items: [(String?, Value)]
+    let (open, close): (String, String)
+    switch v.kind {
+    case .list(let l):
+      items = l.map { (nil, $0) }
+      (open, close) = ("[", "]")
+    case .record, .object:
+      items = (v.recordValue ?? Record()).map { ($0.0, $0.1) }
+      (open, close) = ("{", "}")
+    default: return v.plain.replacingNewlines()
+    }
+    if items.isEmpty { return open + close }
+    if depth >= 2 { return open + "…" + close }
+    var out = open
+    for (i, (key, item)) in items.enumerated() {
+      let text = (key.map { $0 + ": " } ?? "") + inline(item, depth: depth + 1, budget: budget)
+      if out.count + text.count > budget, i > 0 {
+        return out + ", … \(items.count - i) more" + close
+      }
+      out += (i > 0 ? ", " : "") + text
+    }
+    return out + close
   }
 
   /// Renders a list of records as a table (columns are the union of keys in first-seen order).

@@ -12,6 +12,7 @@ extension Value {
     case .string(let s): s
     case .duration(let d): Value.formatDuration(d)
     case .size(let s): Value.formatSize(s)
+    case .datetime(let t): DateTime.iso(t)
     case .range(let r): Value.formatRange(r)
     case .closure: "<closure>"
     case .bytes(let b): String(decoding: b, as: UTF8.self)

@@ -1,6 +1,6 @@
 extension Value {
   /// JSON text: compact on one line, or pretty with `indent` spaces. Keys keep insertion order.
-  /// Durations are nanoseconds and sizes bytes, as integers.
+  /// Durations are nanoseconds and sizes bytes, as integers; datetimes ISO 8601 strings (UTC).
   public func toJSON(indent: Int? = nil) -> String {
     var out = ""
     writeJSON(into: &out, indent: indent, level: 0)
@@ -22,6 +22,7 @@ extension Value {
     case .string(let s): Value.writeJSONString(s, into: &out)
     case .duration(let d): out += String(d)
     case .size(let s): out += String(s)
+    case .datetime(let t): Value.writeJSONString(DateTime.iso(t), into: &out)
     case .bytes(let b): Value.writeJSONString(String(decoding: b, as: UTF8.self), into: &out)
     case .range:
       let items = (try? asList()) ?? []

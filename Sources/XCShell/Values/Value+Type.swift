@@ -9,6 +9,7 @@ extension Value {
     case .string: "string"
     case .duration: "duration"
     case .size: "size"
+    case .datetime: "datetime"
     case .list(let items):
       if !items.isEmpty, items.allSatisfy({ $0.recordValue != nil }) { "table" } else {
         "list<\(Value.commonType(items))>"

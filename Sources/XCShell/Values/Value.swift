@@ -12,6 +12,8 @@ public struct Value: Sendable, Equatable {
     case duration(Int64)
     /// Bytes.
     case size(Int64)
+    /// An instant: nanoseconds since the Unix epoch (UTC).
+    case datetime(Int64)
     case list([Value])
     case record(Record)
     /// Boxed: a range is bigger than the other payloads and would make every value larger.
@@ -66,6 +68,7 @@ extension Value.Kind: Equatable {
     case (.string(let x), .string(let y)): x == y
     case (.duration(let x), .duration(let y)): x == y
     case (.size(let x), .size(let y)): x == y
+    case (.datetime(let x), .datetime(let y)): x == y
     case (.list(let x), .list(let y)): x == y
     case (.record(let x), .record(let y)): x == y
     case (.range(let x), .range(let y)): x == y
@@ -124,10 +127,14 @@ public enum ObjectType: String, Sendable, CaseIterable {
 public struct ObjectValue: Sendable, Equatable {
   public var type: ObjectType
   public var fields: Record
+  /// Made by a command that changes state (`create`, `run -d`, `wait`, `… ensure`): a terminal
+  /// shows it as one line; pipes, `let`, `get` and `--json` see every field. Not part of `==`.
+  public var brief = false
   public init(type: ObjectType, fields: Record) {
     self.type = type
     self.fields = fields
   }
+  public static func == (a: ObjectValue, b: ObjectValue) -> Bool { a.type == b.type && a.fields == b.fields }
 }
 
 extension UInt64 {

@@ -1,0 +1,68 @@
+import Testing
+import XCIPC
+
+@testable import XCObjects
+@testable import XCShell
+
+/// What a terminal shows for daemon objects (issue 18): `ps` in curated columns with ages,
+/// one line for what state-changing commands return, nested cells inline; the values keep
+/// every field, and times are datetimes.
+@Suite(.serialized) struct TerminalViewTests {
+  func rendered(_ code: String, tty: Bool = true) throws -> String {
+    let fake = try FakeDaemon()
+    defer { fake.stop() }
+    let v = try xcsh(code, fake)
+    var options = ShellOptions()
+    options.stdoutIsTTY = tty
+    options.terminalWidth = 200
+    return Renderer(options).render(v)
+  }
+
+  @Test func psShowsCuratedColumnsAndAges() throws {
+    let text = try rendered("ps")
+    let header = text.split(separator: "\n")[1]
+    for column in ["name", "id", "image", "status", "ip", "age"] { #expect(header.contains(" \(column) "), "\(text)") }
+    #expect(!text.contains("devfs_ruleset_id"), "\(text)")
+    // Created 2024-05-31 (the recorded xc answer): years ago.
+    #expect(text.contains("y ago"), "\(text)")
+    #expect(text.contains("web") && text.contains("5f3c9a7e21b4") && text.contains("172.16.0.2"), "\(text)")
+    // Not a terminal: every field, as before.
+    #expect(try rendered("ps", tty: false).contains("devfs_ruleset_id"))
+  }
+
+  @Test func theFullRecordIsOneSelectAway() throws {
+    let fake = try FakeDaemon()
+    defer { fake.stop() }
+    let n = try xcsh("ps | first | columns | length", fake).plain
+    #expect(n == "32", "\(n)")
+    #expect(try xcsh("ps | first | get created | describe", fake).plain == "datetime")
+    #expect(try xcsh("ps | first | get processes.main.started | describe", fake).plain == "datetime")
+    #expect(try xcsh("ps | first | get created | to json", fake).plain == #""2024-05-31T16:08:36.912345678Z""#)
+    let d = try xcsh("(ps | first | get started) - (ps | first | get created)", fake).plain
+    #expect(d == "88888.889us", "\(d)")
+  }
+
+  @Test func stateChangingCommandsShowOneLine() throws {
+    #expect(try rendered("create freebsdxc/freebsd:13.2") == "container web 5f3c9a7e21b4 running freebsdxc/freebsd:13.2 172.16.0.2\n")
+    #expect(try rendered("run -d freebsdxc/freebsd:13.2") == "container web 5f3c9a7e21b4 running freebsdxc/freebsd:13.2 172.16.0.2\n")
+    #expect(try rendered("network ensure default 172.16.0.0/24") == "unchanged: network default 172.16.0.0/24 xc0\n")
+    // `show` is for looking: the whole record, one field a line.
+    #expect(try rendered("show web").split(separator: "\n").count > 20)
+    // The value itself is complete.
+    let fake = try FakeDaemon()
+    defer { fake.stop() }
+    let n = try xcsh("create freebsdxc/freebsd:13.2 | columns | length", fake).plain
+    #expect(n == "32", "\(n)")
+  }
+
+  @Test func nestedCellsAreInline() throws {
+    var options = ShellOptions()
+    options.stdoutIsTTY = true
+    options.terminalWidth = 200
+    let shell = Shell(options: options)
+    let v = try shell.evaluate(SourceMap.shared.add(name: "<t>", text: "[{a: {b: 1, c: [x, y]}, d: []}]"))
+    let text = Renderer(options).render(v)
+    #expect(text.contains("{b: 1, c: [x, y]}"), "\(text)")
+    #expect(!text.contains("record 2 fields"), "\(text)")
+  }
+}
