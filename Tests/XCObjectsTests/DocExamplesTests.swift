@@ -52,7 +52,7 @@ import XCShell
     try FileManager.default.createDirectory(atPath: dir + "/logs", withIntermediateDirectories: true)
     try "a log line\n".write(toFile: dir + "/main.log", atomically: true, encoding: .utf8)
     try "events {}\n".write(toFile: dir + "/nginx.conf", atomically: true, encoding: .utf8)
-    FileManager.default.createFile(atPath: dir + "/rootfs.tar.zst", contents: Data())
+    _ = FileManager.default.createFile(atPath: dir + "/rootfs.tar.zst", contents: Data())
     return dir
   }
 
