@@ -34,9 +34,14 @@ struct GoldenCase: CustomTestStringConvertible, Sendable {
     self.path = path
     self.name = String(path.dropFirst(root.count + 1))
     let text = try String(contentsOfFile: path, encoding: .utf8)
-    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+    for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
       guard let hash = line.range(of: "# ") else { continue }
       let comment = line[hash.upperBound...]
+      // A comment that reads as an expectation or a directive must be a known form: a typo
+      // would otherwise drop the check silently and the case would pass without testing it.
+      let malformed = { (why: String) in
+        GoldenCaseError(path: path, line: index + 1, message: "\(why): `# \(comment)`")
+      }
       if let r = comment.range(of: "expect: ", options: .anchored) {
         stdout.append(String(comment[r.upperBound...]))
       } else if comment == "expect-empty-line" {
@@ -44,19 +49,25 @@ struct GoldenCase: CustomTestStringConvertible, Sendable {
       } else if let r = comment.range(of: "expect error ", options: .anchored) {
         let rest = comment[r.upperBound...]
         let parts = rest.split(separator: ":", maxSplits: 2)
-        guard parts.count == 3, let l = Int(parts[0]), let c = Int(parts[1]) else { continue }
+        guard parts.count == 3, let l = Int(parts[0]), let c = Int(parts[1]) else {
+          throw malformed("`expect error` wants LINE:COL: MESSAGE")
+        }
         errors.append(ExpectedError(line: l, column: c, message: parts[2].trimmingCharacters(in: .whitespaces)))
       } else if let r = comment.range(of: "expect stderr: ", options: .anchored) {
         stderrContains.append(String(comment[r.upperBound...]))
       } else if let r = comment.range(of: "expect exit: ", options: .anchored) {
-        exit = Int32(comment[r.upperBound...].trimmingCharacters(in: .whitespaces)) ?? -1
+        guard let code = Int32(comment[r.upperBound...].trimmingCharacters(in: .whitespaces)) else {
+          throw malformed("`expect exit` wants a number")
+        }
+        exit = code
       } else if let r = comment.range(of: "test: ", options: .anchored) {
         let d = comment[r.upperBound...]
         if let a = d.range(of: "args ", options: .anchored) {
           arguments = d[a.upperBound...].split(separator: " ").map(String.init)
         } else if let e = d.range(of: "env ", options: .anchored) {
           let kv = d[e.upperBound...].split(separator: "=", maxSplits: 1)
-          if kv.count == 2 { environment[String(kv[0])] = String(kv[1]) }
+          guard kv.count == 2 else { throw malformed("`test: env` wants NAME=VALUE") }
+          environment[String(kv[0])] = String(kv[1])
         } else if let s = d.range(of: "stdin ", options: .anchored) {
           stdin = String(d[s.upperBound...]).replacingOccurrences(of: "\\n", with: "\n")
         } else if let f = d.range(of: "flags ", options: .anchored) {
@@ -67,7 +78,11 @@ struct GoldenCase: CustomTestStringConvertible, Sendable {
           json = true
         } else if d == "tmpdir" {
           tmpdir = true
+        } else {
+          throw malformed("unknown directive (args, env, stdin, flags, mode=check, json, tmpdir)")
         }
+      } else if comment.hasPrefix("expect") {
+        throw malformed("unknown expectation (expect:, expect-empty-line, expect error, expect stderr:, expect exit:)")
       }
     }
   }
@@ -84,6 +99,14 @@ struct GoldenCase: CustomTestStringConvertible, Sendable {
     }
     return cases.sorted { $0.name < $1.name }
   }
+}
+
+/// A case file whose expectation or directive comment cannot be read, at its file and line.
+struct GoldenCaseError: Error, CustomStringConvertible {
+  var path: String
+  var line: Int
+  var message: String
+  var description: String { "\(path):\(line): \(message)" }
 }
 
 struct ExpectedError: Sendable {
