@@ -69,6 +69,26 @@ extension XCMethods {
   public static let extensions: [any XCRequest.Type] = [
     RemoveNetworkRequest.self, RemoveVolumeRequest.self, LogsRequest.self,
     TagImageRequest.self,
-    CopyInRequest.self, CopyOutRequest.self,
+    CopyInRequest.self, CopyOutRequest.self, SaveImageRequest.self,
   ]
+}
+
+/// `xcsh.save_image`: write an image as an OCI image layout tar (`oci-layout`, `index.json`
+/// naming it, `blobs/sha256/…` as stored) to `fd`; `fd_import` reads such an archive back.
+public struct SaveImageRequest: XCRequest, Equatable {
+  public typealias Response = NullResponse
+  public static let method = "xcsh.save_image"
+  /// The image (`name:tag`).
+  public var imageReference: String
+  /// A writable descriptor; the archive is written and the descriptor left open.
+  public var fd: FDRef
+  enum CodingKeys: String, CodingKey {
+    case imageReference = "image_reference"
+    case fd
+  }
+  /// Creates the request.
+  public init(imageReference: String, fd: FDRef) {
+    self.imageReference = imageReference
+    self.fd = fd
+  }
 }
