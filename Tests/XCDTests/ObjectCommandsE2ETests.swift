@@ -156,7 +156,7 @@ struct ObjectCommandsE2ETests {
       #expect(try ok("""
         let c = (run busybox:latest -d --name v1 -v data:/data -- sleep 1000)
         exec $c -- sh -c 'echo persisted > /data/f; echo copied-out > /tmp/o'
-        cp \(host)/hostfile v1:/tmp/in
+        cp \(host)/hostfile v1:/tmp/in/
         print (exec v1 -- cat /tmp/in/hostfile)
         cp v1:/tmp/o \(host)/out
         print (commit $c snap:1 | get image_reference)

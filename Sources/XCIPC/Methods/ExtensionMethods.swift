@@ -32,11 +32,16 @@ public struct CopyInRequest: XCRequest, Equatable {
   public var path: String
   /// A readable descriptor carrying a tar stream (plain).
   public var fd: FDRef
+  /// When true and `path` is not an existing directory, `path` names the copy itself (Docker's
+  /// `cp` rule): the archive's one top-level member is written as `path`, whose parent must
+  /// exist. Missing or null: false (the directory is created).
+  public var rename: Bool?
   /// Creates the request.
-  public init(name: String, path: String, fd: FDRef) {
+  public init(name: String, path: String, fd: FDRef, rename: Bool? = nil) {
     self.name = name
     self.path = path
     self.fd = fd
+    self.rename = rename
   }
 }
 
