@@ -10,7 +10,7 @@ enum RdrCommands {
       Signature(
         "rdr show-rules", category: .objects, summary: "Every container's port redirections (IPC `list_rdr_rules`).")
     ) { call, _ in
-      .value(.list(try s.call(ListRdrRulesRequest(), at: call.head).map { try DaemonSession.value($0, as: nil) }, call.head))
+      .value(.list(try s.call(ListRdrRulesRequest(), at: call.head).map(PortCommand.readable), call.head))
     }
   }
 

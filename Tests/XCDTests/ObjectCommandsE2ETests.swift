@@ -201,6 +201,7 @@ struct ObjectCommandsE2ETests {
         == "[\"\(min(port, port2))->80/tcp at 0.0.0.0\",\"\(max(port, port2))->80/tcp at 0.0.0.0\"]\n")
       #expect(try ok("port n1 | get 0.container_address", daemon) == ip)
       #expect(try ok("rdr list n1 | get source_port | sort | to json", daemon) == "[\(min(port, port2)),\(max(port, port2))]\n")
+      #expect(try ok("rdr show-rules | get source_port | sort | to json", daemon) == "[\(min(port, port2)),\(max(port, port2))]\n")
       _ = try ok("kill n1", daemon)
       try expectNoContainersNow(client)
       _ = try ok("network rm \(net.name)", daemon)
