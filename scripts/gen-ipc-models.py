@@ -49,8 +49,13 @@ def parse(block):
         elif " ~ " in rest:
             rest, init_only = [x.strip() for x in rest.split(" ~ ", 1)]
         typ = rest
+        # `T?!`: an xcsh extension field xc does not know, left out of the JSON when nil so
+        # that what xcsh sends xc's daemon stays byte for byte what xc's client sends.
+        omit = typ.endswith("?!")
+        if omit:
+            typ = typ[:-1]
         fields.append(dict(key=key, name=sname or camel(key), type=typ, default=default,
-                           init_only=init_only, doc=fdoc))
+                           init_only=init_only, doc=fdoc, omit=omit))
     return name, doc, extra, fields
 
 def init_default(f):
@@ -136,8 +141,11 @@ def emit(block):
     if fields:
         out.append("    var c = encoder.container(keyedBy: CodingKeys.self)")
         for f in fields:
-            # Optional.encode writes an explicit null, as serde does for None.
-            out.append(f"    try c.encode({q(f['name'])}, forKey: .{f['name']})")
+            if f["omit"]:
+                out.append(f"    if let {q(f['name'])} {{ try c.encode({q(f['name'])}, forKey: .{f['name']}) }}")
+            else:
+                # Optional.encode writes an explicit null, as serde does for None.
+                out.append(f"    try c.encode({q(f['name'])}, forKey: .{f['name']})")
     else:
         out.append("    _ = encoder.container(keyedBy: AnyCodingKey.self)")
     out.append("  }")
@@ -188,7 +196,14 @@ created: Int?  # Epoch **nanoseconds**.
 started: Int?  # Epoch **nanoseconds**.
 finished_at: Int?  # Epoch **nanoseconds**.
 main_address: String?  # The selected main IP address.
+xcsh_resources: ResourceLimits?!  # xcsh extension: the limits the container was created with (absent from xc's records).
+xcsh_oom_killed: Bool?!  # xcsh extension: true once the kernel's OOM killer killed a process of the container.
 """),
+    B("ResourceLimits", "xcsh extension: resource limits of a container, applied by the Linux daemon through the container's cgroups (docs/ipc.md).", """
+memory: Int?  # Memory limit in bytes (swap included, so no swapping beyond it).
+cpus: Double?  # CPU time as a number of CPUs (0.5 = half of one), enforced by the CFS quota.
+pids: Int?  # Most processes and threads at once.
+""", "Hashable"),
     B("ProcessStat", "One process of a container (`xc/src/container/process.rs`).", """
 started: Int?  # Epoch **seconds**.
 exited: Int?  # Epoch **seconds**.
@@ -513,6 +528,7 @@ stderr: FDRef?
 use_tty: Bool
 port_redirections: [PortRedirection]
 enable_pf: Bool
+xcsh_resources: ResourceLimits?!  # xcsh extension, sent only when set: resource limits (xcsh checks first that the daemon serves `xcsh.stats`, since xc's daemon would ignore the key).
 """),
     B("MountRequest", "A mount asked for in `instantiate`: a volume name or an absolute host path with evidence.", """
 source: OsString

@@ -30,11 +30,11 @@ ensure_swift() {
 }
 
 # Packages the build and the tests need: libedit for the line editor, tmux to drive it in tests,
-# runc, busybox-static (test images), zstd and skopeo for the engine's image tests; iproute2,
+# runc, busybox-static (test images), zstd, skopeo and umoci for the engine's image tests; iproute2,
 # nftables and util-linux (nsenter; setpriv runs clients as another user in the socket access
 # tests) for networks; docker-registry and apache2-utils (htpasswd) run a loopback registry for
 # the registry tests; zlib1g-dev and libcurl4 for the engine's registry client (inflate, URLSession).
-TEST_PACKAGES=(coreutils procps libedit-dev tmux runc busybox-static zstd gzip tar skopeo libc6-dev iproute2 nftables util-linux docker-registry apache2-utils zlib1g-dev libcurl4 sqlite3)
+TEST_PACKAGES=(coreutils procps libedit-dev tmux runc busybox-static zstd gzip tar skopeo umoci libc6-dev iproute2 nftables util-linux docker-registry apache2-utils zlib1g-dev libcurl4 sqlite3)
 
 # The package test (scripts/test-package): lintian, systemd-analyze (systemd), man (man-db), and
 # bash, zsh and fish for the completions. Building the release package (scripts/package) also needs libcurl's link library: the

@@ -25,6 +25,7 @@ extension ContainerCommands {
       let opened = CreateFlags.Opened()
       defer { opened.close() }
       var r = try CreateFlags.request(call, image: image, opened: opened)
+      try ResourceCommands.apply(&r, call, s)
       // As xc's `create`: nothing runs, the resolv.conf is left alone, ports are added after.
       r.createOnly = true
       r.mainNorun = true

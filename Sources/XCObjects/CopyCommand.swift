@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import SystemPackage
 import XCIPC
@@ -14,13 +15,14 @@ enum CopyCommand {
         summary: "Copy files between the host and a container (IPC extensions `xcsh.copy_in`, `xcsh.copy_out`).",
         parameters: [
           .required("source", .string, "A host path, or `CONTAINER:/PATH`."),
-          .required("destination", .string, "A host directory, or `CONTAINER:/DIR` (created if missing)."),
+          .required("destination", .string, "A host path, or `CONTAINER:/PATH`: an existing directory receives the source under its own name; any other path is the copy's new name (its parent must exist)."),
         ],
         examples: [
           Example("A config file into a container", "cp ./nginx.conf web:/etc/nginx"),
           Example("A log directory out of a container", "cp web:/var/log/nginx ./logs"),
+          Example("A file out of a container under a new name", "cp web:/etc/hosts ./hosts.copy"),
         ],
-        details: "The destination is a directory: the source (file, link or tree) keeps its name inside it. CONTAINER is a name, an id or a unique id prefix. xc has no such command (only `--copy` at creation).")
+        details: "As Docker's `cp`: when the destination is an existing directory, the source (file, link or tree) keeps its name inside it; otherwise the destination is the copy's new name, replacing a file there, and its parent must exist. A container destination ending in `/` is a directory, created if missing. CONTAINER is a name, an id or a unique id prefix. xc has no such command (only `--copy` at creation).")
     ) { call, _ in
       let src = try call.require("source").asString()
       let dst = try call.require("destination").asString()
@@ -57,14 +59,23 @@ enum CopyCommand {
     try tar(["-C", dir, "-cf", "-", base], stdin: nil, stdout: archive, call)
     lseek(archive, 0, SEEK_SET)
     try ObjectArgs.withContainer(s, .string(ref), at: call.head) { name in
-      _ = try s.call(CopyInRequest(name: name, path: path, fd: FDRef(FileDescriptor(rawValue: archive))), at: call.head)
+      // A path not ending in "/" may be the copy's new name; the daemon decides, since only
+      // it knows whether the path is an existing directory.
+      let rename = path.hasSuffix("/") ? nil : true
+      _ = try s.call(
+        CopyInRequest(name: name, path: path, fd: FDRef(FileDescriptor(rawValue: archive)), rename: rename), at: call.head)
     }
   }
 
   static func copyOut(ref: String, path: String, host: String, _ s: DaemonSession, _ call: Call) throws {
-    var isDir = stat()
-    guard stat(host, &isDir) == 0, (isDir.st_mode & S_IFMT) == S_IFDIR else {
-      throw ShellError("file.missing", "`cp`: the destination `\(host)` is not a directory on this host", at: call.span)
+    var st = stat()
+    let intoDirectory = stat(host, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    let (parent, newName) = split(host)
+    if !intoDirectory {
+      var p = stat()
+      guard stat(parent, &p) == 0, (p.st_mode & S_IFMT) == S_IFDIR else {
+        throw ShellError("file.missing", "`cp`: `\(parent)`, the parent of the destination `\(host)`, is not a directory on this host", at: call.span)
+      }
     }
     let archive = try temporary(call)
     defer { close(archive) }
@@ -72,7 +83,25 @@ enum CopyCommand {
       _ = try s.call(CopyOutRequest(name: name, path: path, fd: FDRef(FileDescriptor(rawValue: archive))), at: call.head)
     }
     lseek(archive, 0, SEEK_SET)
-    try tar(["-C", host, "-xf", "-"], stdin: archive, stdout: nil, call)
+    if intoDirectory {
+      try tar(["-C", host, "-xf", "-"], stdin: archive, stdout: nil, call)
+      return
+    }
+    // A new name: unpack beside the destination, then rename the one member into place.
+    var template = Array((parent + "/.xcsh-cp-XXXXXX").utf8CString)
+    guard mkdtemp(&template) != nil else {
+      throw ShellError("system.tmp", "`cp`: cannot create a temporary directory in `\(parent)`: \(String(cString: strerror(errno)))", at: call.head)
+    }
+    let staging = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    defer { try? FileManager.default.removeItem(atPath: staging) }
+    try tar(["-C", staging, "-xf", "-"], stdin: archive, stdout: nil, call)
+    let members = (try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []
+    guard members.count == 1, let member = members.first else {
+      throw ShellError("cp.archive", "`cp`: expected one member from `\(ref):\(path)`, got \(members.count)", at: call.head)
+    }
+    guard rename(staging + "/" + member, host) == 0 else {
+      throw ShellError("cp.rename", "`cp`: cannot write `\(host)` (as `\(newName)`): \(String(cString: strerror(errno)))", at: call.span)
+    }
   }
 
   /// `dir/name` → (`dir`, `name`), with `.` for a bare name and trailing slashes ignored.

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import SystemPackage
 import XCIPC
@@ -10,6 +11,7 @@ enum CreateFlags {
     .named("name", .string, "The container's name (also its default host name)."),
     .named("hostname", .string, "The container's host name."),
     .named("env", .any, short: "e", "Environment variables: `NAME=VALUE`, repeatable or a list."),
+    .named("env-file", .any, "Read environment variables from a file (Docker's format: `NAME=VALUE` lines, `#` comments); repeatable, `-e` wins."),
     .named("volume", .any, short: "v", "Mount a volume or host path: `NAME:/DEST`, `/HOST:/DEST`, `:ro` for read-only; repeatable."),
     .named("publish", .any, short: "p", "Publish a port: `[IFACE,…|][ADDR:]HOSTPORT[-END]:PORT[/tcp,udp]`; repeatable."),
     .switch("vnet", "Give the container its own network stack."),
@@ -35,7 +37,7 @@ enum CreateFlags {
     .switch("usdt", "Unhide /dev/dtrace for USDT probes."),
     .switch("enable-pf", "Unhide /dev/pf."),
     .named("max-children", .int, "jail `children.max` (xc's `--max.children`)."),
-  ]
+  ] + ResourceCommands.parameters
 
   /// Descriptors opened for a request (`-v` evidence, `--copy` sources), closed after the call.
   final class Opened {
@@ -65,7 +67,7 @@ enum CreateFlags {
     var r = InstantiateRequest(
       imageReference: image, name: name, tapInterfaces: [], tunInterfaces: [])
     r.hostname = try call.string("hostname") ?? name
-    r.envs = try RunCommand.environment(call)
+    r.envs = try envFiles(call).merging(try RunCommand.environment(call)) { _, flag in flag }
     r.vnet = call.has("vnet")
     r.persist = call.has("persist")
     r.noClean = call.has("no-clean")
@@ -131,6 +133,25 @@ enum CreateFlags {
     }
     r.dns = try dns(call)
     return r
+  }
+
+  /// The variables of every `--env-file`, in order (a later file wins).
+  static func envFiles(_ call: Call) throws -> [String: String] {
+    var envs: [String: String] = [:]
+    for path in try ObjectArgs.strings(call, "env-file") {
+      guard let bytes = FileManager.default.contents(atPath: path) else {
+        throw ShellError("file.read", "`--env-file`: cannot read `\(path)`", at: call.span)
+      }
+      guard let text = String(data: bytes, encoding: .utf8) else {
+        throw ShellError("args.value", "`--env-file`: `\(path)` is not UTF-8 text", at: call.span)
+      }
+      do {
+        for (k, v) in try EnvFile.parse(text, file: path, environment: ProcessInfo.processInfo.environment) { envs[k] = v }
+      } catch let e as EnvFile.Failure {
+        throw ShellError("args.value", "`--env-file`: \(e)", at: call.span)
+      }
+    }
+    return envs
   }
 
   /// xc's `DnsArgs`: `Inherit` unless told otherwise.

@@ -92,6 +92,18 @@ public final class DaemonSession: @unchecked Sendable {
     }
   }
 
+  /// The answer of an extension method, or nil when the daemon does not serve it (errno 2,
+  /// "method not found", as xc's daemon answers). Only for requests that never answer errno 2
+  /// themselves, so the errno tells the two apart without reading the message.
+  func callExtension<R: XCRequest>(_ request: R, at span: Span) throws -> R.Response? {
+    do {
+      return try caller.call(request, timeout: nil)
+    } catch {
+      if error.code == .daemon, error.daemonError?.errno == 2 { return nil }
+      throw Self.shellError(error, at: span, path: socketPath)
+    }
+  }
+
   static func shellError(_ error: IPCError, at span: Span, path: String, calling method: String? = nil) -> ShellError {
     let help = helpLine(for: error)
     if error.method == nil, error.code == .noDaemon || error.code == .permissionDenied || error.code == .system

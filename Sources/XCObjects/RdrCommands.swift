@@ -10,7 +10,7 @@ enum RdrCommands {
       Signature(
         "rdr show-rules", category: .objects, summary: "Every container's port redirections (IPC `list_rdr_rules`).")
     ) { call, _ in
-      .value(.list(try s.call(ListRdrRulesRequest(), at: call.head).map { try DaemonSession.value($0, as: nil) }, call.head))
+      .value(.list(try s.call(ListRdrRulesRequest(), at: call.head).map(PortCommand.readable), call.head))
     }
   }
 
@@ -50,21 +50,15 @@ enum RdrCommands {
         details: """
           xc's `rdr list NAME` calls `list_site_rdr`, which xc's daemon never registered (spec \
           §2), so a container's rules are the daemon-wide rules whose `dest_addr` is one of its \
-          addresses.
+          addresses. `source_port` is an int, or `START-END` for a range.
           """)
     ) { call, input in
       let piped = try input.collect()
       let target = call.value("container") ?? (piped.isNull ? nil : piped)
-      var rules = try s.call(ListRdrRulesRequest(), at: call.head)
-      if let target {
-        let c = try ObjectArgs.withContainer(s, target, at: call.head) { ref in
-          try s.call(ShowContainerRequest(id: ref), at: call.head).runningContainer
-        }
-        func host(_ cidr: String) -> String { String(cidr.split(separator: "/").first ?? "") }
-        let mine = Set(c.ipAlloc.flatMap(\.addresses).map(host) + [c.mainAddress].compactMap { $0 }.map(host))
-        rules = rules.filter { r in r.destAddr.map { mine.contains(host($0)) } ?? false }
-      }
-      return .value(.list(try rules.map { try DaemonSession.value($0, as: nil) }, call.head))
+      let rules = try target.map { t in
+        try ObjectArgs.withContainer(s, t, at: call.head) { ref in try PortCommand.containerRules(s, ref, call) }
+      } ?? s.call(ListRdrRulesRequest(), at: call.head)
+      return .value(.list(try rules.map(PortCommand.readable), call.head))
     }
   }
 }

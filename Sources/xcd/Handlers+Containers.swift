@@ -32,6 +32,17 @@ extension Handlers {
       try self.engine.containers().map(Mapping.manifest)
     }
 
+    // `xcsh.stats`: figures of live containers, read from their cgroups.
+    serve(&table, StatsRequest.self) { request, _ in
+      for name in request.names { try Names.containerOrID(name, field: "xcsh.stats: names") }
+      return try self.engine.stats(request.names).map {
+        ContainerStats(
+          id: $0.id, name: $0.name, cpu_ns: Int($0.cpuNanos), memory_bytes: Int($0.memoryBytes),
+          memory_limit: $0.limits.memory.map(Int.init), pids: Int($0.pids),
+          pids_limit: $0.limits.pids.map(Int.init), cpus: $0.limits.cpus)
+      }
+    }
+
     serve(&table, ShowContainerRequest.self) { request, _ in
       let (record, dead) = try self.engine.container(request.id)
       return ShowContainerResponse(
@@ -129,6 +140,10 @@ extension Handlers {
     }
     spec.user = r.user
     spec.group = r.group
+    if let limits = r.xcshResources {
+      spec.resources = XCEngine.ResourceLimits(
+        memory: limits.memory.map(Int64.init), cpus: limits.cpus, pids: limits.pids.map(Int64.init))
+    }
     spec.mounts = try mountRequests(r.mountReq)
     // Host paths may not reach into the daemon's own state (its database, blobs, runc root).
     for (i, m) in spec.mounts.enumerated() where m.source.hasPrefix("/") {

@@ -10,7 +10,7 @@ extension Handlers {
         throw XCDaemonError.invalid("xcsh.copy_in: fd carries no descriptor")
       }
       try Names.containerOrID(request.name, field: "xcsh.copy_in: name")
-      try self.engine.copyIn(request.name, path: request.path, from: fd)
+      try self.engine.copyIn(request.name, path: request.path, from: fd, rename: request.rename ?? false)
       return NullResponse()
     }
 

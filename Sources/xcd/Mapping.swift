@@ -92,6 +92,10 @@ enum Mapping {
       IpAssign(network: $0.network, addresses: $0.addresses, interface: $0.interface)
     }
     manifest.mainAddress = r.main_address
+    manifest.xcshResources = r.resources.map {
+      XCIPC.ResourceLimits(memory: $0.memory.map(Int.init), cpus: $0.cpus, pids: $0.pids.map(Int.init))
+    }
+    manifest.xcshOomKilled = r.oom_killed
     return manifest
   }
 

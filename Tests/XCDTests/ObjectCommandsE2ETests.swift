@@ -158,7 +158,7 @@ struct ObjectCommandsE2ETests {
       #expect(try ok("""
         let c = (run busybox:latest -d --name v1 -v data:/data -- sleep 1000)
         exec $c -- sh -c 'echo persisted > /data/f; echo copied-out > /tmp/o'
-        cp \(host)/hostfile v1:/tmp/in
+        cp \(host)/hostfile v1:/tmp/in/
         print (exec v1 -- cat /tmp/in/hostfile)
         cp v1:/tmp/o \(host)/out
         print (commit $c snap:1 | get image_reference)
@@ -198,6 +198,12 @@ struct ObjectCommandsE2ETests {
       #expect(try ok("rdr add n1 -p \(port2):80/tcp | get 0.source_port.Single", daemon) == "\(port2)\n")
       #expect(try nt.httpGet(port: port2).contains("via-xcsh"))
       #expect(try ok("rdr show-rules | length", daemon) == "2\n")
+      // `port`: one record per rule and protocol; `rdr list` shows the host port as a number.
+      #expect(try ok("port n1 | sort-by host_port | each {|p| \"$($p.host_port)->$($p.container_port)/$($p.protocol) at $($p.host_address)\"} | to json", daemon)
+        == "[\"\(min(port, port2))->80/tcp at 0.0.0.0\",\"\(max(port, port2))->80/tcp at 0.0.0.0\"]\n")
+      #expect(try ok("port n1 | get 0.container_address", daemon) == ip)
+      #expect(try ok("rdr list n1 | get source_port | sort | to json", daemon) == "[\(min(port, port2)),\(max(port, port2))]\n")
+      #expect(try ok("rdr show-rules | get source_port | sort | to json", daemon) == "[\(min(port, port2)),\(max(port, port2))]\n")
       _ = try ok("kill n1", daemon)
       try expectNoContainersNow(client)
       _ = try ok("network rm \(net.name)", daemon)

@@ -333,9 +333,13 @@ import XCSystem
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     try "hi".write(toFile: dir + "/f", atomically: true, encoding: .utf8)
-    let (_, reqs) = try run("cp \(dir)/f web:/tmp")
-    #expect(reqs.map(\.body) == [#"{"method":"xcsh.copy_in","value":{"name":"web","path":"/tmp","fd":0}}"#])
-    #expect(reqs.first?.descriptors == 1)
+    // A path without a trailing "/" may name the copy (`rename`); with one it is a directory.
+    let (_, reqs) = try run("cp \(dir)/f web:/tmp/new-name; cp \(dir)/f web:/tmp/")
+    #expect(reqs.map(\.body) == [
+      #"{"method":"xcsh.copy_in","value":{"name":"web","path":"/tmp/new-name","fd":0,"rename":true}}"#,
+      #"{"method":"xcsh.copy_in","value":{"name":"web","path":"/tmp/","fd":0,"rename":null}}"#,
+    ])
+    #expect(reqs.map(\.descriptors) == [1, 1])
     // The fake writes no archive, so the host's tar fails afterwards: the request is what counts.
     let (_, out) = try run("try { cp web:/etc/hosts \(dir) } catch e { $e.code }")
     #expect(out.map(\.body) == [#"{"method":"xcsh.copy_out","value":{"name":"web","path":"/etc/hosts","fd":0}}"#])

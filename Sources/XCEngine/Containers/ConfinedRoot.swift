@@ -32,6 +32,15 @@ struct ConfinedRoot {
     return fd
   }
 
+  /// Whether `parts` below the root resolves (symlinks inside the root followed) to a directory.
+  func isDirectory(_ parts: [String]) -> Bool {
+    let walked = parts.joined(separator: "/")
+    let d = cs_openat_in_root(fd, walked.isEmpty ? "." : walked, Self.O_PATH | O_DIRECTORY | O_CLOEXEC, 0)
+    guard d >= 0 else { return false }
+    closeQuietly(d)
+    return true
+  }
+
   /// The directory at `parts` below the root as an `O_PATH` descriptor, each missing
   /// component created (mode 0755) when `create`.
   func directory(_ parts: [String], create: Bool, what: String) throws -> CInt {

@@ -48,6 +48,10 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
   public var main_address: String?
   /// Its bind mounts (volumes and host paths); nil in records written before volumes.
   public var mounts: [VolumeMount]?
+  /// Its resource limits; nil when it has none.
+  public var resources: ResourceLimits?
+  /// True when the kernel's OOM killer killed one of its processes (read when main ended).
+  public var oom_killed: Bool?
 
   /// Main's exit code when it exited normally.
   public var exitCode: Int32? { exit_status.flatMap { WaitStatus(rawValue: $0).exitCode } }

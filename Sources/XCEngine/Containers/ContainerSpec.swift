@@ -64,6 +64,8 @@ public struct ContainerSpec: Sendable {
   public var no_clean = false
   /// Accepted for compatibility; on Linux the container ends when main (its init) exits.
   public var persist = false
+  /// Memory, CPU and process limits applied through the container's cgroups.
+  public var resources = ResourceLimits()
   /// VNET, addresses, DNS, port redirections, network groups (see Engine+Networks.swift).
   public var network = ContainerNetworkSpec()
 

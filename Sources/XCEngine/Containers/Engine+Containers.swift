@@ -49,6 +49,8 @@ extension Engine {
       finished_at: nil, exit_status: nil, fault: nil, persist: spec.persist,
       no_clean: spec.no_clean)
     record.mounts = volumeMounts
+    try spec.resources.validate()
+    record.resources = spec.resources.isEmpty ? nil : spec.resources
     let container = LiveContainer(record: record, bundle: bundle)
     // Each step pushes the undo of what it takes onto the container's rollback stack, which
     // a failure below and the release after the container ends both unwind.
@@ -364,6 +366,8 @@ extension Engine {
           $0.processes["main"]?.exit_code = mainStatus
         }
         $0.exit_status = mainStatus
+        // Read before runc deletes the cgroup.
+        if $0.resources?.memory != nil { $0.oom_killed = (ContainerCgroup(id: $0.id).oomKills ?? 0) > 0 }
         $0.finished_at = Self.nowNanos()
         $0.status = .exited
         $0.pid = nil
@@ -412,7 +416,10 @@ extension Engine {
       linux: .init(
         namespaces: RuntimeSpec.namespaces + (spec.network.vnet ? [.init(type: "network", path: Networking.netnsPath(bundle))] : []),
         maskedPaths: RuntimeSpec.maskedPaths,
-        readonlyPaths: RuntimeSpec.readonlyPaths))
+        readonlyPaths: RuntimeSpec.readonlyPaths,
+        // The bundle is `containers/<id>` (StateLayout.container).
+        cgroupsPath: ContainerCgroup.path(String(bundle.split(separator: "/").last ?? "")),
+        resources: spec.resources.isEmpty ? nil : spec.resources.runtime))
     return (config, resolved)
   }
 

@@ -30,15 +30,44 @@ extension Engine {
   /// container `name`, creating it if missing. Members with `..` are refused; symlinks in
   /// the container or the archive resolve inside the container's root; hard links must
   /// point inside the archive's destination; device nodes are refused.
-  public func copyIn(_ name: String, path: String, from fd: FileDescriptor) throws {
+  ///
+  /// With `rename`, a `path` that is not an existing directory names the copy itself (Docker's
+  /// `cp` rule): the archive's one top-level member is written as `path`, whose parent must exist.
+  public func copyIn(_ name: String, path: String, from fd: FileDescriptor, rename: Bool = false) throws {
     try checkOpen()
     let container = try find(name)
-    let base = try Self.containerPath(path)
+    var base = try Self.containerPath(path)
     let root = try ConfinedRoot(container.record.root)
     defer { root.close() }
-    closeQuietly(try root.directory(base, create: true, what: "copy into \(path)"))
+    var newName: String?
+    if rename, let last = base.last, !root.isDirectory(base) {
+      base.removeLast()
+      closeQuietly(try root.directory(base, create: false, what: "copy to \(path): its parent"))
+      newName = last
+    } else {
+      closeQuietly(try root.directory(base, create: true, what: "copy into \(path)"))
+    }
     var reader = TarReader(fd: fd.rawValue)
-    while let entry = try reader.next() {
+    var top: String?
+    while var entry = try reader.next() {
+      if let newName {
+        // Every member must be under the one top-level name, which becomes `newName`.
+        var parts = try LayerUnpacker.components(entry.path)
+        guard let first = parts.first else { continue }
+        if top == nil { top = first }
+        guard first == top else {
+          throw EngineError(
+            .badRequest, "copy to \(path): the archive holds more than one top-level member (\(top ?? "") and \(first))",
+            errno: EINVAL)
+        }
+        parts[0] = newName
+        entry.path = parts.joined(separator: "/")
+        if entry.kind == .hardLink {  // a hard link names another member: renamed alike
+          var target = try LayerUnpacker.components(entry.linkName)
+          if target.first == top { target[0] = newName }
+          entry.linkName = target.joined(separator: "/")
+        }
+      }
       try extract(entry, &reader, root: root, base: base)
     }
   }

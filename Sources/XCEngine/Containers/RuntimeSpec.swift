@@ -64,6 +64,27 @@ struct RuntimeSpec: Codable, Sendable {
     var namespaces: [Namespace]
     var maskedPaths: [String]
     var readonlyPaths: [String]
+    /// The container's cgroup in every hierarchy (`ContainerCgroup.path`).
+    var cgroupsPath: String? = nil
+    var resources: Resources? = nil
+  }
+
+  /// The cgroup settings runc applies (OCI `linux.resources`).
+  struct Resources: Codable, Sendable {
+    var memory: Memory?
+    var cpu: CPU?
+    var pids: Pids?
+    struct Memory: Codable, Sendable {
+      var limit: Int64
+      var swap: Int64
+    }
+    struct CPU: Codable, Sendable {
+      var quota: Int64
+      var period: UInt64
+    }
+    struct Pids: Codable, Sendable {
+      var limit: Int64
+    }
   }
 
   struct Namespace: Codable, Sendable {

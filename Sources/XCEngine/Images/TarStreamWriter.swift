@@ -67,6 +67,12 @@ struct TarStreamWriter {
     try pad(size)
   }
 
+  /// Writes a member's data held in memory, then the padding.
+  mutating func data(_ bytes: [UInt8]) throws {
+    try write(bytes)
+    try pad(Int64(bytes.count))
+  }
+
   /// Writes the end-of-archive marker; returns the archive's SHA-256 as `sha256:<hex>` when
   /// hashing, else nil.
   @discardableResult

@@ -63,6 +63,10 @@ public struct ContainerManifest: Codable, Sendable, Equatable {
   public var finishedAt: Int?
   /// The selected main IP address.
   public var mainAddress: String?
+  /// xcsh extension: the limits the container was created with (absent from xc's records).
+  public var xcshResources: ResourceLimits?
+  /// xcsh extension: true once the kernel's OOM killer killed a process of the container.
+  public var xcshOomKilled: Bool?
 
   /// Creates a value from all of its fields.
   public init(
@@ -94,7 +98,9 @@ public struct ContainerManifest: Codable, Sendable, Equatable {
     created: Int? = nil,
     started: Int? = nil,
     finishedAt: Int? = nil,
-    mainAddress: String? = nil
+    mainAddress: String? = nil,
+    xcshResources: ResourceLimits? = nil,
+    xcshOomKilled: Bool? = nil
   ) {
     self.devfsRulesetId = devfsRulesetId
     self.jid = jid
@@ -125,6 +131,8 @@ public struct ContainerManifest: Codable, Sendable, Equatable {
     self.started = started
     self.finishedAt = finishedAt
     self.mainAddress = mainAddress
+    self.xcshResources = xcshResources
+    self.xcshOomKilled = xcshOomKilled
   }
 
   enum CodingKeys: String, CodingKey {
@@ -157,6 +165,8 @@ public struct ContainerManifest: Codable, Sendable, Equatable {
     case started
     case finishedAt = "finished_at"
     case mainAddress = "main_address"
+    case xcshResources = "xcsh_resources"
+    case xcshOomKilled = "xcsh_oom_killed"
   }
 
   public init(from decoder: any Decoder) throws {
@@ -190,6 +200,8 @@ public struct ContainerManifest: Codable, Sendable, Equatable {
     self.started = try c.decodeIfPresent(Int.self, forKey: .started)
     self.finishedAt = try c.decodeIfPresent(Int.self, forKey: .finishedAt)
     self.mainAddress = try c.decodeIfPresent(String.self, forKey: .mainAddress)
+    self.xcshResources = try c.decodeIfPresent(ResourceLimits.self, forKey: .xcshResources)
+    self.xcshOomKilled = try c.decodeIfPresent(Bool.self, forKey: .xcshOomKilled)
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -223,6 +235,49 @@ public struct ContainerManifest: Codable, Sendable, Equatable {
     try c.encode(started, forKey: .started)
     try c.encode(finishedAt, forKey: .finishedAt)
     try c.encode(mainAddress, forKey: .mainAddress)
+    if let xcshResources { try c.encode(xcshResources, forKey: .xcshResources) }
+    if let xcshOomKilled { try c.encode(xcshOomKilled, forKey: .xcshOomKilled) }
+  }
+}
+
+/// xcsh extension: resource limits of a container, applied by the Linux daemon through the container's cgroups (docs/ipc.md).
+public struct ResourceLimits: Codable, Sendable, Equatable, Hashable {
+  /// Memory limit in bytes (swap included, so no swapping beyond it).
+  public var memory: Int?
+  /// CPU time as a number of CPUs (0.5 = half of one), enforced by the CFS quota.
+  public var cpus: Double?
+  /// Most processes and threads at once.
+  public var pids: Int?
+
+  /// Creates a value from all of its fields.
+  public init(
+    memory: Int? = nil,
+    cpus: Double? = nil,
+    pids: Int? = nil
+  ) {
+    self.memory = memory
+    self.cpus = cpus
+    self.pids = pids
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case memory
+    case cpus
+    case pids
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    self.memory = try c.decodeIfPresent(Int.self, forKey: .memory)
+    self.cpus = try c.decodeIfPresent(Double.self, forKey: .cpus)
+    self.pids = try c.decodeIfPresent(Int.self, forKey: .pids)
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(memory, forKey: .memory)
+    try c.encode(cpus, forKey: .cpus)
+    try c.encode(pids, forKey: .pids)
   }
 }
 

@@ -593,6 +593,8 @@ public struct InstantiateRequest: Codable, Sendable, Equatable {
   public var portRedirections: [PortRedirection]
   /// Wire key `enable_pf`.
   public var enablePf: Bool
+  /// xcsh extension, sent only when set: resource limits (xcsh checks first that the daemon serves `xcsh.stats`, since xc's daemon would ignore the key).
+  public var xcshResources: ResourceLimits?
 
   /// Creates a value from all of its fields.
   public init(
@@ -635,7 +637,8 @@ public struct InstantiateRequest: Codable, Sendable, Equatable {
     stderr: FDRef? = nil,
     useTty: Bool = false,
     portRedirections: [PortRedirection] = [],
-    enablePf: Bool = false
+    enablePf: Bool = false,
+    xcshResources: ResourceLimits? = nil
   ) {
     self.imageReference = imageReference
     self.envs = envs
@@ -677,6 +680,7 @@ public struct InstantiateRequest: Codable, Sendable, Equatable {
     self.useTty = useTty
     self.portRedirections = portRedirections
     self.enablePf = enablePf
+    self.xcshResources = xcshResources
   }
 
   enum CodingKeys: String, CodingKey {
@@ -720,6 +724,7 @@ public struct InstantiateRequest: Codable, Sendable, Equatable {
     case useTty = "use_tty"
     case portRedirections = "port_redirections"
     case enablePf = "enable_pf"
+    case xcshResources = "xcsh_resources"
   }
 
   public init(from decoder: any Decoder) throws {
@@ -764,6 +769,7 @@ public struct InstantiateRequest: Codable, Sendable, Equatable {
     self.useTty = try c.decode(Bool.self, forKey: .useTty)
     self.portRedirections = try c.decode([PortRedirection].self, forKey: .portRedirections)
     self.enablePf = try c.decode(Bool.self, forKey: .enablePf)
+    self.xcshResources = try c.decodeIfPresent(ResourceLimits.self, forKey: .xcshResources)
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -808,6 +814,7 @@ public struct InstantiateRequest: Codable, Sendable, Equatable {
     try c.encode(useTty, forKey: .useTty)
     try c.encode(portRedirections, forKey: .portRedirections)
     try c.encode(enablePf, forKey: .enablePf)
+    if let xcshResources { try c.encode(xcshResources, forKey: .xcshResources) }
   }
 }
 

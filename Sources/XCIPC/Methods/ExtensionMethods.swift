@@ -32,11 +32,16 @@ public struct CopyInRequest: XCRequest, Equatable {
   public var path: String
   /// A readable descriptor carrying a tar stream (plain).
   public var fd: FDRef
+  /// When true and `path` is not an existing directory, `path` names the copy itself (Docker's
+  /// `cp` rule): the archive's one top-level member is written as `path`, whose parent must
+  /// exist. Missing or null: false (the directory is created).
+  public var rename: Bool?
   /// Creates the request.
-  public init(name: String, path: String, fd: FDRef) {
+  public init(name: String, path: String, fd: FDRef, rename: Bool? = nil) {
     self.name = name
     self.path = path
     self.fd = fd
+    self.rename = rename
   }
 }
 
@@ -69,6 +74,70 @@ extension XCMethods {
   public static let extensions: [any XCRequest.Type] = [
     RemoveNetworkRequest.self, RemoveVolumeRequest.self, LogsRequest.self,
     TagImageRequest.self,
-    CopyInRequest.self, CopyOutRequest.self,
+    CopyInRequest.self, CopyOutRequest.self, SaveImageRequest.self, StatsRequest.self,
   ]
+}
+
+/// `xcsh.save_image`: write an image as an OCI image layout tar (`oci-layout`, `index.json`
+/// naming it, `blobs/sha256/…` as stored) to `fd`; `fd_import` reads such an archive back.
+public struct SaveImageRequest: XCRequest, Equatable {
+  public typealias Response = NullResponse
+  public static let method = "xcsh.save_image"
+  /// The image (`name:tag`).
+  public var imageReference: String
+  /// A writable descriptor; the archive is written and the descriptor left open.
+  public var fd: FDRef
+  enum CodingKeys: String, CodingKey {
+    case imageReference = "image_reference"
+    case fd
+  }
+  /// Creates the request.
+  public init(imageReference: String, fd: FDRef) {
+    self.imageReference = imageReference
+    self.fd = fd
+  }
+}
+
+/// `xcsh.stats`: CPU, memory and process figures of live containers, read from their cgroups.
+/// Also how xcsh learns that a daemon supports resource limits (`xcsh_resources`): xc's daemon
+/// answers errno 2, "method not found".
+public struct StatsRequest: XCRequest, Equatable {
+  public typealias Response = [ContainerStats]
+  public static let method = "xcsh.stats"
+  /// Containers (names or ids); empty: every live container.
+  public var names: [String]
+  /// Creates the request.
+  public init(names: [String] = []) { self.names = names }
+}
+
+/// One container's figures in `xcsh.stats`.
+public struct ContainerStats: Codable, Sendable, Equatable {
+  public var id: String
+  public var name: String
+  /// CPU time used by the container's processes since it started, in nanoseconds.
+  public var cpu_ns: Int
+  /// Memory in use (cgroup `memory.usage_in_bytes`, page cache included).
+  public var memory_bytes: Int
+  /// The memory limit in bytes; nil when unlimited.
+  public var memory_limit: Int?
+  /// Processes and threads now.
+  public var pids: Int
+  /// The process limit; nil when unlimited.
+  public var pids_limit: Int?
+  /// The CPU limit as a number of CPUs; nil when unlimited.
+  public var cpus: Double?
+  /// Creates a value from all of its fields.
+  public init(
+    id: String, name: String, cpu_ns: Int, memory_bytes: Int, memory_limit: Int?, pids: Int,
+    pids_limit: Int?, cpus: Double?
+  ) {
+    self.id = id
+    self.name = name
+    self.cpu_ns = cpu_ns
+    self.memory_bytes = memory_bytes
+    self.memory_limit = memory_limit
+    self.pids = pids
+    self.pids_limit = pids_limit
+    self.cpus = cpus
+  }
 }

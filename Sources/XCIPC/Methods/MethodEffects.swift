@@ -29,6 +29,8 @@ extension XCMethods {
     "list_volumes": .read,
     "xcsh.logs": .read,
     "xcsh.copy_out": .read,  // reads a container's files into the caller's descriptor
+    "xcsh.save_image": .read,  // writes an image archive into the caller's descriptor
+    "xcsh.stats": .read,
     // Changes.
     "create_channel": .mutating,
     "login": .mutating,
