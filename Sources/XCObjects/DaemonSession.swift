@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import SystemPackage
 import XCIPC
+import XCRemote
 import XCShell
 
 /// How xcsh talks to the daemon (`xcsh --trace`, `--dry-run`, `--ephemeral`, `--keep-daemon`).
@@ -29,13 +30,18 @@ public final class DaemonSession: @unchecked Sendable {
   public let modes: DaemonModes
   private let endpoint: DaemonEndpoint
   private let pool: ConnectionPool
+  /// `--host`: the daemon on another machine, through ssh and the relay.
+  private let remote: RemoteCaller?
   private let ephemeral: EphemeralCaller?
   private let caller: any XCCaller
   private let finished = NSLock()
   private var isFinished = false
 
-  /// The socket in use (the embedded daemon's once it has started).
-  public var socketPath: String { endpoint.currentPath }
+  /// The socket in use (the embedded daemon's once it has started; `ssh://…` for a remote host).
+  public var socketPath: String {
+    if let remote { return "ssh://\(remote.host)\(remote.host.socketPath)" }
+    return endpoint.currentPath
+  }
 
   /// A session on exactly `socketPath` (no embedded fallback, no modes).
   public convenience init(socketPath: String) {
@@ -47,14 +53,15 @@ public final class DaemonSession: @unchecked Sendable {
   /// xcd (Linux; not in a dry run).
   public init(
     socketPath: String, explicit: Bool, modes: DaemonModes = DaemonModes(),
-    environment: [String: String] = ProcessInfo.processInfo.environment
+    environment: [String: String] = ProcessInfo.processInfo.environment, host: RemoteHost? = nil
   ) {
     self.modes = modes
-    let embedded = explicit || modes.dryRun ? nil : EmbeddedDaemon.forThisProcess(environment: environment)
+    remote = host.map { RemoteCaller(host: $0, options: SSHOptions.fromEnvironment(environment), announce: StandardError.write) }
+    let embedded = explicit || modes.dryRun || host != nil ? nil : EmbeddedDaemon.forThisProcess(environment: environment)
     embedded?.keep = modes.keepDaemon
     endpoint = DaemonEndpoint(path: socketPath, explicit: explicit, embedded: embedded, announce: StandardError.write)
     pool = ConnectionPool(endpoint: endpoint)
-    var c: any XCCaller = pool
+    var c: any XCCaller = remote ?? pool
     if modes.trace { c = TracingCaller(inner: c, write: StandardError.write) }
     if modes.ephemeral, !modes.dryRun {
       let e = EphemeralCaller(inner: c)
@@ -114,6 +121,7 @@ public final class DaemonSession: @unchecked Sendable {
       }
     }
     pool.closeAll()
+    remote?.close()
     if let d = endpoint.startedDaemon {
       if modes.keepDaemon {
         StandardError.write("xcsh: the embedded xcd keeps running on \(d.socketPath) (pid \(d.pid))\n")
@@ -131,14 +139,15 @@ public final class DaemonSession: @unchecked Sendable {
     let now = DispatchTime.now().uptimeNanoseconds
     if let c = nameCache[type], now - c.at < 2_000_000_000 { return c.names }
     var names: [String] = []
-    if endpoint.isReady {
+    let base: any XCCaller = remote ?? pool
+    if remote?.isConnected ?? endpoint.isReady {
       switch type {
       case .container:
-        if let list = try? pool.call(ContainerNamesRequest(), timeout: .seconds(1)) {
+        if let list = try? base.call(ContainerNamesRequest(), timeout: .seconds(1)) {
           names = list.flatMap { [$0.name, $0.id] }
         }
       case .image:
-        if let list = try? pool.call(ListAllImagesRequest(), timeout: .seconds(1)) {
+        if let list = try? base.call(ListAllImagesRequest(), timeout: .seconds(1)) {
           names = list.manifests.map(\.imageReference)
         }
       default: break
