@@ -114,7 +114,7 @@ let package = Package(
     .testTarget(
       name: "XCDTests",
       dependencies: [
-        "XCIPC", "XCSystem", "XCObjects", "XCEditor", "XCShell", "XCTestSupport",
+        "XCIPC", "XCSystem", "XCObjects", "XCEditor", "XCShell", "XCTestSupport", "XCRemote",
         .product(name: "SystemPackage", package: "swift-system"),
       ]),
     // xcsh's object commands without a daemon: flag syntaxes, and the exact requests each command

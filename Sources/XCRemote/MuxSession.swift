@@ -36,17 +36,21 @@ public final class MuxSession: @unchecked Sendable {
   private var closed = false
   /// Says why the transport ended (ssh's exit status and message), asked once when it does.
   private let describeEnd: @Sendable () -> String
+  /// Told when the session is lost while streams are open (no call is there to fail).
+  private let announce: (@Sendable (String) -> Void)?
 
   /// Takes ownership of `socket`, reads the relay's hello (after `pending` bytes already read
   /// from it) and answers with ours. Throws when the relay speaks another version or cannot
   /// reach the daemon.
   public init(
     host: String, socket: Int32, pending: [UInt8] = [],
-    describeEnd: @escaping @Sendable () -> String = { "the connection ended" }
+    describeEnd: @escaping @Sendable () -> String = { "the connection ended" },
+    announce: (@Sendable (String) -> Void)? = nil
   ) throws(IPCError) {
     self.host = host
     self.socket = socket
     self.describeEnd = describeEnd
+    self.announce = announce
     var reader = FrameReader(fd: socket, buffer: pending)
     guard let (h, payload) = reader.next() else {
       Glibc.close(socket)
@@ -246,7 +250,15 @@ public final class MuxSession: @unchecked Sendable {
       cond.broadcast()
       cond.unlock()
     }
-    lose(closed ? "the session was closed" : describeEnd())
+    cond.lock()
+    let byUs = closed
+    let open = streams.count
+    cond.unlock()
+    let reason = byUs ? "the session was closed" : describeEnd()
+    lose(reason)
+    if !byUs, open > 0 {
+      announce?("xcsh: host \(host): connection lost (\(reason)); \(open) descriptor stream\(open == 1 ? "" : "s") cut, processes waiting on them are reported hung up\n")
+    }
   }
 
   /// Under `cond`.
@@ -385,15 +397,27 @@ public final class MuxSession: @unchecked Sendable {
   /// writes each 8-byte value to the local eventfd.
   private func receiveLoop(_ s: Stream) {
     defer { retire(s) }
+    var signalled = false
     while true {
       cond.lock()
       while s.incoming.isEmpty && !s.finished && !s.reset && lostReason == nil { cond.wait() }
       var bytes = s.incoming
       s.incoming = []
       let end = bytes.isEmpty
+      let lost = lostReason != nil && !closed
       cond.unlock()
-      if end { return }
+      if end {
+        if s.kind == .event && !signalled && lost {
+          // The value will never come: a process waiting here would wait forever. Report it
+          // hung up (signal 1), as a process whose connection went away; the real status is
+          // on the host.
+          var v: UInt64 = ProcessNotification.exitFlag | UInt64(SIGHUP)
+          _ = Glibc.write(s.fd, &v, 8)
+        }
+        return
+      }
       if s.kind == .event {
+        signalled = true
         // Values arrive big-endian; eventfd takes a native counter.
         while bytes.count >= 8 {
           var v = UInt64(bigEndianBytes: bytes[0..<8])

@@ -102,7 +102,8 @@ public enum SSHTransport {
   /// Connects to `host`: ssh, the relay (built if needed), the handshake. Errors name the
   /// host and the stage.
   public static func connect(
-    _ host: RemoteHost, options: SSHOptions, source: String = RelaySource.text, hash: String = RelaySource.hash
+    _ host: RemoteHost, options: SSHOptions, source: String = RelaySource.text, hash: String = RelaySource.hash,
+    announce: (@Sendable (String) -> Void)? = nil
   ) throws(IPCError) -> Connection {
     try makeRuntimeDirectory(options.runtimeDirectory)
     let sourceBytes = Array(source.utf8)
@@ -158,7 +159,8 @@ public enum SSHTransport {
       case "ready", "built":
         let session: MuxSession
         do throws(IPCError) {
-          session = try MuxSession(host: host.description, socket: sock, pending: buffer) { ended.describe() }
+          session = try MuxSession(
+            host: host.description, socket: sock, pending: buffer, describeEnd: { ended.describe() }, announce: announce)
         } catch {
           _ = ended.describe()
           throw error

@@ -580,6 +580,8 @@ static void parse_input(void) {
       if (id == 0) {
         if (pending(&xcin) + body > MAX_XC_BODY + 16u * 1024) { notice("protocol=stream 0 overflow\n"); exit(2); }
         append(&xcin, p, body);
+        /* Start the call now: frames of its streams may follow in this same read. */
+        take_message();
       } else {
         struct stream *s = find(id);
         if (s) on_data(s, flags, p, body);

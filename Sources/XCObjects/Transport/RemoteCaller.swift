@@ -38,7 +38,7 @@ final class RemoteCaller: XCCaller, @unchecked Sendable {
     if let c = connection, c.session.isOpen { return c }
     connection?.close()
     connection = nil
-    let c = try SSHTransport.connect(host, options: options)
+    let c = try SSHTransport.connect(host, options: options, announce: announce)
     if c.built { announce("xcsh: built the relay on \(host) (relay-\(RelaySource.hash))\n") }
     connection = c
     return c

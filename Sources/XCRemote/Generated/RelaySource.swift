@@ -4,7 +4,7 @@
 public enum RelaySource {
   /// The first 16 hex digits of the source's SHA-256: the cached binary's name there is
   /// `relay-<hash>`, so a changed relay is rebuilt.
-  public static let hash = "583de01f373d0268"
+  public static let hash = "65b52bbab23ef558"
 
   /// relay.c, byte for byte.
   public static let text = ##"""
@@ -590,6 +590,8 @@ static void parse_input(void) {
       if (id == 0) {
         if (pending(&xcin) + body > MAX_XC_BODY + 16u * 1024) { notice("protocol=stream 0 overflow\n"); exit(2); }
         append(&xcin, p, body);
+        /* Start the call now: frames of its streams may follow in this same read. */
+        take_message();
       } else {
         struct stream *s = find(id);
         if (s) on_data(s, flags, p, body);
