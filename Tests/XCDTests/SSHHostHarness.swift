@@ -15,8 +15,9 @@ final class SSHHostHarness {
   let hostVeth: String
   let address: String
   let port = 2222
-  private var sshd: Process?
-  private let sshdExited = DispatchSemaphore(value: 0)
+  /// sshd's pid. Not a Foundation `Process`: sshd closes every inherited descriptor, which
+  /// Foundation takes for an exit and then blocks its monitor thread in waitpid on it.
+  private var sshd: pid_t = 0
 
   /// The ssh_config alias of the host (user root, the test key, the test known_hosts).
   static let alias = "xcsh-test-host"
@@ -111,23 +112,33 @@ final class SSHHostHarness {
   private func startSSHD() throws {
     // sshd wants its privilege separation directory.
     try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
-    p.arguments = ["--net=/var/run/netns/\(namespace)", "--", "/usr/sbin/sshd", "-D", "-e", "-f", "\(dir)/sshd_config"]
-    let log = dir + "/sshd.log"
-    _ = FileManager.default.createFile(atPath: log, contents: nil)
-    p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-    p.standardOutput = FileHandle.nullDevice
-    p.standardInput = FileHandle.nullDevice
-    let sem = sshdExited
-    p.terminationHandler = { _ in sem.signal() }
-    try p.run()
-    sshd = p
+    let argv = ["/usr/bin/nsenter", "--net=/var/run/netns/\(namespace)", "--", "/usr/sbin/sshd", "-D", "-e", "-f", "\(dir)/sshd_config"]
+    let log = open(dir + "/sshd.log", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+    defer {
+      close(log)
+      close(null)
+    }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, null, 0)
+    posix_spawn_file_actions_adddup2(&actions, null, 1)
+    posix_spawn_file_actions_adddup2(&actions, log, 2)
+    var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+    defer { for a in cArgs { free(a) } }
+    var pid: pid_t = 0
+    guard posix_spawn(&pid, argv[0], &actions, nil, &cArgs, environ) == 0 else { throw TestFailure("cannot start sshd") }
+    sshd = pid
     // Ready when it accepts on its address (bounded).
     let deadline = Date().addingTimeInterval(20)
     while Date() < deadline {
       if accepts() { return }
-      if !p.isRunning { throw TestFailure("sshd exited: \(sshdLog)") }
+      var status: Int32 = 0
+      if waitpid(pid, &status, WNOHANG) == pid {
+        sshd = 0
+        throw TestFailure("sshd exited: \(sshdLog)")
+      }
       usleep(20_000)  // polling for the listener, bounded by the deadline
     }
     throw TestFailure("sshd did not listen on \(address):\(port) within 20 s: \(sshdLog)")
@@ -175,7 +186,7 @@ final class SSHHostHarness {
   /// relay, control masters), other than sshd itself.
   func leftoverProcesses(includingSSHD: Bool = false) -> [String] {
     var left: [String] = []
-    let sshdPID = sshd?.processIdentifier ?? -1
+    let sshdPID = sshd
     for pid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int(pid) != nil {
       guard let cmd = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { continue }
       let text = String(decoding: cmd.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
@@ -187,16 +198,30 @@ final class SSHHostHarness {
     return left
   }
 
+  /// What was still running after the control masters were told to exit (relays, sessions,
+  /// masters): killed by `tearDown`, reported by `expectGone`.
+  private(set) var leftAtTearDown: [String] = []
+
   /// Removes everything: control masters, sshd, the namespace and veths, the directory.
   func tearDown() {
     stopControlMasters()
-    if let p = sshd {
-      kill(p.processIdentifier, SIGTERM)
-      if sshdExited.wait(timeout: .now() + 10) == .timedOut {
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
+    // Relays end when their session does: give them a bounded moment.
+    let deadline = Date().addingTimeInterval(10)
+    while !leftoverProcesses().isEmpty, Date() < deadline { usleep(50_000) }  // polling, bounded
+    leftAtTearDown = leftoverProcesses()
+    if sshd > 0 {
+      kill(sshd, SIGTERM)
+      var status: Int32 = 0
+      let deadline = Date().addingTimeInterval(10)
+      while waitpid(sshd, &status, WNOHANG) == 0 {
+        if Date() > deadline {
+          kill(sshd, SIGKILL)
+          waitpid(sshd, &status, 0)
+          break
+        }
+        usleep(20_000)  // polling for its exit, bounded by the deadline
       }
-      sshd = nil
+      sshd = 0
     }
     // sshd's session children that outlived it (a session of a killed master).
     for line in leftoverProcesses(includingSSHD: true) {
@@ -212,6 +237,7 @@ final class SSHHostHarness {
     let netns = (try? FileManager.default.contentsOfDirectory(atPath: "/var/run/netns")) ?? []
     #expect(!netns.contains(namespace), "netns \(namespace) left", sourceLocation: sourceLocation)
     #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/\(hostVeth)"), "veth \(hostVeth) left", sourceLocation: sourceLocation)
+    #expect(leftAtTearDown.isEmpty, "processes left after the control masters exited: \(leftAtTearDown)", sourceLocation: sourceLocation)
     #expect(leftoverProcesses(includingSSHD: true).isEmpty, "processes left: \(leftoverProcesses(includingSSHD: true))", sourceLocation: sourceLocation)
   }
 

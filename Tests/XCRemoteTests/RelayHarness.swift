@@ -45,6 +45,9 @@ final class RelayHarness {
     var template = Array("/tmp/xcsh-mux-test-XXXXXX".utf8CString)
     guard let p = mkdtemp(&template) else { throw TestFailure("mkdtemp failed") }
     dir = String(cString: p)
+    let made = dir
+    var ok = false
+    defer { if !ok { try? FileManager.default.removeItem(atPath: made) } }
     let socket = dir + "/" + socketName
     if let table {
       let s = try XCServer(path: socket, table: table)
@@ -71,6 +74,7 @@ final class RelayHarness {
       server?.stop()
       throw error
     }
+    ok = true
   }
 
   private var hasExited = false

@@ -4,7 +4,7 @@
 public enum RelaySource {
   /// The first 16 hex digits of the source's SHA-256: the cached binary's name there is
   /// `relay-<hash>`, so a changed relay is rebuilt.
-  public static let hash = "65b52bbab23ef558"
+  public static let hash = "b9f4868c434f1752"
 
   /// relay.c, byte for byte.
   public static let text = ##"""
@@ -278,6 +278,17 @@ static int open_stream(struct stream *s) {
   }
 }
 
+static void flush_out(void);
+
+/* Writes everything queued for stdout, waiting for it if need be. */
+static void flush_all(void) {
+  while (pending(&out) > 0) {
+    struct pollfd p = {1, POLLOUT, 0};
+    if (poll(&p, 1, -1) < 0 && errno != EINTR) exit(0);
+    flush_out();
+  }
+}
+
 /* ---- the daemon connection ---------------------------------------------------------------- */
 
 /* Connects to the daemon; 0, or an errno. */
@@ -387,6 +398,10 @@ static void forward_call(void) {
     fds[i] = s ? s->peer_fd : -1;
     if (s && s->kind == K_UPLOAD) lseek(s->peer_fd, 0, SEEK_SET);
   }
+  /* "Reached the daemon", sent before the request and flushed: if the relay dies after
+   * handing it over, the client must know the call may have taken effect. */
+  frame(T_DATA, F_ACK, 0, 0, NULL, 0);
+  flush_all();
   /* The header alone first, then the body with every descriptor, as xc's client does. */
   size_t sent = 0;
   while (sent < 16) {
@@ -431,7 +446,6 @@ static void forward_call(void) {
     close_fd(&s->peer_fd);
     if (s->kind == K_UPLOAD) close_fd(&s->fd);
   }
-  frame(T_DATA, F_ACK, 0, 0, NULL, 0); /* "reached the daemon": the call may take effect now */
   reply.off = reply.len = 0;
   call = C_REPLY;
 }
