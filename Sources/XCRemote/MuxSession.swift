@@ -446,6 +446,10 @@ public final class MuxSession: @unchecked Sendable {
 struct FrameReader: @unchecked Sendable {
   let fd: Int32
   var buffer: [UInt8]
+  /// Where the unread bytes of `buffer` start (consumed bytes are dropped in bulk, not per frame).
+  var start = 0
+  /// One read's worth, reused.
+  private var chunk = [UInt8](repeating: 0, count: 128 << 10)
 
   init(fd: Int32, buffer: [UInt8]) {
     self.fd = fd
@@ -455,21 +459,24 @@ struct FrameReader: @unchecked Sendable {
   /// The next frame, or nil at EOF, on an error, or on a frame this side does not speak.
   mutating func next() -> (MuxHeader, [UInt8])? {
     while true {
-      if buffer.count >= MuxHeader.size {
-        guard let h = MuxHeader(decoding: buffer[0..<MuxHeader.size]) else { return nil }
+      if buffer.count - start >= MuxHeader.size {
+        guard let h = MuxHeader(decoding: buffer[start..<(start + MuxHeader.size)]) else { return nil }
         let n = h.hasPayload ? Int(h.length) : 0
         if n > MuxHeader.maxPayload { return nil }
-        if buffer.count >= MuxHeader.size + n {
-          let payload = Array(buffer[MuxHeader.size..<(MuxHeader.size + n)])
-          buffer.removeFirst(MuxHeader.size + n)
+        if buffer.count - start >= MuxHeader.size + n {
+          let payload = Array(buffer[(start + MuxHeader.size)..<(start + MuxHeader.size + n)])
+          start += MuxHeader.size + n
           return (h, payload)
         }
       }
-      var chunk = [UInt8](repeating: 0, count: 128 << 10)
+      if start > 0 {
+        buffer.removeFirst(start)
+        start = 0
+      }
       let r = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
       if r < 0 && errno == EINTR { continue }
       if r <= 0 { return nil }
-      buffer += chunk[0..<r]
+      buffer.append(contentsOf: chunk[0..<r])
     }
   }
 }
