@@ -47,6 +47,9 @@ public struct SSHOptions: Sendable {
     if let configFile { a += ["-F", configFile] }
     a += ["-T", "-o", "BatchMode=yes"]
     a += ["-o", "ControlMaster=auto", "-o", "ControlPath=\(runtimeDirectory)/cm-%C", "-o", "ControlPersist=\(controlPersist)"]
+    // Never a hang: a host that does not answer fails after 30 s, a session whose peer went
+    // silent after 3 × 15 s.
+    a += ["-o", "ConnectTimeout=30", "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=3"]
     for o in extraOptions { a += ["-o", o] }
     if let port = host.port { a += ["-p", String(port)] }
     if let user = host.user { a += ["-l", user] }
@@ -298,8 +301,10 @@ final class SSHEnd: @unchecked Sendable {
       off += off_t(n)
     }
     Glibc.close(errFD)
-    let lines = String(decoding: text, as: UTF8.self).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-      .filter { !$0.isEmpty }
+    // ssh ends its lines with CRLF, which Swift reads as one Character: split on any newline.
+    let lines = String(decoding: text, as: UTF8.self).split(whereSeparator: \.isNewline)
+      .map { $0.trimmingCharacters(in: .whitespaces) }
+      .filter { !$0.isEmpty && !$0.allSatisfy { $0 == "@" } }
     result = (code, lines.suffix(6).joined(separator: "; "))
     return result!
   }
