@@ -80,12 +80,13 @@ public final class DaemonSession: @unchecked Sendable {
     do {
       return try caller.call(request, timeout: nil)
     } catch {
-      throw Self.shellError(error, at: span, path: socketPath)
+      throw Self.shellError(error, at: span, path: socketPath, remote: remote != nil)
     }
   }
 
-  static func shellError(_ error: IPCError, at span: Span, path: String) -> ShellError {
-    let help = helpLine(for: error)
+  static func shellError(_ error: IPCError, at span: Span, path: String, remote: Bool = false) -> ShellError {
+    // A remote host's message already says what to do there (docs/remote.md).
+    let help = remote ? "the daemon is on another host (--host / $XC_HOST): see docs/remote.md" : helpLine(for: error)
     if error.method == nil, error.code == .noDaemon || error.code == .permissionDenied || error.code == .system
       || error.code == .timeout
     {
