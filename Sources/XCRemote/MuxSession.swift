@@ -108,8 +108,9 @@ public final class MuxSession: @unchecked Sendable {
   // MARK: - Calls
 
   /// Sends one xc request (`body` as `Envelope.encodeRequest` made it) with its descriptors
-  /// and returns the daemon's answer body. `mutating` only shapes the message when the
-  /// connection is lost: whether the call may have taken effect.
+  /// and returns the daemon's answer body. When the connection is lost meanwhile, the error
+  /// says whether the request had reached the daemon (the relay's ACK), so whether it may have
+  /// taken effect. A `timeout` that passes closes the session (a late answer would desync it).
   public func call(
     method: String, body: [UInt8], descriptors: [RemoteDescriptor], timeout: Duration? = nil
   ) throws(IPCError) -> [UInt8] {
