@@ -58,7 +58,9 @@ final class RelayHarness {
     }
     let (mine, theirs) = try Socket.pair()
     relay = Process()
-    relay.executableURL = URL(fileURLWithPath: builtBinary("xcsh-relay"))
+    // $XCSH_TEST_RELAY: another build of relay.c (a sanitizer build, to check for leaks).
+    let binary = ProcessInfo.processInfo.environment["XCSH_TEST_RELAY"] ?? builtBinary("xcsh-relay")
+    relay.executableURL = URL(fileURLWithPath: binary)
     relay.arguments = [socket]
     let handle = FileHandle(fileDescriptor: theirs.rawValue, closeOnDealloc: false)
     relay.standardInput = handle
