@@ -10,7 +10,7 @@ public struct MuxHeader: Sendable, Equatable {
   /// The largest payload either side sends in one frame.
   public static let maxPayload = 64 * 1024
   /// Every stream's initial receive window.
-  public static let initialWindow: UInt32 = 2 * 1024 * 1024
+  public static let initialWindow: UInt32 = 256 * 1024
 
   /// What a frame is.
   public enum Kind: UInt8, Sendable {
