@@ -42,11 +42,17 @@ let package = Package(
     .target(name: "XCEditor", dependencies: ["XCShell", "CEditLine", "CSupport"]),
     // The Jailfile language: lexer, parser, interpolation, build plan. Pure (no I/O), fuzzable.
     .target(name: "XCJailfile"),
+    // Remote hosts: the relay's mux protocol, ssh, and the relay's source (docs/remote.md).
+    .target(name: "XCRemote", dependencies: ["XCIPC", .product(name: "SystemPackage", package: "swift-system")]),
+    // The relay xcsh compiles on remote hosts (C, POSIX); built here too for the tests.
+    .executableTarget(
+      name: "xcsh-relay", path: "Sources/xcsh-relay",
+      cSettings: [.unsafeFlags(["-Wall", "-Wextra", "-Werror"])]),
     // Object commands: xc's CLI as xcsh commands over the daemon's IPC, returning typed objects.
     .target(
       name: "XCObjects",
       dependencies: [
-        "XCShell", "XCIPC", "XCJailfile", "XCSystem", "CSupport", .product(name: "SystemPackage", package: "swift-system"),
+        "XCShell", "XCIPC", "XCJailfile", "XCSystem", "CSupport", "XCRemote", .product(name: "SystemPackage", package: "swift-system"),
         .product(name: "Yams", package: "Yams"),
       ]),
     // The release and the git commit built from (`--version`, `info`); the commit is written
@@ -56,7 +62,7 @@ let package = Package(
     .executableTarget(
       name: "xcsh",
       dependencies: [
-        "XCShell", "XCEditor", "XCObjects", "XCBuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "XCShell", "XCEditor", "XCObjects", "XCRemote", "XCBuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // The Linux engine behind xcd: image store, containers (runc), state (SQLite).
     .target(
@@ -102,12 +108,17 @@ let package = Package(
       // Golden JSON for every method (requests) and the daemon's example answers (responses).
       resources: [.copy("Snapshots")]),
     .testTarget(name: "XCEngineTests", dependencies: ["XCEngine", "XCSystem"]),
+    // The mux against the real relay binary (unit), and remote hosts through real sshd
+    // instances in network namespaces (end to end, RemoteHostTests).
+    .testTarget(
+      name: "XCRemoteTests",
+      dependencies: ["XCRemote", "XCIPC", "XCSystem", .product(name: "SystemPackage", package: "swift-system")]),
     .testTarget(name: "XCJailfileTests", dependencies: ["XCJailfile"]),
     // End to end: the built `xcd` as a subprocess, driven with XCClient.
     .testTarget(
       name: "XCDTests",
       dependencies: [
-        "XCIPC", "XCSystem", "XCObjects", "XCEditor", "XCShell", "XCTestSupport",
+        "XCIPC", "XCSystem", "XCObjects", "XCEditor", "XCShell", "XCTestSupport", "XCRemote",
         .product(name: "SystemPackage", package: "swift-system"),
       ]),
     // xcsh's object commands without a daemon: flag syntaxes, and the exact requests each command

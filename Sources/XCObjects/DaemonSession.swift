@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import SystemPackage
 import XCIPC
+import XCRemote
 import XCShell
 
 /// How xcsh talks to the daemon (`xcsh --trace`, `--dry-run`, `--ephemeral`, `--keep-daemon`).
@@ -32,13 +33,18 @@ public final class DaemonSession: @unchecked Sendable {
   public let modes: DaemonModes
   private let endpoint: DaemonEndpoint
   private let pool: ConnectionPool
+  /// `--host`: the daemon on another machine, through ssh and the relay.
+  private let remote: RemoteCaller?
   private let ephemeral: EphemeralCaller?
   private let caller: any XCCaller
   private let finished = NSLock()
   private var isFinished = false
 
-  /// The socket in use (the default daemon's once it is in use).
-  public var socketPath: String { endpoint.currentPath }
+  /// The socket in use (the default daemon's once it is in use; `ssh://…` for a remote host).
+  public var socketPath: String {
+    if let remote { return "ssh://\(remote.host)\(remote.host.socketPath)" }
+    return endpoint.currentPath
+  }
 
   /// A session on exactly `socketPath` (no default daemon, no modes).
   public convenience init(socketPath: String) {
@@ -50,11 +56,12 @@ public final class DaemonSession: @unchecked Sendable {
   /// xcd (Linux; not in a dry run).
   public init(
     socketPath: String, explicit: Bool, modes: DaemonModes = DaemonModes(),
-    environment: [String: String] = ProcessInfo.processInfo.environment
+    environment: [String: String] = ProcessInfo.processInfo.environment, host: RemoteHost? = nil
   ) {
     self.modes = modes
+    remote = host.map { RemoteCaller(host: $0, options: SSHOptions.fromEnvironment(environment), announce: StandardError.write) }
     var fallback: (any DefaultDaemon)? = nil
-    if !explicit, !modes.dryRun {
+    if !explicit, !modes.dryRun, host == nil {
       if modes.isolated {
         let embedded = EmbeddedDaemon.forThisProcess(environment: environment)
         embedded?.keep = modes.keepDaemon
@@ -69,7 +76,7 @@ public final class DaemonSession: @unchecked Sendable {
     }
     endpoint = DaemonEndpoint(path: socketPath, explicit: explicit, fallback: fallback, announce: StandardError.write)
     pool = ConnectionPool(endpoint: endpoint)
-    var c: any XCCaller = pool
+    var c: any XCCaller = remote ?? pool
     if modes.trace { c = TracingCaller(inner: c, write: StandardError.write) }
     if modes.ephemeral, !modes.dryRun {
       let e = EphemeralCaller(inner: c)
@@ -88,7 +95,7 @@ public final class DaemonSession: @unchecked Sendable {
     do {
       return try caller.call(request, timeout: nil)
     } catch {
-      throw Self.shellError(error, at: span, path: socketPath, calling: R.method)
+      throw Self.shellError(error, at: span, path: socketPath, calling: R.method, remote: remote != nil)
     }
   }
 
@@ -100,12 +107,15 @@ public final class DaemonSession: @unchecked Sendable {
       return try caller.call(request, timeout: nil)
     } catch {
       if error.code == .daemon, error.daemonError?.errno == 2 { return nil }
-      throw Self.shellError(error, at: span, path: socketPath)
+      throw Self.shellError(error, at: span, path: socketPath, remote: remote != nil)
     }
   }
 
-  static func shellError(_ error: IPCError, at span: Span, path: String, calling method: String? = nil) -> ShellError {
-    let help = helpLine(for: error)
+  static func shellError(
+    _ error: IPCError, at span: Span, path: String, calling method: String? = nil, remote: Bool = false
+  ) -> ShellError {
+    // A remote host's message already says what to do there (docs/remote.md).
+    let help = remote ? "the daemon is on another host (--host / $XC_HOST): see docs/remote.md" : helpLine(for: error)
     if error.method == nil, error.code == .noDaemon || error.code == .permissionDenied || error.code == .system
       || error.code == .timeout
     {
@@ -113,7 +123,7 @@ public final class DaemonSession: @unchecked Sendable {
       let unsent = method.map { " (`\($0)` was not sent)" } ?? ""
       return ShellError("daemon.unavailable", "cannot reach the xc daemon at \(path)\(unsent): \(error)", at: span, help: help)
     }
-    if error.code == .connectionClosed, let method = error.method {
+    if error.code == .connectionClosed, let method = error.method, !remote {
       return closedDuring(method, at: span, path: path, gone: !DaemonEndpoint.answers(path))
     }
     if error.code == .daemon, error.daemonError?.isNotFound == true {
@@ -169,6 +179,7 @@ public final class DaemonSession: @unchecked Sendable {
       }
     }
     pool.closeAll()
+    remote?.close()
     if let d = endpoint.startedDaemon {
       if modes.keepDaemon {
         StandardError.write("xcsh: the private xcd keeps running on \(d.socketPath) (pid \(d.pid))\n")
@@ -186,14 +197,15 @@ public final class DaemonSession: @unchecked Sendable {
     let now = DispatchTime.now().uptimeNanoseconds
     if let c = nameCache[type], now - c.at < 2_000_000_000 { return c.names }
     var names: [String] = []
-    if endpoint.isReady {
+    let base: any XCCaller = remote ?? pool
+    if remote?.isConnected ?? endpoint.isReady {
       switch type {
       case .container:
-        if let list = try? pool.call(ContainerNamesRequest(), timeout: .seconds(1)) {
+        if let list = try? base.call(ContainerNamesRequest(), timeout: .seconds(1)) {
           names = list.flatMap { [$0.name, $0.id] }
         }
       case .image:
-        if let list = try? pool.call(ListAllImagesRequest(), timeout: .seconds(1)) {
+        if let list = try? base.call(ListAllImagesRequest(), timeout: .seconds(1)) {
           names = list.manifests.map(\.imageReference)
         }
       default: break

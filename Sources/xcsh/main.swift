@@ -4,6 +4,7 @@ import Foundation
 import XCBuildInfo
 import XCEditor
 import XCObjects
+import XCRemote
 import XCShell
 
 /// `xcsh`: run a script, a command string, or standard input.
@@ -33,6 +34,9 @@ struct XCShellCommand: ParsableCommand {
 
   @Option(help: "The xc daemon's socket (default: $XC_SOCKET, else /var/run/xc.sock, else the local xcd).")
   var socket: String?
+
+  @Option(help: "Drive the daemon on another machine: ssh://[user@]host[:port][/socket/path] (default: $XC_HOST).")
+  var host: String?
 
   @Flag(help: "Print each daemon call and its result on stderr.")
   var trace = false
@@ -75,7 +79,20 @@ struct XCShellCommand: ParsableCommand {
     modes.ephemeral = ephemeral
     modes.isolated = isolated
     modes.keepDaemon = keepDaemon || (env["XCSH_KEEP_DAEMON"].map { !$0.isEmpty && $0 != "0" } ?? false)
-    let daemon = DaemonSession(socketPath: options.socketPath, explicit: chosen != nil, modes: modes)
+    var remote: RemoteHost?
+    if let text = host ?? env["XC_HOST"].flatMap({ $0.isEmpty ? nil : $0 }) {
+      if socket != nil {
+        FileHandle.standardError.write(Data("error: --socket and --host both name a daemon; give one (the remote socket goes in the host: ssh://host/path)\n".utf8))
+        throw ExitCode(2)
+      }
+      do throws(RemoteHostSyntaxError) {
+        remote = try RemoteHost(parsing: text)
+      } catch {
+        FileHandle.standardError.write(Data("error: \(host != nil ? "--host" : "$XC_HOST"): \(error)\n".utf8))
+        throw ExitCode(2)
+      }
+    }
+    let daemon = DaemonSession(socketPath: options.socketPath, explicit: chosen != nil, modes: modes, host: remote)
     // However the script ends (error, `exit`, Ctrl-C, SIGTERM), after its defers: remove what
     // --ephemeral recorded, then stop an embedded daemon.
     defer { daemon.finish() }

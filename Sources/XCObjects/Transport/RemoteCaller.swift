@@ -1,0 +1,55 @@
+import Foundation
+import XCIPC
+import XCRemote
+
+/// `--host ssh://…`: calls go to the daemon on another machine through `ssh` and the relay
+/// (docs/remote.md). The session opens on the first call and is kept; one that was lost is
+/// opened again on the next call (the call in flight failed, saying whether it may have taken
+/// effect). Calls on one host go one at a time, as on one local connection.
+final class RemoteCaller: XCCaller, @unchecked Sendable {
+  let host: RemoteHost
+  let options: SSHOptions
+  private let lock = NSLock()
+  private var connection: SSHTransport.Connection?
+  /// Says when a first contact compiled the relay (stderr).
+  private let announce: @Sendable (String) -> Void
+
+  init(host: RemoteHost, options: SSHOptions, announce: @escaping @Sendable (String) -> Void) {
+    self.host = host
+    self.options = options
+    self.announce = announce
+  }
+
+  /// Whether a session is open (completion does not open one).
+  var isConnected: Bool {
+    lock.lock()
+    defer { lock.unlock() }
+    return connection?.session.isOpen ?? false
+  }
+
+  func call<R: XCRequest>(_ request: R, timeout: Duration?) throws(IPCError) -> R.Response {
+    try open().session.call(request, timeout: timeout)
+  }
+
+  /// The open session, or a new one.
+  private func open() throws(IPCError) -> SSHTransport.Connection {
+    lock.lock()
+    defer { lock.unlock() }
+    if let c = connection, c.session.isOpen { return c }
+    connection?.close()
+    connection = nil
+    let c = try SSHTransport.connect(host, options: options, announce: announce)
+    if c.built { announce("xcsh: built the relay on \(host) (relay-\(RelaySource.hash))\n") }
+    connection = c
+    return c
+  }
+
+  /// Ends the session: the relay exits and closes every descriptor it made.
+  func close() {
+    lock.lock()
+    let c = connection
+    connection = nil
+    lock.unlock()
+    c?.close()
+  }
+}

@@ -1,0 +1,483 @@
+import Foundation
+import SystemPackage
+import XCIPC
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+/// The client end of a relay session: the mux protocol over one connected socket (to `ssh`,
+/// or straight to a relay in tests).
+///
+/// Calls go one at a time on stream 0, as on a local connection. Each descriptor of a call
+/// is duplicated and gets a stream of its own, pumped by a thread (a reader for inputs and
+/// uploads, a writer for outputs, events and downloads) that lives as long as the stream, so
+/// a container's output keeps flowing after `instantiate` returned, as it does locally. One
+/// reader thread takes frames off the socket; all state is under one condition lock.
+public final class MuxSession: @unchecked Sendable {
+  /// The host name used in messages.
+  public let host: String
+  /// What the relay said about itself in the handshake (`relay`, `os`, `socket`, `pid`…).
+  public let relayInfo: [String: String]
+
+  private let socket: Int32
+  private let cond = NSCondition()
+  private let writeLock = NSLock()
+  private let callLock = NSLock()
+  private var streams: [UInt32: Stream] = [:]
+  private var nextID: UInt32 = 1
+  private var answer: [UInt8] = []
+  private var notice: [String: String]?
+  private var forwarded = false
+  private var lostReason: String?
+  private var pongs: [UInt32] = []
+  private var closed = false
+  /// Says why the transport ended (ssh's exit status and message), asked once when it does.
+  private let describeEnd: @Sendable () -> String
+  /// Told when the session is lost while streams are open (no call is there to fail).
+  private let announce: (@Sendable (String) -> Void)?
+
+  /// Takes ownership of `socket`, reads the relay's hello (after `pending` bytes already read
+  /// from it) and answers with ours. Throws when the relay speaks another version or cannot
+  /// reach the daemon.
+  public init(
+    host: String, socket: Int32, pending: [UInt8] = [],
+    describeEnd: @escaping @Sendable () -> String = { "the connection ended" },
+    announce: (@Sendable (String) -> Void)? = nil
+  ) throws(IPCError) {
+    self.host = host
+    self.socket = socket
+    self.describeEnd = describeEnd
+    self.announce = announce
+    var reader = FrameReader(fd: socket, buffer: pending)
+    guard let (h, payload) = reader.next() else {
+      Glibc.close(socket)
+      throw IPCError(.connectionClosed, "host \(host): the relay ended before its handshake: \(describeEnd())")
+    }
+    guard h.kind == .hello, let hello = MuxHello(payload: payload) else {
+      Glibc.close(socket)
+      throw IPCError(.protocolViolation, "host \(host): the relay did not start with a handshake (got \(h.kind))")
+    }
+    guard hello.version == UInt16(MuxHeader.version) else {
+      Glibc.close(socket)
+      throw IPCError(
+        .protocolViolation,
+        "host \(host): the relay speaks mux version \(hello.version), this xcsh speaks \(MuxHeader.version)")
+    }
+    relayInfo = hello.info
+    let mine = MuxHello(capabilities: DescriptorKind.allCases.reduce(0) { $0 | $1.capability })
+    if let error = RemoteErrors.daemonUnreachable(host: host, info: hello.info) {
+      Glibc.close(socket)
+      throw error
+    }
+    let t = Thread { [self, reader] in self.readLoop(reader) }
+    t.name = "xcsh-mux-\(host)"
+    t.stackSize = 1 << 20
+    do throws(IPCError) {
+      try send(MuxHeader(.hello, stream: 0, length: UInt32(mine.bytes.count)), mine.bytes[...])
+    } catch {
+      Glibc.close(socket)
+      throw error
+    }
+    t.start()
+  }
+
+  deinit { Glibc.close(socket) }
+
+  /// Whether the session can still carry calls.
+  public var isOpen: Bool {
+    cond.lock()
+    defer { cond.unlock() }
+    return lostReason == nil && !closed
+  }
+
+  /// Ends the session: the relay sees EOF, closes every descriptor it made, and exits.
+  public func close() {
+    cond.lock()
+    closed = true
+    if lostReason == nil { lostReason = "the session was closed" }
+    cond.broadcast()
+    let all = Array(streams.values)
+    cond.unlock()
+    for s in all { s.wake() }
+    shutdown(socket, Int32(SHUT_RDWR))
+  }
+
+  // MARK: - Calls
+
+  /// Sends one xc request (`body` as `Envelope.encodeRequest` made it) with its descriptors
+  /// and returns the daemon's answer body. When the connection is lost meanwhile, the error
+  /// says whether the request had reached the daemon (the relay's ACK), so whether it may have
+  /// taken effect. A `timeout` that passes closes the session (a late answer would desync it).
+  public func call(
+    method: String, body: [UInt8], descriptors: [RemoteDescriptor], timeout: Duration? = nil
+  ) throws(IPCError) -> [UInt8] {
+    callLock.lock()
+    defer { callLock.unlock() }
+    cond.lock()
+    if let lostReason {
+      cond.unlock()
+      throw IPCError(
+        .connectionClosed, method: method,
+        "host \(host): the connection is lost (\(lostReason)); `\(method)` was not sent")
+    }
+    answer = []
+    notice = nil
+    forwarded = false
+    var opened: [Stream] = []
+    var message: [UInt8] = []
+    message.appendBigEndian(UInt64(body.count))
+    message.appendBigEndian(UInt64(descriptors.count))
+    for d in descriptors {
+      let local = fcntl(d.fd.rawValue, F_DUPFD_CLOEXEC, 3)
+      guard local >= 0 else {
+        let e = errno
+        cond.unlock()
+        for s in opened { Glibc.close(s.fd) }
+        throw IPCError(.system, method: method, "cannot duplicate descriptor \(d.fd.rawValue): \(String(cString: strerror(e)))")
+      }
+      let s = Stream(id: nextID, kind: d.kind, fd: local)
+      nextID += 2
+      opened.append(s)
+      streams[s.id] = s
+      message += [d.kind.rawValue, d.once ? 1 : 0, 0, 0]
+      message.appendBigEndian(s.id)
+    }
+    cond.unlock()
+    message += body
+    do throws(IPCError) {
+      var off = 0
+      repeat {
+        let n = min(MuxHeader.maxPayload, message.count - off)
+        try send(MuxHeader(.data, stream: 0, length: UInt32(n)), message[off..<(off + n)])
+        off += n
+      } while off < message.count
+    } catch {
+      lose("cannot write to the relay: \(error.message)")
+    }
+    for s in opened { start(s) }
+    return try awaitAnswer(method: method, downloads: opened.filter { $0.kind == .download }, timeout: timeout)
+  }
+
+  private func awaitAnswer(method: String, downloads: [Stream], timeout: Duration?) throws(IPCError) -> [UInt8] {
+    let deadline = timeout.map { Date().addingTimeInterval(Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) }
+    cond.lock()
+    defer { cond.unlock() }
+    while true {
+      if answer.count >= 16 {
+        let length = Int(UInt64(bigEndianBytes: answer[0..<8]))
+        if answer.count >= 16 + length {
+          let body = Array(answer[16..<(16 + length)])
+          answer.removeFirst(16 + length)
+          // The relay answers after a download's last byte; wait until it is written here too.
+          while downloads.contains(where: { !$0.done }) && lostReason == nil { cond.wait() }
+          return body
+        }
+      }
+      if let n = notice {
+        notice = nil
+        throw RemoteErrors.fromNotice(host: host, method: method, n)
+      }
+      if let lostReason {
+        throw IPCError(
+          .connectionClosed, method: method,
+          "host \(host): connection lost during `\(method)` (\(lostReason)); "
+            + (forwarded
+              ? "the request had reached the daemon, so it may have taken effect"
+              : "the request never reached the daemon, so it did not take effect"))
+      }
+      if let deadline {
+        if !cond.wait(until: deadline) && Date() >= deadline {
+          cond.unlock()
+          close()
+          cond.lock()
+          throw IPCError(.timeout, method: method, "host \(host): no answer to `\(method)` in time; the session was closed")
+        }
+      } else {
+        cond.wait()
+      }
+    }
+  }
+
+  /// Round-trip time of a PING through ssh and the relay.
+  public func ping() throws(IPCError) -> Duration {
+    let token = UInt32.random(in: 1...UInt32.max)
+    let start = ContinuousClock.now
+    try send(MuxHeader(.ping, stream: 0, length: token), [][...])
+    cond.lock()
+    defer { cond.unlock() }
+    while !pongs.contains(token) {
+      if let lostReason { throw IPCError(.connectionClosed, "host \(host): connection lost (\(lostReason))") }
+      cond.wait()
+    }
+    pongs.removeAll { $0 == token }
+    return ContinuousClock.now - start
+  }
+
+  // MARK: - Frames
+
+  private func send(_ h: MuxHeader, _ payload: ArraySlice<UInt8>) throws(IPCError) {
+    var bytes = h.bytes
+    bytes += payload
+    writeLock.lock()
+    defer { writeLock.unlock() }
+    var off = 0
+    while off < bytes.count {
+      let n = bytes.withUnsafeBytes { Glibc.send(socket, $0.baseAddress! + off, $0.count - off, Int32(MSG_NOSIGNAL)) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 {
+        throw IPCError(.connectionClosed, "host \(host): cannot write to the relay: \(String(cString: strerror(errno)))")
+      }
+      off += n
+    }
+  }
+
+  private func lose(_ reason: String) {
+    cond.lock()
+    if lostReason == nil { lostReason = reason }
+    cond.broadcast()
+    let all = Array(streams.values)
+    cond.unlock()
+    for s in all { s.wake() }
+  }
+
+  private func readLoop(_ initial: FrameReader) {
+    var reader = initial
+    while let (h, payload) = reader.next() {
+      cond.lock()
+      dispatch(h, payload)
+      cond.broadcast()
+      cond.unlock()
+    }
+    cond.lock()
+    let byUs = closed
+    let open = streams.count
+    cond.unlock()
+    let reason = byUs ? "the session was closed" : describeEnd()
+    lose(reason)
+    if !byUs, open > 0 {
+      announce?("xcsh: host \(host): connection lost (\(reason)); \(open) descriptor stream\(open == 1 ? "" : "s") cut, processes waiting on them are reported hung up\n")
+    }
+  }
+
+  /// Under `cond`.
+  private func dispatch(_ h: MuxHeader, _ payload: [UInt8]) {
+    switch h.kind {
+    case .data where h.stream == 0:
+      if h.flags.contains(.ack) { forwarded = true }
+      answer += payload
+    case .data:
+      guard let s = streams[h.stream] else { return }
+      s.incoming += payload
+      if h.flags.contains(.fin) { s.finished = true }
+      if h.flags.contains(.rst) {
+        s.reset = true
+        s.wake()
+      }
+    case .window:
+      streams[h.stream]?.window += h.length
+    case .ping:
+      if h.flags.contains(.ack) { pongs.append(h.length) }
+    case .notice:
+      notice = MuxHello.keyValues(payload)
+    case .goAway:
+      if lostReason == nil { lostReason = "the relay closed the session (code \(h.length))" }
+    case .hello:
+      break
+    }
+  }
+
+  // MARK: - Streams
+
+  /// One descriptor of a call, from the local side.
+  final class Stream: @unchecked Sendable {
+    let id: UInt32
+    let kind: DescriptorKind
+    let fd: Int32
+    /// What the relay still accepts (inputs, uploads).
+    var window: UInt32 = MuxHeader.initialWindow
+    /// Bytes from the relay not yet written locally (outputs, events, downloads).
+    var incoming: [UInt8] = []
+    var finished = false
+    var reset = false
+    var done = false
+    /// Wakes a sender blocked in poll on a local descriptor.
+    private let wakePipe: (Int32, Int32)
+
+    init(id: UInt32, kind: DescriptorKind, fd: Int32) {
+      self.id = id
+      self.kind = kind
+      self.fd = fd
+      var p: [Int32] = [-1, -1]
+      if kind == .input || kind == .upload {
+        if pipe(&p) == 0 {
+          for fd in p {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fd, F_SETFL, O_NONBLOCK)
+          }
+        } else {
+          p = [-1, -1]
+        }
+      }
+      wakePipe = (p[0], p[1])
+    }
+
+    deinit {
+      if wakePipe.0 >= 0 { Glibc.close(wakePipe.0) }
+      if wakePipe.1 >= 0 { Glibc.close(wakePipe.1) }
+    }
+
+    func wake() {
+      if wakePipe.1 >= 0 {
+        var b: UInt8 = 1
+        _ = Glibc.write(wakePipe.1, &b, 1)
+      }
+    }
+
+    /// Waits until the local descriptor is readable or the stream is woken; true if readable.
+    func awaitReadable() -> Bool {
+      var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wakePipe.0, events: Int16(POLLIN), revents: 0)]
+      while true {
+        let r = poll(&fds, wakePipe.0 >= 0 ? 2 : 1, -1)
+        if r < 0 && errno == EINTR { continue }
+        if r < 0 { return true }  // let read report it
+        return fds[1].revents == 0
+      }
+    }
+  }
+
+  private func start(_ s: Stream) {
+    let t = Thread { [self] in
+      if s.kind == .input || s.kind == .upload { self.sendLoop(s) } else { self.receiveLoop(s) }
+    }
+    t.name = "xcsh-mux-stream-\(s.id)"
+    t.stackSize = 256 << 10
+    t.start()
+  }
+
+  private func retire(_ s: Stream) {
+    Glibc.close(s.fd)
+    cond.lock()
+    s.done = true
+    streams[s.id] = nil
+    cond.broadcast()
+    cond.unlock()
+  }
+
+  /// Local descriptor → relay, within the window; EOF becomes FIN.
+  private func sendLoop(_ s: Stream) {
+    var chunk = [UInt8](repeating: 0, count: MuxHeader.maxPayload)
+    defer { retire(s) }
+    while true {
+      cond.lock()
+      while s.window == 0 && !s.reset && lostReason == nil { cond.wait() }
+      let stop = s.reset || lostReason != nil
+      let want = Int(min(s.window, UInt32(MuxHeader.maxPayload)))
+      cond.unlock()
+      if stop || !s.awaitReadable() { return }
+      let n = chunk.withUnsafeMutableBytes { Glibc.read(s.fd, $0.baseAddress!, want) }
+      if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+      if n <= 0 {
+        try? send(MuxHeader(.data, flags: .fin, stream: s.id, length: 0), [][...])
+        return
+      }
+      cond.lock()
+      s.window -= UInt32(n)
+      cond.unlock()
+      do throws(IPCError) {
+        try send(MuxHeader(.data, stream: s.id, length: UInt32(n)), chunk[0..<n])
+      } catch {
+        return
+      }
+    }
+  }
+
+  /// Relay → local descriptor; gives the window back as bytes are written. An event stream
+  /// writes each 8-byte value to the local eventfd.
+  private func receiveLoop(_ s: Stream) {
+    defer { retire(s) }
+    var signalled = false
+    while true {
+      cond.lock()
+      while s.incoming.isEmpty && !s.finished && !s.reset && lostReason == nil { cond.wait() }
+      var bytes = s.incoming
+      s.incoming = []
+      let end = bytes.isEmpty
+      let lost = lostReason != nil && !closed
+      cond.unlock()
+      if end {
+        if s.kind == .event && !signalled && lost {
+          // The value will never come: a process waiting here would wait forever. Report it
+          // hung up (signal 1), as a process whose connection went away; the real status is
+          // on the host.
+          var v: UInt64 = ProcessNotification.exitFlag | UInt64(SIGHUP)
+          _ = Glibc.write(s.fd, &v, 8)
+        }
+        return
+      }
+      if s.kind == .event {
+        signalled = true
+        // Values arrive big-endian; eventfd takes a native counter.
+        while bytes.count >= 8 {
+          var v = UInt64(bigEndianBytes: bytes[0..<8])
+          bytes.removeFirst(8)
+          _ = Glibc.write(s.fd, &v, 8)
+        }
+        continue
+      }
+      var off = 0
+      while off < bytes.count {
+        let n = bytes.withUnsafeBytes { Glibc.write(s.fd, $0.baseAddress! + off, $0.count - off) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 {
+          // Nobody reads here any more: the writers there get EPIPE, as they would locally.
+          try? send(MuxHeader(.data, flags: .rst, stream: s.id, length: 0), [][...])
+          return
+        }
+        off += n
+      }
+      try? send(MuxHeader(.window, stream: s.id, length: UInt32(bytes.count)), [][...])
+    }
+  }
+}
+
+/// Reads whole mux frames from a blocking descriptor.
+struct FrameReader: @unchecked Sendable {
+  let fd: Int32
+  var buffer: [UInt8]
+  /// Where the unread bytes of `buffer` start (consumed bytes are dropped in bulk, not per frame).
+  var start = 0
+  /// One read's worth, reused.
+  private var chunk = [UInt8](repeating: 0, count: 128 << 10)
+
+  init(fd: Int32, buffer: [UInt8]) {
+    self.fd = fd
+    self.buffer = buffer
+  }
+
+  /// The next frame, or nil at EOF, on an error, or on a frame this side does not speak.
+  mutating func next() -> (MuxHeader, [UInt8])? {
+    while true {
+      if buffer.count - start >= MuxHeader.size {
+        guard let h = MuxHeader(decoding: buffer[start..<(start + MuxHeader.size)]) else { return nil }
+        let n = h.hasPayload ? Int(h.length) : 0
+        if n > MuxHeader.maxPayload { return nil }
+        if buffer.count - start >= MuxHeader.size + n {
+          let payload = Array(buffer[(start + MuxHeader.size)..<(start + MuxHeader.size + n)])
+          start += MuxHeader.size + n
+          return (h, payload)
+        }
+      }
+      if start > 0 {
+        buffer.removeFirst(start)
+        start = 0
+      }
+      let r = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+      if r < 0 && errno == EINTR { continue }
+      if r <= 0 { return nil }
+      buffer.append(contentsOf: chunk[0..<r])
+    }
+  }
+}

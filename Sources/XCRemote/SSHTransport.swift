@@ -1,0 +1,317 @@
+import Foundation
+import XCIPC
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+/// How xcsh runs the system `ssh`: ssh_config, agents, ProxyJump, certificates and known_hosts
+/// all work as the operator set them up; xcsh adds only what it needs.
+public struct SSHOptions: Sendable {
+  /// The ssh binary (`$XCSH_SSH`, else `ssh` on PATH).
+  public var binary = "ssh"
+  /// An ssh_config to use instead of the user's (`-F`, from `$XCSH_SSH_CONFIG`).
+  public var configFile: String?
+  /// More `-o` options, as `Key=Value`.
+  public var extraOptions: [String] = []
+  /// How long the control master outlives its last session (`ControlPersist`).
+  public var controlPersist = "60"
+  /// Where the control sockets live: a 0700 directory of this user.
+  public var runtimeDirectory: String
+
+  public init(runtimeDirectory: String) { self.runtimeDirectory = runtimeDirectory }
+
+  /// Options from the environment: `$XCSH_SSH`, `$XCSH_SSH_CONFIG`, `$XCSH_SSH_CONTROL_PERSIST`,
+  /// `$XCSH_RUNTIME_DIR` (else `$XDG_RUNTIME_DIR/xcsh`, else `/tmp/xcsh-<uid>`).
+  public static func fromEnvironment(_ env: [String: String]) -> SSHOptions {
+    let base: String
+    if let d = env["XCSH_RUNTIME_DIR"], !d.isEmpty {
+      base = d
+    } else if let r = env["XDG_RUNTIME_DIR"], !r.isEmpty {
+      base = r + "/xcsh"
+    } else {
+      base = "/tmp/xcsh-\(getuid())"
+    }
+    var o = SSHOptions(runtimeDirectory: base + "/ssh")
+    if let b = env["XCSH_SSH"], !b.isEmpty { o.binary = b }
+    if let c = env["XCSH_SSH_CONFIG"], !c.isEmpty { o.configFile = c }
+    if let p = env["XCSH_SSH_CONTROL_PERSIST"], !p.isEmpty { o.controlPersist = p }
+    return o
+  }
+
+  /// The ssh arguments (after the binary) that run `command` on `host`.
+  public func arguments(_ host: RemoteHost, command: String) -> [String] {
+    var a: [String] = []
+    if let configFile { a += ["-F", configFile] }
+    a += ["-T", "-o", "BatchMode=yes"]
+    a += ["-o", "ControlMaster=auto", "-o", "ControlPath=\(runtimeDirectory)/cm-%C", "-o", "ControlPersist=\(controlPersist)"]
+    // Never a hang: a host that does not answer fails after 30 s, a session whose peer went
+    // silent after 3 × 15 s.
+    a += ["-o", "ConnectTimeout=30", "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=3"]
+    for o in extraOptions { a += ["-o", o] }
+    if let port = host.port { a += ["-p", String(port)] }
+    if let user = host.user { a += ["-l", user] }
+    a += ["--", host.host, command]
+    return a
+  }
+}
+
+/// Opens relay sessions: runs `ssh -T HOST` with a small sh script that starts the cached relay,
+/// or first receives its source over the same connection and compiles it (docs/remote.md,
+/// "First contact").
+public enum SSHTransport {
+  /// The script's status lines on stdout, before the mux starts.
+  static let marker = "xcsh-relay: "
+
+  /// The remote command: `/bin/sh` explicitly (the login shell may be csh), the script in
+  /// single quotes (it has none itself, nor `!`), and its arguments: the source's hash and
+  /// size, and the daemon's socket (restricted to characters no shell treats specially).
+  static func command(socket: String, source: [UInt8], hash: String) -> String {
+    let script = [
+      #"d="${XDG_CACHE_HOME:-$HOME/.cache}/xcsh"; r="$d/relay-$1""#,
+      #"if [ -x "$r" ]; then echo "xcsh-relay: ready"; exec "$r" "$3"; fi"#,
+      #"echo "xcsh-relay: source""#,
+      #"mkdir -p "$d" || exit 90; t="$d/build.$$"; rm -rf "$t"; mkdir -m 700 "$t" || exit 90"#,
+      #"if head -c "$2" > "$t/relay.c" && ${CC:-cc} -O2 -o "$t/relay" "$t/relay.c" > "$t/log" 2>&1; then mv -f "$t/relay" "$r"; rm -rf "$t"; echo "xcsh-relay: built"; exec "$r" "$3"; fi"#,
+      #"echo "xcsh-relay: build-failed"; cat "$t/log"; rm -rf "$t"; exit 91"#,
+    ].joined(separator: "; ")
+    return "exec /bin/sh -c '\(script)' xcsh-relay \(hash) \(source.count) '\(socket)'"
+  }
+
+  /// A running ssh and the session over it.
+  public final class Connection: @unchecked Sendable {
+    public let session: MuxSession
+    public let sshPID: pid_t
+    /// Whether the relay was compiled during this contact.
+    public let built: Bool
+    private let end: SSHEnd
+
+    init(session: MuxSession, sshPID: pid_t, built: Bool, end: SSHEnd) {
+      self.session = session
+      self.sshPID = sshPID
+      self.built = built
+      self.end = end
+    }
+
+    /// Ends the session and reaps ssh (the relay exits at EOF).
+    public func close() {
+      session.close()
+      _ = end.wait()
+    }
+  }
+
+  /// Connects to `host`: ssh, the relay (built if needed), the handshake. Errors name the
+  /// host and the stage.
+  public static func connect(
+    _ host: RemoteHost, options: SSHOptions, source: String = RelaySource.text, hash: String = RelaySource.hash,
+    announce: (@Sendable (String) -> Void)? = nil
+  ) throws(IPCError) -> Connection {
+    try makeRuntimeDirectory(options.runtimeDirectory)
+    let sourceBytes = Array(source.utf8)
+    var pair: [Int32] = [-1, -1]
+    guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+      throw IPCError(.system, "host \(host): cannot make a socket pair: \(String(cString: strerror(errno)))")
+    }
+    // ssh's stderr goes to an unlinked file, not a pipe: a control master it forks keeps
+    // stderr open, so a pipe would never reach EOF.
+    var template = Array("\(options.runtimeDirectory)/ssh-err.XXXXXX".utf8CString)
+    let errFD = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+    if errFD >= 0 { _ = fcntl(errFD, F_SETFD, FD_CLOEXEC) }
+    guard errFD >= 0 else {
+      Glibc.close(pair[0])
+      Glibc.close(pair[1])
+      throw IPCError(.system, "host \(host): cannot make a file for ssh's messages: \(String(cString: strerror(errno)))")
+    }
+    template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+    let argv = [options.binary] + options.arguments(host, command: command(socket: host.socketPath, source: sourceBytes, hash: hash))
+    let pid: pid_t
+    do throws(IPCError) {
+      pid = try spawn(argv, stdio: pair[1], stderr: errFD, host: host)
+    } catch {
+      Glibc.close(pair[0])
+      Glibc.close(pair[1])
+      Glibc.close(errFD)
+      throw error
+    }
+    Glibc.close(pair[1])
+    let sock = pair[0]
+    let ended = SSHEnd(pid: pid, errFD: errFD)
+    // Status lines until the relay starts.
+    var buffer: [UInt8] = []
+    var built = false
+    func fail(_ e: IPCError) -> IPCError {
+      Glibc.close(sock)
+      _ = ended.describe()
+      return e
+    }
+    while true {
+      guard let line = readLine(sock, &buffer) else {
+        let (status, message) = ended.wait()
+        if status == 255 {
+          throw fail(IPCError(.connectionClosed, "host \(host): ssh failed: \(message.isEmpty ? "exit status 255" : message)"))
+        }
+        throw fail(
+          IPCError(
+            .connectionClosed,
+            "host \(host): the remote command ended before the relay started (status \(status))\(message.isEmpty ? "" : ": \(message)")"))
+      }
+      guard line.hasPrefix(marker) else { continue }  // a chatty shell profile
+      switch line.dropFirst(marker.count) {
+      case "ready", "built":
+        let session: MuxSession
+        do throws(IPCError) {
+          session = try MuxSession(
+            host: host.description, socket: sock, pending: buffer, describeEnd: { ended.describe() }, announce: announce)
+        } catch {
+          _ = ended.describe()
+          throw error
+        }
+        return Connection(session: session, sshPID: pid, built: built, end: ended)
+      case "source":
+        built = true
+        if !writeAll(sock, sourceBytes) {
+          throw fail(IPCError(.connectionClosed, "host \(host): the connection ended while sending the relay's source"))
+        }
+      case "build-failed":
+        var log = buffer
+        buffer = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+          let n = chunk.withUnsafeMutableBytes { read(sock, $0.baseAddress!, $0.count) }
+          if n < 0 && errno == EINTR { continue }
+          if n <= 0 || log.count > 64 << 10 { break }
+          log += chunk[0..<n]
+        }
+        let text = String(decoding: log, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        throw fail(IPCError(.system, "host \(host): the relay could not be built there with cc:\n\(text)"))
+      default:
+        continue
+      }
+    }
+  }
+
+  /// Creates `dir` (0700) or checks that an existing one is ours and private: the control
+  /// sockets in it give the holder our ssh sessions.
+  static func makeRuntimeDirectory(_ dir: String) throws(IPCError) {
+    do {
+      try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    } catch {
+      throw IPCError(.system, "cannot create the ssh runtime directory \(dir): \(error.localizedDescription)")
+    }
+    var st = stat()
+    guard stat(dir, &st) == 0, st.st_uid == getuid(), st.st_mode & 0o077 == 0 else {
+      throw IPCError(.permissionDenied, "the ssh runtime directory \(dir) must belong to this user with mode 0700")
+    }
+  }
+
+  static func spawn(_ argv: [String], stdio: Int32, stderr: Int32, host: RemoteHost) throws(IPCError) -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, stdio, 0)
+    posix_spawn_file_actions_adddup2(&actions, stdio, 1)
+    posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+    var attr = posix_spawnattr_t()
+    posix_spawnattr_init(&attr)
+    defer { posix_spawnattr_destroy(&attr) }
+    // Its own process group: Ctrl-C at the terminal is the shell's to handle, not ssh's.
+    // Default signal handling and an empty mask (the shell ignores SIGPIPE).
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    sigaddset(&defaults, SIGPIPE)
+    sigaddset(&defaults, SIGINT)
+    sigaddset(&defaults, SIGQUIT)
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    posix_spawnattr_setsigdefault(&attr, &defaults)
+    posix_spawnattr_setsigmask(&attr, &empty)
+    posix_spawnattr_setpgroup(&attr, 0)
+    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+    var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+    defer { for p in cArgs { free(p) } }
+    var pid: pid_t = 0
+    let r = posix_spawnp(&pid, argv[0], &actions, &attr, &cArgs, environ)
+    guard r == 0 else {
+      throw IPCError(.system, "host \(host): cannot run \(argv[0]): \(String(cString: strerror(r)))")
+    }
+    return pid
+  }
+
+  /// One line from `fd` (buffered in `buffer`), or nil at EOF.
+  static func readLine(_ fd: Int32, _ buffer: inout [UInt8]) -> String? {
+    while true {
+      if let nl = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+        let line = String(decoding: buffer[..<nl], as: UTF8.self)
+        buffer.removeFirst(nl + 1)
+        return line
+      }
+      var chunk = [UInt8](repeating: 0, count: 4096)
+      let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { return nil }
+      buffer += chunk[0..<n]
+      // The relay's binary hello may follow the status line in the same read: stop at a line.
+    }
+  }
+
+  static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    var off = 0
+    while off < bytes.count {
+      let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + off, $0.count - off, Int32(MSG_NOSIGNAL)) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { return false }
+      off += n
+    }
+    return true
+  }
+}
+
+/// How ssh ended: its status and its last message lines, read once.
+final class SSHEnd: @unchecked Sendable {
+  private let lock = NSLock()
+  private let pid: pid_t
+  private let errFD: Int32
+  private var result: (Int32, String)?
+
+  init(pid: pid_t, errFD: Int32) {
+    self.pid = pid
+    self.errFD = errFD
+  }
+
+  deinit { if result == nil { Glibc.close(errFD) } }
+
+  /// Waits for ssh to exit; its exit status (or 128+signal) and what it wrote to stderr.
+  func wait() -> (Int32, String) {
+    lock.lock()
+    defer { lock.unlock() }
+    if let result { return result }
+    var status: Int32 = 0
+    var r: pid_t
+    repeat { r = waitpid(pid, &status, 0) } while r < 0 && errno == EINTR
+    let code: Int32 = r < 0 ? -1 : ((status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f))
+    var text: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    var off: off_t = 0
+    while text.count < 64 << 10 {
+      let n = chunk.withUnsafeMutableBytes { pread(errFD, $0.baseAddress!, $0.count, off) }
+      if n <= 0 { break }
+      text += chunk[0..<n]
+      off += off_t(n)
+    }
+    Glibc.close(errFD)
+    // ssh ends its lines with CRLF, which Swift reads as one Character: split on any newline.
+    let lines = String(decoding: text, as: UTF8.self).split(whereSeparator: \.isNewline)
+      .map { $0.trimmingCharacters(in: .whitespaces) }
+      .filter { !$0.isEmpty && !$0.allSatisfy { $0 == "@" } }
+    result = (code, lines.suffix(6).joined(separator: "; "))
+    return result!
+  }
+
+  /// One line for "connection lost (…)".
+  func describe() -> String {
+    let (status, message) = wait()
+    return "ssh exited with status \(status)\(message.isEmpty ? "" : ": \(message)")"
+  }
+}

@@ -1,0 +1,790 @@
+/*
+ * xcsh-relay: carries xc's IPC protocol, descriptors included, over a byte stream.
+ *
+ * xcsh starts this program on a remote host with `ssh -T HOST relay SOCKET`. It speaks a small
+ * multiplexed protocol on stdin/stdout (docs/remote.md, "Mux protocol") and one connection to
+ * the xc daemon at SOCKET. Stream 0 carries xc frames whose descriptor slots were replaced by
+ * typed descriptors; for each one the relay makes a real descriptor here (a pipe, an eventfd, a
+ * spooled temp file), passes it to the daemon with SCM_RIGHTS, and moves its bytes over a
+ * stream of its own with per-stream flow control and half-close.
+ *
+ * Portable POSIX (poll, sendmsg/recvmsg); eventfd on Linux and FreeBSD 13+. One file, no
+ * dependencies, so it can be compiled on first contact with `cc -O2 -o relay relay.c`.
+ * Memory is bounded: per-stream buffers by the receive window, the output queue by OUT_HIGH,
+ * one xc message by MAX_XC_BODY.
+ */
+#if defined(__linux__)
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+/* eventfd: Linux, and FreeBSD from 13.0 (__FreeBSD_version 1300000). */
+#if defined(__linux__)
+#define HAVE_EVENTFD 1
+#elif defined(__FreeBSD__)
+#include <sys/param.h>
+#if __FreeBSD_version >= 1300000
+#define HAVE_EVENTFD 1
+#endif
+#endif
+#ifdef HAVE_EVENTFD
+#include <sys/eventfd.h>
+#endif
+
+#define RELAY_VERSION "1"
+#define MUX_VERSION 1
+#define HDR 12                       /* mux frame header size */
+#define MAX_FRAME (64 * 1024)        /* largest mux payload either side sends */
+#define WINDOW (256 * 1024)          /* initial receive window of every stream */
+#define OUT_HIGH (1024 * 1024)       /* stop producing while this much waits for stdout */
+#define MAX_XC_BODY (64u << 20)      /* FrameLimits.default.maxBodyLength */
+#define MAX_XC_FDS 64
+
+enum { T_DATA = 0, T_WINDOW = 1, T_PING = 2, T_GOAWAY = 3, T_HELLO = 4, T_NOTICE = 5 };
+enum { F_SYN = 1, F_ACK = 2, F_FIN = 4, F_RST = 8 };
+enum { K_INPUT = 1, K_OUTPUT = 2, K_EVENT = 3, K_UPLOAD = 4, K_DOWNLOAD = 5 };
+enum { D_ONCE = 1 }; /* descriptor flag: an event stream ends after its first value */
+#define CAPS ((1u << K_INPUT) | (1u << K_OUTPUT) | (1u << K_EVENT) | (1u << K_UPLOAD) | (1u << K_DOWNLOAD))
+
+/* A growable byte buffer; `off` is how much of the front is consumed. */
+struct buf {
+  unsigned char *p;
+  size_t len, off, cap;
+};
+
+struct stream {
+  uint32_t id;
+  int kind, flags;
+  int fd;           /* the relay's end; -1 once closed */
+  int peer_fd;      /* the end for the daemon, until it is sent */
+  uint32_t window;  /* bytes we may still send on it */
+  struct buf in;    /* bytes from the client not yet written to fd (input streams) */
+  int fin_in;       /* the client half-closed */
+  int fin_out;      /* we half-closed (or reset) */
+  int dead;         /* reset: later frames for it are dropped */
+  uint32_t unacked; /* bytes received from the client and not yet given back as window */
+  off_t down_off;   /* how far a download has been sent */
+  int in_call;      /* belongs to the call in progress (upload / download) */
+};
+
+/* The call in progress: waiting for its uploads, for the daemon's answer, for its downloads. */
+enum call_state { C_IDLE, C_UPLOADS, C_REPLY, C_DOWNLOADS };
+
+static struct buf out;                /* frames waiting for stdout */
+static struct buf inb;                /* bytes read from stdin, not yet parsed */
+static struct buf xcin;               /* stream 0 bytes from the client */
+static struct buf reply;              /* the daemon's answer being read */
+static struct stream **streams;
+static size_t nstreams, capstreams;
+static int xcd = -1;                  /* connection to the daemon */
+static const char *socket_path;
+static int got_hello, in_eof;
+static enum call_state call = C_IDLE;
+static unsigned char *call_msg;       /* xc header + body being held until uploads finish */
+static size_t call_msg_len;
+static uint32_t call_ids[MAX_XC_FDS];
+static size_t call_nfds;
+
+static void die(const char *what) {
+  fprintf(stderr, "xcsh-relay: %s: %s\n", what, strerror(errno));
+  exit(1);
+}
+
+static void reserve(struct buf *b, size_t more) {
+  if (b->off > 0 && b->off == b->len) b->off = b->len = 0;
+  if (b->len + more <= b->cap) return;
+  if (b->off > 0) { /* slide unread bytes to the front first */
+    memmove(b->p, b->p + b->off, b->len - b->off);
+    b->len -= b->off;
+    b->off = 0;
+    if (b->len + more <= b->cap) return;
+  }
+  size_t cap = b->cap ? b->cap : 4096;
+  while (cap < b->len + more) cap *= 2;
+  unsigned char *p = realloc(b->p, cap);
+  if (!p) die("out of memory");
+  b->p = p;
+  b->cap = cap;
+}
+
+static void append(struct buf *b, const void *p, size_t n) {
+  reserve(b, n);
+  memcpy(b->p + b->len, p, n);
+  b->len += n;
+}
+
+static void buf_free(struct buf *b) {
+  free(b->p);
+  memset(b, 0, sizeof *b);
+}
+
+static size_t pending(const struct buf *b) { return b->len - b->off; }
+
+static void put32(unsigned char *p, uint32_t v) {
+  p[0] = (unsigned char)(v >> 24); p[1] = (unsigned char)(v >> 16);
+  p[2] = (unsigned char)(v >> 8); p[3] = (unsigned char)v;
+}
+static uint32_t get32(const unsigned char *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static uint64_t get64(const unsigned char *p) { return (uint64_t)get32(p) << 32 | get32(p + 4); }
+static void put64(unsigned char *p, uint64_t v) { put32(p, (uint32_t)(v >> 32)); put32(p + 4, (uint32_t)v); }
+
+/* Queues one mux frame for stdout. */
+static void frame(int type, int flags, uint32_t id, uint32_t len, const void *payload, size_t n) {
+  unsigned char h[HDR];
+  h[0] = MUX_VERSION;
+  h[1] = (unsigned char)type;
+  h[2] = (unsigned char)(flags >> 8);
+  h[3] = (unsigned char)flags;
+  put32(h + 4, id);
+  put32(h + 8, len);
+  append(&out, h, HDR);
+  if (n) append(&out, payload, n);
+}
+
+static void data(uint32_t id, const void *p, size_t n) { frame(T_DATA, 0, id, (uint32_t)n, p, n); }
+
+/* A NOTICE about the daemon connection: key=value lines (docs/remote.md). */
+static void notice(const char *text) { frame(T_NOTICE, 0, 0, (uint32_t)strlen(text), text, strlen(text)); }
+
+static void set_flags(int fd, int nonblock) {
+  int fl = fcntl(fd, F_GETFD);
+  if (fl >= 0) fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+  if (nonblock) {
+    fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+  }
+}
+
+/* ---- streams ---------------------------------------------------------------------------- */
+
+static struct stream *find(uint32_t id) {
+  for (size_t i = 0; i < nstreams; i++)
+    if (streams[i]->id == id) return streams[i];
+  return NULL;
+}
+
+static void close_fd(int *fd) {
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+}
+
+/* Drops a stream whose work is over (both halves closed, nothing buffered). */
+static void reap(void) {
+  size_t j = 0;
+  for (size_t i = 0; i < nstreams; i++) {
+    struct stream *s = streams[i];
+    if (s->fd < 0 && s->peer_fd < 0 && s->fin_out && s->fin_in && !s->in_call) {
+      buf_free(&s->in);
+      free(s);
+    } else {
+      streams[j++] = s;
+    }
+  }
+  nstreams = j;
+}
+
+static void reset(struct stream *s) {
+  if (!s->dead) frame(T_DATA, F_RST, s->id, 0, NULL, 0);
+  s->dead = s->fin_out = s->fin_in = 1;
+  close_fd(&s->fd);
+  s->in.off = s->in.len = 0;
+}
+
+static void finish(struct stream *s) {
+  if (!s->fin_out) frame(T_DATA, F_FIN, s->id, 0, NULL, 0);
+  s->fin_out = 1;
+}
+
+/* Makes the descriptor pair of a new stream; 0, or an errno. */
+static int open_stream(struct stream *s) {
+  int p[2];
+  switch (s->kind) {
+  case K_INPUT: /* the daemon reads, we write */
+    if (pipe(p) < 0) return errno;
+    s->fd = p[1];
+    s->peer_fd = p[0];
+    set_flags(s->fd, 1);
+    set_flags(s->peer_fd, 0);
+    s->fin_out = 1; /* nothing ever flows back */
+    return 0;
+  case K_OUTPUT: /* the daemon writes, we read */
+    if (pipe(p) < 0) return errno;
+    s->fd = p[0];
+    s->peer_fd = p[1];
+    set_flags(s->fd, 1);
+    set_flags(s->peer_fd, 0);
+    s->fin_in = 1;
+    return 0;
+  case K_EVENT:
+#ifdef HAVE_EVENTFD
+    s->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (s->fd < 0) return errno;
+    s->peer_fd = dup(s->fd);
+    if (s->peer_fd < 0) return errno;
+    set_flags(s->peer_fd, 0);
+    s->fin_in = 1;
+    return 0;
+#else
+    return ENOSYS;
+#endif
+  case K_UPLOAD:
+  case K_DOWNLOAD: {
+    /* An unlinked temp file: seekable, as fd_import and copy-in need; gone when closed. */
+    const char *tmp = getenv("TMPDIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/xcsh-relay.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    s->fd = mkstemp(path);
+    if (s->fd < 0) return errno;
+    unlink(path);
+    set_flags(s->fd, 0);
+    s->peer_fd = dup(s->fd);
+    if (s->peer_fd < 0) return errno;
+    set_flags(s->peer_fd, 0);
+    s->in_call = 1;
+    if (s->kind == K_DOWNLOAD) s->fin_in = 1;
+    else s->fin_out = 1;
+    return 0;
+  }
+  default:
+    return EINVAL;
+  }
+}
+
+static void flush_out(void);
+
+/* Writes everything queued for stdout, waiting for it if need be. */
+static void flush_all(void) {
+  while (pending(&out) > 0) {
+    struct pollfd p = {1, POLLOUT, 0};
+    if (poll(&p, 1, -1) < 0 && errno != EINTR) exit(0);
+    flush_out();
+  }
+}
+
+/* ---- the daemon connection ---------------------------------------------------------------- */
+
+/* Connects to the daemon; 0, or an errno. */
+static int connect_xcd(void) {
+  struct sockaddr_un a;
+  memset(&a, 0, sizeof a);
+  a.sun_family = AF_UNIX;
+  if (strlen(socket_path) >= sizeof a.sun_path) return ENAMETOOLONG;
+  strcpy(a.sun_path, socket_path);
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  if (fd < 0) return errno;
+  if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+    int e = errno;
+    close(fd);
+    return e;
+  }
+  set_flags(fd, 0);
+  xcd = fd;
+  return 0;
+}
+
+/* key=value lines saying why the daemon cannot be reached, with who may use its socket. */
+static void describe_connect_error(char *text, size_t n, int err) {
+  struct stat st;
+  /* A class as well as the number: errno values differ between Linux and FreeBSD. */
+  const char *cls = err == ENOENT || err == ENOTDIR ? "missing"
+                    : err == ECONNREFUSED           ? "refused"
+                    : err == EACCES || err == EPERM ? "denied"
+                                                    : "other";
+  int k = snprintf(text, n, "connect=%d\nconnect_class=%s\nerror=%s\nsocket=%s\n", err, cls, strerror(err),
+                   socket_path);
+  if (stat(socket_path, &st) == 0 && k > 0 && (size_t)k < n) {
+    struct group *g = getgrgid(st.st_gid);
+    struct passwd *pw = getpwuid(getuid());
+    k += snprintf(text + k, n - (size_t)k, "socket_mode=%o\nsocket_gid=%u\nsocket_group=%s\nuser=%s\n",
+                  (unsigned)(st.st_mode & 07777), (unsigned)st.st_gid, g ? g->gr_name : "",
+                  pw ? pw->pw_name : "");
+  }
+}
+
+static void hello(void) {
+  unsigned char h[20];
+  char text[1024];
+  struct utsname u;
+  memcpy(h, "XCMX", 4);
+  h[4] = 0; h[5] = MUX_VERSION; h[6] = 0; h[7] = 0;
+  put32(h + 8, CAPS);
+  put32(h + 12, WINDOW);
+  put32(h + 16, MAX_FRAME);
+  int err = connect_xcd();
+  if (uname(&u) < 0) memset(&u, 0, sizeof u);
+  int k = snprintf(text, sizeof text, "relay=%s\nos=%s %s\npid=%ld\n", RELAY_VERSION, u.sysname, u.release,
+                   (long)getpid());
+  if (err) describe_connect_error(text + k, sizeof text - (size_t)k, err);
+  else snprintf(text + k, sizeof text - (size_t)k, "connect=0\nsocket=%s\n", socket_path);
+  unsigned char payload[20 + sizeof text];
+  memcpy(payload, h, 20);
+  memcpy(payload + 20, text, strlen(text));
+  frame(T_HELLO, 0, 0, (uint32_t)(20 + strlen(text)), payload, 20 + strlen(text));
+}
+
+/* Ends the call in progress: forgets its streams' call binding. */
+static void end_call(void) {
+  for (size_t i = 0; i < call_nfds; i++) {
+    struct stream *s = find(call_ids[i]);
+    if (!s) continue;
+    close_fd(&s->peer_fd);
+    if (s->kind == K_UPLOAD) close_fd(&s->fd);
+    if (s->kind == K_DOWNLOAD && !s->fin_out) reset(s);
+    s->in_call = 0;
+  }
+  free(call_msg);
+  call_msg = NULL;
+  call_nfds = 0;
+  call = C_IDLE;
+}
+
+/* The call could not reach the daemon: tell the client (key=value lines), and drop it. */
+static void call_failed(const char *text) {
+  notice(text);
+  for (size_t i = 0; i < call_nfds; i++) {
+    struct stream *s = find(call_ids[i]);
+    if (s) reset(s);
+  }
+  end_call();
+}
+
+/* Sends the held message to the daemon with the real descriptors. */
+static void connect_failed(int err) {
+  char text[1024];
+  describe_connect_error(text, sizeof text, err);
+  call_failed(text);
+}
+
+static void forward_call(void) {
+  if (xcd >= 0) { /* an idle connection the daemon closed meanwhile: start a new one */
+    struct pollfd p = {xcd, POLLIN, 0};
+    if (poll(&p, 1, 0) > 0) close_fd(&xcd);
+  }
+  if (xcd < 0) {
+    int err = connect_xcd();
+    if (err) { connect_failed(err); return; }
+  }
+  int fds[MAX_XC_FDS];
+  for (size_t i = 0; i < call_nfds; i++) {
+    struct stream *s = find(call_ids[i]);
+    fds[i] = s ? s->peer_fd : -1;
+    if (s && s->kind == K_UPLOAD) lseek(s->peer_fd, 0, SEEK_SET);
+  }
+  /* "Reached the daemon", sent before the request and flushed: if the relay dies after
+   * handing it over, the client must know the call may have taken effect. */
+  frame(T_DATA, F_ACK, 0, 0, NULL, 0);
+  flush_all();
+  /* The header alone first, then the body with every descriptor, as xc's client does. */
+  size_t sent = 0;
+  while (sent < 16) {
+    ssize_t n = send(xcd, call_msg + sent, 16 - sent, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) { close_fd(&xcd); notice("xc=closed\n"); end_call(); return; }
+    sent += (size_t)n;
+  }
+  size_t body = call_msg_len - 16;
+  const unsigned char *p = call_msg + 16;
+  size_t off = 0;
+  int first = 1;
+  while (off < body || first) {
+    struct msghdr m;
+    struct iovec iov;
+    union { struct cmsghdr h; char space[CMSG_SPACE(sizeof(int) * MAX_XC_FDS)]; } cbuf;
+    memset(&m, 0, sizeof m);
+    iov.iov_base = (void *)(p + off);
+    iov.iov_len = body - off;
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    if (first && call_nfds > 0) {
+      memset(&cbuf, 0, sizeof cbuf);
+      m.msg_control = cbuf.space;
+      m.msg_controllen = CMSG_SPACE(sizeof(int) * call_nfds);
+      struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int) * call_nfds);
+      memcpy(CMSG_DATA(c), fds, sizeof(int) * call_nfds);
+    }
+    ssize_t n = sendmsg(xcd, &m, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) { close_fd(&xcd); notice("xc=closed\n"); end_call(); return; }
+    first = 0;
+    off += (size_t)n;
+  }
+  /* The daemon holds its copies now; ours go. */
+  for (size_t i = 0; i < call_nfds; i++) {
+    struct stream *s = find(call_ids[i]);
+    if (!s) continue;
+    close_fd(&s->peer_fd);
+    if (s->kind == K_UPLOAD) close_fd(&s->fd);
+  }
+  reply.off = reply.len = 0;
+  call = C_REPLY;
+}
+
+/* Takes one complete xc message from stream 0 if there is one, and starts its call. */
+static void take_message(void) {
+  size_t have = pending(&xcin);
+  if (call != C_IDLE || have < 16) return;
+  const unsigned char *p = xcin.p + xcin.off;
+  uint64_t len = get64(p), n = get64(p + 8);
+  if (len > MAX_XC_BODY || n > MAX_XC_FDS) {
+    notice("protocol=frame over the limits\n");
+    exit(2);
+  }
+  size_t total = 16 + (size_t)n * 8 + (size_t)len;
+  if (have < total) return;
+  call_msg_len = 16 + (size_t)len;
+  call_msg = malloc(call_msg_len ? call_msg_len : 1);
+  if (!call_msg) die("out of memory");
+  memcpy(call_msg, p, 16);
+  memcpy(call_msg + 16, p + 16 + n * 8, (size_t)len);
+  put64(call_msg + 8, n);
+  call_nfds = (size_t)n;
+  int err = 0;
+  for (size_t i = 0; i < call_nfds; i++) {
+    const unsigned char *d = p + 16 + i * 8;
+    struct stream *s = calloc(1, sizeof *s);
+    if (!s) die("out of memory");
+    s->kind = d[0];
+    s->flags = d[1];
+    s->id = get32(d + 4);
+    s->fd = s->peer_fd = -1;
+    s->window = WINDOW;
+    call_ids[i] = s->id;
+    if (s->id == 0 || find(s->id)) { free(s); notice("protocol=stream id in use\n"); exit(2); }
+    if (nstreams == capstreams) {
+      capstreams = capstreams ? capstreams * 2 : 16;
+      struct stream **a = realloc(streams, capstreams * sizeof *a);
+      if (!a) die("out of memory");
+      streams = a;
+    }
+    streams[nstreams++] = s;
+    if (!err) err = open_stream(s);
+  }
+  xcin.off += total;
+  if (err) {
+    char text[256];
+    snprintf(text, sizeof text, "relay=%d\nerror=cannot make a descriptor: %s\n", err, strerror(err));
+    call_failed(text);
+    return;
+  }
+  call = C_UPLOADS;
+}
+
+/* Reads the daemon's answer; forwards it once complete (after any downloads). */
+static void read_reply(void) {
+  reserve(&reply, 65536);
+  struct msghdr m;
+  struct iovec iov;
+  union { struct cmsghdr h; char space[CMSG_SPACE(sizeof(int) * MAX_XC_FDS)]; } cbuf;
+  memset(&m, 0, sizeof m);
+  iov.iov_base = reply.p + reply.len;
+  iov.iov_len = reply.cap - reply.len;
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = cbuf.space;
+  m.msg_controllen = sizeof cbuf.space;
+  ssize_t n = recvmsg(xcd, &m, 0);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  /* The daemon never sends descriptors; close any so none leak. */
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); n > 0 && c; c = CMSG_NXTHDR(&m, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    int *fd = (int *)(void *)CMSG_DATA(c);
+    for (size_t i = 0; i < k; i++) close(fd[i]);
+  }
+  if (n <= 0) { /* the daemon closed the connection without answering */
+    close_fd(&xcd);
+    notice("xc=closed\n");
+    end_call();
+    return;
+  }
+  reply.len += (size_t)n;
+  if (reply.len >= 16) {
+    uint64_t len = get64(reply.p);
+    if (len > MAX_XC_BODY) { close_fd(&xcd); notice("xc=closed\n"); end_call(); return; }
+    if (reply.len >= 16 + len) call = C_DOWNLOADS;
+  }
+}
+
+/* Sends the answer when every download of the call is through. */
+static void finish_call(void) {
+  for (size_t i = 0; i < call_nfds; i++) {
+    struct stream *s = find(call_ids[i]);
+    if (s && s->kind == K_DOWNLOAD && !s->fin_out) return;
+  }
+  size_t total = 16 + (size_t)get64(reply.p);
+  put64(reply.p + 8, 0); /* no descriptors in answers */
+  for (size_t off = 0; off < total; off += MAX_FRAME) {
+    size_t n = total - off < MAX_FRAME ? total - off : MAX_FRAME;
+    data(0, reply.p + off, n);
+  }
+  /* Bytes after the answer would be a second answer: the daemon never sends one. */
+  reply.off = reply.len = 0;
+  end_call();
+}
+
+/* ---- client frames ------------------------------------------------------------------------ */
+
+static void on_data(struct stream *s, int flags, const unsigned char *p, uint32_t n) {
+  if (s->dead) return;
+  if (flags & F_RST) { s->dead = 1; reset(s); return; }
+  if (n) {
+    if (s->fin_in || s->unacked + n > WINDOW) { notice("protocol=data past the window or after FIN\n"); exit(2); }
+    if (s->kind == K_INPUT) {
+      s->unacked += n;
+      append(&s->in, p, n);
+    } else if (s->kind == K_UPLOAD) {
+      size_t off = 0;
+      while (off < n) {
+        ssize_t w = write(s->fd, p + off, n - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) { reset(s); return; }
+        off += (size_t)w;
+      }
+      frame(T_WINDOW, 0, s->id, n, NULL, 0);
+    }
+  }
+  if (flags & F_FIN) s->fin_in = 1;
+}
+
+/* Handles every complete frame in `inb`. */
+static void parse_input(void) {
+  while (pending(&inb) >= HDR) {
+    const unsigned char *h = inb.p + inb.off;
+    uint32_t len = get32(h + 8);
+    int type = h[1], flags = h[2] << 8 | h[3];
+    uint32_t id = get32(h + 4);
+    if (h[0] != MUX_VERSION) { frame(T_GOAWAY, 0, 0, 1, NULL, 0); in_eof = 1; return; }
+    uint32_t body = (type == T_DATA || type == T_HELLO || type == T_NOTICE) ? len : 0;
+    if (body > MAX_FRAME + 0u) { notice("protocol=frame too large\n"); exit(2); }
+    if (pending(&inb) < HDR + body) return;
+    const unsigned char *p = h + HDR;
+    inb.off += HDR + body;
+    if (!got_hello) {
+      if (type != T_HELLO || body < 20 || memcmp(p, "XCMX", 4) != 0 || p[5] != MUX_VERSION) {
+        frame(T_GOAWAY, 0, 0, 1, NULL, 0);
+        in_eof = 1;
+        return;
+      }
+      got_hello = 1;
+      continue;
+    }
+    switch (type) {
+    case T_DATA:
+      if (id == 0) {
+        if (pending(&xcin) + body > MAX_XC_BODY + 16u * 1024) { notice("protocol=stream 0 overflow\n"); exit(2); }
+        append(&xcin, p, body);
+        /* Start the call now: frames of its streams may follow in this same read. */
+        take_message();
+      } else {
+        struct stream *s = find(id);
+        if (s) on_data(s, flags, p, body);
+        else if (!(flags & F_RST)) frame(T_DATA, F_RST, id, 0, NULL, 0);
+      }
+      break;
+    case T_WINDOW: {
+      struct stream *s = find(id);
+      if (s) s->window += len;
+      break;
+    }
+    case T_PING:
+      if (!(flags & F_ACK)) frame(T_PING, F_ACK, 0, len, NULL, 0);
+      break;
+    case T_GOAWAY:
+      in_eof = 1;
+      return;
+    default:
+      break; /* unknown types are ignored: later versions announce them in HELLO */
+    }
+  }
+}
+
+/* ---- pumping ------------------------------------------------------------------------------ */
+
+static void pump_input(struct stream *s) {
+  while (pending(&s->in) > 0) {
+    ssize_t n = write(s->fd, s->in.p + s->in.off, pending(&s->in));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    if (n < 0) { reset(s); return; } /* EPIPE: nobody reads any more */
+    s->in.off += (size_t)n;
+    s->unacked -= (uint32_t)n;
+    frame(T_WINDOW, 0, s->id, (uint32_t)n, NULL, 0);
+  }
+  if (s->fin_in) close_fd(&s->fd); /* EOF for the reader, only after every byte */
+}
+
+static void pump_output(struct stream *s) {
+  unsigned char chunk[MAX_FRAME];
+  size_t want = s->window < MAX_FRAME ? s->window : MAX_FRAME;
+  if (want == 0) return;
+  ssize_t n = read(s->fd, chunk, want);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (n <= 0) { close_fd(&s->fd); finish(s); return; }
+  s->window -= (uint32_t)n;
+  data(s->id, chunk, (size_t)n);
+}
+
+static void pump_event(struct stream *s) {
+#ifdef HAVE_EVENTFD
+  eventfd_t v;
+  if (eventfd_read(s->fd, &v) < 0) return;
+  unsigned char b[8];
+  put64(b, v);
+  data(s->id, b, 8);
+  if (s->flags & D_ONCE) { close_fd(&s->fd); finish(s); }
+#else
+  (void)s;
+#endif
+}
+
+/* Streams a download from its temp file; FIN at its end. Returns whether more remains. */
+static int pump_download(struct stream *s) {
+  unsigned char chunk[MAX_FRAME];
+  size_t want = s->window < MAX_FRAME ? s->window : MAX_FRAME;
+  if (want == 0 || s->fin_out) return 0;
+  ssize_t n = pread(s->fd, chunk, want, s->down_off);
+  if (n < 0 && errno == EINTR) return 1;
+  if (n <= 0) { close_fd(&s->fd); finish(s); return 0; }
+  s->down_off += n;
+  s->window -= (uint32_t)n;
+  data(s->id, chunk, (size_t)n);
+  return 1;
+}
+
+static void flush_out(void) {
+  while (pending(&out) > 0) {
+    ssize_t n = write(1, out.p + out.off, pending(&out));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    if (n < 0) exit(0); /* the client is gone */
+    out.off += (size_t)n;
+  }
+}
+
+static void cleanup(void) {
+  for (size_t i = 0; i < nstreams; i++) {
+    close_fd(&streams[i]->fd);
+    close_fd(&streams[i]->peer_fd);
+    buf_free(&streams[i]->in);
+    free(streams[i]);
+  }
+  free(streams);
+  free(call_msg);
+  buf_free(&out);
+  buf_free(&inb);
+  buf_free(&xcin);
+  buf_free(&reply);
+  close_fd(&xcd);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: %s SOCKET\n  relays xc's protocol on stdin/stdout to the daemon at SOCKET\n", argv[0]);
+    return 64;
+  }
+  socket_path = argv[1];
+  signal(SIGPIPE, SIG_IGN);
+  set_flags(0, 1);
+  set_flags(1, 1);
+  atexit(cleanup);
+  hello();
+  struct pollfd *pfd = NULL;
+  struct stream **who = NULL;
+  size_t cap = 0;
+  while (!(in_eof && pending(&out) == 0)) {
+    /* Work that needs no waiting: parse, start calls, feed downloads. */
+    parse_input();
+    if (call == C_IDLE) take_message();
+    if (call == C_UPLOADS) {
+      int ready = 1;
+      for (size_t i = 0; i < call_nfds; i++) {
+        struct stream *s = find(call_ids[i]);
+        if (s && s->kind == K_UPLOAD && !s->fin_in) ready = 0;
+      }
+      if (ready) forward_call();
+    }
+    int busy = 0;
+    if (call == C_DOWNLOADS) {
+      for (size_t i = 0; i < call_nfds && pending(&out) < OUT_HIGH; i++) {
+        struct stream *s = find(call_ids[i]);
+        if (s && s->kind == K_DOWNLOAD) busy |= pump_download(s);
+      }
+      finish_call();
+    }
+    reap();
+    if (cap < nstreams + 3) {
+      cap = nstreams + 16;
+      pfd = realloc(pfd, cap * sizeof *pfd);
+      who = realloc(who, cap * sizeof *who);
+      if (!pfd || !who) die("out of memory");
+    }
+    size_t np = 0;
+    int room = pending(&out) < OUT_HIGH;
+    if (!in_eof && room) { pfd[np] = (struct pollfd){0, POLLIN, 0}; who[np++] = NULL; }
+    if (pending(&out)) { pfd[np] = (struct pollfd){1, POLLOUT, 0}; who[np++] = NULL; }
+    if (call == C_REPLY && xcd >= 0) { pfd[np] = (struct pollfd){xcd, POLLIN, 0}; who[np++] = NULL; }
+    for (size_t i = 0; i < nstreams; i++) {
+      struct stream *s = streams[i];
+      if (s->fd < 0) continue;
+      short ev = 0;
+      if (s->kind == K_INPUT && (pending(&s->in) > 0 || s->fin_in)) ev = POLLOUT;
+      if ((s->kind == K_OUTPUT && s->window > 0 && room) || (s->kind == K_EVENT && room)) ev = POLLIN;
+      if (!ev) continue;
+      pfd[np] = (struct pollfd){s->fd, ev, 0};
+      who[np++] = s;
+    }
+    if (in_eof && pending(&out) == 0) break;
+    int r = poll(pfd, (nfds_t)np, busy && room ? 0 : -1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) die("poll");
+    for (size_t i = 0; i < np; i++) {
+      if (!pfd[i].revents) continue;
+      struct stream *s = who[i];
+      if (s) {
+        if (s->fd != pfd[i].fd) continue;
+        if (s->kind == K_INPUT) pump_input(s);
+        else if (s->kind == K_OUTPUT) pump_output(s);
+        else if (s->kind == K_EVENT) pump_event(s);
+      } else if (pfd[i].fd == 0) {
+        reserve(&inb, MAX_FRAME + HDR);
+        ssize_t n = read(0, inb.p + inb.len, inb.cap - inb.len);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (n <= 0) in_eof = 1; /* ssh went away: end, closing every descriptor */
+        else inb.len += (size_t)n;
+      } else if (pfd[i].fd == 1) {
+        flush_out();
+      } else if (pfd[i].fd == xcd) {
+        read_reply();
+      }
+    }
+    /* An input stream whose client half-closed with nothing left to write ends here too. */
+    for (size_t i = 0; i < nstreams; i++) {
+      struct stream *s = streams[i];
+      if (s->kind == K_INPUT && s->fd >= 0 && s->fin_in && pending(&s->in) == 0) close_fd(&s->fd);
+    }
+  }
+  free(pfd);
+  free(who);
+  return 0;
+}

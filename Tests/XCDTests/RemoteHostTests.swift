@@ -1,0 +1,200 @@
+import Foundation
+import Glibc
+import SystemPackage
+import Testing
+import XCIPC
+import XCRemote
+import XCSystem
+
+let hasSSHD = FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd")
+  && FileManager.default.isExecutableFile(atPath: "/usr/bin/ssh")
+
+/// `--host` end to end: the built xcsh drives a real xcd through a real sshd running in a
+/// network namespace the test creates, over ssh and the relay compiled there on first contact.
+@Suite(.serialized, .enabled(if: runsAsRoot && hasSSHD, "needs root (netns, runc) and openssh"))
+struct RemoteHostTests {
+  /// Runs `body` with a fresh "remote host" and a fresh daemon behind it; tears both down and
+  /// checks nothing is left (namespace, veth, sshd, control masters, relays, containers).
+  func withRemote(_ body: (SSHHostHarness, DaemonHarness, String) throws -> Void) throws {
+    let host = try SSHHostHarness()
+    defer {
+      host.tearDown()
+      host.expectGone()
+    }
+    try withDaemon { daemon in
+      try body(host, daemon, "ssh://\(SSHHostHarness.alias)\(daemon.socket)")
+      host.stopControlMasters()
+      try expectNoRelay(host)
+    }
+  }
+
+  /// Waits (bounded) until no relay process of this harness runs.
+  func expectNoRelay(_ host: SSHHostHarness, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let deadline = Date().addingTimeInterval(20)
+    while Date() < deadline, !relays(host).isEmpty { usleep(50_000) }  // polling, bounded
+    #expect(relays(host).isEmpty, "relays left: \(relays(host))", sourceLocation: sourceLocation)
+  }
+
+  func relays(_ host: SSHHostHarness) -> [String] {
+    host.leftoverProcesses().filter { $0.contains("relay-\(RelaySource.hash)") }
+  }
+
+  func expectNoContainers(_ daemon: DaemonHarness, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let client = try daemon.client()
+    defer { client.close() }
+    let deadline = Date().addingTimeInterval(30)
+    while try !client.call(ListContainersRequest()).isEmpty, Date() < deadline { usleep(50_000) }  // kill is asynchronous
+    #expect(try client.call(ListContainersRequest()).isEmpty, sourceLocation: sourceLocation)
+  }
+
+  @Test func relayBuiltOnFirstContactThenReusedAndEveryDescriptorKindCrosses() throws {
+    try withRemote { host, daemon, url in
+      let env = host.environment()
+      // First contact: the relay is compiled there; the archive is uploaded (fd_import).
+      let archive = try Fixtures.archive()
+      var r = try runXcsh(["--host", url, "-c", "image import \(archive) busybox:latest | get image_reference"], environment: env)
+      #expect(r.status == 0, "\(r.err)")
+      #expect(r.out == "busybox:latest\n")
+      #expect(r.err.contains("built the relay on \(SSHHostHarness.alias)"), "\(r.err)")
+      #expect(FileManager.default.isExecutableFile(atPath: "\(host.remoteCache)/relay-\(RelaySource.hash)"))
+
+      // Reused: no build; a foreground run's stdout, stderr and exit status (stdout, stderr
+      // pipes and the exit eventfd across the relay).
+      r = try runXcsh(["--host", url, "-c", "run busybox:latest -- sh -c 'echo to-out; echo to-err >&2; exit 3'"], environment: env)
+      #expect(!r.err.contains("built the relay"), "\(r.err)")
+      #expect(r.status == 3, "\(r.err)")
+      #expect(r.out == "to-out\n")
+      #expect(r.err.contains("to-err"))
+      #expect(r.err.contains("exited with status 3"), "\(r.err)")
+
+      // stdin's EOF arrives as EOF: cat ends and its output is all the input.
+      let input = Array((0..<2000).map { "line \($0)\n" }.joined().utf8)
+      r = try runXcsh(["--host", url, "-c", "run -i busybox:latest -- cat"], environment: env, input: input)
+      #expect(r.status == 0, "\(r.err)")
+      #expect(r.out.utf8.count == input.count)
+      #expect(Array(r.out.utf8) == input)
+
+      // exec with a failing command: its status comes back through the exec's eventfd.
+      r = try runXcsh(
+        ["--host", url, "-c", "let c = (run -d busybox:latest --name rx -- sleep 1000); defer { kill $c }; exec $c -- sh -c 'echo in-exec; exit 4'"],
+        environment: env)
+      #expect(r.status != 0)
+      #expect(r.out == "in-exec\n")
+      #expect(r.err.contains("status 4"), "\(r.err)")
+      try expectNoContainers(daemon)
+    }
+  }
+
+  @Test func largeImportCopyBothWaysAndCommitToALocalFile() throws {
+    try withRemote { host, daemon, url in
+      let env = host.environment()
+      _ = try runXcsh(["--host", url, "-c", "image import \(try Fixtures.archive()) busybox:latest"], environment: env)
+      // A 20 MiB layer: every byte must arrive (the diff id is the digest of the tar).
+      let big = host.dir + "/big"
+      try FileManager.default.createDirectory(atPath: big + "/data", withIntermediateDirectories: true)
+      try host.run("/bin/sh", ["-c", "head -c 20971520 /dev/urandom > \(big)/data/blob && tar -C \(big) -cf \(host.dir)/big.tar data"])
+      let digest = try host.run("/bin/sh", ["-c", "sha256sum \(host.dir)/big.tar | cut -d' ' -f1"]).trimmingCharacters(in: .whitespacesAndNewlines)
+      var r = try runXcsh(["--host", url, "-c", "image import \(host.dir)/big.tar big:1 | get diff_id"], environment: env)
+      #expect(r.status == 0, "\(r.err)")
+      #expect(r.out == "sha256:\(digest)\n")
+
+      // cp both ways (upload: the tar stream in; download: the tar stream out).
+      try "from-here\n".write(toFile: host.dir + "/note", atomically: true, encoding: .utf8)
+      try FileManager.default.createDirectory(atPath: host.dir + "/back", withIntermediateDirectories: true)
+      r = try runXcsh(
+        [
+          "--host", url, "-c",
+          "let c = (run -d busybox:latest --name cp1 -- sleep 1000); defer { kill $c }; cp \(host.dir)/note cp1:/tmp; exec $c -- sh -c 'echo there >> /tmp/note'; cp cp1:/tmp/note \(host.dir)/back",
+        ], environment: env)
+      #expect(r.status == 0, "\(r.err)")
+      #expect((try? String(contentsOfFile: host.dir + "/back/note", encoding: .utf8)) == "from-here\nthere\n")
+      try expectNoContainers(daemon)
+
+      // commit with alt_out: the layer lands in a local file before the call returns.
+      var options = SSHOptions(runtimeDirectory: env["XCSH_RUNTIME_DIR"]! + "/ssh")
+      options.configFile = host.sshConfig
+      options.controlPersist = "30"
+      let conn = try SSHTransport.connect(RemoteHost(host: SSHHostHarness.alias, socketPath: daemon.socket), options: options)
+      defer { conn.close() }
+      let started = try EventFD.create()
+      defer { close(started.rawValue) }
+      var req = InstantiateRequest(imageReference: "busybox:latest")
+      req.name = "cm1"
+      req.entryPoint = EntryPoint(entryPoint: "/bin/sh", entryPointArgs: ["-c", "echo layer > /made-here; sleep 1000"])
+      req.mainStartedNotify = FDRef(started.fileDescriptor)
+      _ = try conn.session.call(req)
+      #expect(try started.waitReadable(milliseconds: 30_000))
+      let layer = host.dir + "/layer.zst"
+      let fd = open(layer, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+      let commit = try conn.session.call(CommitRequest(containerName: "cm1", name: "cm", tag: "1", altOut: FDRef(FileDescriptor(rawValue: fd))))
+      close(fd)
+      _ = try conn.session.call(KillContainerRequest(name: "cm1"))
+      let local = try host.run("/bin/sh", ["-c", "zstd -dc \(layer) | sha256sum | cut -d' ' -f1"]).trimmingCharacters(in: .whitespacesAndNewlines)
+      #expect(commit.commitId == "sha256:\(local)")
+      #expect(try host.run("/bin/sh", ["-c", "zstd -dc \(layer) | tar -t"]).contains("made-here"))
+      try expectNoContainers(daemon)
+    }
+  }
+
+  @Test func sshFailuresAndAMissingDaemonSayHostAndStageWithoutHanging() throws {
+    let host = try SSHHostHarness()
+    defer {
+      host.tearDown()
+      host.expectGone()
+    }
+    // Each case its own runtime directory: a master for the good host must not be reused.
+    var r = try runXcsh(["--host", "ssh://xcsh-test-wrong-hostkey/run/xc.sock", "-c", "ps"], environment: host.environment(runtime: "rt-hk"), seconds: 60)
+    #expect(r.status != 0)
+    #expect(r.err.contains("host xcsh-test-wrong-hostkey: ssh failed"), "\(r.err)")
+    #expect(r.err.contains("Host key verification failed"), "\(r.err)")
+
+    r = try runXcsh(["--host", "ssh://xcsh-test-wrong-key/run/xc.sock", "-c", "ps"], environment: host.environment(runtime: "rt-key"), seconds: 60)
+    #expect(r.status != 0)
+    #expect(r.err.contains("host xcsh-test-wrong-key: ssh failed"), "\(r.err)")
+    #expect(r.err.contains("Permission denied (publickey"), "\(r.err)")
+
+    r = try runXcsh(["--host", "ssh://\(SSHHostHarness.alias)\(host.dir)/no-daemon.sock", "-c", "ps"], environment: host.environment(), seconds: 60)
+    #expect(r.status != 0)
+    #expect(r.err.contains("host \(SSHHostHarness.alias): no daemon is listening at \(host.dir)/no-daemon.sock"), "\(r.err)")
+    #expect(r.err.contains("start xcd there"), "\(r.err)")
+    host.stopControlMasters()
+  }
+
+  /// ssh dies while a container reads stdin through the relay: xcsh says the host's
+  /// connection was lost, the relay exits there, cat sees EOF and xcd removes the container.
+  @Test func sshKilledMidRunLeavesNothingOnTheHost() throws {
+    try withRemote { host, daemon, url in
+      let env = host.environment()
+      _ = try runXcsh(["--host", url, "-c", "image import \(try Fixtures.archive()) busybox:latest"], environment: env)
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: XCShellObjectTests.xcsh)
+      p.arguments = ["--host", url, "-c", "run -i busybox:latest --name held -- cat"]
+      p.environment = env
+      let input = Pipe()  // kept open: only the lost connection ends cat's input
+      let err = Pipe()
+      p.standardInput = input
+      p.standardOutput = FileHandle.nullDevice
+      p.standardError = err
+      let done = DispatchSemaphore(value: 0)
+      p.terminationHandler = { _ in done.signal() }
+      try p.run()
+      defer { try? input.fileHandleForWriting.close() }
+      let client = try daemon.client()
+      defer { client.close() }
+      let deadline = Date().addingTimeInterval(60)
+      while try client.call(ListContainersRequest()).isEmpty, Date() < deadline { usleep(50_000) }  // bounded
+      #expect(try client.call(ListContainersRequest()).count == 1)
+      #expect(relays(host).count == 1, "\(relays(host))")
+      // Kill every ssh of this test (the client and its control master).
+      for line in host.leftoverProcesses() where line.contains("ssh ") && line.contains(host.sshConfig) && !line.contains("sshd") {
+        if let pid = Int32(line.prefix { $0 != ":" }) { kill(pid, SIGKILL) }
+      }
+      #expect(done.wait(timeout: .now() + 30) == .success, "xcsh did not end after ssh died")
+      let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      #expect(p.terminationStatus != 0)
+      #expect(text.contains("host \(SSHHostHarness.alias): connection lost"), "\(text)")
+      try expectNoRelay(host)
+      try expectNoContainers(daemon)
+    }
+  }
+}
