@@ -177,7 +177,7 @@ final class SSHHostHarness {
     for runtime in entries where runtime.hasPrefix("rt") {
       let ssh = "\(dir)/\(runtime)/ssh"
       for name in (try? FileManager.default.contentsOfDirectory(atPath: ssh)) ?? [] where name.hasPrefix("cm-") {
-        try? run("/usr/bin/ssh", ["-F", sshConfig, "-o", "ControlPath=\(ssh)/\(name)", "-O", "exit", Self.alias], allowFailure: true)
+        _ = try? run("/usr/bin/ssh", ["-F", sshConfig, "-o", "ControlPath=\(ssh)/\(name)", "-O", "exit", Self.alias], allowFailure: true)
       }
     }
   }
@@ -227,8 +227,8 @@ final class SSHHostHarness {
     for line in leftoverProcesses(includingSSHD: true) {
       if let pid = Int32(line.prefix { $0 != ":" }) { kill(pid, SIGKILL) }
     }
-    try? run("/usr/sbin/ip", ["link", "del", hostVeth], allowFailure: true)
-    try? run("/usr/sbin/ip", ["netns", "del", namespace], allowFailure: true)
+    _ = try? run("/usr/sbin/ip", ["link", "del", hostVeth], allowFailure: true)
+    _ = try? run("/usr/sbin/ip", ["netns", "del", namespace], allowFailure: true)
     try? FileManager.default.removeItem(atPath: dir)
   }
 
