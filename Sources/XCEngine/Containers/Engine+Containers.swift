@@ -27,6 +27,8 @@ extension Engine {
   }
 
   private func create(_ spec: ContainerSpec, notified: inout Bool) throws -> ContainerRecord {
+    var spec = spec
+    spec.network = networking.withDefault(spec.network)
     let image = try imageStore.resolve(ImageReference(parsing: spec.image_reference))
     if let name = spec.name { try ContainerNames.validate(name) }
     var (main, envs) = try resolveMain(spec, image)
