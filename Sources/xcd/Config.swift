@@ -21,6 +21,8 @@ import Yams
 ///     default_network: default       # given to containers that publish ports or ask for
 ///                                    # VNET without a network; "" turns it off
 ///     default_network_subnet: 10.219.0.0/24
+///     keep_ended: 100                # ended containers' records and logs kept (0: none)
+///     keep_ended_seconds: 86400      # and for how long after they ended
 struct Config: Equatable {
   // xc's keys (xcd/src/config/mod.rs), as `info` reports them.
   var extIfs: [String] = []
@@ -52,6 +54,8 @@ struct Config: Equatable {
   /// (created on the first start; its bridge on first use); nil: none, such requests fail.
   var defaultNetwork: String? = DefaultNetwork.standardName
   var defaultNetworkSubnet = DefaultNetwork.standardSubnet
+  /// How many ended containers' records and main logs are kept, and for how long.
+  var keepEnded = EndedRetention.standard
 
   /// What the engine is given for `default_network`.
   var engineDefaultNetwork: DefaultNetwork? {
@@ -71,7 +75,7 @@ struct Config: Equatable {
     "logs_dir", "devfs_id_offset", "database_store", "socket_path", "registries",
     "force_devfs_ruleset", "inventory", "warn_only", "networks",
     "state_dir", "runc", "stop_grace_seconds", "log_level", "socket_group",
-    "default_network", "default_network_subnet",
+    "default_network", "default_network_subnet", "keep_ended", "keep_ended_seconds",
   ]
 
   struct Problem: Error, CustomStringConvertible {
@@ -164,6 +168,11 @@ struct Config: Equatable {
         throw Problem(description: "\(source): \(error)")
       }
       config.defaultNetworkSubnet = v
+    }
+    for (key, path) in [("keep_ended", \EndedRetention.count), ("keep_ended_seconds", \EndedRetention.seconds)] {
+      guard let v = try int(key) else { continue }
+      guard v >= 0 else { throw Problem(description: "\(source): `\(key)` must be >= 0") }
+      config.keepEnded[keyPath: path] = v
     }
     let unknown = map.keys.filter { !knownKeys.contains($0) }.sorted()
     return (config, unknown)

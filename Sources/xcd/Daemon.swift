@@ -49,7 +49,7 @@ struct Daemon {
     do {
       engine = try Engine(
         stateDir: config.stateDir, runtime: config.runc, logger: logger,
-        defaultNetwork: config.engineDefaultNetwork)
+        defaultNetwork: config.engineDefaultNetwork, keepEnded: config.keepEnded)
     } catch let e as EngineError {
       throw StartError(description: "cannot open the engine: \(e)")
     }

@@ -32,6 +32,16 @@ extension Handlers {
       try self.engine.containers().map(Mapping.manifest)
     }
 
+    serve(&table, ListEndedContainersRequest.self) { _, _ in
+      try self.engine.endedContainers().map(Mapping.manifest)
+    }
+
+    serve(&table, RemoveContainerRequest.self) { request, _ in
+      try Names.containerOrID(request.name, field: "xcsh.remove_container: name")
+      try self.engine.forgetEnded(request.name)
+      return NullResponse()
+    }
+
     serve(&table, ShowContainerRequest.self) { request, _ in
       let (record, dead) = try self.engine.container(request.id)
       return ShowContainerResponse(

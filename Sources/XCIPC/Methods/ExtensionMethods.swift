@@ -59,6 +59,26 @@ public struct CopyOutRequest: XCRequest, Equatable {
   }
 }
 
+/// `xcsh.list_ended`: containers that have ended and whose records (and main logs) the
+/// daemon keeps, the most recently ended first (xcsh's `ps --all`). Payload `null`.
+public struct ListEndedContainersRequest: XCNullPayloadRequest, Equatable {
+  public typealias Response = [ContainerManifest]
+  public static let method = "xcsh.list_ended"
+  /// Creates the request.
+  public init() {}
+}
+
+/// `xcsh.remove_container`: forget an ended container's record and main log (xcsh's `rm`):
+/// by id, or every ended container with that name. A live container is refused (EBUSY).
+public struct RemoveContainerRequest: XCRequest, Equatable {
+  public typealias Response = NullResponse
+  public static let method = "xcsh.remove_container"
+  /// An id, or a name given at creation.
+  public var name: String
+  /// Creates the request.
+  public init(name: String) { self.name = name }
+}
+
 extension LogsRequest: XCRequest {
   public typealias Response = LogsResponse
   public static let method = "xcsh.logs"
@@ -70,5 +90,6 @@ extension XCMethods {
     RemoveNetworkRequest.self, RemoveVolumeRequest.self, LogsRequest.self,
     TagImageRequest.self,
     CopyInRequest.self, CopyOutRequest.self,
+    ListEndedContainersRequest.self, RemoveContainerRequest.self,
   ]
 }

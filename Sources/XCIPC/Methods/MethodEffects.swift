@@ -28,6 +28,7 @@ extension XCMethods {
     "list_networks": .read,
     "list_volumes": .read,
     "xcsh.logs": .read,
+    "xcsh.list_ended": .read,
     "xcsh.copy_out": .read,  // reads a container's files into the caller's descriptor
     // Changes.
     "create_channel": .mutating,
@@ -52,6 +53,7 @@ extension XCMethods {
     "create_volume": .mutating,
     "xcsh.remove_network": .mutating,
     "xcsh.remove_volume": .mutating,
+    "xcsh.remove_container": .mutating,
     "xcsh.copy_in": .mutating,
     "xcsh.tag_image": .mutating,
   ]
