@@ -32,6 +32,15 @@ extension Handlers {
       try self.engine.containers().map(Mapping.manifest)
     }
 
+    serve(&table, StopContainerRequest.self) { request, _ in
+      let id = try self.liveContainerID(request.name, field: "xcsh.stop: name")
+      guard (0...3_600_000).contains(request.graceMs) else {
+        throw XCDaemonError.invalid("xcsh.stop: grace_ms (xcsh: stop --time) must be 0 to 3600000, found \(request.graceMs)")
+      }
+      self.stopInBackground(id, why: "xcsh.stop", grace: .milliseconds(request.graceMs))
+      return NullResponse()
+    }
+
     serve(&table, ListEndedContainersRequest.self) { _, _ in
       try self.engine.endedContainers().map(Mapping.manifest)
     }
@@ -97,9 +106,9 @@ extension Handlers {
 
   /// xc's `kill_container` answers before the teardown completes: SIGTERM, the grace period,
   /// then SIGKILL run on their own thread.
-  func stopInBackground(_ id: String, why: String, then: (@Sendable () -> Void)? = nil) {
+  func stopInBackground(_ id: String, why: String, grace: Duration? = nil, then: (@Sendable () -> Void)? = nil) {
     let engine = self.engine
-    let grace = self.grace
+    let grace = grace ?? self.grace
     let logger = self.logger
     let t = Thread {
       do {

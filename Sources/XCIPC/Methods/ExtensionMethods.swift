@@ -79,6 +79,27 @@ public struct RemoveContainerRequest: XCRequest, Equatable {
   public init(name: String) { self.name = name }
 }
 
+/// `xcsh.stop`: stop a live container as `docker stop` does: SIGTERM, up to `grace_ms`
+/// milliseconds for it to end, then SIGKILL. Answers at once (as `kill_container`); the client
+/// waits for the teardown.
+public struct StopContainerRequest: XCRequest, Equatable {
+  public typealias Response = NullResponse
+  public static let method = "xcsh.stop"
+  /// An id or a name.
+  public var name: String
+  /// The grace period between SIGTERM and SIGKILL, in milliseconds.
+  public var graceMs: Int
+  enum CodingKeys: String, CodingKey {
+    case name
+    case graceMs = "grace_ms"
+  }
+  /// Creates the request.
+  public init(name: String, graceMs: Int) {
+    self.name = name
+    self.graceMs = graceMs
+  }
+}
+
 extension LogsRequest: XCRequest {
   public typealias Response = LogsResponse
   public static let method = "xcsh.logs"
@@ -90,6 +111,6 @@ extension XCMethods {
     RemoveNetworkRequest.self, RemoveVolumeRequest.self, LogsRequest.self,
     TagImageRequest.self,
     CopyInRequest.self, CopyOutRequest.self,
-    ListEndedContainersRequest.self, RemoveContainerRequest.self,
+    ListEndedContainersRequest.self, RemoveContainerRequest.self, StopContainerRequest.self,
   ]
 }

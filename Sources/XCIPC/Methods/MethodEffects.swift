@@ -54,6 +54,7 @@ extension XCMethods {
     "xcsh.remove_network": .mutating,
     "xcsh.remove_volume": .mutating,
     "xcsh.remove_container": .mutating,
+    "xcsh.stop": .mutating,
     "xcsh.copy_in": .mutating,
     "xcsh.tag_image": .mutating,
   ]
