@@ -90,7 +90,8 @@ final class EndedContainers: @unchecked Sendable {
 
   /// A kept record by id, else the most recently ended one with that (given) name.
   func find(_ name: String) -> ContainerRecord? {
-    all().first { $0.id == name } ?? all().first { $0.named && $0.name == name }
+    let records = all()
+    return records.first { $0.id == name } ?? records.first { $0.named && $0.name == name }
   }
 
   /// Forgets the record `name` names (an id, or every ended container with that given name)

@@ -62,7 +62,7 @@ extension Networking {
     net.end_addr = subnet.broadcast.description
     net.bridge_created = true
     guard try state.insertNetwork(net) else { return }
-    logger.info("default network created", metadata: ["name": "\(net.name)", "subnet": "\(d.subnet)"])
+    logger.info("default network recorded (its bridge is made on first use)", metadata: ["name": "\(net.name)", "subnet": "\(d.subnet)"])
   }
 
   /// The container's network request with the default network filled in: a container that
