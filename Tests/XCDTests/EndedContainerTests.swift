@@ -89,6 +89,23 @@ struct EndedContainerTests {
     daemon.expectClean()
   }
 
+  /// Bad values of the new xc.conf keys stop xcd at start, naming the key.
+  @Test func badRetentionAndDefaultNetworkKeysAreRefused() throws {
+    for (text, expected) in [
+      ("keep_ended: -1\n", "`keep_ended` must be >= 0"),
+      ("keep_ended_seconds: soon\n", "`keep_ended_seconds` must be an integer"),
+      ("default_network_subnet: 10.1.2.300/24\n", "default_network_subnet"),
+      ("default_network: a.b\n", "default_network"),
+    ] {
+      let daemon = try DaemonHarness()
+      defer { daemon.remove() }
+      let config = daemon.dir + "/xc.conf"
+      try text.write(toFile: config, atomically: true, encoding: .utf8)
+      let (status, stderr) = try daemon.runExpectingFailure(extraArguments: ["--config", config])
+      #expect(status != 0 && stderr.contains(expected), "\(text): \(stderr)")
+    }
+  }
+
   @Test func persistKeepsTheContainerAfterMainExitsUntilKilled() throws {
     try withDaemon { daemon in
       let client = try daemon.client()
