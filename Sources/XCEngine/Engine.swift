@@ -44,6 +44,8 @@ public final class Engine: @unchecked Sendable {
   /// ended before they were called (xc finds terminated containers by exact id).
   var ended: [String: ContainerRecord] = [:]
   var endedOrder: [String] = []
+  /// Ended containers' records and main logs kept for the user (`ps --all`, `logs`, `rm`).
+  let kept: EndedContainers
   var closed = false
 
   /// Opens (or creates) the engine state in `stateDir` and reconciles it: runc containers
@@ -57,7 +59,9 @@ public final class Engine: @unchecked Sendable {
   public init(
     stateDir: String, runtime: String = "/usr/sbin/runc",
     initBinary: String? = Engine.bundledInit,
-    logger: Logger = Logger(label: "xcd.engine")
+    logger: Logger = Logger(label: "xcd.engine"),
+    defaultNetwork: DefaultNetwork? = nil,
+    keepEnded: EndedRetention = .standard
   ) throws {
     layout = StateLayout(root: stateDir)
     self.stateDir = layout.root
@@ -83,13 +87,15 @@ public final class Engine: @unchecked Sendable {
       throw error
     }
     imageStore = ImageStore(layout: layout, state: state, logger: logger)
-    networking = Networking(layout: layout, state: state, logger: logger)
+    kept = EndedContainers(dir: layout.ended, retention: keepEnded, logger: logger)
+    networking = Networking(layout: layout, state: state, logger: logger, defaultNetwork: defaultNetwork)
     volumeStore = Volumes(layout: layout, state: state, logger: logger)
     snapshots = Snapshots(layout: layout, imageStore: imageStore)
     // A container's init is reparented to us when `runc create` exits, so we can wait(2)
     // for it and learn its exact wait status (see docs/engine.md).
     try sysCall("become child subreaper") { cs_set_child_subreaper() }
     try reconcile()
+    try networking.ensureDefault()
     verifyBlobsIfUncleanStop()
   }
 

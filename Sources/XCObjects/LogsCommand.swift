@@ -14,15 +14,19 @@ enum LogsCommand {
           .optional("container", .object(.container), "A name, an id (or unique prefix) or a container object (or piped in)."),
           .named("tail", .int, "Only the last N lines."),
           .named("process", .string, "Which process: `main` or an exec id.", default: .string("main")),
+          .switch("follow", short: "f", "Keep printing what the process writes until the container ends (or Ctrl-C)."),
         ],
         examples: [
           Example("The last lines of a detached container's output", "logs web --tail 20"),
           Example("The output of the first container", "ps | first | logs"),
+          Example("Follow a server's output until it ends", "logs web --follow --tail 10"),
         ],
         details: """
           xcd logs main's stdout and stderr (interleaved) when the client keeps no descriptor for \
           them: detached runs (`run -d`) and runs on a terminal (`-t`). A log keeps the newest 1 MiB \
-          and is removed with its container (kept with `--no-clean`).
+          and is kept after the container ends (see `ps --all`, `rm`). `--follow` streams the output \
+          as bytes while the container lives (after a 1 MiB trim of the log it starts again at the \
+          trimmed file's first line, so lines may repeat, never go missing).
           """)
     ) { call, input in
       let target = try ObjectArgs.target(call, input, "container", what: "a container")
@@ -42,6 +46,12 @@ enum LogsCommand {
         throw ShellError(
           "logs.missing", "process `\(process)` of this container has no log: its output went to the client that started it",
           at: call.head, help: "run it detached (`run -d`) to have xcd log its output")
+      }
+      if call.has("follow") {
+        let id = try ObjectArgs.withContainer(s, target, at: call.head) { ref in
+          try s.call(ShowContainerRequest(id: ref), at: call.head).runningContainer.id
+        }
+        return .bytes(try LogFollower(path: paths[0], tail: tail.map(Int.init), id: id, s, call).stream(call.head))
       }
       var text = ""
       for path in paths {

@@ -12,9 +12,9 @@ enum NetworkCommands {
     .optional("subnet", .string, "The subnet (`10.1.0.0/24`); without one only explicit addresses are accepted."),
     .optional("start", .string, "The first address handed out (default: the subnet's start)."),
     .optional("end", .string, "The last address handed out (default: the subnet's end)."),
-    .named("bridge", .string, "The bridge that VNET containers' interfaces join."),
+    .named("bridge", .string, "The bridge that VNET containers' interfaces join (Linux xcd: without it and `--alias`, one it names and makes)."),
     .named("alias", .string, "The interface that non-VNET containers' addresses are added to."),
-    .named("default-router", .string, "The default route given to containers."),
+    .named("default-router", .string, "The default route given to containers (Linux xcd: with a bridge it makes, the subnet's first host address)."),
   ]
 
   static func request(_ call: Call) throws -> CreateNetworkRequest {
@@ -29,7 +29,10 @@ enum NetworkCommands {
       Signature(
         "network create", category: .objects, summary: "Create a network (IPC `create_network`).",
         parameters: createParameters,
-        examples: [Example("A private network", "network create backend 10.1.0.0/24 --bridge xcbr0")],
+        examples: [
+          Example("A private network", "network create backend 10.1.0.0/24 --bridge xcbr0"),
+          Example("Bridge and router picked by the Linux xcd", "network create appnet 10.77.0.0/24"),
+        ],
         details: "Returns the network object (the daemon's `list_networks` record).")
     ) { call, _ in
       let r = try request(call)

@@ -27,10 +27,20 @@ public enum ObjectCommands {
     Builtin(
       Signature(
         "ps", category: .objects, summary: "The containers, as container objects (IPC `list_containers`).",
-        examples: [Example("Names of running containers", "ps | get name")])
+        parameters: [
+          .switch("all", short: "a", "Also the ended containers the daemon keeps, with `exit_code` and `finished_at` (IPC extension `xcsh.list_ended`).")
+        ],
+        examples: [
+          Example("Names of running containers", "ps | get name"),
+          Example("Containers that failed", "ps --all | where status == exited and exit_code != 0 | select name exit_code finished_at"),
+        ])
     ) { call, _ in
-      let list = try s.call(ListContainersRequest(), at: call.head)
-      return .value(.list(try list.map { try ObjectArgs.container($0) }, call.head))
+      var list = try s.call(ListContainersRequest(), at: call.head).map { try ObjectArgs.container($0) }
+      if call.has("all") {
+        let ended = try s.callExtension(ListEndedContainersRequest(), feature: "`ps --all`", at: call.head)
+        list += try ended.map { try ObjectArgs.container($0) }
+      }
+      return .value(.list(list, call.head))
     }
   }
 

@@ -2,7 +2,9 @@
 //
 // Runs main (argv[1..]) as its child, reaps every process orphaned to it, forwards signals
 // to main (to everyone once main is gone), and exits when no process is left, so a container
-// lives as long as any of its processes, as an xc jail does. It reports on fd 3 (when the
+// lives as long as any of its processes, as an xc jail does. With `--xc-persist` first (xc's
+// `persist`), it stays after the last process is gone, until a stop signal (TERM, INT, HUP,
+// QUIT) ends it once no process is left, or SIGKILL. It reports on fd 3 (when the
 // engine passes one), one line per event:
 //
 //   R 0        main was executed
@@ -31,7 +33,14 @@ static void report(char kind, int value) {
   }
 }
 
+static int is_stop(int sig) { return sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT; }
+
 int main(int argc, char **argv) {
+  int persist = argc >= 2 && strcmp(argv[1], "--xc-persist") == 0;
+  if (persist) {
+    argv++;
+    argc--;
+  }
   if (argc < 2) {
     fprintf(stderr, "usage: xc-init PROGRAM [ARG...]\n");
     return 2;
@@ -83,17 +92,21 @@ int main(int argc, char **argv) {
 
   int main_done = 0;
   int main_status = 0;
+  int stopping = 0;
   for (;;) {
     siginfo_t info;
     int sig = sigwaitinfo(&all, &info);
     if (sig < 0) continue;
     if (sig != SIGCHLD) {
+      if (is_stop(sig)) stopping = 1;
       if (!main_done) {
         kill(main_pid, sig);
       } else {
         kill(-1, sig);
       }
-      continue;
+      // A persistent container with nothing left ends at a stop signal; the reaping below
+      // (SIGCHLD or not) sees that no child is left.
+      if (!(persist && stopping)) continue;
     }
     for (;;) {
       int status;
@@ -107,7 +120,8 @@ int main(int argc, char **argv) {
         continue;
       }
       if (pid < 0 && errno == ECHILD) {
-        // Nothing left in the container.
+        // Nothing left in the container: a persistent one waits for a stop signal.
+        if (persist && !stopping) break;
         if (WIFEXITED(main_status)) return WEXITSTATUS(main_status);
         return 128 + WTERMSIG(main_status);
       }

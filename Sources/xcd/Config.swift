@@ -1,4 +1,5 @@
 import Foundation
+import XCEngine
 import Yams
 
 /// The daemon's configuration: xc's `xc.conf` keys (YAML), plus the Linux extras.
@@ -17,6 +18,11 @@ import Yams
 ///     log_level: info                # trace, debug, info, notice, warning, error, critical
 ///     socket_group: xc               # besides root, members of this group (name or gid)
 ///                                    # may use the socket (0660 root:xc); unset: root only
+///     default_network: default       # given to containers that publish ports or ask for
+///                                    # VNET without a network; "" turns it off
+///     default_network_subnet: 10.219.0.0/24
+///     keep_ended: 100                # ended containers' records and logs kept (0: none)
+///     keep_ended_seconds: 86400      # and for how long after they ended
 struct Config: Equatable {
   // xc's keys (xcd/src/config/mod.rs), as `info` reports them.
   var extIfs: [String] = []
@@ -44,6 +50,17 @@ struct Config: Equatable {
   var logLevel: String?
   /// The group allowed to use the socket besides root (name or gid); nil: root only.
   var socketGroup: String?
+  /// The network for containers that publish ports or ask for VNET without naming one
+  /// (created on the first start; its bridge on first use); nil: none, such requests fail.
+  var defaultNetwork: String? = DefaultNetwork.standardName
+  var defaultNetworkSubnet = DefaultNetwork.standardSubnet
+  /// How many ended containers' records and main logs are kept, and for how long.
+  var keepEnded = EndedRetention.standard
+
+  /// What the engine is given for `default_network`.
+  var engineDefaultNetwork: DefaultNetwork? {
+    defaultNetwork.map { DefaultNetwork(name: $0, subnet: defaultNetworkSubnet) }
+  }
 
   /// The registries file in use: `registries`, else `registries.json` in the state dir.
   var registriesPath: String { registries ?? stateDir + "/registries.json" }
@@ -59,6 +76,7 @@ struct Config: Equatable {
     "logs_dir", "devfs_id_offset", "database_store", "socket_path", "registries",
     "force_devfs_ruleset", "inventory", "warn_only", "networks",
     "state_dir", "runc", "stop_grace_seconds", "log_level", "socket_group",
+    "default_network", "default_network_subnet", "keep_ended", "keep_ended_seconds",
   ]
 
   struct Problem: Error, CustomStringConvertible {
@@ -135,6 +153,27 @@ struct Config: Equatable {
     config.logLevel = try string("log_level")
     if let v = map["socket_group"] as? Int { config.socketGroup = String(v) } else {
       config.socketGroup = try string("socket_group")
+    }
+    if let v = map["default_network"] as? Bool, !v {
+      config.defaultNetwork = nil
+    } else if let v = try string("default_network") {
+      if v.isEmpty { config.defaultNetwork = nil } else {
+        do { try Names.network(v, field: "default_network") } catch {
+          throw Problem(description: "\(source): \(error)")
+        }
+        config.defaultNetwork = v
+      }
+    }
+    if let v = try string("default_network_subnet") {
+      do { _ = try IPv4CIDR(parsing: v, field: "default_network_subnet") } catch {
+        throw Problem(description: "\(source): \(error)")
+      }
+      config.defaultNetworkSubnet = v
+    }
+    for (key, path) in [("keep_ended", \EndedRetention.count), ("keep_ended_seconds", \EndedRetention.seconds)] {
+      guard let v = try int(key) else { continue }
+      guard v >= 0 else { throw Problem(description: "\(source): `\(key)` must be >= 0") }
+      config.keepEnded[keyPath: path] = v
     }
     let unknown = map.keys.filter { !knownKeys.contains($0) }.sorted()
     return (config, unknown)

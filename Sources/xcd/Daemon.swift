@@ -50,7 +50,9 @@ struct Daemon {
 
     let engine: Engine
     do {
-      engine = try Engine(stateDir: config.stateDir, runtime: config.runc, logger: logger)
+      engine = try Engine(
+        stateDir: config.stateDir, runtime: config.runc, logger: logger,
+        defaultNetwork: config.engineDefaultNetwork, keepEnded: config.keepEnded)
     } catch let e as EngineError {
       throw StartError(description: "cannot open the engine: \(e)")
     }

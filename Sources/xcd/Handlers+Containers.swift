@@ -43,6 +43,25 @@ extension Handlers {
       }
     }
 
+    serve(&table, StopContainerRequest.self) { request, _ in
+      let id = try self.liveContainerID(request.name, field: "xcsh.stop: name")
+      guard (0...3_600_000).contains(request.graceMs) else {
+        throw XCDaemonError.invalid("xcsh.stop: grace_ms (xcsh: stop --time) must be 0 to 3600000, found \(request.graceMs)")
+      }
+      self.stopInBackground(id, why: "xcsh.stop", grace: .milliseconds(request.graceMs))
+      return NullResponse()
+    }
+
+    serve(&table, ListEndedContainersRequest.self) { _, _ in
+      try self.engine.endedContainers().map(Mapping.manifest)
+    }
+
+    serve(&table, RemoveContainerRequest.self) { request, _ in
+      try Names.containerOrID(request.name, field: "xcsh.remove_container: name")
+      try self.engine.forgetEnded(request.name)
+      return NullResponse()
+    }
+
     serve(&table, ShowContainerRequest.self) { request, _ in
       let (record, dead) = try self.engine.container(request.id)
       return ShowContainerResponse(
@@ -98,9 +117,9 @@ extension Handlers {
 
   /// xc's `kill_container` answers before the teardown completes: SIGTERM, the grace period,
   /// then SIGKILL run on their own thread.
-  func stopInBackground(_ id: String, why: String, then: (@Sendable () -> Void)? = nil) {
+  func stopInBackground(_ id: String, why: String, grace: Duration? = nil, then: (@Sendable () -> Void)? = nil) {
     let engine = self.engine
-    let grace = self.grace
+    let grace = grace ?? self.grace
     let logger = self.logger
     let t = Thread {
       do {

@@ -32,7 +32,7 @@ extension Handlers {
     }
 
     serve(&table, RdrRequest.self) { r, _ in
-      _ = try self.engine.addRedirect(r.name, try self.redirect(r.redirection, field: "rdr: redirection"))
+      _ = try self.engine.addRedirect(r.name, try self.redirect(r.redirection, field: "rdr: redirection (xcsh: rdr add -p)"))
       return r  // xc echoes the request
     }
 
@@ -63,17 +63,17 @@ extension Handlers {
     for (i, ip) in r.ips.enumerated() {
       if let n = ip.network {
         throw XCDaemonError.invalid(
-          "instantiate: ips[\(i)] names network \(n); addresses of networks go in ipreq")
+          "instantiate: ips[\(i)] (xcsh: --ip) names network \(n); addresses of networks go in ipreq (xcsh: --network)")
       }
       spec.statics.append(.init(interface: ip.interface, addresses: ip.addresses))
     }
     for (i, req) in r.ipreq.enumerated() {
       switch req {
-      case .any(let n), .explicit(let n, _): try Names.network(n, field: "instantiate: ipreq[\(i)].network")
+      case .any(let n), .explicit(let n, _): try Names.network(n, field: "instantiate: ipreq[\(i)].network (xcsh: --network)")
       }
     }
-    if case .network(let n)? = r.mainIpSelector { try Names.network(n, field: "instantiate: main_ip_selector") }
-    for (i, g) in r.netgroups.enumerated() { try Names.network(g, field: "instantiate: netgroups[\(i)]") }
+    if case .network(let n)? = r.mainIpSelector { try Names.network(n, field: "instantiate: main_ip_selector (xcsh: --main-address)") }
+    for (i, g) in r.netgroups.enumerated() { try Names.network(g, field: "instantiate: netgroups[\(i)] (xcsh: --net-group)") }
     spec.requests = r.ipreq.map {
       switch $0 {
       case .any(let n): .any(network: n)
@@ -92,7 +92,7 @@ extension Handlers {
       case .specified(let servers, let domains): .specified(servers: servers, searchDomains: domains)
       }
     spec.redirects = try r.portRedirections.enumerated().map {
-      try redirect($1, field: "instantiate: port_redirections[\($0)]")
+      try redirect($1, field: "instantiate: port_redirections[\($0)] (xcsh: -p)")
     }
     spec.netgroups = r.netgroups
     return spec
@@ -102,8 +102,8 @@ extension Handlers {
   /// checked before the engine touches any interface.
   static func checkNetworkNames(_ r: CreateNetworkRequest) throws {
     try Names.network(r.name, field: "create_network: name")
-    if let b = r.bridgeIface { try Names.interface(b, field: "create_network: bridge_iface") }
-    if let a = r.aliasIface { try Names.interface(a, field: "create_network: alias_iface") }
+    if let b = r.bridgeIface { try Names.interface(b, field: "create_network: bridge_iface (xcsh: network create --bridge)") }
+    if let a = r.aliasIface { try Names.interface(a, field: "create_network: alias_iface (xcsh: network create --alias)") }
   }
 
   /// A wire redirection as the engine's, with nil `ifaces` resolved to the daemon's `ext_ifs`.

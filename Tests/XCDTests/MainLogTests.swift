@@ -4,7 +4,8 @@ import Testing
 import XCIPC
 
 /// Main's log (`xcsh.logs`, xcsh's `logs` and `wait --log`) against the real xcd: a detached
-/// main's output lands in `<state>/containers/<id>/main.log`, bounded, gone with the container.
+/// main's output lands in `<state>/containers/<id>/main.log`, bounded, kept with the ended
+/// container's record (`<state>/ended/<id>/`) until `rm`.
 @Suite(.serialized, .enabled(if: runsAsRoot, "needs root (runc, mounts)"))
 struct MainLogTests {
   /// A detached busybox container (no stdio descriptors) running `sh -c script`.
@@ -31,17 +32,17 @@ struct MainLogTests {
   }
 
   /// Waits until the daemon has released container `id` (main's exit is notified before
-  /// that): `xcsh.logs` then answers that it was removed.
-  func waitRemoved(_ client: XCClient, _ id: String) throws -> XCDaemonError {
+  /// that): `xcsh.logs` then answers with the log it keeps for ended containers
+  /// (`<state>/ended/<id>/main.log`).
+  func waitRemoved(_ client: XCClient, _ id: String, daemon: DaemonHarness) throws -> LogsResponse {
+    let kept = daemon.stateDir + "/ended/\(id)/main.log"
     let deadline = Date().addingTimeInterval(30)
     while Date() < deadline {
-      do { _ = try client.call(LogsRequest(name: id)) } catch {
-        if let d = error.daemonError, d.value.text.contains("ended and was removed") { return d }
-        throw error
-      }
+      let files = try client.call(LogsRequest(name: id))
+      if files.stdoutLogFile == kept || files.stderrLogFile == kept { return files }
       usleep(50_000)  // polling the daemon's state, bounded by the deadline
     }
-    throw TestFailure("container \(id) was not removed within 30 s")
+    throw TestFailure("container \(id) was not released within 30 s")
   }
 
   @Test func detachedOutputIsLoggedAndRemovedWithTheContainer() throws {
@@ -77,15 +78,19 @@ struct MainLogTests {
 
       _ = try client.call(KillContainerRequest(name: "logged"))
       #expect(try exited.exitStatus().terminationSignal == SIGTERM)
-      // Removed with the container: no log left, and a clear answer by id and by name.
-      let gone = try waitRemoved(client, id)
-      #expect(gone.errno == 2 && gone.value.text.contains("ended and was removed"), "\(gone)")
-      let byName = try daemonError { try client.call(LogsRequest(name: "logged")) }
-      #expect(byName.errno == 2 && byName.value.text.contains("no such container: logged"), "\(byName)")
+      // The container's directory goes with it; its log is kept with its record, by id and
+      // by name, until `rm` (xcsh.remove_container) forgets it.
+      let kept = try waitRemoved(client, id, daemon: daemon)
+      #expect(kept.stdoutLogFile == daemon.stateDir + "/ended/\(id)/main.log" && kept.stderrLogFile == kept.stdoutLogFile)
+      #expect(try client.call(LogsRequest(name: "logged")).stdoutLogFile == kept.stdoutLogFile)
       (status, out, err) = try xcsh("logs \(id)", daemon)
-      #expect(status == 1 && err.contains("ended and was removed"), "\(err)")
+      #expect(status == 0 && out == "hello\noops\n", "\(err)")
       #expect(!FileManager.default.fileExists(atPath: path))
       #expect(!FileManager.default.fileExists(atPath: daemon.stateDir + "/containers/\(id)"))
+      _ = try client.call(RemoveContainerRequest(name: "logged"))
+      let gone = try daemonError { try client.call(LogsRequest(name: id)) }
+      #expect(gone.errno == 2 && gone.value.text.contains("no such container"), "\(gone)")
+      #expect(!FileManager.default.fileExists(atPath: daemon.stateDir + "/ended/\(id)"))
     }
   }
 
@@ -129,8 +134,9 @@ struct MainLogTests {
       let id = try client.call(ShowContainerRequest(id: "tty-logged")).runningContainer.id
       _ = try client.call(KillContainerRequest(name: "tty-logged"))
       _ = try exited.exitStatus()
-      _ = try waitRemoved(client, id)
+      let kept = try waitRemoved(client, id, daemon: daemon)
       #expect(!FileManager.default.fileExists(atPath: path))
+      #expect(try logText(try #require(kept.stdoutLogFile)) { $0.contains("on-tty") }.contains("on-tty"))
     }
   }
 
@@ -154,7 +160,7 @@ struct MainLogTests {
       #expect(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("main.log.") }.isEmpty)
       _ = try client.call(KillContainerRequest(name: id))
       _ = try exited.exitStatus()
-      _ = try waitRemoved(client, id)
+      _ = try waitRemoved(client, id, daemon: daemon)
       #expect(!FileManager.default.fileExists(atPath: dir))
     }
   }

@@ -25,10 +25,22 @@ final class ContainerRuntime: Sendable {
   }
 
   /// Makes xc-init the container's PID 1, running `process` as its child (see
-  /// Sources/xc-init/main.c), and bind-mounts it; nothing without xc-init.
-  func wrapForInit(_ process: inout RuntimeSpec.Process, mounts: inout [RuntimeSpec.Mount]) {
-    guard let initBinary else { return }
-    process.args = [Self.initPath] + process.args
+  /// Sources/xc-init/main.c), and bind-mounts it; nothing without xc-init. With `persist`
+  /// (xc's: the container outlives main until killed) xc-init stays after its last child, until
+  /// a stop signal; without xc-init that cannot be done, and is refused.
+  /// xc-init's first argument for a persistent container (no program is named so).
+  static let persistFlag = "--xc-persist"
+
+  func wrapForInit(_ process: inout RuntimeSpec.Process, mounts: inout [RuntimeSpec.Mount], persist: Bool) throws {
+    guard let initBinary else {
+      if persist {
+        throw EngineError(
+          .unsupported, "persist (xcsh: --persist) needs xc-init, which this xcd was started without",
+          help: "build xc-init beside xcd (swift build --product xc-init)", errno: EOPNOTSUPP)
+      }
+      return
+    }
+    process.args = [Self.initPath] + (persist ? [Self.persistFlag] : []) + process.args
     mounts.append(
       RuntimeSpec.Mount(
         destination: Self.initPath, type: "bind", source: initBinary,

@@ -27,6 +27,8 @@ extension Engine {
   }
 
   private func create(_ spec: ContainerSpec, notified: inout Bool) throws -> ContainerRecord {
+    var spec = spec
+    spec.network = networking.withDefault(spec.network)
     let image = try imageStore.resolve(ImageReference(parsing: spec.image_reference))
     if let name = spec.name { try ContainerNames.validate(name) }
     var (main, envs) = try resolveMain(spec, image)
@@ -315,6 +317,29 @@ extension Engine {
     throw EngineError.containerNotFound(name)
   }
 
+  /// Ended containers kept for the user (`xcsh.list_ended`), the most recently ended first;
+  /// not those `containers()` lists (`no_clean` ones kept in the state).
+  public func endedContainers() throws -> [ContainerRecord] {
+    let listed = Set(try containers().map(\.id))
+    return kept.all().filter { !listed.contains($0.id) }
+  }
+
+  /// Forgets an ended container's record and log (`xcsh.remove_container`): by id, or every
+  /// ended container with that name. A live container is refused.
+  @discardableResult
+  public func forgetEnded(_ name: String) throws -> [String] {
+    if let c = try? find(name), !c.isFinished {
+      throw EngineError(
+        .badRequest, "container \(name) is still running", help: "stop or kill it first", errno: EBUSY)
+    }
+    let ids = kept.remove(name)
+    guard !ids.isEmpty else { throw EngineError.containerNotFound(name) }
+    lock.lock()
+    for id in ids where ended.removeValue(forKey: id) != nil { endedOrder.removeAll { $0 == id } }
+    lock.unlock()
+    return ids
+  }
+
   enum Lookup {
     case live(LiveContainer)
     case ended(ContainerRecord)
@@ -328,7 +353,8 @@ extension Engine {
     if let c = live[name] ?? live.values.first(where: { $0.record.named && $0.record.name == name }) {
       return .live(c)
     }
-    if let record = ended[name] { return .ended(record) }
+    // The kept record first: its log paths point where the log was moved.
+    if let record = kept.find(name) ?? ended[name] { return .ended(record) }
     throw EngineError.containerNotFound(name)
   }
 
@@ -409,7 +435,7 @@ extension Engine {
     initProcess.terminal = spec.use_tty
     var mounts = RuntimeSpec.standardMounts + (try Networking.dnsMounts(spec.network.dns, bundle: bundle))
       + Self.bindMounts(volumeMounts)
-    runtime.wrapForInit(&initProcess, mounts: &mounts)
+    try runtime.wrapForInit(&initProcess, mounts: &mounts, persist: spec.persist)
     let config = RuntimeSpec(
       process: initProcess, root: .init(path: "rootfs"), hostname: hostname,
       mounts: mounts,

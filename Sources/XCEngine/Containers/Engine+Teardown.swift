@@ -72,6 +72,8 @@ extension Engine {
     case .network:
       try networking.release(target.record)
     case .state:
+      // The record and main's log are kept for the user before the directory goes.
+      if let final = target.final, !target.failedCreate { kept.keep(final, bundle: target.bundle) }
       if target.record.no_clean && !target.failedCreate {
         try state.saveContainer(target.record)
       } else {

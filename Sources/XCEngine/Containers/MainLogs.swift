@@ -30,10 +30,12 @@ enum MainLogs {
   static func files(
     of record: ContainerRecord, dead: Bool, name: String, process: String
   ) throws -> (stdout: String?, stderr: String?) {
-    if dead && !record.no_clean {
+    let main = record.processes["main"]
+    let logKept = [main?.stdout_log_file, main?.stderr_log_file].contains { $0.map(FileSystem.exists) ?? false }
+    if dead && !record.no_clean && !logKept {
       throw EngineError(
-        .containerNotFound, "container \(name) has ended and was removed, with its log",
-        help: "create it with no_clean (`--no-clean`) to keep its log after it ends", errno: ENOENT)
+        .containerNotFound, "container \(name) has ended and its log is gone",
+        help: "ended containers' logs are kept for a while (xcd's keep_ended, keep_ended_seconds), or with no_clean (`--no-clean`)", errno: ENOENT)
     }
     guard let stat = record.processes[process] else {
       let known = record.processes.keys.sorted().joined(separator: ", ")

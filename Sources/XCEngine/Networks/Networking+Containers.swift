@@ -53,7 +53,7 @@ extension Networking {
         case .any(let n): (n, nil)
         case .explicit(let n, let a): (n, a)
         }
-      let wanted = try explicit.map { try IPv4CIDR(parsing: $0, field: "ipreq[\(index)].ip") }
+      let wanted = try explicit.map { try IPv4CIDR(parsing: $0, field: "ipreq[\(index)].ip (xcsh: --network NAME|ADDR)") }
       let leased = try state.lease(network: name, container: id) { net, used in
         if let wanted {
           let a = wanted.address
@@ -80,8 +80,12 @@ extension Networking {
       byNetwork[name] = byNetwork[name] ?? address
       if spec.vnet {
         guard let bridge = net.bridge_iface else {
-          throw EngineError(.badRequest, "network \(name) has no bridge_iface, which VNET containers need", errno: EINVAL)
+          throw EngineError(
+            .badRequest,
+            "network \(name) has no bridge_iface (xcsh: network create --bridge), which VNET containers (--vnet) need",
+            help: "create the network with a subnet and no --bridge or --alias, and xcd makes its bridge", errno: EINVAL)
         }
+        try ensureBridge(net)
         let peer = "eth\(plan.veths.count)"
         let host = vethName(id, plan.veths.count)
         if IPRoute().linkExists(host) {
@@ -97,14 +101,18 @@ extension Networking {
         plan.assignments.append(IPAssignment(network: name, addresses: [cidr], interface: peer))
       } else {
         guard let dev = net.alias_iface ?? net.bridge_iface else {
-          throw EngineError(.badRequest, "network \(name) has no alias_iface, which non-VNET containers need", errno: EINVAL)
+          throw EngineError(
+            .badRequest,
+            "network \(name) has no alias_iface (xcsh: network create --alias), which non-VNET containers need",
+            errno: EINVAL)
         }
+        if net.alias_iface == nil { try ensureBridge(net) }
         plan.hostAliases.append(("\(address)/32", dev))
         plan.assignments.append(IPAssignment(network: name, addresses: [cidr], interface: dev))
       }
     }
     for (index, s) in spec.statics.enumerated() {
-      let field = "ips[\(index)]"
+      let field = "ips[\(index)] (xcsh: --ip)"
       let isLoopback = s.interface == "lo0" || s.interface == "lo"
       if !isLoopback { try InterfaceName.validate(s.interface, field: "\(field).interface") }
       var cidrs: [String] = []
@@ -143,12 +151,12 @@ extension Networking {
     let all = plan.assignments.flatMap { $0.addresses.map { String($0.split(separator: "/")[0]) } }
     if let n = spec.mainNetwork {
       guard let a = byNetwork[n] else {
-        throw EngineError(.badRequest, "main_ip_selector: the container has no address from network \(n)", errno: EINVAL)
+        throw EngineError(.badRequest, "main_ip_selector (xcsh: --main-address): the container has no address from network \(n)", errno: EINVAL)
       }
       plan.mainAddress = a
     } else if let a = spec.mainAddress {
       guard all.contains(a) else {
-        throw EngineError(.badRequest, "main_ip_selector: \(a) is not one of the container's addresses", errno: EINVAL)
+        throw EngineError(.badRequest, "main_ip_selector (xcsh: --main-address): \(a) is not one of the container's addresses", errno: EINVAL)
       }
       plan.mainAddress = a
     } else {
@@ -156,12 +164,12 @@ extension Networking {
         ?? all.first(where: { !$0.hasPrefix("127.") })
     }
     for g in spec.netgroups where byNetwork[g] == nil {
-      throw EngineError(.badRequest, "netgroups: \(g) must also be a network of ipreq", errno: EINVAL)
+      throw EngineError(.badRequest, "netgroups (xcsh: --net-group): \(g) must also be a network of ipreq (xcsh: --network)", errno: EINVAL)
     }
     if !spec.redirects.isEmpty {
       guard let main = plan.mainAddress else {
         throw EngineError(
-          .noAddress, "port_redirections need a main address: give the container a network (ipreq) or ips",
+          .noAddress, "port_redirections (xcsh: -p) need a main address: give the container a network (ipreq; xcsh: --network) or ips (xcsh: --ip)",
           errno: EINVAL)
       }
       plan.redirects = try spec.redirects.map { try Redirects.validated($0, to: main, container: id) }
@@ -319,7 +327,8 @@ extension Networking {
     do {
       try state.releaseNetworking(except: [])
       redirects.removeTable()
-      for net in try state.networks() where net.bridge_created {
+      // The default network's bridge is made on first use, not here.
+      for net in try state.networks() where net.bridge_created && net.name != defaultNetwork?.name {
         guard let b = net.bridge_iface else { continue }
         // A crash inside create_network can leave the bridge made but not up or without its
         // address: no container uses it now, so it is made again whole.

@@ -18,13 +18,18 @@ final class Networking: Sendable {
   /// 8 hex of the state directory's SHA-256: names the engine's nftables table and prefixes
   /// its veths, so engines with different state directories never collide.
   let tag: String
+  /// The network given to containers that publish ports or ask for VNET without naming one.
+  let defaultNetwork: DefaultNetwork?
+  /// Serialises making a missing bridge on first use (two creates may need it at once).
+  let bridgeLock = NSLock()
 
-  init(layout: StateLayout, state: StateStore, logger: Logger) {
+  init(layout: StateLayout, state: StateStore, logger: Logger, defaultNetwork: DefaultNetwork? = nil) {
     var h = SHA256()
     h.update(Array(layout.root.utf8))
     tag = String(h.finalizeHex().prefix(8))
     self.state = state
     self.logger = logger
+    self.defaultNetwork = defaultNetwork
     redirects = Redirects(table: "xcd_" + tag, state: state, logger: logger)
   }
 
@@ -36,19 +41,24 @@ final class Networking: Sendable {
   // MARK: - Networks
 
   /// Creates a network (xc's `create_network`). A missing bridge is created (and given
-  /// `default_router` as its address), and removed with the network.
+  /// `default_router` as its address), and removed with the network. Without a bridge or
+  /// alias interface, the engine names the bridge and picks the router (`filled`).
   func create(_ request: Network) throws {
-    var net = request
-    try Names.network(net.name, field: "create_network: name")
-    if let b = net.bridge_iface { try InterfaceName.validate(b, field: "create_network: bridge_iface") }
-    if let a = net.alias_iface { try InterfaceName.validate(a, field: "create_network: alias_iface") }
+    try Names.network(request.name, field: "create_network: name")
+    var net = try filled(request)
+    if let b = net.bridge_iface { try InterfaceName.validate(b, field: "create_network: bridge_iface (xcsh: network create --bridge)") }
+    if let a = net.alias_iface { try InterfaceName.validate(a, field: "create_network: alias_iface (xcsh: network create --alias)") }
     var subnet: IPv4CIDR?
     if let s = net.subnet {
       let c = try IPv4CIDR(parsing: s, field: "create_network: subnet")
       subnet = c
       net.subnet = "\(c.network)/\(c.prefix)"
     }
-    for (field, value) in [("start_addr", net.start_addr), ("end_addr", net.end_addr), ("default_router", net.default_router)] {
+    for (field, value) in [
+      ("start_addr (xcsh: network create NAME SUBNET START)", net.start_addr),
+      ("end_addr (xcsh: network create NAME SUBNET START END)", net.end_addr),
+      ("default_router (xcsh: network create --default-router)", net.default_router),
+    ] {
       guard let value else { continue }
       guard let a = IPv4Address(value) else {
         throw EngineError(.badRequest, "create_network: \(field) \"\(value)\" is not an IPv4 address", errno: EINVAL)

@@ -30,15 +30,15 @@ final class Redirects: @unchecked Sendable {
     var rule = r
     rule.destAddr = main
     rule.containerID = container
-    for i in r.ifaces ?? [] { try InterfaceName.validate(i, field: "port redirection: ifaces") }
+    for i in r.ifaces ?? [] { try InterfaceName.validate(i, field: "port redirection (xcsh: -p): ifaces") }
     rule.addresses = try r.addresses.map { list in
-      try list.map { try IPv4CIDR(parsing: $0, field: "port redirection: addresses").description }
+      try list.map { try IPv4CIDR(parsing: $0, field: "port redirection (xcsh: -p): addresses").description }
     }
     let known = ["tcp", "udp", "sctp"]
     rule.protocols = try (r.protocols.isEmpty ? ["tcp", "udp"] : r.protocols).map { p in
       let lower = p.lowercased()
       guard known.contains(lower) else {
-        throw EngineError(.badRequest, "port redirection: unknown protocol \(p)", errno: EINVAL)
+        throw EngineError(.badRequest, "port redirection (xcsh: -p): unknown protocol \(p)", errno: EINVAL)
       }
       return lower
     }
@@ -48,7 +48,7 @@ final class Redirects: @unchecked Sendable {
     else {
       throw EngineError(
         .badRequest,
-        "port redirection: bad ports \(r.sourcePortStart)-\(r.sourcePortEnd) -> \(r.destPort) (1-65535, ranges up to 1024 ports)",
+        "port redirection (xcsh: -p): bad ports \(r.sourcePortStart)-\(r.sourcePortEnd) -> \(r.destPort) (1-65535, ranges up to 1024 ports)",
         errno: EINVAL)
     }
     return rule

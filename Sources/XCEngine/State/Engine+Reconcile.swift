@@ -86,5 +86,6 @@ extension Engine {
       }
     }
     portRedirects.removeTable()
+    networking.removeDefaultBridge()
   }
 }

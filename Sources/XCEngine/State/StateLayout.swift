@@ -26,6 +26,8 @@ public struct StateLayout: Sendable {
   public var bin: String { root + "/bin" }
   public var initBinary: String { bin + "/xc-init" }
   var teardown: String { root + "/teardown" }
+  /// Ended containers' records and logs (`EndedContainers`).
+  var ended: String { root + "/ended" }
   func pendingTeardown(_ id: String) -> String { teardown + "/" + id + ".json" }
 
   func blob(_ digest: String) -> String { blobs + "/" + Digest.hex(digest) }

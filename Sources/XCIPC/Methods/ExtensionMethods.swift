@@ -64,6 +64,47 @@ public struct CopyOutRequest: XCRequest, Equatable {
   }
 }
 
+/// `xcsh.list_ended`: containers that have ended and whose records (and main logs) the
+/// daemon keeps, the most recently ended first (xcsh's `ps --all`). Payload `null`.
+public struct ListEndedContainersRequest: XCNullPayloadRequest, Equatable {
+  public typealias Response = [ContainerManifest]
+  public static let method = "xcsh.list_ended"
+  /// Creates the request.
+  public init() {}
+}
+
+/// `xcsh.remove_container`: forget an ended container's record and main log (xcsh's `rm`):
+/// by id, or every ended container with that name. A live container is refused (EBUSY).
+public struct RemoveContainerRequest: XCRequest, Equatable {
+  public typealias Response = NullResponse
+  public static let method = "xcsh.remove_container"
+  /// An id, or a name given at creation.
+  public var name: String
+  /// Creates the request.
+  public init(name: String) { self.name = name }
+}
+
+/// `xcsh.stop`: stop a live container as `docker stop` does: SIGTERM, up to `grace_ms`
+/// milliseconds for it to end, then SIGKILL. Answers at once (as `kill_container`); the client
+/// waits for the teardown.
+public struct StopContainerRequest: XCRequest, Equatable {
+  public typealias Response = NullResponse
+  public static let method = "xcsh.stop"
+  /// An id or a name.
+  public var name: String
+  /// The grace period between SIGTERM and SIGKILL, in milliseconds.
+  public var graceMs: Int
+  enum CodingKeys: String, CodingKey {
+    case name
+    case graceMs = "grace_ms"
+  }
+  /// Creates the request.
+  public init(name: String, graceMs: Int) {
+    self.name = name
+    self.graceMs = graceMs
+  }
+}
+
 extension LogsRequest: XCRequest {
   public typealias Response = LogsResponse
   public static let method = "xcsh.logs"
@@ -75,6 +116,7 @@ extension XCMethods {
     RemoveNetworkRequest.self, RemoveVolumeRequest.self, LogsRequest.self,
     TagImageRequest.self,
     CopyInRequest.self, CopyOutRequest.self, SaveImageRequest.self, StatsRequest.self,
+    ListEndedContainersRequest.self, RemoveContainerRequest.self, StopContainerRequest.self,
   ]
 }
 

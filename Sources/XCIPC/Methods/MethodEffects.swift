@@ -28,6 +28,7 @@ extension XCMethods {
     "list_networks": .read,
     "list_volumes": .read,
     "xcsh.logs": .read,
+    "xcsh.list_ended": .read,
     "xcsh.copy_out": .read,  // reads a container's files into the caller's descriptor
     "xcsh.save_image": .read,  // writes an image archive into the caller's descriptor
     "xcsh.stats": .read,
@@ -54,6 +55,8 @@ extension XCMethods {
     "create_volume": .mutating,
     "xcsh.remove_network": .mutating,
     "xcsh.remove_volume": .mutating,
+    "xcsh.remove_container": .mutating,
+    "xcsh.stop": .mutating,
     "xcsh.copy_in": .mutating,
     "xcsh.tag_image": .mutating,
   ]

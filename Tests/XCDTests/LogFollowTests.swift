@@ -1,0 +1,45 @@
+import Foundation
+import Synchronization
+import Testing
+import XCIPC
+
+/// `logs --follow` against the real xcd: it prints lines the container writes after it started
+/// (the container writes them only once the follower's `xcsh.logs` call is in the daemon's log)
+/// and returns when the container ends.
+@Suite(.serialized, .enabled(if: runsAsRoot, "needs root (runc, mounts)"))
+struct LogFollowTests {
+  let e2e = ObjectCommandsE2ETests()
+
+  @Test func followSeesLaterLinesAndEndsWithTheContainer() throws {
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      _ = try e2e.ok(
+        """
+        run busybox:latest -d --name chatty -- sh -c 'echo before; while [ ! -e /go ]; do sleep 0.1; done; echo after-1; echo after-2 >&2; exit 0' | ignore
+        wait chatty --log before --timeout 30s | ignore
+        """, daemon)
+      let logsCallsBefore = daemon.log.components(separatedBy: "xcsh.logs (").count
+      let result = Mutex<XcshResult?>(nil)
+      let done = DispatchSemaphore(value: 0)
+      let socket = daemon.socket
+      Thread.detachNewThread {
+        let r = try? Xcsh.run(["--socket", socket, "-c", "logs chatty --follow"], timeout: .seconds(60))
+        result.withLock { $0 = r }
+        done.signal()
+      }
+      // The follower has asked for the log: its later output can only come from following.
+      let deadline = Date().addingTimeInterval(30)
+      while daemon.log.components(separatedBy: "xcsh.logs (").count <= logsCallsBefore, Date() < deadline {
+        usleep(20_000)  // polling the daemon's log, bounded by the deadline
+      }
+      #expect(daemon.log.components(separatedBy: "xcsh.logs (").count > logsCallsBefore, "the follower never called xcsh.logs")
+      _ = try e2e.ok("exec chatty -- touch /go", daemon)
+      #expect(done.wait(timeout: .now() + 60) == .success, "logs --follow did not end with the container")
+      let r = try #require(result.withLock { $0 })
+      #expect(r.status == 0, "\(r.stderr)")
+      #expect(r.stdout == "before\nafter-1\nafter-2\n", "\(r.stdout)")
+      try e2e.expectNoContainers(client)
+    }
+  }
+}
