@@ -11,8 +11,8 @@ enum Binder {
   ) throws -> Call {
     /// Arguments from a command line are text; convert them to the parameter's type.
     func coerce(_ v: Value, to shape: Shape, at span: Span) throws -> Value {
-      if fromText, case .string(let s) = v.kind { return try Binder.coerce(try parseText(s, as: shape, at: span), to: shape, at: span) }
-      return try Binder.coerce(v, to: shape, at: span)
+      if fromText, case .string(let s) = v.kind { return try Binder.coerce(try parseText(s, as: shape, at: span), to: shape, at: span, sources: ev.sources) }
+      return try Binder.coerce(v, to: shape, at: span, sources: ev.sources)
     }
     var call = Call(name: sig.name, head: node.nameSpan, span: node.span, evaluator: ev, frame: frame, sink: sink)
     var positionals: [Value] = []
@@ -187,7 +187,7 @@ enum Binder {
     case .bool:
       switch s { case "true": return .bool(true, span); case "false": return .bool(false, span); default: throw bad() }
     case .duration, .size:
-      let src = SourceMap.shared.add(name: "<argument>", text: s)
+      let src = Source.transient(s)
       var lx = Lexer(source: src)
       guard let t = try? lx.next(.expression), lx.atEnd else { throw bad() }
       switch (t.kind, shape) {
@@ -226,8 +226,8 @@ enum Binder {
   }
 
   /// The source text of a value written as one bare word of letters and digits, if it was.
-  static func writtenWord(_ v: Value) -> String? {
-    guard v.span.isKnown, let source = SourceMap.shared.source(v.span.source) else { return nil }
+  static func writtenWord(_ v: Value, in sources: SourceMap) -> String? {
+    guard v.span.isKnown, let source = sources.source(v.span.source) ?? SourceMap.shared.source(v.span.source) else { return nil }
     let text = source.text(of: v.span)
     guard !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { return nil }
     return text
@@ -235,7 +235,7 @@ enum Binder {
 
   /// Checks a value against a shape, converting where a shell user would expect it
   /// (an int where a float is wanted, a number written where text is wanted).
-  static func coerce(_ v: Value, to shape: Shape, at span: Span) throws -> Value {
+  static func coerce(_ v: Value, to shape: Shape, at span: Span, sources: SourceMap) throws -> Value {
     let ok: Bool
     switch (shape, v.kind) {
     case (.any, _): return v
@@ -261,7 +261,7 @@ enum Binder {
     case (.object, .int), (.object, .float), (.object, .size), (.object, .duration):
       // An id (prefix) written bare can read as a number or a unit (`12345`, `608e6`, `1d`):
       // take the word.
-      if let word = writtenWord(v) { return .string(word, v.span) }
+      if let word = writtenWord(v, in: sources) { return .string(word, v.span) }
       ok = false
     default: ok = false
     }

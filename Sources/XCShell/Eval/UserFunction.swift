@@ -51,7 +51,7 @@ struct UserFunction: Command, @unchecked Sendable {
         v = call.value(p.name) ?? .null
         // Defaults that are not literals are evaluated at each call, in the function's scope.
         if v.isNull, !v.span.isKnown, let d = decl.defaultValue {
-          if case .literal = d.kind {} else { v = try Binder.coerce(try ev.eval(d, in: scope), to: p.shape, at: d.span) }
+          if case .literal = d.kind {} else { v = try Binder.coerce(try ev.eval(d, in: scope), to: p.shape, at: d.span, sources: ev.sources) }
         }
       }
       // `--warn-over` is `$warn_over` inside the body (variable names have no dashes).
