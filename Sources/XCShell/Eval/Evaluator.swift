@@ -292,6 +292,7 @@ public final class Evaluator: @unchecked Sendable {
     }
     let result = try frame.modify(target.name) { current in
       if target.path.isEmpty {
+        if let op, Operators.appendInPlace(op, &current, rhs, at: valuePipe.span) { return }
         current = try op.map { try Operators.binary($0, current, rhs, at: valuePipe.span) } ?? rhs
       } else {
         try Self.update(&current, path: target.path[...], op: op, rhs, at: valuePipe.span)

@@ -200,6 +200,28 @@ enum Operators {
     }
   }
 
+  /// `x ++= y` and `x += y` on a list or string: appends in place, the same result as
+  /// `x = x ++ y` without copying what `x` holds (building a list in a loop stays linear).
+  /// False when the operands need the general operator.
+  static func appendInPlace(_ op: BinaryOp, _ l: inout Value, _ r: Value, at span: Span) -> Bool {
+    guard op == .concat || op == .add else { return false }
+    switch (l.kind, r.kind) {
+    case (.list(var a), _):
+      // Drop the binding's reference first so the array is uniquely held and grows in place.
+      l.kind = .null
+      if case .list(let b) = r.kind { a.append(contentsOf: b) } else { a.append(r) }
+      l = .list(a, span)
+      return true
+    case (.string(var a), .string(let b)):
+      l.kind = .null
+      a += b
+      l = .string(a, span)
+      return true
+    default:
+      return false
+    }
+  }
+
   static func concat(_ l: Value, _ r: Value, at span: Span) throws -> Value {
     switch (l.kind, r.kind) {
     case (.string(let a), .string(let b)): return .string(a + b, span)
