@@ -22,8 +22,7 @@ enum Binder {
     while let arg = args.popFirst() {
       switch arg {
       case .positional(let e):
-        let params = sig.parameters.filter { !$0.isFlag }
-        if positionals.count < params.count, params[positionals.count].shape == .condition {
+        if Binder.positionalParameter(sig, positionals.count)?.shape == .condition {
           positionals.append(conditionClosure(e, in: frame))
         } else {
           positionals.append(try ev.eval(e, in: frame))
@@ -86,24 +85,29 @@ enum Binder {
       }
     }
     // Positionals in order, the surplus to the rest parameter.
-    var queue = Array(zip(positionals, positionalSpans))[...]
+    var next = 0
+    func popFirst() -> (Value, Span)? {
+      guard next < positionals.count else { return nil }
+      defer { next += 1 }
+      return (positionals[next], positionalSpans[next])
+    }
     for p in sig.parameters where !p.isFlag {
       switch p.kind {
       case .required:
-        guard let (v, at) = queue.popFirst() else {
+        guard let (v, at) = popFirst() else {
           throw ShellError(
             "args.missing", "`\(sig.name)` needs the `\(p.name)` argument (\(p.shape.name))",
             at: node.span, help: "usage: \(Help.usage(sig))")
         }
         call.positional[p.name] = try coerce(v, to: p.shape, at: at)
       case .optional:
-        if let (v, at) = queue.popFirst() {
+        if let (v, at) = popFirst() {
           call.positional[p.name] = try coerce(v, to: p.shape, at: at)
         } else if let d = p.defaultValue {
           call.positional[p.name] = d.with(span: .unknown)
         }
       case .rest:
-        call.rest = try queue.map { v, at in
+        call.rest = try zip(positionals[next...], positionalSpans[next...]).map { v, at in
           do {
             return try coerce(v, to: p.shape, at: at)
           } catch var e as ShellError where Binder.isList(v) && p.shape != .list && p.shape != .table {
@@ -111,11 +115,12 @@ enum Binder {
             throw e
           }
         }
-        queue = []
+        next = positionals.count
       default: break
       }
     }
-    if let (extra, extraSpan) = queue.first {
+    if next < positionals.count {
+      let (extra, extraSpan) = (positionals[next], positionalSpans[next])
       let n = sig.positionals.count
       throw ShellError(
         "args.extra", "`\(sig.name)` takes \(n) positional argument\(n == 1 ? "" : "s"), found \(positionals.count)",
@@ -201,6 +206,16 @@ enum Binder {
     default:
       return .string(s, span)
     }
+  }
+
+  /// The `index`th positional (non-flag) parameter, without building a filtered array per call.
+  static func positionalParameter(_ sig: Signature, _ index: Int) -> Parameter? {
+    var seen = 0
+    for p in sig.parameters where !p.isFlag {
+      if seen == index { return p }
+      seen += 1
+    }
+    return nil
   }
 
   /// A row condition becomes a closure over the row (`$it`), evaluated once per row.

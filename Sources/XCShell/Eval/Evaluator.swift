@@ -772,6 +772,7 @@ public final class Evaluator: @unchecked Sendable {
         return .bool(try eval(rhs, in: frame).condition(at: rhs.span), e.span)
       default:
         let r = try eval(rhs, in: frame)
+        if case .int(let a) = l.kind, case .int(let b) = r.kind, let k = Operators.intFast(op, a, b) { return Value(k, e.span) }
         do {
           var v = try Operators.binary(op, l, r, at: opSpan)
           v.span = e.span

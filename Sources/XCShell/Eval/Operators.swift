@@ -58,6 +58,29 @@ enum Operators {
     }
   }
 
+  /// Two ints: the common arithmetic and comparisons without the general dispatch. Nil when
+  /// the general path must decide (overflow errors, division, other operators).
+  @inline(__always) static func intFast(_ op: BinaryOp, _ a: Int64, _ b: Int64) -> Value.Kind? {
+    switch op {
+    case .add:
+      let (r, o) = a.addingReportingOverflow(b)
+      return o ? nil : .int(r)
+    case .subtract:
+      let (r, o) = a.subtractingReportingOverflow(b)
+      return o ? nil : .int(r)
+    case .multiply:
+      let (r, o) = a.multipliedReportingOverflow(by: b)
+      return o ? nil : .int(r)
+    case .less: return .bool(a < b)
+    case .lessEqual: return .bool(a <= b)
+    case .greater: return .bool(a > b)
+    case .greaterEqual: return .bool(a >= b)
+    case .equal: return .bool(a == b)
+    case .notEqual: return .bool(a != b)
+    default: return nil
+    }
+  }
+
   @inline(__always) static func checked(_ r: (partialValue: Int64, overflow: Bool), _ op: String, _ span: Span) throws
     -> Int64
   {
