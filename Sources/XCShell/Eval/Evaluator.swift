@@ -292,7 +292,13 @@ public final class Evaluator: @unchecked Sendable {
     }
     let result = try frame.modify(target.name) { current in
       if target.path.isEmpty {
-        if let op, Operators.appendInPlace(op, &current, rhs, at: valuePipe.span) { return }
+        if let op {
+          if case .int(let x) = current.kind, case .int(let y) = rhs.kind, let k = Operators.intFast(op, x, y) {
+            current = Value(k, valuePipe.span)
+            return
+          }
+          if Operators.appendInPlace(op, &current, rhs, at: valuePipe.span) { return }
+        }
         current = try op.map { try Operators.binary($0, current, rhs, at: valuePipe.span) } ?? rhs
       } else {
         try Self.update(&current, path: target.path[...], op: op, rhs, at: valuePipe.span)
