@@ -27,7 +27,7 @@ public struct Completer {
   var objectNames: (ObjectType) -> [String]
   static let keywords = [
     "let", "var", "fn", "if", "else", "for", "while", "loop", "break", "continue", "return", "defer", "try", "catch",
-    "source", "use",
+    "source", "use", "match", "const",
   ]
 
   public init(shell: Shell, objectNames: @escaping (ObjectType) -> [String] = { _ in [] }) {

@@ -28,7 +28,7 @@ public final class REPL {
     let base = env["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.config")
     let path = base + "/xcsh/config.xcs"
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
-    shell.runLine(SourceMap.shared.add(name: path, text: text))
+    shell.runLine(Source(name: path, text: text))
   }
 
   /// Loops until Ctrl-D on an empty line; returns the last status.
@@ -58,7 +58,7 @@ public final class REPL {
         cs_signal_clear()
         // The window may have been resized since the last entry: tables fit the current width.
         shell.evaluator.options.terminalWidth = Terminal.columns()
-        lastStatus = shell.runLine(SourceMap.shared.add(name: "<repl>", text: entry))
+        lastStatus = shell.runLine(Source(name: "<repl>", text: entry))
         cs_signal_clear()
         applyEditMode()
       }

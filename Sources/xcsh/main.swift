@@ -121,18 +121,18 @@ struct XCShellCommand: ParsableCommand {
     let source: Source
     if let command {
       if let script { options.arguments.insert(script, at: 0) }
-      source = SourceMap.shared.add(name: "<command>", text: command)
+      source = Source(name: "<command>", text: command)
     } else if let script, script != "-" {
       guard let text = try? String(contentsOfFile: script, encoding: .utf8) else {
         FileHandle.standardError.write(Data("error: cannot read script `\(script)`\n".utf8))
         throw ExitCode(1)
       }
       options.scriptName = script
-      source = SourceMap.shared.add(name: script, text: text)
+      source = Source(name: script, text: text)
     } else {
       let data = FileHandle.standardInput.readDataToEndOfFile()
       options.scriptName = "-"
-      source = SourceMap.shared.add(name: "<stdin>", text: String(decoding: data, as: UTF8.self))
+      source = Source(name: "<stdin>", text: String(decoding: data, as: UTF8.self))
     }
 
     let shell = Shell(options: options, registry: registry)

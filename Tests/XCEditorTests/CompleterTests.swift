@@ -23,6 +23,11 @@ import XCShell
     #expect(texts("[1] | firs") == ["first"])
   }
 
+  @Test func newKeywords() {
+    #expect(texts("matc") == ["match"])
+    #expect(texts("cons") == ["const"])
+  }
+
   @Test func subCommands() {
     #expect(texts("str up") == ["upcase"])
     #expect(texts("math s").contains("sum"))

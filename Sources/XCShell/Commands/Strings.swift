@@ -379,7 +379,7 @@ enum StringCommands {
     case .duration: return v
     case .int(let i): return Value(.duration(i), v.span)
     case .string(let s):
-      let src = SourceMap.shared.add(name: "<into duration>", text: s.trimmingSpaces())
+      let src = Source.transient(s.trimmingSpaces())
       var lx = Lexer(source: src)
       guard let t = try? lx.next(.expression), case .duration(let d) = t.kind, lx.atEnd else { throw cannot(v, "duration", span) }
       return Value(.duration(d), v.span)
@@ -393,7 +393,7 @@ enum StringCommands {
     case .string(let s):
       let t = s.trimmingSpaces()
       if let i = Int64(t) { return Value(.size(i), v.span) }
-      let src = SourceMap.shared.add(name: "<into size>", text: t)
+      let src = Source.transient(t)
       var lx = Lexer(source: src)
       guard let tok = try? lx.next(.expression), case .size(let n) = tok.kind, lx.atEnd else { throw cannot(v, "size", span) }
       return Value(.size(n), v.span)

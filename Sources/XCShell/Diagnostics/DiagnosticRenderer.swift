@@ -7,7 +7,16 @@
 ///        |                  ^^^ string
 public struct DiagnosticRenderer: Sendable {
   public var color: Bool
-  public init(color: Bool = false) { self.color = color }
+  /// Where spans are looked up (the session's sources); `SourceMap.shared` is tried after.
+  public var sources: SourceMap?
+  public init(color: Bool = false, sources: SourceMap? = nil) {
+    self.color = color
+    self.sources = sources
+  }
+
+  private func source(_ id: SourceID) -> Source? {
+    sources?.source(id) ?? SourceMap.shared.source(id)
+  }
 
   private func paint(_ s: String, _ code: String) -> String {
     color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s
@@ -15,8 +24,8 @@ public struct DiagnosticRenderer: Sendable {
 
   public func render(_ error: ShellError) -> String {
     var out = paint("error", "1;31") + paint(": \(error.message)", "1") + "\n"
-    let located = error.labels.filter { $0.span.isKnown && SourceMap.shared.source($0.span.source) != nil }
-    if let primary = located.first, let src = SourceMap.shared.source(primary.span.source) {
+    let located = error.labels.filter { $0.span.isKnown && source($0.span.source) != nil }
+    if let primary = located.first, let src = source(primary.span.source) {
       let (line, col) = src.location(of: Int(primary.span.start))
       let sameFile = located.filter { $0.span.source == primary.span.source }
       let lines = Set(sameFile.map { src.location(of: Int($0.span.start)).line }).sorted()

@@ -11,8 +11,8 @@ enum Binder {
   ) throws -> Call {
     /// Arguments from a command line are text; convert them to the parameter's type.
     func coerce(_ v: Value, to shape: Shape, at span: Span) throws -> Value {
-      if fromText, case .string(let s) = v.kind { return try Binder.coerce(try parseText(s, as: shape, at: span), to: shape, at: span) }
-      return try Binder.coerce(v, to: shape, at: span)
+      if fromText, case .string(let s) = v.kind { return try Binder.coerce(try parseText(s, as: shape, at: span), to: shape, at: span, sources: ev.sources) }
+      return try Binder.coerce(v, to: shape, at: span, sources: ev.sources)
     }
     var call = Call(name: sig.name, head: node.nameSpan, span: node.span, evaluator: ev, frame: frame, sink: sink)
     var positionals: [Value] = []
@@ -22,8 +22,7 @@ enum Binder {
     while let arg = args.popFirst() {
       switch arg {
       case .positional(let e):
-        let params = sig.parameters.filter { !$0.isFlag }
-        if positionals.count < params.count, params[positionals.count].shape == .condition {
+        if Binder.positionalParameter(sig, positionals.count)?.shape == .condition {
           positionals.append(conditionClosure(e, in: frame))
         } else {
           positionals.append(try ev.eval(e, in: frame))
@@ -86,24 +85,29 @@ enum Binder {
       }
     }
     // Positionals in order, the surplus to the rest parameter.
-    var queue = Array(zip(positionals, positionalSpans))[...]
+    var next = 0
+    func popFirst() -> (Value, Span)? {
+      guard next < positionals.count else { return nil }
+      defer { next += 1 }
+      return (positionals[next], positionalSpans[next])
+    }
     for p in sig.parameters where !p.isFlag {
       switch p.kind {
       case .required:
-        guard let (v, at) = queue.popFirst() else {
+        guard let (v, at) = popFirst() else {
           throw ShellError(
             "args.missing", "`\(sig.name)` needs the `\(p.name)` argument (\(p.shape.name))",
             at: node.span, help: "usage: \(Help.usage(sig))")
         }
         call.positional[p.name] = try coerce(v, to: p.shape, at: at)
       case .optional:
-        if let (v, at) = queue.popFirst() {
+        if let (v, at) = popFirst() {
           call.positional[p.name] = try coerce(v, to: p.shape, at: at)
         } else if let d = p.defaultValue {
           call.positional[p.name] = d.with(span: .unknown)
         }
       case .rest:
-        call.rest = try queue.map { v, at in
+        call.rest = try zip(positionals[next...], positionalSpans[next...]).map { v, at in
           do {
             return try coerce(v, to: p.shape, at: at)
           } catch var e as ShellError where Binder.isList(v) && p.shape != .list && p.shape != .table {
@@ -111,11 +115,12 @@ enum Binder {
             throw e
           }
         }
-        queue = []
+        next = positionals.count
       default: break
       }
     }
-    if let (extra, extraSpan) = queue.first {
+    if next < positionals.count {
+      let (extra, extraSpan) = (positionals[next], positionalSpans[next])
       let n = sig.positionals.count
       throw ShellError(
         "args.extra", "`\(sig.name)` takes \(n) positional argument\(n == 1 ? "" : "s"), found \(positionals.count)",
@@ -187,7 +192,7 @@ enum Binder {
     case .bool:
       switch s { case "true": return .bool(true, span); case "false": return .bool(false, span); default: throw bad() }
     case .duration, .size:
-      let src = SourceMap.shared.add(name: "<argument>", text: s)
+      let src = Source.transient(s)
       var lx = Lexer(source: src)
       guard let t = try? lx.next(.expression), lx.atEnd else { throw bad() }
       switch (t.kind, shape) {
@@ -201,6 +206,16 @@ enum Binder {
     default:
       return .string(s, span)
     }
+  }
+
+  /// The `index`th positional (non-flag) parameter, without building a filtered array per call.
+  static func positionalParameter(_ sig: Signature, _ index: Int) -> Parameter? {
+    var seen = 0
+    for p in sig.parameters where !p.isFlag {
+      if seen == index { return p }
+      seen += 1
+    }
+    return nil
   }
 
   /// A row condition becomes a closure over the row (`$it`), evaluated once per row.
@@ -226,8 +241,8 @@ enum Binder {
   }
 
   /// The source text of a value written as one bare word of letters and digits, if it was.
-  static func writtenWord(_ v: Value) -> String? {
-    guard v.span.isKnown, let source = SourceMap.shared.source(v.span.source) else { return nil }
+  static func writtenWord(_ v: Value, in sources: SourceMap) -> String? {
+    guard v.span.isKnown, let source = sources.source(v.span.source) ?? SourceMap.shared.source(v.span.source) else { return nil }
     let text = source.text(of: v.span)
     guard !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { return nil }
     return text
@@ -235,7 +250,7 @@ enum Binder {
 
   /// Checks a value against a shape, converting where a shell user would expect it
   /// (an int where a float is wanted, a number written where text is wanted).
-  static func coerce(_ v: Value, to shape: Shape, at span: Span) throws -> Value {
+  static func coerce(_ v: Value, to shape: Shape, at span: Span, sources: SourceMap) throws -> Value {
     let ok: Bool
     switch (shape, v.kind) {
     case (.any, _): return v
@@ -261,7 +276,7 @@ enum Binder {
     case (.object, .int), (.object, .float), (.object, .size), (.object, .duration):
       // An id (prefix) written bare can read as a number or a unit (`12345`, `608e6`, `1d`):
       // take the word.
-      if let word = writtenWord(v) { return .string(word, v.span) }
+      if let word = writtenWord(v, in: sources) { return .string(word, v.span) }
       ok = false
     default: ok = false
     }

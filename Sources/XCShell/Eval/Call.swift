@@ -9,10 +9,10 @@ public struct Call {
   /// The scope the command was called from.
   let frame: Frame
   /// Positional values by parameter name (defaults filled in).
-  var positional: [String: Value] = [:]
+  var positional = Arguments()
   var rest: [Value] = []
   /// Flags present (switches as `true`) and valued flags with their values or defaults.
-  var flags: [String: Value] = [:]
+  var flags = Arguments()
   /// Whether the output goes straight to the terminal (last stage, nothing consumes it).
   public let sink: Bool
 
@@ -74,5 +74,25 @@ public struct Call {
   /// Calls a closure argument with the given arguments.
   public func invoke(_ closure: Closure, _ args: [Value], input: Pipe = .empty) throws -> Value {
     try evaluator.invoke(closure, args, input: input, at: head)
+  }
+}
+
+/// A call's bound arguments by name. Calls bind a handful, so a small array searched in order
+/// costs less than hashing into a dictionary built afresh for every call.
+struct Arguments {
+  private var entries: [(name: String, value: Value)] = []
+
+  subscript(name: String) -> Value? {
+    get {
+      for e in entries where e.name == name { return e.value }
+      return nil
+    }
+    set {
+      if let i = entries.firstIndex(where: { $0.name == name }) {
+        if let newValue { entries[i].value = newValue } else { entries.remove(at: i) }
+      } else if let newValue {
+        entries.append((name, newValue))
+      }
+    }
   }
 }

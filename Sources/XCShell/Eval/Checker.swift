@@ -13,6 +13,7 @@ public struct Checker {
   private var registry: CommandRegistry { shell.evaluator.registry }
 
   public mutating func check(_ source: Source) -> [ShellError] {
+    shell.sources.register(source)
     var parser = Parser(source: source, context: registry)
     let block = parser.parseProgram()
     errors = parser.errors
@@ -285,7 +286,7 @@ public struct Checker {
   private mutating func checkLiteral(_ e: Expr, _ shape: Shape) {
     guard case .literal(let v) = e.kind, shape != .condition else { return }
     do {
-      _ = try Binder.coerce(v, to: shape, at: e.span)
+      _ = try Binder.coerce(v, to: shape, at: e.span, sources: shell.evaluator.sources)
     } catch let err as ShellError {
       errors.append(err)
     } catch {}

@@ -13,6 +13,8 @@ public final class Evaluator: @unchecked Sendable {
   public var environment: [String: String]
   /// The script's top scope.
   public let globals: Frame
+  /// The session's sources (scripts, lines, loaded files), for error locations.
+  public let sources: SourceMap
   /// Directory of the file being run, for relative `source`/`use` paths.
   var currentDirectory: [String] = []
   /// Modules loaded by `use`, by path, so each loads once.
@@ -29,8 +31,9 @@ public final class Evaluator: @unchecked Sendable {
   private var callDepth = 0
   static let maxCallDepth = 400
 
-  public init(registry: CommandRegistry, options: ShellOptions, output: OutputSink) {
+  public init(registry: CommandRegistry, options: ShellOptions, output: OutputSink, sources: SourceMap = SourceMap()) {
     self.registry = registry
+    self.sources = sources
     self.options = options
     self.output = output
     self.environment = ProcessInfo.processInfo.environment
@@ -39,7 +42,7 @@ public final class Evaluator: @unchecked Sendable {
 
   /// A new evaluator sharing this one's commands, output and environment, for another thread.
   func fork() -> Evaluator {
-    let e = Evaluator(registry: registry, options: options, output: output)
+    let e = Evaluator(registry: registry, options: options, output: output, sources: sources)
     e.environment = environment
     e.currentDirectory = currentDirectory
     e.allowsRedirections = allowsRedirections
@@ -263,7 +266,7 @@ public final class Evaluator: @unchecked Sendable {
     guard let shape = Shape.named(type.name) else {
       throw ShellError("type.unknown", "unknown type `\(type.name)`", at: type.span, help: Binder.typeNamesHelp)
     }
-    return try Binder.coerce(v, to: shape, at: v.span.isKnown ? v.span : type.span)
+    return try Binder.coerce(v, to: shape, at: v.span.isKnown ? v.span : type.span, sources: sources)
   }
 
   /// The value of a pipeline used as a value (`let`, assignment): an expression is evaluated
@@ -289,6 +292,13 @@ public final class Evaluator: @unchecked Sendable {
     }
     let result = try frame.modify(target.name) { current in
       if target.path.isEmpty {
+        if let op {
+          if case .int(let x) = current.kind, case .int(let y) = rhs.kind, let k = Operators.intFast(op, x, y) {
+            current = Value(k, valuePipe.span)
+            return
+          }
+          if Operators.appendInPlace(op, &current, rhs, at: valuePipe.span) { return }
+        }
         current = try op.map { try Operators.binary($0, current, rhs, at: valuePipe.span) } ?? rhs
       } else {
         try Self.update(&current, path: target.path[...], op: op, rhs, at: valuePipe.span)
@@ -362,7 +372,7 @@ public final class Evaluator: @unchecked Sendable {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
       throw ShellError("io.not_found", "cannot read `\(path)`", at: span)
     }
-    let source = SourceMap.shared.add(name: path, text: text)
+    let source = sources.add(name: path, text: text)
     do {
       return try Parser.parse(source, context: parserContext)
     } catch {
@@ -768,6 +778,7 @@ public final class Evaluator: @unchecked Sendable {
         return .bool(try eval(rhs, in: frame).condition(at: rhs.span), e.span)
       default:
         let r = try eval(rhs, in: frame)
+        if case .int(let a) = l.kind, case .int(let b) = r.kind, let k = Operators.intFast(op, a, b) { return Value(k, e.span) }
         do {
           var v = try Operators.binary(op, l, r, at: opSpan)
           v.span = e.span
@@ -801,7 +812,7 @@ public final class Evaluator: @unchecked Sendable {
       } catch let err as ShellError where err.isCatchable {
         guard let handler else { return .null }
         let scope = Frame(parent: frame)
-        if let name { scope.declare(name, err.asValue(), mutable: false) }
+        if let name { scope.declare(name, err.asValue(sources: sources), mutable: false) }
         return try evalBlock(handler, in: scope, sink: false, newScope: false).collect()
       }
     case .block(let b):
@@ -874,13 +885,13 @@ extension ShellError {
   }
 
   /// The record `catch e` binds: `{message, code, exit_code, command, span}`.
-  func asValue() -> Value {
+  func asValue(sources: SourceMap) -> Value {
     var r = Record()
     r["message"] = .string(message)
     r["code"] = .string(code.rawValue)
     r["exit_code"] = exitCode.map { .int(Int64($0)) } ?? .null
     r["command"] = command.map { .string($0) } ?? .null
-    r["span"] = span.map { .string($0.description) } ?? .null
+    r["span"] = span.map { .string($0.location(in: sources)) } ?? .null
     for (k, v) in payload.sorted(by: { $0.key < $1.key }) where r[k] == nil { r[k] = .string(v) }
     return .record(r)
   }

@@ -58,6 +58,29 @@ enum Operators {
     }
   }
 
+  /// Two ints: the common arithmetic and comparisons without the general dispatch. Nil when
+  /// the general path must decide (overflow errors, division, other operators).
+  @inline(__always) static func intFast(_ op: BinaryOp, _ a: Int64, _ b: Int64) -> Value.Kind? {
+    switch op {
+    case .add:
+      let (r, o) = a.addingReportingOverflow(b)
+      return o ? nil : .int(r)
+    case .subtract:
+      let (r, o) = a.subtractingReportingOverflow(b)
+      return o ? nil : .int(r)
+    case .multiply:
+      let (r, o) = a.multipliedReportingOverflow(by: b)
+      return o ? nil : .int(r)
+    case .less: return .bool(a < b)
+    case .lessEqual: return .bool(a <= b)
+    case .greater: return .bool(a > b)
+    case .greaterEqual: return .bool(a >= b)
+    case .equal: return .bool(a == b)
+    case .notEqual: return .bool(a != b)
+    default: return nil
+    }
+  }
+
   @inline(__always) static func checked(_ r: (partialValue: Int64, overflow: Bool), _ op: String, _ span: Span) throws
     -> Int64
   {
@@ -203,6 +226,28 @@ enum Operators {
     case (.int, .int), (.int, .float), (.float, .int), (.float, .float):
       return .float(pow(try l.asDouble(), try r.asDouble()), span)
     default: throw operandError("**", l, r, at: span)
+    }
+  }
+
+  /// `x ++= y` and `x += y` on a list or string: appends in place, the same result as
+  /// `x = x ++ y` without copying what `x` holds (building a list in a loop stays linear).
+  /// False when the operands need the general operator.
+  static func appendInPlace(_ op: BinaryOp, _ l: inout Value, _ r: Value, at span: Span) -> Bool {
+    guard op == .concat || op == .add else { return false }
+    switch (l.kind, r.kind) {
+    case (.list(var a), _):
+      // Drop the binding's reference first so the array is uniquely held and grows in place.
+      l.kind = .null
+      if case .list(let b) = r.kind { a.append(contentsOf: b) } else { a.append(r) }
+      l = .list(a, span)
+      return true
+    case (.string(var a), .string(let b)):
+      l.kind = .null
+      a += b
+      l = .string(a, span)
+      return true
+    default:
+      return false
     }
   }
 

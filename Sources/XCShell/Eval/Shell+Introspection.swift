@@ -28,7 +28,7 @@ extension Shell {
   /// Whether more input could complete the text (an open bracket, string or trailing `|`):
   /// the REPL then asks for a continuation line instead of reporting an error.
   public func isIncomplete(_ text: String) -> Bool {
-    let source = SourceMap.shared.add(name: "<input>", text: text)
+    let source = Source.transient(text)
     var parser = Parser(source: source, context: evaluator.registry)
     _ = parser.parseProgram()
     return !parser.errors.isEmpty && parser.errors.contains { $0.partial }
@@ -43,7 +43,7 @@ extension Shell {
   /// Calls a function defined in the session (the `prompt` function) and returns its plain text.
   public func callFunction(_ name: String) -> String? {
     guard evaluator.globals.function(name) != nil else { return nil }
-    let source = SourceMap.shared.add(name: "<\(name)>", text: name)
-    return (try? evaluate(source))?.plain
+    // Errors are dropped, so the text needs no place in the session's sources.
+    return (try? evaluate(Source.transient(name)))?.plain
   }
 }

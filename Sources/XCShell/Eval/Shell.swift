@@ -6,16 +6,21 @@ public final class Shell: @unchecked Sendable {
   public let evaluator: Evaluator
   public var options: ShellOptions { evaluator.options }
 
+  /// The sources this session has run, for error locations; they live as long as the session.
+  public var sources: SourceMap { evaluator.sources }
+
   public init(options: ShellOptions, registry: CommandRegistry = Builtins.registry()) {
-    let renderer = DiagnosticRenderer(color: options.color)
+    let sources = SourceMap()
+    let renderer = DiagnosticRenderer(color: options.color, sources: sources)
     let output = OutputSink(lineBuffered: options.stdoutIsTTY, renderer: renderer)
-    evaluator = Evaluator(registry: registry, options: options, output: output)
+    evaluator = Evaluator(registry: registry, options: options, output: output, sources: sources)
     evaluator.globals.declare("args", .list(options.arguments.map { .string($0) }), mutable: false)
     evaluator.renderHook = { [unowned self] pipe in try self.render(pipe) }
   }
 
   /// Parses a source, printing every syntax error; nil when there were any.
   public func parse(_ source: Source) -> Block? {
+    sources.register(source)
     var parser = Parser(source: source, context: evaluator.registry)
     let block = parser.parseProgram()
     if parser.errors.isEmpty { return block }
@@ -88,6 +93,7 @@ public final class Shell: @unchecked Sendable {
   /// Evaluates a source in the session's scope and returns the last statement's value
   /// (tests and examples use this; nothing is rendered).
   public func evaluate(_ source: Source) throws -> Value {
+    sources.register(source)
     let block = try Parser.parse(source, context: evaluator.registry)
     evaluator.hoistFunctions(block, into: evaluator.globals)
     var last = Value.null

@@ -4,10 +4,13 @@ struct UserFunction: Command, @unchecked Sendable {
   let decl: FunctionDecl
   let scope: Frame
   let signature: Signature
+  /// Each parameter's variable name, worked out once rather than at every call.
+  let variableNames: [String]
 
   init(decl: FunctionDecl, scope: Frame) {
     self.decl = decl
     self.scope = scope
+    variableNames = decl.parameters.map(\.variableName)
     let doc = decl.doc
     let summary = doc.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
     let details = doc.split(separator: "\n", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
@@ -42,7 +45,7 @@ struct UserFunction: Command, @unchecked Sendable {
     try ev.enterCall(at: call.head)
     defer { ev.leaveCall() }
     let frame = Frame(parent: scope)
-    for (p, decl) in zip(signature.parameters, decl.parameters) {
+    for (i, (p, decl)) in zip(signature.parameters, decl.parameters).enumerated() {
       var v: Value
       switch p.kind {
       case .rest: v = .list(call.rest)
@@ -51,11 +54,11 @@ struct UserFunction: Command, @unchecked Sendable {
         v = call.value(p.name) ?? .null
         // Defaults that are not literals are evaluated at each call, in the function's scope.
         if v.isNull, !v.span.isKnown, let d = decl.defaultValue {
-          if case .literal = d.kind {} else { v = try Binder.coerce(try ev.eval(d, in: scope), to: p.shape, at: d.span) }
+          if case .literal = d.kind {} else { v = try Binder.coerce(try ev.eval(d, in: scope), to: p.shape, at: d.span, sources: ev.sources) }
         }
       }
       // `--warn-over` is `$warn_over` inside the body (variable names have no dashes).
-      frame.declare(decl.variableName, v, mutable: false)
+      frame.declare(variableNames[i], v, mutable: false)
     }
     frame.declare("in", try input.collect(), mutable: false)
     do {
@@ -74,5 +77,7 @@ struct UserFunction: Command, @unchecked Sendable {
 
 extension ParameterDecl {
   /// The variable a parameter binds: its name with dashes as underscores.
-  var variableName: String { name.replacingOccurrences(of: "-", with: "_") }
+  var variableName: String {
+    name.utf8.contains(UInt8(ascii: "-")) ? String(name.map { $0 == "-" ? "_" : $0 }) : name
+  }
 }

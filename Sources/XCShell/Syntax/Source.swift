@@ -17,6 +17,19 @@ public final class Source: Sendable {
   /// Byte offset at which each line starts.
   let lineStarts: [Int]
 
+  /// A source with a new process-unique id. Register it in a `SourceMap` (the shell that runs
+  /// it does) so that errors pointing into it can show its lines.
+  public convenience init(name: String, text: String) {
+    self.init(id: SourceID.next(), name: name, text: text)
+  }
+
+  /// A text lexed once and then dropped (`into duration`, an argument bound to a typed
+  /// parameter): it gets no id and is registered nowhere, so converting in a loop keeps
+  /// memory flat. Spans into it are unknown.
+  static func transient(_ text: String) -> Source {
+    Source(id: .synthetic, name: "<text>", text: text)
+  }
+
   init(id: SourceID, name: String, text: String) {
     self.id = id
     self.name = name
@@ -63,25 +76,60 @@ public final class Source: Sendable {
   }
 }
 
-/// Every source seen by this process, so any span can be resolved when an error is shown.
+extension SourceID {
+  private static let counter = IDCounter()
+  /// Ids are unique in the process, so sources made for one shell never collide with another's.
+  static func next() -> SourceID { SourceID(rawValue: counter.next()) }
+}
+
+private final class IDCounter: @unchecked Sendable {
+  private let lock = NSLock()
+  private var last: UInt32 = 0
+  func next() -> UInt32 {
+    lock.lock()
+    defer { lock.unlock() }
+    last &+= 1
+    if last == 0 { last = 1 }  // 0 is `.synthetic`
+    return last
+  }
+}
+
+/// The sources one session has run (its scripts, lines, loaded files), so a span in any of them
+/// resolves to FILE:LINE:COL when an error is shown. Each `Shell` owns one: it lives and dies
+/// with the session, and nothing is registered for texts only converted (`into duration`).
 public final class SourceMap: @unchecked Sendable {
+  /// For tools and tests that lex or parse without a shell; a shell adopts any source it runs.
   public static let shared = SourceMap()
   private let lock = NSLock()
-  private var sources: [Source] = []
+  private var sources: [SourceID: Source] = [:]
+
+  public init() {}
 
   /// Registers a text and returns its source.
   public func add(name: String, text: String) -> Source {
+    let source = Source(name: name, text: text)
+    register(source)
+    return source
+  }
+
+  /// Registers a source made elsewhere (once; registering it again changes nothing).
+  public func register(_ source: Source) {
+    guard source.id != .synthetic else { return }
     lock.lock()
     defer { lock.unlock() }
-    let source = Source(id: SourceID(rawValue: UInt32(sources.count + 1)), name: name, text: text)
-    sources.append(source)
-    return source
+    sources[source.id] = source
   }
 
   public func source(_ id: SourceID) -> Source? {
     lock.lock()
     defer { lock.unlock() }
-    let i = Int(id.rawValue) - 1
-    return i >= 0 && i < sources.count ? sources[i] : nil
+    return sources[id]
+  }
+
+  /// How many sources are registered (tests check that conversions add none).
+  var count: Int {
+    lock.lock()
+    defer { lock.unlock() }
+    return sources.count
   }
 }

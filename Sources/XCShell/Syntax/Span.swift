@@ -21,9 +21,12 @@ public struct Span: Hashable, Sendable, CustomStringConvertible {
     return Span(source: source, start: Int(min(start, other.start)), end: Int(max(end, other.end)))
   }
 
-  public var description: String {
-    guard let src = SourceMap.shared.source(source) else { return "<unknown>" }
+  /// FILE:LINE:COL, looking the source up in `sources` (then `SourceMap.shared`).
+  public func location(in sources: SourceMap) -> String {
+    guard let src = sources.source(source) ?? SourceMap.shared.source(source) else { return "<unknown>" }
     let (l, c) = src.location(of: Int(start))
     return "\(src.name):\(l):\(c)"
   }
+
+  public var description: String { location(in: .shared) }
 }
