@@ -17,7 +17,7 @@ enum ImageArchiveCommands {
           .required("image", .object(.image), "A reference (`name:tag`) or an image object."),
           .required("path", .string, "The archive to write on this host (replaced if it exists)."),
         ],
-        examples: [Example("Save an image and inspect it with skopeo", "image save app:1 app.tar; ^skopeo inspect oci-archive:app.tar")],
+        examples: [Example("Save an image as an OCI archive (`image load`, skopeo and umoci read it)", "image save app:1 app.tar")],
         details: "The archive holds `oci-layout`, `index.json` (the image named by `org.opencontainers.image.ref.name`) and the blobs exactly as stored, so digests are unchanged; skopeo, umoci and `image load` read it. The file is removed when saving fails.")
     ) { call, _ in
       let ref = try ObjectArgs.imageRef(try call.require("image"), at: call.head)

@@ -18,12 +18,8 @@ enum RemoveContainerCommand {
         ],
         details: "A running container is an error (the daemon answers EBUSY); so is a name no ended container has. The program `rm` is still `^rm`.")
     ) { call, input in
-      var targets = call.restValues()
-      if targets.isEmpty { targets = try input.collect().listOrSelf() }
-      guard !targets.isEmpty else {
-        throw ShellError("args.missing", "`rm` needs a container (a name, an id or an object)", at: call.span)
-      }
-      for t in targets {
+      // An empty pipe is a no-op, so clean-up scripts can run twice (as `kill`).
+      for t in try ObjectArgs.targets(call, input, what: "a container (a name, an id or an object)") {
         let ref = try ObjectArgs.containerRef(t, at: call.head)
         _ = try s.callExtension(RemoveContainerRequest(name: ref), feature: "`rm`", at: call.head)
       }

@@ -16,15 +16,11 @@ enum StopCommand {
         ],
         examples: [
           Example("Give a server 30 seconds to finish", "stop web --time 30s"),
-          Example("Stop everything from an image", "ps | where image =~ busybox | stop"),
+          Example("Stop everything from an image", "ps | where image_reference =~ busybox | stop"),
         ],
         details: "xc-init passes SIGTERM to main (to every process once main is gone). `kill` uses the daemon's own grace period (xcd's `stop_grace_seconds`).")
     ) { call, input in
-      var targets = call.restValues()
-      if targets.isEmpty { targets = try input.collect().listOrSelf() }
-      guard !targets.isEmpty else {
-        throw ShellError("args.missing", "`stop` needs a container (a name, an id or an object)", at: call.span)
-      }
+      let targets = try ObjectArgs.targets(call, input, what: "a container (a name, an id or an object)")
       let grace = try call.duration("time") ?? 10_000_000_000
       guard grace >= 0, grace <= 3_600_000_000_000 else {
         throw ShellError("args.value", "`--time`: a grace period from 0s to 1h", at: call.span)
@@ -37,7 +33,10 @@ enum StopCommand {
           refs.append(ref)
         }
       }
-      try ObjectCommands.waitTornDown(refs, s, call, timeout: grace + (try call.duration("timeout") ?? 30_000_000_000))
+      // In a dry run nothing was stopped, so there is no teardown to wait for.
+      if !refs.isEmpty, !s.modes.dryRun {
+        try ObjectCommands.waitTornDown(refs, s, call, timeout: grace + (try call.duration("timeout") ?? 30_000_000_000))
+      }
       return .empty
     }
   }

@@ -18,6 +18,9 @@ import Testing
     "CSupport/engine_shims.c", "CSupport/include/engine_shims.h", "xc-init/main.c",
     "CSupport/cs_daemon_spawn.c",  // the embedded xcd: execv of a fixed path and argv
     "XCObjects/HostProcess.swift",  // `tar` for cp, `cat` for link: fixed names, argv arrays
+    // `ssh` with an argv array; the remote command is a fixed script whose arguments are a
+    // hash, a size and a socket path restricted to `[A-Za-z0-9/._-]` (RemoteHost).
+    "XCRemote/SSHTransport.swift",
   ]
 
   /// Reviewed places where a shell gets a command string, never on the host: a Jailfile's

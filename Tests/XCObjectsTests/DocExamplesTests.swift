@@ -53,6 +53,7 @@ import XCShell
     try "a log line\n".write(toFile: dir + "/main.log", atomically: true, encoding: .utf8)
     try "events {}\n".write(toFile: dir + "/nginx.conf", atomically: true, encoding: .utf8)
     _ = FileManager.default.createFile(atPath: dir + "/rootfs.tar.zst", contents: Data())
+    try FileManager.default.copyItem(atPath: dir + "/rootfs.tar.zst", toPath: dir + "/app.tar")
     return dir
   }
 
@@ -64,13 +65,16 @@ import XCShell
   @Test("documented example runs", arguments: examples.map { "\($0.command): \($0.code)" })
   func exampleRuns(_ label: String) throws {
     let code = Self.examples.first { "\($0.command): \($0.code)" == label }!.code
-    // Examples that take the terminal (`-it`, `attach`) cannot run under a test's pipes; they
-    // are still checked statically.
-    let interactive = code.contains(" -it ") || code.hasPrefix("attach")
+    // Examples that take the terminal (`-it`, `attach`) cannot run under a test's pipes, and
+    // those that stream until Ctrl-C (`--watch`, `--follow`) do not end; they are still
+    // checked statically.
+    let interactive = code.contains(" -it ") || code.hasPrefix("attach") || code.contains("--watch") || code.contains("--follow")
     let dir = try Self.workdir()
     let log = dir + "/main.log"
+    // The stand-in plays the Linux xcd: the read-only `xcsh.*` extensions answer (empty lists).
     let fake = try FakeDaemon(replies: [
-      "xcsh.logs": FakeDaemon.ok(#"{"stdout_log_file":"\#(log)","stderr_log_file":"\#(log)"}"#)
+      "xcsh.logs": FakeDaemon.ok(#"{"stdout_log_file":"\#(log)","stderr_log_file":"\#(log)"}"#),
+      "xcsh.stats": FakeDaemon.ok("[]"), "xcsh.list_ended": FakeDaemon.ok("[]"), "xcsh.save_image": FakeDaemon.ok("null"),
     ])
     defer { fake.stop() }
     defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -76,9 +76,10 @@ final class FakeDaemon: @unchecked Sendable {
       if let i = value[key] as? Int, let fd = fds.peek(i) { try? EventFD(fd).write(1) }
     }
     if (json["method"] as? String) == "xcsh.copy_out", let i = value["fd"] as? Int, let fd = fds.peek(i) {
-      // An empty tar archive (two zero blocks), as xcd writes for an empty directory's contents.
-      let zeros = [UInt8](repeating: 0, count: 1024)
-      _ = zeros.withUnsafeBytes { try? fd.writeAll($0) }
+      // A tar of one empty file named as the path's last component, as xcd writes for a file.
+      let last = ((value["path"] as? String ?? "") as NSString).lastPathComponent
+      let archive = Self.tarOfEmptyFile(named: last.isEmpty || last == "/" ? "file" : last)
+      _ = archive.withUnsafeBytes { try? fd.writeAll($0) }
     }
     if (json["method"] as? String) == "run_main", let i = value["notify"] as? Int, let fd = fds.peek(i) {
       try? EventFD(fd).write(1)
@@ -88,6 +89,27 @@ final class FakeDaemon: @unchecked Sendable {
         try? EventFD(fd).write(ProcessNotification.encodeExit(.exited(0)))
       }
     }
+  }
+
+  /// A ustar archive holding one empty regular file: its header, then the two zero blocks.
+  static func tarOfEmptyFile(named name: String) -> [UInt8] {
+    var header = [UInt8](repeating: 0, count: 512)
+    func put(_ text: String, at offset: Int) {
+      for (i, b) in text.utf8.prefix(100).enumerated() { header[offset + i] = b }
+    }
+    put(name, at: 0)
+    put("0000644", at: 100)
+    put("0000000", at: 108)
+    put("0000000", at: 116)
+    put("00000000000", at: 124)  // size
+    put("00000000000", at: 136)  // mtime
+    put("        ", at: 148)  // the checksum counts its own field as spaces
+    header[156] = UInt8(ascii: "0")
+    put("ustar", at: 257)
+    put("00", at: 263)
+    let sum = header.reduce(0) { $0 + Int($1) }
+    put(String(format: "%06o", sum) + "\0 ", at: 148)
+    return header + [UInt8](repeating: 0, count: 1024)
   }
 
   static func snapshot(_ name: String) -> String {
