@@ -2,22 +2,30 @@ import XCIPC
 import XCShell
 
 extension DaemonSession {
-  /// Calls an `xcsh.*` extension method. xc's daemon answers a method it does not have with
-  /// errno 2 and exactly `ipc method <name> not found` (xc-ipc.md §1, "Unknown method name");
-  /// that answer becomes `daemon.unsupported`, "not supported by this daemon", naming the
-  /// xcsh feature, instead of a "not found" that would read like a missing object.
+  /// Calls an `xcsh.*` extension method. A daemon without the extensions (xc's own) answers an
+  /// unknown method with errno 2, the same errno an extension gives for a missing object; so a
+  /// not-found answer is told apart by `servesExtensions` (a probe that cannot answer errno 2
+  /// when served), never by the message. A daemon without them gives `daemon.unsupported`,
+  /// "not supported by this daemon", naming the xcsh feature, instead of a "not found" that
+  /// would read like a missing object.
   func callExtension<R: XCRequest>(_ request: R, feature: String, at span: Span) throws -> R.Response {
     do {
       return try call(request, at: span)
-    } catch let e as ShellError {
-      throw Self.unsupported(e, method: R.method, feature: feature, at: span) ?? e
+    } catch let e as ShellError where e.code == ObjectArgs.daemonNotFound {
+      if try servesExtensions(at: span) { throw e }
+      throw Self.unsupported(method: R.method, feature: feature, at: span)
     }
   }
 
-  /// The error for a daemon that lacks `method`, or nil when `e` is another failure.
-  static func unsupported(_ e: ShellError, method: String, feature: String, at span: Span) -> ShellError? {
-    guard e.message.hasSuffix("ipc method \(method) not found") else { return nil }
-    return ShellError(
+  /// Whether the daemon serves the `xcsh.*` extensions: `xcsh.stats` with no names, which a
+  /// daemon that has it answers (with every live container) and never with errno 2.
+  func servesExtensions(at span: Span) throws -> Bool {
+    try callExtension(StatsRequest(names: []), at: span) != nil
+  }
+
+  /// The error for a daemon that lacks `method`.
+  static func unsupported(method: String, feature: String, at span: Span) -> ShellError {
+    ShellError(
       "daemon.unsupported", "\(feature) is not supported by this daemon (it has no `\(method)` method)",
       at: span, help: "the Linux xcd serves it; xc's own daemon does not")
   }

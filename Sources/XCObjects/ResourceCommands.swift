@@ -64,8 +64,7 @@ enum ResourceCommands {
 
   /// Throws "not supported by this daemon" unless the daemon serves `xcsh.stats`.
   static func requireSupport(_ what: String, _ s: DaemonSession, _ call: Call) throws {
-    // With no names, `xcsh.stats` itself never answers errno 2.
-    if try s.callExtension(StatsRequest(names: []), at: call.head) == nil {
+    if try !s.servesExtensions(at: call.head) {
       throw ShellError(
         "daemon.unsupported", "\(what) is not supported by this daemon: it does not serve the xcsh extension `xcsh.stats` (xc's FreeBSD daemon has no resource limits)",
         at: call.span, help: "leave the flag out, or use the Linux xcd")
