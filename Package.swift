@@ -77,7 +77,9 @@ let package = Package(
     .target(name: "CGzip", linkerSettings: [.linkedLibrary("z")]),
     // PID 1 of each container: runs main, reaps orphans, lives until every process is gone.
     // Static, so it runs in any image; bind-mounted, never copied.
-    .executableTarget(name: "xc-init", linkerSettings: [.unsafeFlags(["-static-executable"])]),
+    // Linked with lld: GNU ld prints glibc's link-time warning about `dlopen` in the statically
+    // linked Swift runtime, a call xc-init never makes.
+    .executableTarget(name: "xc-init", linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld"])]),
     // The Linux daemon: serves xc's IPC methods (XCIPC) with the engine (XCEngine).
     .executableTarget(
       name: "xcd",

@@ -29,7 +29,7 @@ struct EndedContainerTests {
         print (ps | where name == crash1 | length)
         print '--- all'
         let gone = (ps --all | where name == crash1)
-        print ([($gone | length) $gone.0.exit_code $gone.0.status ($gone.0.finished_at > 0)] | str join ' ')
+        print ([($gone | length) $gone.0.exit_code $gone.0.status ($gone.0.finished_at > ((date now) - 1h))] | str join ' ')
         print '--- logs'
         print (logs crash1 | lines | last 2 | str join ',')
         print '--- show'

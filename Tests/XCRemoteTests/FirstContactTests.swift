@@ -18,15 +18,21 @@ import XCIPC
       guard let p = mkdtemp(&template) else { throw TestFailure("mkdtemp failed") }
       dir = String(cString: p)
       let shim = dir + "/ssh"
-      try """
+      let script = """
         #!/bin/sh
         # Runs the remote command (the last argument) here, with a private cache.
         for last in "$@"; do :; done
         export XDG_CACHE_HOME=\(dir)/cache
         exec /bin/sh -c "$last"
 
-        """.write(toFile: shim, atomically: true, encoding: .utf8)
-      chmod(shim, 0o755)
+        """
+      // Written through a close-on-exec descriptor: a process another test spawns meanwhile
+      // must not inherit it open for writing, or running the shim fails with ETXTBSY.
+      let fd = open(shim, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+      guard fd >= 0 else { throw TestFailure("cannot create \(shim)") }
+      let written = script.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+      close(fd)
+      guard written == script.utf8.count else { throw TestFailure("cannot write \(shim)") }
       options = SSHOptions(runtimeDirectory: dir + "/rt/ssh")
       options.binary = shim
     }

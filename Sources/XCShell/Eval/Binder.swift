@@ -1,3 +1,5 @@
+import Foundation
+
 /// Maps a call's words to a command's parameters and checks their types.
 ///
 /// Flags may come anywhere (`--flag`, `--flag=value`, `--flag value`, `-f`, `-abc`); `--` ends
@@ -8,6 +10,31 @@ enum Binder {
 
   static func bind(
     _ sig: Signature, _ node: CallNode, in frame: Frame, evaluator ev: Evaluator, sink: Bool, fromText: Bool = false
+  ) throws -> Call {
+    do {
+      return try bindArguments(sig, node, in: frame, evaluator: ev, sink: sink, fromText: fromText)
+    } catch let e as ShellError {
+      throw withProgramHint(e, sig)
+    }
+  }
+
+  /// `rm -rf`, `kill -9 PID`, `ps aux`: a program's arguments given to the object command of
+  /// the same name, which means something else entirely. A binding error then also says which
+  /// one ran, and how to reach the program.
+  static func withProgramHint(_ error: ShellError, _ sig: Signature) -> ShellError {
+    let code = error.code.rawValue
+    guard sig.category == .objects, code.hasPrefix("args.") || code.hasPrefix("type."), !sig.name.contains(" "),
+      External.which(sig.name, environment: ProcessInfo.processInfo.environment) != nil
+    else { return error }
+    var e = error
+    let what = sig.summary.prefix { $0 != "." && $0 != ":" && $0 != "(" }.trimmingCharacters(in: .whitespaces)
+    let hint = "`\(sig.name)` here is xcsh's command (\(what.prefix(1).lowercased() + what.dropFirst())); the program is `^\(sig.name)`"
+    e.help = e.help.map { "\($0); \(hint)" } ?? hint
+    return e
+  }
+
+  private static func bindArguments(
+    _ sig: Signature, _ node: CallNode, in frame: Frame, evaluator ev: Evaluator, sink: Bool, fromText: Bool
   ) throws -> Call {
     /// Arguments from a command line are text; convert them to the parameter's type.
     func coerce(_ v: Value, to shape: Shape, at span: Span) throws -> Value {

@@ -203,7 +203,9 @@ public struct Checker {
       }
       return
     }
+    let before = errors.count
     checkBinding(sig, c)
+    for i in before..<errors.count { errors[i] = Binder.withProgramHint(errors[i], sig) }
   }
 
   /// The binder's static half: flags exist, valued flags have values, positional counts fit.
