@@ -147,7 +147,7 @@ final class StdinFeeder: @unchecked Sendable {
       if n < 0 {
         if errno == EINTR { continue }
         if errno == EPIPE { throw BrokenPipe() }
-        throw ShellError("system.write", "cannot write to the build process: \(String(cString: strerror(errno)))", at: .unknown)
+        throw ShellError(.systemWrite, "cannot write to the build process: \(String(cString: strerror(errno)))", at: .unknown)
       }
       data = data.dropFirst(n)
     }
@@ -161,7 +161,7 @@ final class StdinFeeder: @unchecked Sendable {
 func makePipe() throws -> [Int32] {
   var fds: [Int32] = [-1, -1]
   guard pipe(&fds) == 0 else {
-    throw ShellError("system.pipe", "cannot create a pipe: \(String(cString: strerror(errno)))", at: .unknown)
+    throw ShellError(.systemPipe, "cannot create a pipe: \(String(cString: strerror(errno)))", at: .unknown)
   }
   for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
   return fds

@@ -21,7 +21,7 @@ enum ContainerCommands {
       let name = try ObjectCommands.containerName(try call.require("container"), at: call.head)
       let argv = try call.restValues().map { try $0.asString() }
       guard let program = argv.first else {
-        throw ShellError("args.missing", "`exec` needs a program to run after the container", at: call.span)
+        throw ShellError(.argsMissing, "`exec` needs a program to run after the container", at: call.span)
       }
       var request = ExecRequest(name: name, arg0: program, args: Array(argv.dropFirst()))
       request.envs = try RunCommand.environment(call)

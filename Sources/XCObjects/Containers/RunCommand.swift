@@ -71,7 +71,7 @@ enum RunCommand {
     for item in call.value("env")?.listOrSelf() ?? [] {
       let text = try item.asString()
       guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
-        throw ShellError("args.value", "`-e` takes NAME=VALUE, found `\(text)`", at: item.span.isKnown ? item.span : call.span)
+        throw ShellError(.argsValue, "`-e` takes NAME=VALUE, found `\(text)`", at: item.span.isKnown ? item.span : call.span)
       }
       envs[String(text[..<eq])] = String(text[text.index(after: eq)...])
     }
@@ -122,12 +122,12 @@ enum Foreground {
   ) throws -> Pipe {
     let exited: EventFD
     do { exited = try EventFD.create() } catch {
-      throw ShellError("system.eventfd", "cannot create an eventfd: \(error)", at: call.head)
+      throw ShellError(.systemEventfd, "cannot create an eventfd: \(error)", at: call.head)
     }
     defer { close(exited.rawValue) }
     var capture: [Int32] = [-1, -1]
     if !call.sink {
-      guard pipe(&capture) == 0 else { throw ShellError("system.pipe", "cannot create a pipe", at: call.head) }
+      guard pipe(&capture) == 0 else { throw ShellError(.systemPipe, "cannot create a pipe", at: call.head) }
     } else {
       call.evaluator.output.flush()
     }
