@@ -7,7 +7,8 @@ import XCShell
 /// containers. Each command names the IPC method it calls in its summary.
 public enum ObjectCommands {
   public static func all(_ session: DaemonSession) -> [any Command] {
-    [
+    ObjectNouns.register()
+    return [
       info(session), ps(session), images(session, name: "images"), images(session, name: "image list"),
       kill(session), RunCommand.make(session), ContainerCommands.exec(session), ContainerCommands.show(session),
       BuildCommand.make(session),

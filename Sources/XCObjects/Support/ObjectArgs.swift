@@ -89,6 +89,7 @@ enum ObjectArgs {
     case .image: help = "`images` lists the images; `pull \(name)` fetches it from a registry"
     case .network: help = "`networks` lists the networks; `network ensure` creates one if missing"
     case .volume: help = "`volumes` lists the volumes; `volume ensure` creates one if missing"
+    default: help = "the daemon has no \(type.rawValue) of that name"
     }
     if let daemon { help += " (the daemon answered: \(daemon))" }
     return ShellError(
@@ -114,7 +115,7 @@ enum ObjectArgs {
     e.code == .daemonNotFound || notFoundCodes.contains(e.code)
   }
 
-  static let notFoundCodes = Set(ObjectType.allCases.map { ShellError.Code(rawValue: "\($0.rawValue).not_found") })
+  static let notFoundCodes = Set(ObjectNouns.all.map(\.type).map { ShellError.Code(rawValue: "\($0.rawValue).not_found") })
 
   /// The id of the only one of the `live` container ids that starts with `prefix`; nil if
   /// none, an error naming the candidates if several.
