@@ -39,6 +39,8 @@ extension ShellError.Code {
   static let configParse: Self = "config.parse"
 
   // MARK: container
+  /// A container run in the foreground (`run`, `attach`) exited non-zero or was killed.
+  static let containerFailed: Self = "container.failed"
   /// The daemon could not start a container's main process.
   static let containerFault: Self = "container.fault"
 
@@ -90,6 +92,10 @@ extension ShellError.Code {
   /// An object lacks the field a command needs (name or id).
   static let objectField: Self = "object.field"
 
+  // MARK: process
+  /// A process run in the foreground (`exec`) exited non-zero or was killed.
+  static let processFailed: Self = "process.failed"
+
   // MARK: pull
   /// An image pull failed.
   static let pullFailed: Self = "pull.failed"
@@ -139,6 +145,7 @@ extension ShellError.Code {
     .buildStepFailed,
     .configInvalid,
     .configParse,
+    .containerFailed,
     .containerFault,
     .cpArchive,
     .cpRename,
@@ -157,6 +164,7 @@ extension ShellError.Code {
     .logsRead,
     .objectAmbiguous,
     .objectField,
+    .processFailed,
     .pullFailed,
     .pushFailed,
     .systemEventfd,

@@ -27,7 +27,7 @@ final class BuildProcess {
     _ session: DaemonSession, container: String, argv: [String], env: [String: String],
     stdin: FileDescriptor?, stdout: FileDescriptor? = nil, at span: Span
   ) throws {
-    exited = try Self.system("eventfd") { try EventFD.create(flags: [.closeOnExec]) }
+    exited = try Self.system(.systemEventfd, "an eventfd") { try EventFD.create(flags: [.closeOnExec]) }
     let fds: [Int32]
     do { fds = try makePipe() } catch {
       close(exited.rawValue)
@@ -49,9 +49,9 @@ final class BuildProcess {
     close(exited.rawValue)
   }
 
-  private static func system<T>(_ what: String, _ body: () throws -> T) throws -> T {
+  private static func system<T>(_ code: ShellError.Code, _ what: String, _ body: () throws -> T) throws -> T {
     do { return try body() } catch {
-      throw ShellError(ShellError.Code(rawValue: "system.\(what)"), "cannot create an \(what): \(error)", at: .unknown)
+      throw ShellError(code, "cannot create \(what): \(error)", at: .unknown)
     }
   }
 

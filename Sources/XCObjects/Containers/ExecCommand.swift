@@ -28,7 +28,7 @@ enum ContainerCommands {
       request.user = try call.string("user")
       request.group = try call.string("group")
       if call.has("tty") { return try ExecTerminal.run(request, call, s) }
-      return try Foreground.run(call, what: "process", stop: nil) { stdout, stderr, exited in
+      return try Foreground.run(call, what: .process, stop: nil) { stdout, stderr, exited in
         // As xc's client: this shell's stdin, then the output descriptors, then the exit eventfd.
         request.stdin = FDRef(.standardInput)
         request.stdout = stdout

@@ -124,7 +124,7 @@ enum TerminalRun {
       throw error
     }
     let status = try Foreground.waitForExit(exited, call) { _ = try? s.call(KillContainerRequest(name: id), at: call.head) }
-    return try Foreground.result(status, what: "container", name: id, call)
+    return try Foreground.result(status, what: .container, name: id, call)
   }
 }
 
@@ -143,6 +143,6 @@ enum ExecTerminal {
       if try TerminalRelay.attach(path: path, call) { return .empty }
     }
     let status = try Foreground.waitForExit(exited, call, stop: nil)
-    return try Foreground.result(status, what: "process", name: "\(request.arg0) in \(request.name)", call)
+    return try Foreground.result(status, what: .process, name: "\(request.arg0) in \(request.name)", call)
   }
 }
