@@ -121,7 +121,7 @@ public final class DaemonSession: @unchecked Sendable {
     {
       // Connecting (or starting the default daemon) failed: no method was sent.
       let unsent = method.map { " (`\($0)` was not sent)" } ?? ""
-      return ShellError("daemon.unavailable", "cannot reach the xc daemon at \(path)\(unsent): \(error)", at: span, help: help)
+      return ShellError(.daemonUnavailable, "cannot reach the xc daemon at \(path)\(unsent): \(error)", at: span, help: help)
     }
     if error.code == .connectionClosed, let method = error.method, !remote {
       return closedDuring(method, at: span, path: path, gone: !DaemonEndpoint.answers(path))
@@ -129,7 +129,7 @@ public final class DaemonSession: @unchecked Sendable {
     if error.code == .daemon, error.daemonError?.isNotFound == true {
       // Which object is missing is for the command to say (`ObjectArgs.missing`); this code
       // only carries the daemon's typed answer that something named was not there.
-      return ShellError("daemon.not_found", "\(error)", at: span)
+      return ShellError(.daemonNotFound, "\(error)", at: span)
     }
     var e = ShellError(ShellError.Code(rawValue: "daemon.\(error.code.rawValue)"), "\(error)", at: span)
     if error.code == .noDaemon || error.code == .permissionDenied { e.help = help }
@@ -147,11 +147,11 @@ public final class DaemonSession: @unchecked Sendable {
       : "`\(method)` may have taken effect before it went"
     if gone {
       return ShellError(
-        "daemon.gone", "the xc daemon at \(path) went away during `\(method)`: \(effect)", at: span,
+        .daemonGone, "the xc daemon at \(path) went away during `\(method)`: \(effect)", at: span,
         help: "restart xcd (its log says why it stopped), then check the state with `ps`, `images`, `networks` before running again")
     }
     return ShellError(
-      "daemon.closed", "the xc daemon closed the connection during `\(method)` without answering: \(effect)", at: span,
+      .daemonClosed, "the xc daemon closed the connection during `\(method)` without answering: \(effect)", at: span,
       help: "xc does that with a request it cannot decode; `--trace` shows the request")
   }
 

@@ -7,7 +7,8 @@ import XCShell
 /// containers. Each command names the IPC method it calls in its summary.
 public enum ObjectCommands {
   public static func all(_ session: DaemonSession) -> [any Command] {
-    [
+    ObjectNouns.register()
+    return [
       info(session), ps(session), images(session, name: "images"), images(session, name: "image list"),
       kill(session), RunCommand.make(session), ContainerCommands.exec(session), ContainerCommands.show(session),
       BuildCommand.make(session),
@@ -63,7 +64,7 @@ public enum ObjectCommands {
       let id = o.fields["id"].flatMap { if case .string(let s) = $0.kind { s } else { nil } }
       if case .string(let n)? = o.fields["name"]?.kind, n != "xc-\(id ?? "")" { return n }
       if let id { return id }
-      throw ShellError("object.field", "this container object has no name or id", at: span)
+      throw ShellError(.objectField, "this container object has no name or id", at: span)
     default:
       throw ShellError.typeMismatch(expected: "container or name", found: v, at: span)
     }
@@ -117,7 +118,7 @@ public enum ObjectCommands {
     }
     guard gone else {
       throw ShellError(
-        "kill.timeout", "still being torn down after kill: \(waiting.sorted().joined(separator: ", "))",
+        .killTimeout, "still being torn down after kill: \(waiting.sorted().joined(separator: ", "))",
         at: call.head, help: "the daemon's log says why; `kill --no-wait` does not wait")
     }
   }

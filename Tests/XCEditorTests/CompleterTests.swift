@@ -12,7 +12,7 @@ import XCShell
   init() throws {
     shell = Shell(options: ShellOptions())
     _ = try shell.evaluate(SourceMap.shared.add(name: "<t>", text: "let server = {name: web, ports: {http: 80}}\nfn deploy [name: string, --replicas: int] { }"))
-    completer = Completer(shell: shell, objectNames: { t in t == .container ? ["web-1", "web-2", "db"] : [] })
+    completer = Completer(shell: shell, objectNames: { t in t == "container" ? ["web-1", "web-2", "db"] : [] })
   }
 
   func texts(_ s: String) -> [String] { completer.complete(s).candidates.map(\.text) }
@@ -60,7 +60,7 @@ import XCShell
   @Test func objectNamesWhereACommandExpectsThem() {
     let registry = shell.evaluator.registry
     registry.register(
-      Builtin(Signature("kill-test", category: .objects, summary: "t", parameters: [.required("c", .object(.container), "")])) { _, _ in .empty })
+      Builtin(Signature("kill-test", category: .objects, summary: "t", parameters: [.required("c", .object("container"), "")])) { _, _ in .empty })
     #expect(texts("kill-test web") == ["web-1", "web-2"])
   }
 

@@ -17,7 +17,7 @@ import Testing
     "XCEngine/System/Subprocess.swift", "XCShell/Eval/External.swift",
     "CSupport/engine_shims.c", "CSupport/include/engine_shims.h", "xc-init/main.c",
     "CSupport/cs_daemon_spawn.c",  // the embedded xcd: execv of a fixed path and argv
-    "XCObjects/HostProcess.swift",  // `tar` for cp, `cat` for link: fixed names, argv arrays
+    "XCObjects/Support/HostProcess.swift",  // `tar` for cp, `cat` for link: fixed names, argv arrays
     // `ssh` with an argv array; the remote command is a fixed script whose arguments are a
     // hash, a size and a socket path restricted to `[A-Za-z0-9/._-]` (RemoteHost).
     "XCRemote/SSHTransport.swift",
@@ -30,7 +30,7 @@ import Testing
   /// A Jailfile's shell-form `CMD` (Docker's `/bin/sh -c`) becomes the image's command, run by
   /// the container's /bin/sh when the container starts.
   static let containerShells: Set<String> = [
-    "XCObjects/Build/JailfileBuilder.swift", "XCObjects/WaitCommand.swift", "XCObjects/Build/ConfigEdit+JailConfig.swift",
+    "XCObjects/Build/JailfileBuilder.swift", "XCObjects/Containers/WaitCommand.swift", "XCObjects/Build/ConfigEdit+JailConfig.swift",
   ]
 
   func sources() throws -> [(String, String)] {

@@ -44,7 +44,7 @@ enum BuildCommand {
 
   static func build(_ call: Call, _ s: DaemonSession) throws -> XCShell.Pipe {
     guard let name = try call.string("name"), !name.isEmpty else {
-      throw ShellError("args.missing", "`build` needs the image's name: --name NAME", at: call.head)
+      throw ShellError(.argsMissing, "`build` needs the image's name: --name NAME", at: call.head)
     }
     let tag = try call.string("tag") ?? "latest"
     let contextArg = try call.string("path") ?? "."
@@ -52,13 +52,13 @@ enum BuildCommand {
     let context = URL(fileURLWithPath: contextArg.hasPrefix("/") ? contextArg : cwd + "/" + contextArg).standardized.path
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: context, isDirectory: &isDir), isDir.boolValue else {
-      throw ShellError("build.context", "the build context \(contextArg) is not a directory", at: call.head)
+      throw ShellError(.buildContext, "the build context \(contextArg) is not a directory", at: call.head)
     }
     let fileArg = try call.string("file")
     let shown = fileArg ?? (contextArg == "." ? "Jailfile" : contextArg + "/Jailfile")
     let path = fileArg.map { $0.hasPrefix("/") ? $0 : cwd + "/" + $0 } ?? context + "/Jailfile"
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw ShellError("build.jailfile", "cannot read the Jailfile \(shown)", at: call.head)
+      throw ShellError(.buildJailfile, "cannot read the Jailfile \(shown)", at: call.head)
     }
     let plan: BuildPlan
     do {
@@ -70,7 +70,7 @@ enum BuildCommand {
     for item in call.value("build-arg")?.listOrSelf() ?? [] {
       let text = try item.asString()
       guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
-        throw ShellError("args.value", "`--build-arg` takes NAME=VALUE, found `\(text)`", at: call.head)
+        throw ShellError(.argsValue, "`--build-arg` takes NAME=VALUE, found `\(text)`", at: call.head)
       }
       buildArgs[String(text[..<eq])] = String(text[text.index(after: eq)...])
     }

@@ -27,7 +27,7 @@ final class BuildProcess {
     _ session: DaemonSession, container: String, argv: [String], env: [String: String],
     stdin: FileDescriptor?, stdout: FileDescriptor? = nil, at span: Span
   ) throws {
-    exited = try Self.system("eventfd") { try EventFD.create(flags: [.closeOnExec]) }
+    exited = try Self.system(.systemEventfd, "an eventfd") { try EventFD.create(flags: [.closeOnExec]) }
     let fds: [Int32]
     do { fds = try makePipe() } catch {
       close(exited.rawValue)
@@ -49,9 +49,9 @@ final class BuildProcess {
     close(exited.rawValue)
   }
 
-  private static func system<T>(_ what: String, _ body: () throws -> T) throws -> T {
+  private static func system<T>(_ code: ShellError.Code, _ what: String, _ body: () throws -> T) throws -> T {
     do { return try body() } catch {
-      throw ShellError(ShellError.Code(rawValue: "system.\(what)"), "cannot create an \(what): \(error)", at: .unknown)
+      throw ShellError(code, "cannot create \(what): \(error)", at: .unknown)
     }
   }
 
@@ -147,7 +147,7 @@ final class StdinFeeder: @unchecked Sendable {
       if n < 0 {
         if errno == EINTR { continue }
         if errno == EPIPE { throw BrokenPipe() }
-        throw ShellError("system.write", "cannot write to the build process: \(String(cString: strerror(errno)))", at: .unknown)
+        throw ShellError(.systemWrite, "cannot write to the build process: \(String(cString: strerror(errno)))", at: .unknown)
       }
       data = data.dropFirst(n)
     }
@@ -161,7 +161,7 @@ final class StdinFeeder: @unchecked Sendable {
 func makePipe() throws -> [Int32] {
   var fds: [Int32] = [-1, -1]
   guard pipe(&fds) == 0 else {
-    throw ShellError("system.pipe", "cannot create a pipe: \(String(cString: strerror(errno)))", at: .unknown)
+    throw ShellError(.systemPipe, "cannot create a pipe: \(String(cString: strerror(errno)))", at: .unknown)
   }
   for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
   return fds

@@ -70,14 +70,14 @@ final class JailfileBuilder {
     let declared = Set(plan.arguments)
     for name in buildArgs.keys.sorted() where !declared.contains(name) {
       throw ShellError(
-        "build.argument", "--build-arg \(name) is not declared by an ARG in \(plan.file)", at: call.head,
+        .buildArgument, "--build-arg \(name) is not declared by an ARG in \(plan.file)", at: call.head,
         help: declared.isEmpty ? "add `ARG \(name)` to the Jailfile" : "declared: \(declared.sorted().joined(separator: ", "))")
     }
     let existing = outputDirectory != nil ? [] : try session.call(ListAllImagesRequest(), at: call.head).manifests
     if existing.contains(where: { $0.imageReference == target.reference }) {
       guard force else {
         throw ShellError(
-          "build.exists", "the image \(target.reference) already exists", at: call.head,
+          .buildExists, "the image \(target.reference) already exists", at: call.head,
           help: "`build --force` replaces it (the tag moves to the new image), or choose another --tag")
       }
       replacing = true
@@ -100,7 +100,7 @@ final class JailfileBuilder {
       try? removeContainers()
       removeHalfBuiltImage()
       try call.evaluator.checkInterrupt()
-      throw ShellError("interrupted", "interrupted", at: call.head, exitCode: 130)
+      throw ShellError(.interrupted, "interrupted", at: call.head, exitCode: 130)
     } catch {
       try? removeContainers()
       removeHalfBuiltImage()
@@ -136,7 +136,7 @@ final class JailfileBuilder {
 
   /// A Jailfile error as a shell error located at the command, naming the file position.
   static func shellError(_ e: JailfileError, at span: Span) -> ShellError {
-    var s = ShellError("jailfile.invalid", e.description, at: span, help: e.help)
+    var s = ShellError(.jailfileInvalid, e.description, at: span, help: e.help)
     s.payload["file"] = e.file
     s.payload["line"] = String(e.location.line)
     s.payload["column"] = String(e.location.column)
@@ -188,7 +188,7 @@ final class JailfileBuilder {
       let dest = try expand(destination)
       guard dest.hasPrefix("/") else {
         throw ShellError(
-          "jailfile.invalid", "\(location(d)): COPY's destination must be an absolute path, found `\(dest)`",
+          .jailfileInvalid, "\(location(d)): COPY's destination must be an absolute path, found `\(dest)`",
           at: call.head)
       }
       let into = to.map { aliases[$0]! } ?? current!
@@ -211,7 +211,7 @@ final class JailfileBuilder {
         variables[name] = try expand(defaultValue)
       } else if variables[name] == nil {
         throw ShellError(
-          "build.argument", "\(location(d)): ARG \(name) has no default and no --build-arg \(name)=VALUE was given",
+          .buildArgument, "\(location(d)): ARG \(name) has no default and no --build-arg \(name)=VALUE was given",
           at: call.head)
       }
     case .env(let pairs):
@@ -231,7 +231,7 @@ final class JailfileBuilder {
     let how = status.exitCode.map { "exited with status \($0)" } ?? "was killed by signal \(status.terminationSignal ?? 0)"
     let output = process.outputTail
     var e = ShellError(
-      "build.step_failed", "\(what) at \(location(d)) \(how)", at: call.head,
+      .buildStepFailed, "\(what) at \(location(d)) \(how)", at: call.head,
       help: verbose || output.isEmpty ? nil : "its output (last lines):\n" + output.trimmingTrailingNewline(),
       exitCode: status.shellExitCode, command: call.name)
     e.payload["file"] = plan.file
@@ -258,7 +258,7 @@ final class JailfileBuilder {
     var st = stat()
     guard stat(path, &st) == 0 else {
       throw ShellError(
-        "build.copy", "COPY at \(location(d)): cannot read \(path): \(String(cString: strerror(errno)))",
+        .buildCopy, "COPY at \(location(d)): cannot read \(path): \(String(cString: strerror(errno)))",
         at: call.head)
     }
     let isDir = st.st_mode & S_IFMT == S_IFDIR
@@ -274,7 +274,7 @@ final class JailfileBuilder {
     feeder.closeReadEnd()
     let status = try process.wait(echo: nil)
     do { try feeder.finish() } catch let e as TarStream.Failure {
-      throw ShellError("build.copy", "COPY at \(location(d)): \(e.description)", at: call.head)
+      throw ShellError(.buildCopy, "COPY at \(location(d)): \(e.description)", at: call.head)
     }
     try check(status, of: process, d, what: "COPY (tar)")
   }
@@ -333,7 +333,7 @@ final class JailfileBuilder {
   // MARK: - Release
 
   private func commit() throws -> Value {
-    guard let current else { throw ShellError("build.internal", "no build container to commit", at: call.head) }
+    guard let current else { throw ShellError(.buildInternal, "no build container to commit", at: call.head) }
     // Replacing: the old image keeps its tag until the new one is complete.
     let staged = replacing ? Target(name: target.name, tag: "xcsh-build-" + Self.randomID()) : target
     _ = try session.call(CommitRequest(containerName: current, name: staged.name, tag: staged.tag), at: call.head)
@@ -356,7 +356,7 @@ final class JailfileBuilder {
     }
     let images = try session.call(ListAllImagesRequest(), at: call.head).manifests
     guard let record = images.first(where: { $0.imageReference == target.reference }) else {
-      throw ShellError("build.missing", "the daemon committed \(target.reference) but does not list it", at: call.head)
+      throw ShellError(.buildMissing, "the daemon committed \(target.reference) but does not list it", at: call.head)
     }
     return try DaemonSession.value(record, as: .image)
   }
@@ -365,11 +365,11 @@ final class JailfileBuilder {
   /// `jail.json` is the base image's manifest with the configuration edits. Returns
   /// `{diff_id, layer, manifest}` (paths).
   private func writeInPlace(to dir: String) throws -> Value {
-    guard let current else { throw ShellError("build.internal", "no build container to commit", at: call.head) }
+    guard let current else { throw ShellError(.buildInternal, "no build container to commit", at: call.head) }
     let temporary = dir + "/.xcsh-layer-" + Self.randomID()
     let fd = open(temporary, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o644)
     guard fd >= 0 else {
-      throw ShellError("build.output", "cannot create \(temporary): \(String(cString: strerror(errno)))", at: call.head)
+      throw ShellError(.buildOutput, "cannot create \(temporary): \(String(cString: strerror(errno)))", at: call.head)
     }
     var keep = false
     defer {
@@ -389,10 +389,10 @@ final class JailfileBuilder {
     let layer = dir + "/" + diffID
     let manifestPath = dir + "/jail.json"
     guard FileManager.default.createFile(atPath: manifestPath, contents: Data(json)) else {
-      throw ShellError("build.output", "cannot write \(manifestPath)", at: call.head)
+      throw ShellError(.buildOutput, "cannot write \(manifestPath)", at: call.head)
     }
     guard rename(temporary, layer) == 0 else {
-      throw ShellError("build.output", "cannot rename the layer to \(layer): \(String(cString: strerror(errno)))", at: call.head)
+      throw ShellError(.buildOutput, "cannot rename the layer to \(layer): \(String(cString: strerror(errno)))", at: call.head)
     }
     keep = true
     var r = Record()
@@ -415,7 +415,7 @@ final class JailfileBuilder {
       if left.isEmpty { return }
       guard DispatchTime.now().uptimeNanoseconds < deadline else {
         throw ShellError(
-          "build.cleanup", "build container\(left.count == 1 ? "" : "s") \(left.joined(separator: ", ")) still running after 30 s",
+          .buildCleanup, "build container\(left.count == 1 ? "" : "s") \(left.joined(separator: ", ")) still running after 30 s",
           at: call.head)
       }
       usleep(50_000)

@@ -94,12 +94,12 @@ enum CoreCommands {
     let v = try call.require("error")
     var e: ShellError
     switch v.kind {
-    case .string(let s): e = ShellError("user.error", s, at: call.span)
+    case .string(let s): e = ShellError(.userError, s, at: call.span)
     case .record(let r):
       guard let m = r["message"] else {
-        throw ShellError("args.value", "`error make` needs a `message` field", at: v.span)
+        throw ShellError(.argsValue, "`error make` needs a `message` field", at: v.span)
       }
-      e = ShellError(ShellError.Code(rawValue: r["code"].map(\.plain) ?? "user.error"), m.plain, at: call.span)
+      e = ShellError(r["code"].map { ShellError.Code(rawValue: $0.plain) } ?? .userError, m.plain, at: call.span)
       if case .int(let c)? = r["exit_code"]?.kind { e.exitCode = Int32(truncatingIfNeeded: c) }
       if let h = r["help"] { e.help = h.plain }
       for (k, val) in r where !["message", "code", "exit_code", "help"].contains(k) { e.payload[k] = val.plain }
@@ -121,7 +121,7 @@ enum CoreCommands {
       parameters: [.optional("status", .int, "Exit status.", default: .int(0))])
   ) { call, _ in
     let code = Int32(truncatingIfNeeded: try call.int("status") ?? 0)
-    var e = ShellError("exit", "exit \(code)", at: call.span, exitCode: code)
+    var e = ShellError(.exit, "exit \(code)", at: call.span, exitCode: code)
     e.command = "exit"
     throw e
   }
@@ -163,9 +163,9 @@ enum CoreCommands {
     }
     do {
       return .value(try call.invoke(body, [], input: input))
-    } catch let e as ShellError where e.code == "timeout.alarm" && fired.isSet {
+    } catch let e as ShellError where e.code == .timeoutAlarm && fired.isSet {
       var t = ShellError(
-        "timeout", "timed out after \(Value.formatDuration(limit))", at: call.head,
+        .timeout, "timed out after \(Value.formatDuration(limit))", at: call.head,
         help: "raise the limit or make the block faster")
       t.payload["duration"] = Value.formatDuration(limit)
       throw t
@@ -184,7 +184,7 @@ enum CoreCommands {
       examples: [Example("Retry a flaky step", "retry 3 --delay 10ms { |n| if $n < 3 { error make 'flaky' } else { $n } }", result: "3")])
   ) { call, input in
     let times = try call.int("times") ?? 1
-    guard times >= 1 else { throw ShellError("args.value", "`retry` needs at least 1 attempt", at: call.span) }
+    guard times >= 1 else { throw ShellError(.argsValue, "`retry` needs at least 1 attempt", at: call.span) }
     let body = try call.closure("body")!
     let delay = try call.duration("delay") ?? 0
     var attempt: Int64 = 1
@@ -193,7 +193,7 @@ enum CoreCommands {
       do {
         return .value(try call.invoke(body, [.int(attempt)], input: inputValue.isNull ? .empty : .value(inputValue)))
       } catch let e as ShellError
-        where e.code != "interrupted" && e.code != "timeout.alarm" && e.code != "exit" && e.code != "cancelled"
+        where e.code != .interrupted && e.code != .timeoutAlarm && e.code != .exit && e.code != .cancelled
       {
         if attempt >= times {
           var last = e
@@ -237,7 +237,7 @@ enum CoreCommands {
     var code: Int64 = 0
     do {
       while let c = try b.nextChunk() { bytes.append(contentsOf: c) }
-    } catch let e as ShellError where e.code == "external.failed" {
+    } catch let e as ShellError where e.code == .externalFailed {
       code = Int64(e.exitCode ?? 1)
     }
     return .value(.record(Record([("stdout", .string(String(decoding: bytes, as: UTF8.self))), ("exit_code", .int(code))])))

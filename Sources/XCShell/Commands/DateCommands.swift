@@ -29,7 +29,7 @@ enum DateCommands {
       var bad = ""
       guard let text = DateTime.format(t, pattern, bad: &bad) else {
         throw ShellError(
-          "args.value", "`date format`: unknown directive `\(bad)` in `\(pattern)`", at: patternSpan,
+          .argsValue, "`date format`: unknown directive `\(bad)` in `\(pattern)`", at: patternSpan,
           help: "known: %Y %m %d %H %M %S %f %3f %s %j %F %T %z %Z %%")
       }
       return .string(text, head)
@@ -54,7 +54,7 @@ enum DateCommands {
     case .string(let s):
       if let t = DateTime.parse(s.trimmingSpaces()) { return t }
       throw ShellError(
-        "convert.failed", "cannot convert string `\(s)` to datetime", at: v.span.isKnown ? v.span : span,
+        .convertFailed, "cannot convert string `\(s)` to datetime", at: v.span.isKnown ? v.span : span,
         help: "write ISO 8601: `2026-12-06`, `2026-12-06T17:34:31Z`, `2026-12-06 17:34:31.5+01:00`")
     default: throw StringCommands.cannot(v, "datetime", span)
     }

@@ -32,7 +32,7 @@ enum DoCommand {
     let takes = required == params.count ? "\(params.count)" : "\(required) to \(params.count)"
     let names = params.map(\.name).joined(separator: ", ")
     throw ShellError(
-      "args.count", "the closure takes \(takes) argument\(params.count == 1 ? "" : "s"), found \(count)", at: span,
+      .argsCount, "the closure takes \(takes) argument\(params.count == 1 ? "" : "s"), found \(count)", at: span,
       help: params.isEmpty ? "its parameters go between bars: `{|x| …}`" : "its parameters: |\(names)|")
   }
 }

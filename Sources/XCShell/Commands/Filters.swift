@@ -210,7 +210,7 @@ enum FilterCommands {
       ])
   ) { call, input in
     let keys = call.restValues()
-    guard !keys.isEmpty else { throw ShellError("args.missing", "`sort-by` needs at least one column", at: call.span) }
+    guard !keys.isEmpty else { throw ShellError(.argsMissing, "`sort-by` needs at least one column", at: call.span) }
     let rows = try input.collect().asList()
     let parsed = try keys.map(Key.init)
     let out = try sorted(
@@ -254,7 +254,7 @@ enum FilterCommands {
   ) { call, input in
     let s = try input.values()
     guard let n = try call.int("count") else {
-      guard let v = try s.next() else { throw ShellError("value.empty", "`first` of an empty input", at: call.head) }
+      guard let v = try s.next() else { throw ShellError(.valueEmpty, "`first` of an empty input", at: call.head) }
       return .value(v)
     }
     var out: [Value] = []
@@ -270,7 +270,7 @@ enum FilterCommands {
   ) { call, input in
     let items = try input.collectItems().asList()
     guard let n = try call.int("count") else {
-      guard let v = items.last else { throw ShellError("value.empty", "`last` of an empty input", at: call.head) }
+      guard let v = items.last else { throw ShellError(.valueEmpty, "`last` of an empty input", at: call.head) }
       return .value(v)
     }
     return .value(.list(Array(items.suffix(Int(max(0, n)))), call.head))
@@ -324,14 +324,14 @@ enum FilterCommands {
       case .range(let r):
         guard let n = r.count else {
           let why = r.end == nil ? "cannot count an unbounded range" : "the range has more items than an int can count"
-          throw ShellError("value.unbounded", why, at: v.span.isKnown ? v.span : call.head)
+          throw ShellError(.valueUnbounded, why, at: v.span.isKnown ? v.span : call.head)
         }
         return .value(.int(n, call.head))
       case .null: return .value(.int(0, call.head))
       case .record(let r): return .value(.int(r.count, call.head))
       default:
         throw ShellError(
-          "type.mismatch", "`length` counts items of a list, found \(v.typeName)", at: call.head,
+          .typeMismatch, "`length` counts items of a list, found \(v.typeName)", at: call.head,
           help: v.typeName == "string" ? "use `str length` for the length of a string" : nil)
       }
     default:
@@ -358,7 +358,7 @@ enum FilterCommands {
     let s = try input.values()
     var acc: Value
     if let f = call.value("fold") { acc = f } else {
-      guard let v = try s.next() else { throw ShellError("value.empty", "`reduce` of an empty input needs --fold", at: call.head) }
+      guard let v = try s.next() else { throw ShellError(.valueEmpty, "`reduce` of an empty input needs --fold", at: call.head) }
       acc = v
     }
     while let v = try s.next() {
@@ -457,10 +457,10 @@ enum FilterCommands {
       var r = try row.asRecord()
       let exists = r[field] != nil
       if mode == "insert" && exists {
-        throw ShellError("record.exists", "field `\(field)` already exists", at: call.head, help: "use `update` or `upsert`")
+        throw ShellError(.recordExists, "field `\(field)` already exists", at: call.head, help: "use `update` or `upsert`")
       }
       if mode == "update" && !exists {
-        throw ShellError("path.missing", "no field `\(field)` to update", at: call.head, help: "use `insert` or `upsert`")
+        throw ShellError(.pathMissing, "no field `\(field)` to update", at: call.head, help: "use `insert` or `upsert`")
       }
       var v = value
       if case .closure(let c) = value.kind { v = try call.invoke(c, [row]) }
@@ -556,7 +556,7 @@ enum FilterCommands {
       parameters: [.required("rows", .range, "Indexes, e.g. 1..2.")],
       examples: [Example("", "[a b c d] | range 1..2", result: #"["b","c"]"#)])
   ) { call, input in
-    guard case .range(let r) = try call.require("rows").kind else { throw ShellError("args.value", "expected a range", at: call.span) }
+    guard case .range(let r) = try call.require("rows").kind else { throw ShellError(.argsValue, "expected a range", at: call.span) }
     let s = try input.values()
     var i: Int64 = 0
     var out: [Value] = []
@@ -687,7 +687,7 @@ enum FilterCommands {
       examples: [Example("", "[1 2 3 4 5] | every 2", result: "[1,3,5]")])
   ) { call, input in
     let n = try call.int("stride") ?? 1
-    guard n > 0 else { throw ShellError("args.value", "stride must be positive", at: call.span) }
+    guard n > 0 else { throw ShellError(.argsValue, "stride must be positive", at: call.span) }
     let s = try input.values()
     var i: Int64 = 0
     return .stream(
@@ -822,7 +822,7 @@ final class ParallelState: @unchecked Sendable {
     lock.lock()
     // Items stopped because another failed do not count; of real failures the earliest item's
     // wins, so the error is the same on every run.
-    let isCancel = (e as? ShellError)?.code == "cancelled"
+    let isCancel = (e as? ShellError)?.code == .cancelled
     if !isCancel, failure == nil || failure!.cancel || i < failure!.index { failure = (i, e, false) }
     if isCancel, failure == nil { failure = (i, e, true) }
     lock.unlock()

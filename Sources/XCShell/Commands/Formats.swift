@@ -182,7 +182,7 @@ enum FormatCommands {
     do {
       return .value(.string(try Yams.serialize(node: yamlNode(v)), call.head))
     } catch {
-      throw ShellError("format.yaml", "cannot write YAML: \(error)", at: call.head)
+      throw ShellError(.formatYaml, "cannot write YAML: \(error)", at: call.head)
     }
   }
 
@@ -198,7 +198,7 @@ enum FormatCommands {
       throw e
     } catch {
       let first = "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
-      throw ShellError("format.yaml", "invalid YAML: \(first)", at: call.head)
+      throw ShellError(.formatYaml, "invalid YAML: \(first)", at: call.head)
     }
   }
 
@@ -236,7 +236,7 @@ enum FormatCommands {
     let rel = try call.require("path").asString()
     let path = call.evaluator.resolveUserPath(rel)
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw ShellError("io.not_found", "cannot read `\(rel)`: no such file or not readable", at: call.value("path")!.span)
+      throw ShellError(.ioNotFound, "cannot read `\(rel)`: no such file or not readable", at: call.value("path")!.span)
     }
     let text = String(decoding: data, as: UTF8.self)
     let input = Pipe.value(.string(text, call.head))
@@ -272,14 +272,14 @@ enum FormatCommands {
     }
     let exists = FileManager.default.fileExists(atPath: path)
     if exists && !call.has("force") && !call.has("append") {
-      throw ShellError("io.exists", "`\(rel)` already exists", at: call.value("path")!.span, help: "use --force to overwrite or --append")
+      throw ShellError(.ioExists, "`\(rel)` already exists", at: call.value("path")!.span, help: "use --force to overwrite or --append")
     }
     if call.has("append"), exists, let h = FileHandle(forWritingAtPath: path) {
       h.seekToEndOfFile()
       h.write(Data(text.utf8))
       h.closeFile()
     } else if !FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) {
-      throw ShellError("io.write", "cannot write `\(rel)`", at: call.value("path")!.span)
+      throw ShellError(.ioWrite, "cannot write `\(rel)`", at: call.value("path")!.span)
     }
     return .empty
   }

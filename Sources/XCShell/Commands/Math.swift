@@ -33,23 +33,23 @@ enum MathCommands {
     return acc
   }
   static let min = aggregate("math min", "The smallest number.", Example("", "[3 1 2] | math min", result: "1")) { xs, call in
-    guard var best = xs.first else { throw ShellError("value.empty", "`math min` of an empty list", at: call.head) }
+    guard var best = xs.first else { throw ShellError(.valueEmpty, "`math min` of an empty list", at: call.head) }
     for x in xs.dropFirst() where try Operators.compare(x, best, "<", at: call.head) < 0 { best = x }
     return best
   }
   static let max = aggregate("math max", "The largest number.", Example("", "[3 1 2] | math max", result: "3")) { xs, call in
-    guard var best = xs.first else { throw ShellError("value.empty", "`math max` of an empty list", at: call.head) }
+    guard var best = xs.first else { throw ShellError(.valueEmpty, "`math max` of an empty list", at: call.head) }
     for x in xs.dropFirst() where try Operators.compare(x, best, ">", at: call.head) > 0 { best = x }
     return best
   }
   static let avg = aggregate("math avg", "The mean.", Example("", "[1 2 3 4] | math avg", result: "2.5")) { xs, call in
-    guard !xs.isEmpty else { throw ShellError("value.empty", "`math avg` of an empty list", at: call.head) }
+    guard !xs.isEmpty else { throw ShellError(.valueEmpty, "`math avg` of an empty list", at: call.head) }
     var acc = xs[0]
     for x in xs.dropFirst() { acc = try Operators.add(acc, x, at: call.head) }
     return try Operators.divide(acc, .int(xs.count), at: call.head)
   }
   static let median = aggregate("math median", "The middle value.", Example("", "[3 1 2] | math median", result: "2")) { xs, call in
-    guard !xs.isEmpty else { throw ShellError("value.empty", "`math median` of an empty list", at: call.head) }
+    guard !xs.isEmpty else { throw ShellError(.valueEmpty, "`math median` of an empty list", at: call.head) }
     let sorted = try FilterCommands.sorted(xs, keys: { $0.map { [$0] } }, reverse: false, at: call.head)
     if sorted.count % 2 == 1 { return sorted[sorted.count / 2] }
     let sum = try Operators.add(sorted[sorted.count / 2 - 1], sorted[sorted.count / 2], at: call.head)
@@ -85,7 +85,7 @@ enum MathCommands {
   }
   static let sqrt = unary("math sqrt", "The square root.", Example("", "16 | math sqrt", result: "4.0")) { v, call in
     let d = try v.asDouble()
-    guard d >= 0 else { throw ShellError("math.domain", "square root of a negative number", at: call.head) }
+    guard d >= 0 else { throw ShellError(.mathDomain, "square root of a negative number", at: call.head) }
     return .float(d.squareRoot())
   }
   static let round = Builtin(

@@ -28,7 +28,7 @@ enum PathCommands {
     default: parts = [try base.asString()]
     }
     parts += try call.restValues().map { try $0.asString() }
-    guard !parts.isEmpty else { throw ShellError("args.missing", "`path join` needs a path: pipe one in or give parts", at: call.head) }
+    guard !parts.isEmpty else { throw ShellError(.argsMissing, "`path join` needs a path: pipe one in or give parts", at: call.head) }
     return .value(.string(joined(parts), call.head))
   }
 
@@ -130,7 +130,7 @@ enum PathCommands {
     let rc = Glibc.glob(full, 0, nil, &g)
     if rc == GLOB_NOMATCH { return .value(.list([], call.head)) }
     guard rc == 0 else {
-      throw ShellError("io.glob", "cannot expand `\(pattern)` in \(cwd)", at: call.head)
+      throw ShellError(.ioGlob, "cannot expand `\(pattern)` in \(cwd)", at: call.head)
     }
     var paths: [Value] = []
     for i in 0..<Int(g.gl_pathc) {

@@ -217,7 +217,7 @@ enum StringCommands {
       parameters: [.required("range", .range, "e.g. 0..2 or 1..")],
       examples: [Example("", "'hello' | str substring 1..3", result: "ell")])
   ) { call, input in
-    guard case .range(let r) = try call.require("range").kind else { throw ShellError("args.value", "expected a range", at: call.span) }
+    guard case .range(let r) = try call.require("range").kind else { throw ShellError(.argsValue, "expected a range", at: call.span) }
     return try mapStrings(call, input) { s in
       let chars = Array(s)
       let start = max(0, Int(r.start))
@@ -255,7 +255,7 @@ enum StringCommands {
   ) { call, input in
     let width = try call.int("width") ?? 0
     guard width <= 1_000_000 else {
-      throw ShellError("args.value", "width \(width) is too large (at most 1000000)", at: call.span)
+      throw ShellError(.argsValue, "width \(width) is too large (at most 1000000)", at: call.span)
     }
     let w = Int(width)
     let c = try call.string("character") ?? " "
@@ -328,7 +328,7 @@ enum StringCommands {
   }
 
   static func cannot(_ v: Value, _ to: String, _ span: Span) -> ShellError {
-    ShellError("convert.failed", "cannot convert \(v.typeName) `\(v.plain)` to \(to)", at: v.span.isKnown ? v.span : span)
+    ShellError(.convertFailed, "cannot convert \(v.typeName) `\(v.plain)` to \(to)", at: v.span.isKnown ? v.span : span)
   }
 
   static let intoInt = conversion("into int", "Convert to an integer.", Example("", "'42' | into int", result: "42")) { v, span in

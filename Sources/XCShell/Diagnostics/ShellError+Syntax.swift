@@ -3,16 +3,16 @@ extension ShellError {
     -> ShellError
   {
     ShellError(
-      "parse.unexpected", "unexpected \(what), expected \(expected)", at: span, partial: partial)
+      .parseUnexpected, "unexpected \(what), expected \(expected)", at: span, partial: partial)
   }
 
   static func unterminated(_ what: String, at span: Span, closer: String) -> ShellError {
     ShellError(
-      "parse.unterminated", "unterminated \(what)", at: span, note: "opened here",
+      .parseUnterminated, "unterminated \(what)", at: span, note: "opened here",
       help: "add the closing \(closer)", partial: true)
   }
 
   static func badLiteral(_ text: String, _ why: String, at span: Span) -> ShellError {
-    ShellError("parse.literal", "invalid literal `\(text)`: \(why)", at: span)
+    ShellError(.parseLiteral, "invalid literal `\(text)`: \(why)", at: span)
   }
 }

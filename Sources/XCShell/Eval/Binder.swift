@@ -88,7 +88,7 @@ enum Binder {
           default:
             guard isLast else {
               throw ShellError(
-                "args.flag_value", "flag `-\(flagName)` needs a value, so it must come last in `-\(name)`", at: span)
+                .argsFlagValue, "flag `-\(flagName)` needs a value, so it must come last in `-\(name)`", at: span)
             }
             var given: Value
             if let inline {
@@ -98,7 +98,7 @@ enum Binder {
               given = try coerce(try ev.eval(e, in: frame), to: param.shape, at: e.span)
             } else {
               throw ShellError(
-                "args.flag_value", "flag `--\(param.name)` needs a value (\(param.shape.name))", at: span,
+                .argsFlagValue, "flag `--\(param.name)` needs a value (\(param.shape.name))", at: span,
                 help: "write `--\(param.name) VALUE` or `--\(param.name)=VALUE`")
             }
             // A flag given again collects its values (`-e A=1 -e B=2`).
@@ -123,7 +123,7 @@ enum Binder {
       case .required:
         guard let (v, at) = popFirst() else {
           throw ShellError(
-            "args.missing", "`\(sig.name)` needs the `\(p.name)` argument (\(p.shape.name))",
+            .argsMissing, "`\(sig.name)` needs the `\(p.name)` argument (\(p.shape.name))",
             at: node.span, help: "usage: \(Help.usage(sig))")
         }
         call.positional[p.name] = try coerce(v, to: p.shape, at: at)
@@ -150,7 +150,7 @@ enum Binder {
       let (extra, extraSpan) = (positionals[next], positionalSpans[next])
       let n = sig.positionals.count
       throw ShellError(
-        "args.extra", "`\(sig.name)` takes \(n) positional argument\(n == 1 ? "" : "s"), found \(positionals.count)",
+        .argsExtra, "`\(sig.name)` takes \(n) positional argument\(n == 1 ? "" : "s"), found \(positionals.count)",
         at: extraSpan.isKnown ? extraSpan : (extra.span.isKnown ? extra.span : node.span), note: "unexpected",
         help: Habits.help(for: sig.name, first: Habits.firstWord(node.arguments), isCommand: { ev.resolve($0, in: frame) != nil })
           ?? "usage: \(Help.usage(sig))")
@@ -170,7 +170,7 @@ enum Binder {
     case .range: return try v.asList()
     default:
       throw ShellError(
-        "args.spread", "`...` spreads a list into arguments, found \(v.typeName)", at: span,
+        .argsSpread, "`...` spreads a list into arguments, found \(v.typeName)", at: span,
         help: "write the value without `...` to pass it as one argument")
     }
   }
@@ -206,7 +206,7 @@ enum Binder {
   /// Reads a command-line word as a value of the shape.
   static func parseText(_ s: String, as shape: Shape, at span: Span) throws -> Value {
     func bad() -> ShellError {
-      ShellError("args.value", "invalid \(shape.name) `\(s)`", at: span, help: "expected a value of type \(shape.name)")
+      ShellError(.argsValue, "invalid \(shape.name) `\(s)`", at: span, help: "expected a value of type \(shape.name)")
     }
     switch shape {
     case .int:
@@ -255,7 +255,7 @@ enum Binder {
 
   static func unknownFlag(_ name: String, short: Bool, at span: Span, _ sig: Signature) -> ShellError {
     let written = (short ? "-" : "--") + name
-    var e = ShellError("args.unknown_flag", "`\(sig.name)` has no flag `\(written)`", at: span)
+    var e = ShellError(.argsUnknownFlag, "`\(sig.name)` has no flag `\(written)`", at: span)
     let flags = sig.parameters.filter(\.isFlag).map(\.name)
     if let s = Suggest.closest(name, in: flags) {
       e.help = "did you mean `--\(s)`?"
@@ -294,7 +294,7 @@ enum Binder {
     case (.oneOf(let words), .string(let s)):
       guard words.contains(s) else {
         throw ShellError(
-          "args.value", "`\(s)` is not one of: \(words.joined(separator: ", "))", at: span,
+          .argsValue, "`\(s)` is not one of: \(words.joined(separator: ", "))", at: span,
           help: Suggest.closest(s, in: words).map { "did you mean `\($0)`?" })
       }
       ok = true

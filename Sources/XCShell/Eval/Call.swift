@@ -39,7 +39,7 @@ public struct Call {
 
   public func require(_ name: String) throws -> Value {
     guard let v = value(name) else {
-      throw ShellError("args.missing", "`\(self.name)` needs the `\(name)` argument", at: head)
+      throw ShellError(.argsMissing, "`\(self.name)` needs the `\(name)` argument", at: head)
     }
     return v
   }

@@ -78,7 +78,7 @@ public struct Checker {
     case .letDecl(let name, _, let mutable, let type, let value):
       checkPipeline(value)
       if let type, Shape.named(type.name) == nil {
-        errors.append(ShellError("type.unknown", "unknown type `\(type.name)`", at: type.span, help: Binder.typeNamesHelp))
+        errors.append(ShellError(.typeUnknown, "unknown type `\(type.name)`", at: type.span, help: Binder.typeNamesHelp))
       } else if let type, let shape = Shape.named(type.name), value.chain.isEmpty, value.elements.count == 1,
         case .expression(let e) = value.elements[0]
       {
@@ -90,7 +90,7 @@ public struct Checker {
       if target.name != "env", !isDeclared(target.name) {
         errors.append(
           ShellError(
-            "name.unknown_variable", "no variable named `\(target.name)`", at: target.span,
+            .nameUnknownVariable, "no variable named `\(target.name)`", at: target.span,
             help: "declare it first with `var \(target.name) = ...`"))
       } else if target.name != "env", isImmutable(target.name) {
         errors.append(Evaluator.immutableError(target))
@@ -99,7 +99,7 @@ public struct Checker {
       push()
       for p in d.parameters {
         if let t = p.type, Shape.named(t.name) == nil {
-          errors.append(ShellError("type.unknown", "unknown type `\(t.name)`", at: t.span, help: Binder.typeNamesHelp))
+          errors.append(ShellError(.typeUnknown, "unknown type `\(t.name)`", at: t.span, help: Binder.typeNamesHelp))
         }
         if let dv = p.defaultValue {
           checkExpr(dv)
@@ -157,7 +157,7 @@ public struct Checker {
       checkExpr(e)
       if case .literal(let v) = e.kind, (try? Binder.spreadItems(v, at: e.span)) == nil {
         errors.append(
-          ShellError("args.spread", "`...` spreads a list into arguments, found \(v.typeName)", at: e.span))
+          ShellError(.argsSpread, "`...` spreads a list into arguments, found \(v.typeName)", at: e.span))
       }
     }
   }
@@ -190,7 +190,7 @@ public struct Checker {
         }
         let candidates = registry.names + scopes.flatMap { $0.fns.keys }
         var e = ShellError(
-          "name.unknown_command", "unknown command `\(c.name)`", at: c.nameSpan,
+          .nameUnknownCommand, "unknown command `\(c.name)`", at: c.nameSpan,
           note: "not a built-in, a function or a program on PATH")
         if let h = Habits.help(
           for: c.name, first: Habits.firstWord(c.arguments), second: Habits.word(c.arguments, 1), isCommand: isCommand)
@@ -250,7 +250,7 @@ public struct Checker {
               args.removeFirst()
               checkLiteral(e, p.shape)
             } else {
-              errors.append(ShellError("args.flag_value", "flag `--\(p.name)` needs a value (\(p.shape.name))", at: span))
+              errors.append(ShellError(.argsFlagValue, "flag `--\(p.name)` needs a value (\(p.shape.name))", at: span))
             }
           }
         }
@@ -272,12 +272,12 @@ public struct Checker {
       let missing = sig.parameters.filter { $0.kind == .required }[positionals]
       errors.append(
         ShellError(
-          "args.missing", "`\(sig.name)` needs the `\(missing.name)` argument (\(missing.shape.name))", at: c.span,
+          .argsMissing, "`\(sig.name)` needs the `\(missing.name)` argument (\(missing.shape.name))", at: c.span,
           help: "usage: \(Help.usage(sig))"))
     } else if sig.restParameter == nil, positionals > required + optional {
       errors.append(
         ShellError(
-          "args.extra", "`\(sig.name)` takes \(required + optional) positional argument\(required + optional == 1 ? "" : "s"), found \(positionals)",
+          .argsExtra, "`\(sig.name)` takes \(required + optional) positional argument\(required + optional == 1 ? "" : "s"), found \(positionals)",
           at: positionalSpans[required + optional], note: "unexpected",
           help: Habits.help(for: sig.name, first: Habits.firstWord(c.arguments), isCommand: { registry.command($0) != nil })
             ?? "usage: \(Help.usage(sig))"))

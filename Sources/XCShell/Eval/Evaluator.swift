@@ -62,15 +62,15 @@ public final class Evaluator: @unchecked Sendable {
   @inline(__always) public func checkInterrupt() throws {
     let sig = cs_signal_pending()
     if sig != 0 { throw interruption(sig) }
-    if let c = cancellation, c.isSet { throw ShellError("cancelled", "cancelled: another `par-each` item failed") }
+    if let c = cancellation, c.isSet { throw ShellError(.cancelled, "cancelled: another `par-each` item failed") }
   }
 
   func interruption(_ sig: Int32) -> ShellError {
     cs_signal_clear()
     // The `timeout` command's alarm: it turns this into its own error.
-    if sig == SIGALRM { return ShellError("timeout.alarm", "timed out") }
+    if sig == SIGALRM { return ShellError(.timeoutAlarm, "timed out") }
     let name = sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "SIGINT"
-    return ShellError("interrupted", "interrupted by \(name)", exitCode: 128 + sig)
+    return ShellError(.interrupted, "interrupted by \(name)", exitCode: 128 + sig)
   }
 
   // MARK: - Blocks and statements
@@ -168,7 +168,7 @@ public final class Evaluator: @unchecked Sendable {
     case .fnDecl(let decl):
       for p in decl.parameters {
         if let t = p.type, Shape.named(t.name) == nil {
-          throw ShellError("type.unknown", "unknown type `\(t.name)`", at: t.span, help: Binder.typeNamesHelp)
+          throw ShellError(.typeUnknown, "unknown type `\(t.name)`", at: t.span, help: Binder.typeNamesHelp)
         }
       }
       return .empty
@@ -264,7 +264,7 @@ public final class Evaluator: @unchecked Sendable {
 
   private func checkAnnotation(_ v: Value, _ type: TypeAnnotation) throws -> Value {
     guard let shape = Shape.named(type.name) else {
-      throw ShellError("type.unknown", "unknown type `\(type.name)`", at: type.span, help: Binder.typeNamesHelp)
+      throw ShellError(.typeUnknown, "unknown type `\(type.name)`", at: type.span, help: Binder.typeNamesHelp)
     }
     return try Binder.coerce(v, to: shape, at: v.span.isKnown ? v.span : type.span, sources: sources)
   }
@@ -280,7 +280,7 @@ public final class Evaluator: @unchecked Sendable {
     let rhs = try evalValue(valuePipe, in: frame)
     if target.isEnvironment {
       guard case .name(let key, _, _)? = target.path.first, target.path.count == 1 else {
-        throw ShellError("env.path", "assign to one variable: `$env.NAME = value`", at: target.span)
+        throw ShellError(.envPath, "assign to one variable: `$env.NAME = value`", at: target.span)
       }
       var value = rhs
       if let op {
@@ -308,7 +308,7 @@ public final class Evaluator: @unchecked Sendable {
     case .ok: return
     case .notFound:
       throw ShellError(
-        "name.unknown_variable", "no variable named `\(target.name)`", at: target.span,
+        .nameUnknownVariable, "no variable named `\(target.name)`", at: target.span,
         help: "declare it first with `var \(target.name) = ...`")
     case .immutable:
       throw Self.immutableError(target)
@@ -317,7 +317,7 @@ public final class Evaluator: @unchecked Sendable {
 
   static func immutableError(_ target: AssignTarget) -> ShellError {
     ShellError(
-      "name.immutable", "cannot assign to `\(target.name)`: it was declared with `let` or `const`", at: target.span,
+      .nameImmutable, "cannot assign to `\(target.name)`: it was declared with `let` or `const`", at: target.span,
       help: "declare it with `var \(target.name) = ...` to change it")
   }
 
@@ -334,19 +334,19 @@ public final class Evaluator: @unchecked Sendable {
       value = Value(.record(r), value.span)
     case (.index(let i, let s, _), .list(var items)):
       guard i >= 0, i < items.count else {
-        throw ShellError("path.index", "index \(i) is out of range (list has \(items.count) items)", at: s)
+        throw ShellError(.pathIndex, "index \(i) is out of range (list has \(items.count) items)", at: s)
       }
       try update(&items[i], path: path.dropFirst(), op: op, rhs, at: span)
       value = Value(.list(items), value.span)
     default:
-      throw ShellError("path.assign", "cannot set a field of \(value.typeNameWithArticle)", at: member.span)
+      throw ShellError(.pathAssign, "cannot set a field of \(value.typeNameWithArticle)", at: member.span)
     }
   }
 
   static func envString(_ v: Value, at span: Span) throws -> String {
     switch v.kind {
     case .list(let items): return try items.map { try envString($0, at: span) }.joined(separator: ":")
-    case .record, .closure: throw ShellError("env.type", "environment variables hold text, not \(v.typeName)", at: span)
+    case .record, .closure: throw ShellError(.envType, "environment variables hold text, not \(v.typeName)", at: span)
     default: return v.plain
     }
   }
@@ -370,7 +370,7 @@ public final class Evaluator: @unchecked Sendable {
 
   func load(_ path: String, at span: Span) throws -> Block {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-      throw ShellError("io.not_found", "cannot read `\(path)`", at: span)
+      throw ShellError(.ioNotFound, "cannot read `\(path)`", at: span)
     }
     let source = sources.add(name: path, text: text)
     do {
@@ -406,7 +406,7 @@ public final class Evaluator: @unchecked Sendable {
           case .letDecl, .fnDecl, .use: _ = try evalStatement(s, in: module, sink: false)
           default:
             throw ShellError(
-              "module.statement", "a module used with `use` may only declare functions and constants",
+              .moduleStatement, "a module used with `use` may only declare functions and constants",
               at: s.span, help: "use `source` to run a file's commands")
           }
         }
@@ -423,7 +423,7 @@ public final class Evaluator: @unchecked Sendable {
     }
     if let names {
       for n in names where module.functions[n] == nil {
-        throw ShellError("module.name", "`\(moduleName)` has no function `\(n)`", at: pathExpr.span)
+        throw ShellError(.moduleName, "`\(moduleName)` has no function `\(n)`", at: pathExpr.span)
       }
     }
   }
@@ -526,7 +526,7 @@ public final class Evaluator: @unchecked Sendable {
       }
       guard External.which(node.name, environment: environment) != nil else {
         var e = ShellError(
-          "name.unknown_command", "unknown command `\(node.name)`", at: node.nameSpan,
+          .nameUnknownCommand, "unknown command `\(node.name)`", at: node.nameSpan,
           note: "not a built-in, a function or a program on PATH")
         if let h = Habits.help(
           for: node.name, first: Habits.firstWord(node.arguments), second: Habits.word(node.arguments, 1),
@@ -580,7 +580,7 @@ public final class Evaluator: @unchecked Sendable {
         case .list(let items): out.append(contentsOf: items.map(\.plain))
         case .range: out.append(contentsOf: try v.asList().map(\.plain))
         case .record, .closure:
-          throw ShellError("external.argument", "cannot pass \(v.typeNameWithArticle) to an external command", at: e.span)
+          throw ShellError(.externalArgument, "cannot pass \(v.typeNameWithArticle) to an external command", at: e.span)
         default: out.append(v.plain)
         }
       case .flag(let name, let short, _, let value):
@@ -589,7 +589,7 @@ public final class Evaluator: @unchecked Sendable {
       case .spread(let e, _):
         for item in try Binder.spreadItems(try eval(e, in: frame), at: e.span) {
           if case .record = item.kind {
-            throw ShellError("external.argument", "cannot pass a record to an external command", at: e.span)
+            throw ShellError(.externalArgument, "cannot pass a record to an external command", at: e.span)
           }
           out.append(item.plain)
         }
@@ -615,7 +615,7 @@ public final class Evaluator: @unchecked Sendable {
         : "this thread's stack is nearly used up after \(callDepth) nested calls"
       callDepth = 0
       throw ShellError(
-        "eval.recursion", "recursion is too deep (\(why))", at: span,
+        .evalRecursion, "recursion is too deep (\(why))", at: span,
         help: "check the function's base case")
     }
   }
@@ -672,7 +672,7 @@ public final class Evaluator: @unchecked Sendable {
       return try runClosureStatements(body, in: frame)
     } catch ControlFlow.breakLoop(let s), ControlFlow.continueLoop(let s) {
       // A closure is its own body: a loop around the command that calls it is not its loop.
-      throw ShellError("eval.loop", "`break` or `continue` outside a loop", at: s)
+      throw ShellError(.evalLoop, "`break` or `continue` outside a loop", at: s)
     }
   }
 
@@ -717,7 +717,7 @@ public final class Evaluator: @unchecked Sendable {
     case .field(let name):
       // A bare name in a row condition: the row's field.
       guard let row = frame.lookup("it") ?? frame.lookup("in") else {
-        throw ShellError("name.field", "`\(name)` names a field, but there is no row here", at: e.span)
+        throw ShellError(.nameField, "`\(name)` names a field, but there is no row here", at: e.span)
       }
       return try Paths.follow(row, [.name(name, e.span, optional: false)][...], at: e.span)
     case .path(let base, let members):
@@ -731,7 +731,7 @@ public final class Evaluator: @unchecked Sendable {
         case .expr(let x):
           let v = try eval(x, in: frame)
           switch v.kind {
-          case .closure: throw ShellError("string.interpolation", "cannot put a closure in a string", at: x.span)
+          case .closure: throw ShellError(.stringInterpolation, "cannot put a closure in a string", at: x.span)
           default: s += v.plain
           }
         }
@@ -753,7 +753,7 @@ public final class Evaluator: @unchecked Sendable {
       for (k, v) in fields {
         let key = try eval(k, in: frame)
         guard case .string(let ks) = key.kind else {
-          throw ShellError("record.key", "a record key must be a string, found \(key.typeName)", at: k.span)
+          throw ShellError(.recordKey, "a record key must be a string, found \(key.typeName)", at: k.span)
         }
         r[ks] = try eval(v, in: frame)
       }
@@ -783,7 +783,7 @@ public final class Evaluator: @unchecked Sendable {
           var v = try Operators.binary(op, l, r, at: opSpan)
           v.span = e.span
           return v
-        } catch var err as ShellError where err.code == "type.operands" {
+        } catch var err as ShellError where err.code == .typeOperands {
           err.labels = [
             .init(opSpan, ""), .init(lhs.span, l.typeName), .init(rhs.span, r.typeName),
           ]
@@ -819,7 +819,7 @@ public final class Evaluator: @unchecked Sendable {
       return try evalBlock(b, in: frame, sink: false).collect()
     case .spread:
       // The parser makes spreads only as list items, which `.list` expands.
-      throw ShellError("args.spread", "`...` spreads only into a list or a command's arguments", at: e.span)
+      throw ShellError(.argsSpread, "`...` spreads only into a list or a command's arguments", at: e.span)
     case .match(let subjectExpr, let arms):
       let subject = try eval(subjectExpr, in: frame)
       for arm in arms {
@@ -835,7 +835,7 @@ public final class Evaluator: @unchecked Sendable {
         return try evalBlock(arm.body, in: frame, sink: false).collect()
       }
       throw ShellError(
-        "match.none", "no arm of `match` matched \(subject.typeName) `\(subject.plain)`", at: subjectExpr.span,
+        .matchNone, "no arm of `match` matched \(subject.typeName) `\(subject.plain)`", at: subjectExpr.span,
         help: "add a last arm `_ => { … }` for every other value")
     }
   }
@@ -881,7 +881,7 @@ public final class Evaluator: @unchecked Sendable {
 extension ShellError {
   /// Whether `try` (and `||`) may handle it: interrupts, timeouts, `exit` and cancellations pass.
   var isCatchable: Bool {
-    code != "interrupted" && code != "timeout.alarm" && code != "exit" && code != "cancelled"
+    code != .interrupted && code != .timeoutAlarm && code != .exit && code != .cancelled
   }
 
   /// The record `catch e` binds: `{message, code, exit_code, command, span}`.
@@ -901,7 +901,7 @@ extension ShellError {
   static func unknownVariable(_ name: String, at span: Span, visible: [String], environment: [String: String])
     -> ShellError
   {
-    var err = ShellError("name.unknown_variable", "no variable named `$\(name)`", at: span)
+    var err = ShellError(.nameUnknownVariable, "no variable named `$\(name)`", at: span)
     let looksLikeEnvironment = name.allSatisfy { $0.isUppercase || $0.isNumber || $0 == "_" } && name.contains { $0.isLetter }
     if environment[name] != nil || looksLikeEnvironment {
       err.help = "environment variables are read as `$env.\(name)`"
@@ -912,7 +912,7 @@ extension ShellError {
   }
 
   static func unknownCommand(_ name: String, at span: Span, candidates: [String]) -> ShellError {
-    var e = ShellError("name.unknown_command", "unknown command `\(name)`", at: span)
+    var e = ShellError(.nameUnknownCommand, "unknown command `\(name)`", at: span)
     if let s = Suggest.closest(name, in: candidates) { e.help = "did you mean `\(s)`?" }
     return e
   }

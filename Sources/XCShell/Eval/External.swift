@@ -25,7 +25,7 @@ enum External {
     suggestions: [String] = [], stderrToStdout: Bool = false
   ) throws -> Pipe {
     guard let path = which(name, environment: ev.environment) else {
-      var e = ShellError("name.unknown_command", "unknown command `\(name)`", at: nameSpan,
+      var e = ShellError(.nameUnknownCommand, "unknown command `\(name)`", at: nameSpan,
         note: "not a built-in, a function or a program on PATH")
       if let s = Suggest.closest(name, in: suggestions) { e.help = "did you mean `\(s)`?" }
       throw e
@@ -126,7 +126,7 @@ enum External {
   }
 
   static func spawnError(_ name: String, _ code: Int32, _ span: Span) -> ShellError {
-    ShellError("external.spawn", "cannot run `\(name)`: \(String(cString: strerror(code)))", at: span)
+    ShellError(.externalSpawn, "cannot run `\(name)`: \(String(cString: strerror(code)))", at: span)
   }
 
   /// Writes the pipe's contents to `fd` on a background thread, then closes it.
@@ -242,7 +242,7 @@ final class ChildProcess: @unchecked Sendable {
     let code = exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
     if code != 0 {
       var e = ShellError(
-        "external.failed",
+        .externalFailed,
         exited ? "`\(name)` exited with status \(code)" : "`\(name)` was killed by signal \(status & 0x7F)",
         at: span, exitCode: code, command: name)
       e.payload["program"] = name

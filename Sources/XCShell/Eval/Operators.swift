@@ -5,13 +5,13 @@ enum Operators {
   static func operandError(_ op: String, _ l: Value, _ r: Value, at span: Span) -> ShellError {
     let verb = ["==", "!=", "<", "<=", ">", ">=", "sort"].contains(op) ? "compare" : "apply `\(op)` to"
     return ShellError(
-      "type.operands", "cannot \(verb) \(l.typeName) \(verb == "compare" ? "with" : "and") \(r.typeName)", at: span,
+      .typeOperands, "cannot \(verb) \(l.typeName) \(verb == "compare" ? "with" : "and") \(r.typeName)", at: span,
       help: l.typeName == "string" || r.typeName == "string"
         ? "convert first, e.g. `(\"5\" | into int)` or `($n | into string)`" : nil)
   }
 
   static func overflow(_ op: String, at span: Span) -> ShellError {
-    ShellError("math.overflow", "integer overflow in `\(op)`", at: span)
+    ShellError(.mathOverflow, "integer overflow in `\(op)`", at: span)
   }
 
   static func negate(_ v: Value, at span: Span) throws -> Value {
@@ -22,7 +22,7 @@ enum Operators {
     case .float(let d): return .float(-d, span)
     case .duration(let d): return Value(.duration(-d), span)
     case .size(let s): return Value(.size(-s), span)
-    default: throw ShellError("type.operands", "cannot negate \(v.typeNameWithArticle)", at: span)
+    default: throw ShellError(.typeOperands, "cannot negate \(v.typeNameWithArticle)", at: span)
     }
   }
 
@@ -150,7 +150,7 @@ enum Operators {
     return Int64(r)
   }
 
-  static func zero(_ span: Span) -> ShellError { ShellError("math.division_by_zero", "division by zero", at: span) }
+  static func zero(_ span: Span) -> ShellError { ShellError(.mathDivisionByZero, "division by zero", at: span) }
 
   static func divide(_ l: Value, _ r: Value, at span: Span) throws -> Value {
     switch (l.kind, r.kind) {
@@ -349,7 +349,7 @@ enum Regex {
       cache[pattern] = re
       return re
     } catch {
-      throw ShellError("regex.invalid", "invalid regular expression `\(pattern)`", at: span)
+      throw ShellError(.regexInvalid, "invalid regular expression `\(pattern)`", at: span)
     }
   }
 }

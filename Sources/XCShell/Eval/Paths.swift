@@ -7,7 +7,7 @@ enum Paths {
       case (.name(let key, let s, let optional), _) where v.recordValue != nil:
         guard let f = v.recordValue![key] else {
           if optional { return .null }
-          var e = ShellError("path.missing", "no field `\(key)` in this \(v.typeName)", at: s)
+          var e = ShellError(.pathMissing, "no field `\(key)` in this \(v.typeName)", at: s)
           let keys = v.recordValue!.keys
           if let close = Suggest.closest(key, in: keys) {
             e.help = "did you mean `\(close)`?"
@@ -22,37 +22,37 @@ enum Paths {
         var col: [Value] = []
         for r in rows {
           guard let rec = r.recordValue else {
-            throw ShellError("path.missing", "cannot take field `\(key)` of \(r.typeNameWithArticle) in a list", at: s)
+            throw ShellError(.pathMissing, "cannot take field `\(key)` of \(r.typeNameWithArticle) in a list", at: s)
           }
           if let f = rec[key] { col.append(f) } else if optional { col.append(.null) } else {
-            throw ShellError("path.missing", "a row has no field `\(key)`", at: s)
+            throw ShellError(.pathMissing, "a row has no field `\(key)`", at: s)
           }
         }
         v = .list(col, v.span)
       case (.index(let i, let s, let optional), .list(let items)):
         guard i >= 0, i < items.count else {
           if optional { return .null }
-          throw ShellError("path.index", "index \(i) is out of range (list has \(items.count) item\(items.count == 1 ? "" : "s"))", at: s)
+          throw ShellError(.pathIndex, "index \(i) is out of range (list has \(items.count) item\(items.count == 1 ? "" : "s"))", at: s)
         }
         v = items[i]
       case (.index(let i, let s, let optional), .range):
         let items = try v.asList()
         guard i >= 0, i < items.count else {
           if optional { return .null }
-          throw ShellError("path.index", "index \(i) is out of range", at: s)
+          throw ShellError(.pathIndex, "index \(i) is out of range", at: s)
         }
         v = items[i]
       case (.index(let i, let s, let optional), _) where v.recordValue != nil:
         guard let f = v.recordValue![String(i)] else {
           if optional { return .null }
-          throw ShellError("path.missing", "no field `\(i)` in this record", at: s)
+          throw ShellError(.pathMissing, "no field `\(i)` in this record", at: s)
         }
         v = f
       case (_, .null) where m.optional:
         return .null
       default:
         if m.optional { return .null }
-        throw ShellError("path.type", "cannot take `\(describe(m))` of \(v.typeNameWithArticle)", at: m.span, note: v.typeName)
+        throw ShellError(.pathType, "cannot take `\(describe(m))` of \(v.typeNameWithArticle)", at: m.span, note: v.typeName)
       }
     }
     return v

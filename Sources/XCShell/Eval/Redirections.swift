@@ -19,7 +19,7 @@ extension Evaluator {
     _ body: (Pipe, Bool) throws -> Pipe
   ) throws -> Pipe {
     guard allowsRedirections || redirections.isEmpty else {
-      throw ShellError("io.redirect", "redirections are turned off in this shell", at: redirections[0].span)
+      throw ShellError(.ioRedirect, "redirections are turned off in this shell", at: redirections[0].span)
     }
     var input = input
     var opened: [Int32] = []
@@ -38,14 +38,14 @@ extension Evaluator {
       let fd = open(path, flags | O_CLOEXEC, 0o644)
       guard fd >= 0 else {
         throw ShellError(
-          "io.redirect", "cannot open `\(path)` for `\(r.kind.rawValue)`: \(String(cString: strerror(errno)))",
+          .ioRedirect, "cannot open `\(path)` for `\(r.kind.rawValue)`: \(String(cString: strerror(errno)))",
           at: target.span)
       }
       opened.append(fd)
       if r.kind == .stdin {
         guard input.isEmpty else {
           throw ShellError(
-            "io.redirect", "the command gets input both from the pipe and from `<`", at: r.span,
+            .ioRedirect, "the command gets input both from the pipe and from `<`", at: r.span,
             help: "use one: `open FILE | CMD` or `CMD < FILE`")
         }
         input = .bytes(Self.fileStream(fd: dup(fd), span: target.span))

@@ -107,7 +107,7 @@ public final class Shell: @unchecked Sendable {
   func report(_ error: any Error) -> Int32 {
     switch error {
     case let e as ShellError:
-      if e.code == "exit" { return e.exitCode ?? 0 }
+      if e.code == .exit { return e.exitCode ?? 0 }
       evaluator.output.reportError(e)
       return e.exitCode ?? 1
     case let e as ShellErrors:
@@ -116,7 +116,7 @@ public final class Shell: @unchecked Sendable {
     case ControlFlow.returnValue:
       return 0
     case ControlFlow.breakLoop(let s), ControlFlow.continueLoop(let s):
-      evaluator.output.reportError(ShellError("eval.loop", "`break` or `continue` outside a loop", at: s))
+      evaluator.output.reportError(ShellError(.evalLoop, "`break` or `continue` outside a loop", at: s))
       return 1
     default:
       evaluator.output.writeError("error: \(error)\n")

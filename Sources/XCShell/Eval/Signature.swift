@@ -49,7 +49,7 @@ public indirect enum Shape: Sendable, Equatable {
     case "closure": .closure
     case "cell-path": .cellPath
     case "range": .range
-    default: ObjectType(rawValue: name).map { .object($0) }
+    default: ObjectKinds.kind(named: name).map { .object($0.type) }
     }
   }
 }

@@ -68,7 +68,7 @@ struct UserFunction: Command, @unchecked Sendable {
     } catch let c as ControlFlow {
       switch c {
       case .breakLoop(let s), .continueLoop(let s):
-        throw ShellError("eval.loop", "`break` or `continue` outside a loop", at: s)
+        throw ShellError(.evalLoop, "`break` or `continue` outside a loop", at: s)
       case .returnValue(let v): return .value(v)
       }
     }

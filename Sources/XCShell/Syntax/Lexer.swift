@@ -88,7 +88,7 @@ public struct Lexer: Sendable {
     case 0x24:  // $
       if peekByte(1) == 0x22 || peekByte(1) == 0x27 {  // $"…" $'…'
         throw ShellError(
-          "parse.nushell_string", "`$\"…\"` is Nushell's interpolation; xcsh strings need no `$`",
+          .parseNushellString, "`$\"…\"` is Nushell's interpolation; xcsh strings need no `$`",
           at: span(start, start + 1),
           help: "double-quoted strings interpolate: \"hi $name\", \"sum: $(1 + $n)\"; single quotes are raw")
       }
@@ -103,7 +103,7 @@ public struct Lexer: Sendable {
       if peekByte(1) == 0x28 { return tok(.punct("$("), 2) }
       if mode == .expression {
         throw ShellError(
-          "parse.variable", "`$` must be followed by a variable name", at: span(start, start + 1),
+          .parseVariable, "`$` must be followed by a variable name", at: span(start, start + 1),
           help: "write `\\$` for a literal dollar sign in strings")
       }
     case 0x28, 0x29, 0x5B, 0x5D, 0x7B, 0x7D: return tok(.punct(String(UnicodeScalar(b))), 1)
@@ -164,7 +164,7 @@ public struct Lexer: Sendable {
       let scalarEnd = offset + utf8Length(b)
       offset = min(scalarEnd, end)
       let text = String(decoding: bytes[start..<offset], as: UTF8.self)
-      throw ShellError("parse.character", "unexpected character `\(text)`", at: span(start, offset))
+      throw ShellError(.parseCharacter, "unexpected character `\(text)`", at: span(start, offset))
     }
   }
 
@@ -252,7 +252,7 @@ public struct Lexer: Sendable {
     }
     if !strict { offset = save; return nil }
     throw ShellError(
-      "parse.literal", "unknown unit `\(unit)` in `\(text)`", at: sp,
+      .parseLiteral, "unknown unit `\(unit)` in `\(text)`", at: sp,
       help: "durations: ns us ms s m h d; sizes: B KB MB GB TB KiB MiB GiB TiB")
   }
 
@@ -320,7 +320,7 @@ public struct Lexer: Sendable {
     if w.isEmpty {
       offset += utf8Length(b)
       let text = String(decoding: bytes[start..<min(offset, end)], as: UTF8.self)
-      throw ShellError("parse.character", "unexpected character `\(text)`", at: span(start, offset))
+      throw ShellError(.parseCharacter, "unexpected character `\(text)`", at: span(start, offset))
     }
     return Token(.word(w), span(start, offset), spaceBefore: spaced)
   }
@@ -429,7 +429,7 @@ public struct Lexer: Sendable {
         default:
           let sp = span(escStart, min(end, escStart + 1 + utf8Length(e)))
           throw ShellError(
-            "parse.escape", "unknown escape `\(source.text(of: sp))` in string", at: sp,
+            .parseEscape, "unknown escape `\(source.text(of: sp))` in string", at: sp,
             help: "valid escapes: \\n \\t \\r \\0 \\e \\\" \\\\ \\$ \\u{HEX}; use '...' for raw text")
         }
         continue

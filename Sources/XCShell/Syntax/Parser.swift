@@ -99,10 +99,10 @@ public struct Parser {
   private mutating func enter(_ at: Span) throws {
     depth += 1
     if nesting.count >= Parser.maxDepth {
-      throw ShellError("parse.depth", "nesting is too deep (more than \(Parser.maxDepth) levels)", at: at)
+      throw ShellError(.parseDepth, "nesting is too deep (more than \(Parser.maxDepth) levels)", at: at)
     }
     if depth > Parser.maxRecursion {
-      throw ShellError("parse.depth", "expression is too deeply nested", at: at)
+      throw ShellError(.parseDepth, "expression is too deeply nested", at: at)
     }
   }
 
@@ -329,7 +329,7 @@ public struct Parser {
 
   private static func notConstant(_ span: Span) -> ShellError {
     ShellError(
-      "parse.const", "a `const` value must be known before the script runs", at: span,
+      .parseConst, "a `const` value must be known before the script runs", at: span,
       note: "computed when it runs", help: "use `let` for a value computed at run time")
   }
 
@@ -378,7 +378,7 @@ public struct Parser {
     default:
       throw ShellError.unexpected(describe(nameTok), expected: "a function name", at: nameTok.span, partial: nameTok.kind == .eof)
     }
-    guard !name.isEmpty else { throw ShellError("parse.name", "a function needs a name", at: nameTok.span) }
+    guard !name.isEmpty else { throw ShellError(.parseName, "a function needs a name", at: nameTok.span) }
     var params: [ParameterDecl] = []
     if try peek().isPunct("[") { params = try parseParameters(closer: "]") }
     let body = try parseBlock()
@@ -547,12 +547,12 @@ public struct Parser {
       for r in redirections {
         if i < elements.count - 1, r.kind.writesStdout {
           throw ShellError(
-            "parse.redirection", "`\(r.kind.rawValue)` sends the output to a file, so it must end the pipeline", at: r.span,
+            .parseRedirection, "`\(r.kind.rawValue)` sends the output to a file, so it must end the pipeline", at: r.span,
             help: "move it after the last command, or use `| save FILE`")
         }
         if i > 0, r.kind == .stdin {
           throw ShellError(
-            "parse.redirection", "`<` gives the first command its input; this command's input is the pipe", at: r.span)
+            .parseRedirection, "`<` gives the first command its input; this command's input is the pipe", at: r.span)
         }
       }
     }
@@ -610,7 +610,7 @@ public struct Parser {
     default: break
     }
     throw ShellError(
-      "parse.closure_call", "unexpected \(describe(n)) after `\(lexer.source.text(of: e.span))`", at: n.span,
+      .parseClosureCall, "unexpected \(describe(n)) after `\(lexer.source.text(of: e.span))`", at: n.span,
       help: "to call a closure stored in a variable, write `do \(lexer.source.text(of: e.span)) ARGS`")
   }
 
@@ -688,7 +688,7 @@ public struct Parser {
         // `>$file`: an interpolated word that starts with an operator.
         let op = lexer.source.text(of: t.span).prefix { ">&<12".contains($0) }
         throw ShellError(
-          "parse.redirection", "put a space between `\(op)` and its file", at: t.span,
+          .parseRedirection, "put a space between `\(op)` and its file", at: t.span,
           help: "write `\(op) \(lexer.source.text(of: t.span).dropFirst(op.count))`")
       case .punct("..."):
         try next(.command)
@@ -1151,7 +1151,7 @@ public struct Parser {
             try Parser.requireConstant(e)
           } catch {
             throw ShellError(
-              "parse.match_pattern", "a `match` pattern must be a constant, a range or `_`", at: e.span,
+              .parseMatchPattern, "a `match` pattern must be a constant, a range or `_`", at: e.span,
               help: "compare with a guard: `_ if $x == $y => { … }`")
           }
           patterns.append(.value(e))

@@ -48,7 +48,7 @@ extension Parser {
       return nil
     }
     return ShellError(
-      "parse.operator", "`\(word)` is not an operator in xcsh", at: span,
+      .parseOperator, "`\(word)` is not an operator in xcsh", at: span,
       note: "quote it (`\"\(word)\"`) to pass it as text", help: help)
   }
 }

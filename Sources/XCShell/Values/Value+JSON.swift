@@ -103,7 +103,7 @@ struct JSONReader {
     for b in bytes[..<min(i, bytes.count)] {
       if b == 0x0A { line += 1; col = 1 } else if b & 0xC0 != 0x80 { col += 1 }
     }
-    return ShellError("format.json", "invalid JSON at line \(line), column \(col): \(why)", at: span)
+    return ShellError(.formatJson, "invalid JSON at line \(line), column \(col): \(why)", at: span)
   }
 
   mutating func skipSpace() {

@@ -76,7 +76,7 @@ extension Value {
     case .list(let l): return l
     case .range(let r):
       guard let n = r.count, n <= 100_000_000 else {
-        throw ShellError("value.range", "range is too large to collect into a list", at: span)
+        throw ShellError(.valueRange, "range is too large to collect into a list", at: span)
       }
       var out: [Value] = []
       out.reserveCapacity(Int(n))
@@ -99,7 +99,7 @@ extension Value {
   public func condition(at span: Span) throws -> Bool {
     guard case .bool(let b) = kind else {
       throw ShellError(
-        "type.condition", "a condition must be a bool, found \(typeName)", at: span.isKnown ? span : self.span,
+        .typeCondition, "a condition must be a bool, found \(typeName)", at: span.isKnown ? span : self.span,
         note: typeName, help: "compare explicitly, e.g. `$x != null` or `($list | length) > 0`")
     }
     return b
@@ -111,7 +111,7 @@ extension Value {
 extension ShellError {
   public static func typeMismatch(expected: String, found: Value, at span: Span? = nil) -> ShellError {
     ShellError(
-      "type.mismatch", "expected \(expected), found \(found.typeName)",
+      .typeMismatch, "expected \(expected), found \(found.typeName)",
       at: span ?? (found.span.isKnown ? found.span : nil), note: found.typeName)
   }
 }

@@ -118,11 +118,6 @@ public struct RangeValue: Sendable, Equatable {
   }
 }
 
-/// The kinds of daemon objects.
-public enum ObjectType: String, Sendable, CaseIterable {
-  case container, image, network, volume
-}
-
 /// A daemon object: its type and the fields of the daemon's record.
 public struct ObjectValue: Sendable, Equatable {
   public var type: ObjectType

@@ -21,14 +21,14 @@ enum ContainerCommands {
       let name = try ObjectCommands.containerName(try call.require("container"), at: call.head)
       let argv = try call.restValues().map { try $0.asString() }
       guard let program = argv.first else {
-        throw ShellError("args.missing", "`exec` needs a program to run after the container", at: call.span)
+        throw ShellError(.argsMissing, "`exec` needs a program to run after the container", at: call.span)
       }
       var request = ExecRequest(name: name, arg0: program, args: Array(argv.dropFirst()))
       request.envs = try RunCommand.environment(call)
       request.user = try call.string("user")
       request.group = try call.string("group")
       if call.has("tty") { return try ExecTerminal.run(request, call, s) }
-      return try Foreground.run(call, what: "process", stop: nil) { stdout, stderr, exited in
+      return try Foreground.run(call, what: .process, stop: nil) { stdout, stderr, exited in
         // As xc's client: this shell's stdin, then the output descriptors, then the exit eventfd.
         request.stdin = FDRef(.standardInput)
         request.stdout = stdout

@@ -42,13 +42,13 @@ enum RegistryCommands {
       }
       if st.state == .faulted || (st.fault.map { $0 != inProgressFault } ?? false) {
         progress.finish(nil)
-        throw ShellError("pull.failed", "pull of `\(ref)` failed: \(st.fault ?? "the daemon reports a fault")", at: call.head)
+        throw ShellError(.pullFailed, "pull of `\(ref)` failed: \(st.fault ?? "the daemon reports a fault")", at: call.head)
       }
       if st.state == .unavailable {
         unavailable += 1
         if unavailable > 20 {
           progress.finish(nil)
-          throw ShellError("pull.failed", "the daemon has no pull task for `\(ref)`", at: call.head)
+          throw ShellError(.pullFailed, "the daemon has no pull task for `\(ref)`", at: call.head)
         }
       }
       progress.update(Progress.pullLine(ref, st))
@@ -79,7 +79,7 @@ enum RegistryCommands {
         let st = try s.call(UploadStatRequest(imageReference: ref, remoteReference: remote), at: call.head)
         if let fault = st.fault {
           progress.finish(nil)
-          throw ShellError("push.failed", "push of `\(ref)` to `\(remote)` failed: \(fault)", at: call.head)
+          throw ShellError(.pushFailed, "push of `\(ref)` to `\(remote)` failed: \(fault)", at: call.head)
         }
         if st.done {
           progress.finish(Progress.pushLine(remote, st))
@@ -109,17 +109,17 @@ enum RegistryCommands {
     ) { call, _ in
       let server = try call.require("server").asString()
       guard let user = try call.string("username") else {
-        throw ShellError("args.missing", "`login` needs `-u USER`", at: call.span)
+        throw ShellError(.argsMissing, "`login` needs `-u USER`", at: call.span)
       }
       var password = try call.string("password")
       if call.has("password-stdin") {
         guard password == nil else {
-          throw ShellError("args.conflict", "`login` takes `--password` or `--password-stdin`, not both", at: call.span)
+          throw ShellError(.argsConflict, "`login` takes `--password` or `--password-stdin`, not both", at: call.span)
         }
         password = try readPassword(call)
       }
       guard let password else {
-        throw ShellError("args.missing", "`login` needs `--password PASS` or `--password-stdin`", at: call.span)
+        throw ShellError(.argsMissing, "`login` needs `--password PASS` or `--password-stdin`", at: call.span)
       }
       _ = try s.call(LoginRequest(username: user, password: password, server: server, insecure: call.has("insecure")), at: call.head)
       return .empty

@@ -8,7 +8,7 @@ import XCShell
 enum Replace {
   static func run(_ request: InstantiateRequest, _ call: Call, _ s: DaemonSession) throws -> Pipe {
     guard let name = request.name else {
-      throw ShellError("args.missing", "`run --replace` needs `--name` (it finds the container to keep or replace by name)", at: call.span)
+      throw ShellError(.argsMissing, "`run --replace` needs `--name` (it finds the container to keep or replace by name)", at: call.span)
     }
     var action = "created"
     if let live = try liveContainer(name, s, call) {
@@ -57,7 +57,7 @@ enum Replace {
       }
     }
     guard try Clock.poll(for: Int64(timeoutSeconds) * 1_000_000_000, every: 50, call, until: { try !holdsName() }) else {
-      throw ShellError("wait.timeout", "container `\(name)` was still running \(timeoutSeconds)s after kill", at: call.head)
+      throw ShellError(.waitTimeout, "container `\(name)` was still running \(timeoutSeconds)s after kill", at: call.head)
     }
   }
 }

@@ -71,7 +71,7 @@ enum RunCommand {
     for item in call.value("env")?.listOrSelf() ?? [] {
       let text = try item.asString()
       guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
-        throw ShellError("args.value", "`-e` takes NAME=VALUE, found `\(text)`", at: item.span.isKnown ? item.span : call.span)
+        throw ShellError(.argsValue, "`-e` takes NAME=VALUE, found `\(text)`", at: item.span.isKnown ? item.span : call.span)
       }
       envs[String(text[..<eq])] = String(text[text.index(after: eq)...])
     }
@@ -92,7 +92,7 @@ enum RunCommand {
         try? ObjectCommands.waitTornDown([id], s, call, timeout: 30_000_000_000)
       }
     }
-    return try Foreground.run(call, what: "container", stop: { _ = try? s.call(KillContainerRequest(name: id), at: call.head) }) {
+    return try Foreground.run(call, what: .container, stop: { _ = try? s.call(KillContainerRequest(name: id), at: call.head) }) {
       stdout, stderr, exited in
       var r = request
       // The reference client's descriptor order: started, exited, (stdin,) stdout, stderr.
@@ -112,22 +112,33 @@ enum RunCommand {
 /// the output is captured), its stderr ours, its exit comes on an eventfd; Ctrl-C or SIGTERM
 /// stops it through the daemon, and a non-zero exit is an error with `exit_code`.
 enum Foreground {
+  /// What runs in the foreground: names it in messages, the error's payload and its code.
+  enum Subject: String {
+    case container, process
+    var failed: ShellError.Code {
+      switch self {
+      case .container: .containerFailed
+      case .process: .processFailed
+      }
+    }
+  }
+
   /// `start` gets the stdout, stderr and exit-eventfd references, starts the process and returns
   /// a name for messages; `stop` asks the daemon to stop it.
   /// Without `stop` (the daemon cannot stop an exec'd process), an interrupt stops waiting and
   /// leaves the process running.
   static func run(
-    _ call: Call, what: String, stop: (() -> Void)?,
+    _ call: Call, what: Subject, stop: (() -> Void)?,
     start: (_ stdout: FDRef, _ stderr: FDRef, _ exited: FDRef) throws -> String
   ) throws -> Pipe {
     let exited: EventFD
     do { exited = try EventFD.create() } catch {
-      throw ShellError("system.eventfd", "cannot create an eventfd: \(error)", at: call.head)
+      throw ShellError(.systemEventfd, "cannot create an eventfd: \(error)", at: call.head)
     }
     defer { close(exited.rawValue) }
     var capture: [Int32] = [-1, -1]
     if !call.sink {
-      guard pipe(&capture) == 0 else { throw ShellError("system.pipe", "cannot create a pipe", at: call.head) }
+      guard pipe(&capture) == 0 else { throw ShellError(.systemPipe, "cannot create a pipe", at: call.head) }
     } else {
       call.evaluator.output.flush()
     }
@@ -173,14 +184,14 @@ enum Foreground {
   }
 
   /// Nothing for a zero exit status; else an error carrying the exit code.
-  static func result(_ status: WaitStatus, what: String, name: String, _ call: Call) throws -> Pipe {
+  static func result(_ status: WaitStatus, what: Subject, name: String, _ call: Call) throws -> Pipe {
     if status.exitCode == 0 { return .empty }
     var e = ShellError(
-      ShellError.Code(rawValue: "\(what).failed"),
-      status.exitCode.map { "\(what) `\(name)` exited with status \($0)" }
-        ?? "\(what) `\(name)` was killed by signal \(status.terminationSignal ?? 0)",
+      what.failed,
+      status.exitCode.map { "\(what.rawValue) `\(name)` exited with status \($0)" }
+        ?? "\(what.rawValue) `\(name)` was killed by signal \(status.terminationSignal ?? 0)",
       at: call.head, exitCode: status.shellExitCode, command: call.name)
-    e.payload[what] = name
+    e.payload[what.rawValue] = name
     throw e
   }
 

@@ -13,7 +13,7 @@ enum ObjectArgs {
     // A pipe that carries nothing (`ps | where … | kill`) is a no-op, so clean-up scripts can
     // run twice; with neither arguments nor a pipe there is nothing to act on.
     guard !input.isEmpty else {
-      throw ShellError("args.missing", "`\(call.name)` needs \(what) (as an argument or piped in)", at: call.span)
+      throw ShellError(.argsMissing, "`\(call.name)` needs \(what) (as an argument or piped in)", at: call.span)
     }
     return try input.collect().listOrSelf()
   }
@@ -24,7 +24,7 @@ enum ObjectArgs {
     let piped = try input.collect()
     if case .list(let items) = piped.kind, items.count == 1 { return items[0] }
     guard !piped.isNull else {
-      throw ShellError("args.missing", "`\(call.name)` needs \(what) (as an argument or piped in)", at: call.span)
+      throw ShellError(.argsMissing, "`\(call.name)` needs \(what) (as an argument or piped in)", at: call.span)
     }
     return piped
   }
@@ -32,7 +32,7 @@ enum ObjectArgs {
   /// A flag-syntax error as a shell error located at the call.
   static func syntax(_ e: any Error, _ call: Call) -> any Error {
     guard let e = e as? FlagSyntaxError else { return e }
-    return ShellError("args.value", e.description, at: call.span)
+    return ShellError(.argsValue, e.description, at: call.span)
   }
 
   /// The strings of a repeatable flag (`-p A -p B`, or a list).
@@ -58,7 +58,7 @@ enum ObjectArgs {
     let ref = try containerRef(v, at: span)
     do {
       return try body(ref)
-    } catch let e as ShellError where e.code == Self.daemonNotFound {
+    } catch let e as ShellError where e.code == .daemonNotFound {
       let live = try s.call(ContainerNamesRequest(), at: span)
       if live.contains(where: { answers($0, ref) }) { throw e }
       guard case .string = v.kind, let id = try uniquePrefix(live.map(\.id), ref, at: span) else {
@@ -78,10 +78,6 @@ enum ObjectArgs {
     try s.call(ContainerNamesRequest(), at: span).contains { answers($0, ref) }
   }
 
-  /// The code `DaemonSession` gives the daemon's typed not-found answers (ENOENT, or xc's
-  /// `ImageReferenceNotFound`-style variants).
-  static let daemonNotFound: ShellError.Code = "daemon.not_found"
-
   /// The one error for an object that is not there, whatever shape the daemon's answer had:
   /// `container.not_found`, `image.not_found`, `network.not_found`, `volume.not_found`.
   /// `daemon` is the daemon's own answer, kept in the help (it may say more: "ended and was
@@ -93,6 +89,7 @@ enum ObjectArgs {
     case .image: help = "`images` lists the images; `pull \(name)` fetches it from a registry"
     case .network: help = "`networks` lists the networks; `network ensure` creates one if missing"
     case .volume: help = "`volumes` lists the volumes; `volume ensure` creates one if missing"
+    default: help = "the daemon has no \(type.rawValue) of that name"
     }
     if let daemon { help += " (the daemon answered: \(daemon))" }
     return ShellError(
@@ -107,7 +104,7 @@ enum ObjectArgs {
   ) throws -> T {
     do {
       return try body()
-    } catch let e as ShellError where e.code == daemonNotFound {
+    } catch let e as ShellError where e.code == .daemonNotFound {
       if try exists() { throw e }
       throw notFound(type, name, at: span, daemon: e.message)
     }
@@ -115,10 +112,10 @@ enum ObjectArgs {
 
   /// Whether the error is a typed "not there" from the daemon or from `notFound`.
   static func isNotFound(_ e: ShellError) -> Bool {
-    e.code == daemonNotFound || notFoundCodes.contains(e.code)
+    e.code == .daemonNotFound || notFoundCodes.contains(e.code)
   }
 
-  static let notFoundCodes = Set(ObjectType.allCases.map { ShellError.Code(rawValue: "\($0.rawValue).not_found") })
+  static let notFoundCodes = Set(ObjectNouns.all.map(\.type).map { ShellError.Code(rawValue: "\($0.rawValue).not_found") })
 
   /// The id of the only one of the `live` container ids that starts with `prefix`; nil if
   /// none, an error naming the candidates if several.
@@ -127,7 +124,7 @@ enum ObjectArgs {
     let ids = live.filter { $0.hasPrefix(prefix) }
     if ids.count > 1 {
       throw ShellError(
-        "object.ambiguous", "`\(prefix)` is a prefix of \(ids.count) container ids: \(ids.sorted().joined(separator: ", "))",
+        .objectAmbiguous, "`\(prefix)` is a prefix of \(ids.count) container ids: \(ids.sorted().joined(separator: ", "))",
         at: span, help: "give more of the id, or the name")
     }
     return ids.first
@@ -205,7 +202,7 @@ enum ObjectArgs {
     case .string(let s): return s
     case .object(let o):
       if case .string(let r)? = o.fields["image_reference"]?.kind { return r }
-      throw ShellError("object.field", "this \(o.type.rawValue) object has no image_reference", at: span)
+      throw ShellError(.objectField, "this \(o.type.rawValue) object has no image_reference", at: span)
     case .record(let r):
       if case .string(let ref)? = r["image_reference"]?.kind { return ref }
       fallthrough
@@ -220,7 +217,7 @@ enum ObjectArgs {
     case .string(let s): return s
     case .object(let o):
       if case .string(let n)? = o.fields["name"]?.kind { return n }
-      throw ShellError("object.field", "this \(o.type.rawValue) object has no name", at: span)
+      throw ShellError(.objectField, "this \(o.type.rawValue) object has no name", at: span)
     default:
       throw ShellError.typeMismatch(expected: "\(what) or name", found: v, at: span)
     }
@@ -255,7 +252,7 @@ extension ObjectArgs {
   /// A new eventfd for a notification, or an error located at the call.
   static func eventfd(_ call: Call) throws -> EventFD {
     do { return try EventFD.create() } catch {
-      throw ShellError("system.eventfd", "cannot create an eventfd: \(error)", at: call.head)
+      throw ShellError(.systemEventfd, "cannot create an eventfd: \(error)", at: call.head)
     }
   }
 }

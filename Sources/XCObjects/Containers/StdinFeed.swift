@@ -16,7 +16,7 @@ final class StdinFeed {
   init(_ call: Call) throws {
     var fds: [Int32] = [-1, -1]
     guard pipe(&fds) == 0 else {
-      throw ShellError("system.pipe", "cannot create a pipe for `-i`: \(String(cString: strerror(errno)))", at: call.head)
+      throw ShellError(.systemPipe, "cannot create a pipe for `-i`: \(String(cString: strerror(errno)))", at: call.head)
     }
     (readEnd, writeEnd) = (fds[0], fds[1])
     // Neither end may leak into programs this shell spawns meanwhile.

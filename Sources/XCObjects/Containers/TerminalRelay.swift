@@ -12,7 +12,7 @@ enum TerminalRelay {
   static func attach(path: String, _ call: Call) throws -> Bool {
     let socket: Socket
     do { socket = try Socket.connect(toUnixPath: path) } catch {
-      throw ShellError("terminal.connect", "cannot connect to the terminal socket \(path): \(error)", at: call.head)
+      throw ShellError(.terminalConnect, "cannot connect to the terminal socket \(path): \(error)", at: call.head)
     }
     defer { try? socket.close() }
     call.evaluator.output.flush()
@@ -105,10 +105,10 @@ enum TerminalRun {
       while try !TerminalRelay.waitReadable(started.rawValue, call) {}
       let shown = try s.call(ShowContainerNocacheRequest(id: id), at: call.head).runningContainer
       if let fault = shown.fault {
-        throw ShellError("container.fault", "container `\(id)` could not start main: \(fault)", at: call.head)
+        throw ShellError(.containerFault, "container `\(id)` could not start main: \(fault)", at: call.head)
       }
       guard let path = shown.processes["main"]?.spawnInfo?.terminalSocket else {
-        throw ShellError("terminal.missing", "container `\(id)` has no terminal socket for main", at: call.head)
+        throw ShellError(.terminalMissing, "container `\(id)` has no terminal socket for main", at: call.head)
       }
       // A process that ended at once may have taken its terminal socket with it: then only
       // its exit status is left to report.
@@ -124,7 +124,7 @@ enum TerminalRun {
       throw error
     }
     let status = try Foreground.waitForExit(exited, call) { _ = try? s.call(KillContainerRequest(name: id), at: call.head) }
-    return try Foreground.result(status, what: "container", name: id, call)
+    return try Foreground.result(status, what: .container, name: id, call)
   }
 }
 
@@ -143,6 +143,6 @@ enum ExecTerminal {
       if try TerminalRelay.attach(path: path, call) { return .empty }
     }
     let status = try Foreground.waitForExit(exited, call, stop: nil)
-    return try Foreground.result(status, what: "process", name: "\(request.arg0) in \(request.name)", call)
+    return try Foreground.result(status, what: .process, name: "\(request.arg0) in \(request.name)", call)
   }
 }

@@ -70,12 +70,12 @@ enum WaitCommand {
         }
         if ended, case .exit = condition {} else if ended {
           throw ShellError(
-            "wait.exited", "container `\(last.runningContainer.name)` ended while waiting \(condition.description)",
+            .waitExited, "container `\(last.runningContainer.name)` ended while waiting \(condition.description)",
             at: call.head)
         }
         guard Clock.now + every <= deadline else {
           throw ShellError(
-            "wait.timeout", "timed out after \(seconds(timeout)) waiting for `\(last.runningContainer.name)` \(condition.description)",
+            .waitTimeout, "timed out after \(seconds(timeout)) waiting for `\(last.runningContainer.name)` \(condition.description)",
             at: call.head)
         }
         try Clock.sleep(milliseconds: every / 1_000_000, call)
@@ -99,7 +99,7 @@ enum WaitCommand {
     if call.has("running") { found.append(.running) }
     if let p = try call.int("port") {
       guard (1...65535).contains(p) else {
-        throw ShellError("args.value", "`--port \(p)`: not a port (1-65535)", at: call.span)
+        throw ShellError(.argsValue, "`--port \(p)`: not a port (1-65535)", at: call.span)
       }
       found.append(.port(Int(p)))
     }
@@ -109,13 +109,13 @@ enum WaitCommand {
         found.append(.exec(["/bin/sh", "-c", cmd]))
       } else {
         let argv = try e.listOrSelf().map { try $0.asString() }
-        guard !argv.isEmpty else { throw ShellError("args.value", "`--exec` needs a command", at: call.span) }
+        guard !argv.isEmpty else { throw ShellError(.argsValue, "`--exec` needs a command", at: call.span) }
         found.append(.exec(argv))
       }
     }
     guard found.count == 1 else {
       throw ShellError(
-        "args.missing", found.isEmpty ? "`wait` needs a condition" : "`wait` takes one condition, found \(found.count)",
+        .argsMissing, found.isEmpty ? "`wait` needs a condition" : "`wait` takes one condition, found \(found.count)",
         at: call.span, help: "one of --exit, --running, --port N, --log TEXT, --exec CMD")
     }
     return found[0]

@@ -32,9 +32,9 @@ enum CopyCommand {
       case (let (ref, path)?, nil):
         try copyOut(ref: ref, path: path, host: dst, s, call)
       case (nil, nil):
-        throw ShellError("args.value", "`cp`: one side must be `CONTAINER:/PATH`", at: call.span)
+        throw ShellError(.argsValue, "`cp`: one side must be `CONTAINER:/PATH`", at: call.span)
       default:
-        throw ShellError("args.value", "`cp`: copy between two containers through the host, one side at a time", at: call.span)
+        throw ShellError(.argsValue, "`cp`: copy between two containers through the host, one side at a time", at: call.span)
       }
       return .empty
     }
@@ -51,7 +51,7 @@ enum CopyCommand {
 
   static func copyIn(host: String, ref: String, path: String, _ s: DaemonSession, _ call: Call) throws {
     guard access(host, F_OK) == 0 else {
-      throw ShellError("file.missing", "`cp`: no such host path `\(host)`", at: call.span)
+      throw ShellError(.fileMissing, "`cp`: no such host path `\(host)`", at: call.span)
     }
     let (dir, base) = split(host)
     let archive = try temporary(call)
@@ -74,7 +74,7 @@ enum CopyCommand {
     if !intoDirectory {
       var p = stat()
       guard stat(parent, &p) == 0, (p.st_mode & S_IFMT) == S_IFDIR else {
-        throw ShellError("file.missing", "`cp`: `\(parent)`, the parent of the destination `\(host)`, is not a directory on this host", at: call.span)
+        throw ShellError(.fileMissing, "`cp`: `\(parent)`, the parent of the destination `\(host)`, is not a directory on this host", at: call.span)
       }
     }
     let archive = try temporary(call)
@@ -90,17 +90,17 @@ enum CopyCommand {
     // A new name: unpack beside the destination, then rename the one member into place.
     var template = Array((parent + "/.xcsh-cp-XXXXXX").utf8CString)
     guard mkdtemp(&template) != nil else {
-      throw ShellError("system.tmp", "`cp`: cannot create a temporary directory in `\(parent)`: \(String(cString: strerror(errno)))", at: call.head)
+      throw ShellError(.systemTmp, "`cp`: cannot create a temporary directory in `\(parent)`: \(String(cString: strerror(errno)))", at: call.head)
     }
     let staging = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
     defer { try? FileManager.default.removeItem(atPath: staging) }
     try tar(["-C", staging, "-xf", "-"], stdin: archive, stdout: nil, call)
     let members = (try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []
     guard members.count == 1, let member = members.first else {
-      throw ShellError("cp.archive", "`cp`: expected one member from `\(ref):\(path)`, got \(members.count)", at: call.head)
+      throw ShellError(.cpArchive, "`cp`: expected one member from `\(ref):\(path)`, got \(members.count)", at: call.head)
     }
     guard rename(staging + "/" + member, host) == 0 else {
-      throw ShellError("cp.rename", "`cp`: cannot write `\(host)` (as `\(newName)`): \(String(cString: strerror(errno)))", at: call.span)
+      throw ShellError(.cpRename, "`cp`: cannot write `\(host)` (as `\(newName)`): \(String(cString: strerror(errno)))", at: call.span)
     }
   }
 
@@ -117,7 +117,7 @@ enum CopyCommand {
   static func temporary(_ call: Call) throws -> CInt {
     var template = Array("/tmp/xcsh-cp-XXXXXX".utf8CString)
     let fd = mkstemp(&template)
-    guard fd >= 0 else { throw ShellError("system.tmp", "`cp`: cannot create a temporary file", at: call.head) }
+    guard fd >= 0 else { throw ShellError(.systemTmp, "`cp`: cannot create a temporary file", at: call.head) }
     template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
     _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
     return fd
@@ -130,13 +130,13 @@ enum CopyCommand {
     let pid: pid_t
     switch spawned {
     case .success(let p): pid = p
-    case .failure(let e): throw ShellError("system.spawn", "`cp`: cannot run `tar`: \(e)", at: call.head)
+    case .failure(let e): throw ShellError(.systemSpawn, "`cp`: cannot run `tar`: \(e)", at: call.head)
     }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     let w = WaitStatus(rawValue: status)
     guard w.exitCode == 0 else {
-      throw ShellError("cp.tar", "`cp`: `tar \(args.joined(separator: " "))` failed (\(w))", at: call.head)
+      throw ShellError(.cpTar, "`cp`: `tar \(args.joined(separator: " "))` failed (\(w))", at: call.head)
     }
   }
 }

@@ -27,7 +27,7 @@ enum ImageArchiveCommands {
         fd = try FileDescriptor.open(
           path, .writeOnly, options: [.create, .truncate, .closeOnExec], permissions: [.ownerReadWrite, .groupRead, .otherRead])
       } catch {
-        throw ShellError("file.open", "`image save`: cannot write `\(path)`: \(error)", at: call.span)
+        throw ShellError(.fileOpen, "`image save`: cannot write `\(path)`: \(error)", at: call.span)
       }
       defer { try? fd.close() }
       do {
@@ -58,7 +58,7 @@ enum ImageArchiveCommands {
       let ref = try call.value("image")?.asString() ?? ""
       let fd: FileDescriptor
       do { fd = try FileDescriptor.open(path, .readOnly, options: .closeOnExec) } catch {
-        throw ShellError("file.open", "`image load`: cannot open `\(path)`: \(error)", at: call.span)
+        throw ShellError(.fileOpen, "`image load`: cannot open `\(path)`: \(error)", at: call.span)
       }
       defer { try? fd.close() }
       let diff = try Progress.around("loading \(path)", call) {

@@ -23,7 +23,7 @@ enum StopCommand {
       let targets = try ObjectArgs.targets(call, input, what: "a container (a name, an id or an object)")
       let grace = try call.duration("time") ?? 10_000_000_000
       guard grace >= 0, grace <= 3_600_000_000_000 else {
-        throw ShellError("args.value", "`--time`: a grace period from 0s to 1h", at: call.span)
+        throw ShellError(.argsValue, "`--time`: a grace period from 0s to 1h", at: call.span)
       }
       var refs: [String] = []
       for t in targets {

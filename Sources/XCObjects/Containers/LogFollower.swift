@@ -24,7 +24,7 @@ final class LogFollower: @unchecked Sendable {
     self.call = call
     fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else {
-      throw ShellError("logs.read", "cannot read the log file \(path): \(String(cString: strerror(errno)))", at: call.head)
+      throw ShellError(.logsRead, "cannot read the log file \(path): \(String(cString: strerror(errno)))", at: call.head)
     }
     var st = stat()
     fstat(fd, &st)

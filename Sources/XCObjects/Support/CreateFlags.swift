@@ -46,7 +46,7 @@ enum CreateFlags {
       let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
       guard fd >= 0 else {
         throw ShellError(
-          "args.value", "`\(flag)`: cannot open `\(path)`: \(String(cString: strerror(errno)))", at: call.span)
+          .argsValue, "`\(flag)`: cannot open `\(path)`: \(String(cString: strerror(errno)))", at: call.span)
       }
       fds.append(fd)
       return FDRef(FileDescriptor(rawValue: fd))
@@ -92,7 +92,7 @@ enum CreateFlags {
       if b.isHostPath {
         // xc canonicalizes the path and sends an open descriptor as evidence of access.
         guard let real = realpath(b.source, nil) else {
-          throw ShellError("args.value", "`-v \(t)`: no such host path `\(b.source)`", at: call.span)
+          throw ShellError(.argsValue, "`-v \(t)`: no such host path `\(b.source)`", at: call.span)
         }
         let path = String(cString: real)
         free(real)
@@ -110,13 +110,13 @@ enum CreateFlags {
     for t in try ObjectArgs.strings(call, "extra-layer") { r.extraLayers.append(try opened.open(t, flag: "--extra-layer", call)) }
     r.netgroups = try ObjectArgs.strings(call, "net-group")
     for g in r.netgroups where !r.ipreq.contains(where: { $0.networkName == g }) {
-      throw ShellError("args.value", "`--net-group \(g)`: also give `--network \(g)` (a group is a network's)", at: call.span)
+      throw ShellError(.argsValue, "`--net-group \(g)`: also give `--network \(g)` (a group is a network's)", at: call.span)
     }
     for t in try ObjectArgs.strings(call, "dataset") {
       let parts = t.split(separator: ":", maxSplits: 1).map(String.init)
       let dataset = parts.count == 2 ? parts[1] : parts[0]
       guard !dataset.isEmpty, !dataset.hasPrefix("/") else {
-        throw ShellError("args.value", "`-z \(t)`: expected `[VAR:]DATASET`, the dataset not starting with `/`", at: call.span)
+        throw ShellError(.argsValue, "`-z \(t)`: expected `[VAR:]DATASET`, the dataset not starting with `/`", at: call.span)
       }
       if parts.count == 2 { r.envs[parts[0]] = dataset }
       r.jailDatasets.append(dataset)
@@ -127,7 +127,7 @@ enum CreateFlags {
     r.enablePf = call.has("enable-pf")
     if let n = try call.int("max-children") {
       guard n >= 0, n <= Int64(UInt32.max) else {
-        throw ShellError("args.value", "`--max-children \(n)`: expected 0 to \(UInt32.max)", at: call.span)
+        throw ShellError(.argsValue, "`--max-children \(n)`: expected 0 to \(UInt32.max)", at: call.span)
       }
       r.childrenMax = Int(n)
     }
@@ -140,15 +140,15 @@ enum CreateFlags {
     var envs: [String: String] = [:]
     for path in try ObjectArgs.strings(call, "env-file") {
       guard let bytes = FileManager.default.contents(atPath: path) else {
-        throw ShellError("file.read", "`--env-file`: cannot read `\(path)`", at: call.span)
+        throw ShellError(.fileRead, "`--env-file`: cannot read `\(path)`", at: call.span)
       }
       guard let text = String(data: bytes, encoding: .utf8) else {
-        throw ShellError("args.value", "`--env-file`: `\(path)` is not UTF-8 text", at: call.span)
+        throw ShellError(.argsValue, "`--env-file`: `\(path)` is not UTF-8 text", at: call.span)
       }
       do {
         for (k, v) in try EnvFile.parse(text, file: path, environment: ProcessInfo.processInfo.environment) { envs[k] = v }
       } catch let e as EnvFile.Failure {
-        throw ShellError("args.value", "`--env-file`: \(e)", at: call.span)
+        throw ShellError(.argsValue, "`--env-file`: \(e)", at: call.span)
       }
     }
     return envs
@@ -160,7 +160,7 @@ enum CreateFlags {
     let search = try ObjectArgs.strings(call, "dns-search")
     if call.has("dns-nop") {
       guard !call.has("empty-dns"), servers.isEmpty, search.isEmpty else {
-        throw ShellError("args.conflict", "`--dns-nop` cannot be combined with other DNS flags", at: call.span)
+        throw ShellError(.argsConflict, "`--dns-nop` cannot be combined with other DNS flags", at: call.span)
       }
       return .nop
     }

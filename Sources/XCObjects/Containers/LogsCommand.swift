@@ -33,7 +33,7 @@ enum LogsCommand {
       let process = try call.string("process") ?? "main"
       let tail = try call.int("tail")
       if let tail, tail < 0 {
-        throw ShellError("args.value", "`--tail \(tail)`: not a line count (0 or more)", at: call.span)
+        throw ShellError(.argsValue, "`--tail \(tail)`: not a line count (0 or more)", at: call.span)
       }
       let files = try ObjectArgs.withContainer(s, target, at: call.head) { ref in
         try s.call(LogsRequest(name: ref, process: process), at: call.head)
@@ -44,7 +44,7 @@ enum LogsCommand {
       }
       guard !paths.isEmpty else {
         throw ShellError(
-          "logs.missing", "process `\(process)` of this container has no log: its output went to the client that started it",
+          .logsMissing, "process `\(process)` of this container has no log: its output went to the client that started it",
           at: call.head, help: "run it detached (`run -d`) to have xcd log its output")
       }
       if call.has("follow") {
@@ -56,7 +56,7 @@ enum LogsCommand {
       var text = ""
       for path in paths {
         guard let data = FileManager.default.contents(atPath: path) else {
-          throw ShellError("logs.read", "cannot read the log file \(path)", at: call.head)
+          throw ShellError(.logsRead, "cannot read the log file \(path)", at: call.head)
         }
         text += String(decoding: data, as: UTF8.self)
       }

@@ -32,7 +32,7 @@ enum RdrCommands {
         do { rules.append(try FlagSyntax.publish(t)) } catch { throw ObjectArgs.syntax(error, call) }
       }
       guard !rules.isEmpty else {
-        throw ShellError("args.missing", "`rdr add` needs at least one `-p SPEC`", at: call.span)
+        throw ShellError(.argsMissing, "`rdr add` needs at least one `-p SPEC`", at: call.span)
       }
       let echoed = try ObjectArgs.withContainer(s, target, at: call.head) { ref in
         try rules.map { try s.call(RdrRequest(name: ref, redirection: $0), at: call.head).redirection }

@@ -79,7 +79,7 @@ extension ContainerCommands {
       }
       guard let path = m.processes["main"]?.spawnInfo?.terminalSocket else {
         throw ShellError(
-          "terminal.missing", "cannot attach to container `\(m.name)`: its main process is not on a terminal",
+          .terminalMissing, "cannot attach to container `\(m.name)`: its main process is not on a terminal",
           at: call.head, help: "run it with `run -d -t …` to attach later")
       }
       _ = try TerminalRelay.attach(path: path, call)
@@ -147,7 +147,7 @@ extension ContainerCommands {
         } catch { throw ObjectArgs.syntax(error, call) }
       }
       guard let name, let tag else {
-        throw ShellError("args.missing", "`commit` needs the new image as `NAME:TAG` (or `--name` and `--tag`)", at: call.span)
+        throw ShellError(.argsMissing, "`commit` needs the new image as `NAME:TAG` (or `--name` and `--tag`)", at: call.span)
       }
       let committed = try ObjectArgs.withContainer(s, target, at: call.head) { ref in
         try s.call(CommitRequest(containerName: ref, name: name, tag: tag), at: call.head)
@@ -180,7 +180,7 @@ final class Sleeper {
   static func spawn(_ call: Call) throws -> Sleeper {
     var p: [CInt] = [-1, -1]
     guard pipe(&p) == 0, fcntl(p[0], F_SETFD, FD_CLOEXEC) == 0, fcntl(p[1], F_SETFD, FD_CLOEXEC) == 0 else {
-      throw ShellError("system.pipe", "cannot create a pipe for the link", at: call.head)
+      throw ShellError(.systemPipe, "cannot create a pipe for the link", at: call.head)
     }
     // Its own process group: a Ctrl-C at the terminal must not end the link early.
     let spawned = HostProcess.spawn("cat", [], stdin: .fd(p[0]), stdout: .devNull, stderr: .devNull, ownProcessGroup: true)
@@ -190,7 +190,7 @@ final class Sleeper {
     case .success(let child): pid = child
     case .failure(let e):
       close(p[1])
-      throw ShellError("system.spawn", "cannot start the link's waiting child (`cat`): \(e)", at: call.head)
+      throw ShellError(.systemSpawn, "cannot start the link's waiting child (`cat`): \(e)", at: call.head)
     }
     let fd = cs_pidfd_open(pid)
     guard fd >= 0 else {
@@ -198,7 +198,7 @@ final class Sleeper {
       kill(pid, SIGKILL)
       var st: Int32 = 0
       waitpid(pid, &st, 0)
-      throw ShellError("system.pidfd", "cannot open a pidfd: \(String(cString: strerror(errno)))", at: call.head)
+      throw ShellError(.systemPidfd, "cannot open a pidfd: \(String(cString: strerror(errno)))", at: call.head)
     }
     return Sleeper(pid: pid, pidfd: fd, keepAlive: p[1])
   }

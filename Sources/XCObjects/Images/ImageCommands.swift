@@ -76,7 +76,7 @@ enum ImageCommands {
       let config = try call.value("config").map { try jailConfig($0, call) } ?? JailConfig(secureLevel: 0)
       let fd: FileDescriptor
       do { fd = try FileDescriptor.open(path, .readOnly, options: .closeOnExec) } catch {
-        throw ShellError("file.open", "cannot open `\(path)`: \(error)", at: call.span)
+        throw ShellError(.fileOpen, "cannot open `\(path)`: \(error)", at: call.span)
       }
       defer { try? fd.close() }
       let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
@@ -120,7 +120,7 @@ enum ImageCommands {
       let ref = try ObjectArgs.imageRef(try call.require("image"), at: call.head)
       let given = try call.value("config") ?? input.collect()
       guard !given.isNull else {
-        throw ShellError("args.missing", "`image set-config` needs a config (a record or a file)", at: call.span)
+        throw ShellError(.argsMissing, "`image set-config` needs a config (a record or a file)", at: call.span)
       }
       _ = try s.call(ReplaceMetaRequest(imageReference: ref, config: try jailConfig(given, call)), at: call.head)
       return .value(try describe(s, ref, at: call.head))
@@ -150,7 +150,7 @@ enum ImageCommands {
       let d = try describeRecord(s, ref, at: call.head)
       var config = d.jailImage.config?.xcExtension ?? JailConfig(secureLevel: 0)
       do { try ImagePatch.apply(words, to: &config) } catch let e as ImagePatch.Failure {
-        throw ShellError("args.value", "`image patch`: \(e.message)", at: call.span, help: "see `help image patch`")
+        throw ShellError(.argsValue, "`image patch`: \(e.message)", at: call.span, help: "see `help image patch`")
       }
       _ = try s.call(ReplaceMetaRequest(imageReference: ref, config: config), at: call.head)
       return .value(try describe(s, ref, at: call.head))
@@ -211,13 +211,13 @@ enum ImageCommands {
       json = v.toJSON()
     case .string(let path):
       guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-        throw ShellError("file.read", "cannot read the config file `\(path)`", at: call.span)
+        throw ShellError(.fileRead, "cannot read the config file `\(path)`", at: call.span)
       }
       do {
         let loaded = try Yams.load(yaml: text) ?? [String: Any]()
         json = String(decoding: try JSONSerialization.data(withJSONObject: loaded), as: UTF8.self)
       } catch {
-        throw ShellError("config.parse", "`\(path)` is not YAML or JSON: \(error)", at: call.span)
+        throw ShellError(.configParse, "`\(path)` is not YAML or JSON: \(error)", at: call.span)
       }
     default:
       throw ShellError.typeMismatch(expected: "record or file path", found: v, at: call.span)
@@ -225,7 +225,7 @@ enum ImageCommands {
     do {
       return try WireDecoder().decode(JailConfig.self, from: Array(json.utf8))
     } catch {
-      throw ShellError("config.invalid", "not an xc image config: \(Envelope.describe(error))", at: call.span)
+      throw ShellError(.configInvalid, "not an xc image config: \(Envelope.describe(error))", at: call.span)
     }
   }
 }

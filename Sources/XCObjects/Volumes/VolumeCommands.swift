@@ -20,7 +20,7 @@ enum VolumeCommands {
     let name = try call.require("name").asString()
     let driver = try call.string("driver") ?? "directory"
     guard let kind = VolumeDriverKind(rawValue: driver) else {
-      throw ShellError("args.value", "unknown volume driver `\(driver)` (directory or zfs)", at: call.span)
+      throw ShellError(.argsValue, "unknown volume driver `\(driver)` (directory or zfs)", at: call.span)
     }
     var r = CreateVolumeRequest(name: name, device: try call.string("device"), kind: kind)
     for t in try ObjectArgs.strings(call, "zfs-option") {

@@ -22,12 +22,12 @@ enum ResourceCommands {
     if let v = call.value("cpus") {
       let text = (try? v.asDouble()) ?? Double((try? v.asString()) ?? "")
       guard let cpus = text, cpus > 0, cpus <= 1024 else {
-        throw ShellError("args.value", "`--cpus \(v.plain)`: expected a number of CPUs above 0, e.g. 0.5", at: call.span)
+        throw ShellError(.argsValue, "`--cpus \(v.plain)`: expected a number of CPUs above 0, e.g. 0.5", at: call.span)
       }
       limits.cpus = cpus
     }
     if let n = try call.int("pids-limit") {
-      guard n >= 1 else { throw ShellError("args.value", "`--pids-limit \(n)`: expected 1 or more", at: call.span) }
+      guard n >= 1 else { throw ShellError(.argsValue, "`--pids-limit \(n)`: expected 1 or more", at: call.span) }
       limits.pids = Int(n)
     }
     return limits == XCIPC.ResourceLimits() ? nil : limits
@@ -36,7 +36,7 @@ enum ResourceCommands {
   /// Bytes from a size value, an int, or a string `N[b|k|m|g]` (binary units, as Docker's).
   static func memoryBytes(_ v: Value, _ call: Call) throws -> Int {
     func bad() -> ShellError {
-      ShellError("args.value", "`--memory \(v.plain)`: expected a size such as 64MiB, 64m or 1g (at least 6 MiB)", at: call.span)
+      ShellError(.argsValue, "`--memory \(v.plain)`: expected a size such as 64MiB, 64m or 1g (at least 6 MiB)", at: call.span)
     }
     var bytes: Int64
     switch v.kind {
@@ -66,7 +66,7 @@ enum ResourceCommands {
   static func requireSupport(_ what: String, _ s: DaemonSession, _ call: Call) throws {
     if try !s.servesExtensions(at: call.head) {
       throw ShellError(
-        "daemon.unsupported", "\(what) is not supported by this daemon: it does not serve the xcsh extension `xcsh.stats` (xc's FreeBSD daemon has no resource limits)",
+        .daemonUnsupported, "\(what) is not supported by this daemon: it does not serve the xcsh extension `xcsh.stats` (xc's FreeBSD daemon has no resource limits)",
         at: call.span, help: "leave the flag out, or use the Linux xcd")
     }
   }
@@ -105,7 +105,7 @@ enum ResourceCommands {
         if !names.isEmpty { return try s.call(StatsRequest(names: names), at: call.head) }
         guard let all = try s.callExtension(StatsRequest(names: []), at: call.head) else {
           throw ShellError(
-            "daemon.unsupported", "`stats` is not supported by this daemon: it does not serve the xcsh extension `xcsh.stats`",
+            .daemonUnsupported, "`stats` is not supported by this daemon: it does not serve the xcsh extension `xcsh.stats`",
             at: call.span, help: "use the Linux xcd")
         }
         return all
@@ -133,7 +133,7 @@ enum ResourceCommands {
       }
       let interval = try call.value("interval").map { v -> Int64 in
         guard case .duration(let d) = v.kind, d > 0 else {
-          throw ShellError("args.value", "`--interval`: expected a duration above 0, e.g. 1s", at: call.span)
+          throw ShellError(.argsValue, "`--interval`: expected a duration above 0, e.g. 1s", at: call.span)
         }
         return d
       } ?? 2_000_000_000

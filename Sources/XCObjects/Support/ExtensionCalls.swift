@@ -11,7 +11,7 @@ extension DaemonSession {
   func callExtension<R: XCRequest>(_ request: R, feature: String, at span: Span) throws -> R.Response {
     do {
       return try call(request, at: span)
-    } catch let e as ShellError where e.code == ObjectArgs.daemonNotFound {
+    } catch let e as ShellError where e.code == .daemonNotFound {
       if try servesExtensions(at: span) { throw e }
       throw Self.unsupported(method: R.method, feature: feature, at: span)
     }
@@ -26,7 +26,7 @@ extension DaemonSession {
   /// The error for a daemon that lacks `method`.
   static func unsupported(method: String, feature: String, at span: Span) -> ShellError {
     ShellError(
-      "daemon.unsupported", "\(feature) is not supported by this daemon (it has no `\(method)` method)",
+      .daemonUnsupported, "\(feature) is not supported by this daemon (it has no `\(method)` method)",
       at: span, help: "the Linux xcd serves it; xc's own daemon does not")
   }
 }
