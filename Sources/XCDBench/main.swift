@@ -5,8 +5,8 @@
 //   XCDBench start SOCKET ARCHIVE STATE RUNC RUNC_ROOT PLAIN_BUNDLE WORK RUNS CONCURRENT
 //     imports ARCHIVE as busybox:latest, then RUNS alternated rounds of: a container running
 //     /bin/true through xcd (request to exit notification, stdio fds passed), raw `runc run`
-//     of PLAIN_BUNDLE, and raw `runc run` of xcd's own bundle (captured under WORK from a
-//     running container in STATE; see `benchStart`); then CONCURRENT containers at once
+//     of PLAIN_BUNDLE, raw `runc run` of xcd's own bundle (captured under WORK from a
+//     running container in STATE; see `benchStart`) and raw `runc create` + `start` of it; then CONCURRENT containers at once
 //     through xcd and CONCURRENT raw runs of xcd's bundle at once (wall times).
 //   XCDBench true SOCKET ARCHIVE RUNS
 //     imports ARCHIVE, then RUNS sequential /bin/true starts through xcd, each time printed.
@@ -98,6 +98,38 @@ struct RawRunc {
     return ms
   }
 
+  /// xcd's own sequence on its bundle, without xcd: `runc create` (pid file, JSON log,
+  /// xc-init's status pipe as fd 3), `runc start`, then xc-init's report of main's exit, which
+  /// is what xcd's exit notification follows. The `runc delete` after is untimed (xcd's
+  /// teardown is off the start's path too).
+  func runCreateStart(_ id: String) throws -> Double {
+    let logged = [runc, "--root", root, "--log", xcdBundle + "/runc.log", "--log-format", "json"]
+    let t0 = clock.now
+    try reap(
+      try spawn(
+        logged + ["create", "--bundle", xcdBundle, "--pid-file", xcdBundle + "/init.pid", "--preserve-fds", "1", id],
+        stdio: devnull, fd3: status.write), "runc create (xcd's bundle)")
+    try reap(try spawn(logged + ["start", id], stdio: devnull), "runc start (xcd's bundle)")
+    let report = try awaitExitReport()
+    let ms = milliseconds(clock.now - t0)
+    try reap(try spawn([runc, "--root", root, "delete", "--force", id], stdio: devnull), "runc delete")
+    guard report == "S 0" else { throw BenchError("xc-init on xcd's bundle reported \(report.debugDescription)") }
+    return ms
+  }
+
+  /// Blocks until xc-init's status pipe has a line saying main exited (`S …`); returns it.
+  func awaitExitReport() throws -> String {
+    var text = ""
+    var buf = [UInt8](repeating: 0, count: 256)
+    while true {
+      if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("S ") }) { return String(line) }
+      var p = pollfd(fd: status.read, events: Int16(POLLIN), revents: 0)
+      guard poll(&p, 1, 30_000) == 1 else { throw BenchError("no exit report from xc-init within 30 s") }
+      let n = read(status.read, &buf, buf.count)
+      if n > 0 { text += String(decoding: buf[0..<n], as: UTF8.self) }
+    }
+  }
+
   /// Reads xc-init's reports and checks that `count` of them say main exited 0.
   func expectReports(_ count: Int) throws {
     var text = ""
@@ -152,8 +184,8 @@ func captureBundle(state: String, id: String, dest: String) throws {
 }
 
 /// The start benchmark, all in one run so that the shared machine's load hits every side
-/// alike: RUNS rounds of (xcd, raw runc on the plain bundle, raw runc on xcd's bundle), the
-/// order rotating each round; then CONCURRENT starts through xcd and as many raw runs at once.
+/// alike: RUNS rounds of (xcd, raw `runc run` on the plain bundle and on xcd's bundle, raw
+/// `runc create` + `start` on xcd's bundle), the order rotating each round; then CONCURRENT starts through xcd and as many raw runs at once.
 func benchStart(
   socket: String, archive: String, state: String, runc: String, runcRoot: String, plain: String,
   work: String, runs: Int, concurrent: Int
@@ -196,7 +228,9 @@ func benchStart(
   try runTrue(client, devnull: devnull)
   _ = try raw.runPlain(tag + "-wp")
   _ = try raw.runXCDBundle(tag + "-wx")
+  _ = try raw.runCreateStart(tag + "-wc")
   var xcd: [Double] = []
+  var createStartRuns: [Double] = []
   var plainRuns: [Double] = []
   var xcdBundleRuns: [Double] = []
   for i in 0..<runs {
@@ -208,12 +242,14 @@ func benchStart(
       },
       { plainRuns.append(try raw.runPlain("\(tag)-p\(i)")) },
       { xcdBundleRuns.append(try raw.runXCDBundle("\(tag)-x\(i)")) },
+      { createStartRuns.append(try raw.runCreateStart("\(tag)-c\(i)")) },
     ]
     for k in 0..<sides.count { try sides[(i + k) % sides.count]() }
   }
   report("xcd_true", xcd)
   report("runc_plain", plainRuns)
   report("runc_xcd", xcdBundleRuns)
+  report("runc_create_start", createStartRuns)
 
   print("xcd_concurrent_ms", String(format: "%.1f", try concurrentXCD(socket: socket, devnull: devnull, count: concurrent)))
   print("runc_concurrent_ms", String(format: "%.1f", try raw.concurrent(concurrent, tag: tag + "-c")))
