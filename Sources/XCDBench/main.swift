@@ -2,17 +2,18 @@
 // the script turns them into Markdown.
 //
 // Usage:
-//   XCDBench xcd SOCKET ARCHIVE RUNS CONCURRENT
-//     imports ARCHIVE as busybox:latest, then: RUNS sequential containers running /bin/true
-//     (request to exit notification, stdio fds passed), then CONCURRENT containers started at
-//     once from as many threads and connections (wall time until every one has exited).
+//   XCDBench start SOCKET ARCHIVE STATE RUNC RUNC_ROOT PLAIN_BUNDLE WORK RUNS CONCURRENT
+//     imports ARCHIVE as busybox:latest, then RUNS alternated rounds of: a container running
+//     /bin/true through xcd (request to exit notification, stdio fds passed), raw `runc run`
+//     of PLAIN_BUNDLE, raw `runc run` of xcd's own bundle (captured under WORK from a
+//     running container in STATE; see `benchStart`) and raw `runc create` + `start` of it; then CONCURRENT containers at once
+//     through xcd and CONCURRENT raw runs of xcd's bundle at once (wall times).
+//   XCDBench true SOCKET ARCHIVE RUNS
+//     imports ARCHIVE, then RUNS sequential /bin/true starts through xcd, each time printed.
 //   XCDBench xcd-net SOCKET ARCHIVE RUNS BRIDGE OCTET
 //     imports ARCHIVE, creates a network (bridge BRIDGE, 10.212.OCTET.0/24), then RUNS
 //     pairs of /bin/true containers: one plain, one VNET on the network with a published port
 //     (see NetworkBench.swift).
-//   XCDBench runc RUNC ROOT BUNDLE RUNS
-//     RUNS times `RUNC --root ROOT run --bundle BUNDLE id` (the floor), each timed from spawn
-//     to exit.
 
 import Foundation
 import Glibc
@@ -64,25 +65,200 @@ func runTrue(
   }
 }
 
-func benchXCD(socket: String, archive: String, runs: Int, concurrent: Int) throws {
+/// Raw runc on two bundles of the same busybox tree: `plain`, runc's default spec running
+/// /bin/true; and xcd's own, the config.json xcd wrote for a running container with its main
+/// changed to /bin/true, xc-init still PID 1 (its status pipe as fd 3, as xcd passes it), on
+/// that container's overlay root. Each run is `runc run`, timed from spawn to exit.
+struct RawRunc {
+  let runc: String
+  let root: String
+  let plain: String
+  let xcdBundle: String
+  let devnull: CInt
+  /// xc-init's status pipe: the write end is each xcd-bundle run's fd 3.
+  let status: (read: CInt, write: CInt)
+
+  func argv(_ bundle: String, _ id: String, preserve: Bool) -> [String] {
+    [runc, "--root", root, "run"] + (preserve ? ["--preserve-fds", "1"] : []) + ["--bundle", bundle, id]
+  }
+
+  func runPlain(_ id: String) throws -> Double {
+    let t0 = clock.now
+    try reap(try spawn(argv(plain, id, preserve: false), stdio: devnull), "runc run (plain bundle)")
+    return milliseconds(clock.now - t0)
+  }
+
+  func runXCDBundle(_ id: String) throws -> Double {
+    let t0 = clock.now
+    try reap(
+      try spawn(argv(xcdBundle, id, preserve: true), stdio: devnull, fd3: status.write),
+      "runc run (xcd's bundle)")
+    let ms = milliseconds(clock.now - t0)
+    try expectReports(1)
+    return ms
+  }
+
+  /// xcd's own sequence on its bundle, without xcd: `runc create` (pid file, JSON log,
+  /// xc-init's status pipe as fd 3), `runc start`, then xc-init's report of main's exit, which
+  /// is what xcd's exit notification follows. The `runc delete` after is untimed (xcd's
+  /// teardown is off the start's path too).
+  func runCreateStart(_ id: String) throws -> Double {
+    let logged = [runc, "--root", root, "--log", xcdBundle + "/runc.log", "--log-format", "json"]
+    let t0 = clock.now
+    try reap(
+      try spawn(
+        logged + ["create", "--bundle", xcdBundle, "--pid-file", xcdBundle + "/init.pid", "--preserve-fds", "1", id],
+        stdio: devnull, fd3: status.write), "runc create (xcd's bundle)")
+    try reap(try spawn(logged + ["start", id], stdio: devnull), "runc start (xcd's bundle)")
+    let report = try awaitExitReport()
+    let ms = milliseconds(clock.now - t0)
+    try reap(try spawn([runc, "--root", root, "delete", "--force", id], stdio: devnull), "runc delete")
+    guard report == "S 0" else { throw BenchError("xc-init on xcd's bundle reported \(report.debugDescription)") }
+    return ms
+  }
+
+  /// Blocks until xc-init's status pipe has a line saying main exited (`S …`); returns it.
+  func awaitExitReport() throws -> String {
+    var text = ""
+    var buf = [UInt8](repeating: 0, count: 256)
+    while true {
+      if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("S ") }) { return String(line) }
+      var p = pollfd(fd: status.read, events: Int16(POLLIN), revents: 0)
+      guard poll(&p, 1, 30_000) == 1 else { throw BenchError("no exit report from xc-init within 30 s") }
+      let n = read(status.read, &buf, buf.count)
+      if n > 0 { text += String(decoding: buf[0..<n], as: UTF8.self) }
+    }
+  }
+
+  /// Reads xc-init's reports and checks that `count` of them say main exited 0.
+  func expectReports(_ count: Int) throws {
+    var text = ""
+    var buf = [UInt8](repeating: 0, count: 4096)
+    while true {
+      let n = read(status.read, &buf, buf.count)
+      if n <= 0 { break }
+      text += String(decoding: buf[0..<n], as: UTF8.self)
+    }
+    let exits = text.split(separator: "\n").filter { $0.hasPrefix("S ") }
+    guard exits.count == count, exits.allSatisfy({ $0 == "S 0" }) else {
+      throw BenchError("xc-init on xcd's bundle reported \(text.debugDescription), wanted \(count) × \"S 0\"")
+    }
+  }
+
+  /// `count` runs of xcd's bundle at once; wall time until all have exited.
+  func concurrent(_ count: Int, tag: String) throws -> Double {
+    let t0 = clock.now
+    let pids = try (0..<count).map {
+      try spawn(argv(xcdBundle, "\(tag)-\($0)", preserve: true), stdio: devnull, fd3: status.write)
+    }
+    for pid in pids { try reap(pid, "runc run (xcd's bundle, concurrent)") }
+    let ms = milliseconds(clock.now - t0)
+    try expectReports(count)
+    return ms
+  }
+}
+
+/// Captures xcd's bundle for `id` (state dir STATE) into `dest`: its config.json with main
+/// replaced by /bin/true behind xc-init, the root made absolute (the container's mounted
+/// overlay), and no cgroup path (runc derives one from each run's id, as for the plain bundle).
+func captureBundle(state: String, id: String, dest: String) throws {
+  let source = state + "/containers/" + id
+  guard let data = FileManager.default.contents(atPath: source + "/config.json"),
+    var spec = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+    var process = spec["process"] as? [String: Any], let args = process["args"] as? [String],
+    var root = spec["root"] as? [String: Any], let rootPath = root["path"] as? String,
+    var linux = spec["linux"] as? [String: Any]
+  else { throw BenchError("no readable config.json with process, root and linux in \(source)") }
+  guard args.first == "/.xc-init", args.dropFirst().first == "/bin/sleep" else {
+    throw BenchError("xcd's process is \(args), not xc-init running /bin/sleep: was xcd built without xc-init?")
+  }
+  process["args"] = ["/.xc-init", "/bin/true"]
+  spec["process"] = process
+  root["path"] = rootPath.hasPrefix("/") ? rootPath : source + "/" + rootPath
+  spec["root"] = root
+  linux["cgroupsPath"] = nil
+  spec["linux"] = linux
+  try FileManager.default.createDirectory(atPath: dest, withIntermediateDirectories: true)
+  try JSONSerialization.data(withJSONObject: spec, options: [.prettyPrinted, .sortedKeys])
+    .write(to: URL(fileURLWithPath: dest + "/config.json"))
+}
+
+/// The start benchmark, all in one run so that the shared machine's load hits every side
+/// alike: RUNS rounds of (xcd, raw `runc run` on the plain bundle and on xcd's bundle, raw
+/// `runc create` + `start` on xcd's bundle), the order rotating each round; then CONCURRENT starts through xcd and as many raw runs at once.
+func benchStart(
+  socket: String, archive: String, state: String, runc: String, runcRoot: String, plain: String,
+  work: String, runs: Int, concurrent: Int
+) throws {
   let client = try XCClient(path: socket, timeout: .seconds(120))
-  let image = try FileDescriptor.open(archive, .readOnly)
+  let image = try FileDescriptor.open(archive, .readOnly, options: [.closeOnExec])
   _ = try client.call(
     FdImportRequest(
       fd: FDRef(image), config: JailConfig(secureLevel: 0), imageReference: "busybox:latest"))
   try image.close()
-  let devnull = try FileDescriptor.open("/dev/null", .readWrite)
+  let devnull = try FileDescriptor.open("/dev/null", .readWrite, options: [.closeOnExec])
 
-  try runTrue(client, devnull: devnull)  // warm-up
-  var samples: [Double] = []
-  for _ in 0..<runs {
-    let t0 = clock.now
-    try runTrue(client, devnull: devnull)
-    samples.append(milliseconds(clock.now - t0))
+  // A long-running container whose bundle and mounted root the xcd-bundle floor reuses.
+  let sleeperExited = try EventFD.create(flags: [.closeOnExec])
+  defer { try? sleeperExited.close() }
+  let sleeper = try client.call(
+    InstantiateRequest(
+      imageReference: "busybox:latest",
+      entryPoint: EntryPoint(entryPoint: "/bin/sleep", entryPointArgs: ["100000"]),
+      mainExitedFd: FDRef(sleeperExited.fileDescriptor), stdin: FDRef(devnull), stdout: FDRef(devnull),
+      stderr: FDRef(devnull)))
+  defer {
+    _ = try? client.call(KillContainerRequest(name: sleeper.id))
+    _ = try? sleeperExited.waitReadable(milliseconds: 30_000)
   }
-  report("xcd_true", samples)
+  try captureBundle(state: state, id: sleeper.id, dest: work + "/xcd-bundle")
 
-  let clients = try (0..<concurrent).map { _ in try XCClient(path: socket, timeout: .seconds(300)) }
+  var fds: [CInt] = [0, 0]
+  // pipe2 is not in Swift's Glibc; nothing is spawned meanwhile, so the flags can follow.
+  guard pipe(&fds) == 0, fcntl(fds[0], F_SETFD, FD_CLOEXEC) == 0, fcntl(fds[1], F_SETFD, FD_CLOEXEC) == 0,
+    fcntl(fds[0], F_SETFL, O_NONBLOCK) == 0
+  else { throw BenchError("status pipe: \(String(cString: strerror(errno)))") }
+  defer { close(fds[0]); close(fds[1]) }
+  let raw = RawRunc(
+    runc: runc, root: runcRoot, plain: plain, xcdBundle: work + "/xcd-bundle", devnull: devnull.rawValue,
+    status: (fds[0], fds[1]))
+
+  let tag = "bench-\(getpid())"
+  // Warm-up: each side once.
+  try runTrue(client, devnull: devnull)
+  _ = try raw.runPlain(tag + "-wp")
+  _ = try raw.runXCDBundle(tag + "-wx")
+  _ = try raw.runCreateStart(tag + "-wc")
+  var xcd: [Double] = []
+  var createStartRuns: [Double] = []
+  var plainRuns: [Double] = []
+  var xcdBundleRuns: [Double] = []
+  for i in 0..<runs {
+    let sides: [() throws -> Void] = [
+      {
+        let t0 = clock.now
+        try runTrue(client, devnull: devnull)
+        xcd.append(milliseconds(clock.now - t0))
+      },
+      { plainRuns.append(try raw.runPlain("\(tag)-p\(i)")) },
+      { xcdBundleRuns.append(try raw.runXCDBundle("\(tag)-x\(i)")) },
+      { createStartRuns.append(try raw.runCreateStart("\(tag)-c\(i)")) },
+    ]
+    for k in 0..<sides.count { try sides[(i + k) % sides.count]() }
+  }
+  report("xcd_true", xcd)
+  report("runc_plain", plainRuns)
+  report("runc_xcd", xcdBundleRuns)
+  report("runc_create_start", createStartRuns)
+
+  print("xcd_concurrent_ms", String(format: "%.1f", try concurrentXCD(socket: socket, devnull: devnull, count: concurrent)))
+  print("runc_concurrent_ms", String(format: "%.1f", try raw.concurrent(concurrent, tag: tag + "-c")))
+}
+
+/// `count` containers started through xcd at once, each from its own thread and connection;
+/// wall time until every one has exited.
+func concurrentXCD(socket: String, devnull: FileDescriptor, count: Int) throws -> Double {
+  let clients = try (0..<count).map { _ in try XCClient(path: socket, timeout: .seconds(300)) }
   let failures = Mutex<[String]>([])
   let group = DispatchGroup()
   let t0 = clock.now
@@ -99,45 +275,44 @@ func benchXCD(socket: String, archive: String, runs: Int, concurrent: Int) throw
   let wall = milliseconds(clock.now - t0)
   let failed = failures.withLock { $0 }
   guard failed.isEmpty else {
-    throw BenchError("\(failed.count) of \(concurrent) concurrent containers failed: \(failed[0])")
+    throw BenchError("\(failed.count) of \(count) concurrent containers failed: \(failed[0])")
   }
-  print("xcd_concurrent_ms", String(format: "%.1f", wall))
+  return wall
 }
 
-func benchRunc(runc: String, root: String, bundle: String, runs: Int) throws {
-  func once(_ i: Int) throws -> Double {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: runc)
-    p.arguments = ["--root", root, "run", "--bundle", bundle, "bench-\(getpid())-\(i)"]
-    p.standardInput = FileHandle.nullDevice
-    p.standardOutput = FileHandle.nullDevice
-    p.standardError = FileHandle.nullDevice
+/// Imports ARCHIVE, then RUNS sequential /bin/true starts through xcd, each printed; for tracing
+/// the daemon during a start (docs/benchmarks.md, "Where a start's time goes").
+func benchTrue(socket: String, archive: String, runs: Int) throws {
+  let client = try XCClient(path: socket, timeout: .seconds(120))
+  let image = try FileDescriptor.open(archive, .readOnly, options: [.closeOnExec])
+  _ = try client.call(
+    FdImportRequest(
+      fd: FDRef(image), config: JailConfig(secureLevel: 0), imageReference: "busybox:latest"))
+  try image.close()
+  let devnull = try FileDescriptor.open("/dev/null", .readWrite, options: [.closeOnExec])
+  for i in 0..<runs {
     let t0 = clock.now
-    try p.run()
-    p.waitUntilExit()
-    let ms = milliseconds(clock.now - t0)
-    guard p.terminationStatus == 0 else {
-      throw BenchError("runc run exited \(p.terminationStatus): try it by hand on \(bundle)")
-    }
-    return ms
+    try runTrue(client, devnull: devnull)
+    print("xcd_true_\(i)", String(format: "%.2f", milliseconds(clock.now - t0)))
   }
-  _ = try once(-1)  // warm-up
-  report("runc_true", try (0..<runs).map(once))
 }
 
 let args = CommandLine.arguments
 do {
   switch (args.count > 1 ? args[1] : "", args.count) {
-  case ("xcd", 6):
-    try benchXCD(socket: args[2], archive: args[3], runs: Int(args[4])!, concurrent: Int(args[5])!)
+  case ("start", 11):
+    try benchStart(
+      socket: args[2], archive: args[3], state: args[4], runc: args[5], runcRoot: args[6], plain: args[7],
+      work: args[8], runs: Int(args[9])!, concurrent: Int(args[10])!)
+  case ("true", 5):
+    try benchTrue(socket: args[2], archive: args[3], runs: Int(args[4])!)
   case ("xcd-net", 7):
     try benchNetwork(
       socket: args[2], archive: args[3], runs: Int(args[4])!, bridge: args[5], octet: Int(args[6])!)
-  case ("runc", 6):
-    try benchRunc(runc: args[2], root: args[3], bundle: args[4], runs: Int(args[5])!)
   default:
     throw BenchError(
-      "usage: XCDBench xcd SOCKET ARCHIVE RUNS CONCURRENT | XCDBench runc RUNC ROOT BUNDLE RUNS"
+      "usage: XCDBench start SOCKET ARCHIVE STATE RUNC RUNC_ROOT PLAIN_BUNDLE WORK RUNS CONCURRENT"
+        + " | XCDBench true SOCKET ARCHIVE RUNS"
         + " | XCDBench xcd-net SOCKET ARCHIVE RUNS BRIDGE OCTET")
   }
 } catch {

@@ -21,6 +21,9 @@ import Testing
     // `ssh` with an argv array; the remote command is a fixed script whose arguments are a
     // hash, a size and a socket path restricted to `[A-Za-z0-9/._-]` (RemoteHost).
     "XCRemote/SSHTransport.swift",
+    // The container bench's floor: runc with a fixed argv (paths from its script), timed with
+    // waitpid because Foundation's Process polls every 50 ms.
+    "XCDBench/Spawn.swift",
   ]
 
   /// Reviewed places where a shell gets a command string, never on the host: a Jailfile's
