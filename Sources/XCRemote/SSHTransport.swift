@@ -45,6 +45,9 @@ public struct SSHOptions: Sendable {
   public func arguments(_ host: RemoteHost, command: String) -> [String] {
     var a: [String] = []
     if let configFile { a += ["-F", configFile] }
+    // ssh keeps the first value of an option: the host's own (inventory `options`) come
+    // before xcsh's defaults so they override them (the inventory refuses the ones xcsh owns).
+    for o in host.sshOptions { a += ["-o", o] }
     a += ["-T", "-o", "BatchMode=yes"]
     a += ["-o", "ControlMaster=auto", "-o", "ControlPath=\(runtimeDirectory)/cm-%C", "-o", "ControlPersist=\(controlPersist)"]
     // Never a hang: a host that does not answer fails after 30 s, a session whose peer went
