@@ -5,10 +5,22 @@ import XCRemote
 import XCShell
 
 /// `host list|add|rm|check`: the host inventory (`hosts.yaml`, docs/remote.md "Inventory") as
-/// records, and a reachability check of hosts through ssh, the relay and the daemon.
+/// records, and a reachability check of hosts through ssh, the relay and the daemon. With
+/// `--dry-run`, `host add` and `host rm` check everything but write a plan line instead of the
+/// file; `host check` only reads, so it runs.
 enum HostCommands {
-  static func all(environment: [String: String] = ProcessInfo.processInfo.environment) -> [any Command] {
-    [list(environment), add(environment), remove(environment), check(environment)]
+  static func all(_ s: DaemonSession, environment: [String: String] = ProcessInfo.processInfo.environment) -> [any Command] {
+    let dryRun = s.modes.dryRun
+    return [list(environment), add(environment, dryRun: dryRun), remove(environment, dryRun: dryRun), check(environment)]
+  }
+
+  /// Writes the inventory, or in a dry run says what would have been written.
+  static func save(_ inv: HostInventory, dryRun: Bool, plan: String) throws(InventoryError) {
+    if dryRun {
+      StandardError.write("+ \(plan) (\(inv.path) not written: --dry-run)\n")
+    } else {
+      try inv.save()
+    }
   }
 
   static func inventory(_ env: [String: String], at span: Span) throws -> HostInventory {
@@ -52,7 +64,7 @@ enum HostCommands {
     }
   }
 
-  static func add(_ env: [String: String]) -> Builtin {
+  static func add(_ env: [String: String], dryRun: Bool) -> Builtin {
     Builtin(
       Signature(
         "host add", category: .objects,
@@ -63,8 +75,8 @@ enum HostCommands {
           .named("label", .any, short: "l", "A label `KEY=VALUE`; repeatable."),
           .named("option", .any, short: "o", "An ssh option `Key=Value` for this host; repeatable."),
         ],
-        examples: [Example("A web host", "host add web1 ssh://root@web1.example --label role=web")],
-        details: "The file is rewritten atomically (the previous one kept as `hosts.yaml.bak`); comments in it are not kept.")
+        examples: [Example("A web host", "host add web3 ssh://root@web3.example --label role=web")],
+        details: "The file is rewritten atomically (the previous one kept as `hosts.yaml.bak`); comments in it are not kept. With --dry-run nothing is written.")
     ) { call, _ in
       var inv = try inventory(env, at: call.head)
       var h = InventoryHost(name: try call.require("name").asString(), address: try call.require("address").asString())
@@ -77,7 +89,7 @@ enum HostCommands {
       h.options = try ObjectArgs.strings(call, "option")
       try located(call.span) { () throws(InventoryError) in
         try inv.add(h)
-        try inv.save()
+        try save(inv, dryRun: dryRun, plan: "host add \(h.name) \(h.address)")
       }
       var v = record(h, inv)
       v.span = call.head
@@ -85,14 +97,14 @@ enum HostCommands {
     }
   }
 
-  static func remove(_ env: [String: String]) -> Builtin {
+  static func remove(_ env: [String: String], dryRun: Bool) -> Builtin {
     Builtin(
       Signature(
         "host rm", category: .objects,
         summary: "Remove hosts from the inventory (and from its groups); returns their records.",
         parameters: [.rest("names", .string, "Host names.")],
         examples: [Example("Forget web1", "host rm web1")],
-        details: "The file is rewritten atomically (the previous one kept as `hosts.yaml.bak`); comments in it are not kept. Nothing is written when a name is unknown.")
+        details: "The file is rewritten atomically (the previous one kept as `hosts.yaml.bak`); comments in it are not kept. Nothing is written when a name is unknown, or with --dry-run.")
     ) { call, _ in
       var inv = try inventory(env, at: call.head)
       let names = try call.restValues().map { try $0.asString() }
@@ -103,7 +115,7 @@ enum HostCommands {
           if let h = inv.host(named: n) { removed.append(record(h, inv)) }
           try inv.remove(n)
         }
-        try inv.save()
+        try save(inv, dryRun: dryRun, plan: "host rm \(names.joined(separator: " "))")
       }
       return .value(Value(.list(removed), call.head))
     }

@@ -32,6 +32,14 @@ struct HostInventoryCommandTests {
       #expect(r.status != 0)
       #expect(r.err.contains("host `web2`: invalid host `http://web2`"), "\(r.err)")
       #expect(try String(contentsOfFile: path, encoding: .utf8) == before)
+      // --dry-run: checked, planned, not written.
+      r = try runXcsh(["--dry-run", "-c", "host add web3 ssh://web3 | get name"], environment: env)
+      #expect(r.status == 0, "\(r.err)")
+      #expect(r.out == "web3\n")
+      #expect(r.err.contains("+ host add web3 ssh://web3 (\(path) not written: --dry-run)"), "\(r.err)")
+      r = try runXcsh(["--dry-run", "-c", "host rm web1"], environment: env)
+      #expect(r.status == 0, "\(r.err)")
+      #expect(try String(contentsOfFile: path, encoding: .utf8) == before)
 
       // Groups written by hand are listed, and `host rm` takes the host out of them.
       try (before + "groups:\n  web: [web1, db1]\n").write(toFile: path, atomically: true, encoding: .utf8)
