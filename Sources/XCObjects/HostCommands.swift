@@ -142,12 +142,28 @@ enum HostCommands {
       let targets = named
       let options = SSHOptions.fromEnvironment(env)
       let results = Results(count: targets.count)
-      DispatchQueue.concurrentPerform(iterations: targets.count) { i in
-        results.set(i, checkOne(targets[i].name, targets[i].host, options: options))
+      // A thread per host, at most `parallel` at once: each mostly waits on ssh (up to its
+      // ConnectTimeout for a host that does not answer), so cores are not the limit.
+      let slots = DispatchSemaphore(value: parallel)
+      let done = DispatchGroup()
+      for (i, t) in targets.enumerated() {
+        slots.wait()
+        done.enter()
+        let worker = Thread {
+          results.set(i, checkOne(t.name, t.host, options: options))
+          slots.signal()
+          done.leave()
+        }
+        worker.stackSize = 1 << 20
+        worker.start()
       }
+      done.wait()
       return .value(Value(.list(results.values), call.head))
     }
   }
+
+  /// How many hosts `host check` contacts at once.
+  static let parallel = 16
 
   /// The results of parallel checks, by index.
   final class Results: @unchecked Sendable {

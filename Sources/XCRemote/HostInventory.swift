@@ -115,7 +115,9 @@ public struct HostInventory: Sendable, Equatable {
 
   /// An `ssh://` address, or a host's name in this inventory.
   public func resolve(_ text: String) throws(InventoryError) -> RemoteHost {
-    if text.hasPrefix("ssh://") {
+    // What cannot be a name (`web1:22`, `ops@web1`) was meant as an address: say how to write one.
+    let isName = (try? Self.checkName(text, what: "host", path: nil, line: nil)) != nil
+    if text.hasPrefix("ssh://") || !isName {
       do throws(RemoteHostSyntaxError) {
         return try RemoteHost(parsing: text)
       } catch {

@@ -80,6 +80,13 @@ struct HostInventoryTests {
     } catch {
       #expect("\(error)".contains("`web` is a group; --host takes one host"))
     }
+    // What cannot be a name was meant as an address: the address syntax is what is explained.
+    do throws(InventoryError) {
+      _ = try inv?.resolve("ops@web1")
+      Issue.record("accepted ops@web1")
+    } catch {
+      #expect("\(error)".hasPrefix("invalid host `ops@web1`: a remote host is written ssh://"), "\(error)")
+    }
   }
 
   @Test func writesAtomicallyAndReadsBackWhatItWrote() throws {
