@@ -5,16 +5,16 @@ import XCRemote
 
 /// `host check` and `--host NAME` end to end: the built xcsh reaches a real xcd through a real
 /// sshd in a network namespace, by the names of an inventory file; an unreachable host is a
-/// record with its error, not a failure of the command.
-@Suite(.serialized, .enabled(if: runsAsRoot && hasSSHD, "needs root (netns, runc) and openssh"))
-struct HostCheckTests {
+/// record with its error, not a failure of the command. Part of the serialized RemoteHostTests
+/// suite: the sshd harness names its namespace and veth by pid, so two at once would collide.
+extension RemoteHostTests {
   /// The records of `host check …` as JSON objects.
-  func records(_ out: String) throws -> [[String: Any]] {
+  func hostCheckRecords(_ out: String) throws -> [[String: Any]] {
     let parsed = try JSONSerialization.jsonObject(with: Data(out.utf8))
     return try #require(parsed as? [[String: Any]], "not a list of records: \(out)")
   }
 
-  @Test func checksAReachableAndTwoUnreachableHostsByName() throws {
+  @Test func hostCheckReportsAReachableAndTwoUnreachableHostsByName() throws {
     let host = try SSHHostHarness()
     defer {
       host.tearDown()
@@ -40,7 +40,7 @@ struct HostCheckTests {
 
       let r = try runXcsh(["-c", "host check all | to json"], environment: env, seconds: 90)
       #expect(r.status == 0, "\(r.err)")
-      let rows = try records(r.out)
+      let rows = try hostCheckRecords(r.out)
       #expect(rows.map { $0["host"] as? String } == ["good", "badkey", "nodaemon"])
       guard rows.count == 3 else { return }
 
