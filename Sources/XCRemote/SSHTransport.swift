@@ -199,9 +199,15 @@ public enum SSHTransport {
   /// sockets in it give the holder our ssh sessions.
   static func makeRuntimeDirectory(_ dir: String) throws(IPCError) {
     do {
-      try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+      let parent = (dir as NSString).deletingLastPathComponent
+      try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     } catch {
       throw IPCError(.system, "cannot create the ssh runtime directory \(dir): \(error.localizedDescription)")
+    }
+    // mkdir with the mode, not create-then-chmod: a concurrent connect (`host check` of
+    // several hosts) must never see the directory before it is 0700.
+    if mkdir(dir, 0o700) != 0, errno != EEXIST {
+      throw IPCError(.system, "cannot create the ssh runtime directory \(dir): \(String(cString: strerror(errno)))")
     }
     var st = stat()
     guard stat(dir, &st) == 0, st.st_uid == getuid(), st.st_mode & 0o077 == 0 else {
