@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// One named host of the inventory.
 public struct InventoryHost: Sendable, Equatable {
