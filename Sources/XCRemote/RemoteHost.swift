@@ -6,6 +6,8 @@ public struct RemoteHost: Sendable, Hashable, CustomStringConvertible {
   public var port: Int?
   /// The daemon's socket on that host.
   public var socketPath: String
+  /// More ssh `-o Key=Value` options for this host (an inventory entry's `options`).
+  public var sshOptions: [String] = []
 
   /// xc's default socket path.
   public static let defaultSocket = "/var/run/xc.sock"

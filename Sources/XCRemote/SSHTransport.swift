@@ -45,6 +45,9 @@ public struct SSHOptions: Sendable {
   public func arguments(_ host: RemoteHost, command: String) -> [String] {
     var a: [String] = []
     if let configFile { a += ["-F", configFile] }
+    // ssh keeps the first value of an option: the host's own (inventory `options`) come
+    // before xcsh's defaults so they override them (the inventory refuses the ones xcsh owns).
+    for o in host.sshOptions { a += ["-o", o] }
     a += ["-T", "-o", "BatchMode=yes"]
     a += ["-o", "ControlMaster=auto", "-o", "ControlPath=\(runtimeDirectory)/cm-%C", "-o", "ControlPersist=\(controlPersist)"]
     // Never a hang: a host that does not answer fails after 30 s, a session whose peer went
@@ -196,9 +199,15 @@ public enum SSHTransport {
   /// sockets in it give the holder our ssh sessions.
   static func makeRuntimeDirectory(_ dir: String) throws(IPCError) {
     do {
-      try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+      let parent = (dir as NSString).deletingLastPathComponent
+      try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     } catch {
       throw IPCError(.system, "cannot create the ssh runtime directory \(dir): \(error.localizedDescription)")
+    }
+    // mkdir with the mode, not create-then-chmod: a concurrent connect (`host check` of
+    // several hosts) must never see the directory before it is 0700.
+    if mkdir(dir, 0o700) != 0, errno != EEXIST {
+      throw IPCError(.system, "cannot create the ssh runtime directory \(dir): \(String(cString: strerror(errno)))")
     }
     var st = stat()
     guard stat(dir, &st) == 0, st.st_uid == getuid(), st.st_mode & 0o077 == 0 else {

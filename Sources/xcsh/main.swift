@@ -35,7 +35,7 @@ struct XCShellCommand: ParsableCommand {
   @Option(help: "The xc daemon's socket (default: $XC_SOCKET, else /var/run/xc.sock, else the local xcd).")
   var socket: String?
 
-  @Option(help: "Drive the daemon on another machine: ssh://[user@]host[:port][/socket/path] (default: $XC_HOST).")
+  @Option(help: "Drive the daemon on another machine: a host of the inventory (hosts.yaml) or ssh://[user@]host[:port][/socket/path] (default: $XC_HOST).")
   var host: String?
 
   @Flag(help: "Print each daemon call and its result on stderr.")
@@ -85,8 +85,9 @@ struct XCShellCommand: ParsableCommand {
         FileHandle.standardError.write(Data("error: --socket and --host both name a daemon; give one (the remote socket goes in the host: ssh://host/path)\n".utf8))
         throw ExitCode(2)
       }
-      do throws(RemoteHostSyntaxError) {
-        remote = try RemoteHost(parsing: text)
+      do throws(InventoryError) {
+        // An ssh:// address, or a host's name in the inventory (hosts.yaml).
+        remote = try HostInventory.resolve(text, environment: env)
       } catch {
         FileHandle.standardError.write(Data("error: \(host != nil ? "--host" : "$XC_HOST"): \(error)\n".utf8))
         throw ExitCode(2)

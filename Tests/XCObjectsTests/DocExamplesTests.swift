@@ -49,6 +49,7 @@ import XCShell
       mounts: {}
 
       """.write(toFile: dir + "/base.yaml", atomically: true, encoding: .utf8)
+    try "hosts:\n  web1:\n    address: ssh://127.0.0.1:1\ngroups:\n  web: [web1]\n".write(toFile: dir + "/hosts.yaml", atomically: true, encoding: .utf8)
     try FileManager.default.createDirectory(atPath: dir + "/logs", withIntermediateDirectories: true)
     try "a log line\n".write(toFile: dir + "/main.log", atomically: true, encoding: .utf8)
     try "events {}\n".write(toFile: dir + "/nginx.conf", atomically: true, encoding: .utf8)
@@ -83,7 +84,8 @@ import XCShell
     p.executableURL = URL(fileURLWithPath: Self.binary)
     p.arguments = args
     p.currentDirectoryURL = URL(fileURLWithPath: dir)
-    p.environment = ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1"]) { $1 }
+    // The `host` examples read this inventory, never the user's; its host is on loopback.
+    p.environment = ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1", "XCSH_HOSTS": dir + "/hosts.yaml"]) { $1 }
     let err = Pipe()
     p.standardOutput = FileHandle.nullDevice
     p.standardError = err
