@@ -27,7 +27,7 @@ enum HostCommands {
     do throws(InventoryError) {
       return try HostInventory.load(path: HostInventory.defaultPath(environment: env))
     } catch {
-      throw ShellError("host.inventory", "\(error)", at: span)
+      throw ShellError(.hostInventory, "\(error)", at: span)
     }
   }
 
@@ -36,7 +36,7 @@ enum HostCommands {
     do throws(InventoryError) {
       return try body()
     } catch {
-      throw ShellError("host.inventory", "\(error)", at: span)
+      throw ShellError(.hostInventory, "\(error)", at: span)
     }
   }
 
@@ -82,7 +82,7 @@ enum HostCommands {
       var h = InventoryHost(name: try call.require("name").asString(), address: try call.require("address").asString())
       for l in try ObjectArgs.strings(call, "label") {
         guard let eq = l.firstIndex(of: "=") else {
-          throw ShellError("args.value", "`--label \(l)`: a label is written KEY=VALUE", at: call.span)
+          throw ShellError(.argsValue, "`--label \(l)`: a label is written KEY=VALUE", at: call.span)
         }
         h.labels[String(l[..<eq])] = String(l[l.index(after: eq)...])
       }
@@ -108,7 +108,7 @@ enum HostCommands {
     ) { call, _ in
       var inv = try inventory(env, at: call.head)
       let names = try call.restValues().map { try $0.asString() }
-      guard !names.isEmpty else { throw ShellError("args.missing", "`host rm` needs at least one host name", at: call.head) }
+      guard !names.isEmpty else { throw ShellError(.argsMissing, "`host rm` needs at least one host name", at: call.head) }
       var removed: [Value] = []
       try located(call.span) { () throws(InventoryError) in
         for n in names {

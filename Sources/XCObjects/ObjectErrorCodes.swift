@@ -72,6 +72,10 @@ extension ShellError.Code {
   /// A host file could not be read.
   static let fileRead: Self = "file.read"
 
+  // MARK: host
+  /// The host inventory file cannot be read or written, or does not name the host.
+  static let hostInventory: Self = "host.inventory"
+
   // MARK: jailfile
   /// A Jailfile does not parse or plan.
   static let jailfileInvalid: Self = "jailfile.invalid"
@@ -158,6 +162,7 @@ extension ShellError.Code {
     .fileMissing,
     .fileOpen,
     .fileRead,
+    .hostInventory,
     .jailfileInvalid,
     .killTimeout,
     .logsMissing,
