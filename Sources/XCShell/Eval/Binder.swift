@@ -6,7 +6,7 @@ import Foundation
 /// them. Errors point at the offending word and say what the command takes.
 enum Binder {
   static let typeNamesHelp =
-    "types: any int float number string bool duration size list record table closure range container image network volume"
+    "types: any int float number string bool duration size datetime list record table closure range container image network volume"
 
   static func bind(
     _ sig: Signature, _ node: CallNode, in frame: Frame, evaluator ev: Evaluator, sink: Bool, fromText: Bool = false
@@ -282,7 +282,7 @@ enum Binder {
     switch (shape, v.kind) {
     case (.any, _): return v
     case (_, .null) where !v.span.isKnown: return v
-    case (.condition, .closure), (.int, .int), (.bool, .bool), (.duration, .duration), (.size, .size), (.closure, .closure),
+    case (.condition, .closure), (.int, .int), (.bool, .bool), (.duration, .duration), (.size, .size), (.datetime, .datetime), (.closure, .closure),
       (.range, .range), (.record, .record), (.record, .object), (.number, .int), (.number, .float), (.float, .float),
       (.list, .list), (.table, .list), (.string, .string):
       ok = true
@@ -312,6 +312,7 @@ enum Binder {
       switch (shape, v.kind) {
       case (.duration, .int), (.duration, .float): e.help = "a duration has a unit: `\(v.plain)s`, `\(v.plain)ms`, `\(v.plain)m`"
       case (.int, .string(let s)) where Int64(s) != nil: e.help = "an int is written without quotes: `\(s)`"
+      case (.datetime, .string(let s)): e.help = "convert it first: `(\"\(s)\" | into datetime)`"
       default: break
       }
       throw e

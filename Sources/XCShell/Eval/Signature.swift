@@ -1,6 +1,6 @@
 /// The shape a parameter accepts; the binder checks arguments against it.
 public indirect enum Shape: Sendable, Equatable {
-  case any, int, float, number, string, bool, duration, size, list, record, table, closure
+  case any, int, float, number, string, bool, duration, size, datetime, list, record, table, closure
   /// A field name or row index (`get name`, `get 0`).
   case cellPath
   case range
@@ -20,6 +20,7 @@ public indirect enum Shape: Sendable, Equatable {
     case .bool: "bool"
     case .duration: "duration"
     case .size: "size"
+    case .datetime: "datetime"
     case .list: "list"
     case .record: "record"
     case .table: "table"
@@ -43,6 +44,7 @@ public indirect enum Shape: Sendable, Equatable {
     case "bool": .bool
     case "duration": .duration
     case "size", "filesize": .size
+    case "datetime": .datetime
     case "list": .list
     case "record": .record
     case "table": .table
