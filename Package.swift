@@ -114,7 +114,7 @@ let package = Package(
     // instances in network namespaces (end to end, RemoteHostTests).
     .testTarget(
       name: "XCRemoteTests",
-      dependencies: ["XCRemote", "XCIPC", "XCSystem", .product(name: "SystemPackage", package: "swift-system")]),
+      dependencies: ["XCTestSupport", "XCRemote", "XCIPC", "XCSystem", .product(name: "SystemPackage", package: "swift-system")]),
     .testTarget(name: "XCJailfileTests", dependencies: ["XCJailfile"]),
     // End to end: the built `xcd` as a subprocess, driven with XCClient.
     .testTarget(

@@ -1,4 +1,5 @@
 import Foundation
+import XCTestSupport
 import Glibc
 import Synchronization
 

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import XCTestSupport
 
 /// A "remote host" made for one test suite: a network namespace with its own address on a
 /// veth pair to this namespace, a real `sshd` in it on a test port (key authentication with a
@@ -302,21 +303,4 @@ func runXcsh(
   }
   _ = readers.wait(timeout: .now() + 10)
   return (p.terminationStatus, String(decoding: outData.get(), as: UTF8.self), String(decoding: errData.get(), as: UTF8.self))
-}
-
-/// A thread-safe box.
-final class Box<T: Sendable>: @unchecked Sendable {
-  private let lock = NSLock()
-  private var value: T
-  init(_ v: T) { value = v }
-  func set(_ v: T) {
-    lock.lock()
-    value = v
-    lock.unlock()
-  }
-  func get() -> T {
-    lock.lock()
-    defer { lock.unlock() }
-    return value
-  }
 }

@@ -5,6 +5,7 @@ import Testing
 import XCIPC
 @testable import XCRemote
 import XCSystem
+import XCTestSupport
 
 /// The mux end to end in one process: MuxSession ↔ the real relay binary over a socketpair ↔
 /// an in-process xc server. Each descriptor kind crosses and is checked on the other side.

@@ -4,6 +4,7 @@ import SystemPackage
 import XCIPC
 import XCRemote
 import XCSystem
+import XCTestSupport
 
 struct TestFailure: Error, CustomStringConvertible {
   var description: String
@@ -123,22 +124,5 @@ func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
     if n < 0 && errno == EINTR { continue }
     if n <= 0 { return }
     off += n
-  }
-}
-
-/// A thread-safe box for what a handler saw.
-final class Box<T: Sendable>: @unchecked Sendable {
-  private let lock = NSLock()
-  private var value: T
-  init(_ v: T) { value = v }
-  func set(_ v: T) {
-    lock.lock()
-    value = v
-    lock.unlock()
-  }
-  func get() -> T {
-    lock.lock()
-    defer { lock.unlock() }
-    return value
   }
 }

@@ -43,7 +43,9 @@ enum ResourceCommands {
     case .size(let s): bytes = s
     case .int(let i): bytes = i
     case .duration(let ns) where ns > 0 && ns % 60_000_000_000 == 0:
-      // The shell reads Docker's `64m` as 64 minutes: whole minutes are taken as MiB.
+      // The shell reads Docker's `64m` as 64 minutes: a word written `Nm` is N MiB. Any other
+      // duration (`1h`, `120s`) is an error, not a guess.
+      guard let word = call.writtenWord(v), word.hasSuffix("m"), Int64(word.dropLast()) != nil else { throw bad() }
       bytes = (ns / 60_000_000_000) << 20
     case .string(let s):
       var text = s.lowercased()

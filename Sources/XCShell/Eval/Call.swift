@@ -96,3 +96,10 @@ struct Arguments {
     }
   }
 }
+
+extension Call {
+  /// The source text of an argument written as one bare word of letters and digits (`64m`),
+  /// else nil: for flags whose words read differently elsewhere (`--memory 64m` is MiB, not
+  /// a duration).
+  public func writtenWord(_ v: Value) -> String? { Binder.writtenWord(v, in: evaluator.sources) }
+}
