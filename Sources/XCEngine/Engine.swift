@@ -69,7 +69,7 @@ public final class Engine: @unchecked Sendable {
     guard access(runtime, X_OK) == 0 else {
       throw EngineError(
         .runtimeFailed, "the OCI runtime \(runtime) is not executable",
-        help: "install runc (apt-get install runc)", errno: ENOENT)
+        help: "install runc (apt-get install runc)", errno: .noSuchFileOrDirectory)
     }
     let runc = Runc(binary: runtime, root: layout.runc)
     try layout.create()
@@ -117,9 +117,9 @@ public final class Engine: @unchecked Sendable {
       if code == EWOULDBLOCK {
         throw EngineError(
           .state, "the state directory \(layout.root) is in use by another engine",
-          help: "stop the other xcd, or give this one its own --state-dir", errno: EBUSY)
+          help: "stop the other xcd, or give this one its own --state-dir", errno: .resourceBusy)
       }
-      throw EngineError.system("lock \(path)", code)
+      throw EngineError.system("lock \(path)", Errno(rawValue: code))
     }
     return fd
   }
@@ -137,7 +137,7 @@ public final class Engine: @unchecked Sendable {
   func checkOpen() throws {
     lock.lock()
     defer { lock.unlock() }
-    if closed { throw EngineError(.shutDown, "the engine is shut down", errno: EIO) }
+    if closed { throw EngineError(.shutDown, "the engine is shut down", errno: .ioError) }
   }
 
   // MARK: - Images

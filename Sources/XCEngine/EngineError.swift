@@ -1,4 +1,5 @@
 import Glibc
+import SystemPackage
 
 /// A failure of an engine operation: a stable code, a message a user can act on, and the
 /// errno that xc's wire protocol would carry for it.
@@ -54,12 +55,12 @@ public struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
   /// What the user can do about it, when there is something to say.
   public var help: String?
   /// The errno an xc-compatible daemon replies with (ENOENT, EINVAL, EIO, …).
-  public var errno: Int32
+  public var errno: Errno
   /// Raw diagnostic text from a tool the engine ran (runc's stderr, a decompressor's).
   public var detail: String?
 
   public init(
-    _ code: Code, _ message: String, help: String? = nil, errno: Int32 = EIO,
+    _ code: Code, _ message: String, help: String? = nil, errno: Errno = .ioError,
     detail: String? = nil
   ) {
     self.code = code
@@ -81,21 +82,26 @@ extension EngineError {
   static func imageNotFound(_ ref: String) -> EngineError {
     EngineError(
       .imageNotFound, "image not found: \(ref)",
-      help: "list images with `images`, or import one first", errno: ENOENT)
+      help: "list images with `images`, or import one first", errno: .noSuchFileOrDirectory)
   }
 
   static func containerNotFound(_ name: String) -> EngineError {
-    EngineError(.containerNotFound, "no such container: \(name)", errno: ENOENT)
+    EngineError(.containerNotFound, "no such container: \(name)", errno: .noSuchFileOrDirectory)
   }
 
   static func badArchive(_ message: String) -> EngineError {
     EngineError(
       .badArchive, message,
       help: "pass a tar of an OCI image layout (umoci, skopeo) or a `docker save` tar",
-      errno: EINVAL)
+      errno: .invalidArgument)
   }
 
-  static func system(_ what: String, _ errno: Int32) -> EngineError {
-    EngineError(.system, "\(what): \(String(cString: strerror(errno)))", errno: errno)
+  static func system(_ what: String, _ errno: Errno) -> EngineError {
+    EngineError(.system, "\(what): \(String(cString: strerror(errno.rawValue)))", errno: errno)
+  }
+
+  /// The failure of a libc call the engine made itself, from the calling thread's `errno`.
+  static func system(_ what: String) -> EngineError {
+    Self.system(what, Errno(rawValue: Glibc.errno))
   }
 }

@@ -65,6 +65,9 @@ internal func system_pipe(_ fds: UnsafeMutablePointer<CInt>) -> CInt {
   cs_ipc_pipe_cloexec(fds)
 }
 internal func system_fcntl_getfd(_ fd: CInt) -> CInt { fcntl(fd, F_GETFD) }
+internal func system_dup_cloexec(_ fd: CInt, _ minimum: CInt) -> CInt {
+  fcntl(fd, F_DUPFD_CLOEXEC, minimum)
+}
 internal func system_fd_cloexec_flag() -> CInt { FD_CLOEXEC }
 internal func system_fstat_ino(_ fd: CInt) -> (CInt, UInt64, UInt64) {
   var st = stat()

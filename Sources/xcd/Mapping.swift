@@ -119,7 +119,7 @@ enum Mapping {
         text += ": \(detail)"
       }
       if let help = e.help { text += " (help: \(help))" }
-      return XCDaemonError(errno: freeBSDErrno(e.errno), "\(text) [\(e.code)]")
+      return XCDaemonError(errno: freeBSDErrno(e.errno.rawValue), "\(text) [\(e.code)]")
     default:
       return XCDaemonError(errno: 5, "\(method): \(error)")
     }

@@ -22,7 +22,7 @@ struct ImageTests {
     #expect(FileManager.default.fileExists(atPath: state.path + "/images/" + record.chain_id.dropFirst(7) + "/bin/busybox"))
     let err = #expect(throws: EngineError.self) { try engine!.describeImage("nope:1") }
     #expect(err?.code == .imageNotFound)
-    #expect(err?.errno == ENOENT)
+    #expect(err?.errno == .noSuchFileOrDirectory)
     #expect(throws: EngineError.self) { try engine!.describeImage("no-tag") }
     let byDigest = try engine!.describeImage("busybox@\(record.manifest_digest)")
     #expect(byDigest.manifest == record.manifest && byDigest.chain_id == record.chain_id)
@@ -34,7 +34,7 @@ struct ImageTests {
 
     // One engine per state directory.
     let busy = #expect(throws: EngineError.self) { try Engine(stateDir: state.path) }
-    #expect(busy?.errno == EBUSY)
+    #expect(busy?.errno == .resourceBusy)
     engine!.shutdown()
     engine = nil
     let again = try Engine(stateDir: state.path)

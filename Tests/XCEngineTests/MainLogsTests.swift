@@ -28,7 +28,7 @@ struct MainLogsTests {
     let gone = #expect(throws: EngineError.self) {
       try MainLogs.files(of: record, dead: true, name: "web", process: "main")
     }
-    #expect(gone?.code == .containerNotFound && gone?.errno == ENOENT)
+    #expect(gone?.code == .containerNotFound && gone?.errno == .noSuchFileOrDirectory)
     record.no_clean = true
     let unknown = #expect(throws: EngineError.self) {
       try MainLogs.files(of: record, dead: true, name: "web", process: "main")

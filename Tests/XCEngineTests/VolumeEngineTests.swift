@@ -23,12 +23,12 @@ struct VolumeEngineTests {
 
     for bad in ["", ".hidden", "-x", "a/b", "a b", String(repeating: "v", count: 129)] {
       let e = #expect(throws: EngineError.self) { try engine.createVolume(name: bad, driver: .directory) }
-      #expect(e?.errno == EINVAL, "\(bad)")
+      #expect(e?.errno == .invalidArgument, "\(bad)")
     }
     let zfs = #expect(throws: EngineError.self) { try engine.createVolume(name: "z", driver: .zfs) }
-    #expect(zfs?.code == .unsupported && zfs?.errno == EOPNOTSUPP)
+    #expect(zfs?.code == .unsupported && zfs?.errno == .notSupported)
     let dup = #expect(throws: EngineError.self) { try engine.createVolume(name: "data", driver: .directory) }
-    #expect(dup?.errno == EEXIST)
+    #expect(dup?.errno == .fileExists)
     // A leftover directory of the same name is not silently adopted.
     try FileManager.default.createDirectory(atPath: state.path + "/volumes/stray", withIntermediateDirectories: true)
     let stray = #expect(throws: EngineError.self) { try engine.createVolume(name: "stray", driver: .directory) }
@@ -37,7 +37,7 @@ struct VolumeEngineTests {
     try engine.removeVolume("data")
     #expect(!FileSystem.exists(made.device))
     let gone = #expect(throws: EngineError.self) { try engine.removeVolume("data") }
-    #expect(gone?.code == .volumeNotFound && gone?.errno == ENOENT)
+    #expect(gone?.code == .volumeNotFound && gone?.errno == .noSuchFileOrDirectory)
   }
 
   @Test func mountRequestsResolveAsXcDoes() throws {

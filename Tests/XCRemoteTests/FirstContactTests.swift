@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 import XCIPC
+import XCTestSupport
 @testable import XCRemote
 
 /// The first-contact script without sshd: a stand-in `ssh` runs the remote command locally
@@ -26,13 +27,7 @@ import XCIPC
         exec /bin/sh -c "$last"
 
         """
-      // Written through a close-on-exec descriptor: a process another test spawns meanwhile
-      // must not inherit it open for writing, or running the shim fails with ETXTBSY.
-      let fd = open(shim, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
-      guard fd >= 0 else { throw TestFailure("cannot create \(shim)") }
-      let written = script.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
-      close(fd)
-      guard written == script.utf8.count else { throw TestFailure("cannot write \(shim)") }
+      try writeStandInProgram(shim, script)
       options = SSHOptions(runtimeDirectory: dir + "/rt/ssh")
       options.binary = shim
     }

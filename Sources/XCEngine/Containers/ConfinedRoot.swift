@@ -1,5 +1,6 @@
 import CSupport
 import Glibc
+import SystemPackage
 
 /// A container's root directory, opened once, in which paths are resolved as the container
 /// would resolve them: with openat2(2) `RESOLVE_IN_ROOT`, so `..`, absolute symlinks and
@@ -25,9 +26,9 @@ struct ConfinedRoot {
     guard fd >= 0 else {
       let code = errno
       if code == ENOSYS {
-        throw EngineError(.unsupported, "copying in and out needs Linux 5.6 or later (openat2)", errno: ENOSYS)
+        throw EngineError(.unsupported, "copying in and out needs Linux 5.6 or later (openat2)", errno: .noFunction)
       }
-      throw EngineError(.badRequest, "\(what): \(String(cString: strerror(code)))", errno: code)
+      throw EngineError(.badRequest, "\(what): \(String(cString: strerror(code)))", errno: Errno(rawValue: code))
     }
     return fd
   }
@@ -54,7 +55,7 @@ struct ConfinedRoot {
         if mkdirat(current, part, 0o755) != 0 && errno != EEXIST {
           let code = errno
           closeQuietly(current)
-          throw EngineError(.badRequest, "\(what): cannot create /\(walked): \(String(cString: strerror(code)))", errno: code)
+          throw EngineError(.badRequest, "\(what): cannot create /\(walked): \(String(cString: strerror(code)))", errno: Errno(rawValue: code))
         }
         next = cs_openat_in_root(fd, walked, Self.O_PATH | O_DIRECTORY | O_CLOEXEC, 0)
       }
@@ -62,9 +63,9 @@ struct ConfinedRoot {
       closeQuietly(current)
       guard next >= 0 else {
         if code == ENOSYS {
-          throw EngineError(.unsupported, "copying in and out needs Linux 5.6 or later (openat2)", errno: ENOSYS)
+          throw EngineError(.unsupported, "copying in and out needs Linux 5.6 or later (openat2)", errno: .noFunction)
         }
-        throw EngineError(.badRequest, "\(what): /\(walked): \(String(cString: strerror(code)))", errno: code)
+        throw EngineError(.badRequest, "\(what): /\(walked): \(String(cString: strerror(code)))", errno: Errno(rawValue: code))
       }
       current = next
     }

@@ -13,7 +13,7 @@ enum ContainerNames {
   static func validate(_ name: String) throws {
     func bad(_ why: String) -> EngineError {
       EngineError(.badName, "bad container name \"\(name)\": \(why)",
-                  help: "use letters, digits, '-' and '_'", errno: EINVAL)
+                  help: "use letters, digits, '-' and '_'", errno: .invalidArgument)
     }
     if name.isEmpty { throw bad("it is empty") }
     if Int64(name) != nil { throw bad("container name cannot be integer literal") }

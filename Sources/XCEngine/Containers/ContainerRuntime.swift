@@ -36,7 +36,7 @@ final class ContainerRuntime: Sendable {
       if persist {
         throw EngineError(
           .unsupported, "persist (xcsh: --persist) needs xc-init, which this xcd was started without",
-          help: "build xc-init beside xcd (swift build --product xc-init)", errno: EOPNOTSUPP)
+          help: "build xc-init beside xcd (swift build --product xc-init)", errno: .notSupported)
       }
       return
     }
@@ -82,11 +82,11 @@ final class ContainerRuntime: Sendable {
   private func awaitMainExec(_ container: LiveContainer, _ reader: CInt) throws {
     let arg0 = container.record.main_proto?.arg0 ?? "main"
     guard let first = Self.readLine(reader) else {
-      throw EngineError(.runtimeFailed, "the container ended before \(arg0) started", errno: EIO)
+      throw EngineError(.runtimeFailed, "the container ended before \(arg0) started", errno: .ioError)
     }
     if first.hasPrefix("F "), let code = Int32(first.dropFirst(2)) {
       throw EngineError(
-        .runtimeFailed, "cannot execute \(arg0) in the container", errno: ENOENT,
+        .runtimeFailed, "cannot execute \(arg0) in the container", errno: .noSuchFileOrDirectory,
         detail: "exec \(arg0): \(String(cString: strerror(code)))")
     }
     container.setReaderActive(true)
@@ -112,9 +112,8 @@ final class ContainerRuntime: Sendable {
     var bytes: [UInt8] = []
     var byte: UInt8 = 0
     while true {
-      let n = Glibc.read(fd, &byte, 1)
-      if n < 0 && errno == EINTR { continue }
-      if n <= 0 { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
+      let n = (try? withUnsafeMutableBytes(of: &byte) { try readSome(fd, into: $0) }) ?? 0
+      if n == 0 { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
       if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
       bytes.append(byte)
     }

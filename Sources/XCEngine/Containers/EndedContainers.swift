@@ -59,7 +59,7 @@ final class EndedContainers: @unchecked Sendable {
       let kept = own + "/main.log"
       // A no_clean container keeps its directory, and its log there.
       if !record.no_clean, FileSystem.exists(log) {
-        guard rename(log, kept) == 0 else { throw EngineError.system("rename \(log)", errno) }
+        guard rename(log, kept) == 0 else { throw EngineError.system("rename \(log)") }
       }
       if !record.no_clean, var main = record.processes["main"] {
         if main.stdout_log_file == log { main.stdout_log_file = kept }

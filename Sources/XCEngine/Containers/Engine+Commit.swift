@@ -10,7 +10,7 @@ extension Engine {
     try checkOpen()
     let ref = try ImageReference(parsing: reference)
     guard ref.tag != nil else {
-      throw EngineError(.badReference, "a commit needs name:tag, not a digest: \(reference)", errno: EINVAL)
+      throw EngineError(.badReference, "a commit needs name:tag, not a digest: \(reference)", errno: .invalidArgument)
     }
     let (record, upper, placeholders) = try commitSource(container)
     guard let base = try state.image(manifestDigest: record.image_digest, reference: record.image_reference) else {
@@ -49,7 +49,7 @@ extension Engine {
     guard let changes = snapshots.changes(record.id, initPath: ContainerRuntime.initPath) else {
       throw EngineError(
         .notRunning, "container \(name) has ended and its changes are gone",
-        help: "commit a running container, or one created with no_clean", errno: ENOENT)
+        help: "commit a running container, or one created with no_clean", errno: .noSuchFileOrDirectory)
     }
     return (record, changes.upper, changes.placeholders)
   }

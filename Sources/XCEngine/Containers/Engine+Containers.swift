@@ -39,7 +39,7 @@ extension Engine {
     let name = spec.name ?? "xc-\(id)"
     let hostname = spec.hostname ?? name
     guard !hostname.isEmpty, hostname.utf8.count <= 64, !hostname.contains("\0") else {
-      throw EngineError(.badRequest, "bad hostname \"\(hostname)\": 1 to 64 bytes", errno: EINVAL)
+      throw EngineError(.badRequest, "bad hostname \"\(hostname)\": 1 to 64 bytes", errno: .invalidArgument)
     }
     let bundle = snapshots.bundle(id)
     let rootfs = bundle + "/rootfs"
@@ -158,7 +158,7 @@ extension Engine {
     if isClosed {
       // shutdown() began while this container was being created: do not start it.
       signal(id, SIGKILL, why: "the engine is shutting down")
-      throw EngineError(.shutDown, "the engine is shut down", errno: EIO)
+      throw EngineError(.shutDown, "the engine is shut down", errno: .ioError)
     }
     if !spec.create_only && main != nil {
       notified = true  // startMain writes it, whatever happens
@@ -176,10 +176,10 @@ extension Engine {
     try checkOpen()
     let container = try find(name)
     guard container.record.main_proto != nil else {
-      throw EngineError(.badRequest, "container \(name) has no main process", errno: EINVAL)
+      throw EngineError(.badRequest, "container \(name) has no main process", errno: .invalidArgument)
     }
     guard container.record.status == .created else {
-      throw EngineError(.badRequest, "main of container \(name) has already started", errno: EINVAL)
+      throw EngineError(.badRequest, "main of container \(name) has already started", errno: .invalidArgument)
     }
     try startMain(container, notify: notify?.rawValue)
     return container.id
@@ -188,7 +188,7 @@ extension Engine {
   private func startMain(_ container: LiveContainer, notify: CInt?) throws {
     defer { if let notify { self.notify(notify, 1, what: "main_started_notify", id: container.id) } }
     guard container.beginStart() else {
-      throw EngineError(.badRequest, "main of container \(container.id) has already started", errno: EINVAL)
+      throw EngineError(.badRequest, "main of container \(container.id) has already started", errno: .invalidArgument)
     }
     do {
       try runtime.start(container)
@@ -226,7 +226,7 @@ extension Engine {
     // A created container (xc create, or main not started yet) already has its namespaces:
     // runc can exec into it.
     guard container.record.status != .exited, !container.isFinished else {
-      throw EngineError(.notRunning, "container \(name) is not running", errno: EINVAL)
+      throw EngineError(.notRunning, "container \(name) is not running", errno: .invalidArgument)
     }
     let execID = ContainerNames.newID()
     var envs = spec.envs
@@ -330,7 +330,7 @@ extension Engine {
   public func forgetEnded(_ name: String) throws -> [String] {
     if let c = try? find(name), !c.isFinished {
       throw EngineError(
-        .badRequest, "container \(name) is still running", help: "stop or kill it first", errno: EBUSY)
+        .badRequest, "container \(name) is still running", help: "stop or kill it first", errno: .resourceBusy)
     }
     let ids = kept.remove(name)
     guard !ids.isEmpty else { throw EngineError.containerNotFound(name) }
@@ -369,13 +369,13 @@ extension Engine {
   private func reserve(_ container: LiveContainer, named: String?) throws {
     lock.lock()
     defer { lock.unlock() }
-    if closed { throw EngineError(.shutDown, "the engine is shut down", errno: EIO) }
+    if closed { throw EngineError(.shutDown, "the engine is shut down", errno: .ioError) }
     if let named, live.values.contains(where: { $0.record.named && $0.record.name == named }) {
       throw EngineError(.nameInUse, "a container named \(named) already exists",
-                        help: "choose another name or kill that container", errno: EEXIST)
+                        help: "choose another name or kill that container", errno: .fileExists)
     }
     guard live[container.id] == nil else {
-      throw EngineError(.system, "container id collision, try again", errno: EAGAIN)
+      throw EngineError(.system, "container id collision, try again", errno: .resourceTemporarilyUnavailable)
     }
     live[container.id] = container
   }
@@ -461,7 +461,7 @@ extension Engine {
     func missing(_ key: String, _ description: String?) -> EngineError {
       EngineError(
         .missingEnv, "missing required environment variable: \(key)\(description.map { " - \($0)" } ?? "")",
-        help: "pass it in envs, e.g. \(key)=VALUE", errno: ENOENT)
+        help: "pass it in envs, e.g. \(key)=VALUE", errno: .noSuchFileOrDirectory)
     }
     guard let request = spec.entry_point else {
       return (nil, envs.merging(spec.envs) { $1 })
@@ -476,7 +476,7 @@ extension Engine {
       guard request.entry_point != nil else {
         throw EngineError(
           .badRequest, "image \(spec.image_reference) has no default entry point",
-          help: "give a command to run", errno: EINVAL)
+          help: "give a command to run", errno: .invalidArgument)
       }
       exec = JailConfig.EntryPoint(exec: selected)
       // A command that is not an entry point runs where the image's default one does (a

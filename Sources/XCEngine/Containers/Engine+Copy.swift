@@ -17,7 +17,7 @@ extension Engine {
     if let last = parts.last {
       var st = stat()
       guard fstatat(parent, last, &st, AT_SYMLINK_NOFOLLOW) == 0 else {
-        throw EngineError(.badRequest, "copy out: no such file in container \(name): \(path)", errno: ENOENT)
+        throw EngineError(.badRequest, "copy out: no such file in container \(name): \(path)", errno: .noSuchFileOrDirectory)
       }
       try archiver.add(parent: parent, name: last, path: last)
     } else {
@@ -58,7 +58,7 @@ extension Engine {
         guard first == top else {
           throw EngineError(
             .badRequest, "copy to \(path): the archive holds more than one top-level member (\(top ?? "") and \(first))",
-            errno: EINVAL)
+            errno: .invalidArgument)
         }
         parts[0] = newName
         entry.path = parts.joined(separator: "/")
@@ -75,10 +75,10 @@ extension Engine {
   /// Components of an absolute path inside a container; `..` is refused.
   static func containerPath(_ path: String) throws -> [String] {
     guard path.hasPrefix("/") else {
-      throw EngineError(.badRequest, "\(path) is not an absolute path in the container", errno: EINVAL)
+      throw EngineError(.badRequest, "\(path) is not an absolute path in the container", errno: .invalidArgument)
     }
     do { return try LayerUnpacker.components(path) } catch {
-      throw EngineError(.badRequest, "\(path): '..' is not allowed in a container path", errno: EINVAL)
+      throw EngineError(.badRequest, "\(path): '..' is not allowed in a container path", errno: .invalidArgument)
     }
   }
 
@@ -89,13 +89,13 @@ extension Engine {
     let parent = try root.directory(base + parts.dropLast(), create: true, what: member)
     defer { closeQuietly(parent) }
     func fail(_ what: String) -> EngineError {
-      EngineError.system("\(member): \(what)", errno)
+      EngineError.system("\(member): \(what)")
     }
     var st = stat()
     if fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 {
       let isDir = (st.st_mode & S_IFMT) == S_IFDIR
       if isDir && entry.kind != .directory {
-        throw EngineError(.badRequest, "\(member): a directory is in the way", errno: EISDIR)
+        throw EngineError(.badRequest, "\(member): a directory is in the way", errno: .isDirectory)
       }
       if !isDir && unlinkat(parent, name, 0) != 0 { throw fail("cannot replace the existing file") }
     }
@@ -112,7 +112,7 @@ extension Engine {
       if symlinkat(entry.linkName, parent, name) != 0 { throw fail("symlink") }
     case .hardLink:
       let target = try LayerUnpacker.components(entry.linkName)
-      guard !target.isEmpty else { throw EngineError(.badRequest, "\(member): hard link to the destination itself", errno: EINVAL) }
+      guard !target.isEmpty else { throw EngineError(.badRequest, "\(member): hard link to the destination itself", errno: .invalidArgument) }
       let source = try root.open(
         (base + target).joined(separator: "/"), ConfinedRoot.O_PATH | O_NOFOLLOW, what: "\(member): link target \(entry.linkName)")
       defer { closeQuietly(source) }
@@ -121,7 +121,7 @@ extension Engine {
     case .fifo:
       if mkfifoat(parent, name, perms) != 0 { throw fail("mkfifo") }
     case .characterDevice, .blockDevice:
-      throw EngineError(.badRequest, "\(member): device nodes are not copied into containers", errno: EPERM)
+      throw EngineError(.badRequest, "\(member): device nodes are not copied into containers", errno: .notPermitted)
     }
     if fchownat(parent, name, entry.uid, entry.gid, AT_SYMLINK_NOFOLLOW) != 0 { throw fail("chown") }
     // NOFOLLOW: should the container swap the new entry for a symlink meanwhile, the

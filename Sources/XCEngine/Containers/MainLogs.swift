@@ -35,13 +35,13 @@ enum MainLogs {
     if dead && !record.no_clean && !logKept {
       throw EngineError(
         .containerNotFound, "container \(name) has ended and its log is gone",
-        help: "ended containers' logs are kept for a while (xcd's keep_ended, keep_ended_seconds), or with no_clean (`--no-clean`)", errno: ENOENT)
+        help: "ended containers' logs are kept for a while (xcd's keep_ended, keep_ended_seconds), or with no_clean (`--no-clean`)", errno: .noSuchFileOrDirectory)
     }
     guard let stat = record.processes[process] else {
       let known = record.processes.keys.sorted().joined(separator: ", ")
       throw EngineError(
         .badRequest, "container \(name) has no process \(process)",
-        help: known.isEmpty ? "its main process has not been created" : "its processes: \(known)", errno: ENOENT)
+        help: known.isEmpty ? "its main process has not been created" : "its processes: \(known)", errno: .noSuchFileOrDirectory)
     }
     return (stat.stdout_log_file, stat.stderr_log_file)
   }

@@ -27,13 +27,13 @@ public struct ResourceLimits: Codable, Sendable, Equatable {
   /// Refuses limits runc or the kernel would refuse less clearly.
   func validate() throws {
     if let memory, memory < 6 * 1024 * 1024 {
-      throw EngineError(.badRequest, "xcsh_resources.memory: \(memory) bytes is below the 6 MiB a container needs", errno: EINVAL)
+      throw EngineError(.badRequest, "xcsh_resources.memory: \(memory) bytes is below the 6 MiB a container needs", errno: .invalidArgument)
     }
     if let cpus, !(cpus > 0) || cpus > 1024 {
-      throw EngineError(.badRequest, "xcsh_resources.cpus: \(cpus) is not a number of CPUs above 0", errno: EINVAL)
+      throw EngineError(.badRequest, "xcsh_resources.cpus: \(cpus) is not a number of CPUs above 0", errno: .invalidArgument)
     }
     if let pids, pids < 1 {
-      throw EngineError(.badRequest, "xcsh_resources.pids: \(pids) is below 1", errno: EINVAL)
+      throw EngineError(.badRequest, "xcsh_resources.pids: \(pids) is below 1", errno: .invalidArgument)
     }
   }
 

@@ -9,11 +9,11 @@ struct RootfsAccess {
   /// `create`. Throws if a component is `..` or a symlink.
   func hostPath(_ path: String, createParents: Bool) throws -> String {
     guard path.hasPrefix("/") else {
-      throw EngineError(.badRequest, "\(path) is not an absolute path", errno: EINVAL)
+      throw EngineError(.badRequest, "\(path) is not an absolute path", errno: .invalidArgument)
     }
     let parts = try LayerUnpacker.components(path)
     guard let last = parts.last else {
-      throw EngineError(.badRequest, "\(path) names the root directory", errno: EINVAL)
+      throw EngineError(.badRequest, "\(path) names the root directory", errno: .invalidArgument)
     }
     var current = root
     for part in parts.dropLast() {
@@ -21,12 +21,12 @@ struct RootfsAccess {
       var st = stat()
       if lstat(current, &st) != 0 {
         guard createParents, errno == ENOENT else {
-          throw EngineError(.badRequest, "\(path): \(part) does not exist", errno: ENOENT)
+          throw EngineError(.badRequest, "\(path): \(part) does not exist", errno: .noSuchFileOrDirectory)
         }
         try sysCall("create \(current)") { mkdir(current, 0o755) }
       } else if (st.st_mode & S_IFMT) != S_IFDIR {
         throw EngineError(
-          .badRequest, "\(path): \(part) is a symlink or not a directory", errno: EINVAL)
+          .badRequest, "\(path): \(part) is a symlink or not a directory", errno: .invalidArgument)
       }
     }
     return current + "/" + last
@@ -74,7 +74,7 @@ struct RootfsAccess {
         uid = n
         gid = n
       } else {
-        throw EngineError(.noSuchUser, "no such user in the image: \(user)", errno: ENOENT)
+        throw EngineError(.noSuchUser, "no such user in the image: \(user)", errno: .noSuchFileOrDirectory)
       }
     } else if let root = passwd.first(where: { $0[2] == "0" }) {
       home = root[5]
@@ -88,7 +88,7 @@ struct RootfsAccess {
       } else if let n = UInt32(group) {
         gid = n
       } else {
-        throw EngineError(.noSuchUser, "no such group in the image: \(group)", errno: ENOENT)
+        throw EngineError(.noSuchUser, "no such group in the image: \(group)", errno: .noSuchFileOrDirectory)
       }
     }
     return (uid, gid, home)

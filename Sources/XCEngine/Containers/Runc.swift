@@ -90,13 +90,13 @@ struct Runc: Sendable {
   private func failure(_ what: String, _ detail: String) -> EngineError {
     EngineError(
       .runtimeFailed, "runc failed to \(what)",
-      help: "the detail is runc's own message", errno: EIO, detail: detail)
+      help: "the detail is runc's own message", errno: .ioError, detail: detail)
   }
 
   private func readPid(_ path: String) throws -> pid_t {
     let text = try FileSystem.readString(path).trimmingCharacters(in: .whitespacesAndNewlines)
     guard let pid = pid_t(text), pid > 0 else {
-      throw EngineError(.runtimeFailed, "runc wrote no pid to \(path)", errno: EIO)
+      throw EngineError(.runtimeFailed, "runc wrote no pid to \(path)", errno: .ioError)
     }
     return pid
   }

@@ -178,7 +178,7 @@ final class TerminalRelay: @unchecked Sendable {
     guard poll(&pfd, 1, 10_000) == 1 else {
       throw EngineError(
         .runtimeFailed, "runc sent no terminal on the console socket within 10 s",
-        help: "check that the runtime supports --console-socket", errno: EIO)
+        help: "check that the runtime supports --console-socket", errno: .ioError)
     }
     let conn = try acceptCloexec(listener)
     defer { closeQuietly(conn) }
@@ -190,7 +190,7 @@ final class TerminalRelay: @unchecked Sendable {
       CInt(truncatingIfNeeded: cs_recv_with_fds(conn, &byte, byte.count, &fds, 1, &count, &truncated, Int32(MSG_CMSG_CLOEXEC)))
     }
     guard count == 1, fds[0] >= 0 else {
-      throw EngineError(.runtimeFailed, "runc sent no pty master on the console socket", errno: EIO)
+      throw EngineError(.runtimeFailed, "runc sent no pty master on the console socket", errno: .ioError)
     }
     return fds[0]
   }

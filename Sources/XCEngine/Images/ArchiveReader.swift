@@ -99,7 +99,7 @@ struct ArchiveReader {
     guard m.digest == digest else {
       throw EngineError(
         .digestMismatch, "blob \(digest) has content with digest \(m.digest)",
-        help: "the archive is corrupt; make it again", errno: EINVAL)
+        help: "the archive is corrupt; make it again", errno: .invalidArgument)
     }
     return m
   }

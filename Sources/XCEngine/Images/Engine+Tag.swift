@@ -8,7 +8,7 @@ extension Engine {
     let record = try imageStore.resolve(ImageReference(parsing: reference))
     let new = try ImageReference(parsing: newReference)
     guard let tag = new.tag else {
-      throw EngineError(.badReference, "a new reference needs a tag, not a digest: \(newReference)", errno: EINVAL)
+      throw EngineError(.badReference, "a new reference needs a tag, not a digest: \(newReference)", errno: .invalidArgument)
     }
     var tagged = record
     tagged.image_reference = new.description

@@ -28,7 +28,7 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
     func bad(_ why: String) -> EngineError {
       EngineError(
         .badReference, "invalid image reference \"\(text)\": \(why)",
-        help: "write NAME:TAG or NAME@sha256:DIGEST, e.g. busybox:latest", errno: EINVAL)
+        help: "write NAME:TAG or NAME@sha256:DIGEST, e.g. busybox:latest", errno: .invalidArgument)
     }
     var rest = Substring(text)
     if let at = rest.firstIndex(of: "@") {

@@ -67,12 +67,12 @@ extension ImageStore {
       output = try Subprocess.run([tool("sha256sum"), path])
     } catch {
       throw EngineError(
-        .system, "cannot run sha256sum", help: "install coreutils", errno: EIO, detail: "\(error)")
+        .system, "cannot run sha256sum", help: "install coreutils", errno: .ioError, detail: "\(error)")
     }
     let hex = String(decoding: output.stdout.prefix(64), as: UTF8.self)
     guard WaitStatus(rawValue: output.status).exitCode == 0, Digest.isValid("sha256:" + hex) else {
       throw EngineError(
-        .system, "sha256sum failed on \(path)", errno: EIO,
+        .system, "sha256sum failed on \(path)", errno: .ioError,
         detail: String(decoding: output.stderr, as: UTF8.self))
     }
     return "sha256:" + hex
@@ -103,12 +103,12 @@ extension ImageStore {
       unlink(path)
       throw EngineError(
         .system, "cannot run \(argv[0]) to compress the layer", help: "install zstd (apt-get install zstd)",
-        errno: EIO, detail: "\(error)")
+        errno: .ioError, detail: "\(error)")
     }
     guard WaitStatus(rawValue: status).exitCode == 0 else {
       unlink(path)
       throw EngineError(
-        .system, "\(argv[0]) failed to compress the layer", errno: EIO,
+        .system, "\(argv[0]) failed to compress the layer", errno: .ioError,
         detail: (try? FileSystem.readString(errPath)) ?? "")
     }
     return (path, type)
@@ -124,7 +124,7 @@ extension ImageStore {
     importLock.lock()
     defer { importLock.unlock() }
     guard let tag = reference.tag else {
-      throw EngineError(.badReference, "a commit needs a tag, not a digest", errno: EINVAL)
+      throw EngineError(.badReference, "a commit needs a tag, not a digest", errno: .invalidArgument)
     }
     if !FileSystem.exists(layout.blob(layer.digest)) {
       try sysCall("store blob \(layer.digest)") { rename(layer.path, layout.blob(layer.digest)) }
@@ -175,7 +175,7 @@ extension ImageStore {
       let copy = try Subprocess.run([Self.tool("cp"), "-a", "--reflink=auto", baseTree, temp])
       guard WaitStatus(rawValue: copy.status).exitCode == 0 else {
         throw EngineError(
-          .system, "cannot copy the base image's tree", errno: EIO,
+          .system, "cannot copy the base image's tree", errno: .ioError,
           detail: String(decoding: copy.stderr, as: UTF8.self))
       }
       let fd = try sysCall("open \(layer.tarPath)") { open(layer.tarPath, O_RDONLY | O_CLOEXEC) }

@@ -13,7 +13,7 @@ extension ImageStore {
     do {
       manifest = try JSONDecoder().decode(OCI.Manifest.self, from: Data(manifestBytes))
     } catch {
-      throw EngineError(.state, "the stored manifest \(record.manifest_digest) of \(record.image_reference) is unreadable: \(error)", errno: EIO)
+      throw EngineError(.state, "the stored manifest \(record.manifest_digest) of \(record.image_reference) is unreadable: \(error)", errno: .ioError)
     }
     let name = record.image_reference
     let index = OCI.Index(
@@ -40,11 +40,11 @@ extension ImageStore {
       let path = layout.blob(digest)
       let source = open(path, O_RDONLY | O_CLOEXEC)
       guard source >= 0 else {
-        throw EngineError(.imageNotFound, "the blob \(digest) of \(name) is missing from the store", errno: ENOENT)
+        throw EngineError(.imageNotFound, "the blob \(digest) of \(name) is missing from the store", errno: .noSuchFileOrDirectory)
       }
       defer { close(source) }
       var st = stat()
-      guard fstat(source, &st) == 0 else { throw EngineError.system("fstat \(path)", errno) }
+      guard fstat(source, &st) == 0 else { throw EngineError.system("fstat \(path)") }
       try tar.header("blobs/sha256/" + Digest.hex(digest), .file, size: Int64(st.st_size), mode: 0o644)
       try tar.copyData(from: source, size: Int64(st.st_size))
     }

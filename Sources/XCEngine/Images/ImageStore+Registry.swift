@@ -47,12 +47,12 @@ extension ImageStore {
     do {
       manifest = try JSONDecoder().decode(OCI.Manifest.self, from: Data(bytes))
     } catch {
-      throw EngineError(.state, "the stored manifest of \(reference) is not valid: \(error)", errno: EIO)
+      throw EngineError(.state, "the stored manifest of \(reference) is not valid: \(error)", errno: .ioError)
     }
     for d in [manifest.config] + manifest.layers where !FileSystem.exists(layout.blob(d.digest)) {
       throw EngineError(
         .state, "the blob \(d.digest) of \(reference) is missing from the store",
-        help: "import or pull the image again", errno: ENOENT)
+        help: "import or pull the image again", errno: .noSuchFileOrDirectory)
     }
     let type = manifest.mediaType ?? OCI.manifestMediaType
     return Pushable(manifest: manifest, manifestBytes: bytes, manifestDigest: record.manifest_digest, mediaType: type)

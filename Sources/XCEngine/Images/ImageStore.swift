@@ -44,7 +44,7 @@ final class ImageStore: Sendable {
         for d in [manifest.config] + manifest.layers {
           let m = try archive.blob(d.digest)
           guard m.size == d.size else {
-            throw EngineError(.digestMismatch, "blob \(d.digest) has size \(m.size), manifest says \(d.size)", errno: EINVAL)
+            throw EngineError(.digestMismatch, "blob \(d.digest) has size \(m.size), manifest says \(d.size)", errno: .invalidArgument)
           }
           blobs[d.digest] = m
         }
@@ -93,7 +93,7 @@ final class ImageStore: Sendable {
       } else {
         throw EngineError(
           .badReference, "the archive does not name its image",
-          help: "give a reference to tag it with, e.g. busybox:latest", errno: EINVAL)
+          help: "give a reference to tag it with, e.g. busybox:latest", errno: .invalidArgument)
       }
       records.append(try register(image.manifest, manifestBytes: image.manifestBytes, blobs: image.blobs, as: ref))
     }
@@ -106,7 +106,7 @@ final class ImageStore: Sendable {
     importLock.lock()
     defer { importLock.unlock() }
     guard let tag = reference.tag else {
-      throw EngineError(.badReference, "an import needs a tag, not a digest", errno: EINVAL)
+      throw EngineError(.badReference, "an import needs a tag, not a digest", errno: .invalidArgument)
     }
     let staged = layout.tmp + "/layer-\(UUID().uuidString.prefix(8))"
     defer { unlink(staged) }
@@ -128,7 +128,7 @@ final class ImageStore: Sendable {
       closeQuietly(out)
     } catch {
       closeQuietly(out)
-      throw EngineError(.badArchive, "failed to copyin archive", errno: EIO, detail: "\(error)")
+      throw EngineError(.badArchive, "failed to copyin archive", errno: .ioError, detail: "\(error)")
     }
     let blobDigest = "sha256:" + hasher.finalizeHex()
     if !FileSystem.exists(layout.blob(blobDigest)) {
@@ -264,7 +264,7 @@ final class ImageStore: Sendable {
         guard actual == diffID else {
           throw EngineError(
             .digestMismatch, "layer \(layer) unpacks to \(actual), the config says \(diffID)",
-            help: "the archive is corrupt; make it again", errno: EINVAL)
+            help: "the archive is corrupt; make it again", errno: .invalidArgument)
         }
       }
       unpacker.finish()
@@ -303,7 +303,7 @@ final class ImageStore: Sendable {
       let package = tool.hasSuffix("/zstd") ? "zstd" : "gzip"
       throw EngineError(
         .system, "cannot run \(tool) to decompress a layer", help: "install it (apt-get install \(package))",
-        errno: EIO)
+        errno: .ioError)
     }
     closeQuietly(pipe[1])
     var result: Result<String, any Error>
@@ -319,7 +319,7 @@ final class ImageStore: Sendable {
     let hash = try result.get()
     guard WaitStatus(rawValue: status).exitCode == 0 else {
       let detail = (try? FileSystem.readString(errFile)) ?? ""
-      throw EngineError(.badArchive, "\(tool) failed to decompress a layer", errno: EINVAL, detail: detail)
+      throw EngineError(.badArchive, "\(tool) failed to decompress a layer", errno: .invalidArgument, detail: detail)
     }
     return hash
   }
@@ -329,7 +329,8 @@ final class ImageStore: Sendable {
     let fd = try sysCall("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
     defer { closeQuietly(fd) }
     var magic = [UInt8](repeating: 0, count: 4)
-    let n = magic.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 4) }
+    // One read is enough: a blob file (not a pipe) returns its first bytes at once.
+    let n = try magic.withUnsafeMutableBytes { try readSome(fd, into: $0) }
     if n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b { return tool("gzip") }
     if n == 4 && magic == [0x28, 0xb5, 0x2f, 0xfd] { return tool("zstd") }
     return nil
@@ -358,7 +359,7 @@ final class ImageStore: Sendable {
     defer { importLock.unlock() }
     let old = try resolve(reference)
     guard let tag = reference.tag else {
-      throw EngineError(.badReference, "replace_meta needs a tag, not a digest", errno: EINVAL)
+      throw EngineError(.badReference, "replace_meta needs a tag, not a digest", errno: .invalidArgument)
     }
     var manifest = try JSONDecoder().decode(
       OCI.Manifest.self, from: Data(try FileSystem.readBytes(layout.blob(old.manifest_digest))))

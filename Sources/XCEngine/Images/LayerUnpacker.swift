@@ -20,7 +20,7 @@ struct LayerUnpacker {
   static func unsafe(_ path: String, _ why: String) -> EngineError {
     EngineError(
       .unsafePath, "refusing layer member \"\(path)\": \(why)",
-      help: "the image archive is malformed or hostile; rebuild it", errno: EINVAL)
+      help: "the image archive is malformed or hostile; rebuild it", errno: .invalidArgument)
   }
 
   /// Splits a member name into components, refusing `..`. "./a//b/" → ["a", "b"].

@@ -41,7 +41,7 @@ struct TarReader {
   }
 
   static func bad(_ why: String) -> EngineError {
-    EngineError(.badArchive, "malformed tar archive: \(why)", errno: EINVAL)
+    EngineError(.badArchive, "malformed tar archive: \(why)", errno: .invalidArgument)
   }
 
   /// The next entry, or nil at the end of the archive. Skips any unread data of the previous.

@@ -1,5 +1,6 @@
 import CSupport
 import Glibc
+import SystemPackage
 
 /// Writes a directory tree as tar members, walking by descriptor (`openat` with
 /// `O_NOFOLLOW`) so a tree someone else can change (a container's) is never left through a
@@ -93,7 +94,7 @@ struct TreeArchiver {
     guard let dir = fdopendir(copy) else {
       let code = errno
       closeQuietly(copy)
-      throw EngineError.system("list directory", code)
+      throw EngineError.system("list directory", Errno(rawValue: code))
     }
     defer { closedir(dir) }
     var names: [String] = []
@@ -109,7 +110,7 @@ struct TreeArchiver {
   static func readLink(_ parent: CInt, _ name: String, _ path: String) throws -> String {
     var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
     let n = readlinkat(parent, name, &buffer, buffer.count - 1)
-    guard n >= 0 else { throw EngineError.system("read link \(path)", errno) }
+    guard n >= 0 else { throw EngineError.system("read link \(path)") }
     return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 

@@ -44,7 +44,7 @@ extension Networking {
         throw EngineError(
           .badRequest,
           "create_network: subnet \(s) has no room for a router address; give a /30 or wider, or default_router (xcsh: network create --default-router)",
-          errno: EINVAL)
+          errno: .invalidArgument)
       }
       net.default_router = IPv4Address(subnet.network.value + 1).description
     }

@@ -9,7 +9,7 @@ extension Engine {
   public func addToNetgroup(_ name: String, container: String, autoCreate: Bool, commit: Bool) throws {
     let c = try find(container)
     if !autoCreate, try state.netgroupMembers(name).isEmpty {
-      throw EngineError(.networkNotFound, "netgroup not found: \(name)", errno: ENOENT)
+      throw EngineError(.networkNotFound, "netgroup not found: \(name)", errno: .noSuchFileOrDirectory)
     }
     try state.joinNetgroup(name, container: c.id)
     if commit { try commitNetgroup(name) }
@@ -19,7 +19,7 @@ extension Engine {
   /// localhost, then `<address> <name>` for each member with an address on that network.
   public func commitNetgroup(_ name: String) throws {
     let members = try state.netgroupMembers(name).compactMap { try? find($0) }
-    if members.isEmpty { throw EngineError(.networkNotFound, "netgroup not found: \(name)", errno: ENOENT) }
+    if members.isEmpty { throw EngineError(.networkNotFound, "netgroup not found: \(name)", errno: .noSuchFileOrDirectory) }
     var hosts = "::1 localhost\n127.0.0.1 localhost\n"
     for m in members {
       guard let a = m.record.ip_alloc?.first(where: { $0.network == name })?.addresses.first else { continue }

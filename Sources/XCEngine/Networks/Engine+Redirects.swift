@@ -11,7 +11,7 @@ extension Engine {
     guard let main = c.record.main_address else {
       throw EngineError(
         .noAddress, "container \(name) has no main address to redirect to",
-        help: "give it an address with a network (ipreq) or ips", errno: EINVAL)
+        help: "give it an address with a network (ipreq) or ips", errno: .invalidArgument)
     }
     let rule = try Redirects.validated(redirect, to: main, container: c.id)
     try portRedirects.install([rule], container: c.id, vnetBridge: networking.bridgeOf(c.record))

@@ -88,10 +88,10 @@ struct IPRoute {
     } catch {
       throw EngineError(
         .network, "cannot \(what): \(argv[0]) could not be run", help: "install iproute2 and nftables",
-        errno: EIO, detail: "\(error)")
+        errno: .ioError, detail: "\(error)")
     }
     guard out.exitedNormally else {
-      throw EngineError(.network, "cannot \(what)", errno: EIO, detail: out.stderrText)
+      throw EngineError(.network, "cannot \(what)", errno: .ioError, detail: out.stderrText)
     }
   }
 }

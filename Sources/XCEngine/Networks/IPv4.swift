@@ -39,12 +39,12 @@ public struct IPv4CIDR: Hashable, Sendable, CustomStringConvertible {
         .badRequest,
         "\(field): \"\(text)\" is not an IPv4 address or subnet"
           + (text.contains(":") ? " (IPv6 is not supported by the Linux xcd yet)" : ""),
-        errno: EINVAL)
+        errno: .invalidArgument)
     }
     var prefix = 32
     if parts.count == 2 {
       guard let p = Int(parts[1]), (0...32).contains(p) else {
-        throw EngineError(.badRequest, "\(field): bad prefix length in \"\(text)\"", errno: EINVAL)
+        throw EngineError(.badRequest, "\(field): bad prefix length in \"\(text)\"", errno: .invalidArgument)
       }
       prefix = p
     }

@@ -6,7 +6,8 @@
 /// (the first time a rule is needed) and afterwards only its two rule chains are flushed and
 /// refilled, in one transaction. It is deleted when the engine shuts down or starts.
 struct NFTables {
-  var nft = "/usr/sbin/nft"
+  static let defaultBinary = "/usr/sbin/nft"
+  var nft = NFTables.defaultBinary
   let table: String
 
   /// Makes the table hold exactly `redirects` (each with `destAddr` and `ifaces` resolved).

@@ -58,22 +58,22 @@ extension Networking {
         if let wanted {
           let a = wanted.address
           if let s = net.subnet.flatMap({ try? IPv4CIDR(parsing: $0, field: "subnet") }), !s.contains(a) {
-            throw EngineError(.badRequest, "\(a) is not in the subnet of \(name) (\(s))", errno: EINVAL)
+            throw EngineError(.badRequest, "\(a) is not in the subnet of \(name) (\(s))", errno: .invalidArgument)
           }
           if used.contains(a.description) || net.default_router == a.description {
-            throw EngineError(.noAddress, "address \(a) already consumed in network \(name)", errno: EADDRINUSE)
+            throw EngineError(.noAddress, "address \(a) already consumed in network \(name)", errno: .addressInUse)
           }
           return a.description
         }
         return try Self.pickAddress(net, used: used)
       }
       guard let (net, address) = leased else {
-        throw EngineError(.networkNotFound, "no such network: \(name)", help: "create it with create_network", errno: ENOENT)
+        throw EngineError(.networkNotFound, "no such network: \(name)", help: "create it with create_network", errno: .noSuchFileOrDirectory)
       }
       guard !address.isEmpty else {
         throw EngineError(
           .noAddress, "cannot allocate address from network \(name): every address is leased",
-          errno: EADDRNOTAVAIL)
+          errno: .addressNotAvailable)
       }
       let prefix = net.subnet.flatMap { try? IPv4CIDR(parsing: $0, field: "subnet") }?.prefix ?? wanted?.prefix ?? 32
       let cidr = "\(address)/\(prefix)"
@@ -83,13 +83,13 @@ extension Networking {
           throw EngineError(
             .badRequest,
             "network \(name) has no bridge_iface (xcsh: network create --bridge), which VNET containers (--vnet) need",
-            help: "create the network with a subnet and no --bridge or --alias, and xcd makes its bridge", errno: EINVAL)
+            help: "create the network with a subnet and no --bridge or --alias, and xcd makes its bridge", errno: .invalidArgument)
         }
         try ensureBridge(net)
         let peer = "eth\(plan.veths.count)"
         let host = vethName(id, plan.veths.count)
         if IPRoute().linkExists(host) {
-          throw EngineError(.network, "interface \(host) already exists", errno: EEXIST)
+          throw EngineError(.network, "interface \(host) already exists", errno: .fileExists)
         }
         plan.veths.append((host, peer, bridge))
         plan.bridge = plan.bridge ?? bridge
@@ -104,7 +104,7 @@ extension Networking {
           throw EngineError(
             .badRequest,
             "network \(name) has no alias_iface (xcsh: network create --alias), which non-VNET containers need",
-            errno: EINVAL)
+            errno: .invalidArgument)
         }
         if net.alias_iface == nil { try ensureBridge(net) }
         plan.hostAliases.append(("\(address)/32", dev))
@@ -126,7 +126,7 @@ extension Networking {
         if !isLoopback && !plan.veths.contains(where: { $0.peer == dev }) {
           // xc moves a host interface named in `ips` into the VNET container.
           guard IPRoute().linkExists(dev) else {
-            throw EngineError(.networkNotFound, "\(field): missing network interface \(dev)", errno: ENOENT)
+            throw EngineError(.networkNotFound, "\(field): missing network interface \(dev)", errno: .noSuchFileOrDirectory)
           }
           plan.moveIn.append(dev)
           plan.insideMoved.append("link set \(dev) up")
@@ -136,10 +136,10 @@ extension Networking {
         }
       } else {
         guard IPRoute().linkExists(s.interface) else {
-          throw EngineError(.networkNotFound, "\(field): missing network interface \(s.interface)", errno: ENOENT)
+          throw EngineError(.networkNotFound, "\(field): missing network interface \(s.interface)", errno: .noSuchFileOrDirectory)
         }
         for c in cidrs where IPRoute().hasAddress(String(c.split(separator: "/")[0]), on: s.interface) {
-          throw EngineError(.noAddress, "\(field): \(c) is already on \(s.interface)", errno: EADDRINUSE)
+          throw EngineError(.noAddress, "\(field): \(c) is already on \(s.interface)", errno: .addressInUse)
         }
         plan.hostAliases += cidrs.map { ($0, s.interface) }
       }
@@ -151,12 +151,12 @@ extension Networking {
     let all = plan.assignments.flatMap { $0.addresses.map { String($0.split(separator: "/")[0]) } }
     if let n = spec.mainNetwork {
       guard let a = byNetwork[n] else {
-        throw EngineError(.badRequest, "main_ip_selector (xcsh: --main-address): the container has no address from network \(n)", errno: EINVAL)
+        throw EngineError(.badRequest, "main_ip_selector (xcsh: --main-address): the container has no address from network \(n)", errno: .invalidArgument)
       }
       plan.mainAddress = a
     } else if let a = spec.mainAddress {
       guard all.contains(a) else {
-        throw EngineError(.badRequest, "main_ip_selector (xcsh: --main-address): \(a) is not one of the container's addresses", errno: EINVAL)
+        throw EngineError(.badRequest, "main_ip_selector (xcsh: --main-address): \(a) is not one of the container's addresses", errno: .invalidArgument)
       }
       plan.mainAddress = a
     } else {
@@ -164,13 +164,13 @@ extension Networking {
         ?? all.first(where: { !$0.hasPrefix("127.") })
     }
     for g in spec.netgroups where byNetwork[g] == nil {
-      throw EngineError(.badRequest, "netgroups (xcsh: --net-group): \(g) must also be a network of ipreq (xcsh: --network)", errno: EINVAL)
+      throw EngineError(.badRequest, "netgroups (xcsh: --net-group): \(g) must also be a network of ipreq (xcsh: --network)", errno: .invalidArgument)
     }
     if !spec.redirects.isEmpty {
       guard let main = plan.mainAddress else {
         throw EngineError(
           .noAddress, "port_redirections (xcsh: -p) need a main address: give the container a network (ipreq; xcsh: --network) or ips (xcsh: --ip)",
-          errno: EINVAL)
+          errno: .invalidArgument)
       }
       plan.redirects = try spec.redirects.map { try Redirects.validated($0, to: main, container: id) }
     }
@@ -183,7 +183,7 @@ extension Networking {
   static func pickAddress(_ net: Network, used: Set<String>) throws -> String? {
     guard let subnetText = net.subnet else {
       throw EngineError(
-        .badRequest, "network \(net.name) has no subnet: ask for an explicit address", errno: EINVAL)
+        .badRequest, "network \(net.name) has no subnet: ask for an explicit address", errno: .invalidArgument)
     }
     let subnet = try IPv4CIDR(parsing: subnetText, field: "subnet")
     let start = net.start_addr.flatMap(IPv4Address.init) ?? subnet.network

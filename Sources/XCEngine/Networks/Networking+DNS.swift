@@ -18,10 +18,10 @@ extension Networking {
     case .nop: return []
     case .specified(let servers, let domains):
       for s in servers where IPv4Address(s) == nil && !Self.isIPv6(s) {
-        throw EngineError(.badRequest, "dns: \"\(s)\" is not an IP address", errno: EINVAL)
+        throw EngineError(.badRequest, "dns: \"\(s)\" is not an IP address", errno: .invalidArgument)
       }
       for d in domains where d.contains(where: { $0.isWhitespace }) || d.isEmpty {
-        throw EngineError(.badRequest, "dns: bad search domain \"\(d)\"", errno: EINVAL)
+        throw EngineError(.badRequest, "dns: bad search domain \"\(d)\"", errno: .invalidArgument)
       }
       var text = servers.map { "nameserver \($0)\n" }.joined()
       if !domains.isEmpty { text += "search \(domains.joined(separator: " "))\n" }

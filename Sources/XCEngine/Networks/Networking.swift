@@ -61,12 +61,12 @@ final class Networking: Sendable {
     ] {
       guard let value else { continue }
       guard let a = IPv4Address(value) else {
-        throw EngineError(.badRequest, "create_network: \(field) \"\(value)\" is not an IPv4 address", errno: EINVAL)
+        throw EngineError(.badRequest, "create_network: \(field) \"\(value)\" is not an IPv4 address", errno: .invalidArgument)
       }
       guard subnet?.contains(a) ?? false else {
         throw EngineError(
           .badRequest, "create_network: \(field) \(value) is not in the subnet \(net.subnet ?? "(none)")",
-          errno: EINVAL)
+          errno: .invalidArgument)
       }
     }
     if let subnet {
@@ -74,14 +74,14 @@ final class Networking: Sendable {
       net.end_addr = net.end_addr ?? subnet.broadcast.description
     }
     if let a = net.alias_iface, a != net.bridge_iface, !IPRoute().linkExists(a) {
-      throw EngineError(.networkNotFound, "create_network: interface not found: \(a)", errno: ENOENT)
+      throw EngineError(.networkNotFound, "create_network: interface not found: \(a)", errno: .noSuchFileOrDirectory)
     }
     let ip = IPRoute()
     var create = false
     if let b = net.bridge_iface {
       if ip.linkExists(b) {
         guard FileSystem.exists("/sys/class/net/\(b)/bridge") else {
-          throw EngineError(.badRequest, "create_network: \(b) exists and is not a bridge", errno: EINVAL)
+          throw EngineError(.badRequest, "create_network: \(b) exists and is not a bridge", errno: .invalidArgument)
         }
       } else {
         create = true
@@ -91,7 +91,7 @@ final class Networking: Sendable {
     net.last_addr = nil
     // Saved first: a crash after the bridge is made leaves a network that owns it.
     guard try state.insertNetwork(net) else {
-      throw EngineError(.networkExists, "Network with such name already exists: \(net.name)", errno: EINVAL)
+      throw EngineError(.networkExists, "Network with such name already exists: \(net.name)", errno: .invalidArgument)
     }
     if create, let b = net.bridge_iface {
       do { try makeBridge(net, b) } catch {
@@ -124,14 +124,14 @@ final class Networking: Sendable {
   /// `holder` names a container holding a lease, for the error.
   func remove(_ name: String, holder: (String) -> String) throws {
     guard let net = try state.network(name) else {
-      throw EngineError(.networkNotFound, "no such network: \(name)", errno: ENOENT)
+      throw EngineError(.networkNotFound, "no such network: \(name)", errno: .noSuchFileOrDirectory)
     }
     let holders = try state.leaseHolders(network: name)
     if !holders.isEmpty {
       let names = holders.map(holder)
       throw EngineError(
         .networkInUse, "network \(name) is in use by containers: \(names.joined(separator: ", "))",
-        help: "kill those containers first", errno: EBUSY)
+        help: "kill those containers first", errno: .resourceBusy)
     }
     if net.bridge_created, let b = net.bridge_iface, IPRoute().linkExists(b) {
       try IPRoute().deleteLink(b)

@@ -14,8 +14,9 @@ final class Redirects: @unchecked Sendable {
   /// The table exists with its chains (made by this engine): only its rules need rewriting.
   private var tableReady = false
 
-  init(table: String, state: StateStore, logger: Logger) {
-    nftables = NFTables(table: table)
+  /// `nft`: the nftables program (a stand-in in the unit tests, which need no root).
+  init(table: String, nft: String = NFTables.defaultBinary, state: StateStore, logger: Logger) {
+    nftables = NFTables(nft: nft, table: table)
     self.state = state
     self.logger = logger
   }
@@ -38,7 +39,7 @@ final class Redirects: @unchecked Sendable {
     rule.protocols = try (r.protocols.isEmpty ? ["tcp", "udp"] : r.protocols).map { p in
       let lower = p.lowercased()
       guard known.contains(lower) else {
-        throw EngineError(.badRequest, "port redirection (xcsh: -p): unknown protocol \(p)", errno: EINVAL)
+        throw EngineError(.badRequest, "port redirection (xcsh: -p): unknown protocol \(p)", errno: .invalidArgument)
       }
       return lower
     }
@@ -49,7 +50,7 @@ final class Redirects: @unchecked Sendable {
       throw EngineError(
         .badRequest,
         "port redirection (xcsh: -p): bad ports \(r.sourcePortStart)-\(r.sourcePortEnd) -> \(r.destPort) (1-65535, ranges up to 1024 ports)",
-        errno: EINVAL)
+        errno: .invalidArgument)
     }
     return rule
   }

@@ -61,16 +61,16 @@ final class ImagePull: @unchecked Sendable {
         config = try JSONDecoder().decode(OCI.ImageConfig.self, from: Data(configBytes))
       } catch {
         throw EngineError(
-          .registryFailed, "the image config \(manifest.config.digest) is not valid: \(error)", errno: EINVAL)
+          .registryFailed, "the image config \(manifest.config.digest) is not valid: \(error)", errno: .invalidArgument)
       }
       guard config.rootfs.diff_ids.count == manifest.layers.count else {
         throw EngineError(
           .registryFailed,
           "the config lists \(config.rootfs.diff_ids.count) layers but the manifest \(manifest.layers.count)",
-          errno: EINVAL)
+          errno: .invalidArgument)
       }
       for id in config.rootfs.diff_ids where !Digest.isValid(id) {
-        throw EngineError(.registryFailed, "the config has an unsupported diff id \(id)", errno: EINVAL)
+        throw EngineError(.registryFailed, "the config has an unsupported diff id \(id)", errno: .invalidArgument)
       }
       self.config = config
       self.configBytes = configBytes
@@ -92,7 +92,7 @@ final class ImagePull: @unchecked Sendable {
       if type == OCI.dockerSchema1 || type == OCI.dockerSchema1Signed || probe.schemaVersion == 1 {
         throw EngineError(
           .registryFailed, "\(reference) has a Docker schema 1 manifest, which is not supported",
-          help: "push the image again with a current tool (schema 2 or OCI)", errno: EINVAL)
+          help: "push the image again with a current tool (schema 2 or OCI)", errno: .invalidArgument)
       }
       if let entries = probe.manifests {
         let arch = ImageStore.hostArchitecture
@@ -104,7 +104,7 @@ final class ImagePull: @unchecked Sendable {
           throw EngineError(
             .registryNotFound,
             "\(reference) has no image for linux/\(arch) (it has \(offered.joined(separator: ", ")))",
-            errno: ENOENT)
+            errno: .noSuchFileOrDirectory)
         }
         fetched = try client.manifest(chosen.digest)
         continue
@@ -113,11 +113,11 @@ final class ImagePull: @unchecked Sendable {
       for d in [manifest.config] + manifest.layers where !Digest.isValid(d.digest) {
         throw EngineError(
           .registryFailed, "the manifest names an unsupported digest \(d.digest) (only sha256 is supported)",
-          errno: EINVAL)
+          errno: .invalidArgument)
       }
       return (fetched.bytes, manifest)
     }
-    throw EngineError(.registryFailed, "the manifest of \(reference) nests indexes too deeply", errno: EINVAL)
+    throw EngineError(.registryFailed, "the manifest of \(reference) nests indexes too deeply", errno: .invalidArgument)
   }
 
   /// Fetches the layers and registers the image; never throws (failure faults the pull).
@@ -143,7 +143,7 @@ final class ImagePull: @unchecked Sendable {
   }
 
   private func fetchLayersAndRegister() throws -> ImageRecord {
-    guard let manifest, let config else { throw EngineError(.state, "pull not prepared", errno: EINVAL) }
+    guard let manifest, let config else { throw EngineError(.state, "pull not prepared", errno: .invalidArgument) }
     progress.withLock { $0.state = .downloadLayers }
     let layout = store.layout
     let staging = layout.tmp + "/pull-\(UUID().uuidString.prefix(8))"
@@ -195,7 +195,7 @@ final class ImagePull: @unchecked Sendable {
         if let diffID, diffID != diffIDs[index] {
           throw EngineError(
             .digestMismatch, "layer \(layer.digest) unpacks to \(diffID), the config says \(diffIDs[index])",
-            help: "the image in the registry is corrupt; refusing it", errno: EINVAL)
+            help: "the image in the registry is corrupt; refusing it", errno: .invalidArgument)
         }
       }
       progress.withLock { $0.state = .extractLayers }
@@ -279,12 +279,12 @@ final class ImagePull: @unchecked Sendable {
       throw EngineError(
         .digestMismatch,
         "the layer \(layer.digest) from \(client.endpoint.name) has digest \(digest) and \(size) bytes (expected \(layer.size))",
-        help: "the registry served wrong content; refusing it", errno: EINVAL)
+        help: "the registry served wrong content; refusing it", errno: .invalidArgument)
     }
     if let error = feed?.decompressError { throw error }
     if let unpackError { throw unpackError }
     if feed != nil && diffID == nil {
-      throw EngineError(.badArchive, "the layer \(layer.digest) is empty", errno: EINVAL)
+      throw EngineError(.badArchive, "the layer \(layer.digest) is empty", errno: .invalidArgument)
     }
     return diffID
   }
@@ -318,7 +318,7 @@ final class ImagePull: @unchecked Sendable {
     do {
       return try JSONDecoder().decode(type, from: Data(bytes))
     } catch {
-      throw EngineError(.registryFailed, "the registry sent an invalid \(what) for \(reference): \(error)", errno: EINVAL)
+      throw EngineError(.registryFailed, "the registry sent an invalid \(what) for \(reference): \(error)", errno: .invalidArgument)
     }
   }
 }
@@ -344,7 +344,7 @@ final class BlobSink: @unchecked Sendable {
     guard received <= expected else {
       throw EngineError(
         .digestMismatch, "the registry sent more than the \(expected) bytes the manifest announced",
-        help: "the registry served wrong content; refusing it", errno: EINVAL)
+        help: "the registry served wrong content; refusing it", errno: .invalidArgument)
     }
     hasher.update(chunk)
     try writeAll(fd, chunk)

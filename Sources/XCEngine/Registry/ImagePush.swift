@@ -54,13 +54,13 @@ final class ImagePush: @unchecked Sendable {
       if let digest = remote.digest, digest != image.manifestDigest {
         throw EngineError(
           .badReference, "\(remote) names digest \(digest) but the image's manifest is \(image.manifestDigest)",
-          help: "push to a tag, or to the image's own digest", errno: EINVAL)
+          help: "push to a tag, or to the image's own digest", errno: .invalidArgument)
       }
       let answered = try client.putManifest(image.manifestBytes, mediaType: image.mediaType, reference: reference)
       if let answered, answered != image.manifestDigest {
         throw EngineError(
           .digestMismatch, "the registry stored the manifest as \(answered), expected \(image.manifestDigest)",
-          errno: EIO)
+          errno: .ioError)
       }
       progress.withLock {
         $0.manifestPushed = true

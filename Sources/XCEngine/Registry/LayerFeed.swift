@@ -80,7 +80,7 @@ final class LayerFeed: @unchecked Sendable {
     if case .gzip(let z) = path, inputError == nil { _ = cs_gunzip_flush(z, writeFD) }
     if case .gzip(let z) = path, inputError == nil, cs_gunzip_finish(z) != 0 {
       inputError = EngineError(
-        .badArchive, "the layer is not valid gzip", errno: EINVAL,
+        .badArchive, "the layer is not valid gzip", errno: .invalidArgument,
         detail: String(cString: cs_gunzip_error(z)))
     }
     closeQuietly(writeFD)
@@ -116,7 +116,7 @@ final class LayerFeed: @unchecked Sendable {
       path = .plain
       guard check, WaitStatus(rawValue: status).exitCode != 0 else { return }
       let detail = (try? FileSystem.readString(errFile)) ?? ""
-      throw EngineError(.badArchive, "\(tool) failed to decompress a layer", errno: EINVAL, detail: detail)
+      throw EngineError(.badArchive, "\(tool) failed to decompress a layer", errno: .invalidArgument, detail: detail)
     }
   }
 
@@ -130,7 +130,7 @@ final class LayerFeed: @unchecked Sendable {
         closeQuietly(toUnpacker)
         closeQuietly(unpackerEnd)
         writeFD = -1
-        throw EngineError(.system, "cannot start gzip decompression (out of memory)", errno: ENOMEM)
+        throw EngineError(.system, "cannot start gzip decompression (out of memory)", errno: .noMemory)
       }
       path = .gzip(z)
     } else if head.count >= 4 && Array(head[0..<4]) == [0x28, 0xb5, 0x2f, 0xfd] {
@@ -151,7 +151,7 @@ final class LayerFeed: @unchecked Sendable {
         writeFD = -1
         throw EngineError(
           .system, "cannot run \(tool) to decompress a layer", help: "install it (apt-get install zstd)",
-          errno: EIO)
+          errno: .ioError)
       }
       closeQuietly(input.1)
       closeQuietly(toUnpacker)
@@ -171,7 +171,7 @@ final class LayerFeed: @unchecked Sendable {
       let data = bytes.bindMemory(to: UInt8.self)
       if cs_gunzip_feed(z, data.baseAddress, data.count, writeFD) != 0 {
         let error = EngineError(
-          .badArchive, "cannot decompress the layer", errno: EINVAL, detail: String(cString: cs_gunzip_error(z)))
+          .badArchive, "cannot decompress the layer", errno: .invalidArgument, detail: String(cString: cs_gunzip_error(z)))
         inputError = error
         throw error
       }
@@ -181,10 +181,8 @@ final class LayerFeed: @unchecked Sendable {
   }
 
   static func socketPair() throws -> (CInt, CInt) {
-    var pair: [CInt] = [-1, -1]
-    try sysCall("socketpair") {
-      socketpair(AF_UNIX, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0, &pair)
-    }
+    let sockets = try engineIO("socketpair") { try Socket.pair() }
+    let pair = [sockets.0.rawValue, sockets.1.rawValue]
     // Large buffers let each side run in long bursts: on a busy machine every hand-off
     // between the downloading and the unpacking thread costs a scheduling delay.
     var size: CInt = 4 << 20
@@ -205,7 +203,7 @@ final class LayerFeed: @unchecked Sendable {
       let n = Glibc.send(fd, bytes.baseAddress! + offset, bytes.count - offset, CInt(MSG_NOSIGNAL))
       if n < 0 {
         if errno == EINTR { continue }
-        throw EngineError.system("pass a layer to the unpacker", errno)
+        throw EngineError.system("pass a layer to the unpacker")
       }
       offset += n
     }

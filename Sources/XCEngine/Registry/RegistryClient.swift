@@ -78,7 +78,7 @@ final class RegistryClient: @unchecked Sendable {
       throw EngineError(
         .registryAuth,
         "the registry \(endpoint.name) wants authentication with an unsupported challenge \"\(response.header("WWW-Authenticate") ?? "")\"",
-        errno: EACCES)
+        errno: .permissionDenied)
     }
   }
 
@@ -90,7 +90,7 @@ final class RegistryClient: @unchecked Sendable {
     else {
       throw EngineError(
         .registryAuth, "the registry \(endpoint.name) sent a Bearer challenge without a usable realm",
-        errno: EACCES)
+        errno: .permissionDenied)
     }
     var query = components.queryItems ?? []
     if let service = challenge.parameters["service"] {
@@ -111,7 +111,7 @@ final class RegistryClient: @unchecked Sendable {
       throw EngineError(
         .registryAuth,
         "the token service of \(endpoint.name) (\(realm)) refused the credentials of \(credentials.username) (HTTP \(response.status))",
-        help: "log in again with the right password", errno: EACCES)
+        help: "log in again with the right password", errno: .permissionDenied)
     }
     guard response.isSuccess else {
       throw failure("GET \(realm)", response, what: "a token")
@@ -125,7 +125,7 @@ final class RegistryClient: @unchecked Sendable {
     else {
       throw EngineError(
         .registryAuth, "the token service of \(endpoint.name) (\(realm)) answered without a token",
-        errno: EACCES)
+        errno: .permissionDenied)
     }
     return token
   }
@@ -133,14 +133,14 @@ final class RegistryClient: @unchecked Sendable {
   private func needsLogin() -> EngineError {
     EngineError(
       .registryAuth, "the registry \(endpoint.name) needs credentials",
-      help: "log in first (login -u USER SERVER)", errno: EACCES)
+      help: "log in first (login -u USER SERVER)", errno: .permissionDenied)
   }
 
   private func refused(_ response: HTTPResponse) -> EngineError {
     guard let credentials = endpoint.credentials else { return needsLogin() }
     var message = "the registry \(endpoint.name) refused the credentials of \(credentials.username)"
     if let why = RegistryErrorBody.summary(response.body) { message += " (\(why))" }
-    return EngineError(.registryAuth, message, help: "log in again with the right password", errno: EACCES)
+    return EngineError(.registryAuth, message, help: "log in again with the right password", errno: .permissionDenied)
   }
 
   // MARK: - Manifests
@@ -164,7 +164,7 @@ final class RegistryClient: @unchecked Sendable {
         if reference.hasPrefix("sha256:") { message = "manifest unknown: \(endpoint.name) has no \(repository)@\(reference)" }
         if let why = RegistryErrorBody.summary(response.body) { message += " (\(why))" }
         throw EngineError(
-          .registryNotFound, message, help: "check the repository name and tag", errno: ENOENT)
+          .registryNotFound, message, help: "check the repository name and tag", errno: .noSuchFileOrDirectory)
       }
       throw failure("GET manifest \(reference)", response, what: "the manifest")
     }
@@ -172,7 +172,7 @@ final class RegistryClient: @unchecked Sendable {
     if reference.hasPrefix("sha256:"), digest != reference {
       throw EngineError(
         .digestMismatch, "the manifest \(reference) from \(endpoint.name) has digest \(digest)",
-        help: "the registry served wrong content; refusing it", errno: EINVAL)
+        help: "the registry served wrong content; refusing it", errno: .invalidArgument)
     }
     let type = response.header("Content-Type")?.split(separator: ";").first
       .map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
@@ -197,7 +197,7 @@ final class RegistryClient: @unchecked Sendable {
     guard descriptor.size <= Int64(limit) else {
       throw EngineError(
         .registryFailed, "the blob \(descriptor.digest) is \(descriptor.size) bytes, more than the \(limit) allowed",
-        errno: EINVAL)
+        errno: .invalidArgument)
     }
     let response = try perform(request(endpoint.blobURL(repository: repository, digest: descriptor.digest))) {
       try self.http.send($0, bodyLimit: limit)
@@ -208,7 +208,7 @@ final class RegistryClient: @unchecked Sendable {
       throw EngineError(
         .digestMismatch,
         "the blob \(descriptor.digest) from \(endpoint.name) has digest \(digest) and \(response.body.count) bytes (expected \(descriptor.size))",
-        help: "the registry served wrong content; refusing it", errno: EINVAL)
+        help: "the registry served wrong content; refusing it", errno: .invalidArgument)
     }
     return response.body
   }
@@ -241,7 +241,7 @@ final class RegistryClient: @unchecked Sendable {
     guard let base = URL(string: location, relativeTo: session.url ?? endpoint.baseURL)?.absoluteURL,
       var components = URLComponents(url: base, resolvingAgainstBaseURL: true)
     else {
-      throw EngineError(.registryFailed, "the registry \(endpoint.name) gave an unusable upload location \"\(location)\"", errno: EIO)
+      throw EngineError(.registryFailed, "the registry \(endpoint.name) gave an unusable upload location \"\(location)\"", errno: .ioError)
     }
     components.queryItems = (components.queryItems ?? []) + [URLQueryItem(name: "digest", value: digest)]
     var put = request(components.url!, method: "PUT")
@@ -267,7 +267,7 @@ final class RegistryClient: @unchecked Sendable {
       throw EngineError(
         .registryUnreachable, "cannot reach the registry \(endpoint.name): \(e)",
         help: "check that it runs and the address is right (http for an insecure registry: login --insecure)",
-        errno: ECONNREFUSED)
+        errno: .connectionRefused)
     }
   }
 
@@ -275,7 +275,7 @@ final class RegistryClient: @unchecked Sendable {
     if response.status == 404 {
       var message = "blob unknown: \(endpoint.name) has no blob \(digest) in \(repository)"
       if let why = RegistryErrorBody.summary(response.body) { message += " (\(why))" }
-      return EngineError(.registryNotFound, message, errno: ENOENT)
+      return EngineError(.registryNotFound, message, errno: .noSuchFileOrDirectory)
     }
     return failure("GET blob \(digest)", response, what: "the blob")
   }
@@ -284,8 +284,8 @@ final class RegistryClient: @unchecked Sendable {
     var message = "the registry \(endpoint.name) failed \(action): HTTP \(response.status)"
     if let why = RegistryErrorBody.summary(response.body) { message += ": \(why)" }
     if response.status == 401 || response.status == 403 {
-      return EngineError(.registryAuth, message, help: "log in with an account allowed to do this", errno: EACCES)
+      return EngineError(.registryAuth, message, help: "log in with an account allowed to do this", errno: .permissionDenied)
     }
-    return EngineError(.registryFailed, message, errno: response.status == 404 ? ENOENT : EIO)
+    return EngineError(.registryFailed, message, errno: response.status == 404 ? .noSuchFileOrDirectory : .ioError)
   }
 }

@@ -59,7 +59,7 @@ public final class RegistryTable: Sendable {
       return .failure(
         EngineError(
           .state, "the registries file \(path) is not valid: \(error)",
-          help: "fix or remove it (it holds xc's {\"default\", \"registries\"} JSON)", errno: EINVAL))
+          help: "fix or remove it (it holds xc's {\"default\", \"registries\"} JSON)", errno: .invalidArgument))
     }
   }
 
@@ -69,7 +69,7 @@ public final class RegistryTable: Sendable {
     guard Self.isValidServer(server) else {
       throw EngineError(
         .badReference, "invalid registry server \"\(server)\"",
-        help: "give host[:port], e.g. registry.example:5000", errno: EINVAL)
+        help: "give host[:port], e.g. registry.example:5000", errno: .invalidArgument)
     }
     try file.withLock { current in
       var updated = try current.get()
@@ -90,7 +90,7 @@ public final class RegistryTable: Sendable {
       else {
         throw EngineError(
           .state, "the registry \(name) has an invalid base_url \"\(entry.base_url)\" in \(path)",
-          help: "use http://HOST[:PORT] or https://HOST[:PORT]", errno: EINVAL)
+          help: "use http://HOST[:PORT] or https://HOST[:PORT]", errno: .invalidArgument)
       }
       return RegistryEndpoint(name: name, baseURL: url, credentials: entry.basic_auth)
     }
@@ -99,7 +99,7 @@ public final class RegistryTable: Sendable {
     }
     let scheme = insecure || RegistryEndpoint.isLoopback(host: name) ? "http" : "https"
     guard Self.isValidServer(name), let url = URL(string: "\(scheme)://\(name)") else {
-      throw EngineError(.badReference, "invalid registry host \"\(name)\"", errno: EINVAL)
+      throw EngineError(.badReference, "invalid registry host \"\(name)\"", errno: .invalidArgument)
     }
     return RegistryEndpoint(name: name, baseURL: url)
   }

@@ -47,11 +47,7 @@ extension Engine {
     var hasher = SHA256()
     var buffer = [UInt8](repeating: 0, count: 1 << 16)
     while true {
-      let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-      if n < 0 {
-        if errno == EINTR { continue }
-        return nil
-      }
+      guard let n = try? buffer.withUnsafeMutableBytes({ try readSome(fd, into: $0) }) else { return nil }
       if n == 0 { break }
       buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
     }

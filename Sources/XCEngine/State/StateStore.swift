@@ -51,7 +51,7 @@ final class StateStore: Sendable {
 
   static func wrap(_ error: any Error, _ what: String) -> EngineError {
     if let error = error as? EngineError { return error }
-    return EngineError(.state, "\(what): \(error)", help: "check the state directory", errno: EIO)
+    return EngineError(.state, "\(what): \(error)", help: "check the state directory", errno: .ioError)
   }
 
   func read<T>(_ what: String, _ body: (Database) throws -> T) throws -> T {

@@ -39,7 +39,7 @@ enum FileSystem {
     for component in path.split(separator: "/") {
       current += "/" + component
       if mkdir(current, mode) != 0 && errno != EEXIST {
-        throw EngineError.system("create directory \(current)", errno)
+        throw EngineError.system("create directory \(current)")
       }
     }
   }
@@ -66,12 +66,12 @@ enum FileSystem {
     let mounted = Mount.mountPoints(under: path)
     if !mounted.isEmpty {
       throw EngineError(
-        .system, "refusing to remove \(path): \(mounted[0]) is still mounted", errno: EBUSY)
+        .system, "refusing to remove \(path): \(mounted[0]) is still mounted", errno: .resourceBusy)
     }
     do {
       try FileManager.default.removeItem(atPath: path)
     } catch {
-      throw EngineError(.system, "remove \(path): \(error.localizedDescription)", errno: EIO)
+      throw EngineError(.system, "remove \(path): \(error.localizedDescription)", errno: .ioError)
     }
   }
 }

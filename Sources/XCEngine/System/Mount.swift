@@ -8,7 +8,7 @@ enum Mount {
   static func overlay(lower: String, upper: String, work: String, at target: String) throws {
     for path in [lower, upper, work] where path.contains(",") || path.contains(":") {
       // overlayfs splits its options on these characters; such a path cannot be expressed.
-      throw EngineError(.system, "path cannot be used in an overlay mount: \(path)", errno: EINVAL)
+      throw EngineError(.system, "path cannot be used in an overlay mount: \(path)", errno: .invalidArgument)
     }
     let options = "lowerdir=\(lower),upperdir=\(upper),workdir=\(work)"
     try sysCall("mount overlay at \(target)") {
@@ -25,7 +25,7 @@ enum Mount {
   static func unmountForcing(_ target: String) throws {
     do {
       try unmount(target)
-    } catch let error as EngineError where error.errno == EBUSY {
+    } catch let error as EngineError where error.errno == .resourceBusy {
       try unmount(target, detach: true)
     }
   }

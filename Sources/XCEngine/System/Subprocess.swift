@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import CSupport
 import XCSystem
+import SystemPackage
 
 /// Starts external programs by argv (never through a shell) with exactly the descriptors
 /// given as their stdio, and waits for them. The corresponding C function is `posix_spawn`.
@@ -59,7 +60,7 @@ enum Subprocess {
     }
     var pid: pid_t = 0
     let rc = posix_spawn(&pid, argv[0], &actions, &attr, cArgs, cEnv)
-    if rc != 0 { throw EngineError.system("start \(argv[0])", rc) }
+    if rc != 0 { throw EngineError.system("start \(argv[0])", Errno(rawValue: rc)) }
     return pid
   }
 
@@ -107,10 +108,11 @@ enum Subprocess {
         break
       }
       for i in 0..<2 where fds[i].fd >= 0 && fds[i].revents != 0 {
-        let n = buffer.withUnsafeMutableBytes { Glibc.read(fds[i].fd, $0.baseAddress, $0.count) }
+        // A read error ends that stream as end of file does (EINTR is retried inside).
+        let n = (try? buffer.withUnsafeMutableBytes { try readSome(fds[i].fd, into: $0) }) ?? 0
         if n > 0 {
           results[i].append(contentsOf: buffer[0..<n])
-        } else if n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN) {
+        } else {
           fds[i].fd = -1
           open -= 1
         }

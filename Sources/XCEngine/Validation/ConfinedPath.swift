@@ -21,7 +21,7 @@ public enum ConfinedPath {
     throws -> String
   {
     func bad(_ why: String) -> EngineError {
-      EngineError(.unsafePath, "\(field): path \(Names.quoted(path)) \(why)", errno: EINVAL)
+      EngineError(.unsafePath, "\(field): path \(Names.quoted(path)) \(why)", errno: .invalidArgument)
     }
     guard path.hasPrefix("/") else { throw bad("must be absolute") }
     guard !path.utf8.contains(0) else { throw bad("contains a NUL byte") }
@@ -41,7 +41,7 @@ public enum ConfinedPath {
   /// following symlinks inside `root`. The last component need not exist.
   public static func resolve(_ path: String, inside root: String, field: String) throws -> String {
     func bad(_ why: String) -> EngineError {
-      EngineError(.unsafePath, "\(field): path \(Names.quoted(path)) \(why)", errno: EINVAL)
+      EngineError(.unsafePath, "\(field): path \(Names.quoted(path)) \(why)", errno: .invalidArgument)
     }
     guard !path.utf8.contains(0) else { throw bad("contains a NUL byte") }
     var pending = path.split(separator: "/").map(String.init).reversed() as [String]

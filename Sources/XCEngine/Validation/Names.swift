@@ -69,7 +69,7 @@ public enum Names {
     do {
       ref = try ImageReference(parsing: text)
     } catch let e as EngineError {
-      throw EngineError(.badName, "\(field): \(e.message)", help: e.help, errno: EINVAL)
+      throw EngineError(.badName, "\(field): \(e.message)", help: e.help, errno: .invalidArgument)
     }
     // The OCI distribution grammar: lowercase alphanumeric components joined by '.', '_',
     // '__' or '-', so no component is '.' or '..' and none can act as a path.
@@ -161,7 +161,7 @@ public enum Names {
   static func bad(_ field: String, _ value: String, _ why: String, kind: String = "name")
     -> EngineError
   {
-    EngineError(.badName, "\(field): bad \(kind) \(quoted(value)): \(why)", errno: EINVAL)
+    EngineError(.badName, "\(field): bad \(kind) \(quoted(value)): \(why)", errno: .invalidArgument)
   }
 
   /// The value as it can be shown in one line of an error (control characters escaped,

@@ -19,7 +19,7 @@ extension Engine {
       let image = try imageStore.resolve(ImageReference(parsing: template.image))
       guard image.manifest.jailConfig.mounts[template.slot] != nil else {
         throw EngineError(
-          .badRequest, "image \(template.image) declares no volume \"\(template.slot)\"", errno: ENOENT)
+          .badRequest, "image \(template.image) declares no volume \"\(template.slot)\"", errno: .noSuchFileOrDirectory)
       }
     }
     return try volumeStore.create(name: name, driver: driver, device: device, directory: directory)
@@ -39,7 +39,7 @@ extension Engine {
         if let user = live.values.first(where: { ($0.record.mounts ?? []).contains { $0.volume == name } }) {
           throw EngineError(
             .volumeInUse, "volume \(name) is mounted by container \(user.record.name) (\(user.id))",
-            help: "stop that container first", errno: EBUSY)
+            help: "stop that container first", errno: .resourceBusy)
         }
       }
     }

@@ -53,24 +53,24 @@ final class Volumes: Sendable {
     if driver == .zfs {
       throw EngineError(
         .unsupported, "the zfs volume driver is unsupported on Linux",
-        help: "create a directory volume (kind \"directory\")", errno: EOPNOTSUPP)
+        help: "create a directory volume (kind \"directory\")", errno: .notSupported)
     }
     if try state.volume(name) != nil {
-      throw EngineError(.volumeExists, "volume \(name) already exists", errno: EEXIST)
+      throw EngineError(.volumeExists, "volume \(name) already exists", errno: .fileExists)
     }
     var record = VolumeRecord(
       name: name, driver: driver, device: "", owned: false, rw_users: nil, authorized_users: nil,
       created: Engine.nowNanos())
     if let device {
       guard device.hasPrefix("/") else {
-        throw EngineError(.badRequest, "device \(device) is not an absolute path", errno: EINVAL)
+        throw EngineError(.badRequest, "device \(device) is not an absolute path", errno: .invalidArgument)
       }
       var st = stat()
       guard stat(device, &st) == 0 else {
-        throw EngineError(.badRequest, "No such directory: \(device)", errno: ENOENT)
+        throw EngineError(.badRequest, "No such directory: \(device)", errno: .noSuchFileOrDirectory)
       }
       guard (st.st_mode & S_IFMT) == S_IFDIR else {
-        throw EngineError(.badRequest, "device \(device) is not a directory", errno: ENOTDIR)
+        throw EngineError(.badRequest, "device \(device) is not a directory", errno: .notDirectory)
       }
       record.device = device
     } else {
@@ -79,16 +79,16 @@ final class Volumes: Sendable {
       let path = base + "/" + name
       guard mkdir(path, 0o755) == 0 else {
         if errno == EEXIST {
-          throw EngineError(.volumeExists, "Target directory already exists: \(path)", errno: EEXIST)
+          throw EngineError(.volumeExists, "Target directory already exists: \(path)", errno: .fileExists)
         }
-        throw EngineError.system("create volume directory \(path)", errno)
+        throw EngineError.system("create volume directory \(path)")
       }
       record.device = path
       record.owned = true
     }
     guard try state.insertVolume(record) else {
       if record.owned { rmdir(record.device) }
-      throw EngineError(.volumeExists, "volume \(name) already exists", errno: EEXIST)
+      throw EngineError(.volumeExists, "volume \(name) already exists", errno: .fileExists)
     }
     logger.info("created volume", metadata: ["name": "\(name)", "device": "\(record.device)"])
     return record
@@ -103,7 +103,7 @@ final class Volumes: Sendable {
   /// container mounting it; returns the record, whose directory `removeDirectory` deletes.
   func delete(_ name: String, inUse: (String) throws -> Void) throws -> VolumeRecord {
     guard let found = try state.volume(name) else {
-      throw EngineError(.volumeNotFound, "no such volume \(name)", errno: ENOENT)
+      throw EngineError(.volumeNotFound, "no such volume \(name)", errno: .noSuchFileOrDirectory)
     }
     try inUse(name)
     try state.deleteVolume(name)
@@ -126,7 +126,7 @@ final class Volumes: Sendable {
     guard !name.isEmpty, name.utf8.count <= 128, allowed, !name.hasPrefix("."), !name.hasPrefix("-") else {
       throw EngineError(
         .badRequest, "bad volume name \"\(name)\": 1 to 128 of A-Z a-z 0-9 _ - . (not first)",
-        errno: EINVAL)
+        errno: .invalidArgument)
     }
   }
 
@@ -142,7 +142,7 @@ final class Volumes: Sendable {
     var out: [VolumeMount] = []
     for (i, r) in requests.enumerated() {
       let field = "mount_req[\(i)]"
-      func bad(_ message: String, _ code: Int32 = EINVAL) -> EngineError {
+      func bad(_ message: String, _ code: Errno = .invalidArgument) -> EngineError {
         EngineError(.badRequest, "\(field): \(message)", errno: code)
       }
       var readOnly = r.read_only
@@ -165,20 +165,20 @@ final class Volumes: Sendable {
       }
       if r.source.hasPrefix("/") {
         guard let evidence = r.evidence else {
-          throw bad("missing evidence: evid must be a descriptor opened on \(r.source)", ENOENT)
+          throw bad("missing evidence: evid must be a descriptor opened on \(r.source)", .noSuchFileOrDirectory)
         }
         var path = stat()
         var held = stat()
-        guard stat(r.source, &path) == 0 else { throw bad("source \(r.source) does not exist", ENOENT) }
+        guard stat(r.source, &path) == 0 else { throw bad("source \(r.source) does not exist", .noSuchFileOrDirectory) }
         guard fstat(evidence.rawValue, &held) == 0, path.st_dev == held.st_dev, path.st_ino == held.st_ino else {
-          throw bad("evidence inode mismatch: evid is not \(r.source)", ENOENT)
+          throw bad("evidence inode mismatch: evid is not \(r.source)", .noSuchFileOrDirectory)
         }
         out.append(VolumeMount(volume: nil, source: r.source, destination: destination, read_only: readOnly))
       } else {
         guard !r.source.isEmpty else { throw bad("source is empty") }
-        guard let volume = try state.volume(r.source) else { throw bad("no such volume \(r.source)", ENOENT) }
+        guard let volume = try state.volume(r.source) else { throw bad("no such volume \(r.source)", .noSuchFileOrDirectory) }
         guard FileSystem.isDirectory(volume.device) else {
-          throw bad("volume \(r.source): its directory \(volume.device) is missing", ENOENT)
+          throw bad("volume \(r.source): its directory \(volume.device) is missing", .noSuchFileOrDirectory)
         }
         out.append(
           VolumeMount(
@@ -187,7 +187,7 @@ final class Volumes: Sendable {
       }
     }
     for key in slots.keys.sorted() where slots[key]!.required && !mounted.contains(key) {
-      throw EngineError(.badRequest, "Required volume \"\(key)\" is not mounted", errno: ENOENT)
+      throw EngineError(.badRequest, "Required volume \"\(key)\" is not mounted", errno: .noSuchFileOrDirectory)
     }
     return out
   }
@@ -195,7 +195,7 @@ final class Volumes: Sendable {
   /// After the container is reserved: its volumes still exist (see `removeVolume`).
   func confirm(_ mounts: [VolumeMount]) throws {
     for case let name? in mounts.map(\.volume) where try state.volume(name) == nil {
-      throw EngineError(.volumeNotFound, "no such volume \(name)", errno: ENOENT)
+      throw EngineError(.volumeNotFound, "no such volume \(name)", errno: .noSuchFileOrDirectory)
     }
   }
 
