@@ -136,7 +136,7 @@ extension Evaluator {
 
   /// A file no name leads to, for output read back once the command is done.
   static func anonymousFile(at span: Span) throws -> Int32 {
-    var template = Array((NSTemporaryDirectory() + "/xcsh-stderr-XXXXXX").utf8CString)
+    var template = Array((NSTemporaryDirectory() + "xcsh-stderr-XXXXXX").utf8CString)
     let fd = mkstemp(&template)
     guard fd >= 0 else {
       throw ShellError(.ioRedirect, "cannot make a file for `2>&1`: \(String(cString: strerror(errno)))", at: span)
