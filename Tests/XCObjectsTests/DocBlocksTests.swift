@@ -82,7 +82,7 @@ import Testing
 
   /// The examples' directory, with a Jailfile that builds without arguments (README's `build .`).
   static func workdir() throws -> String {
-    let dir = try DocExamplesTests.workdir()
+    let dir = try DocExamplesTests.workdir("doc-blocks")
     try "FROM busybox:latest\nRUN echo hi\n".write(toFile: dir + "/Jailfile", atomically: true, encoding: .utf8)
     return dir
   }
