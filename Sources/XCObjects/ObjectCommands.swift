@@ -27,7 +27,8 @@ public enum ObjectCommands {
   static func ps(_ s: DaemonSession) -> Builtin {
     Builtin(
       Signature(
-        "ps", category: .objects, summary: "The containers, as container objects (IPC `list_containers`).",
+        "ps", category: .objects,
+        summary: "The containers, as container objects with their published `ports` (IPC `list_containers`, then `list_rdr_rules` once).",
         parameters: [
           .switch("all", short: "a", "Also the ended containers the daemon keeps, with `exit_code` and `finished_at` (IPC extension `xcsh.list_ended`).")
         ],
@@ -36,10 +37,15 @@ public enum ObjectCommands {
           Example("Containers that failed", "ps --all | where status == exited and exit_code != 0 | select name exit_code finished_at"),
         ])
     ) { call, _ in
-      var list = try s.call(ListContainersRequest(), at: call.head).map { try ObjectArgs.container($0) }
+      var live = try s.call(ListContainersRequest(), at: call.head).map { ($0, false) }
       if call.has("all") {
-        let ended = try s.callExtension(ListEndedContainersRequest(), feature: "`ps --all`", at: call.head)
-        list += try ended.map { try ObjectArgs.container($0) }
+        live += try s.callExtension(ListEndedContainersRequest(), feature: "`ps --all`", at: call.head).map { ($0, true) }
+      }
+      // One `list_rdr_rules` per `ps`, joined to the containers by address (records carry no
+      // ports); none when there is no container to join to.
+      let rules = live.isEmpty ? [] : try s.call(ListRdrRulesRequest(), at: call.head)
+      let list = try live.map { m, ended in
+        try ObjectArgs.container(m, ports: ended ? [] : PortCommand.published(PortCommand.rules(rules, of: m)))
       }
       return .value(.list(list, call.head))
     }

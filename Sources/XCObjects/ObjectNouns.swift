@@ -16,7 +16,7 @@ enum ObjectNouns {
       .container,
       columns: [
         .init("name", ["name"]), .init("id", ["id"]), .init("image", ["image_reference"]), .init("status", ["status"]),
-        .init("ip", ["ip"]), .init("ports", ["ports"]), .init("age", ["created"]),
+        .init("ip", ["ip"]), .init("ports", ["ports"], format: joined), .init("age", ["created"]),
       ],
       brief: [
         .init("name", ["name"]), .init("id", ["id"]), .init("status", ["status"]), .init("image", ["image_reference"]),
@@ -41,6 +41,12 @@ enum ObjectNouns {
   @Sendable static func shortDigest(_ v: Value) -> Value {
     guard case .string(let d) = v.kind else { return v }
     return .string(String(d.split(separator: ":").last?.prefix(12) ?? ""))
+  }
+
+  /// A list of strings as one cell, as `docker ps` shows its ports: `8080->80/tcp, 53->53/udp`.
+  @Sendable static func joined(_ v: Value) -> Value {
+    guard case .list(let l) = v.kind else { return v }
+    return .string(l.map(\.plain).joined(separator: ", "))
   }
 
   /// A list's length (an image's layers).

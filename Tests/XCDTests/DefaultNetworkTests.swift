@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import XCIPC
+import XCTestSupport
 
 /// Publishing a port just works: the daemon's default network (xc.conf `default_network`,
 /// 10.219.0.0/24 unless configured), networks created without a bridge or router, and errors
@@ -43,6 +44,42 @@ struct DefaultNetworkTests {
       #expect(left.leases == 0 && left.veths == 0 && left.dnatRules == 0, "\(left)")
     }
     // The shutdown takes the default network's bridge away with it.
+    #expect(!linkExists(bridge), "default bridge \(bridge) left after the daemon stopped")
+  }
+
+  /// `ps` shows each container's published ports as `docker ps` does (issue 18): one
+  /// `list_rdr_rules` joined to the containers by address; on a terminal, in the `ports` column.
+  @Test func psShowsPublishedPortsOnATerminal() throws {
+    var bridge = ""
+    defer { if !bridge.isEmpty && linkExists(bridge) { NetworkCount.deleteLink(bridge) } }
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      bridge = try #require(try client.call(ListNetworksRequest()).networkInfo.first { $0.name == "default" }?.bridgeIface)
+      let port = try nt.freePort()
+      _ = try e2e.ok(
+        """
+        run busybox:latest -d --name web -p \(port):80/tcp -- sleep 1000 | ignore
+        run busybox:latest -d --name quiet -- sleep 1000 | ignore
+        """, daemon)
+      let ports = try e2e.ok("ps | sort-by name | each {|c| [$c.name ...$c.ports] | str join ' '} | to json", daemon)
+      #expect(ports == #"["quiet","web \#(port)->80/tcp"]"# + "\n", "\(ports)")
+
+      let t = try TmuxSession(socket: daemon.socket, xcsh: XCShellObjectTests.xcsh)
+      defer { t.close() }
+      try t.waitForEditor("[xcd.sock up] >")
+      try t.type("ps | sort-by name")
+      try t.press("Enter")
+      let screen = try t.waitFor("\(port)->80/tcp")
+      let lines = screen.split(separator: "\n")
+      #expect(lines.contains { $0.contains(" ports ") && $0.contains(" name ") }, "\(screen)")
+      #expect(lines.contains { $0.contains("web") && $0.contains("\(port)->80/tcp") }, "\(screen)")
+      #expect(lines.contains { $0.contains("quiet") && !$0.contains("->") }, "\(screen)")
+      _ = try e2e.ok("kill web quiet", daemon)
+      try e2e.expectNoContainersNow(client)
+      let left = try LeakCount.of(daemon)
+      #expect(left.leases == 0 && left.veths == 0 && left.dnatRules == 0, "\(left)")
+    }
     #expect(!linkExists(bridge), "default bridge \(bridge) left after the daemon stopped")
   }
 

@@ -30,9 +30,10 @@ import XCShell
   /// Defined before each example, as the docs' surrounding text does (`$c` is a container).
   static let prelude = "let c = (ps | first)\n"
 
-  /// A working directory with the files the examples read.
-  static func workdir() throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("xcsh-examples-\(getpid())").path
+  /// A working directory with the files the examples read; `tag` keeps suites that run at the
+  /// same time apart.
+  static func workdir(_ tag: String = "examples") throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("xcsh-\(tag)-\(getpid())").path
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent()
     try? FileManager.default.removeItem(atPath: dir)

@@ -65,7 +65,7 @@ import XCSystem
     ] {
       let (e, methods) = try failure(code)
       #expect(e == nil, "\(code): \(String(describing: e))")
-      #expect(methods.allSatisfy { ["list_containers", "list_all_images"].contains($0) }, "\(code): \(methods)")
+      #expect(methods.allSatisfy { ["list_containers", "list_rdr_rules", "list_all_images"].contains($0) }, "\(code): \(methods)")
     }
     // Neither arguments nor a pipe: still an error.
     let (e, _) = try failure("network rm")

@@ -30,11 +30,42 @@ import XCIPC
     #expect(try rendered("ps", tty: false).contains("devfs_ruleset_id"))
   }
 
+  /// `ps` asks for the daemon's redirection rules once and joins them to the containers by
+  /// address (xc's records carry no ports; `dest_addr` is the main address).
+  @Test func psJoinsPublishedPortsOnce() throws {
+    let rules = [
+      // web's main address: two protocols.
+      #"{"ifaces":["em0"],"proto":["Tcp","Udp"],"origin":[],"addresses":null,"source_port":{"Single":8080},"dest_port":80,"dest_addr":"172.16.0.2/32"}"#,
+      // web, one host address, a range.
+      #"{"ifaces":["em0"],"proto":["Tcp"],"origin":[],"addresses":["127.0.0.1/32"],"source_port":{"Range":[9000,9010]},"dest_port":9000,"dest_addr":"172.16.0.2"}"#,
+      // Another container's, and a loopback destination every record lists on lo0: not web's.
+      #"{"ifaces":["em0"],"proto":["Tcp"],"origin":[],"addresses":null,"source_port":{"Single":443},"dest_port":443,"dest_addr":"172.16.0.3/32"}"#,
+      #"{"ifaces":["em0"],"proto":["Tcp"],"origin":[],"addresses":null,"source_port":{"Single":22},"dest_port":22,"dest_addr":"127.0.0.1/32"}"#,
+    ]
+    let fake = try FakeDaemon(replies: ["list_rdr_rules": FakeDaemon.ok("[" + rules.joined(separator: ",") + "]")])
+    defer { fake.stop() }
+    let ports = try xcsh("ps | first | get ports | to json", fake).plain
+    #expect(ports == #"["8080->80/tcp","8080->80/udp","127.0.0.1:9000-9010->9000/tcp"]"#, "\(ports)")
+    #expect(fake.methods == ["list_containers", "list_rdr_rules"])
+    var options = ShellOptions()
+    options.stdoutIsTTY = true
+    options.terminalWidth = 200
+    let text = Renderer(options).render(try xcsh("ps", fake))
+    #expect(text.split(separator: "\n")[1].contains(" ports "), "\(text)")
+    #expect(text.contains("8080->80/tcp, 8080->80/udp, 127.0.0.1:9000-9010->9000/tcp"), "\(text)")
+    // No container, no rules asked for.
+    let empty = try FakeDaemon(replies: ["list_containers": FakeDaemon.ok("[]")])
+    defer { empty.stop() }
+    _ = try xcsh("ps", empty)
+    #expect(empty.methods == ["list_containers"])
+  }
+
   @Test func theFullRecordIsOneSelectAway() throws {
     let fake = try FakeDaemon()
     defer { fake.stop() }
     let n = try xcsh("ps | first | columns | length", fake).plain
-    #expect(n == "32", "\(n)")
+    // The record and the conveniences (32, as `create` returns), and `ports`, which `ps` joins.
+    #expect(n == "33", "\(n)")
     #expect(try xcsh("ps | first | get created | describe", fake).plain == "datetime")
     #expect(try xcsh("ps | first | get processes.main.started | describe", fake).plain == "datetime")
     #expect(try xcsh("ps | first | get created | to json", fake).plain == #""2024-05-31T16:08:36.912345678Z""#)

@@ -183,7 +183,8 @@ import XCSystem
     #expect(try bodies("kill web --no-wait") == [Self.golden("kill_container")])
     #expect(try bodies("kill web", replies: ["list_containers": FakeDaemon.ok("[]")]) == [Self.golden("kill_container"), Self.golden("list_containers")])
     #expect(try bodies("show web") == [Self.golden("show_container")])
-    #expect(try bodies("ps") == [Self.golden("list_containers")])
+    // One list_rdr_rules per ps for the `ports` column (records carry none).
+    #expect(try bodies("ps") == [Self.golden("list_containers"), Self.golden("list_rdr_rules")])
     #expect(try bodies("info") == [Self.golden("info")])
     #expect(try bodies("exec web -- /bin/ls -l /") == [Self.golden("exec")])
     #expect(try bodies("link web") == [Self.golden("link"), Self.golden("show_container"), #"{"method":"show_container","value":{"id":"5f3c9a7e21b4"}}"#])
@@ -208,7 +209,10 @@ import XCSystem
 
   @Test func objectsFromThePipeAndIdPrefixes() throws {
     // ps | where … | kill: the objects' names reach kill_container.
-    #expect(try bodies("ps | where name == web | kill --no-wait") == [Self.golden("list_containers"), Self.golden("kill_container")])
+    #expect(
+      try bodies("ps | where name == web | kill --no-wait") == [
+        Self.golden("list_containers"), Self.golden("list_rdr_rules"), Self.golden("kill_container"),
+      ])
     // An id prefix: xc matches exactly, so xcsh resolves it through list_containers.
     let kill: @Sendable (String) -> String = { body in
       body.contains(#""name":"5f3c9a7e21b4""#)

@@ -40,6 +40,47 @@ import Testing
     #expect(c.name == "str upcase")
   }
 
+  /// The first argument of the first call of `text`.
+  func firstArgument(_ text: String) -> Expr? {
+    let (b, e) = parse(text)
+    #expect(e.isEmpty, "\(e)")
+    guard case .pipeline(let p)? = b.statements.first?.kind, case .call(let c) = p.elements[0],
+      case .positional(let x)? = c.arguments.first
+    else { return nil }
+    return x
+  }
+
+  @Test func aBareRangeOfVariablesIsARange() {
+    for (word, inclusive, open) in [
+      ("$a..$b", true, false), ("$a..<$b", false, false), ("1..$n", true, false), ("$i..10", true, false),
+      ("$a..", true, true), ("$(f)..$b", true, false),
+    ] {
+      guard case .range(let from, let to, let inc)? = firstArgument("print \(word)")?.kind else {
+        Issue.record("\(word): not a range")
+        continue
+      }
+      #expect(from != nil && (to == nil) == open && inc == inclusive, "\(word)")
+    }
+    for word in ["$f..bak", "x$a..$b", "$a..$b..$c", "$a..<", "\"$a..$b\""] {
+      if case .range? = firstArgument("print \(word)")?.kind { Issue.record("\(word) is a range") }
+    }
+  }
+
+  @Test func stderrGoesWhereStdoutWasAtTheTime() {
+    func redirections(_ text: String) -> [Redirection] {
+      let (b, _) = parse(text)
+      guard case .pipeline(let p)? = b.statements.first?.kind, case .external(let x) = p.elements[0] else { return [] }
+      return x.redirections
+    }
+    #expect(redirections("^c 2>&1 > f").stderrToOldStdout)
+    #expect(!redirections("^c 2>&1 > f").stderrFollowsStdout)
+    #expect(!redirections("^c > f 2>&1").stderrToOldStdout)
+    #expect(redirections("^c > f 2>&1").stderrFollowsStdout)
+    #expect(!redirections("^c 2>&1 > f 2> e").stderrToOldStdout)
+    #expect(redirections("^c 2>&1").stderrFollowsStdout)
+    #expect(!redirections("^c 2>&1 &> f").stderrToOldStdout)
+  }
+
   @Test func whereTakesARowCondition() {
     let (b, e) = parse("ps | where status == running and cpu > 5")
     #expect(e.isEmpty)

@@ -41,11 +41,42 @@ enum PortCommand {
   /// The daemon-wide rules whose destination is one of the container's addresses (xc's
   /// `list_site_rdr` was never registered in its daemon, so this is how a container's are found).
   static func containerRules(_ s: DaemonSession, _ ref: String, _ call: Call) throws -> [PortRedirection] {
-    let rules = try s.call(ListRdrRulesRequest(), at: call.head)
+    let all = try s.call(ListRdrRulesRequest(), at: call.head)
     let c = try s.call(ShowContainerRequest(id: ref), at: call.head).runningContainer
-    func host(_ cidr: String) -> String { String(cidr.split(separator: "/").first ?? "") }
-    let mine = Set(c.ipAlloc.flatMap(\.addresses).map(host) + [c.mainAddress].compactMap { $0 }.map(host))
+    return rules(all, of: c)
+  }
+
+  /// The rules whose destination is one of the container's addresses: xc tags its rules with the
+  /// container's id but `list_rdr_rules` does not say it, and fills `dest_addr` with the main
+  /// address (xcd/src/context.rs `with_host_info`).
+  static func rules(_ rules: [PortRedirection], of c: ContainerManifest) -> [PortRedirection] {
+    // Loopback allocations (`lo0` in xc's records) are every container's: never a join key.
+    let allocated = c.ipAlloc.filter { $0.interface != "lo0" && $0.interface != "lo" }.flatMap(\.addresses)
+    let mine = Set((allocated + [c.mainAddress].compactMap { $0 }).map(host).filter { !$0.isEmpty })
+    guard !mine.isEmpty else { return [] }
     return rules.filter { r in r.destAddr.map { mine.contains(host($0)) } ?? false }
+  }
+
+  /// An address without its prefix length.
+  static func host(_ cidr: String) -> String { String(cidr.split(separator: "/").first ?? "") }
+
+  /// A container's published ports as `docker ps` writes them, one per host address and
+  /// protocol: `8080->80/tcp`, `127.0.0.1:8080->80/tcp`, `8000-8010->80/udp` (no address when the
+  /// rule takes any address of its interfaces).
+  static func published(_ rules: [PortRedirection]) -> [String] {
+    var out: [String] = []
+    for rule in rules {
+      let source =
+        switch rule.sourcePort {
+        case .single(let p): "\(p)"
+        case .range(let a, let b): "\(a)-\(b)"
+        }
+      let addresses = rule.addresses.flatMap { $0.isEmpty ? nil : $0.map { host($0) + ":" } } ?? [""]
+      for address in addresses {
+        for proto in rule.proto { out.append("\(address)\(source)->\(rule.destPort)/\(proto.rawValue.lowercased())") }
+      }
+    }
+    return out
   }
 
   /// A rule's host port as a user reads it: `8080`, or `"8080-8090"` for a range (xc's

@@ -132,14 +132,16 @@ enum ObjectArgs {
 
   /// A container record as a `container` object: the daemon's fields, then the conveniences
   /// `status` (created|running|exited|faulted|dead), `exit_code` (main's exit code, or null)
-  /// and `ip` (the main address, else the first allocated one, without its prefix length).
-  static func container(_ m: ContainerManifest, dead: Bool = false) throws -> Value {
+  /// and `ip` (the main address, else the first allocated one, without its prefix length); and
+  /// `ports` (`8080->80/tcp`, …) when the caller joined the daemon's rules (`ps`).
+  static func container(_ m: ContainerManifest, dead: Bool = false, ports: [String]? = nil) throws -> Value {
     var v = try DaemonSession.value(m, as: .container)
     guard case .object(var o) = v.kind else { return v }
     typeTimes(&o.fields)
     o.fields["status"] = .string(status(m, dead: dead))
     o.fields["exit_code"] = exitCode(m).map { .int(Int64($0)) } ?? .null
     o.fields["ip"] = ip(m).map { .string($0) } ?? .null
+    if let ports { o.fields["ports"] = .list(ports.map { .string($0) }) }
     v = Value(.object(o), v.span)
     return v
   }

@@ -25,13 +25,18 @@ enum DoCommand {
 
   /// A closure called with the wrong number of arguments is an error, never a silent null.
   static func checkArity(_ closure: Closure, _ count: Int, at span: Span) throws {
-    let params = closure.decl.parameters.filter { $0.kind != .flag }
-    if params.contains(where: { $0.kind == .rest }) { return }
+    if let e = arityError(closure.decl, count, at: span) { throw e }
+  }
+
+  /// The error for calling `decl` with `count` arguments, if that is wrong (`--check` asks too).
+  static func arityError(_ decl: ClosureDecl, _ count: Int, at span: Span) -> ShellError? {
+    let params = decl.parameters.filter { $0.kind != .flag }
+    if params.contains(where: { $0.kind == .rest }) { return nil }
     let required = params.filter { $0.defaultValue == nil && !$0.optional }.count
-    guard count > params.count || count < required else { return }
+    guard count > params.count || count < required else { return nil }
     let takes = required == params.count ? "\(params.count)" : "\(required) to \(params.count)"
     let names = params.map(\.name).joined(separator: ", ")
-    throw ShellError(
+    return ShellError(
       .argsCount, "the closure takes \(takes) argument\(params.count == 1 ? "" : "s"), found \(count)", at: span,
       help: params.isEmpty ? "its parameters go between bars: `{|x| …}`" : "its parameters: |\(names)|")
   }

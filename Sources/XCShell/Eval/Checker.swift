@@ -26,18 +26,32 @@ public struct Checker {
 
   /// Per scope, the names bound by `let`/`const` (which an assignment may not change).
   private var immutable: [Set<String>] = [[]]
+  /// Per scope, the names `let` binds to a literal closure, which `do $name ARGS…` is checked
+  /// against (a later declaration of the name in any scope hides it).
+  private var closures: [[String: ClosureDecl]] = [[:]]
 
   private mutating func push() {
     scopes.append(([], [:], false))
     immutable.append([])
+    closures.append([:])
   }
   private mutating func pop() {
     scopes.removeLast()
     immutable.removeLast()
+    closures.removeLast()
   }
   private mutating func declare(_ name: String, mutable: Bool = true) {
     scopes[scopes.count - 1].vars.insert(name)
     if mutable { immutable[immutable.count - 1].remove(name) } else { immutable[immutable.count - 1].insert(name) }
+    closures[closures.count - 1][name] = nil
+  }
+
+  /// The literal closure an immutable name is bound to in the innermost scope declaring it.
+  private func literalClosure(_ name: String) -> ClosureDecl? {
+    for i in stride(from: scopes.count - 1, through: 0, by: -1) where scopes[i].vars.contains(name) {
+      return closures[i][name]
+    }
+    return nil
   }
 
   /// Whether the innermost declaration of `name` is immutable.
@@ -85,6 +99,11 @@ public struct Checker {
         checkLiteral(e, shape)
       }
       declare(name, mutable: mutable)
+      if !mutable, value.chain.isEmpty, value.elements.count == 1, case .expression(let e) = value.elements[0],
+        case .closure(let decl) = e.kind
+      {
+        closures[closures.count - 1][name] = decl
+      }
     case .assign(let target, _, let value):
       checkPipeline(value)
       if target.name != "env", !isDeclared(target.name) {
@@ -206,6 +225,39 @@ public struct Checker {
     let before = errors.count
     checkBinding(sig, c)
     for i in before..<errors.count { errors[i] = Binder.withProgramHint(errors[i], sig) }
+    if c.name == "do", function("do") == nil, errors.count == before { checkDo(c) }
+  }
+
+  /// `do CLOSURE ARGS…` with a literal closure, or a name `let` bound to one: the argument
+  /// count, and literal arguments against typed parameters, as calling it would check them.
+  private mutating func checkDo(_ c: CallNode) {
+    var positionals: [Expr] = []
+    for a in c.arguments {
+      switch a {
+      case .positional(let e): positionals.append(e)
+      case .endOfFlags: continue
+      // A spread's length, or a flag's meaning, is known only when it runs.
+      case .spread, .flag: return
+      }
+    }
+    guard let target = positionals.first else { return }
+    let decl: ClosureDecl
+    switch target.kind {
+    case .closure(let d): decl = d
+    case .variable(let name):
+      guard let d = literalClosure(name) else { return }
+      decl = d
+    default: return
+    }
+    let args = positionals.dropFirst()
+    if let e = DoCommand.arityError(decl, args.count, at: c.span) {
+      errors.append(e)
+      return
+    }
+    let params = decl.parameters.filter { $0.kind == .positional }
+    for (p, e) in zip(params, args) {
+      if let t = p.type, let shape = Shape.named(t.name) { checkLiteral(e, shape) }
+    }
   }
 
   /// The binder's static half: flags exist, valued flags have values, positional counts fit.

@@ -462,7 +462,7 @@ public final class Evaluator: @unchecked Sendable {
       return try withRedirections(node.redirections, in: frame, input: input, sink: sink, external: true) { input, sink in
         try External.run(
           name: node.name, args: args, at: node.nameSpan, span: node.span, input: input, sink: sink, evaluator: self,
-          stderrToStdout: node.redirections.contains { $0.kind == .stderrToStdout })
+          stderrToStdout: node.redirections.stderrFollowsStdout)
       }
     }
   }
@@ -541,7 +541,7 @@ public final class Evaluator: @unchecked Sendable {
       let args = try externalArguments(node.arguments, in: frame)
       return try External.run(
         name: node.name, args: args, at: node.nameSpan, span: node.span, input: input, sink: sink, evaluator: self,
-        stderrToStdout: node.redirections.contains { $0.kind == .stderrToStdout })
+        stderrToStdout: node.redirections.stderrFollowsStdout)
     }
     if Self.asksForHelp(node.arguments), command.signature.flag(named: "help") == nil {
       output.write(Help.text(command.signature))

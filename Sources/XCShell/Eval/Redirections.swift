@@ -26,10 +26,19 @@ extension Evaluator {
     defer { for fd in opened { close(fd) } }
     var stdoutFD: Int32? = nil
     var stderrFD: Int32? = nil
+    // Read left to right, as bash does: `> f 2>&1` sends both to f; `2>&1 > f` sends standard
+    // error where standard output went before (the terminal, or the pipe or capture), and only
+    // standard output to f.
     var stderrToStdout = false
+    var stderrToOldStdout = false
     for r in redirections {
       if r.kind == .stderrToStdout {
-        stderrToStdout = true
+        if let fd = stdoutFD {
+          stderrFD = fd
+        } else {
+          stderrFD = nil
+          stderrToStdout = true
+        }
         continue
       }
       guard let target = r.target else { continue }
@@ -50,21 +59,47 @@ extension Evaluator {
         }
         input = .bytes(Self.fileStream(fd: dup(fd), span: target.span))
       }
-      if r.kind.writesStdout { stdoutFD = fd }
-      if r.kind.writesStderr { stderrFD = fd }
+      if r.kind.writesStdout {
+        stdoutFD = fd
+        if stderrToStdout, !r.kind.writesStderr {
+          stderrToStdout = false
+          stderrToOldStdout = true
+        }
+      }
+      if r.kind.writesStderr {
+        stderrFD = fd
+        stderrToStdout = false
+        stderrToOldStdout = false
+      }
     }
     if external && stdoutFD == nil && stderrFD == nil { return try body(input, sink) }
     if stdoutFD == nil && stderrFD == nil && !stderrToStdout { return try body(input, sink) }
 
+    // `2>&1 > f` where the output is piped or captured: standard error becomes the command's
+    // output. It goes to an unlinked file while the command runs (nothing to deadlock on), and is
+    // read from there after.
+    var captured: Int32? = nil
+    if stderrToOldStdout, !sink {
+      let fd = try Self.anonymousFile(at: redirections[0].span)
+      opened.append(fd)
+      captured = fd
+    }
     output.flush()
     var savedOut: Int32? = nil
     if let fd = stdoutFD {
       savedOut = dup(1)
       dup2(fd, 1)
     }
-    // `2>&1` after `>`: standard error follows standard output to the file.
-    let savedErr: Int32? = stderrFD != nil || stderrToStdout ? dup(2) : nil
-    if let fd = stderrFD { dup2(fd, 2) } else if stderrToStdout { dup2(1, 2) }
+    let savedErr: Int32? = stderrFD != nil || stderrToStdout || stderrToOldStdout ? dup(2) : nil
+    if let fd = stderrFD {
+      dup2(fd, 2)
+    } else if stderrToStdout {
+      dup2(1, 2)  // `2>&1` with standard output not redirected: where it goes
+    } else if let fd = captured {
+      dup2(fd, 2)
+    } else if stderrToOldStdout, let s = savedOut {
+      dup2(s, 2)
+    }
     defer {
       output.flush()
       if let s = savedOut { dup2(s, 1); close(s) }
@@ -73,6 +108,10 @@ extension Evaluator {
     let out = try body(input, stdoutFD != nil ? true : sink)
     if stdoutFD != nil {
       try write(out)
+      if let fd = captured {
+        lseek(fd, 0, SEEK_SET)
+        return .bytes(Self.fileStream(fd: dup(fd), span: redirections[0].span))
+      }
       return .empty
     }
     // Only standard error was redirected: a program already spawned keeps the file; anything
@@ -93,6 +132,18 @@ extension Evaluator {
         output.write(Value.textForPipe(v))
       }
     }
+  }
+
+  /// A file no name leads to, for output read back once the command is done.
+  static func anonymousFile(at span: Span) throws -> Int32 {
+    var template = Array((NSTemporaryDirectory() + "xcsh-stderr-XXXXXX").utf8CString)
+    let fd = mkstemp(&template)
+    guard fd >= 0 else {
+      throw ShellError(.ioRedirect, "cannot make a file for `2>&1`: \(String(cString: strerror(errno)))", at: span)
+    }
+    template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+    _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+    return fd
   }
 
   /// A file's bytes as a command's input, read as the command pulls them.

@@ -136,6 +136,39 @@ public struct Redirection: Sendable {
   public var span: Span
 }
 
+extension [Redirection] {
+  /// Whether standard error ends up where the command's standard output goes: a `2>&1` that no
+  /// later redirection of either stream overrides (`2>&1 > f` sends it to the old output).
+  public var stderrFollowsStdout: Bool {
+    guard let i = lastIndex(where: { $0.kind == .stderrToStdout }) else { return false }
+    return !self[(i + 1)...].contains { $0.kind.writesStdout || $0.kind.writesStderr }
+  }
+
+  /// Whether standard error goes where standard output went before a file took it, read left to
+  /// right as bash does: `2>&1 > f` (so in a pipeline, the pipe carries standard error).
+  public var stderrToOldStdout: Bool {
+    var follows = false
+    var old = false
+    var stdoutToFile = false
+    for r in self {
+      if r.kind == .stderrToStdout {
+        follows = !stdoutToFile
+        old = false
+        continue
+      }
+      if r.kind.writesStderr {
+        follows = false
+        old = false
+      } else if r.kind.writesStdout, follows {
+        follows = false
+        old = true
+      }
+      if r.kind.writesStdout { stdoutToFile = true }
+    }
+    return old
+  }
+}
+
 public enum Argument: Sendable {
   case positional(Expr)
   /// `--name`, `-n`, `--name=value`; the text is kept for external commands.

@@ -545,7 +545,8 @@ public struct Parser {
       case .expression: continue
       }
       for r in redirections {
-        if i < elements.count - 1, r.kind.writesStdout {
+        // `2>&1 > f | cmd` (bash's order): the pipe carries standard error.
+        if i < elements.count - 1, r.kind.writesStdout, !redirections.stderrToOldStdout {
           throw ShellError(
             .parseRedirection, "`\(r.kind.rawValue)` sends the output to a file, so it must end the pipeline", at: r.span,
             help: "move it after the last command, or use `| save FILE`")
@@ -727,8 +728,63 @@ public struct Parser {
     case .flag, .endOfFlags:
       try next(mode)
       return Expr(.literal(.string(lexer.source.text(of: t.span), t.span)), t.span)
+    case .string(let parts) where lexer.source.text(of: t.span).first != "\"":
+      // A bare `$a..$b`, `1..$n`, `$i..<10`, `$a..`: a range, as `1..10` is (not its text).
+      if let range = try compoundRange(parts, t.span) {
+        try next(mode)
+        return range
+      }
+      return try parsePrimary(condition: false, mode: mode)
     default:
       return try parsePrimary(condition: false, mode: mode)
+    }
+  }
+
+  /// A bare compound word that is a range of variables, `$(…)` or ints: one `..` or `..<`
+  /// between at most one value on each side. Nil for any other word (`$f..bak` stays text).
+  private mutating func compoundRange(_ parts: [StringPart], _ span: Span) throws -> Expr? {
+    let texts = parts.indices.filter { if case .text = parts[$0] { true } else { false } }
+    guard texts.count == 1, case .text(let text) = parts[texts[0]], let dots = text.range(of: "..") else { return nil }
+    let i = texts[0]
+    let before = parts[..<i]
+    let after = parts[(i + 1)...]
+    var rest = text[dots.upperBound...]
+    let inclusive = !rest.hasPrefix("<")
+    if !inclusive { rest = rest.dropFirst() }
+    let head = text[..<dots.lowerBound]
+    guard before.count <= 1, after.count <= 1 else { return nil }
+    // Each side is the value next to the dots, or an int written in the text, or nothing (`$a..`).
+    let from: Expr
+    if let part = before.first {
+      guard head.isEmpty else { return nil }
+      from = try operand(part, span)
+    } else {
+      guard let n = Int64(head) else { return nil }
+      from = Expr(.literal(.int(n, span)), span)
+    }
+    var to: Expr? = nil
+    if let part = after.first {
+      guard rest.isEmpty else { return nil }
+      to = try operand(part, span)
+    } else if !rest.isEmpty {
+      guard let n = Int64(rest) else { return nil }
+      to = Expr(.literal(.int(n, span)), span)
+    } else if !inclusive {
+      return nil  // `$a..<` bounds nothing
+    }
+    guard before.first != nil || after.first != nil else { return nil }
+    return Expr(.range(from: from, to: to, inclusive: inclusive), span)
+  }
+
+  /// One interpolated part of a compound word as an expression.
+  private mutating func operand(_ part: StringPart, _ span: Span) throws -> Expr {
+    switch part {
+    case .text(let s): return Expr(.literal(.string(s, span)), span)
+    case .variable, .subexpression:
+      guard case .interpolated(let parts) = try interpolation([part], span).kind, case .expr(let e)? = parts.first else {
+        return Expr(.literal(.string("", span)), span)
+      }
+      return e
     }
   }
 
