@@ -89,12 +89,12 @@ extension Engine {
       let (logFile, mainLog) = try MainLogs.open(logs, tty: spec.use_tty)
       container.setMainLog(mainLog)
       // With a tty, runc hands the pty master to a console socket and the stdio fds are unused.
-      let logFD = mainLog.map { FileDescriptor(rawValue: $0.writer) }
+      let logFD = { (stream: LogStream) in mainLog?.writer(stream).map { FileDescriptor(rawValue: $0) } }
       let stdio =
         spec.use_tty
         ? try Self.openStdio(nil, nil, nil)
-        : try Self.openStdio(spec.stdin, spec.stdout ?? logFD, spec.stderr ?? logFD)
-      mainLog?.closeWriter()  // runc gets the duplicates
+        : try Self.openStdio(spec.stdin, spec.stdout ?? logFD(.stdout), spec.stderr ?? logFD(.stderr))
+      mainLog?.closeWriters()  // runc gets the duplicates
       defer { [stdio.0, stdio.1, stdio.2].forEach(closeQuietly) }
       let consolePath = bundle + "/console.sock"
       let console = spec.use_tty ? try TerminalRelay.listen(at: consolePath) : -1
