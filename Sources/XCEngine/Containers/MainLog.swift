@@ -75,7 +75,10 @@ final class MainLog: @unchecked Sendable {
   }
 
   private func pump() {
-    var open = readEnds.sorted { $0.key.rawValue < $1.key.rawValue }.map { (stream: $0.key, fd: $0.value) }
+    // stdout first: of two writes both waiting, the one to stdout is read first. Across the two
+    // pipes the order of writes cannot be known (as with Docker's): a record's time is when
+    // xcd read it.
+    var open = LogStream.allCases.compactMap { s in readEnds[s].map { (stream: s, fd: $0) } }
     defer { open.forEach { closeQuietly($0.fd) } }
     var buffer = [UInt8](repeating: 0, count: 65536)
     while !open.isEmpty {

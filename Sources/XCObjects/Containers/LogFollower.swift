@@ -65,7 +65,8 @@ final class LogFollower: @unchecked Sendable {
     rest = left
     for r in records where r.time > lastTime {
       lastTime = r.time
-      if selection.accepts(r), let entry = joiner.add(r) { ready.append(entry) }
+      // Joined first, then selected: a long line counts at its first piece's time, as in `logs`.
+      if let entry = joiner.add(r), selection.accepts(entry) { ready.append(entry) }
     }
   }
 
@@ -83,7 +84,7 @@ final class LogFollower: @unchecked Sendable {
         continue
       }
       if ended {
-        ready = joiner.finish()
+        ready = joiner.finish().filter(selection.accepts)
         if ready.isEmpty { return nil }
         continue
       }
