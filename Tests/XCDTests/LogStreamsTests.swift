@@ -76,4 +76,43 @@ struct LogStreamsTests {
       #expect(left.mounts == 0 && left.containerDirs == 0 && left.runcState == 0 && left.leases == 0, "\(left)")
     }
   }
+
+  /// A follower across trims of the 1 MiB log: it goes on in each new file after the last record
+  /// it read, so no line repeats and the order holds, and it ends with the container.
+  @Test func followAcrossTrimsNeverRepeats() throws {
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      _ = try e2e.ok(
+        """
+        run busybox:latest -d --name busy -- sh -c 'echo ready; while [ ! -e /go ]; do sleep 0.1; done; i=0; while [ $i -lt 40000 ]; do echo "line $i ................................................"; i=$((i+1)); done; echo END' | ignore
+        wait busy --log ready --timeout 30s | ignore
+        """, daemon)
+      let logsCallsBefore = daemon.log.components(separatedBy: "xcsh.logs (").count
+      let result = Mutex<XcshResult?>(nil)
+      let done = DispatchSemaphore(value: 0)
+      let socket = daemon.socket
+      Thread.detachNewThread {
+        let r = try? Xcsh.run(["--socket", socket, "-c", "logs busy --follow"], timeout: .seconds(240))
+        result.withLock { $0 = r }
+        done.signal()
+      }
+      let deadline = Date().addingTimeInterval(30)
+      while daemon.log.components(separatedBy: "xcsh.logs (").count <= logsCallsBefore, Date() < deadline {
+        usleep(20_000)  // polling the daemon's log, bounded by the deadline
+      }
+      _ = try e2e.ok("exec busy -- touch /go", daemon)
+      #expect(done.wait(timeout: .now() + 240) == .success, "logs --follow did not end with the container")
+      let r = try #require(result.withLock { $0 })
+      #expect(r.status == 0, "\(r.stderr.suffix(300))")
+      let lines = r.stdout.split(separator: "\n")
+      #expect(lines.first == "ready" && lines.last == "END", "\(lines.prefix(2)) … \(lines.suffix(2))")
+      let numbers = lines.dropFirst().dropLast().compactMap { Int($0.split(separator: " ")[1]) }
+      #expect(numbers.count == lines.count - 2)
+      #expect(zip(numbers, numbers.dropFirst()).allSatisfy { $0 < $1 }, "a line repeated or came out of order")
+      #expect(numbers.count >= 5000 && numbers.last == 39999, "\(numbers.count) lines, last \(numbers.last ?? -1)")
+      try e2e.expectNoContainers(client)
+      _ = try e2e.ok("rm busy", daemon)
+    }
+  }
 }

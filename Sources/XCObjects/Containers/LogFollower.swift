@@ -8,7 +8,8 @@ import XCSystem
 /// record is kept, so every write is in), or Ctrl-C. The file is followed by descriptor: when
 /// the container ends, xcd moves it to `ended/<id>/` (the same file); when the daemon trims it
 /// past its cap, a new file takes the path and reading goes on in it after the last record
-/// seen (record times strictly increase), so nothing repeats and nothing is missed.
+/// seen (record times strictly increase), so nothing repeats (lines go missing only when the
+/// log is trimmed twice before the follower reads on).
 final class LogFollower: @unchecked Sendable {
   private let path: String
   private let id: String
