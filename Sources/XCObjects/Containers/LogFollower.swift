@@ -5,7 +5,8 @@ import XCShell
 import XCSystem
 
 /// `logs --follow`: the log's entries as they are written, until the container has ended (its
-/// record is kept, so every write is in), or Ctrl-C. The file is followed by descriptor: when
+/// record is kept, so every write is in) — for an exec'd process, until it has exited (xcd
+/// records the exit once its log is complete) — or Ctrl-C. The file is followed by descriptor: when
 /// the container ends, xcd moves it to `ended/<id>/` (the same file); when the daemon trims it
 /// past its cap, a new file takes the path and reading goes on in it after the last record
 /// seen (record times strictly increase), so nothing repeats (lines go missing only when the
@@ -13,6 +14,7 @@ import XCSystem
 final class LogFollower: @unchecked Sendable {
   private let path: String
   private let id: String
+  private let process: String
   private let session: DaemonSession
   private let call: Call
   private let selection: LogSelection
@@ -29,9 +31,12 @@ final class LogFollower: @unchecked Sendable {
   private var position = 0
 
   /// Opens the record log at `path` and takes what it holds now (its last `tail` entries).
-  init(path: String, tail: Int?, selection: LogSelection, id: String, _ session: DaemonSession, _ call: Call) throws {
+  init(
+    path: String, tail: Int?, selection: LogSelection, id: String, process: String, _ session: DaemonSession, _ call: Call
+  ) throws {
     self.path = path
     self.id = id
+    self.process = process
     self.session = session
     self.call = call
     self.selection = selection
@@ -107,10 +112,12 @@ final class LogFollower: @unchecked Sendable {
     }
   }
 
-  /// Whether the container has ended and been released (its record kept, or gone).
+  /// Whether the container has ended and been released (its record kept, or gone), or the
+  /// followed exec'd process has exited.
   private func containerEnded() throws -> Bool {
     do {
-      return try session.call(ShowContainerRequest(id: id), at: call.head).containerDead
+      let shown = try session.call(ShowContainerRequest(id: id), at: call.head)
+      return shown.containerDead || (process != "main" && shown.runningContainer.processes[process]?.exitCode != nil)
     } catch let e as ShellError where ObjectArgs.isNotFound(e) {
       return true
     }

@@ -22,7 +22,7 @@ enum LogsCommand {
           .switch("stderr", "Only what the process wrote to its stderr."),
           .switch("timestamps", short: "t", "On a terminal, start each line with its time (RFC 3339, nanoseconds)."),
           .named("process", .string, "Which process: `main` or an exec id.", default: .string("main")),
-          .switch("follow", short: "f", "Keep showing what the process writes until the container ends (or Ctrl-C)."),
+          .switch("follow", short: "f", "Keep showing what the process writes until it ends (main: the container) or Ctrl-C."),
         ],
         examples: [
           Example("The last lines of a detached container's output", "logs web --tail 20"),
@@ -39,7 +39,8 @@ enum LogsCommand {
           `xcsh --json` each line is a record `{time, stream, line}` (`time` a datetime). A log keeps \
           the newest 1 MiB and is kept after the container ends (see `ps --all`, `rm`). `--follow` \
           combines with every filter and ends when the container has ended. A log written by an \
-          older xcd (no times nor streams) is shown as text; the filters refuse it.
+          older xcd (no times nor streams) is shown as text; the filters refuse it. An exec'd \
+          process is logged only when started with `exec --detach` (`--process ID`).
           """)
     ) { call, input in
       let target = try ObjectArgs.target(call, input, "container", what: "a container")
@@ -70,7 +71,7 @@ enum LogsCommand {
         let id = try ObjectArgs.withContainer(s, target, at: call.head) { ref in
           try s.call(ShowContainerRequest(id: ref), at: call.head).runningContainer.id
         }
-        let follower = try LogFollower(path: path, tail: tail.map(Int.init), selection: selection, id: id, s, call)
+        let follower = try LogFollower(path: path, tail: tail.map(Int.init), selection: selection, id: id, process: process, s, call)
         if terminal {
           while let entry = try follower.next() { show(entry, selection, call) }
           return .empty
