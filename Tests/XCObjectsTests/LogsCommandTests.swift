@@ -139,4 +139,34 @@ import XCSystem
     p.waitUntilExit()
     return (o, e)
   }
+
+  /// `exec --detach` asks xcd to log the output (`xcsh_log`, no descriptors), and only a daemon
+  /// that serves the extensions: xc's would send the output to /dev/null.
+  @Test func execDetachAsksForTheLogOnlyWhereItIsKept() throws {
+    let plain = try FakeDaemon()
+    defer { plain.stop() }
+    do {
+      _ = try xcsh("exec web -d -- sh -c 'echo hi'", plain)
+      Issue.record("exec --detach succeeded against a daemon without the extensions")
+    } catch let e as ShellError {
+      #expect(e.code.rawValue == "daemon.unsupported" && e.message.contains("not supported by this daemon"), "\(e)")
+    }
+    #expect(!plain.methods.contains("exec"))
+
+    let xcd = try FakeDaemon(replies: ["xcsh.stats": FakeDaemon.ok("[]")])
+    defer { xcd.stop() }
+    let job = try xcsh("exec web -d -- sh -c 'echo hi'", xcd)
+    let exec = try #require(xcd.requests.first { $0.method == "exec" })
+    #expect(exec.body.contains(#""xcsh_log":true"#) && exec.descriptors == 0, "\(exec)")
+    #expect(job.recordValue?["container"]?.plain == "5f3c9a7e21b4" && job.recordValue?["pid"] != nil, "\(job.plain)")
+    do {
+      _ = try xcsh("exec web -d -t -- sh", xcd)
+      Issue.record("exec --detach --tty succeeded")
+    } catch let e as ShellError {
+      #expect(e.code.rawValue == "args.conflict", "\(e)")
+    }
+    // A foreground exec stays xc's request, without the field.
+    _ = try? xcsh("exec web -- true", xcd)
+    #expect(xcd.requests.filter { $0.method == "exec" }.dropFirst().allSatisfy { !$0.body.contains("xcsh_log") })
+  }
 }
