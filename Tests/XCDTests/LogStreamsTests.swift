@@ -144,4 +144,29 @@ struct LogStreamsTests {
       #expect(try FileManager.default.contentsOfDirectory(atPath: daemon.stateDir + "/ended").isEmpty)
     }
   }
+
+  /// A state dir from an older xcd: an ended container's `main.log` without the record header
+  /// (raw interleaved output) is still shown, as text, after a restart; the filters refuse it.
+  @Test func anOldFormatLogStaysReadable() throws {
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      let id = try e2e.ok(
+        """
+        let c = (run busybox:latest -d --name old1 -- sh -c 'echo new-format')
+        wait old1 --exit --timeout 30s | ignore
+        print $c.id
+        """, daemon).trimmingCharacters(in: .whitespacesAndNewlines)
+      try e2e.expectNoContainers(client)
+      try daemon.stop()
+      let log = daemon.stateDir + "/ended/\(id)/main.log"
+      #expect(FileManager.default.fileExists(atPath: log), "\(log)")
+      try "old line 1\nold err\nold line 2\n".write(toFile: log, atomically: true, encoding: .utf8)
+      try daemon.start()
+      #expect(try e2e.ok("logs old1 --tail 2", daemon) == "old err\nold line 2\n")
+      let (status, _, err) = try e2e.xcsh("logs old1 --stderr", daemon)
+      #expect(status == 1 && err.contains("written by an older xcd"), "\(err)")
+      _ = try e2e.ok("rm old1", daemon)
+    }
+  }
 }
