@@ -576,6 +576,7 @@ user: String?
 group: String?
 notify: FDRef?  # eventfd receiving the encoded exit status.
 use_tty: Bool
+xcsh_log: Bool?!  # xcsh extension, sent only when set: log the streams passed no descriptor (and a tty's output) as the process's records (`xcsh.logs` with the exec id); xcsh checks first that the daemon serves `xcsh.stats`.
 """),
     B("LinkRequest", "`link` request: tie the container's lifetime to this connection.", """
 name: String

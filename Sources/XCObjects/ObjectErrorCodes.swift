@@ -89,6 +89,8 @@ extension ShellError.Code {
   static let logsMissing: Self = "logs.missing"
   /// A container's log file cannot be read.
   static let logsRead: Self = "logs.read"
+  /// A filter (`--since`, `--stderr`, …) or `--follow` on a log written by an older xcd.
+  static let logsLegacy: Self = "logs.legacy"
 
   // MARK: object
   /// An id prefix matches more than one object.
@@ -167,6 +169,7 @@ extension ShellError.Code {
     .killTimeout,
     .logsMissing,
     .logsRead,
+    .logsLegacy,
     .objectAmbiguous,
     .objectField,
     .processFailed,

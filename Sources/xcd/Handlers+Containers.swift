@@ -93,6 +93,7 @@ extension Handlers {
       spec.stdout = request.stdout?.descriptor
       spec.stderr = request.stderr?.descriptor
       spec.notify = request.notify?.descriptor
+      spec.log = request.xcshLog ?? false
       let info = try self.engine.exec(request.name, spec)
       return XCIPC.SpawnInfo(pid: Int(info.pid), terminalSocket: info.terminal_socket)
     }

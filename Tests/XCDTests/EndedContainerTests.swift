@@ -31,7 +31,7 @@ struct EndedContainerTests {
         let gone = (ps --all | where name == crash1)
         print ([($gone | length) $gone.0.exit_code $gone.0.status ($gone.0.finished_at > ((date now) - 1h))] | str join ' ')
         print '--- logs'
-        print (logs crash1 | lines | last 2 | str join ',')
+        print (logs crash1 --stdout | get line | last 2 | str join ',') (logs crash1 --stderr | get line | str join ',')
         print '--- show'
         print (show crash1 | get exit_code)
         """, daemon)
@@ -41,7 +41,7 @@ struct EndedContainerTests {
       #expect(parts[0] == "3\n", "\(out)")
       #expect(parts[1] == "ps\n0\n", "ps without --all lists live containers only: \(out)")
       #expect(parts[2] == "all\n1 3 exited true\n", "\(out)")
-      #expect(parts[3] == "logs\noops,last-line\n", "\(out)")
+      #expect(parts[3] == "logs\nstarting,last-line\noops\n", "\(out)")
       #expect(parts[4] == "show\n3\n", "\(out)")
       // The resources went at the end; only the record and the log are kept.
       try e2e.expectNoContainersNow(client)

@@ -38,7 +38,8 @@ struct LogFollowTests {
       #expect(done.wait(timeout: .now() + 60) == .success, "logs --follow did not end with the container")
       let r = try #require(result.withLock { $0 })
       #expect(r.status == 0, "\(r.stderr)")
-      #expect(r.stdout == "before\nafter-1\nafter-2\n", "\(r.stdout)")
+      // As `docker logs`: the container's stderr lines on xcsh's stderr.
+      #expect(r.stdout == "before\nafter-1\n" && r.stderr == "after-2\n", "\(r.stdout) \(r.stderr)")
       try e2e.expectNoContainers(client)
     }
   }

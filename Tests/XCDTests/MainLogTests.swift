@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 import XCIPC
+import XCSystem
 
 /// Main's log (`xcsh.logs`, xcsh's `logs` and `wait --log`) against the real xcd: a detached
 /// main's output lands in `<state>/containers/<id>/main.log`, bounded, kept with the ended
@@ -19,12 +20,18 @@ struct MainLogTests {
     try XCShellObjectTests().xcsh(code, socket: daemon.socket)
   }
 
-  /// The log file's text once it satisfies `done`, polling until the deadline.
+  /// The output a record log holds: its records' lines, each with its newline.
+  static func output(_ path: String) -> String {
+    guard let data = FileManager.default.contents(atPath: path) else { return "" }
+    return LogRecordFile.records([UInt8](data)).records.map { String(decoding: $0.line, as: UTF8.self) + "\n" }.joined()
+  }
+
+  /// The log file's output (`output`) once it satisfies `done`, polling until the deadline.
   func logText(_ path: String, seconds: Double = 20, until done: (String) -> Bool) throws -> String {
     let deadline = Date().addingTimeInterval(seconds)
     var text = ""
     while Date() < deadline {
-      text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+      text = Self.output(path)
       if done(text) { return text }
       usleep(50_000)  // polling a file another process writes, bounded by the deadline
     }
@@ -60,15 +67,20 @@ struct MainLogTests {
       #expect(files.stderrLogFile == path)
       let text = try logText(path) { $0.contains("oops\n") }
       #expect(text == "hello\noops\n")
+      // Each line a record of its stream, the file starting with the format's header.
+      let raw = [UInt8](try #require(FileManager.default.contents(atPath: path)))
+      #expect(LogRecordFile.isRecordLog(raw))
+      #expect(LogRecordFile.records(raw).records.map(\.stream) == [.stdout, .stderr])
       // The same paths in main's spawn_info, as xc reports its tty logs.
       let shown = try client.call(ShowContainerRequest(id: id)).runningContainer
       #expect(shown.processes["main"]?.spawnInfo?.stdoutLogFile == path)
 
-      // xcsh's `logs`: the text, or its last lines.
+      // xcsh's `logs` on a terminal: stdout lines to stdout, stderr lines to stderr (as
+      // `docker logs`); in a pipe, records.
       var (status, out, err) = try xcsh("logs logged", daemon)
-      #expect(status == 0 && out == "hello\noops\n", "\(err)")
-      (status, out, err) = try xcsh("logs logged --tail 1 | to json", daemon)
-      #expect(status == 0 && out == "\"oops\\n\"\n", "\(err)")
+      #expect(status == 0 && out == "hello\n" && err == "oops\n", "\(err)")
+      (status, out, err) = try xcsh("logs logged --tail 1 | get 0.line", daemon)
+      #expect(status == 0 && out == "oops\n", "\(err)")
       (status, out, err) = try xcsh("logs logged --process nosuch", daemon)
       #expect(status == 1 && err.contains("has no process nosuch"), "\(err)")
 
@@ -83,8 +95,8 @@ struct MainLogTests {
       let kept = try waitRemoved(client, id, daemon: daemon)
       #expect(kept.stdoutLogFile == daemon.stateDir + "/ended/\(id)/main.log" && kept.stderrLogFile == kept.stdoutLogFile)
       #expect(try client.call(LogsRequest(name: "logged")).stdoutLogFile == kept.stdoutLogFile)
-      (status, out, err) = try xcsh("logs \(id)", daemon)
-      #expect(status == 0 && out == "hello\noops\n", "\(err)")
+      (status, out, err) = try xcsh("logs \(id) | get line | str join ','", daemon)
+      #expect(status == 0 && out == "hello,oops\n", "\(err)")
       #expect(!FileManager.default.fileExists(atPath: path))
       #expect(!FileManager.default.fileExists(atPath: daemon.stateDir + "/containers/\(id)"))
       _ = try client.call(RemoveContainerRequest(name: "logged"))
@@ -116,7 +128,7 @@ struct MainLogTests {
       let path = try #require(files.stderrLogFile)
       #expect(try logText(path) { $0.contains("\n") } == "to-log\n")
       let (status, text, err) = try xcsh("logs \(id)", daemon)
-      #expect(status == 0 && text == "to-log\n", "\(err)")
+      #expect(status == 0 && text.isEmpty && err == "to-log\n", "\(text) \(err)")
     }
   }
 
@@ -152,8 +164,10 @@ struct MainLogTests {
       let id = try client.call(r).id
       let path = try #require(try client.call(LogsRequest(name: id)).stdoutLogFile)
       let text = try logText(path, seconds: 120) { $0.hasSuffix("END\n") }
-      let size = text.utf8.count
+      let raw = [UInt8](try #require(FileManager.default.contents(atPath: path)))
+      let size = raw.count
       #expect(size <= 1 << 20 && size >= 1 << 18, "\(size) bytes")
+      #expect(LogRecordFile.isRecordLog(raw), "the trim kept the header")
       #expect(text.hasPrefix("line "), "\(text.prefix(80))")
       #expect(text.contains("line 59999 ") && !text.contains("line 0 "))
       let dir = daemon.stateDir + "/containers/\(id)"
@@ -184,7 +198,7 @@ struct MainLogTests {
       #expect(status == 0 && out == "slow-start\n", "\(err)")
       #expect(Date().timeIntervalSince(started) < 10)
       let log = try #require(try client.call(LogsRequest(name: "slow-start")).stdoutLogFile)
-      #expect(try String(contentsOfFile: log, encoding: .utf8) == "ready\n")
+      #expect(Self.output(log) == "ready\n")
 
       (status, out, err) = try xcsh("wait silent --log ready --timeout 1s --every 100ms", daemon)
       #expect(status == 1, "\(out)")

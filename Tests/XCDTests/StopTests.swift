@@ -31,7 +31,7 @@ struct StopTests {
       let politeTime = try timed { _ = try e2e.ok("stop polite --time 20s", daemon) }
       #expect(politeTime < 10, "polite took \(politeTime) s: it was not given SIGTERM first")
       let polite = try e2e.ok(
-        "print (logs polite | str contains got-TERM) (ps --all | where name == polite | get 0.exit_code)", daemon)
+        "print (logs polite | get line | str join ' ' | str contains got-TERM) (ps --all | where name == polite | get 0.exit_code)", daemon)
       #expect(polite == "true\n0\n", "\(polite)")
 
       // TERM is trapped and ignored: SIGKILL after the 2 s grace period, and not before.
@@ -39,7 +39,7 @@ struct StopTests {
       #expect(stubbornTime >= 2 && stubbornTime < 15, "stubborn took \(stubbornTime) s")
       // Main's raw wait status: killed by signal 9 (xcsh's exit_code is 1 for any signal).
       let stubborn = try e2e.ok(
-        "print (logs stubborn | str contains ignored-TERM) (ps --all | where name == stubborn | get 0.processes.main.exit_code)", daemon)
+        "print (logs stubborn | get line | str join ' ' | str contains ignored-TERM) (ps --all | where name == stubborn | get 0.processes.main.exit_code)", daemon)
       #expect(stubborn == "true\n9\n", "\(stubborn)")
       try e2e.expectNoContainersNow(client)
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XCSystem
 import XCShell
 
 @testable import XCObjects
@@ -52,7 +53,13 @@ import XCShell
       """.write(toFile: dir + "/base.yaml", atomically: true, encoding: .utf8)
     try "hosts:\n  web1:\n    address: ssh://127.0.0.1:1\ngroups:\n  web: [web1]\n".write(toFile: dir + "/hosts.yaml", atomically: true, encoding: .utf8)
     try FileManager.default.createDirectory(atPath: dir + "/logs", withIntermediateDirectories: true)
-    try "a log line\n".write(toFile: dir + "/main.log", atomically: true, encoding: .utf8)
+    // A log as xcd writes it: records of both streams (`logs` examples filter by time and stream).
+    let now = Int64(Date().timeIntervalSince1970 * 1e9)
+    let records = [
+      LogRecord(time: now - 60_000_000_000, stream: .stdout, line: Array("a log line".utf8)),
+      LogRecord(time: now - 30_000_000_000, stream: .stderr, line: Array("an error".utf8)),
+    ]
+    _ = FileManager.default.createFile(atPath: dir + "/main.log", contents: Data(LogRecordFile.header + records.flatMap { $0.encoded() }))
     try "events {}\n".write(toFile: dir + "/nginx.conf", atomically: true, encoding: .utf8)
     _ = FileManager.default.createFile(atPath: dir + "/rootfs.tar.zst", contents: Data())
     try FileManager.default.copyItem(atPath: dir + "/rootfs.tar.zst", toPath: dir + "/app.tar")

@@ -4,22 +4,26 @@ import Glibc
 /// An append-only log file kept to at most `capacity` bytes. When a write would pass the cap,
 /// the oldest output is dropped: the newest half (from its first whole line) is written to a
 /// new file renamed over the old one, so a reader always sees a complete file, never a
-/// truncated one. Writes are best effort (a full disk must not stop the container). Thread-safe.
+/// truncated one. A `header` (the format's first line) is written first and kept by every trim.
+/// Writes are best effort (a full disk must not stop the container). Thread-safe.
 final class BoundedLogFile: @unchecked Sendable {
   /// 1 MiB per log, as xc keeps 1 MiB of pty output for late attachers.
   static let defaultCapacity = 1 << 20
 
   let path: String
   let capacity: Int
+  let header: [UInt8]
   private let lock = NSLock()
   private var fd: CInt
   private var size = 0
 
-  /// Creates (or empties) the file at `path`.
-  init(path: String, capacity: Int = defaultCapacity) throws {
+  /// Creates (or empties) the file at `path`, starting it with `header`.
+  init(path: String, capacity: Int = defaultCapacity, header: [UInt8] = []) throws {
     self.path = path
-    self.capacity = max(capacity, 2)
+    self.header = header
+    self.capacity = max(capacity, header.count + 2)
     fd = try sysCall("create \(path)") { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o640) }
+    if (try? writeAll(fd, header)) != nil { size = header.count }
   }
 
   deinit { closeQuietly(fd) }
@@ -31,11 +35,15 @@ final class BoundedLogFile: @unchecked Sendable {
     defer { lock.unlock() }
     guard fd >= 0 else { return }
     var bytes = bytes
-    if bytes.count > capacity {
-      bytes = UnsafeRawBufferPointer(rebasing: bytes[(bytes.count - capacity)...])
+    let room = capacity - header.count
+    if bytes.count > room {
+      // Only the end fits: from its first line start, so the file still begins with a whole line.
+      var cut = bytes.count - room
+      if let newline = bytes[cut...].firstIndex(of: UInt8(ascii: "\n")) { cut = newline + 1 }
+      bytes = UnsafeRawBufferPointer(rebasing: bytes[cut...])
     }
     if size + bytes.count > capacity {
-      trim(keeping: min(size, capacity / 2, capacity - bytes.count))
+      trim(keeping: min(size - header.count, room / 2, room - bytes.count))
     }
     if (try? writeAll(fd, bytes)) != nil { size += bytes.count }
   }
@@ -44,7 +52,8 @@ final class BoundedLogFile: @unchecked Sendable {
     bytes.withUnsafeBytes { append($0) }
   }
 
-  /// Replaces the file by its last `keep` bytes (from the first line start among them).
+  /// Replaces the file by the header and its last `keep` bytes (from the first line start among
+  /// them).
   private func trim(keeping keep: Int) {
     let want = max(keep, 0)
     var tail = [UInt8](repeating: 0, count: want)
@@ -65,17 +74,17 @@ final class BoundedLogFile: @unchecked Sendable {
     if let newline = tail.firstIndex(of: UInt8(ascii: "\n")) { tail.removeFirst(newline + 1) }
     let staging = path + ".trim"
     let fresh = open(staging, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o640)
-    if fresh >= 0, (try? writeAll(fresh, tail)) != nil, rename(staging, path) == 0 {
+    if fresh >= 0, (try? writeAll(fresh, header + tail)) != nil, rename(staging, path) == 0 {
       closeQuietly(fd)
       fd = fresh
-      size = tail.count
+      size = header.count + tail.count
       return
     }
     // Could not stage a copy: empty the file in place rather than grow past the cap.
     closeQuietly(fresh)
     unlink(staging)
     _ = ftruncate(fd, 0)
-    size = 0
+    size = (try? writeAll(fd, header)) != nil ? header.count : 0
   }
 
   /// Closes the file; later appends are ignored.

@@ -143,7 +143,7 @@ final class ContainerRuntime: Sendable {
   /// writes `notify` (owned from here on). Returns its pid and terminal.
   func exec(
     _ container: LiveContainer, execID: String, processFile: String, stdio: (CInt, CInt, CInt),
-    tty: Bool, notify: CInt?, exec resolved: Jexec
+    tty: Bool, notify: CInt?, exec resolved: Jexec, output: ExecOutput = ExecOutput()
   ) throws -> SpawnInfo {
     let pidFile = container.bundle + "/exec-\(execID).pid"
     let log = container.bundle + "/exec-\(execID).log"
@@ -164,7 +164,7 @@ final class ContainerRuntime: Sendable {
         do {
           terminal = try TerminalRelay(
             master: try TerminalRelay.receiveMaster(console),
-            path: container.bundle + "/xc.\(container.id).\(execID)")
+            path: container.bundle + "/xc.\(container.id).\(execID)", log: output.log)
         } catch {
           Glibc.kill(pid, SIGKILL)
           do { _ = try Subprocess.wait(pid) } catch let wait {
@@ -175,11 +175,14 @@ final class ContainerRuntime: Sendable {
       }
     } catch {
       closeQuietly(notify ?? -1)
+      output.finish()
       throw error
     }
     container.update {
       $0.processes[execID] = ProcessStat(pid: pid, started: Engine.nowNanos() / 1_000_000_000, exec: resolved)
       $0.processes[execID]?.terminal_socket = terminal?.path
+      $0.processes[execID]?.stdout_log_file = output.paths.stdout
+      $0.processes[execID]?.stderr_log_file = output.paths.stderr
     }
     Thread.detachNewThread { [self, terminal] in
       let status: Int32
@@ -187,8 +190,10 @@ final class ContainerRuntime: Sendable {
         logger.error("cannot wait for an exec", metadata: ["id": "\(container.id)", "error": "\(error)"])
         status = 0
       }
-      // Relay what the pty still holds, close the clients, remove the socket.
+      // Relay what the pty still holds, close the clients, remove the socket; copy what the
+      // log's pipes still hold (before the exit is notified: a waiter then reads it all).
       terminal?.close()
+      output.finish()
       container.update {
         $0.processes[execID]?.exited = Engine.nowNanos() / 1_000_000_000
         $0.processes[execID]?.exit_code = status

@@ -66,6 +66,18 @@ final class EndedContainers: @unchecked Sendable {
         if main.stderr_log_file == log { main.stderr_log_file = kept }
         record.processes["main"] = main
       }
+      // Exec'd processes' logs (`exec --detach`) are kept the same way.
+      if !record.no_clean {
+        for (process, var stat) in record.processes where process != "main" {
+          for log in Set([stat.stdout_log_file, stat.stderr_log_file].compactMap { $0 }) where log.hasPrefix(bundle + "/") && FileSystem.exists(log) {
+            let kept = own + "/" + (log as NSString).lastPathComponent
+            guard rename(log, kept) == 0 else { throw EngineError.system("rename \(log)", errno) }
+            if stat.stdout_log_file == log { stat.stdout_log_file = kept }
+            if stat.stderr_log_file == log { stat.stderr_log_file = kept }
+          }
+          record.processes[process] = stat
+        }
+      }
       record.status = .exited
       record.pid = nil
       try FileSystem.writeAtomically(own + "/record.json", Array(try StateStore.encode(record).utf8), mode: 0o600)

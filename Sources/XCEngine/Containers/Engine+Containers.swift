@@ -89,12 +89,12 @@ extension Engine {
       let (logFile, mainLog) = try MainLogs.open(logs, tty: spec.use_tty)
       container.setMainLog(mainLog)
       // With a tty, runc hands the pty master to a console socket and the stdio fds are unused.
-      let logFD = mainLog.map { FileDescriptor(rawValue: $0.writer) }
+      let logFD = { (stream: LogStream) in mainLog?.writer(stream).map { FileDescriptor(rawValue: $0) } }
       let stdio =
         spec.use_tty
         ? try Self.openStdio(nil, nil, nil)
-        : try Self.openStdio(spec.stdin, spec.stdout ?? logFD, spec.stderr ?? logFD)
-      mainLog?.closeWriter()  // runc gets the duplicates
+        : try Self.openStdio(spec.stdin, spec.stdout ?? logFD(.stdout), spec.stderr ?? logFD(.stderr))
+      mainLog?.closeWriters()  // runc gets the duplicates
       defer { [stdio.0, stdio.1, stdio.2].forEach(closeQuietly) }
       let consolePath = bundle + "/console.sock"
       let console = spec.use_tty ? try TerminalRelay.listen(at: consolePath) : -1
@@ -244,8 +244,15 @@ extension Engine {
     try FileSystem.writeAtomically(processFile, Array(try StateStore.encode(process).utf8))
     let notify = try spec.notify.map { try dupCloexec($0.rawValue) }
     let stdio: (CInt, CInt, CInt)
+    let output: ExecOutput
     do {
-      stdio = spec.use_tty ? try Self.openStdio(nil, nil, nil) : try Self.openStdio(spec.stdin, spec.stdout, spec.stderr)
+      output = try ExecOutput(spec, bundle: container.bundle, execID: execID)
+      let logFD = { (stream: LogStream) in output.pump?.writer(stream).map { FileDescriptor(rawValue: $0) } }
+      stdio =
+        spec.use_tty
+        ? try Self.openStdio(nil, nil, nil)
+        : try Self.openStdio(spec.stdin, spec.stdout ?? logFD(.stdout), spec.stderr ?? logFD(.stderr))
+      output.pump?.closeWriters()  // runc gets the duplicates
     } catch {
       closeQuietly(notify ?? -1)
       throw error
@@ -253,7 +260,7 @@ extension Engine {
     defer { [stdio.0, stdio.1, stdio.2].forEach(closeQuietly) }
     return try runtime.exec(
       container, execID: execID, processFile: processFile, stdio: stdio, tty: spec.use_tty, notify: notify,
-      exec: resolved ?? job)
+      exec: resolved ?? job, output: output)
   }
 
   /// Sends `signal` to the container's main process (its init; when init dies, every

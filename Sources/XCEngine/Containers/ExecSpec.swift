@@ -18,6 +18,10 @@ public struct ExecSpec: Sendable {
   public var use_tty = false
   /// eventfd written with `0x1000000000000000 | wait status` when the process exits.
   public var notify: FileDescriptor?
+  /// Log the streams the client passed no descriptor for (or the pty's output) as the
+  /// process's records, `<bundle>/exec-<exec id>.output.log` (xcsh's `exec --detach`;
+  /// `xcsh.logs` with the exec id). Without it such streams go to /dev/null, as in xc.
+  public var log = false
 
   public init(arg0: String, args: [String] = [], envs: [String: String] = [:]) {
     self.arg0 = arg0

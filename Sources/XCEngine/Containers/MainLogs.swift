@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import XCSystem
 
 /// Main's logs: which of main's streams are logged, where, and the pump and file that keep
 /// them. The state of one container's log is its `MainLog` (the pump) and `BoundedLogFile`
@@ -16,12 +17,14 @@ enum MainLogs {
     return (spec.stdout == nil ? path : nil, spec.stderr == nil ? path : nil)
   }
 
-  /// Opens the log file for `paths` (nil when nothing is logged) and, without a tty, the pump
-  /// whose pipe stands for the logged streams (with a tty the terminal relay writes the file).
-  static func open(_ paths: (stdout: String?, stderr: String?), tty: Bool) throws -> (file: BoundedLogFile?, pump: MainLog?) {
-    let file = try (paths.stdout ?? paths.stderr).map { try BoundedLogFile(path: $0) }
-    let pump = try tty ? nil : file.map { try MainLog(file: $0) }
-    return (file, pump)
+  /// Opens the record log for `paths` (nil when nothing is logged) and, without a tty, the
+  /// pump whose pipes stand for the logged streams (with a tty the terminal relay writes the
+  /// log, all of it as stdout: a pty has one output, as in Docker).
+  static func open(_ paths: (stdout: String?, stderr: String?), tty: Bool) throws -> (log: RecordLog?, pump: MainLog?) {
+    let log = try (paths.stdout ?? paths.stderr).map { try RecordLog(path: $0) }
+    let streams = [paths.stdout.map { _ in LogStream.stdout }, paths.stderr.map { _ in LogStream.stderr }].compactMap { $0 }
+    let pump = try tty ? nil : log.map { try MainLog(log: $0, streams: streams) }
+    return (log, pump)
   }
 
   /// The log files of process `process` (`main`, or an exec id) of a container, for xcsh's

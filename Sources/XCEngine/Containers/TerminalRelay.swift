@@ -1,6 +1,7 @@
 import CSupport
 import Foundation
 import Glibc
+import XCSystem
 
 /// Serves a container process's pty master on a UNIX stream socket, as xc's terminal sockets
 /// (spec §3.5): raw bytes both ways, no framing. Every connected client receives the pty's
@@ -20,12 +21,12 @@ final class TerminalRelay: @unchecked Sendable {
   private let done = DispatchSemaphore(value: 0)
   private var clients: [CInt] = []
   private var backlog: [UInt8] = []
-  /// Where the pty output is also kept (main's log), if anywhere.
-  private let log: BoundedLogFile?
+  /// Where the pty output is also kept (main's log, as stdout), if anywhere.
+  private let log: RecordLog?
 
   /// Listens on `path` and starts relaying `master` (owned from now on) on its own thread;
   /// the output is also appended to `log`.
-  init(master: CInt, path: String, log: BoundedLogFile? = nil) throws {
+  init(master: CInt, path: String, log: RecordLog? = nil) throws {
     self.master = master
     self.path = path
     self.log = log
@@ -60,6 +61,7 @@ final class TerminalRelay: @unchecked Sendable {
 
   private func run() {
     defer {
+      log?.flush()  // the pty's output has ended: its unterminated last line too
       clients.forEach(closeQuietly)
       clients = []
       unlink(path)
@@ -111,7 +113,7 @@ final class TerminalRelay: @unchecked Sendable {
       let n = buffer.withUnsafeMutableBytes { read(master, $0.baseAddress, $0.count) }
       if n > 0 {
         let chunk = Array(buffer[0..<n])
-        log?.append(chunk)
+        log?.append(.stdout, chunk)
         backlog += chunk
         if backlog.count > Self.backlogLimit {
           backlog.removeFirst(backlog.count - Self.backlogLimit)

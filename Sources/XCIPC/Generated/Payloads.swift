@@ -1202,6 +1202,8 @@ public struct ExecRequest: Codable, Sendable, Equatable {
   public var notify: FDRef?
   /// Wire key `use_tty`.
   public var useTty: Bool
+  /// xcsh extension, sent only when set: log the streams passed no descriptor (and a tty's output) as the process's records (`xcsh.logs` with the exec id); xcsh checks first that the daemon serves `xcsh.stats`.
+  public var xcshLog: Bool?
 
   /// Creates a value from all of its fields.
   public init(
@@ -1215,7 +1217,8 @@ public struct ExecRequest: Codable, Sendable, Equatable {
     user: String? = nil,
     group: String? = nil,
     notify: FDRef? = nil,
-    useTty: Bool = false
+    useTty: Bool = false,
+    xcshLog: Bool? = nil
   ) {
     self.name = name
     self.arg0 = arg0
@@ -1228,6 +1231,7 @@ public struct ExecRequest: Codable, Sendable, Equatable {
     self.group = group
     self.notify = notify
     self.useTty = useTty
+    self.xcshLog = xcshLog
   }
 
   enum CodingKeys: String, CodingKey {
@@ -1242,6 +1246,7 @@ public struct ExecRequest: Codable, Sendable, Equatable {
     case group
     case notify
     case useTty = "use_tty"
+    case xcshLog = "xcsh_log"
   }
 
   public init(from decoder: any Decoder) throws {
@@ -1257,6 +1262,7 @@ public struct ExecRequest: Codable, Sendable, Equatable {
     self.group = try c.decodeIfPresent(String.self, forKey: .group)
     self.notify = try c.decodeIfPresent(FDRef.self, forKey: .notify)
     self.useTty = try c.decode(Bool.self, forKey: .useTty)
+    self.xcshLog = try c.decodeIfPresent(Bool.self, forKey: .xcshLog)
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -1272,6 +1278,7 @@ public struct ExecRequest: Codable, Sendable, Equatable {
     try c.encode(group, forKey: .group)
     try c.encode(notify, forKey: .notify)
     try c.encode(useTty, forKey: .useTty)
+    if let xcshLog { try c.encode(xcshLog, forKey: .xcshLog) }
   }
 }
 

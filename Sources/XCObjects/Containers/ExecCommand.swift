@@ -15,8 +15,17 @@ enum ContainerCommands {
           .named("user", .string, short: "u", "Run as this user."),
           .named("group", .string, short: "g", "Run with this group."),
           .switch("tty", short: "t", "Run on a terminal and attach to it (Ctrl-P q detaches)."),
+          .switch("detach", short: "d", "Run in the background with its output logged (xcd's `xcsh_log`); returns `{container, process, pid}`: read the output with `logs CONTAINER --process ID`."),
         ],
-        examples: [Example("Read a file in a container", "exec web -- cat /etc/hostname")])
+        examples: [
+          Example("Read a file in a container", "exec web -- cat /etc/hostname"),
+          Example("A background job whose output is logged, then its log", "let job = (exec web -d -- sh -c 'echo start; echo oops >&2')\nlogs web --process $job.process"),
+        ],
+        details: """
+          Like `docker exec`, an exec'd process's output goes to this shell; it is not part of the \
+          container's log (`logs` shows main's). With `--detach` xcd logs it instead, as records of \
+          that process (kept with an ended container like main's log).
+          """)
     ) { call, _ in
       let name = try ObjectCommands.containerName(try call.require("container"), at: call.head)
       let argv = try call.restValues().map { try $0.asString() }
@@ -27,6 +36,7 @@ enum ContainerCommands {
       request.envs = try RunCommand.environment(call)
       request.user = try call.string("user")
       request.group = try call.string("group")
+      if call.has("detach") { return try detached(request, name, call, s) }
       if call.has("tty") { return try ExecTerminal.run(request, call, s) }
       return try Foreground.run(call, what: .process, stop: nil) { stdout, stderr, exited in
         // As xc's client: this shell's stdin, then the output descriptors, then the exit eventfd.
@@ -41,6 +51,32 @@ enum ContainerCommands {
         return "\(program) in \(name)"
       }
     }
+  }
+
+  /// `exec --detach`: no descriptors, the output logged by xcd; the process's id found by its
+  /// pid in the container's record (xc's exec answer has no id).
+  static func detached(_ request: ExecRequest, _ name: String, _ call: Call, _ s: DaemonSession) throws -> Pipe {
+    if call.has("tty") {
+      throw ShellError(.argsConflict, "`exec --detach` runs without a terminal: leave out `--tty`", at: call.span)
+    }
+    if try !s.servesExtensions(at: call.head) {
+      throw ShellError(
+        .daemonUnsupported, "`exec --detach` is not supported by this daemon: it does not serve the xcsh extensions (xc's daemon would send the output to /dev/null)",
+        at: call.span, help: "run it in the foreground, or use the Linux xcd")
+    }
+    var request = request
+    request.xcshLog = true
+    let info = try ObjectArgs.about(.container, name, at: call.head, exists: { try ObjectArgs.isLive(s, name, at: call.head) }) {
+      try s.call(request, at: call.head)
+    }
+    let shown = try s.call(ShowContainerRequest(id: name), at: call.head).runningContainer
+    let process = shown.processes.first { $0.key != "main" && $0.value.spawnInfo?.pid == info.pid }?.key
+    return .value(
+      .record(
+        Record([
+          ("container", .string(shown.id, call.head)), ("process", process.map { .string($0, call.head) } ?? .null),
+          ("pid", .int(Int64(info.pid), call.head)),
+        ]), call.head))
   }
 
   static func show(_ s: DaemonSession) -> Builtin {

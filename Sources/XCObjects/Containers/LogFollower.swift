@@ -2,26 +2,44 @@ import Foundation
 import Glibc
 import XCIPC
 import XCShell
+import XCSystem
 
-/// `logs --follow`: the log file's bytes as they are written, until the container has ended
-/// (its record is kept, so every write is in), or Ctrl-C. The file is followed by descriptor:
-/// when the container ends, xcd moves it to `ended/<id>/` (the same file); when the daemon trims
-/// it past its cap, a new file takes the path, and reading goes on from its start.
+/// `logs --follow`: the log's entries as they are written, until the container has ended (its
+/// record is kept, so every write is in) — for an exec'd process, until it has exited (xcd
+/// records the exit once its log is complete) — or Ctrl-C. The file is followed by descriptor: when
+/// the container ends, xcd moves it to `ended/<id>/` (the same file); when the daemon trims it
+/// past its cap, a new file takes the path and reading goes on in it after the last record
+/// seen (record times strictly increase), so nothing repeats (lines go missing only when the
+/// log is trimmed twice before the follower reads on).
 final class LogFollower: @unchecked Sendable {
   private let path: String
   private let id: String
+  private let process: String
   private let session: DaemonSession
   private let call: Call
+  private let selection: LogSelection
   private var fd: CInt
   private var inode: ino_t
   private var ended = false
-  private var first: [UInt8]?
+  /// Bytes after the last newline read: a record still being written.
+  private var rest: [UInt8] = []
+  /// The time of the last record read; after a trim, records up to it are skipped.
+  private var lastTime = Int64.min
+  private var joiner = LogJoiner()
+  /// Entries read, returned from `position` on.
+  private var ready: [LogRecord] = []
+  private var position = 0
 
-  init(path: String, tail: Int?, id: String, _ session: DaemonSession, _ call: Call) throws {
+  /// Opens the record log at `path` and takes what it holds now (its last `tail` entries).
+  init(
+    path: String, tail: Int?, selection: LogSelection, id: String, process: String, _ session: DaemonSession, _ call: Call
+  ) throws {
     self.path = path
     self.id = id
+    self.process = process
     self.session = session
     self.call = call
+    self.selection = selection
     fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else {
       throw ShellError(.logsRead, "cannot read the log file \(path): \(String(cString: strerror(errno)))", at: call.head)
@@ -29,20 +47,13 @@ final class LogFollower: @unchecked Sendable {
     var st = stat()
     fstat(fd, &st)
     inode = st.st_ino
-    // What is there already: all of it, or its last lines.
     var now: [UInt8] = []
     while let chunk = readChunk(), !chunk.isEmpty { now += chunk }
-    if let tail {
-      now = Array(LogsCommand.lastLines(String(decoding: now, as: UTF8.self), tail).utf8)
-    }
-    first = now
+    take(now)
+    if let tail { ready = Array(ready.suffix(tail)) }
   }
 
   deinit { if fd >= 0 { close(fd) } }
-
-  func stream(_ span: Span) -> ByteStream {
-    ByteStream(span: span) { [self] in try next() }
-  }
 
   private func readChunk() -> [UInt8]? {
     var buffer = [UInt8](repeating: 0, count: 65536)
@@ -54,16 +65,36 @@ final class LogFollower: @unchecked Sendable {
     }
   }
 
-  /// The next bytes written, waiting for them; nil once the container has ended and all is read.
-  private func next() throws -> [UInt8]? {
-    if let f = first {
-      first = nil
-      if !f.isEmpty { return f }
+  /// Parses newly read bytes into selected entries.
+  private func take(_ bytes: [UInt8]) {
+    let (records, left) = LogRecordFile.records(rest + bytes)
+    rest = left
+    for r in records where r.time > lastTime {
+      lastTime = r.time
+      // Joined first, then selected: a long line counts at its first piece's time, as in `logs`.
+      if let entry = joiner.add(r), selection.accepts(entry) { ready.append(entry) }
     }
+  }
+
+  /// The next entry written, waiting for it; nil once the container has ended and all is read.
+  func next() throws -> LogRecord? {
     while true {
-      if let chunk = readChunk(), !chunk.isEmpty { return chunk }
-      if ended { return nil }
-      // A trim put a new file at the path: go on with it.
+      if position < ready.count {
+        defer { position += 1 }
+        return ready[position]
+      }
+      ready = []
+      position = 0
+      if let chunk = readChunk(), !chunk.isEmpty {
+        take(chunk)
+        continue
+      }
+      if ended {
+        ready = joiner.finish().filter(selection.accepts)
+        if ready.isEmpty { return nil }
+        continue
+      }
+      // A trim put a new file at the path: go on with it, after the last record seen.
       var st = stat()
       if stat(path, &st) == 0, st.st_ino != inode {
         let fresh = open(path, O_RDONLY | O_CLOEXEC)
@@ -71,6 +102,7 @@ final class LogFollower: @unchecked Sendable {
           close(fd)
           fd = fresh
           inode = st.st_ino
+          rest = []
           continue
         }
       }
@@ -80,10 +112,12 @@ final class LogFollower: @unchecked Sendable {
     }
   }
 
-  /// Whether the container has ended and been released (its record kept, or gone).
+  /// Whether the container has ended and been released (its record kept, or gone), or the
+  /// followed exec'd process has exited.
   private func containerEnded() throws -> Bool {
     do {
-      return try session.call(ShowContainerRequest(id: id), at: call.head).containerDead
+      let shown = try session.call(ShowContainerRequest(id: id), at: call.head)
+      return shown.containerDead || (process != "main" && shown.runningContainer.processes[process]?.exitCode != nil)
     } catch let e as ShellError where ObjectArgs.isNotFound(e) {
       return true
     }

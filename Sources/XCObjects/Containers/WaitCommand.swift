@@ -166,7 +166,7 @@ enum WaitCommand {
       files += [info.stdoutLogFile, info.stderrLogFile].compactMap { $0 }
     }
     for f in Set(files) {
-      if let data = FileManager.default.contents(atPath: f), String(decoding: data, as: UTF8.self).contains(text) {
+      if let data = FileManager.default.contents(atPath: f), LogsCommand.text([UInt8](data)).contains(text) {
         return true
       }
     }
