@@ -16,14 +16,20 @@ extension Engine {
   }
 
   /// Rewrites `/etc/hosts` of every member of group `name` (xc's `commit_netgroup`):
-  /// localhost, then `<address> <name>` for each member with an address on that network.
+  /// localhost, then `<address> <name> [<hostname>]` for each member with an address on that network.
   public func commitNetgroup(_ name: String) throws {
     let members = try state.netgroupMembers(name).compactMap { try? find($0) }
     if members.isEmpty { throw EngineError(.networkNotFound, "netgroup not found: \(name)", errno: ENOENT) }
     var hosts = "::1 localhost\n127.0.0.1 localhost\n"
     for m in members {
       guard let a = m.record.ip_alloc?.first(where: { $0.network == name })?.addresses.first else { continue }
-      hosts += "\(a.split(separator: "/")[0]) \(m.record.name)\n"
+      // The host name too when it differs (a stack's service name): a plain label only, so a
+      // client's host name can never add a line or another entry.
+      let host = m.record.hostname
+      let alias =
+        host != m.record.name && !host.isEmpty && host.count <= 63
+        && host.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") } ? " \(host)" : ""
+      hosts += "\(a.split(separator: "/")[0]) \(m.record.name)\(alias)\n"
     }
     for m in members {
       let path = try RootfsAccess(root: m.record.root).hostPath("/etc/hosts", createParents: true)

@@ -1,0 +1,267 @@
+import Foundation
+import Glibc
+import SystemPackage
+import XCIPC
+import XCShell
+
+/// `stack up|down|ps`: a Compose file (docs/stacks.md) carried out with the object operations
+/// (`network ensure`, `volume ensure`, `run --replace`); each returns records scripts can use.
+enum StackCommands {
+  static func all(_ s: DaemonSession) -> [any Command] { [up(s), down(s), ps(s)] }
+
+  static let projectFlag: Parameter = .named("project", .string, short: "p", "The project name (default: the file's `name:`, else its directory's name).")
+
+  static func up(_ s: DaemonSession) -> Builtin {
+    Builtin(
+      Signature(
+        "stack up", category: .objects,
+        summary: "Bring a Compose file's networks, volumes and services up; returns `{action, object}` per resource.",
+        parameters: [.required("file", .string, "The Compose file (docs/stacks.md: the supported keys)."), projectFlag],
+        examples: [
+          Example("Bring a stack up", "stack up examples/stack/compose.yaml"),
+          Example("What changed", "stack up examples/stack/compose.yaml | where action != unchanged"),
+        ],
+        details: """
+          Networks and volumes are created when missing; each service's container \
+          (`<project>-<service>-1`) is kept when its settings are unchanged, else replaced, in \
+          `depends_on` order. A second `up` of the same file changes nothing. When a step fails, \
+          what this `up` created is removed again before the error is reported. Unsupported keys \
+          are refused at FILE:LINE:COL before anything is done.
+          """)
+    ) { call, _ in
+      let file = try StackFile.load(
+        try call.require("file").asString(), project: try call.string("project"),
+        environment: ProcessInfo.processInfo.environment, at: call.head)
+      let networks = try NetworkCommands.networks(s, at: call.head)
+      var subnets: [String: String] = [:]
+      for n in networks { if let sub = n.subnet { subnets[n.name] = sub } }
+      let plan = try file.plan(existingSubnets: subnets, at: call.head)
+      return .value(.list(try Converge(s: s, call: call, plan: plan, networks: networks).run(), call.head))
+    }
+  }
+
+  static func down(_ s: DaemonSession) -> Builtin {
+    Builtin(
+      Signature(
+        "stack down", category: .objects,
+        summary: "Remove a stack's containers and networks (and with `--volumes` its volumes); returns `{action, object}` per resource.",
+        parameters: [
+          .required("stack", .string, "A project name, or the Compose file (a path: it has a `/` or a `.`)."),
+          projectFlag,
+          .switch("volumes", short: "v", "Also remove the stack's volumes (kept by default, as Compose does)."),
+        ],
+        examples: [
+          Example("Take a stack down", "stack down examples/stack/compose.yaml"),
+          Example("By project name, volumes too", "stack down xcshdemo --volumes"),
+        ],
+        details: """
+          The containers are those labelled `XCSH_STACK=<project>` (live ones are killed, ended \
+          ones forgotten); with a file, the networks and volumes are those it declares, with a \
+          project name those named `<project>` or `<project>-…`. External ones are never removed. \
+          Taking down a stack that is not up does nothing.
+          """)
+    ) { call, _ in
+      let target = try Target(call, s)
+      var done: [Value] = []
+      func removed(_ v: Value) { done.append(ObjectArgs.ensured("removed", v)) }
+      let live = try s.call(ListContainersRequest(), at: call.head).filter { target.owns($0) }
+      for c in live {
+        _ = try s.call(KillContainerRequest(name: c.id), at: call.head)
+        removed(try ObjectArgs.container(c))
+      }
+      if !live.isEmpty, !s.modes.dryRun {
+        try ObjectCommands.waitTornDown(live.map(\.id), s, call, timeout: 60_000_000_000)
+      }
+      // Ended containers keep their names' records; forget them too (a daemon without the
+      // extension keeps none).
+      for c in try s.callExtension(ListEndedContainersRequest(), at: call.head) ?? [] where target.owns(c) {
+        _ = try s.callExtension(RemoveContainerRequest(name: c.id), feature: "`stack down`", at: call.head)
+        removed(try ObjectArgs.container(c))
+      }
+      for n in try NetworkCommands.networks(s, at: call.head) where target.ownsNetwork(n.name) {
+        _ = try s.call(RemoveNetworkRequest(name: n.name), at: call.head)
+        removed(try DaemonSession.value(n, as: .network))
+      }
+      if call.has("volumes") {
+        let all = try VolumeCommands.volumes(s, at: call.head)
+        for name in all.keys.sorted() where target.ownsVolume(name) {
+          _ = try s.call(RemoveVolumeRequest(name: name), at: call.head)
+          removed(try VolumeCommands.object(name, all[name]!))
+        }
+      }
+      return .value(.list(done, call.head))
+    }
+  }
+
+  static func ps(_ s: DaemonSession) -> Builtin {
+    Builtin(
+      Signature(
+        "stack ps", category: .objects,
+        summary: "A stack's containers, as container objects.",
+        parameters: [
+          .required("stack", .string, "A project name, or the Compose file."), projectFlag,
+          .switch("all", short: "a", "Also the ended ones the daemon keeps (IPC extension `xcsh.list_ended`)."),
+        ],
+        examples: [Example("The services' addresses", "stack ps xcshdemo | select name status ip")])
+    ) { call, _ in
+      let target = try Target(call, s)
+      var list = try s.call(ListContainersRequest(), at: call.head).filter { target.owns($0) }
+      if call.has("all") {
+        list += try s.callExtension(ListEndedContainersRequest(), feature: "`stack ps --all`", at: call.head).filter { target.owns($0) }
+      }
+      return .value(.list(try list.sorted { $0.name < $1.name }.map { try ObjectArgs.container($0) }, call.head))
+    }
+  }
+
+  /// What `stack down`/`ps` act on: a project, and with a file the exact networks and volumes.
+  struct Target {
+    var project: String
+    var networks: Set<String>?
+    var volumes: Set<String>?
+
+    init(_ call: Call, _ s: DaemonSession) throws {
+      let arg = try call.require("stack").asString()
+      if StackFile.isPath(arg) {
+        let file = try StackFile.load(arg, project: try call.string("project"), environment: ProcessInfo.processInfo.environment, at: call.head)
+        project = file.project
+        let plan = try file.plan(existingSubnets: [:], at: call.head)
+        networks = Set(plan.networks.filter { !$0.external }.map(\.name))
+        volumes = Set(plan.volumes.filter { !$0.external }.map(\.name))
+      } else {
+        project = try call.string("project") ?? arg
+        guard StackPlan.isProjectName(project) else {
+          throw ShellError(.stackInvalid, "`\(project)` is neither a project name (lowercase letters, digits, `_`) nor a file", at: call.head)
+        }
+      }
+    }
+
+    func owns(_ c: ContainerManifest) -> Bool { c.mainProto?.envs[StackPlan.projectLabel] == project }
+    func ownsNetwork(_ name: String) -> Bool { networks?.contains(name) ?? StackPlan.owns(project, name) }
+    func ownsVolume(_ name: String) -> Bool { volumes?.contains(name) ?? StackPlan.owns(project, name) }
+  }
+}
+
+/// One `stack up`: each resource made to match the plan in order, and what this run created
+/// removed again (in reverse) when a later step fails.
+struct Converge {
+  let s: DaemonSession
+  let call: Call
+  let plan: StackPlan
+  let networks: [NetworkInfo]
+
+  func run() throws -> [Value] {
+    var done: [Value] = []
+    var undo: [() -> Void] = []
+    do {
+      for n in plan.networks { done.append(try network(n, &undo)) }
+      let volumes = try VolumeCommands.volumes(s, at: call.head)
+      for v in plan.volumes { done.append(try volume(v, volumes, &undo)) }
+      for svc in plan.services { done.append(try service(svc, &undo)) }
+    } catch {
+      for u in undo.reversed() { u() }
+      throw error
+    }
+    return done
+  }
+
+  private func created(_ v: Value) -> Bool {
+    if case .record(let r) = v.kind, case .string(let a)? = r["action"]?.kind { return a == "created" }
+    return false
+  }
+
+  private func network(_ n: StackPlan.Network, _ undo: inout [() -> Void]) throws -> Value {
+    let existing = networks.first { $0.name == n.name }
+    if n.external {
+      guard let existing else {
+        throw ShellError(.stackMissing, "\(n.at): external network `\(n.name)` is not on the daemon", at: call.head, help: "create it first (`network create`)")
+      }
+      return ObjectArgs.ensured("unchanged", try DaemonSession.value(existing, as: .network))
+    }
+    let r = CreateNetworkRequest(name: n.name, subnet: n.subnet)
+    let v = try ObjectArgs.ensure(
+      existing: existing, matches: { NetworkCommands.matches($0, r) }, object: { try DaemonSession.value($0, as: .network) },
+      remove: { _ = try s.call(RemoveNetworkRequest(name: n.name), at: call.head) },
+      create: {
+        _ = try s.call(r, at: call.head)
+        return try NetworkCommands.find(s, n.name, at: call.head) ?? .record(Record([("name", .string(n.name))]))
+      })
+    if created(v) { undo.append { [s, call] in _ = try? s.call(RemoveNetworkRequest(name: n.name), at: call.head) } }
+    return v
+  }
+
+  private func volume(_ v: StackPlan.Volume, _ all: [String: Volume], _ undo: inout [() -> Void]) throws -> Value {
+    if v.external {
+      guard let existing = all[v.name] else {
+        throw ShellError(.stackMissing, "\(v.at): external volume `\(v.name)` is not on the daemon", at: call.head, help: "create it first (`volume create`)")
+      }
+      return ObjectArgs.ensured("unchanged", try VolumeCommands.object(v.name, existing))
+    }
+    let r = CreateVolumeRequest(name: v.name, kind: .directory)
+    let result = try ObjectArgs.ensure(
+      existing: all[v.name], matches: { $0.driver == .directory }, object: { try VolumeCommands.object(v.name, $0) },
+      remove: { _ = try s.call(RemoveVolumeRequest(name: v.name), at: call.head) },
+      create: {
+        _ = try s.call(r, at: call.head)
+        return try VolumeCommands.volumes(s, at: call.head)[v.name].map { try VolumeCommands.object(v.name, $0) }
+          ?? .record(Record([("name", .string(v.name))]))
+      })
+    if created(result) { undo.append { [s, call] in _ = try? s.call(RemoveVolumeRequest(name: v.name), at: call.head) } }
+    return result
+  }
+
+  private func service(_ svc: StackPlan.Service, _ undo: inout [() -> Void]) throws -> Value {
+    let opened = CreateFlags.Opened()
+    defer { opened.close() }
+    let r = try request(svc, opened)
+    // The settings label decides: xc expands `$NAME` in main's arguments, so they are not
+    // compared as sent.
+    let same = { (m: ContainerManifest, r: InstantiateRequest) in
+      m.imageReference == r.imageReference && m.mainProto?.envs[StackPlan.hashLabel] == r.envs[StackPlan.hashLabel]
+    }
+    guard case .value(let v) = try Replace.run(r, call, s, same: same) else { return .null }
+    if created(v) {
+      undo.append { [s, call] in
+        _ = try? s.call(KillContainerRequest(name: svc.container), at: call.head)
+        if !s.modes.dryRun { try? ObjectCommands.waitTornDown([svc.container], s, call, timeout: 30_000_000_000) }
+      }
+    }
+    return v
+  }
+
+  /// The `instantiate` request for a service, as `run` would make it from the same flags.
+  func request(_ svc: StackPlan.Service, _ opened: CreateFlags.Opened) throws -> InstantiateRequest {
+    func fail(_ at: ComposePosition, _ why: String) -> ShellError {
+      ShellError(.stackInvalid, "\(at): \(why)", at: call.head)
+    }
+    var r = InstantiateRequest(imageReference: svc.image, name: svc.container, tapInterfaces: [], tunInterfaces: [])
+    r.hostname = svc.hostname
+    r.envs = svc.environment
+    r.user = svc.user
+    r.vnet = true
+    r.ips.append(IpAssign(network: nil, addresses: ["127.0.0.1/8", "::1/128"], interface: "lo0"))
+    for n in svc.networks {
+      do { r.ipreq.append(try FlagSyntax.network(n)) } catch { throw fail(svc.at, "\(error)") }
+    }
+    // Each network is also a group, so every member's /etc/hosts names the others.
+    r.netgroups = svc.networks
+    for p in svc.ports {
+      do { r.portRedirections.append(try FlagSyntax.publish(p.value, flag: "ports")) } catch { throw fail(p.at, "\(error)") }
+    }
+    for item in svc.binds {
+      let b: FlagSyntax.Bind
+      do { b = try FlagSyntax.bind(item.value, flag: "volumes") } catch { throw fail(item.at, "\(error)") }
+      if b.isHostPath {
+        guard let real = realpath(b.source, nil) else { throw fail(item.at, "no such host path `\(b.source)`") }
+        let path = String(cString: real)
+        free(real)
+        let evid = try opened.open(path, flag: "volumes", call)
+        r.mountReq.append(MountRequest(source: OsString(path), dest: OsString(b.destination), evid: evid, readOnly: b.readOnly))
+      } else {
+        r.mountReq.append(MountRequest(source: OsString(b.source), dest: OsString(b.destination), readOnly: b.readOnly))
+      }
+    }
+    if !svc.dns.isEmpty { r.dns = .specified(servers: svc.dns, searchDomains: []) }
+    r.entryPoint = EntryPoint(entryPoint: svc.argv.first, entryPointArgs: Array(svc.argv.dropFirst()))
+    return r
+  }
+}
