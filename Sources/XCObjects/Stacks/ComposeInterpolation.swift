@@ -35,9 +35,22 @@ enum ComposeInterpolation {
         out += v
         i = j
       } else if next == "{" {
-        guard let close = chars[(i + 2)...].firstIndex(of: "}") else {
+        // The matching `}`: a default may hold `${…}` itself.
+        var depth = 1
+        var j = i + 2
+        while j < chars.count {
+          if chars[j] == "}" {
+            depth -= 1
+            if depth == 0 { break }
+          } else if chars[j] == "{", chars[j - 1] == "$" {
+            depth += 1
+          }
+          j += 1
+        }
+        guard j < chars.count else {
           throw Failure(message: "`${` without a closing `}` in `\(text)`")
         }
+        let close = j
         out += try braced(String(chars[(i + 2)..<close]), variables)
         i = close + 1
       } else {
