@@ -72,11 +72,12 @@ enum StackCommands {
       if !live.isEmpty, !s.modes.dryRun {
         try ObjectCommands.waitTornDown(live.map(\.id), s, call, timeout: 60_000_000_000)
       }
-      // Ended containers keep their names' records; forget them too (a daemon without the
-      // extension keeps none).
+      // Ended containers keep their records; forget them too (a daemon without the extension
+      // keeps none). Those just killed are among them, and already listed above.
+      let killed = Set(live.map(\.id))
       for c in try s.callExtension(ListEndedContainersRequest(), at: call.head) ?? [] where target.owns(c) {
         _ = try s.callExtension(RemoveContainerRequest(name: c.id), feature: "`stack down`", at: call.head)
-        removed(try ObjectArgs.container(c))
+        if !killed.contains(c.id) { removed(try ObjectArgs.container(c)) }
       }
       for n in try NetworkCommands.networks(s, at: call.head) where target.ownsNetwork(n.name) {
         _ = try s.call(RemoveNetworkRequest(name: n.name), at: call.head)
