@@ -91,4 +91,14 @@ import Testing
     #expect(stderr.contains("bad.yaml:4:5: `restart:` is not supported yet"), "\(stderr)")
     #expect(!stderr.contains("+ "), "\(stderr)")
   }
+
+  @Test func aMissingExternalNetworkIsNamedBeforeAnythingIsMade() throws {
+    let fake = try emptyDaemon()
+    defer { fake.stop() }
+    let (status, _, stderr) = try dryRun(
+      "'services:\n  web:\n    image: busybox:latest\n    networks: [lan]\nnetworks:\n  lan:\n    external: true\n    name: lan0\n' | save -f ext.yaml; stack up ext.yaml -p ext", fake)
+    #expect(status != 0)
+    #expect(stderr.contains("ext.yaml:6:3: external network `lan0` is not on the daemon"), "\(stderr)")
+    #expect(!stderr.contains("+ "), "\(stderr)")
+  }
 }
