@@ -105,9 +105,22 @@ struct StackTests {
       #expect(third == ["replaced \(project)-client-1"], "\(third)")
       #expect(try ok("stack ps \(file) -p \(project) | where name =~ client | get image_reference | first", daemon) == "busybox:two")
 
+      // A file without `api`: its container is listed as orphaned, then removed on request.
+      let smaller = dir + "/smaller.yaml"
+      try compose(port: port, octet: octet).replacingOccurrences(
+        of: "  api:\n    image: busybox:latest\n    command: sh -c 'mkdir -p /www && echo api > /www/index.html && exec httpd -f -p 9000 -h /www'\n    networks: [back]\n",
+        with: ""
+      ).replacingOccurrences(of: "depends_on: [web, api]", with: "depends_on: [web]").write(toFile: smaller, atomically: true, encoding: .utf8)
+      let orphaned = steps(try ok("stack up \(smaller) -p \(project) | where action != unchanged | \(each)", daemon))
+      #expect(orphaned == ["orphaned \(project)-api-1"], "\(orphaned)")
+      let pruned = steps(try ok("stack up \(smaller) -p \(project) --remove-orphans | where action != unchanged | \(each)", daemon))
+      #expect(pruned == ["removed \(project)-api-1"], "\(pruned)")
+      #expect(try ok("stack ps \(project) | length", daemon) == "2")
+
       // Down (by file): containers and networks go, the volume stays until `--volumes`.
       let down = steps(try ok("stack down \(file) -p \(project) | \(each)", daemon))
-      // The three live containers, the client's ended one it replaced, the two networks.
+      // The two live containers, the ended ones (the client it replaced, the orphan), the two
+      // networks.
       #expect(down.count == 6 && down.allSatisfy { $0.hasPrefix("removed ") }, "\(down)")
       #expect(try ok("ps --all | length", daemon) == "0")
       #expect(try client.call(ListContainersRequest()).isEmpty)

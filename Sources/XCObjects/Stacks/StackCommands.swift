@@ -14,7 +14,10 @@ enum StackCommands {
       Signature(
         "stack up", category: .objects,
         summary: "Bring a Compose file's networks, volumes and services up; returns `{action, object}` per resource.",
-        parameters: [.required("file", .string, "The Compose file (docs/stacks.md: the supported keys)."), projectFlag],
+        parameters: [
+          .required("file", .string, "The Compose file (docs/stacks.md: the supported keys)."), projectFlag,
+          .switch("remove-orphans", "Kill the project's containers of services the file no longer has (else listed as `orphaned`)."),
+        ],
         examples: [
           Example("Bring a stack up", "stack up examples/stack/compose.yaml"),
           Example("What changed", "stack up examples/stack/compose.yaml | where action != unchanged"),
@@ -23,7 +26,9 @@ enum StackCommands {
           Networks and volumes are created when missing; each service's container \
           (`<project>-<service>-1`) is kept when its settings are unchanged, else replaced, in \
           `depends_on` order. A second `up` of the same file changes nothing. When a step fails, \
-          what this `up` created is removed again before the error is reported. Unsupported keys \
+          what this `up` created is removed again before the error is reported. Containers of \
+          services the file no longer has are listed as `orphaned` (killed with \
+          `--remove-orphans`). Unsupported keys \
           are refused at FILE:LINE:COL before anything is done.
           """)
     ) { call, _ in

@@ -22,7 +22,22 @@ struct Converge {
       for u in undo.reversed() { u() }
       throw error
     }
-    return done
+    return done + (try orphans())
+  }
+
+  /// The project's live containers of services the file no longer has: listed as `orphaned`
+  /// (as Compose warns), or with `--remove-orphans` killed and listed as `removed`.
+  private func orphans() throws -> [Value] {
+    let wanted = Set(plan.services.map(\.container))
+    let orphans = try s.call(ListContainersRequest(), at: call.head).filter {
+      $0.mainProto?.envs[StackPlan.projectLabel] == plan.project && !wanted.contains($0.name)
+    }
+    guard call.has("remove-orphans") else { return try orphans.map { ObjectArgs.ensured("orphaned", try ObjectArgs.container($0)) } }
+    for c in orphans { _ = try s.call(KillContainerRequest(name: c.id), at: call.head) }
+    if !orphans.isEmpty, !s.modes.dryRun {
+      try ObjectCommands.waitTornDown(orphans.map(\.id), s, call, timeout: 60_000_000_000)
+    }
+    return try orphans.map { ObjectArgs.ensured("removed", try ObjectArgs.container($0)) }
   }
 
   private func created(_ v: Value) -> Bool {
