@@ -9,5 +9,6 @@ extension ObjectCommands {
     ]
       + ImageCommands.all(s) + RegistryCommands.all(s) + NetworkCommands.all(s) + VolumeCommands.all(s)
       + RdrCommands.all(s) + [CopyCommand.make(s), PortCommand.make(s), ResourceCommands.stats(s), RemoveContainerCommand.make(s), StopCommand.make(s)] + ImageArchiveCommands.all(s) + HostCommands.all(s)
+      + StackCommands.all(s)
   }
 }

@@ -110,6 +110,14 @@ extension ShellError.Code {
   /// An image push failed.
   static let pushFailed: Self = "push.failed"
 
+  // MARK: stack
+  /// A stack file is not valid (YAML, shapes, names, references, interpolation).
+  static let stackInvalid: Self = "stack.invalid"
+  /// An external network or volume a stack names is not on the daemon.
+  static let stackMissing: Self = "stack.missing"
+  /// A stack file uses a Compose key or form stacks do not support (yet).
+  static let stackUnsupported: Self = "stack.unsupported"
+
   // MARK: system
   /// An eventfd could not be created.
   static let systemEventfd: Self = "system.eventfd"
@@ -175,6 +183,9 @@ extension ShellError.Code {
     .processFailed,
     .pullFailed,
     .pushFailed,
+    .stackInvalid,
+    .stackMissing,
+    .stackUnsupported,
     .systemEventfd,
     .systemPidfd,
     .systemPipe,

@@ -40,6 +40,7 @@ import XCShell
     try? FileManager.default.removeItem(atPath: dir)
     try FileManager.default.createDirectory(atPath: dir + "/examples", withIntermediateDirectories: true)
     try FileManager.default.copyItem(atPath: root.path + "/examples/jailfile-build", toPath: dir + "/examples/jailfile-build")
+    try FileManager.default.copyItem(atPath: root.path + "/examples/stack", toPath: dir + "/examples/stack")
     try "FROM busybox:latest\nARG VERSION\nRUN echo $VERSION\n".write(toFile: dir + "/Jailfile", atomically: true, encoding: .utf8)
     try """
       secure_level: 0

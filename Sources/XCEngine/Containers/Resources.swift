@@ -46,39 +46,6 @@ public struct ResourceLimits: Codable, Sendable, Equatable {
   }
 }
 
-/// The cgroup (v1) files of one container.
-struct ContainerCgroup {
-  static let mountPoint = "/sys/fs/cgroup"
-  /// The OCI `cgroupsPath` of container `id`.
-  static func path(_ id: String) -> String { "/xcd/" + id }
-
-  let id: String
-
-  private func read(_ controller: String, _ file: String) -> String? {
-    try? String(contentsOfFile: "\(Self.mountPoint)/\(controller)\(Self.path(id))/\(file)", encoding: .utf8)
-  }
-
-  private func number(_ controller: String, _ file: String) -> Int64? {
-    read(controller, file).flatMap { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-  }
-
-  /// CPU time used, in nanoseconds.
-  var cpuNanos: Int64? { number("cpuacct", "cpuacct.usage") }
-  var memoryBytes: Int64? { number("memory", "memory.usage_in_bytes") }
-  var pids: Int64? { number("pids", "pids.current") }
-
-  /// How many times the kernel's OOM killer killed a task of this cgroup (`oom_kill` in
-  /// `memory.oom_control`, Linux 4.13 and later); nil when unreadable.
-  var oomKills: Int64? {
-    guard let text = read("memory", "memory.oom_control") else { return nil }
-    for line in text.split(separator: "\n") {
-      let parts = line.split(separator: " ")
-      if parts.count == 2, parts[0] == "oom_kill" { return Int64(parts[1]) }
-    }
-    return nil
-  }
-}
-
 /// One live container's figures (the extension `xcsh.stats`).
 public struct ContainerStatsRecord: Sendable, Equatable {
   public var id: String

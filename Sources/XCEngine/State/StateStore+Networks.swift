@@ -144,6 +144,14 @@ extension StateStore {
     }
   }
 
+  /// The groups `container` is in, in the order it joined them.
+  func netgroups(of container: String) throws -> [String] {
+    try read("list a container's network groups") { db in
+      try String.fetchAll(
+        db, sql: "SELECT name FROM netgroup WHERE container_id = ? ORDER BY rowid", arguments: [container])
+    }
+  }
+
   // MARK: - Release
 
   /// Drops every lease, redirection and group membership of `container`; true if it had

@@ -6,7 +6,12 @@ import XCShell
 /// name, image, program, arguments and environment is kept (`unchanged`); a different one is
 /// stopped and a new one made (`replaced`); none makes one (`created`).
 enum Replace {
-  static func run(_ request: InstantiateRequest, _ call: Call, _ s: DaemonSession) throws -> Pipe {
+  /// `same` decides whether a live container is what `request` would make (`stack up`
+  /// compares its settings label instead).
+  static func run(
+    _ request: InstantiateRequest, _ call: Call, _ s: DaemonSession,
+    same: (ContainerManifest, InstantiateRequest) -> Bool = same
+  ) throws -> Pipe {
     guard let name = request.name else {
       throw ShellError(.argsMissing, "`run --replace` needs `--name` (it finds the container to keep or replace by name)", at: call.span)
     }

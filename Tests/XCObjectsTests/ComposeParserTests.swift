@@ -1,0 +1,209 @@
+import Testing
+
+@testable import XCObjects
+
+/// The Compose subset of `stack up` (docs/stacks.md): what a good file becomes, where each
+/// refused key is reported, interpolation, and the plan's names and order.
+struct ComposeParserTests {
+  func parse(_ text: String, _ variables: [String: String] = [:], files: [String: String] = [:]) throws(ComposeError) -> ComposeFile {
+    try ComposeParser(file: "compose.yaml", variables: variables, readFile: { files[$0] }).parse(text)
+  }
+
+  /// The error `text` gives, or a recorded failure.
+  func failure(_ text: String, _ variables: [String: String] = [:]) -> ComposeError? {
+    do {
+      _ = try parse(text, variables)
+      Issue.record("no error for:\n\(text)")
+      return nil
+    } catch {
+      return error
+    }
+  }
+
+  let good = """
+    name: shop
+    x-common: &img busybox:latest
+    services:
+      web:
+        image: *img
+        command: ["httpd", "-f", "-p", "80"]
+        environment:
+          MODE: production
+          EMPTY: ""
+        env_file: web.env
+        ports: ["8080:80", "127.0.0.1:8443:443/tcp"]
+        volumes: [data:/var/data, ./site:/www:ro]
+        networks: [front, back]
+        depends_on:
+          db: {condition: service_started}
+        hostname: www
+        user: nobody
+        dns: 10.0.0.53
+      db:
+        image: busybox:latest
+        entrypoint: sh -c
+        command: "'echo \\"db up\\" && sleep 1000'"
+        environment: [ROLE=db, TOKEN]
+        networks:
+          back:
+    networks:
+      front:
+      back:
+        driver: bridge
+        ipam:
+          config:
+            - subnet: 10.5.0.0/24
+      shared:
+        external: true
+        name: lan0
+    volumes:
+      data:
+      logs:
+        external: true
+    """
+
+  @Test func aGoodFile() throws {
+    let f = try parse(good, ["TOKEN": "t0k"], files: ["web.env": "MODE=dev\nFROM_FILE=1\n"])
+    #expect(f.name == "shop")
+    #expect(f.services.map(\.name) == ["web", "db"])
+    let web = f.services[0]
+    #expect(web.image == "busybox:latest")
+    #expect(web.command == ["httpd", "-f", "-p", "80"])
+    // `environment` wins over `env_file`.
+    #expect(web.environment == ["MODE": "production", "EMPTY": "", "FROM_FILE": "1"])
+    #expect(web.ports.map(\.value) == ["8080:80", "127.0.0.1:8443:443/tcp"])
+    #expect(web.ports[0].at == ComposePosition(file: "compose.yaml", line: 11, column: 13))
+    #expect(web.volumes.map(\.value) == ["data:/var/data", "./site:/www:ro"])
+    #expect(web.networks?.map(\.value) == ["front", "back"])
+    #expect(web.dependsOn.map(\.value) == ["db"])
+    #expect(web.hostname == "www" && web.user == "nobody" && web.dns == ["10.0.0.53"])
+    let db = f.services[1]
+    #expect(db.entrypoint == ["sh", "-c"])
+    #expect(db.command == ["echo \"db up\" && sleep 1000"])
+    #expect(db.environment == ["ROLE": "db", "TOKEN": "t0k"])
+    #expect(f.networks.map(\.key) == ["front", "back", "shared"])
+    #expect(f.networks[1].subnet == "10.5.0.0/24")
+    #expect(f.networks[2].externalName == "lan0")
+    #expect(f.volumes.map(\.key) == ["data", "logs"] && f.volumes[1].externalName == "logs")
+  }
+
+  @Test func thePlanNamesOrdersAndLabels() throws {
+    let f = try parse(good, ["TOKEN": "t"], files: ["web.env": ""])
+    let plan = try StackPlan.make(f, project: "shop", projectDir: "/srv/shop", existingSubnets: ["other": "10.5.1.0/24"])
+    // `db` first: `web` depends on it.
+    #expect(plan.services.map(\.container) == ["shop-db-1", "shop-web-1"])
+    #expect(plan.networks.map(\.name) == ["shop-front", "shop-back", "lan0"])
+    #expect(plan.networks[1].subnet == "10.5.0.0/24")
+    #expect(plan.networks[2].external && plan.networks[2].subnet == nil)
+    // A subnet of its own, overlapping no listed network.
+    let front = try #require(plan.networks[0].subnet)
+    #expect(front.hasPrefix("10.2") && front.hasSuffix(".0/24") && front != "10.219.0.0/24")
+    #expect(plan.volumes.map(\.name) == ["shop-data", "logs"])
+    let web = plan.services[1]
+    #expect(web.binds.map(\.value) == ["shop-data:/var/data", "/srv/shop/./site:/www:ro"])
+    #expect(web.networks == ["shop-front", "shop-back"])
+    #expect(web.hostname == "www")
+    #expect(web.environment["XCSH_STACK"] == "shop" && web.environment["XCSH_STACK_SERVICE"] == "web")
+    #expect(web.environment["XCSH_STACK_HASH"]?.count == 16)
+    // db joins `back` only; with no `networks:` a service joins the project's network.
+    #expect(plan.services[0].networks == ["shop-back"])
+    #expect(plan.services[0].argv == ["sh", "-c", "echo \"db up\" && sleep 1000"])
+  }
+
+  @Test func theDefaultNetworkAndTheSettingsHash() throws {
+    let a = try StackPlan.make(try parse("services:\n  app:\n    image: busybox:latest\n"), project: "p1", projectDir: "/", existingSubnets: [:])
+    #expect(a.networks.map(\.name) == ["p1"])
+    #expect(a.services[0].networks == ["p1"] && a.services[0].hostname == "app")
+    // An existing network keeps its subnet.
+    let b = try StackPlan.make(try parse("services:\n  app:\n    image: busybox:latest\n"), project: "p1", projectDir: "/", existingSubnets: ["p1": "10.9.9.0/24"])
+    #expect(b.networks[0].subnet == "10.9.9.0/24")
+    #expect(a.services[0].environment["XCSH_STACK_HASH"] == b.services[0].environment["XCSH_STACK_HASH"])
+    let c = try StackPlan.make(try parse("services:\n  app:\n    image: busybox:1\n"), project: "p1", projectDir: "/", existingSubnets: [:])
+    #expect(a.services[0].environment["XCSH_STACK_HASH"] != c.services[0].environment["XCSH_STACK_HASH"])
+  }
+
+  @Test(arguments: [
+    // (file, line, column, words the message has)
+    ("services:\n  web:\n    image: busybox:latest\n    restart: always\n", 4, 5, "`restart:` is not supported yet"),
+    ("services:\n  web:\n    image: busybox:latest\n    healthcheck:\n      test: [CMD, true]\n", 4, 5, "`healthcheck:` is not supported yet"),
+    ("services:\n  web:\n    image: busybox:latest\n    build: .\n", 4, 5, "`build:` is not supported"),
+    ("services:\n  web:\n    image: busybox:latest\n    working_dir: /srv\n", 4, 5, "`working_dir:` is not supported"),
+    ("services:\n  web:\n    image: busybox:latest\n    cap_add: [NET_ADMIN]\n", 4, 5, "`cap_add` is not supported in a service"),
+    ("services:\n  web:\n    image: busybox:latest\n    container_name: w\n", 4, 5, "`container_name:` is not supported"),
+    ("services:\n  web:\n    image: busybox:latest\nsecrets: {}\n", 4, 1, "`secrets:` is not supported"),
+    ("services:\n  web:\n    image: busybox:latest\n    ports:\n      - target: 80\n", 5, 9, "long form of `ports`"),
+    ("services:\n  web:\n    image: busybox:latest\n    networks:\n      n1:\n        aliases: [x]\n", 6, 9, "per-network settings"),
+    ("services:\n  a:\n    image: busybox:latest\n    depends_on:\n      b:\n        condition: service_healthy\n  b:\n    image: busybox:latest\n", 6, 20, "`condition: service_healthy` is not supported yet"),
+    ("services:\n  web:\n    image: busybox:latest\nnetworks:\n  n1:\n    driver: overlay\n", 6, 13, "network driver `overlay`"),
+    ("services:\n  web:\n    image: busybox:latest\nnetworks:\n  n1:\n    attachable: true\n", 6, 5, "network key `attachable`"),
+    ("services:\n  web:\n    image: busybox:latest\nvolumes:\n  v:\n    driver_opts: {}\n", 6, 5, "volume key `driver_opts`"),
+  ])
+  func unsupportedKeysAreRefusedWhereTheyAre(_ text: String, _ line: Int, _ column: Int, _ words: String) {
+    guard let e = failure(text) else { return }
+    #expect(e.kind == .unsupported, "\(e)")
+    #expect(e.at == ComposePosition(file: "compose.yaml", line: line, column: column), "\(e)")
+    #expect(e.message.contains(words), "\(e)")
+    #expect(e.description.hasPrefix("compose.yaml:\(line):\(column): "))
+  }
+
+  @Test func interpolation() throws {
+    let vars = ["TAG": "1.2", "EMPTY": "", "PORT": "8080"]
+    #expect(try ComposeInterpolation.expand("busybox:${TAG}", vars) == "busybox:1.2")
+    #expect(try ComposeInterpolation.expand("$PORT:80", vars) == "8080:80")
+    #expect(try ComposeInterpolation.expand("${MISSING:-d}/${EMPTY:-e}/${EMPTY-f}/${MISSING-g}", vars) == "d/e//g")
+    #expect(try ComposeInterpolation.expand("${TAG:+set}${MISSING:+no}${EMPTY+yes}", vars) == "setyes")
+    #expect(try ComposeInterpolation.expand("cost $$5 ${MISSING:-${TAG}}", vars) == "cost $5 1.2")
+    #expect(throws: ComposeInterpolation.Failure.self) { try ComposeInterpolation.expand("${MISSING}", vars) }
+    #expect(throws: ComposeInterpolation.Failure.self) { try ComposeInterpolation.expand("${EMPTY:?needs a value}", vars) }
+    #expect(throws: ComposeInterpolation.Failure.self) { try ComposeInterpolation.expand("${TAG", vars) }
+    #expect(throws: ComposeInterpolation.Failure.self) { try ComposeInterpolation.expand("a $ b", vars) }
+
+    let f = try parse("services:\n  web:\n    image: \"busybox:${TAG:-latest}\"\n    ports: [\"${PORT}:80\"]\n", vars)
+    #expect(f.services[0].image == "busybox:1.2" && f.services[0].ports[0].value == "8080:80")
+    // An unset variable is an error at the value that names it.
+    let e = failure("services:\n  web:\n    image: busybox:latest\n    environment:\n      A: ${NOPE}\n", vars)
+    #expect(e?.kind == .invalid && e?.at.line == 5 && e?.at.column == 10)
+    #expect(e?.message.contains("`NOPE` is not set") == true)
+  }
+
+  @Test func badFilesSayWhere() {
+    #expect(failure("services: [\n")?.kind == .invalid)
+    #expect(failure("services:\n  web:\n    command: true\n")?.message.contains("has no `image:`") == true)
+    #expect(failure("- a\n- b\n")?.message.contains("a mapping with `services:`") == true)
+    #expect(failure("name: x\n")?.message.contains("no services") == true)
+  }
+
+  @Test func planRefusals() throws {
+    func planError(_ text: String, project: String = "p") throws -> ComposeError? {
+      do {
+        _ = try StackPlan.make(try parse(text), project: project, projectDir: "/d", existingSubnets: [:])
+        return nil
+      } catch {
+        return error
+      }
+    }
+    let cycle = try planError("services:\n  a:\n    image: x\n    depends_on: [b]\n  b:\n    image: x\n    depends_on: [a]\n")
+    // At the edge that closes the cycle: b's `depends_on: [a]`.
+    #expect(cycle?.message.contains("cycle") == true && cycle?.at.line == 7)
+    let unknown = try planError("services:\n  a:\n    image: x\n    depends_on: [zz]\n")
+    #expect(unknown?.message.contains("no service `zz`") == true && unknown?.at == ComposePosition(file: "compose.yaml", line: 4, column: 18))
+    let net = try planError("services:\n  a:\n    image: x\n    networks: [nope]\n")
+    #expect(net?.message.contains("`nope`") == true && net?.at.line == 4)
+    let vol = try planError("services:\n  a:\n    image: x\n    volumes: [\"data:/d\"]\n")
+    #expect(vol?.message.contains("not declared") == true)
+    let port = try planError("services:\n  a:\n    image: x\n    ports: [\"80\"]\n")
+    #expect(port?.at.line == 4 && port?.kind == .invalid)
+    let long = try planError("services:\n  a:\n    image: x\nnetworks:\n  averyveryverylongname: {}\n")
+    #expect(long?.message.contains("at most 15") == true && long?.at.line == 5)
+    #expect(try planError("services:\n  a:\n    image: x\n", project: "has-dash")?.message.contains("project name") == true)
+  }
+
+  @Test func projectNamesFromDirectories() {
+    #expect(StackPlan.projectName(fromDirectory: "/home/me/My-App") == "my_app")
+    #expect(StackPlan.projectName(fromDirectory: "/srv/stack") == "stack")
+    #expect(StackPlan.projectName(fromDirectory: "/") == nil)
+    #expect(StackPlan.owns("shop", "shop") && StackPlan.owns("shop", "shop-front") && !StackPlan.owns("shop", "shopx"))
+    #expect(ComposeParser.words(#"sh -c 'echo "a b"' x\ y"#) == ["sh", "-c", #"echo "a b""#, "x y"])
+    #expect(ComposeParser.words("unclosed 'quote") == nil)
+  }
+}
