@@ -71,7 +71,7 @@ final class EndedContainers: @unchecked Sendable {
         for (process, var stat) in record.processes where process != "main" {
           for log in Set([stat.stdout_log_file, stat.stderr_log_file].compactMap { $0 }) where log.hasPrefix(bundle + "/") && FileSystem.exists(log) {
             let kept = own + "/" + (log as NSString).lastPathComponent
-            guard rename(log, kept) == 0 else { throw EngineError.system("rename \(log)", errno) }
+            guard rename(log, kept) == 0 else { throw EngineError.system("rename \(log)") }
             if stat.stdout_log_file == log { stat.stdout_log_file = kept }
             if stat.stderr_log_file == log { stat.stderr_log_file = kept }
           }
