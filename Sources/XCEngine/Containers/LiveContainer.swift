@@ -8,6 +8,8 @@ final class LiveContainer: @unchecked Sendable {
   let bundle: String
   /// What it holds, to give back when it ends (see `TeardownStep`).
   let rollback = Rollback()
+  /// Timestamps of its start, when xcd traces them (`XCD_START_PHASES`).
+  let phases: StartPhases
   private let condition = NSCondition()
   private var current: ContainerRecord
   private var finished = false
@@ -26,9 +28,10 @@ final class LiveContainer: @unchecked Sendable {
   /// Copies main's output into its log file when the client kept none of it.
   private var mainLog: MainLog?
 
-  init(record: ContainerRecord, bundle: String) {
+  init(record: ContainerRecord, bundle: String, phases: StartPhases = StartPhases()) {
     id = record.id
     self.bundle = bundle
+    self.phases = phases
     current = record
   }
 
