@@ -67,6 +67,7 @@ extension Engine {
     var networkPlan: Networking.NetworkPlan?
     var networkSetup: NetworkSetup?
     var startNow = false
+    var claimed = false  // the start, begun with `run`
     do {
       try volumeStore.confirm(volumeMounts)
       undo.push(.state)
@@ -117,7 +118,7 @@ extension Engine {
       container.phases.mark("stdio")
       // Main starts with the container, in one runc process (`run`), unless something must
       // happen in between: a network to finish inside its namespace, or a later `run_main`.
-      if startNow { _ = container.beginStart() }  // a fresh container: always claimed
+      if startNow { claimed = container.beginStart() }  // a fresh container: always claimed
       let initPid = try runtime.create(
         container, stdio: stdio, consoleSocket: spec.use_tty ? consolePath : nil, start: startNow)
       pid = initPid
@@ -149,7 +150,7 @@ extension Engine {
     } catch {
       _ = networkSetup?.wait()  // nothing may be set up after the release below
       // A start begun with `run` settles here (the monitor waits for that).
-      if startNow { container.endStart { $0.fault = "\(error)" } }
+      if claimed { container.endStart { $0.fault = "\(error)" } }
       if let pid {
         // init runs; the monitor releases everything once it is killed.
         if !monitored { monitor(container, pid: pid) }
