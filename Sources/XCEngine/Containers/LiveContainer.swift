@@ -15,8 +15,8 @@ final class LiveContainer: @unchecked Sendable {
   private var finished = false
   private var waiters: [CheckedContinuation<ContainerRecord, Never>] = []
   private var exitNotify: CInt?
-  /// True while `runc start` runs: main may exit before it returns, and the monitor must
-  /// not decide whether main ran until the start has settled.
+  /// True while a start runs (`runc start`, or `runc run` and xc-init's first report): main may
+  /// exit before it settles, and the monitor must not decide whether main ran until it has.
   private var starting = false
   /// Read end of the pipe on which xc-init reports main's start and exit (nil without it).
   private var statusReader: CInt?
