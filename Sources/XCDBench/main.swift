@@ -275,8 +275,41 @@ func benchStart(
   report("runc_create_start", createStartRuns)
   report("runc_detached", detachedRuns)
 
-  print("xcd_concurrent_ms", String(format: "%.1f", try concurrentXCD(socket: socket, devnull: devnull, count: concurrent)))
-  print("runc_concurrent_ms", String(format: "%.1f", try raw.concurrent(concurrent, tag: tag + "-c")))
+  // Rounds alternated (xcd first, then raw first, ...), each from a daemon with no container
+  // left, so load drifting on the shared machine and one side's leftovers hit both alike.
+  var xcdWalls: [Double] = []
+  var rawWalls: [Double] = []
+  for round in 0..<concurrentRounds {
+    let sides: [() throws -> Void] = [
+      {
+        xcdWalls.append(try concurrentXCD(socket: socket, devnull: devnull, count: concurrent))
+        try awaitNoContainers(client, except: sleeper.id)
+      },
+      { rawWalls.append(try raw.concurrent(concurrent, tag: "\(tag)-c\(round)")) },
+    ]
+    for k in 0..<sides.count { try sides[(round + k) % sides.count]() }
+  }
+  print("xcd_concurrent_ms", String(format: "%.1f", median(xcdWalls)))
+  print("runc_concurrent_ms", String(format: "%.1f", median(rawWalls)))
+  print("concurrent_rounds", concurrentRounds)
+}
+
+/// Rounds of the concurrent measure (each side's median is reported).
+let concurrentRounds = 5
+
+func median(_ samples: [Double]) -> Double {
+  let s = samples.sorted()
+  return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// Waits (polling, up to 60 s) until xcd lists no container but `except`: the released ones'
+/// teardown is over.
+func awaitNoContainers(_ client: XCClient, except: String) throws {
+  let deadline = ContinuousClock.now + .seconds(60)
+  while try client.call(ListContainersRequest()).contains(where: { $0.id != except }) {
+    guard ContinuousClock.now < deadline else { throw BenchError("containers not released within 60 s") }
+    usleep(5_000)
+  }
 }
 
 /// `count` containers started through xcd at once, each from its own thread and connection;
