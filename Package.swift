@@ -109,7 +109,9 @@ let package = Package(
       dependencies: ["XCIPC", "XCSystem", .product(name: "SystemPackage", package: "swift-system")],
       // Golden JSON for every method (requests) and the daemon's example answers (responses).
       resources: [.copy("Snapshots")]),
-    .testTarget(name: "XCEngineTests", dependencies: ["XCEngine", "XCSystem", "XCTestSupport"]),
+    .testTarget(
+      name: "XCEngineTests",
+      dependencies: ["XCEngine", "XCSystem", "XCTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     // The mux against the real relay binary (unit), and remote hosts through real sshd
     // instances in network namespaces (end to end, RemoteHostTests).
     .testTarget(

@@ -6,7 +6,8 @@
 //     imports ARCHIVE as busybox:latest, then RUNS alternated rounds of: a container running
 //     /bin/true through xcd (request to exit notification, stdio fds passed), raw `runc run`
 //     of PLAIN_BUNDLE, raw `runc run` of xcd's own bundle (captured under WORK from a
-//     running container in STATE; see `benchStart`) and raw `runc create` + `start` of it; then CONCURRENT containers at once
+//     running container in STATE; see `benchStart`), raw `runc create` + `start` of it and raw
+//     `runc run --detach` of it (each to xc-init's exit report); then CONCURRENT containers at once
 //     through xcd and CONCURRENT raw runs of xcd's bundle at once (wall times).
 //   XCDBench true SOCKET ARCHIVE RUNS
 //     imports ARCHIVE, then RUNS sequential /bin/true starts through xcd, each time printed.
@@ -110,6 +111,25 @@ struct RawRunc {
         logged + ["create", "--bundle", xcdBundle, "--pid-file", xcdBundle + "/init.pid", "--preserve-fds", "1", id],
         stdio: devnull, fd3: status.write), "runc create (xcd's bundle)")
     try reap(try spawn(logged + ["start", id], stdio: devnull), "runc start (xcd's bundle)")
+    let report = try awaitExitReport()
+    let ms = milliseconds(clock.now - t0)
+    try reap(try spawn([runc, "--root", root, "delete", "--force", id], stdio: devnull), "runc delete")
+    guard report == "S 0" else { throw BenchError("xc-init on xcd's bundle reported \(report.debugDescription)") }
+    return ms
+  }
+
+  /// xcd's sequence since issue 17 on its bundle, without xcd: one `runc run --detach` (pid
+  /// file, JSON log, xc-init's status pipe as fd 3), then xc-init's report of main's exit,
+  /// which is what xcd's exit notification follows; the `runc delete` after is untimed, as for
+  /// `runCreateStart`. The like-for-like floor of xcd's start: `runc run` without `--detach`
+  /// also waits for the container and deletes it before it exits.
+  func runDetached(_ id: String) throws -> Double {
+    let logged = [runc, "--root", root, "--log", xcdBundle + "/runc.log", "--log-format", "json"]
+    let t0 = clock.now
+    try reap(
+      try spawn(
+        logged + ["run", "--detach", "--bundle", xcdBundle, "--pid-file", xcdBundle + "/init.pid", "--preserve-fds", "1", id],
+        stdio: devnull, fd3: status.write), "runc run --detach (xcd's bundle)")
     let report = try awaitExitReport()
     let ms = milliseconds(clock.now - t0)
     try reap(try spawn([runc, "--root", root, "delete", "--force", id], stdio: devnull), "runc delete")
@@ -229,8 +249,10 @@ func benchStart(
   _ = try raw.runPlain(tag + "-wp")
   _ = try raw.runXCDBundle(tag + "-wx")
   _ = try raw.runCreateStart(tag + "-wc")
+  _ = try raw.runDetached(tag + "-wd")
   var xcd: [Double] = []
   var createStartRuns: [Double] = []
+  var detachedRuns: [Double] = []
   var plainRuns: [Double] = []
   var xcdBundleRuns: [Double] = []
   for i in 0..<runs {
@@ -243,6 +265,7 @@ func benchStart(
       { plainRuns.append(try raw.runPlain("\(tag)-p\(i)")) },
       { xcdBundleRuns.append(try raw.runXCDBundle("\(tag)-x\(i)")) },
       { createStartRuns.append(try raw.runCreateStart("\(tag)-c\(i)")) },
+      { detachedRuns.append(try raw.runDetached("\(tag)-d\(i)")) },
     ]
     for k in 0..<sides.count { try sides[(i + k) % sides.count]() }
   }
@@ -250,9 +273,43 @@ func benchStart(
   report("runc_plain", plainRuns)
   report("runc_xcd", xcdBundleRuns)
   report("runc_create_start", createStartRuns)
+  report("runc_detached", detachedRuns)
 
-  print("xcd_concurrent_ms", String(format: "%.1f", try concurrentXCD(socket: socket, devnull: devnull, count: concurrent)))
-  print("runc_concurrent_ms", String(format: "%.1f", try raw.concurrent(concurrent, tag: tag + "-c")))
+  // Rounds alternated (xcd first, then raw first, ...), each from a daemon with no container
+  // left, so load drifting on the shared machine and one side's leftovers hit both alike.
+  var xcdWalls: [Double] = []
+  var rawWalls: [Double] = []
+  for round in 0..<concurrentRounds {
+    let sides: [() throws -> Void] = [
+      {
+        xcdWalls.append(try concurrentXCD(socket: socket, devnull: devnull, count: concurrent))
+        try awaitNoContainers(client, except: sleeper.id)
+      },
+      { rawWalls.append(try raw.concurrent(concurrent, tag: "\(tag)-c\(round)")) },
+    ]
+    for k in 0..<sides.count { try sides[(round + k) % sides.count]() }
+  }
+  print("xcd_concurrent_ms", String(format: "%.1f", median(xcdWalls)))
+  print("runc_concurrent_ms", String(format: "%.1f", median(rawWalls)))
+  print("concurrent_rounds", concurrentRounds)
+}
+
+/// Rounds of the concurrent measure (each side's median is reported).
+let concurrentRounds = 5
+
+func median(_ samples: [Double]) -> Double {
+  let s = samples.sorted()
+  return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// Waits (polling, up to 60 s) until xcd lists no container but `except`: the released ones'
+/// teardown is over.
+func awaitNoContainers(_ client: XCClient, except: String) throws {
+  let deadline = ContinuousClock.now + .seconds(60)
+  while try client.call(ListContainersRequest()).contains(where: { $0.id != except }) {
+    guard ContinuousClock.now < deadline else { throw BenchError("containers not released within 60 s") }
+    usleep(5_000)
+  }
 }
 
 /// `count` containers started through xcd at once, each from its own thread and connection;

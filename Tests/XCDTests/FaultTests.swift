@@ -92,6 +92,30 @@ struct FaultTests {
     daemon.expectClean()
   }
 
+  /// What the client was told is in the state when xcd dies right after the reply: a `no_clean`
+  /// container started in one `runc run` comes back, after the restart, as ended by it, with
+  /// the start time the reply reported (its row was committed before the reply).
+  @Test func aStartAcknowledgedIsInTheStateAfterACrash() throws {
+    let daemon = try DaemonHarness()
+    defer { daemon.remove() }
+    try daemon.start()
+    let client = try daemon.client()
+    try Fixtures.importImage(client)
+    var request = sleeper("kept")
+    request.noClean = true
+    let id = try client.call(request).id
+    let started = try #require(try client.call(ShowContainerRequest(id: id)).runningContainer.started)
+    try daemon.crash()
+
+    try daemon.start()
+    let shown = try daemon.client().call(ShowContainerRequest(id: id))
+    #expect(shown.containerDead)
+    #expect(shown.runningContainer.started == started)
+    #expect(shown.runningContainer.fault == "the engine restarted while the container ran")
+    try daemon.stop()
+    daemon.expectClean()
+  }
+
   @Test func killNineDuringImportThenRestart() throws {
     let daemon = try DaemonHarness()
     defer { daemon.remove() }
@@ -193,11 +217,14 @@ struct FaultTests {
   @Test func aRuntimeThatFailsToStartLeavesNothing() throws {
     let daemon = try DaemonHarness()
     defer { daemon.remove() }
-    // runc, except that creating a container fails, as a broken runtime would.
+    // runc, except that creating a container (`create`, or `run`: create and start) fails, as a
+    // broken runtime would.
     let wrapper = daemon.dir + "/failing-runc"
     try """
       #!/bin/sh
-      for a in "$@"; do [ "$a" = create ] && { echo "failing-runc: refusing create" >&2; exit 1; }; done
+      for a in "$@"; do
+        case "$a" in create|run) echo "failing-runc: refusing $a" >&2; exit 1 ;; esac
+      done
       exec runc "$@"
       """.write(toFile: wrapper, atomically: true, encoding: .utf8)
     chmod(wrapper, 0o755)

@@ -47,18 +47,28 @@ final class ContainerRuntime: Sendable {
         options: ["bind", "ro", "nosuid", "nodev"]))
   }
 
-  /// `runc create`: init starts, inheriting `stdio`, and waits for `start`. With xc-init, the
-  /// container keeps the read end of init's status pipe. Returns init's host pid.
-  func create(_ container: LiveContainer, stdio: (CInt, CInt, CInt), consoleSocket: String?) throws -> pid_t {
+  /// `runc create`: init starts, inheriting `stdio`, and waits for `start`. With `start`, `runc
+  /// run --detach` instead: init is started by the same runc process (then `awaitStarted`, not
+  /// `start`). With xc-init, the container keeps the read end of init's status pipe. Returns
+  /// init's host pid.
+  func create(
+    _ container: LiveContainer, stdio: (CInt, CInt, CInt), consoleSocket: String?, start: Bool = false
+  ) throws -> pid_t {
     var statusPipe: [CInt] = [-1, -1]
     if initBinary != nil {
       try sysCall("pipe") { cs_pipe_cloexec(&statusPipe) }
       container.setStatusReader(statusPipe[0])
     }
     do {
-      let pid = try runc.create(
-        id: container.id, bundle: container.bundle, stdio: stdio,
-        statusFD: initBinary == nil ? nil : statusPipe[1], consoleSocket: consoleSocket)
+      let statusFD = initBinary == nil ? nil : statusPipe[1]
+      let pid =
+        start
+        ? try runc.run(
+          id: container.id, bundle: container.bundle, stdio: stdio, statusFD: statusFD, consoleSocket: consoleSocket,
+          phases: container.phases)
+        : try runc.create(
+          id: container.id, bundle: container.bundle, stdio: stdio, statusFD: statusFD, consoleSocket: consoleSocket,
+          phases: container.phases)
       closeQuietly(statusPipe[1])  // init holds the write end now: EOF = init exited
       return pid
     } catch {
@@ -71,6 +81,13 @@ final class ContainerRuntime: Sendable {
   /// `runc start`, then (with xc-init) its report of whether main could be executed.
   func start(_ container: LiveContainer) throws {
     try runc.start(id: container.id, bundle: container.bundle)
+    container.phases.mark("runc_start")
+    try awaitStarted(container)
+  }
+
+  /// After `runc start` or `runc run`: xc-init's report of whether main could be executed
+  /// (nothing to wait for without xc-init: runc has exec'd main itself).
+  func awaitStarted(_ container: LiveContainer) throws {
     if let reader = container.statusFD {
       try awaitMainExec(container, reader)
     }
@@ -93,6 +110,7 @@ final class ContainerRuntime: Sendable {
     Thread.detachNewThread { [self] in
       while let line = Self.readLine(reader) {
         guard line.hasPrefix("S "), let status = Int32(line.dropFirst(2)) else { continue }
+        container.phases.mark("main_exit")
         container.setMainStatus(status)
         container.update {
           $0.processes["main"]?.exited = Engine.nowNanos() / 1_000_000_000
@@ -101,6 +119,7 @@ final class ContainerRuntime: Sendable {
         if let fd = container.takeExitNotify() {
           notify(fd, ProcessNotification.encodeExit(WaitStatus(rawValue: status)), what: "main_exited_fd", id: container.id)
           closeQuietly(fd)
+          container.phases.mark("notified")
         }
       }
       container.setReaderActive(false)
@@ -129,6 +148,7 @@ final class ContainerRuntime: Sendable {
         logger.error("cannot wait for container init", metadata: ["id": "\(container.id)", "error": "\(error)"])
         status = 0
       }
+      container.phases.mark("init_exit")
       container.waitStartSettled()
       // With xc-init, main's own status came through the status pipe (read to its end once
       // init has exited); without a report (init was killed), init's status stands for it.

@@ -27,6 +27,7 @@ extension Engine {
   }
 
   private func create(_ spec: ContainerSpec, notified: inout Bool) throws -> ContainerRecord {
+    let phases = StartPhases()
     var spec = spec
     spec.network = networking.withDefault(spec.network)
     let image = try imageStore.resolve(ImageReference(parsing: spec.image_reference))
@@ -53,7 +54,8 @@ extension Engine {
     record.mounts = volumeMounts
     try spec.resources.validate()
     record.resources = spec.resources.isEmpty ? nil : spec.resources
-    let container = LiveContainer(record: record, bundle: bundle)
+    let container = LiveContainer(record: record, bundle: bundle, phases: phases)
+    phases.mark("lookup")
     // Each step pushes the undo of what it takes onto the container's rollback stack, which
     // a failure below and the release after the container ends both unwind.
     let undo = container.rollback
@@ -61,8 +63,11 @@ extension Engine {
     undo.push(.forget)
 
     var pid: pid_t?
+    var monitored = false
     var networkPlan: Networking.NetworkPlan?
     var networkSetup: NetworkSetup?
+    var startNow = false
+    var claimed = false  // the start, begun with `run`
     do {
       try volumeStore.confirm(volumeMounts)
       undo.push(.state)
@@ -73,12 +78,17 @@ extension Engine {
         networking.record(plan, in: container)
         main?.envs.merge(Networking.networkEnvironment(container.record)) { $1 }
       }
+      startNow = !spec.create_only && main != nil && networkPlan == nil
       undo.push(.mounts)
+      container.phases.mark("dirs")
       // Namespace, veths, addresses and rules are set up meanwhile, on their own threads.
       networkSetup = networkPlan.map { networking.start($0, container: container) }
       try snapshots.mount(image, bundle: bundle, extraLayers: spec.extra_layers, copies: spec.copies)
+      container.phases.mark("mount")
       let config = try runtimeConfig(spec, image: image, main: main, envs: envs, mounts: volumeMounts, hostname: hostname, bundle: bundle)
-      try FileSystem.writeAtomically(bundle + "/config.json", Array(try StateStore.encode(config.spec).utf8))
+      // The bundle is new and only runc reads it (see FileSystem.writeEphemeral).
+      try FileSystem.writeEphemeral(bundle + "/config.json", Array(try StateStore.encode(config.spec).utf8))
+      container.phases.mark("spec")
 
       // Pushed before anything runc is given exists: runc may create the container and still
       // fail, and runc's state goes after the relays of main's output are drained.
@@ -105,7 +115,12 @@ extension Engine {
       let exitNotify = try spec.main_exited_fd.map { try dupCloexec($0.rawValue) }
       container.setExitNotify(exitNotify)
       if let error = networkSetup?.waitNamespace() { throw error }
-      let initPid = try runtime.create(container, stdio: stdio, consoleSocket: spec.use_tty ? consolePath : nil)
+      container.phases.mark("stdio")
+      // Main starts with the container, in one runc process (`run`), unless something must
+      // happen in between: a network to finish inside its namespace, or a later `run_main`.
+      if startNow { claimed = container.beginStart() }  // a fresh container: always claimed
+      let initPid = try runtime.create(
+        container, stdio: stdio, consoleSocket: spec.use_tty ? consolePath : nil, start: startNow)
       pid = initPid
       var terminalSocket: String?
       if spec.use_tty {
@@ -129,19 +144,37 @@ extension Engine {
       do { try state.saveContainer(created) } catch {
         logger.error("cannot save container", metadata: ["id": "\(id)", "error": "\(error)"])
       }
+      container.phases.mark("save_created")
       monitor(container, pid: initPid)
+      monitored = true
     } catch {
       _ = networkSetup?.wait()  // nothing may be set up after the release below
-      if pid == nil {
+      // A start begun with `run` settles here (the monitor waits for that).
+      if claimed { container.endStart { $0.fault = "\(error)" } }
+      if let pid {
+        // init runs; the monitor releases everything once it is killed.
+        if !monitored { monitor(container, pid: pid) }
+        signal(id, SIGKILL, why: "its create failed")
+      } else {
         closeQuietly(container.takeExitNotify() ?? -1)
         container.closeStatusReader()
         release(container, failed: true)
         container.finish(container.record)  // wakes a shutdown() waiting for it
-      } else {
-        // init runs; the monitor releases everything once it is killed.
-        signal(id, SIGKILL, why: "its create failed")
       }
       throw error
+    }
+
+    if startNow {
+      // runc has started init already; xc-init's report says whether main runs.
+      notified = true  // settled below, whatever happens
+      defer { notify(spec.main_started_notify?.rawValue, container: container) }
+      try settleStart(container) { try runtime.awaitStarted(container) }
+      if isClosed {
+        // shutdown() began meanwhile: its signal may have come before runc had the container.
+        signal(id, SIGKILL, why: "the engine is shutting down")
+        throw EngineError(.shutDown, "the engine is shut down", errno: EIO)
+      }
+      return container.record
     }
 
     if let networkPlan, let networkSetup, let pid {
@@ -186,12 +219,25 @@ extension Engine {
   }
 
   private func startMain(_ container: LiveContainer, notify: CInt?) throws {
-    defer { if let notify { self.notify(notify, 1, what: "main_started_notify", id: container.id) } }
+    defer { self.notify(notify, container: container) }
     guard container.beginStart() else {
       throw EngineError(.badRequest, "main of container \(container.id) has already started", errno: .invalidArgument)
     }
+    try settleStart(container) { try runtime.start(container) }
+  }
+
+  /// Writes 1 to `main_started_notify` once a start has settled, whatever its outcome.
+  private func notify(_ fd: CInt?, container: LiveContainer) {
+    if let fd { notify(fd, 1, what: "main_started_notify", id: container.id) }
+  }
+
+  /// Settles a start claimed with `beginStart`: `begin` starts main (`runc start`) or waits
+  /// for the start `runc run` made; a failure kills the container and waits until it is
+  /// released, success is saved and marks the container running.
+  private func settleStart(_ container: LiveContainer, _ begin: () throws -> Void) throws {
     do {
-      try runtime.start(container)
+      try begin()
+      container.phases.mark("main_exec")
     } catch {
       container.endStart { $0.fault = "\(error)" }
       signal(container.id, SIGKILL, why: "its main could not be started")
@@ -209,6 +255,7 @@ extension Engine {
     do { try state.saveContainer(snapshot) } catch {
       logger.error("cannot save container", metadata: ["id": "\(container.id)", "error": "\(error)"])
     }
+    container.phases.mark("save_running")
     container.endStart {
       $0.status = .running
       $0.started = startedAt
@@ -414,6 +461,8 @@ extension Engine {
         closeQuietly(fd)
       }
       container.finish(record)
+      container.phases.mark("released")
+      container.phases.write(id: container.id)
     }
   }
 

@@ -8,13 +8,15 @@ final class LiveContainer: @unchecked Sendable {
   let bundle: String
   /// What it holds, to give back when it ends (see `TeardownStep`).
   let rollback = Rollback()
+  /// Timestamps of its start, when xcd traces them (`XCD_START_PHASES`).
+  let phases: StartPhases
   private let condition = NSCondition()
   private var current: ContainerRecord
   private var finished = false
   private var waiters: [CheckedContinuation<ContainerRecord, Never>] = []
   private var exitNotify: CInt?
-  /// True while `runc start` runs: main may exit before it returns, and the monitor must
-  /// not decide whether main ran until the start has settled.
+  /// True while a start runs (`runc start`, or `runc run` and xc-init's first report): main may
+  /// exit before it settles, and the monitor must not decide whether main ran until it has.
   private var starting = false
   /// Read end of the pipe on which xc-init reports main's start and exit (nil without it).
   private var statusReader: CInt?
@@ -26,9 +28,10 @@ final class LiveContainer: @unchecked Sendable {
   /// Copies main's output into its log file when the client kept none of it.
   private var mainLog: MainLog?
 
-  init(record: ContainerRecord, bundle: String) {
+  init(record: ContainerRecord, bundle: String, phases: StartPhases = StartPhases()) {
     id = record.id
     self.bundle = bundle
+    self.phases = phases
     current = record
   }
 

@@ -19,16 +19,38 @@ struct Runc: Sendable {
   /// (a listening UNIX socket; the spec has `terminal: true`), runc sends the pty master there.
   func create(
     id: String, bundle: String, stdio: (CInt, CInt, CInt), statusFD: CInt? = nil,
-    consoleSocket: String? = nil
+    consoleSocket: String? = nil, phases: StartPhases? = nil
+  ) throws -> pid_t {
+    try launch(
+      "create", id: id, bundle: bundle, stdio: stdio, statusFD: statusFD, consoleSocket: consoleSocket, phases: phases)
+  }
+
+  /// `runc create` or `runc run --detach` (`command`), with init's stdio, status fd and console.
+  private func launch(
+    _ command: String, id: String, bundle: String, stdio: (CInt, CInt, CInt), statusFD: CInt?,
+    consoleSocket: String?, phases: StartPhases?
   ) throws -> pid_t {
     let pidFile = bundle + "/init.pid"
     let log = bundle + "/runc.log"
-    var preserve = statusFD == nil ? [] : ["--preserve-fds", "1"]
-    if let consoleSocket { preserve += ["--console-socket", consoleSocket] }
+    var options = command == "run" ? ["--detach"] : []
+    options += statusFD == nil ? [] : ["--preserve-fds", "1"]
+    if let consoleSocket { options += ["--console-socket", consoleSocket] }
     try runWithStdio(
-      base(log: log) + ["create", "--bundle", bundle, "--pid-file", pidFile] + preserve + [id], stdio: stdio,
-      extra: statusFD.map { [$0] } ?? [], log: log, what: "create container")
+      base(log: log) + [command, "--bundle", bundle, "--pid-file", pidFile] + options + [id], stdio: stdio,
+      extra: statusFD.map { [$0] } ?? [], log: log, what: "create container", phases: phases)
+    defer { phases?.mark("pid_file") }
     return try readPid(pidFile)
+  }
+
+  /// `runc run --detach`: creates container `id` from `bundle` and starts it in one runc
+  /// process (one Go process per start instead of `create` and `start`); otherwise as `create`.
+  /// Returns init's host pid once init has been started.
+  func run(
+    id: String, bundle: String, stdio: (CInt, CInt, CInt), statusFD: CInt? = nil,
+    consoleSocket: String? = nil, phases: StartPhases? = nil
+  ) throws -> pid_t {
+    try launch(
+      "run", id: id, bundle: bundle, stdio: stdio, statusFD: statusFD, consoleSocket: consoleSocket, phases: phases)
   }
 
   func start(id: String, bundle: String) throws {
@@ -69,11 +91,14 @@ struct Runc: Sendable {
   // MARK: -
 
   private func runWithStdio(
-    _ argv: [String], stdio: (CInt, CInt, CInt), extra: [CInt] = [], log: String, what: String
+    _ argv: [String], stdio: (CInt, CInt, CInt), extra: [CInt] = [], log: String, what: String,
+    phases: StartPhases? = nil
   ) throws {
     unlink(log)
     let pid = try Subprocess.spawn(argv, stdin: stdio.0, stdout: stdio.1, stderr: stdio.2, extra: extra)
+    phases?.mark("spawn")  // posix_spawn returns once the child has exec'd (vfork)
     let status = try Subprocess.wait(pid)
+    phases?.mark("runc")
     guard WaitStatus(rawValue: status).exitCode == 0 else {
       throw failure(what, Self.errors(inLog: log))
     }

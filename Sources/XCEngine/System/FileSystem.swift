@@ -33,6 +33,15 @@ enum FileSystem {
     }
   }
 
+  /// Writes a new file only this run of the engine reads (a runc bundle's `config.json`): not
+  /// synced nor renamed into place, since nothing reads it before this returns and a crash
+  /// leaves it in a directory the next start's reconciliation removes. Fails if it exists.
+  static func writeEphemeral(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws {
+    let fd = try sysCall("create \(path)") { open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode) }
+    defer { closeQuietly(fd) }
+    try writeAll(fd, bytes)
+  }
+
   /// Creates `path` and its missing parents.
   static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
     var current = path.hasPrefix("/") ? "" : "."
