@@ -172,7 +172,7 @@ extension Engine {
       if isClosed {
         // shutdown() began meanwhile: its signal may have come before runc had the container.
         signal(id, SIGKILL, why: "the engine is shutting down")
-        throw EngineError(.shutDown, "the engine is shut down", errno: EIO)
+        throw EngineError(.shutDown, "the engine is shut down", errno: .ioError)
       }
       return container.record
     }
