@@ -148,6 +148,16 @@ extension RemoteHostTests {
       #expect(r.status == 0, "\(r.err)")
       #expect(r.out == "0\n")
 
+      // --trace names the host of each remote call; --ephemeral cleans up on every host touched.
+      r = try runXcsh(
+        ["--trace", "--ephemeral", "-c", "on h0 { run -d busybox:latest --name e0 -- sleep 1000 } | ignore; on h1 { ps | length }"],
+        environment: fleet.env)
+      #expect(r.status == 0, "\(r.err)")
+      #expect(r.err.contains("trace: [h0] instantiate"), "\(r.err)")
+      #expect(r.err.contains("trace: [h1] list_containers"), "\(r.err)")
+      #expect(r.err.contains("--ephemeral removed on h0: container e0"), "\(r.err)")
+      #expect(try fleet.containers() == [[], []])
+
       // Errors name the host (and an unknown one is refused before anything runs).
       r = try fleet.xcsh("on h2 { ps }")
       #expect(r.status != 0)
