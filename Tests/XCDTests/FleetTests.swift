@@ -222,6 +222,8 @@ extension RemoteHostTests {
       #expect(text.contains("interrupted"), "\(text)")
       #expect(!seen.get().contains("started h2"), "a new host started after Ctrl-C: \(seen.get())")
       #expect(try fleet.containers() == [[], []])
+      // The sessions closed with xcsh: no relay runs on any host while the masters stay up.
+      try expectNoRelay(fleet.hosts[0])
     }
   }
 }
