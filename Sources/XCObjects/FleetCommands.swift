@@ -7,7 +7,7 @@ import XCShell
 /// which `RoutedCommand` turns into the route of each object command inside.
 enum FleetCommands {
   static func all(_ s: DaemonSession, environment: [String: String] = ProcessInfo.processInfo.environment) -> [any Command] {
-    [on(s), fleet(s, environment)]
+    [on(s, environment), fleet(s, environment)]
   }
 
   /// A host's name from a value: a string (an inventory name or an `ssh://` address), a record
@@ -27,7 +27,7 @@ enum FleetCommands {
       help: "give an inventory host's name, an ssh://[user@]host[:port][/socket] address, or a record of `host list`")
   }
 
-  static func on(_ s: DaemonSession) -> Builtin {
+  static func on(_ s: DaemonSession, _ env: [String: String]) -> Builtin {
     Builtin(
       Signature(
         "on", category: .objects,
@@ -48,6 +48,13 @@ enum FleetCommands {
           """)
     ) { call, _ in
       let name = try hostName(try call.require("host"), at: call.head)
+      if !name.hasPrefix("ssh://"), let inv = try? HostCommands.inventory(env, at: call.head),
+        inv.host(named: name) == nil, inv.groups.contains(where: { $0.name == name })
+      {
+        throw ShellError(
+          .hostTarget, "`\(name)` is a group: `on` runs a block on one host", at: call.head,
+          help: "`fleet \(name) {|h| … }` runs it on each host of the group")
+      }
       try s.checkHost(name, at: call.head)
       let block = try call.closure("block")!
       return .value(try call.evaluator.withAmbient("host", name) { try call.invoke(block, []) })
