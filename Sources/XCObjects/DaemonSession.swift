@@ -85,8 +85,8 @@ public final class DaemonSession: @unchecked Sendable {
     (caller, ephemeral) = Self.stack(over: remote ?? pool, modes: modes, host: defaultHostName)
   }
 
-  /// The transports over `base` that the modes ask for: trace (naming `host` in each line), then
-  /// ephemeral, then dry run.
+  /// The transports over `base` that the modes ask for: trace, then ephemeral, then dry run;
+  /// trace and plan lines name `host` (a remote host) in each line.
   static func stack(over base: any XCCaller, modes: DaemonModes, host: String?) -> (any XCCaller, EphemeralCaller?) {
     var c = base
     if modes.trace {
@@ -98,7 +98,7 @@ public final class DaemonSession: @unchecked Sendable {
       ephemeral = e
       c = e
     }
-    if modes.dryRun { c = DryRunCaller(inner: c, write: StandardError.write) }
+    if modes.dryRun { c = DryRunCaller(inner: c, write: { line in StandardError.write(planLine(line, host: host)) }) }
     return (c, ephemeral)
   }
 
@@ -106,6 +106,12 @@ public final class DaemonSession: @unchecked Sendable {
   static func traceLine(_ line: String, host: String?) -> String {
     guard let host, line.hasPrefix("trace: ") else { return line }
     return "trace: [\(host)] " + line.dropFirst("trace: ".count)
+  }
+
+  /// A dry run's plan line naming the remote host it was for: `+ [web1] instantiate …`.
+  static func planLine(_ line: String, host: String?) -> String {
+    guard let host, line.hasPrefix("+ ") else { return line }
+    return "+ [\(host)] " + line.dropFirst("+ ".count)
   }
 
   // MARK: - Other hosts (`on HOST { … }`, `fleet`, objects carrying `host`)
