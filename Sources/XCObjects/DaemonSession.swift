@@ -36,6 +36,7 @@ public final class DaemonSession: @unchecked Sendable {
   /// `--host`: the daemon on another machine, through ssh and the relay.
   private let remote: RemoteCaller?
   private let ephemeral: EphemeralCaller?
+  /// The transports to the script's own daemon; other hosts have theirs in `routes`.
   private let caller: any XCCaller
   private let finished = NSLock()
   private var isFinished = false
@@ -54,11 +55,16 @@ public final class DaemonSession: @unchecked Sendable {
   /// A session on `socketPath`. When the path is not `explicit` (it is the default, not
   /// `--socket` or `$XC_SOCKET`) and nothing answers there, the first call starts the default
   /// xcd (Linux; not in a dry run).
+  /// `hostName` is `host` as the user wrote it (`--host`): objects from that daemon carry it in
+  /// their `host` field.
   public init(
     socketPath: String, explicit: Bool, modes: DaemonModes = DaemonModes(),
-    environment: [String: String] = ProcessInfo.processInfo.environment, host: RemoteHost? = nil
+    environment: [String: String] = ProcessInfo.processInfo.environment, host: RemoteHost? = nil,
+    hostName: String? = nil
   ) {
     self.modes = modes
+    self.environment = environment
+    defaultHostName = host.map { hostName ?? "ssh://\($0)\($0.socketPath)" }
     remote = host.map { RemoteCaller(host: $0, options: SSHOptions.fromEnvironment(environment), announce: StandardError.write) }
     var fallback: (any DefaultDaemon)? = nil
     if !explicit, !modes.dryRun, host == nil {
@@ -76,26 +82,104 @@ public final class DaemonSession: @unchecked Sendable {
     }
     endpoint = DaemonEndpoint(path: socketPath, explicit: explicit, fallback: fallback, announce: StandardError.write)
     pool = ConnectionPool(endpoint: endpoint)
-    var c: any XCCaller = remote ?? pool
-    if modes.trace { c = TracingCaller(inner: c, write: StandardError.write) }
+    (caller, ephemeral) = Self.stack(over: remote ?? pool, modes: modes, host: defaultHostName)
+  }
+
+  /// The transports over `base` that the modes ask for: trace, then ephemeral, then dry run;
+  /// trace and plan lines name `host` (a remote host) in each line.
+  static func stack(over base: any XCCaller, modes: DaemonModes, host: String?) -> (any XCCaller, EphemeralCaller?) {
+    var c = base
+    if modes.trace {
+      c = TracingCaller(inner: c, write: { line in StandardError.write(traceLine(line, host: host)) })
+    }
+    var ephemeral: EphemeralCaller? = nil
     if modes.ephemeral, !modes.dryRun {
       let e = EphemeralCaller(inner: c)
       ephemeral = e
       c = e
-    } else {
-      ephemeral = nil
     }
-    if modes.dryRun { c = DryRunCaller(inner: c, write: StandardError.write) }
-    caller = c
+    if modes.dryRun { c = DryRunCaller(inner: c, write: { line in StandardError.write(planLine(line, host: host)) }) }
+    return (c, ephemeral)
+  }
+
+  /// A trace line naming the remote host it went to: `trace: [web1] ps …`.
+  static func traceLine(_ line: String, host: String?) -> String {
+    guard let host, line.hasPrefix("trace: ") else { return line }
+    return "trace: [\(host)] " + line.dropFirst("trace: ".count)
+  }
+
+  /// A dry run's plan line naming the remote host it was for: `+ [web1] instantiate …`.
+  static func planLine(_ line: String, host: String?) -> String {
+    guard let host, line.hasPrefix("+ ") else { return line }
+    return "+ [\(host)] " + line.dropFirst("+ ".count)
+  }
+
+  // MARK: - Other hosts (`on HOST { … }`, `fleet`, objects carrying `host`)
+
+  /// The script's own remote host as the user named it (`--host`), nil for a local daemon.
+  public let defaultHostName: String?
+  private let environment: [String: String]
+  private let routesLock = NSLock()
+  /// One session per host for the whole process, whatever name reached it.
+  private var routes: [RemoteHost: HostRoute] = [:]
+  private var routeNames: [String: RemoteHost] = [:]
+
+  /// A host other than the script's own: its session (opened on the first call) and the mode
+  /// transports over it.
+  final class HostRoute: Sendable {
+    let name: String
+    let remote: RemoteCaller
+    let caller: any XCCaller
+    let ephemeral: EphemeralCaller?
+    init(name: String, remote: RemoteCaller, modes: DaemonModes) {
+      self.name = name
+      self.remote = remote
+      (caller, ephemeral) = DaemonSession.stack(over: remote, modes: modes, host: name)
+    }
+  }
+
+  /// Checks that `name` (an inventory host or an `ssh://` address) can be routed to: an error
+  /// naming it otherwise (unknown host, a group, a bad address, a broken inventory). Opens no
+  /// connection.
+  public func checkHost(_ name: String, at span: Span) throws {
+    _ = try target(for: name, at: span)
+  }
+
+  /// The transport stack, the path for messages, and whether it is remote, for the route `name`.
+  private func target(for name: String?, at span: Span) throws -> (caller: any XCCaller, path: String, remote: Bool) {
+    guard let name, name != defaultHostName else { return (caller, socketPath, remote != nil) }
+    routesLock.lock()
+    defer { routesLock.unlock() }
+    let host: RemoteHost
+    if let h = routeNames[name] {
+      host = h
+    } else {
+      do throws(InventoryError) {
+        host = try HostInventory.resolve(name, environment: environment)
+      } catch {
+        throw ShellError(.hostInventory, "host `\(name)`: \(error)", at: span)
+      }
+      routeNames[name] = host
+    }
+    let path = "ssh://\(host)\(host.socketPath)"
+    if let remote, remote.host == host { return (caller, path, true) }
+    if let r = routes[host] { return (r.caller, path, true) }
+    let r = HostRoute(
+      name: name, remote: RemoteCaller(host: host, options: SSHOptions.fromEnvironment(environment), announce: StandardError.write),
+      modes: modes)
+    routes[host] = r
+    return (r.caller, path, true)
   }
 
   /// Calls the daemon; IPC failures become `daemon.*` errors located at the command.
   /// Safe from several threads at once (each call takes its own connection).
+  /// Goes to the daemon of the thread's route (`DaemonRoute`): the script's own, or a host's.
   public func call<R: XCRequest>(_ request: R, at span: Span) throws -> R.Response {
+    let t = try target(for: DaemonRoute.current, at: span)
     do {
-      return try caller.call(request, timeout: nil)
+      return try t.caller.call(request, timeout: nil)
     } catch {
-      throw Self.shellError(error, at: span, path: socketPath, calling: R.method, remote: remote != nil)
+      throw Self.shellError(error, at: span, path: t.path, calling: R.method, remote: t.remote)
     }
   }
 
@@ -103,11 +187,12 @@ public final class DaemonSession: @unchecked Sendable {
   /// "method not found", as xc's daemon answers). Only for requests that never answer errno 2
   /// themselves, so the errno tells the two apart without reading the message.
   func callExtension<R: XCRequest>(_ request: R, at span: Span) throws -> R.Response? {
+    let t = try target(for: DaemonRoute.current, at: span)
     do {
-      return try caller.call(request, timeout: nil)
+      return try t.caller.call(request, timeout: nil)
     } catch {
       if error.code == .daemon, error.daemonError?.errno == 2 { return nil }
-      throw Self.shellError(error, at: span, path: socketPath, remote: remote != nil)
+      throw Self.shellError(error, at: span, path: t.path, remote: t.remote)
     }
   }
 
@@ -178,8 +263,20 @@ public final class DaemonSession: @unchecked Sendable {
         StandardError.write("xcsh: --ephemeral removed \(removed.map(\.description).joined(separator: ", "))\n")
       }
     }
+    routesLock.lock()
+    let others = routes.values.sorted { $0.name < $1.name }
+    routesLock.unlock()
+    for r in others {
+      guard let e = r.ephemeral else { continue }
+      let (removed, failures) = e.cleanUp()
+      for f in failures { StandardError.write("xcsh: --ephemeral on \(r.name): \(f)\n") }
+      if !removed.isEmpty {
+        StandardError.write("xcsh: --ephemeral removed on \(r.name): \(removed.map(\.description).joined(separator: ", "))\n")
+      }
+    }
     pool.closeAll()
     remote?.close()
+    for r in others { r.remote.close() }
     if let d = endpoint.startedDaemon {
       if modes.keepDaemon {
         StandardError.write("xcsh: the private xcd keeps running on \(d.socketPath) (pid \(d.pid))\n")
@@ -220,7 +317,9 @@ public final class DaemonSession: @unchecked Sendable {
     var fds: [FileDescriptor] = []
     let bytes = try WireEncoder().encode(record, descriptors: &fds)
     let v = try Value.fromJSON(String(decoding: bytes, as: UTF8.self))
-    guard let type, let fields = v.recordValue else { return v }
+    guard let type, var fields = v.recordValue else { return v }
+    // Objects from a remote daemon say which (docs/remote.md "Objects carry their host").
+    if let host = DaemonRoute.current { fields["host"] = Value(.string(host)) }
     return Value(.object(ObjectValue(type: type, fields: fields)))
   }
 }

@@ -8,12 +8,14 @@ import XCShell
 public enum ObjectCommands {
   public static func all(_ session: DaemonSession) -> [any Command] {
     ObjectNouns.register()
-    return [
+    let commands: [any Command] = [
       info(session), ps(session), images(session, name: "images"), images(session, name: "image list"),
       kill(session), RunCommand.make(session), ContainerCommands.exec(session), ContainerCommands.show(session),
       BuildCommand.make(session),
       LogsCommand.make(session),
-    ] + lifecycle(session)
+    ] + lifecycle(session) + FleetCommands.all(session)
+    // Each runs on the host of its `on`/`fleet` block (docs/remote.md "On other hosts").
+    return commands.map { RoutedCommand(inner: $0, session: session) }
   }
 
   static func info(_ s: DaemonSession) -> Builtin {
@@ -94,16 +96,21 @@ public enum ObjectCommands {
           has ended.
           """)
     ) { call, input in
-      var refs: [String] = []
+      // Killed references by host (nil: this command's route), so each host is waited on.
+      var refs: [(host: String?, refs: [String])] = []
       for t in try ObjectArgs.targets(call, input, what: "a container (a name, an id or an object)") {
         try ObjectArgs.withContainer(s, t, at: call.head) { ref in
           _ = try s.call(KillContainerRequest(name: ref), at: call.head)
-          refs.append(ref)
+          let host = DaemonRoute.host(of: t)
+          if let i = refs.firstIndex(where: { $0.host == host }) { refs[i].refs.append(ref) } else { refs.append((host, [ref])) }
         }
       }
       // A dry run tears nothing down: there is nothing to wait for.
-      if !call.has("no-wait"), !refs.isEmpty, !s.modes.dryRun {
-        try waitTornDown(refs, s, call, timeout: try call.duration("timeout") ?? 30_000_000_000)
+      if !call.has("no-wait"), !s.modes.dryRun {
+        let timeout = try call.duration("timeout") ?? 30_000_000_000
+        for group in refs {
+          try DaemonRoute.withHost(of: group.host) { try waitTornDown(group.refs, s, call, timeout: timeout) }
+        }
       }
       return .empty
     }

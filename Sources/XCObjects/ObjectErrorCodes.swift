@@ -75,6 +75,10 @@ extension ShellError.Code {
   // MARK: host
   /// The host inventory file cannot be read or written, or does not name the host.
   static let hostInventory: Self = "host.inventory"
+  /// `on` or `fleet` was given something that names no host (a number, a record without a name).
+  static let hostTarget: Self = "host.target"
+  /// One or more hosts of a `fleet` failed (without `--keep-going`).
+  static let fleetFailed: Self = "fleet.failed"
 
   // MARK: jailfile
   /// A Jailfile does not parse or plan.
@@ -172,7 +176,9 @@ extension ShellError.Code {
     .fileMissing,
     .fileOpen,
     .fileRead,
+    .fleetFailed,
     .hostInventory,
+    .hostTarget,
     .jailfileInvalid,
     .killTimeout,
     .logsMissing,

@@ -80,7 +80,8 @@ struct XCShellCommand: ParsableCommand {
     modes.isolated = isolated
     modes.keepDaemon = keepDaemon || (env["XCSH_KEEP_DAEMON"].map { !$0.isEmpty && $0 != "0" } ?? false)
     var remote: RemoteHost?
-    if let text = host ?? env["XC_HOST"].flatMap({ $0.isEmpty ? nil : $0 }) {
+    let hostText = host ?? env["XC_HOST"].flatMap({ $0.isEmpty ? nil : $0 })
+    if let text = hostText {
       if socket != nil {
         FileHandle.standardError.write(Data("error: --socket and --host both name a daemon; give one (the remote socket goes in the host: ssh://host/path)\n".utf8))
         throw ExitCode(2)
@@ -93,7 +94,7 @@ struct XCShellCommand: ParsableCommand {
         throw ExitCode(2)
       }
     }
-    let daemon = DaemonSession(socketPath: options.socketPath, explicit: chosen != nil, modes: modes, host: remote)
+    let daemon = DaemonSession(socketPath: options.socketPath, explicit: chosen != nil, modes: modes, host: remote, hostName: hostText)
     // However the script ends (error, `exit`, Ctrl-C, SIGTERM), after its defers: remove what
     // --ephemeral recorded, then stop an embedded daemon.
     defer { daemon.finish() }

@@ -26,18 +26,21 @@ final class SSHHostHarness {
   /// Where the relay is cached on the "remote" (sshd sets XDG_CACHE_HOME for its sessions).
   var remoteCache: String { dir + "/remote-cache/xcsh" }
 
-  init() throws {
+  /// `index` tells apart the hosts of one test process (a fleet): each has its own namespace,
+  /// veth pair and /30.
+  init(index: Int = 0) throws {
+    precondition((0..<60).contains(index))
     var template = Array("/tmp/xcsh-ssh-test-XXXXXX".utf8CString)
     guard let p = mkdtemp(&template) else { throw TestFailure("mkdtemp failed") }
     dir = String(cString: p)
-    let tag = String(getpid() % 100_000)
+    let tag = String(getpid() % 100_000) + (index == 0 ? "" : "n\(index)")
     namespace = "xcshrt\(tag)"
     hostVeth = "xrt\(tag)a"
-    // 10.213.x.0/30: a test subnet on a link only this harness has.
+    // 10.213.x.(4i)/30: a test subnet on a link only this harness has.
     let third = Int(getpid() % 250) + 1
-    address = "10.213.\(third).2"
+    address = "10.213.\(third).\(4 * index + 2)"
     do {
-      try setUpNetwork(hostAddress: "10.213.\(third).1")
+      try setUpNetwork(hostAddress: "10.213.\(third).\(4 * index + 1)")
       try writeKeysAndConfigs()
       try startSSHD()
     } catch {
@@ -85,22 +88,7 @@ final class SSHHostHarness {
       """
     try sshd.write(toFile: "\(dir)/sshd_config", atomically: true, encoding: .utf8)
     func host(_ alias: String, identity: String, knownHosts: String) -> String {
-      """
-      Host \(alias)
-        HostName \(address)
-        Port \(port)
-        User root
-        IdentityFile \(dir)/\(identity)
-        IdentitiesOnly yes
-        IdentityAgent none
-        UserKnownHostsFile \(dir)/\(knownHosts)
-        GlobalKnownHostsFile /dev/null
-        StrictHostKeyChecking yes
-        CheckHostIP no
-        ConnectTimeout 10
-        LogLevel ERROR
-
-      """
+      configEntry(alias, identity: identity, knownHosts: knownHosts)
     }
     let config =
       host(Self.alias, identity: "id", knownHosts: "known_hosts")
@@ -108,6 +96,27 @@ final class SSHHostHarness {
       + host("xcsh-test-wrong-key", identity: "other_id", knownHosts: "known_hosts")
     try config.write(toFile: sshConfig, atomically: true, encoding: .utf8)
     for f in ["id", "other_id", "hostkey", "other_hostkey"] { chmod("\(dir)/\(f)", 0o600) }
+  }
+
+  /// An ssh_config `Host` entry reaching this host as `alias` (a fleet test joins several
+  /// harnesses' entries in one file).
+  func configEntry(_ alias: String, identity: String = "id", knownHosts: String = "known_hosts") -> String {
+    """
+    Host \(alias)
+      HostName \(address)
+      Port \(port)
+      User root
+      IdentityFile \(dir)/\(identity)
+      IdentitiesOnly yes
+      IdentityAgent none
+      UserKnownHostsFile \(dir)/\(knownHosts)
+      GlobalKnownHostsFile /dev/null
+      StrictHostKeyChecking yes
+      CheckHostIP no
+      ConnectTimeout 10
+      LogLevel ERROR
+
+    """
   }
 
   private func startSSHD() throws {

@@ -27,29 +27,34 @@ enum ContainerCommands {
           that process (kept with an ended container like main's log).
           """)
     ) { call, _ in
-      let name = try ObjectCommands.containerName(try call.require("container"), at: call.head)
-      let argv = try call.restValues().map { try $0.asString() }
-      guard let program = argv.first else {
-        throw ShellError(.argsMissing, "`exec` needs a program to run after the container", at: call.span)
+      // A container object from another host is exec'ed there.
+      try DaemonRoute.withHost(of: try call.require("container")) { try execHere(s, call) }
+    }
+  }
+
+  static func execHere(_ s: DaemonSession, _ call: Call) throws -> Pipe {
+    let name = try ObjectCommands.containerName(try call.require("container"), at: call.head)
+    let argv = try call.restValues().map { try $0.asString() }
+    guard let program = argv.first else {
+      throw ShellError(.argsMissing, "`exec` needs a program to run after the container", at: call.span)
+    }
+    var request = ExecRequest(name: name, arg0: program, args: Array(argv.dropFirst()))
+    request.envs = try RunCommand.environment(call)
+    request.user = try call.string("user")
+    request.group = try call.string("group")
+    if call.has("detach") { return try detached(request, name, call, s) }
+    if call.has("tty") { return try ExecTerminal.run(request, call, s) }
+    return try Foreground.run(call, what: .process, stop: nil) { stdout, stderr, exited in
+      // As xc's client: this shell's stdin, then the output descriptors, then the exit eventfd.
+      request.stdin = FDRef(.standardInput)
+      request.stdout = stdout
+      request.stderr = stderr
+      request.notify = exited
+      // ENOENT is also "no such program in the container": the list decides which.
+      try ObjectArgs.about(.container, name, at: call.head, exists: { try ObjectArgs.isLive(s, name, at: call.head) }) {
+        _ = try s.call(request, at: call.head)
       }
-      var request = ExecRequest(name: name, arg0: program, args: Array(argv.dropFirst()))
-      request.envs = try RunCommand.environment(call)
-      request.user = try call.string("user")
-      request.group = try call.string("group")
-      if call.has("detach") { return try detached(request, name, call, s) }
-      if call.has("tty") { return try ExecTerminal.run(request, call, s) }
-      return try Foreground.run(call, what: .process, stop: nil) { stdout, stderr, exited in
-        // As xc's client: this shell's stdin, then the output descriptors, then the exit eventfd.
-        request.stdin = FDRef(.standardInput)
-        request.stdout = stdout
-        request.stderr = stderr
-        request.notify = exited
-        // ENOENT is also "no such program in the container": the list decides which.
-        try ObjectArgs.about(.container, name, at: call.head, exists: { try ObjectArgs.isLive(s, name, at: call.head) }) {
-          _ = try s.call(request, at: call.head)
-        }
-        return "\(program) in \(name)"
-      }
+      return "\(program) in \(name)"
     }
   }
 

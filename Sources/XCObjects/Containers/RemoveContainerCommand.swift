@@ -21,7 +21,10 @@ enum RemoveContainerCommand {
       // An empty pipe is a no-op, so clean-up scripts can run twice (as `kill`).
       for t in try ObjectArgs.targets(call, input, what: "a container (a name, an id or an object)") {
         let ref = try ObjectArgs.containerRef(t, at: call.head)
-        _ = try s.callExtension(RemoveContainerRequest(name: ref), feature: "`rm`", at: call.head)
+        // A container object from another host is forgotten there.
+        _ = try DaemonRoute.withHost(of: t) {
+          try s.callExtension(RemoveContainerRequest(name: ref), feature: "`rm`", at: call.head)
+        }
       }
       return .empty
     }

@@ -177,12 +177,18 @@ enum WaitCommand {
   static func execSucceeds(_ id: String, _ argv: [String], _ s: DaemonSession, _ call: Call, deadline: Int64) throws -> Bool {
     let exited = try ObjectArgs.eventfd(call)
     defer { close(exited.rawValue) }
-    let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-    defer { close(null) }
-    let devnull = FDRef(FileDescriptor(rawValue: null))
+    // One /dev/null to read and another to write: on a remote host the relay carries each
+    // descriptor as one kind (input or output), and refuses one used as both.
+    let nullIn = open("/dev/null", O_RDONLY | O_CLOEXEC)
+    let nullOut = open("/dev/null", O_WRONLY | O_CLOEXEC)
+    defer {
+      close(nullIn)
+      close(nullOut)
+    }
+    let devnull = FDRef(FileDescriptor(rawValue: nullOut))
     let r = ExecRequest(
-      name: id, arg0: argv[0], args: Array(argv.dropFirst()), envs: [:], stdin: devnull, stdout: devnull,
-      stderr: devnull, notify: FDRef(exited.fileDescriptor), useTty: false)
+      name: id, arg0: argv[0], args: Array(argv.dropFirst()), envs: [:], stdin: FDRef(FileDescriptor(rawValue: nullIn)),
+      stdout: devnull, stderr: devnull, notify: FDRef(exited.fileDescriptor), useTty: false)
     do { _ = try s.call(r, at: call.head) } catch let e as ShellError where e.code.rawValue.hasPrefix("daemon.") {
       return false  // e.g. the program is not there yet
     }

@@ -55,6 +55,13 @@ enum ObjectArgs {
   static func withContainer<T>(
     _ s: DaemonSession, _ v: Value, at span: Span, _ body: (String) throws -> T
   ) throws -> T {
+    // An object from another host is acted on there (docs/remote.md "Objects carry their host").
+    try DaemonRoute.withHost(of: v) { try withContainerHere(s, v, at: span, body) }
+  }
+
+  private static func withContainerHere<T>(
+    _ s: DaemonSession, _ v: Value, at span: Span, _ body: (String) throws -> T
+  ) throws -> T {
     let ref = try containerRef(v, at: span)
     do {
       return try body(ref)

@@ -46,7 +46,24 @@ public final class Evaluator: @unchecked Sendable {
     e.environment = environment
     e.currentDirectory = currentDirectory
     e.allowsRedirections = allowsRedirections
+    e.ambient = ambient
     return e
+  }
+
+  // MARK: - Ambient values
+
+  /// Values set for the extent of a block and seen by every command called inside it, on this
+  /// evaluator and on the workers it forks (`on HOST { … }` sets `host`). Commands read them;
+  /// only `withAmbient` changes them, so a block's setting never outlives the block.
+  public private(set) var ambient: [String: String] = [:]
+
+  /// Runs `body` with the ambient `key` set to `value` (nil unsets it), restoring it afterwards
+  /// however `body` ends.
+  public func withAmbient<T>(_ key: String, _ value: String?, _ body: () throws -> T) rethrows -> T {
+    let saved = ambient[key]
+    ambient[key] = value
+    defer { ambient[key] = saved }
+    return try body()
   }
 
   /// A parser context over the command table (for sub-command names and row conditions).
@@ -56,13 +73,15 @@ public final class Evaluator: @unchecked Sendable {
 
   /// Set on a `par-each` worker's evaluator: another item failed, so this one stops too.
   var cancellation: CancelFlag? = nil
+  /// The error's message when `cancellation` is set (a `fleet` worker says why it stopped).
+  var cancellationReason = "cancelled: another `par-each` item failed"
 
   /// Throws if SIGINT or SIGTERM arrived (or this `par-each` worker was cancelled); long loops
   /// and waits call this.
   @inline(__always) public func checkInterrupt() throws {
     let sig = cs_signal_pending()
     if sig != 0 { throw interruption(sig) }
-    if let c = cancellation, c.isSet { throw ShellError(.cancelled, "cancelled: another `par-each` item failed") }
+    if let c = cancellation, c.isSet { throw ShellError(.cancelled, cancellationReason) }
   }
 
   func interruption(_ sig: Int32) -> ShellError {
@@ -126,6 +145,12 @@ public final class Evaluator: @unchecked Sendable {
   /// Runs defers last-in first-out. A failing defer is reported and the others still run; if the
   /// block itself succeeded, the first defer failure becomes the block's error.
   func runDefers(_ defers: [Block], in frame: Frame, after error: (any Error)?) throws {
+    // A worker cancelled because a sibling failed or the run was interrupted still cleans up
+    // completely: the flag would otherwise stop each defer at its first check (a second Ctrl-C
+    // still does).
+    let cancellation = self.cancellation
+    self.cancellation = nil
+    defer { self.cancellation = cancellation }
     var firstFailure: (any Error)? = nil
     for d in defers.reversed() {
       do {

@@ -1,0 +1,183 @@
+import Foundation
+import XCRemote
+import XCShell
+
+/// `on HOST { … }` and `fleet HOSTS { |host| … }`: blocks whose object commands go to other
+/// hosts' daemons (docs/remote.md "On other hosts"). Both set the evaluator's ambient `host`,
+/// which `RoutedCommand` turns into the route of each object command inside.
+enum FleetCommands {
+  static func all(_ s: DaemonSession, environment: [String: String] = ProcessInfo.processInfo.environment) -> [any Command] {
+    [on(s, environment), fleet(s, environment)]
+  }
+
+  /// A host's name from a value: a string (an inventory name or an `ssh://` address), a record
+  /// of `host list` (`name`) or of `host check`/`fleet` (`host`), or an object that came from
+  /// a remote daemon (its `host`).
+  static func hostName(_ v: Value, at span: Span) throws -> String {
+    switch v.kind {
+    case .string(let s) where !s.isEmpty: return s
+    case .record(let r):
+      for key in ["name", "host"] { if case .string(let s)? = r[key]?.kind, !s.isEmpty { return s } }
+    case .object:
+      if let h = DaemonRoute.host(of: v) { return h }
+    default: break
+    }
+    throw ShellError(
+      .hostTarget, "\(v.typeName) does not name a host", at: v.span.isKnown ? v.span : span,
+      help: "give an inventory host's name, an ssh://[user@]host[:port][/socket] address, or a record of `host list`")
+  }
+
+  static func on(_ s: DaemonSession, _ env: [String: String]) -> Builtin {
+    Builtin(
+      Signature(
+        "on", category: .objects,
+        summary: "Run a block with its object commands going to another host's daemon (through ssh and the relay).",
+        parameters: [
+          .required("host", .any, "An inventory host's name, an ssh:// address, or a `host list` record."),
+          .required("block", .closure, "The block; its value is `on`'s value."),
+        ],
+        examples: [
+          Example("What a host runs, or why it cannot say", "try { on web1 { ps | get name } } catch e { $e.message }")
+        ],
+        details: """
+          Objects that come back carry the host in their `host` field, and commands given such \
+          objects act on that host wherever they run: `on web1 { ps } | kill` stops the \
+          containers on web1. Blocks nest (the innermost host wins); a `defer` inside runs on \
+          the block's host when the block ends. One ssh session per host serves the whole \
+          script; calls to one host go one at a time. See docs/remote.md.
+          """)
+    ) { call, _ in
+      let name = try hostName(try call.require("host"), at: call.head)
+      if !name.hasPrefix("ssh://"), let inv = try? HostCommands.inventory(env, at: call.head),
+        inv.host(named: name) == nil, inv.groups.contains(where: { $0.name == name })
+      {
+        throw ShellError(
+          .hostTarget, "`\(name)` is a group: `on` runs a block on one host", at: call.head,
+          help: "`fleet \(name) {|h| … }` runs it on each host of the group")
+      }
+      try s.checkHost(name, at: call.head)
+      let block = try call.closure("block")!
+      return .value(try call.evaluator.withAmbient("host", name) { try call.invoke(block, []) })
+    }
+  }
+
+  static func fleet(_ s: DaemonSession, _ env: [String: String]) -> Builtin {
+    Builtin(
+      Signature(
+        "fleet", category: .objects,
+        summary: "Run a block on each of several hosts, a rolling batch at a time: `{host, ok, value, error, duration}` per host.",
+        parameters: [
+          .required("hosts", .any, "A group or host name of the inventory, an ssh:// address, or a list of them (or `host list` records)."),
+          .required("block", .closure, "Gets the host's name; its object commands go to that host."),
+          .named("batch", .int, short: "j", "How many hosts at once (the next starts when one ends).", default: .int(4)),
+          .named("max-fail", .int, "Start no new host once this many have failed (default 1; with --keep-going, no limit)."),
+          .switch("keep-going", "Return the table even when hosts failed, instead of failing with `fleet.failed`."),
+        ],
+        examples: [
+          Example("Which hosts answer", "fleet web --keep-going {|h| info | get version } | select host ok error"),
+          Example("Two at a time, stop after two failures", "fleet [web1] --batch 2 --max-fail 2 --keep-going {|h| ps | length }"),
+        ],
+        details: """
+          Each host runs on its own thread with its own copy of the variables, as in \
+          `par-each`. A failing host does not stop the others that are running; once \
+          --max-fail hosts have failed no new one starts, and those are rows with `ok: false` \
+          and `error` saying they were not started. Without --keep-going any failed host makes \
+          `fleet` fail (`fleet.failed`, naming each failed host and its error); with it the \
+          table is returned and the script decides (`where not ok`). Ctrl-C starts no new \
+          host and interrupts the running ones at their next check, running their defers on \
+          their hosts. See docs/remote.md.
+          """)
+    ) { call, _ in
+      let names = try targets(try call.require("hosts"), env: env, at: call.head)
+      for n in names { try s.checkHost(n, at: call.head) }
+      let block = try call.closure("block")!
+      let batch = Int(try call.int("batch") ?? 4)
+      guard batch >= 1 else { throw ShellError(.argsValue, "--batch must be at least 1, found \(batch)", at: call.span) }
+      let keepGoing = call.has("keep-going")
+      var maxFail = try call.int("max-fail").map { Int($0) } ?? (keepGoing ? nil : 1)
+      if let m = maxFail, m < 1 { throw ShellError(.argsValue, "--max-fail must be at least 1, found \(m)", at: call.span) }
+      if maxFail.map({ $0 >= names.count }) == true { maxFail = nil }
+      let outcomes = try RollingRun.run(
+        names.map { Value(.string($0)) }, block, width: batch, maxFailures: maxFail,
+        ambient: "host", values: names, call: call)
+      let rows = zip(names, outcomes).map { row($0, $1, maxFail: maxFail) }
+      let failed = zip(names, outcomes).filter { if case .done = $0.1 { false } else { true } }
+      if !failed.isEmpty, !keepGoing {
+        let list = failed.map { "\($0.0) (\(errorText($0.1, maxFail: maxFail)))" }.joined(separator: "; ")
+        throw ShellError(
+          .fleetFailed, "\(failed.count) of \(names.count) hosts failed: \(list)", at: call.head,
+          help: "`fleet --keep-going` returns the table `{host, ok, value, error, duration}` instead")
+      }
+      return .value(.list(rows, call.head))
+    }
+  }
+
+  /// The hosts a `fleet` argument names, in order, each once: groups expand to their members.
+  static func targets(_ v: Value, env: [String: String], at span: Span) throws -> [String] {
+    var names: [String] = []
+    var inventory: HostInventory?
+    for item in v.listOrSelf() {
+      let n = try hostName(item, at: span)
+      var expanded = [n]
+      if !n.hasPrefix("ssh://") {
+        if inventory == nil { inventory = try HostCommands.inventory(env, at: span) }
+        expanded = try HostCommands.located(span) { () throws(InventoryError) in try inventory!.expand(n) }
+      }
+      for e in expanded where !names.contains(e) { names.append(e) }
+    }
+    guard !names.isEmpty else {
+      throw ShellError(.hostTarget, "`fleet` was given no host", at: span, help: "give a group, host names, or `host list` records")
+    }
+    return names
+  }
+
+  static func errorText(_ o: RollingOutcome, maxFail: Int?) -> String {
+    switch o {
+    case .done: return ""
+    case .failed(let e as ShellError, _): return e.message
+    case .failed(let e, _): return "\(e)"
+    case .notStarted:
+      return maxFail.map { "not started: \($0) host\($0 == 1 ? "" : "s") had failed (--max-fail \($0))" }
+        ?? "not started: interrupted"
+    }
+  }
+
+  static func row(_ host: String, _ o: RollingOutcome, maxFail: Int?) -> Value {
+    var r = Record()
+    r["host"] = .string(host)
+    switch o {
+    case .done(let v, let seconds):
+      r["ok"] = .bool(true)
+      r["value"] = v
+      r["error"] = Value(.null)
+      r["duration"] = Value(.duration(Int64(seconds * 1e9)))
+    case .failed(_, let seconds):
+      r["ok"] = .bool(false)
+      r["value"] = Value(.null)
+      r["error"] = .string(errorText(o, maxFail: maxFail))
+      r["duration"] = Value(.duration(Int64(seconds * 1e9)))
+    case .notStarted:
+      r["ok"] = .bool(false)
+      r["value"] = Value(.null)
+      r["error"] = .string(errorText(o, maxFail: maxFail))
+      r["duration"] = Value(.null)
+    }
+    return .record(r)
+  }
+}
+
+/// An object command run on the route of its block: the ambient `host` of `on`/`fleet` (or the
+/// script's own daemon) becomes the thread's `DaemonRoute` while it runs, and while a stream it
+/// returns is read, so its calls and the objects it makes belong to that host.
+struct RoutedCommand: Command {
+  let inner: any Command
+  let session: DaemonSession
+  var signature: Signature { inner.signature }
+
+  func run(_ call: Call, _ input: XCShell.Pipe) throws -> XCShell.Pipe {
+    let route = call.evaluator.ambient["host"] ?? session.defaultHostName
+    let out = try DaemonRoute.with(route) { try inner.run(call, input) }
+    guard case .stream(let s) = out else { return out }
+    return .stream(ValueStream(span: s.span) { try DaemonRoute.with(route) { try s.next() } })
+  }
+}
