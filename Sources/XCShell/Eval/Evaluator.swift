@@ -25,6 +25,9 @@ public final class Evaluator: @unchecked Sendable {
   /// Whether `> file`, `< file`, … may open files (the fuzzer turns them off: a generated script
   /// must not write files).
   public var allowsRedirections = true
+  /// Runs on another thread beside others (a `par-each` or `fleet` worker): this process's
+  /// standard output and error are shared, so a worker never points them elsewhere.
+  var isWorker = false
   /// Counts closures created, so loops know when a reused scope may have been captured.
   var closuresMade = 0
   /// Guards against runaway recursion with a clear error instead of a stack overflow.
@@ -47,6 +50,7 @@ public final class Evaluator: @unchecked Sendable {
     e.currentDirectory = currentDirectory
     e.allowsRedirections = allowsRedirections
     e.ambient = ambient
+    e.isWorker = true
     return e
   }
 
@@ -484,7 +488,14 @@ public final class Evaluator: @unchecked Sendable {
       return try evalCall(node, in: frame, input: input, sink: sink)
     case .external(let node):
       let args = try externalArguments(node.arguments, in: frame)
-      return try withRedirections(node.redirections, in: frame, input: input, sink: sink, external: true) { input, sink in
+      return try withRedirections(
+        node.redirections, in: frame, input: input, sink: sink, external: true,
+        direct: { input, files in
+          try External.run(
+            name: node.name, args: args, at: node.nameSpan, span: node.span, input: input, sink: sink, evaluator: self,
+            stderrToStdout: node.redirections.stderrFollowsStdout, files: files)
+        }
+      ) { input, sink in
         try External.run(
           name: node.name, args: args, at: node.nameSpan, span: node.span, input: input, sink: sink, evaluator: self,
           stderrToStdout: node.redirections.stderrFollowsStdout)

@@ -22,8 +22,10 @@ enum External {
 
   static func run(
     name: String, args: [String], at nameSpan: Span, span: Span, input: Pipe, sink: Bool, evaluator ev: Evaluator,
-    suggestions: [String] = [], stderrToStdout: Bool = false
+    suggestions: [String] = [], stderrToStdout: Bool = false, files: RedirectedFiles = RedirectedFiles()
   ) throws -> Pipe {
+    // Output redirected to a file: the program gets the file itself and nothing is read back.
+    let sink = sink || files.stdout != nil
     guard let path = which(name, environment: ev.environment) else {
       var e = ShellError(.nameUnknownCommand, "unknown command `\(name)`", at: nameSpan,
         note: "not a built-in, a function or a program on PATH")
@@ -52,7 +54,9 @@ enum External {
     if stdinRead >= 0 { posix_spawn_file_actions_adddup2(&actions, stdinRead, 0) }
     if !sink { posix_spawn_file_actions_adddup2(&actions, stdoutFDs[1], 1) }
     // `2>&1`: standard error goes where standard output now goes (into the pipe, when piped).
+    if let fd = files.stdout { posix_spawn_file_actions_adddup2(&actions, fd, 1) }
     if stderrToStdout { posix_spawn_file_actions_adddup2(&actions, 1, 2) }
+    if let fd = files.stderr { posix_spawn_file_actions_adddup2(&actions, fd, 2) }
     var attr = posix_spawnattr_t()
     posix_spawnattr_init(&attr)
     defer { posix_spawnattr_destroy(&attr) }

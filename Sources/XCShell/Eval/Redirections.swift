@@ -14,8 +14,13 @@ import Foundation
 extension Evaluator {
   /// Runs `body` (the command) with its redirections. `external` says the command is a program,
   /// which applies `2>&1` itself after its standard output is set (so `cmd 2>&1 | grep` pipes both).
+  ///
+  /// `direct`, given for a program, runs it with its output files handed to it rather than by
+  /// pointing this process's standard output at them; a parallel worker must use it, because
+  /// the process has one standard output that the other workers print to meanwhile.
   func withRedirections(
     _ redirections: [Redirection], in frame: Frame, input: Pipe, sink: Bool, external: Bool,
+    direct: ((Pipe, RedirectedFiles) throws -> Pipe)? = nil,
     _ body: (Pipe, Bool) throws -> Pipe
   ) throws -> Pipe {
     guard allowsRedirections || redirections.isEmpty else {
@@ -74,6 +79,16 @@ extension Evaluator {
     }
     if external && stdoutFD == nil && stderrFD == nil { return try body(input, sink) }
     if stdoutFD == nil && stderrFD == nil && !stderrToStdout { return try body(input, sink) }
+    if isWorker {
+      guard let direct, !stderrToOldStdout else {
+        throw ShellError(
+          .ioRedirect,
+          "inside a parallel worker (`par-each`, `fleet`) only a program called with `^` can be redirected: the shell has one standard output, and this would also catch what the other workers print",
+          at: redirections[0].span,
+          help: "redirect the whole `par-each` (`… | par-each {…} > FILE`), `save` the values, or redirect a program (`^cmd > FILE` is per worker)")
+      }
+      return try direct(input, RedirectedFiles(stdout: stdoutFD, stderr: stderrFD))
+    }
 
     // `2>&1 > f` where the output is piped or captured: standard error becomes the command's
     // output. It goes to an unlinked file while the command runs (nothing to deadlock on), and is
@@ -161,4 +176,10 @@ extension Evaluator {
       },
       finisher: { close(fd) })
   }
+}
+
+/// Files a program's standard output and error go to, handed to it when it is spawned.
+struct RedirectedFiles {
+  var stdout: Int32? = nil
+  var stderr: Int32? = nil
 }
