@@ -50,6 +50,8 @@ enum Binder {
       switch arg {
       case .positional(let e):
         if Binder.positionalParameter(sig, positionals.count)?.shape == .condition {
+          // It captures the scope like a written closure: the scope may not be reused while it lives.
+          ev.closuresMade &+= 1
           positionals.append(conditionClosure(e, in: frame))
         } else {
           positionals.append(try ev.eval(e, in: frame))

@@ -1,12 +1,15 @@
 /// `--check`: parses a script and resolves its names without running it, reporting every error.
 ///
-/// It finds syntax errors, unknown variables, unknown commands (not built-in, not a function in
-/// scope, not on PATH), unknown flags, flags missing their values and wrong argument counts.
+/// It finds syntax errors, unknown variables and assignments to unknown or `let` variables (the
+/// resolver's pass, the one running a script makes), unknown commands (not built-in, not a
+/// function in scope, not on PATH), unknown flags, flags missing their values and wrong argument
+/// counts.
 public struct Checker {
   let shell: Shell
   private var errors: [ShellError] = []
-  /// Innermost scope last: variable names and function signatures declared there.
-  private var scopes: [(vars: Set<String>, fns: [String: Signature], dynamic: Bool)] = []
+  /// Innermost scope last: function signatures declared there, and whether a `source`/`use`
+  /// there may have declared anything.
+  private var scopes: [(fns: [String: Signature], dynamic: Bool)] = []
 
   public init(shell: Shell) { self.shell = shell }
 
@@ -17,47 +20,23 @@ public struct Checker {
     var parser = Parser(source: source, context: registry)
     let block = parser.parseProgram()
     errors = parser.errors
-    scopes = [(["args", "env", "in", "it", "nu", "xcsh"], [:], false)]
+    // Variables: the resolver's name errors, from the scope a script starts in.
+    let globals = shell.evaluator.globals.bindingNames
+    errors += Resolver.resolve(block, top: .globals(globals), registry: registry, environment: shell.evaluator.environment)
+    scopes = [([:], false)]
     checkBlock(block, newScope: false)
     return errors.sorted { ($0.span?.start ?? 0) < ($1.span?.start ?? 0) }
   }
 
   // MARK: - Scopes
 
-  /// Per scope, the names bound by `let`/`const` (which an assignment may not change).
-  private var immutable: [Set<String>] = [[]]
-
-  private mutating func push() {
-    scopes.append(([], [:], false))
-    immutable.append([])
-  }
-  private mutating func pop() {
-    scopes.removeLast()
-    immutable.removeLast()
-  }
-  private mutating func declare(_ name: String, mutable: Bool = true) {
-    scopes[scopes.count - 1].vars.insert(name)
-    if mutable { immutable[immutable.count - 1].remove(name) } else { immutable[immutable.count - 1].insert(name) }
-  }
-
-  /// Whether the innermost declaration of `name` is immutable.
-  private func isImmutable(_ name: String) -> Bool {
-    for i in stride(from: scopes.count - 1, through: 0, by: -1) where scopes[i].vars.contains(name) {
-      return immutable[i].contains(name)
-    }
-    return false
-  }
-
-  private func isDeclared(_ name: String) -> Bool {
-    scopes.contains { $0.vars.contains(name) || $0.dynamic }
-  }
+  private mutating func push() { scopes.append(([:], false)) }
+  private mutating func pop() { scopes.removeLast() }
 
   private func function(_ name: String) -> Signature? {
     for s in scopes.reversed() { if let f = s.fns[name] { return f } }
     return nil
   }
-
-  private var visibleVariables: [String] { scopes.flatMap(\.vars) }
 
   // MARK: - Walk
 
@@ -75,7 +54,7 @@ public struct Checker {
   private mutating func checkStatement(_ s: Statement) {
     switch s.kind {
     case .pipeline(let p): checkPipeline(p)
-    case .letDecl(let name, _, let mutable, let type, let value):
+    case .letDecl(_, _, _, let type, let value):
       checkPipeline(value)
       if let type, Shape.named(type.name) == nil {
         errors.append(ShellError(.typeUnknown, "unknown type `\(type.name)`", at: type.span, help: Binder.typeNamesHelp))
@@ -84,17 +63,8 @@ public struct Checker {
       {
         checkLiteral(e, shape)
       }
-      declare(name, mutable: mutable)
-    case .assign(let target, _, let value):
+    case .assign(_, _, let value):
       checkPipeline(value)
-      if target.name != "env", !isDeclared(target.name) {
-        errors.append(
-          ShellError(
-            .nameUnknownVariable, "no variable named `\(target.name)`", at: target.span,
-            help: "declare it first with `var \(target.name) = ...`"))
-      } else if target.name != "env", isImmutable(target.name) {
-        errors.append(Evaluator.immutableError(target))
-      }
     case .fnDecl(let d):
       push()
       for p in d.parameters {
@@ -105,15 +75,12 @@ public struct Checker {
           checkExpr(dv)
           if let t = p.type, let shape = Shape.named(t.name) { checkLiteral(dv, shape) }
         }
-        declare(p.variableName)
       }
       checkBlock(d.body, newScope: false)
       pop()
-    case .forLoop(let name, _, let index, let iterable, let body):
+    case .forLoop(_, _, _, let iterable, let body):
       checkExpr(iterable)
       push()
-      declare(name)
-      if let index { declare(index.0) }
       checkBlock(body, newScope: false)
       pop()
     case .whileLoop(let c, let body):
@@ -167,10 +134,7 @@ public struct Checker {
     let condition = sig.flatMap { $0.parameters.first { !$0.isFlag } }?.shape == .condition
     for (i, a) in c.arguments.enumerated() {
       if condition, i == 0, case .positional(let e) = a {
-        push()
-        declare("it")
         checkExpr(e, condition: true)
-        pop()
       } else {
         checkArgument(a)
       }
@@ -296,12 +260,7 @@ public struct Checker {
 
   private mutating func checkExpr(_ e: Expr, condition: Bool = false) {
     switch e.kind {
-    case .literal, .field: break
-    case .variable(let name):
-      if !isDeclared(name) {
-        errors.append(
-          ShellError.unknownVariable(name, at: e.span, visible: visibleVariables, environment: shell.evaluator.environment))
-      }
+    case .literal, .field, .variable: break
     case .path(let base, _): checkExpr(base, condition: condition)
     case .interpolated(let parts):
       for p in parts { if case .expr(let x) = p { checkExpr(x) } }
@@ -313,11 +272,8 @@ public struct Checker {
       }
     case .closure(let decl):
       push()
-      declare("in")
-      declare("it")
       for p in decl.parameters {
         if let d = p.defaultValue { checkExpr(d) }
-        declare(p.name)
       }
       checkBlock(decl.body, newScope: false)
       pop()
@@ -335,14 +291,9 @@ public struct Checker {
         checkBlock(b)
       }
       if let otherwise { checkBlock(otherwise) }
-    case .tryCatch(let body, let name, let handler):
+    case .tryCatch(let body, _, let handler):
       checkBlock(body)
-      if let handler {
-        push()
-        if let name { declare(name) }
-        checkBlock(handler, newScope: false)
-        pop()
-      }
+      if let handler { checkBlock(handler) }
     case .block(let b): checkBlock(b)
     case .spread(let x):
       checkExpr(x)

@@ -27,6 +27,9 @@ public final class Evaluator: @unchecked Sendable {
   public var allowsRedirections = true
   /// Counts closures created, so loops know when a reused scope may have been captured.
   var closuresMade = 0
+  /// Whether calls may keep a scope for the next call of the same function or closure: not on a
+  /// `par-each` worker, whose functions and closures other workers call at the same time.
+  private(set) var reusesScopes = true
   /// Guards against runaway recursion with a clear error instead of a stack overflow.
   private var callDepth = 0
   static let maxCallDepth = 400
@@ -46,6 +49,7 @@ public final class Evaluator: @unchecked Sendable {
     e.environment = environment
     e.currentDirectory = currentDirectory
     e.allowsRedirections = allowsRedirections
+    e.reusesScopes = false
     return e
   }
 
@@ -218,7 +222,7 @@ public final class Evaluator: @unchecked Sendable {
       return .empty  // collected by evalStatements
     case .source(let pathExpr):
       let path = try resolvePath(try eval(pathExpr, in: frame).asString(), at: pathExpr.span)
-      let block = try load(path, at: pathExpr.span)
+      let block = try load(path, at: pathExpr.span, as: .sourced)
       return try withDirectory(of: path) {
         hoistFunctions(block, into: frame)
         return try evalBlock(block, in: frame, sink: sink, newScope: false)
@@ -290,7 +294,7 @@ public final class Evaluator: @unchecked Sendable {
       if value.isNull { environment[key] = nil } else { environment[key] = try Self.envString(value, at: valuePipe.span) }
       return
     }
-    let result = try frame.modify(target.name) { current in
+    let result = try frame.modify(target.name, at: target.site.address) { current in
       if target.path.isEmpty {
         if let op {
           if case .int(let x) = current.kind, case .int(let y) = rhs.kind, let k = Operators.intFast(op, x, y) {
@@ -368,18 +372,27 @@ public final class Evaluator: @unchecked Sendable {
     return (base as NSString).appendingPathComponent(path)
   }
 
-  func load(_ path: String, at span: Span) throws -> Block {
+  /// Reads, parses and resolves a file for `source` (run in the current scope) or `use` (a module).
+  func load(_ path: String, at span: Span, as top: Resolver.Top) throws -> Block {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
       throw ShellError(.ioNotFound, "cannot read `\(path)`", at: span)
     }
     let source = sources.add(name: path, text: text)
     do {
-      return try Parser.parse(source, context: parserContext)
+      let block = try Parser.parse(source, context: parserContext)
+      resolve(block, top)
+      return block
     } catch {
       var first = error.errors[0]
       first = first.with(span, "loaded here")
       throw first
     }
+  }
+
+  /// Runs the resolver pass over a parsed block (its name errors are `--check`'s; running reports
+  /// a name when it is reached).
+  func resolve(_ block: Block, _ top: Resolver.Top) {
+    Resolver.resolve(block, top: top, registry: registry, environment: environment)
   }
 
   func withDirectory<T>(of path: String, _ body: () throws -> T) throws -> T {
@@ -396,7 +409,7 @@ public final class Evaluator: @unchecked Sendable {
     if let m = modules[path] {
       module = m
     } else {
-      let block = try load(path, at: pathExpr.span)
+      let block = try load(path, at: pathExpr.span, as: .module)
       module = Frame(parent: globals)
       try withDirectory(of: path) {
         hoistFunctions(block, into: module)
@@ -632,10 +645,10 @@ public final class Evaluator: @unchecked Sendable {
     }
     try enterCall(at: span)
     defer { leaveCall() }
-    let frame = closure.takeFrame()
+    let frame = reusesScopes ? closure.takeFrame() : closure.newFrame()
     let mark = closuresMade
     // Keep the scope for the next call unless this call made a closure that may have captured it.
-    defer { if closuresMade == mark { closure.spareFrame = frame } }
+    defer { if reusesScopes, closuresMade == mark { closure.spareFrame = frame } }
     if let name = names.first { frame.declare(name, arg, mutable: false) }
     frame.declare("in", arg, mutable: false)
     if names.isEmpty { frame.declare("it", arg, mutable: false) }
@@ -646,10 +659,10 @@ public final class Evaluator: @unchecked Sendable {
   public func invoke(_ closure: Closure, _ args: [Value], input: Pipe = .empty, at span: Span) throws -> Value {
     try enterCall(at: span)
     defer { leaveCall() }
-    let frame = closure.takeFrame()
+    let frame = reusesScopes ? closure.takeFrame() : closure.newFrame()
     let mark = closuresMade
     // Keep the scope for the next call unless this call made a closure that may have captured it.
-    defer { if closuresMade == mark { closure.spareFrame = frame } }
+    defer { if reusesScopes, closuresMade == mark { closure.spareFrame = frame } }
     let decl = closure.decl
     let params = decl.parameters
     if let names = decl.simpleParameterNames {
@@ -712,6 +725,7 @@ public final class Evaluator: @unchecked Sendable {
     case .literal(let v):
       return v
     case .variable(let name):
+      if let a = e.address, let v = frame.value(at: a, name) { return v }
       if let v = frame.lookup(name) { return v }
       return try specialVariable(name, at: e.span, in: frame)
     case .field(let name):

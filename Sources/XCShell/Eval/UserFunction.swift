@@ -6,6 +6,8 @@ struct UserFunction: Command, @unchecked Sendable {
   let signature: Signature
   /// Each parameter's variable name, worked out once rather than at every call.
   let variableNames: [String]
+  /// The scope of the last call, kept for the next (see `run`).
+  private let spare = SpareFrame()
 
   init(decl: FunctionDecl, scope: Frame) {
     self.decl = decl
@@ -44,7 +46,11 @@ struct UserFunction: Command, @unchecked Sendable {
     let ev = call.evaluator
     try ev.enterCall(at: call.head)
     defer { ev.leaveCall() }
-    let frame = Frame(parent: scope)
+    // A call reuses the last call's scope unless that call made a closure (which may have
+    // captured it) or is still running (recursion takes a new one).
+    let frame = (ev.reusesScopes ? spare.take() : nil) ?? Frame(parent: scope)
+    let mark = ev.closuresMade
+    defer { if ev.reusesScopes, ev.closuresMade == mark { spare.frame = frame } }
     for (i, (p, decl)) in zip(signature.parameters, decl.parameters).enumerated() {
       var v: Value
       switch p.kind {
@@ -79,5 +85,17 @@ extension ParameterDecl {
   /// The variable a parameter binds: its name with dashes as underscores.
   var variableName: String {
     name.utf8.contains(UInt8(ascii: "-")) ? String(name.map { $0 == "-" ? "_" : $0 }) : name
+  }
+}
+
+/// A scope kept from one call for the next; emptied when taken.
+final class SpareFrame: @unchecked Sendable {
+  var frame: Frame?
+
+  func take() -> Frame? {
+    guard let f = frame else { return nil }
+    frame = nil
+    f.reset()
+    return f
   }
 }

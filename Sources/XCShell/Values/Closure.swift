@@ -17,9 +17,11 @@ public final class Closure: @unchecked Sendable {
 
   /// A scope for one call: the one kept from the last call, emptied, or a new one.
   func takeFrame() -> Frame {
-    guard let spare = spareFrame else { return Frame(parent: captured, parentLimit: capturedCount) }
+    guard let spare = spareFrame else { return newFrame() }
     spareFrame = nil
     spare.reset()
     return spare
   }
+
+  func newFrame() -> Frame { Frame(parent: captured, parentLimit: capturedCount) }
 }
