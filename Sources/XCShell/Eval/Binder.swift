@@ -45,6 +45,9 @@ enum Binder {
     var positionals: [Value] = []
     /// Where each positional was written: type errors point there, not at the value's origin.
     var positionalSpans: [Span] = []
+    // One allocation each rather than growing (a spread may still add more).
+    positionals.reserveCapacity(node.arguments.count)
+    positionalSpans.reserveCapacity(node.arguments.count)
     var args = node.arguments[...]
     while let arg = args.popFirst() {
       switch arg {

@@ -185,6 +185,7 @@ public final class Evaluator: @unchecked Sendable {
       let stream = try ValueStream.iterate(seq)
       var i: Int64 = 0
       var bodyFrame = Frame(parent: frame)
+      var fresh = true
       var mark = closuresMade
       while let item = try stream.next() {
         try checkInterrupt()
@@ -192,11 +193,10 @@ public final class Evaluator: @unchecked Sendable {
         if closuresMade != mark {
           mark = closuresMade
           bodyFrame = Frame(parent: frame)
-        } else {
-          bodyFrame.reset()
+          fresh = true
         }
-        if let index { bodyFrame.declare(index.0, .int(i), mutable: false) }
-        bodyFrame.declare(name, item, mutable: false)
+        bindLoopVariables(bodyFrame, fresh: fresh, index: index, i, name, item)
+        fresh = false
         i += 1
         guard try runIteration(body, in: bodyFrame, newScope: false) else { break }
       }
@@ -237,6 +237,7 @@ public final class Evaluator: @unchecked Sendable {
   private func forRange(_ r: RangeValue, name: String, index: (String, Span)?, body: Block, in frame: Frame, span: Span) throws {
     guard let count = r.count, count > 0 else { return }
     var bodyFrame = Frame(parent: frame)
+    var fresh = true
     var mark = closuresMade
     var value = r.start
     for i in 0..<count {
@@ -244,14 +245,29 @@ public final class Evaluator: @unchecked Sendable {
       if closuresMade != mark {
         mark = closuresMade
         bodyFrame = Frame(parent: frame)
-      } else {
-        bodyFrame.reset()
+        fresh = true
       }
-      if let index { bodyFrame.declare(index.0, .int(i), mutable: false) }
-      bodyFrame.declare(name, .int(value, span), mutable: false)
+      bindLoopVariables(bodyFrame, fresh: fresh, index: index, i, name, .int(value, span))
+      fresh = false
       value &+= r.step
       guard try runIteration(body, in: bodyFrame, newScope: false) else { return }
     }
+  }
+
+  /// Binds a loop's variables (`index` first) in a new scope, or again in the last iteration's
+  /// (the same slots: the resolver addressed them once).
+  @inline(__always) private func bindLoopVariables(
+    _ frame: Frame, fresh: Bool, index: (String, Span)?, _ i: Int64, _ name: String, _ item: Value
+  ) {
+    if fresh {
+      if let index { frame.declare(index.0, .int(i), mutable: false) }
+      frame.declare(name, item, mutable: false)
+      return
+    }
+    let k = index == nil ? 1 : 2
+    frame.keep(k)
+    if index != nil { frame.set(0, .int(i)) }
+    frame.set(k - 1, item)
   }
 
   /// Runs one iteration of a loop body; false when it said `break`.
@@ -645,13 +661,22 @@ public final class Evaluator: @unchecked Sendable {
     }
     try enterCall(at: span)
     defer { leaveCall() }
-    let frame = reusesScopes ? closure.takeFrame() : closure.newFrame()
+    let spare = reusesScopes ? closure.takeSpare() : nil
+    let frame = spare ?? closure.newFrame()
     let mark = closuresMade
     // Keep the scope for the next call unless this call made a closure that may have captured it.
     defer { if reusesScopes, closuresMade == mark { closure.spareFrame = frame } }
-    if let name = names.first { frame.declare(name, arg, mutable: false) }
-    frame.declare("in", arg, mutable: false)
-    if names.isEmpty { frame.declare("it", arg, mutable: false) }
+    if spare != nil, frame.bindingCount >= 2 {
+      // The last call's slots, bound again: `[name, in]` or `[in, it]`.
+      frame.keep(2)
+      frame.set(0, arg)
+      frame.set(1, arg)
+    } else {
+      frame.reset()
+      if let name = names.first { frame.declare(name, arg, mutable: false) }
+      frame.declare("in", arg, mutable: false)
+      if names.isEmpty { frame.declare("it", arg, mutable: false) }
+    }
     return try runClosureBody(closure.decl.body, in: frame)
   }
 

@@ -29,10 +29,18 @@ public final class Frame: @unchecked Sendable {
   }
 
   /// Forgets this frame's bindings so a loop can reuse it for the next iteration.
-  func reset() {
-    bindings.removeAll(keepingCapacity: true)
+  func reset() { keep(0) }
+
+  /// Keeps the first `count` slots (a loop's variables or a closure's parameters, bound again
+  /// with `set`: same names, same order) and forgets the rest and any functions. A few
+  /// `removeLast` cost less than the generic `removeAll(keepingCapacity:)`.
+  @inline(__always) func keep(_ count: Int) {
+    while bindings.count > count { bindings.removeLast() }
     if !functions.isEmpty { functions = FunctionTable() }
   }
+
+  /// Binds slot `index` again (after `keep`).
+  @inline(__always) func set(_ index: Int, _ value: Value) { bindings[index].value = value }
 
   @inline(__always) private func slot(_ name: String, limit: Int = .max) -> Int? {
     var i = min(bindings.count, limit) - 1
@@ -128,6 +136,8 @@ public final class Frame: @unchecked Sendable {
     }
     return nil
   }
+
+  var bindingCount: Int { bindings.count }
 
   /// This scope's bindings' names, in slot order (what the resolver starts a REPL line from).
   var bindingNames: [String] { bindings.map(\.name) }

@@ -6,8 +6,8 @@ struct UserFunction: Command, @unchecked Sendable {
   let signature: Signature
   /// Each parameter's variable name, worked out once rather than at every call.
   let variableNames: [String]
-  /// The scope of the last call, kept for the next (see `run`).
-  private let spare = SpareFrame()
+  /// Scopes of finished calls, kept for the next ones (see `run`).
+  private let spare = SpareFrames()
 
   init(decl: FunctionDecl, scope: Frame) {
     self.decl = decl
@@ -46,11 +46,11 @@ struct UserFunction: Command, @unchecked Sendable {
     let ev = call.evaluator
     try ev.enterCall(at: call.head)
     defer { ev.leaveCall() }
-    // A call reuses the last call's scope unless that call made a closure (which may have
-    // captured it) or is still running (recursion takes a new one).
+    // A call reuses a finished call's scope unless that call made a closure (which may have
+    // captured it); recursion takes one per level, so a few are kept.
     let frame = (ev.reusesScopes ? spare.take() : nil) ?? Frame(parent: scope)
     let mark = ev.closuresMade
-    defer { if ev.reusesScopes, ev.closuresMade == mark { spare.frame = frame } }
+    defer { if ev.reusesScopes, ev.closuresMade == mark { spare.put(frame) } }
     for (i, (p, decl)) in zip(signature.parameters, decl.parameters).enumerated() {
       var v: Value
       switch p.kind {
@@ -88,14 +88,17 @@ extension ParameterDecl {
   }
 }
 
-/// A scope kept from one call for the next; emptied when taken.
-final class SpareFrame: @unchecked Sendable {
-  var frame: Frame?
+/// Scopes kept from finished calls for the next ones, emptied when put back (so they hold no
+/// values); a few, as deep as recursion usually goes.
+final class SpareFrames: @unchecked Sendable {
+  private var frames: [Frame] = []
+  static let limit = 32
 
-  func take() -> Frame? {
-    guard let f = frame else { return nil }
-    frame = nil
-    f.reset()
-    return f
+  func take() -> Frame? { frames.popLast() }
+
+  func put(_ frame: Frame) {
+    guard frames.count < Self.limit else { return }
+    frame.reset()
+    frames.append(frame)
   }
 }

@@ -23,5 +23,11 @@ public final class Closure: @unchecked Sendable {
     return spare
   }
 
+  /// The scope kept from the last call as it was left (the caller empties or rebinds it).
+  func takeSpare() -> Frame? {
+    defer { spareFrame = nil }
+    return spareFrame
+  }
+
   func newFrame() -> Frame { Frame(parent: captured, parentLimit: capturedCount) }
 }
