@@ -175,26 +175,33 @@ public final class Frame: @unchecked Sendable {
 /// A scope's functions by name. A scope declares a few, so a small array searched in order
 /// (names compare by their bits first) costs less than hashing the name at every call.
 struct FunctionTable: Sequence {
-  private var entries: [(name: String, command: any Command)] = []
+  /// Parallel arrays: searching the names copies no command (an existential).
+  private(set) var names: [String] = []
+  private var commands: [any Command] = []
 
-  var isEmpty: Bool { entries.isEmpty }
-  var names: [String] { entries.map(\.name) }
+  var isEmpty: Bool { names.isEmpty }
 
   subscript(name: String) -> (any Command)? {
     get {
-      for e in entries where e.name == name { return e.command }
-      return nil
+      guard let i = names.firstIndex(of: name) else { return nil }
+      return commands[i]
     }
     set {
-      if let i = entries.firstIndex(where: { $0.name == name }) {
-        if let newValue { entries[i].command = newValue } else { entries.remove(at: i) }
+      if let i = names.firstIndex(of: name) {
+        if let newValue {
+          commands[i] = newValue
+        } else {
+          names.remove(at: i)
+          commands.remove(at: i)
+        }
       } else if let newValue {
-        entries.append((name, newValue))
+        names.append(name)
+        commands.append(newValue)
       }
     }
   }
 
-  func makeIterator() -> IndexingIterator<[(name: String, command: any Command)]> { entries.makeIterator() }
+  func makeIterator() -> Zip2Sequence<[String], [any Command]>.Iterator { zip(names, commands).makeIterator() }
 }
 
 /// Non-local exits, thrown through the evaluator like errors but never shown to users.

@@ -71,6 +71,10 @@ enum Operators {
     case .multiply:
       let (r, o) = a.multipliedReportingOverflow(by: b)
       return o ? nil : .int(r)
+    case .remainder:
+      // Division by zero takes the slow path, which says so.
+      guard b != 0 else { return nil }
+      return .int(a == .min && b == -1 ? 0 : a % b)
     case .less: return .bool(a < b)
     case .lessEqual: return .bool(a <= b)
     case .greater: return .bool(a > b)

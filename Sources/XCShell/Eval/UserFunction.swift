@@ -6,6 +6,9 @@ struct UserFunction: Command, @unchecked Sendable {
   let signature: Signature
   /// Each parameter's variable name, worked out once rather than at every call.
   let variableNames: [String]
+  /// Each parameter's name and kind, so a call reads them without copying whole parameters.
+  private let parameterNames: [String]
+  private let parameterKinds: [Parameter.Kind]
   /// Scopes of finished calls, kept for the next ones (see `run`).
   private let spare = SpareFrames()
 
@@ -40,6 +43,8 @@ struct UserFunction: Command, @unchecked Sendable {
       }
     }
     signature = Signature(decl.name, category: .core, summary: summary, parameters: params, details: details)
+    parameterNames = signature.parameters.map(\.name)
+    parameterKinds = signature.parameters.map(\.kind)
   }
 
   func run(_ call: Call, _ input: Pipe) throws -> Pipe {
@@ -51,16 +56,18 @@ struct UserFunction: Command, @unchecked Sendable {
     let frame = (ev.reusesScopes ? spare.take() : nil) ?? Frame(parent: scope)
     let mark = ev.closuresMade
     defer { if ev.reusesScopes, ev.closuresMade == mark { spare.put(frame) } }
-    for (i, (p, decl)) in zip(signature.parameters, decl.parameters).enumerated() {
+    for i in 0..<parameterKinds.count {
       var v: Value
-      switch p.kind {
+      switch parameterKinds[i] {
       case .rest: v = .list(call.rest)
-      case .switch: v = .bool(call.has(p.name))
+      case .switch: v = .bool(call.has(parameterNames[i]))
       default:
-        v = call.value(p.name) ?? .null
+        v = call.value(parameterNames[i]) ?? .null
         // Defaults that are not literals are evaluated at each call, in the function's scope.
-        if v.isNull, !v.span.isKnown, let d = decl.defaultValue {
-          if case .literal = d.kind {} else { v = try Binder.coerce(try ev.eval(d, in: scope), to: p.shape, at: d.span, sources: ev.sources) }
+        if v.isNull, !v.span.isKnown, let d = decl.parameters[i].defaultValue {
+          if case .literal = d.kind {} else {
+            v = try Binder.coerce(try ev.eval(d, in: scope), to: signature.parameters[i].shape, at: d.span, sources: ev.sources)
+          }
         }
       }
       // `--warn-over` is `$warn_over` inside the body (variable names have no dashes).
