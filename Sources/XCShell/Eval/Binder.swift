@@ -45,11 +45,16 @@ enum Binder {
     var positionals: [Value] = []
     /// Where each positional was written: type errors point there, not at the value's origin.
     var positionalSpans: [Span] = []
+    // One allocation each rather than growing (a spread may still add more).
+    positionals.reserveCapacity(node.arguments.count)
+    positionalSpans.reserveCapacity(node.arguments.count)
     var args = node.arguments[...]
     while let arg = args.popFirst() {
       switch arg {
       case .positional(let e):
         if Binder.positionalParameter(sig, positionals.count)?.shape == .condition {
+          // It captures the scope like a written closure: the scope may not be reused while it lives.
+          ev.closuresMade &+= 1
           positionals.append(conditionClosure(e, in: frame))
         } else {
           positionals.append(try ev.eval(e, in: frame))

@@ -91,6 +91,8 @@ struct Arguments {
       if let i = entries.firstIndex(where: { $0.name == name }) {
         if let newValue { entries[i].value = newValue } else { entries.remove(at: i) }
       } else if let newValue {
+        // Calls bind a few: one allocation instead of growing 1, 2, 4.
+        if entries.capacity == 0 { entries.reserveCapacity(4) }
         entries.append((name, newValue))
       }
     }

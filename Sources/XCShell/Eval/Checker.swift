@@ -1,12 +1,15 @@
 /// `--check`: parses a script and resolves its names without running it, reporting every error.
 ///
-/// It finds syntax errors, unknown variables, unknown commands (not built-in, not a function in
-/// scope, not on PATH), unknown flags, flags missing their values and wrong argument counts.
+/// It finds syntax errors, unknown variables and assignments to unknown or `let` variables (the
+/// resolver's pass, the one running a script makes), unknown commands (not built-in, not a
+/// function in scope, not on PATH), unknown flags, flags missing their values and wrong argument
+/// counts.
 public struct Checker {
   let shell: Shell
   private var errors: [ShellError] = []
-  /// Innermost scope last: variable names and function signatures declared there.
-  private var scopes: [(vars: Set<String>, fns: [String: Signature], dynamic: Bool)] = []
+  /// Innermost scope last: function signatures declared there, and whether a `source`/`use`
+  /// there may have declared anything.
+  private var scopes: [(fns: [String: Signature], dynamic: Bool)] = []
 
   public init(shell: Shell) { self.shell = shell }
 
@@ -17,61 +20,45 @@ public struct Checker {
     var parser = Parser(source: source, context: registry)
     let block = parser.parseProgram()
     errors = parser.errors
-    scopes = [(["args", "env", "in", "it", "nu", "xcsh"], [:], false)]
+    // Variables: the resolver's name errors, from the scope a script starts in.
+    let globals = shell.evaluator.globals.bindingNames
+    errors += Resolver.resolve(block, top: .globals(globals), registry: registry, environment: shell.evaluator.environment)
+    scopes = [([:], false)]
+    bindings = [[:]]
     checkBlock(block, newScope: false)
     return errors.sorted { ($0.span?.start ?? 0) < ($1.span?.start ?? 0) }
   }
 
   // MARK: - Scopes
 
-  /// Per scope, the names bound by `let`/`const` (which an assignment may not change).
-  private var immutable: [Set<String>] = [[]]
-  /// Per scope, the names `let` binds to a literal closure, which `do $name ARGS…` is checked
-  /// against (a later declaration of the name in any scope hides it).
-  private var closures: [[String: ClosureDecl]] = [[:]]
+  /// Per scope, what `do $name ARGS…` is checked against: a name `let` binds to a literal
+  /// closure maps to it; any other declaration of a name maps to nil (it hides an outer one).
+  /// Names only; which binding a `$name` means at run time is the resolver's.
+  private var bindings: [[String: ClosureDecl?]] = [[:]]
 
   private mutating func push() {
-    scopes.append(([], [:], false))
-    immutable.append([])
-    closures.append([:])
+    scopes.append(([:], false))
+    bindings.append([:])
   }
   private mutating func pop() {
     scopes.removeLast()
-    immutable.removeLast()
-    closures.removeLast()
+    bindings.removeLast()
   }
-  private mutating func declare(_ name: String, mutable: Bool = true) {
-    scopes[scopes.count - 1].vars.insert(name)
-    if mutable { immutable[immutable.count - 1].remove(name) } else { immutable[immutable.count - 1].insert(name) }
-    closures[closures.count - 1][name] = nil
+  /// Records a declaration of `name` in the innermost scope, with the literal closure `let`
+  /// bound it to, if any.
+  private mutating func bind(_ name: String, closure: ClosureDecl? = nil) {
+    bindings[bindings.count - 1][name] = .some(closure)
   }
-
-  /// The literal closure an immutable name is bound to in the innermost scope declaring it.
+  /// The literal closure the innermost declaration of `name` is bound to.
   private func literalClosure(_ name: String) -> ClosureDecl? {
-    for i in stride(from: scopes.count - 1, through: 0, by: -1) where scopes[i].vars.contains(name) {
-      return closures[i][name]
-    }
+    for scope in bindings.reversed() { if let found = scope[name] { return found } }
     return nil
-  }
-
-  /// Whether the innermost declaration of `name` is immutable.
-  private func isImmutable(_ name: String) -> Bool {
-    for i in stride(from: scopes.count - 1, through: 0, by: -1) where scopes[i].vars.contains(name) {
-      return immutable[i].contains(name)
-    }
-    return false
-  }
-
-  private func isDeclared(_ name: String) -> Bool {
-    scopes.contains { $0.vars.contains(name) || $0.dynamic }
   }
 
   private func function(_ name: String) -> Signature? {
     for s in scopes.reversed() { if let f = s.fns[name] { return f } }
     return nil
   }
-
-  private var visibleVariables: [String] { scopes.flatMap(\.vars) }
 
   // MARK: - Walk
 
@@ -91,6 +78,15 @@ public struct Checker {
     case .pipeline(let p): checkPipeline(p)
     case .letDecl(let name, _, let mutable, let type, let value):
       checkPipeline(value)
+      defer {
+        var closure: ClosureDecl? = nil
+        if !mutable, value.chain.isEmpty, value.elements.count == 1, case .expression(let e) = value.elements[0],
+          case .closure(let decl) = e.kind
+        {
+          closure = decl
+        }
+        bind(name, closure: closure)
+      }
       if let type, Shape.named(type.name) == nil {
         errors.append(ShellError(.typeUnknown, "unknown type `\(type.name)`", at: type.span, help: Binder.typeNamesHelp))
       } else if let type, let shape = Shape.named(type.name), value.chain.isEmpty, value.elements.count == 1,
@@ -98,25 +94,12 @@ public struct Checker {
       {
         checkLiteral(e, shape)
       }
-      declare(name, mutable: mutable)
-      if !mutable, value.chain.isEmpty, value.elements.count == 1, case .expression(let e) = value.elements[0],
-        case .closure(let decl) = e.kind
-      {
-        closures[closures.count - 1][name] = decl
-      }
-    case .assign(let target, _, let value):
+    case .assign(_, _, let value):
       checkPipeline(value)
-      if target.name != "env", !isDeclared(target.name) {
-        errors.append(
-          ShellError(
-            .nameUnknownVariable, "no variable named `\(target.name)`", at: target.span,
-            help: "declare it first with `var \(target.name) = ...`"))
-      } else if target.name != "env", isImmutable(target.name) {
-        errors.append(Evaluator.immutableError(target))
-      }
     case .fnDecl(let d):
       push()
       for p in d.parameters {
+        bind(p.variableName)
         if let t = p.type, Shape.named(t.name) == nil {
           errors.append(ShellError(.typeUnknown, "unknown type `\(t.name)`", at: t.span, help: Binder.typeNamesHelp))
         }
@@ -124,15 +107,14 @@ public struct Checker {
           checkExpr(dv)
           if let t = p.type, let shape = Shape.named(t.name) { checkLiteral(dv, shape) }
         }
-        declare(p.variableName)
       }
       checkBlock(d.body, newScope: false)
       pop()
     case .forLoop(let name, _, let index, let iterable, let body):
       checkExpr(iterable)
       push()
-      declare(name)
-      if let index { declare(index.0) }
+      bind(name)
+      if let index { bind(index.0) }
       checkBlock(body, newScope: false)
       pop()
     case .whileLoop(let c, let body):
@@ -187,7 +169,7 @@ public struct Checker {
     for (i, a) in c.arguments.enumerated() {
       if condition, i == 0, case .positional(let e) = a {
         push()
-        declare("it")
+        bind("it")
         checkExpr(e, condition: true)
         pop()
       } else {
@@ -348,12 +330,7 @@ public struct Checker {
 
   private mutating func checkExpr(_ e: Expr, condition: Bool = false) {
     switch e.kind {
-    case .literal, .field: break
-    case .variable(let name):
-      if !isDeclared(name) {
-        errors.append(
-          ShellError.unknownVariable(name, at: e.span, visible: visibleVariables, environment: shell.evaluator.environment))
-      }
+    case .literal, .field, .variable: break
     case .path(let base, _): checkExpr(base, condition: condition)
     case .interpolated(let parts):
       for p in parts { if case .expr(let x) = p { checkExpr(x) } }
@@ -365,11 +342,11 @@ public struct Checker {
       }
     case .closure(let decl):
       push()
-      declare("in")
-      declare("it")
+      bind("in")
+      bind("it")
       for p in decl.parameters {
         if let d = p.defaultValue { checkExpr(d) }
-        declare(p.name)
+        bind(p.name)
       }
       checkBlock(decl.body, newScope: false)
       pop()
@@ -391,7 +368,7 @@ public struct Checker {
       checkBlock(body)
       if let handler {
         push()
-        if let name { declare(name) }
+        if let name { bind(name) }
         checkBlock(handler, newScope: false)
         pop()
       }

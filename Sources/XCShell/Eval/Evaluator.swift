@@ -30,6 +30,9 @@ public final class Evaluator: @unchecked Sendable {
   var isWorker = false
   /// Counts closures created, so loops know when a reused scope may have been captured.
   var closuresMade = 0
+  /// Whether calls may keep a scope for the next call of the same function or closure: not on a
+  /// `par-each` worker, whose functions and closures other workers call at the same time.
+  private(set) var reusesScopes = true
   /// Guards against runaway recursion with a clear error instead of a stack overflow.
   private var callDepth = 0
   static let maxCallDepth = 400
@@ -51,6 +54,7 @@ public final class Evaluator: @unchecked Sendable {
     e.allowsRedirections = allowsRedirections
     e.ambient = ambient
     e.isWorker = true
+    e.reusesScopes = false
     return e
   }
 
@@ -210,6 +214,7 @@ public final class Evaluator: @unchecked Sendable {
       let stream = try ValueStream.iterate(seq)
       var i: Int64 = 0
       var bodyFrame = Frame(parent: frame)
+      var fresh = true
       var mark = closuresMade
       while let item = try stream.next() {
         try checkInterrupt()
@@ -217,11 +222,10 @@ public final class Evaluator: @unchecked Sendable {
         if closuresMade != mark {
           mark = closuresMade
           bodyFrame = Frame(parent: frame)
-        } else {
-          bodyFrame.reset()
+          fresh = true
         }
-        if let index { bodyFrame.declare(index.0, .int(i), mutable: false) }
-        bodyFrame.declare(name, item, mutable: false)
+        bindLoopVariables(bodyFrame, fresh: fresh, index: index, i, name, item)
+        fresh = false
         i += 1
         guard try runIteration(body, in: bodyFrame, newScope: false) else { break }
       }
@@ -247,7 +251,7 @@ public final class Evaluator: @unchecked Sendable {
       return .empty  // collected by evalStatements
     case .source(let pathExpr):
       let path = try resolvePath(try eval(pathExpr, in: frame).asString(), at: pathExpr.span)
-      let block = try load(path, at: pathExpr.span)
+      let block = try load(path, at: pathExpr.span, as: .sourced)
       return try withDirectory(of: path) {
         hoistFunctions(block, into: frame)
         return try evalBlock(block, in: frame, sink: sink, newScope: false)
@@ -262,6 +266,7 @@ public final class Evaluator: @unchecked Sendable {
   private func forRange(_ r: RangeValue, name: String, index: (String, Span)?, body: Block, in frame: Frame, span: Span) throws {
     guard let count = r.count, count > 0 else { return }
     var bodyFrame = Frame(parent: frame)
+    var fresh = true
     var mark = closuresMade
     var value = r.start
     for i in 0..<count {
@@ -269,14 +274,29 @@ public final class Evaluator: @unchecked Sendable {
       if closuresMade != mark {
         mark = closuresMade
         bodyFrame = Frame(parent: frame)
-      } else {
-        bodyFrame.reset()
+        fresh = true
       }
-      if let index { bodyFrame.declare(index.0, .int(i), mutable: false) }
-      bodyFrame.declare(name, .int(value, span), mutable: false)
+      bindLoopVariables(bodyFrame, fresh: fresh, index: index, i, name, .int(value, span))
+      fresh = false
       value &+= r.step
       guard try runIteration(body, in: bodyFrame, newScope: false) else { return }
     }
+  }
+
+  /// Binds a loop's variables (`index` first) in a new scope, or again in the last iteration's
+  /// (the same slots: the resolver addressed them once).
+  @inline(__always) private func bindLoopVariables(
+    _ frame: Frame, fresh: Bool, index: (String, Span)?, _ i: Int64, _ name: String, _ item: Value
+  ) {
+    if fresh {
+      if let index { frame.declare(index.0, .int(i), mutable: false) }
+      frame.declare(name, item, mutable: false)
+      return
+    }
+    let k = index == nil ? 1 : 2
+    frame.keep(k)
+    if index != nil { frame.set(0, .int(i)) }
+    frame.set(k - 1, item)
   }
 
   /// Runs one iteration of a loop body; false when it said `break`.
@@ -319,7 +339,7 @@ public final class Evaluator: @unchecked Sendable {
       if value.isNull { environment[key] = nil } else { environment[key] = try Self.envString(value, at: valuePipe.span) }
       return
     }
-    let result = try frame.modify(target.name) { current in
+    let result = try frame.modify(target.name, at: target.site.address) { current in
       if target.path.isEmpty {
         if let op {
           if case .int(let x) = current.kind, case .int(let y) = rhs.kind, let k = Operators.intFast(op, x, y) {
@@ -397,18 +417,27 @@ public final class Evaluator: @unchecked Sendable {
     return (base as NSString).appendingPathComponent(path)
   }
 
-  func load(_ path: String, at span: Span) throws -> Block {
+  /// Reads, parses and resolves a file for `source` (run in the current scope) or `use` (a module).
+  func load(_ path: String, at span: Span, as top: Resolver.Top) throws -> Block {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
       throw ShellError(.ioNotFound, "cannot read `\(path)`", at: span)
     }
     let source = sources.add(name: path, text: text)
     do {
-      return try Parser.parse(source, context: parserContext)
+      let block = try Parser.parse(source, context: parserContext)
+      resolve(block, top)
+      return block
     } catch {
       var first = error.errors[0]
       first = first.with(span, "loaded here")
       throw first
     }
+  }
+
+  /// Runs the resolver pass over a parsed block (its name errors are `--check`'s; running reports
+  /// a name when it is reached).
+  func resolve(_ block: Block, _ top: Resolver.Top) {
+    Resolver.resolve(block, top: top, registry: registry, environment: environment)
   }
 
   func withDirectory<T>(of path: String, _ body: () throws -> T) throws -> T {
@@ -425,7 +454,7 @@ public final class Evaluator: @unchecked Sendable {
     if let m = modules[path] {
       module = m
     } else {
-      let block = try load(path, at: pathExpr.span)
+      let block = try load(path, at: pathExpr.span, as: .module)
       module = Frame(parent: globals)
       try withDirectory(of: path) {
         hoistFunctions(block, into: module)
@@ -668,13 +697,22 @@ public final class Evaluator: @unchecked Sendable {
     }
     try enterCall(at: span)
     defer { leaveCall() }
-    let frame = closure.takeFrame()
+    let spare = reusesScopes ? closure.takeSpare() : nil
+    let frame = spare ?? closure.newFrame()
     let mark = closuresMade
     // Keep the scope for the next call unless this call made a closure that may have captured it.
-    defer { if closuresMade == mark { closure.spareFrame = frame } }
-    if let name = names.first { frame.declare(name, arg, mutable: false) }
-    frame.declare("in", arg, mutable: false)
-    if names.isEmpty { frame.declare("it", arg, mutable: false) }
+    defer { if reusesScopes, closuresMade == mark { closure.spareFrame = frame } }
+    if spare != nil, frame.bindingCount >= 2 {
+      // The last call's slots, bound again: `[name, in]` or `[in, it]`.
+      frame.keep(2)
+      frame.set(0, arg)
+      frame.set(1, arg)
+    } else {
+      frame.reset()
+      if let name = names.first { frame.declare(name, arg, mutable: false) }
+      frame.declare("in", arg, mutable: false)
+      if names.isEmpty { frame.declare("it", arg, mutable: false) }
+    }
     return try runClosureBody(closure.decl.body, in: frame)
   }
 
@@ -682,10 +720,10 @@ public final class Evaluator: @unchecked Sendable {
   public func invoke(_ closure: Closure, _ args: [Value], input: Pipe = .empty, at span: Span) throws -> Value {
     try enterCall(at: span)
     defer { leaveCall() }
-    let frame = closure.takeFrame()
+    let frame = reusesScopes ? closure.takeFrame() : closure.newFrame()
     let mark = closuresMade
     // Keep the scope for the next call unless this call made a closure that may have captured it.
-    defer { if closuresMade == mark { closure.spareFrame = frame } }
+    defer { if reusesScopes, closuresMade == mark { closure.spareFrame = frame } }
     let decl = closure.decl
     let params = decl.parameters
     if let names = decl.simpleParameterNames {
@@ -748,6 +786,7 @@ public final class Evaluator: @unchecked Sendable {
     case .literal(let v):
       return v
     case .variable(let name):
+      if let a = e.address, let v = frame.value(at: a, name) { return v }
       if let v = frame.lookup(name) { return v }
       return try specialVariable(name, at: e.span, in: frame)
     case .field(let name):

@@ -15,7 +15,7 @@ public final class Frame: @unchecked Sendable {
   /// One array, so a new scope costs one allocation when it first binds a name.
   private(set) var bindings: [Binding] = []
   /// Functions declared in this scope (`fn` statements are hoisted to their block).
-  var functions: [String: any Command] = [:]
+  var functions = FunctionTable()
 
   init(parent: Frame?, parentLimit: Int = .max) {
     self.parent = parent
@@ -29,16 +29,62 @@ public final class Frame: @unchecked Sendable {
   }
 
   /// Forgets this frame's bindings so a loop can reuse it for the next iteration.
-  func reset() {
-    bindings.removeAll(keepingCapacity: true)
-    if !functions.isEmpty { functions = [:] }
+  func reset() { keep(0) }
+
+  /// Keeps the first `count` slots (a loop's variables or a closure's parameters, bound again
+  /// with `set`: same names, same order) and forgets the rest and any functions. A few
+  /// `removeLast` cost less than the generic `removeAll(keepingCapacity:)`.
+  @inline(__always) func keep(_ count: Int) {
+    while bindings.count > count { bindings.removeLast() }
+    if !functions.isEmpty { functions = FunctionTable() }
   }
+
+  /// Binds slot `index` again (after `keep`).
+  @inline(__always) func set(_ index: Int, _ value: Value) { bindings[index].value = value }
 
   @inline(__always) private func slot(_ name: String, limit: Int = .max) -> Int? {
     var i = min(bindings.count, limit) - 1
     while i >= 0 {
       if bindings[i].name == name { return i }
       i -= 1
+    }
+    return nil
+  }
+
+  /// The frame `depth` scopes up (nil if the chain is shorter, which a resolved address never asks).
+  @inline(__always) private func ancestor(_ depth: Int32) -> Frame? {
+    var f = self
+    var d = depth
+    while d > 0 {
+      guard let p = f.parent else { return nil }
+      f = p
+      d -= 1
+    }
+    return f
+  }
+
+  /// The value at a resolver's address. The name is checked (nil on a mismatch, so the caller
+  /// looks it up by name); debug builds also check that the address is the binding a search by
+  /// name finds, so every test run verifies the resolver.
+  @inline(__always) func value(at address: VarAddress, _ name: String) -> Value? {
+    guard let f = ancestor(address.depth) else { return nil }
+    let i = Int(address.index)
+    guard i < f.bindings.count, f.bindings[i].name == name else {
+      assertionFailure("resolver: `$\(name)` is not at \(address)")
+      return nil
+    }
+    assert(locate(name).map { $0.frame === f && $0.index == i } ?? false, "resolver: `$\(name)` at \(address) is not the binding in scope")
+    return f.bindings[i].value
+  }
+
+  /// The frame and slot a search by name finds.
+  func locate(_ name: String) -> (frame: Frame, index: Int)? {
+    var f: Frame? = self
+    var limit = Int.max
+    while let frame = f {
+      if let i = frame.slot(name, limit: limit) { return (frame, i) }
+      limit = frame.parentLimit
+      f = frame.parent
     }
     return nil
   }
@@ -57,7 +103,17 @@ public final class Frame: @unchecked Sendable {
   enum AssignResult { case ok, notFound, immutable(Frame) }
 
   /// Updates a binding in place (`x = v`, `x += 1`, `x.field = v`).
-  func modify(_ name: String, _ body: (inout Value) throws -> Void) throws -> AssignResult {
+  func modify(_ name: String, at address: VarAddress?, _ body: (inout Value) throws -> Void) throws -> AssignResult {
+    if let address, let frame = ancestor(address.depth) {
+      let i = Int(address.index)
+      if i < frame.bindings.count, frame.bindings[i].name == name {
+        assert(locate(name).map { $0.frame === frame && $0.index == i } ?? false, "resolver: `\(name)` at \(address) is not the binding in scope")
+        guard frame.bindings[i].mutable else { return .immutable(frame) }
+        try body(&frame.bindings[i].value)
+        return .ok
+      }
+      assertionFailure("resolver: `\(name)` is not at \(address)")
+    }
     var f: Frame? = self
     var limit = Int.max
     while let frame = f {
@@ -81,6 +137,11 @@ public final class Frame: @unchecked Sendable {
     return nil
   }
 
+  var bindingCount: Int { bindings.count }
+
+  /// This scope's bindings' names, in slot order (what the resolver starts a REPL line from).
+  var bindingNames: [String] { bindings.map(\.name) }
+
   /// Every visible variable name, innermost first (completion, did-you-mean).
   var visibleNames: [String] {
     var out: [String] = []
@@ -96,7 +157,7 @@ public final class Frame: @unchecked Sendable {
     var out: [String] = []
     var f: Frame? = self
     while let frame = f {
-      out.append(contentsOf: frame.functions.keys)
+      out.append(contentsOf: frame.functions.names)
       f = frame.parent
     }
     return out
@@ -109,6 +170,38 @@ public final class Frame: @unchecked Sendable {
     copy.functions = functions
     return copy
   }
+}
+
+/// A scope's functions by name. A scope declares a few, so a small array searched in order
+/// (names compare by their bits first) costs less than hashing the name at every call.
+struct FunctionTable: Sequence {
+  /// Parallel arrays: searching the names copies no command (an existential).
+  private(set) var names: [String] = []
+  private var commands: [any Command] = []
+
+  var isEmpty: Bool { names.isEmpty }
+
+  subscript(name: String) -> (any Command)? {
+    get {
+      guard let i = names.firstIndex(of: name) else { return nil }
+      return commands[i]
+    }
+    set {
+      if let i = names.firstIndex(of: name) {
+        if let newValue {
+          commands[i] = newValue
+        } else {
+          names.remove(at: i)
+          commands.remove(at: i)
+        }
+      } else if let newValue {
+        names.append(name)
+        commands.append(newValue)
+      }
+    }
+  }
+
+  func makeIterator() -> Zip2Sequence<[String], [any Command]>.Iterator { zip(names, commands).makeIterator() }
 }
 
 /// Non-local exits, thrown through the evaluator like errors but never shown to users.

@@ -71,6 +71,10 @@ enum Operators {
     case .multiply:
       let (r, o) = a.multipliedReportingOverflow(by: b)
       return o ? nil : .int(r)
+    case .remainder:
+      // Division by zero takes the slow path, which says so.
+      guard b != 0 else { return nil }
+      return .int(a == .min && b == -1 ? 0 : a % b)
     case .less: return .bool(a < b)
     case .lessEqual: return .bool(a <= b)
     case .greater: return .bool(a > b)
@@ -234,21 +238,20 @@ enum Operators {
   /// False when the operands need the general operator.
   static func appendInPlace(_ op: BinaryOp, _ l: inout Value, _ r: Value, at span: Span) -> Bool {
     guard op == .concat || op == .add else { return false }
-    switch (l.kind, r.kind) {
-    case (.list(var a), _):
+    // Matched on `l.kind` alone: a `(l.kind, r.kind)` tuple would hold a second reference to the
+    // array for the whole case, so it was copied at every append (quadratic).
+    if case .list(var a) = l.kind {
       // Drop the binding's reference first so the array is uniquely held and grows in place.
       l.kind = .null
       if case .list(let b) = r.kind { a.append(contentsOf: b) } else { a.append(r) }
       l = .list(a, span)
       return true
-    case (.string(var a), .string(let b)):
-      l.kind = .null
-      a += b
-      l = .string(a, span)
-      return true
-    default:
-      return false
     }
+    guard case .string(let b) = r.kind, case .string(var a) = l.kind else { return false }
+    l.kind = .null
+    a += b
+    l = .string(a, span)
+    return true
   }
 
   static func concat(_ l: Value, _ r: Value, at span: Span) throws -> Value {

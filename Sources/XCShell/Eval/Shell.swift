@@ -23,7 +23,10 @@ public final class Shell: @unchecked Sendable {
     sources.register(source)
     var parser = Parser(source: source, context: evaluator.registry)
     let block = parser.parseProgram()
-    if parser.errors.isEmpty { return block }
+    if parser.errors.isEmpty {
+      evaluator.resolve(block, .globals(evaluator.globals.bindingNames))
+      return block
+    }
     for e in parser.errors { evaluator.output.reportError(e) }
     return nil
   }
@@ -95,6 +98,7 @@ public final class Shell: @unchecked Sendable {
   public func evaluate(_ source: Source) throws -> Value {
     sources.register(source)
     let block = try Parser.parse(source, context: evaluator.registry)
+    evaluator.resolve(block, .globals(evaluator.globals.bindingNames))
     evaluator.hoistFunctions(block, into: evaluator.globals)
     var last = Value.null
     for statement in block.statements {

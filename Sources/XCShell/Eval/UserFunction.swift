@@ -6,6 +6,11 @@ struct UserFunction: Command, @unchecked Sendable {
   let signature: Signature
   /// Each parameter's variable name, worked out once rather than at every call.
   let variableNames: [String]
+  /// Each parameter's name and kind, so a call reads them without copying whole parameters.
+  private let parameterNames: [String]
+  private let parameterKinds: [Parameter.Kind]
+  /// Scopes of finished calls, kept for the next ones (see `run`).
+  private let spare = SpareFrames()
 
   init(decl: FunctionDecl, scope: Frame) {
     self.decl = decl
@@ -38,23 +43,31 @@ struct UserFunction: Command, @unchecked Sendable {
       }
     }
     signature = Signature(decl.name, category: .core, summary: summary, parameters: params, details: details)
+    parameterNames = signature.parameters.map(\.name)
+    parameterKinds = signature.parameters.map(\.kind)
   }
 
   func run(_ call: Call, _ input: Pipe) throws -> Pipe {
     let ev = call.evaluator
     try ev.enterCall(at: call.head)
     defer { ev.leaveCall() }
-    let frame = Frame(parent: scope)
-    for (i, (p, decl)) in zip(signature.parameters, decl.parameters).enumerated() {
+    // A call reuses a finished call's scope unless that call made a closure (which may have
+    // captured it); recursion takes one per level, so a few are kept.
+    let frame = (ev.reusesScopes ? spare.take() : nil) ?? Frame(parent: scope)
+    let mark = ev.closuresMade
+    defer { if ev.reusesScopes, ev.closuresMade == mark { spare.put(frame) } }
+    for i in 0..<parameterKinds.count {
       var v: Value
-      switch p.kind {
+      switch parameterKinds[i] {
       case .rest: v = .list(call.rest)
-      case .switch: v = .bool(call.has(p.name))
+      case .switch: v = .bool(call.has(parameterNames[i]))
       default:
-        v = call.value(p.name) ?? .null
+        v = call.value(parameterNames[i]) ?? .null
         // Defaults that are not literals are evaluated at each call, in the function's scope.
-        if v.isNull, !v.span.isKnown, let d = decl.defaultValue {
-          if case .literal = d.kind {} else { v = try Binder.coerce(try ev.eval(d, in: scope), to: p.shape, at: d.span, sources: ev.sources) }
+        if v.isNull, !v.span.isKnown, let d = decl.parameters[i].defaultValue {
+          if case .literal = d.kind {} else {
+            v = try Binder.coerce(try ev.eval(d, in: scope), to: signature.parameters[i].shape, at: d.span, sources: ev.sources)
+          }
         }
       }
       // `--warn-over` is `$warn_over` inside the body (variable names have no dashes).
@@ -79,5 +92,20 @@ extension ParameterDecl {
   /// The variable a parameter binds: its name with dashes as underscores.
   var variableName: String {
     name.utf8.contains(UInt8(ascii: "-")) ? String(name.map { $0 == "-" ? "_" : $0 }) : name
+  }
+}
+
+/// Scopes kept from finished calls for the next ones, emptied when put back (so they hold no
+/// values); a few, as deep as recursion usually goes.
+final class SpareFrames: @unchecked Sendable {
+  private var frames: [Frame] = []
+  static let limit = 32
+
+  func take() -> Frame? { frames.popLast() }
+
+  func put(_ frame: Frame) {
+    guard frames.count < Self.limit else { return }
+    frame.reset()
+    frames.append(frame)
   }
 }

@@ -52,6 +52,8 @@ public struct AssignTarget: Sendable {
   public var path: [PathMember]
   /// `$env.NAME = …` sets the environment rather than a variable.
   public let isEnvironment: Bool
+  /// Where the variable is, filled in by the resolver.
+  let site = AssignSite()
 
   public init(name: String, span: Span, path: [PathMember]) {
     self.name = name
@@ -230,6 +232,8 @@ public final class Expr: @unchecked Sendable {
   }
   public let kind: Kind
   public let span: Span
+  /// For `$name`: where its binding is, when the resolver could tell (else it is found by name).
+  var address: VarAddress?
   public init(_ kind: Kind, _ span: Span) {
     self.kind = kind
     self.span = span
@@ -302,4 +306,20 @@ public struct MatchArm: Sendable {
   public var patterns: [Pattern]
   public var guardExpr: Expr?
   public var body: Block
+}
+
+/// A resolved variable: `depth` scopes up from the current one, slot `index` there.
+struct VarAddress: Equatable {
+  let depth: Int32
+  let index: Int32
+  init(depth: Int, index: Int) {
+    self.depth = Int32(truncatingIfNeeded: depth)
+    self.index = Int32(truncatingIfNeeded: index)
+  }
+}
+
+/// The resolved address of an assignment's target, filled in by the resolver.
+public final class AssignSite: @unchecked Sendable {
+  var address: VarAddress?
+  init() {}
 }

@@ -17,9 +17,17 @@ public final class Closure: @unchecked Sendable {
 
   /// A scope for one call: the one kept from the last call, emptied, or a new one.
   func takeFrame() -> Frame {
-    guard let spare = spareFrame else { return Frame(parent: captured, parentLimit: capturedCount) }
+    guard let spare = spareFrame else { return newFrame() }
     spareFrame = nil
     spare.reset()
     return spare
   }
+
+  /// The scope kept from the last call as it was left (the caller empties or rebinds it).
+  func takeSpare() -> Frame? {
+    defer { spareFrame = nil }
+    return spareFrame
+  }
+
+  func newFrame() -> Frame { Frame(parent: captured, parentLimit: capturedCount) }
 }
