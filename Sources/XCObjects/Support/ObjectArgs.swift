@@ -131,7 +131,7 @@ enum ObjectArgs {
   }
 
   /// A container record as a `container` object: the daemon's fields, then the conveniences
-  /// `status` (created|running|exited|faulted|dead), `exit_code` (main's exit code, or null)
+  /// `status` (created|running|restarting|exited|faulted|dead), `exit_code` (main's exit code, or null)
   /// and `ip` (the main address, else the first allocated one, without its prefix length).
   static func container(_ m: ContainerManifest, dead: Bool = false) throws -> Value {
     var v = try DaemonSession.value(m, as: .container)
@@ -140,6 +140,10 @@ enum ObjectArgs {
     o.fields["status"] = .string(status(m, dead: dead))
     o.fields["exit_code"] = exitCode(m).map { .int(Int64($0)) } ?? .null
     o.fields["ip"] = ip(m).map { .string($0) } ?? .null
+    // The xcsh extensions at a glance: `health` (starting|healthy|unhealthy, null without a
+    // check) and `restarts` (null without a policy).
+    o.fields["health"] = m.xcshHealth.map { .string($0.status) } ?? .null
+    o.fields["restarts"] = m.xcshRestartCount.map { .int(Int64($0)) } ?? .null
     v = Value(.object(o), v.span)
     return v
   }
@@ -166,6 +170,7 @@ enum ObjectArgs {
 
   static func status(_ m: ContainerManifest, dead: Bool) -> String {
     if dead { return "dead" }
+    if m.xcshRestarting == true { return "restarting" }
     if m.fault != nil { return "faulted" }
     if m.finishedAt != nil { return "exited" }
     if let main = m.processes["main"], main.exited != nil || main.exitCode != nil { return "exited" }
