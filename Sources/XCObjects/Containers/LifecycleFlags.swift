@@ -51,12 +51,11 @@ enum LifecycleFlags {
     }
     let argv: [String]
     if case .string(let text) = cmd.kind {
-      argv = ["/bin/sh", "-c", text]
+      argv = text.allSatisfy(\.isWhitespace) ? [] : ["/bin/sh", "-c", text]
     } else {
       argv = try cmd.listOrSelf().map { try $0.asString() }
     }
-    guard let first = argv.first, !first.isEmpty, argv.count > 2 || argv.first != "/bin/sh" || !(argv.last ?? "").isEmpty
-    else {
+    guard let first = argv.first, !first.isEmpty else {
       throw ShellError(.argsValue, "`--health-cmd` needs a command", at: call.span)
     }
     func millis(_ flag: String, _ fallback: Int64, minimum: Int64) throws -> Int {

@@ -173,6 +173,9 @@ enum ObjectArgs {
     if m.xcshRestarting == true { return "restarting" }
     if m.fault != nil { return "faulted" }
     if m.finishedAt != nil { return "exited" }
+    // With a restart policy main's exit is final only once the daemon sets `finished_at`: until
+    // then it may be started again (the daemon marks `xcsh_restarting` a moment after main ends).
+    if m.xcshRestart != nil, m.started != nil { return "running" }
     if let main = m.processes["main"], main.exited != nil || main.exitCode != nil { return "exited" }
     if m.started != nil || m.processes["main"]?.started != nil { return "running" }
     return "created"
