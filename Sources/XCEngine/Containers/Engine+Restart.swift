@@ -85,6 +85,7 @@ extension Engine {
       $0.status = .running
       $0.restarting = nil
       $0.fault = nil
+      $0.exit_status = nil
       $0.started = startedAt
       $0.finished_at = nil
       $0.processes["main"]?.started = startedAt / 1_000_000_000

@@ -260,6 +260,9 @@ final class LiveContainer: @unchecked Sendable {
   func countRun() {
     condition.lock()
     runs += 1
+    // A run that started (by the policy, during a restart's backoff) answers a pending
+    // `restart`: it must not start main once more at the next end.
+    restartRequested = false
     condition.broadcast()
     condition.unlock()
   }
