@@ -7,7 +7,7 @@ import XCShell
 /// `xcsh_health`. xc's daemon would ignore them, so xcsh asks first, as for resource limits.
 enum LifecycleFlags {
   static let parameters: [Parameter] = [
-    .named("restart", .string, "Start main again when it ends: `no`, `on-failure[:N]` (non-zero exit, at most N times) or `always`; with `-d`. `stop`/`kill` end it for good."),
+    .named("restart", .string, "Start main again when it ends: `no`, `on-failure[:N]` (non-zero exit, at most N times), `always` (`unless-stopped` is the same here); with `-d`. `stop`/`kill` end it for good."),
     .named("health-cmd", .any, "A health check run in the container: a string (by `/bin/sh -c`) or a list (argv); exit 0 is healthy."),
     .named("health-interval", .duration, "Time between health checks (default 30s)."),
     .named("health-timeout", .duration, "A check running longer fails (default 30s)."),
@@ -17,11 +17,13 @@ enum LifecycleFlags {
 
   static let healthFlags = ["health-interval", "health-timeout", "health-retries", "health-start-period"]
 
-  /// A `--restart` value: `no`, `always`, `on-failure` or `on-failure:N` (N ≥ 1).
+  /// A `--restart` value: `no`, `always` (or `unless-stopped`), `on-failure` or `on-failure:N` (N ≥ 1).
   static func restartPolicy(_ text: String) -> RestartPolicySpec? {
     switch text {
     case "no": return RestartPolicySpec(mode: "no")
-    case "always": return RestartPolicySpec(mode: "always")
+    // Docker's `unless-stopped` differs from `always` only across a daemon restart, and xcd
+    // restarts no container after its own restart (docs/engine.md): here they are the same.
+    case "always", "unless-stopped": return RestartPolicySpec(mode: "always")
     case "on-failure": return RestartPolicySpec(mode: "on-failure")
     default:
       guard text.hasPrefix("on-failure:"), let n = Int(text.dropFirst("on-failure:".count)), n >= 1, n <= 1_000_000
@@ -35,7 +37,7 @@ enum LifecycleFlags {
     guard let text = try call.string("restart") else { return nil }
     guard let policy = restartPolicy(text) else {
       throw ShellError(
-        .argsValue, "`--restart \(text)`: expected no, on-failure, on-failure:N (N ≥ 1) or always", at: call.span)
+        .argsValue, "`--restart \(text)`: expected no, on-failure, on-failure:N (N ≥ 1), always or unless-stopped", at: call.span)
     }
     return policy.mode == "no" ? nil : policy
   }
