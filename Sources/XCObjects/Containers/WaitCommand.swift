@@ -35,7 +35,7 @@ enum WaitCommand {
           .optional("container", .object(.container), "A name, an id (or unique prefix) or a container object (or piped in)."),
           .switch("exit", "Until main has exited (or the container is gone)."),
           .switch("running", "Until main is running."),
-          .switch("healthy", "Until its health check (`--health-cmd`) passes; fails at once if it turns unhealthy."),
+          .switch("healthy", "Until its health check (`--health-cmd`) passes; fails once a check during the wait finds it unhealthy."),
           .named("port", .int, "Until a TCP connection to the container's address (`ip`, else 127.0.0.1) on this port succeeds."),
           .named("log", .string, "Until main's log (IPC `xcsh.logs`, or its terminal log) contains this text."),
           .named("exec", .any, "Until this command exits 0 in the container: a list (argv) or a string (run by `/bin/sh -c`)."),
@@ -47,7 +47,7 @@ enum WaitCommand {
           Example("The exit code of a finished container", "wait $c --exit | get exit_code"),
           Example("Wait for a health check to pass", "let c = (run busybox:latest -d --health-cmd 'test -e /tmp/ready' --health-interval 1s -- sleep 100); wait $c --healthy --timeout 30s"),
         ],
-        details: "A timeout is an error (`wait.timeout`) naming the condition. `--running`, `--healthy`, `--port`, `--log` and `--exec` fail at once if the container exits first; `--healthy` also when it turns unhealthy (`wait.unhealthy`) or has no health check.")
+        details: "A timeout is an error (`wait.timeout`) naming the condition. `--running`, `--healthy`, `--port`, `--log` and `--exec` fail at once if the container exits first; `--healthy` also when a check during the wait finds it unhealthy (`wait.unhealthy`; one unhealthy before the wait gets its next check) or it has no health check.")
     ) { call, input in
       let target = try ObjectArgs.target(call, input, "container", what: "a container")
       let condition = try condition(call)
@@ -68,7 +68,7 @@ enum WaitCommand {
       while true {
         let ended = last.containerDead || ObjectArgs.status(last.runningContainer, dead: false) == "exited"
           || ObjectArgs.status(last.runningContainer, dead: false) == "faulted"
-        if try met(condition, last.runningContainer, ended: ended, s, call, deadline: deadline) {
+        if try met(condition, last.runningContainer, ended: ended, s, call, deadline: deadline, first: first.runningContainer) {
           return .value(ObjectArgs.brief(try ObjectArgs.container(last.runningContainer, dead: last.containerDead)))
         }
         if ended, case .exit = condition {} else if ended {
@@ -126,7 +126,8 @@ enum WaitCommand {
   }
 
   static func met(
-    _ c: Condition, _ m: ContainerManifest, ended: Bool, _ s: DaemonSession, _ call: Call, deadline: Int64
+    _ c: Condition, _ m: ContainerManifest, ended: Bool, _ s: DaemonSession, _ call: Call, deadline: Int64,
+    first: ContainerManifest
   ) throws -> Bool {
     switch c {
     case .exit: return ended
@@ -137,7 +138,11 @@ enum WaitCommand {
           .waitNoHealthCheck, "container `\(m.name)` has no health check to wait for", at: call.head,
           help: "give it one with `run … --health-cmd CMD` (needs the Linux xcd)")
       }
-      if health.status == "unhealthy" {
+      // Unhealthy by a check made during the wait fails it; one already unhealthy when the wait
+      // began gets its next check (the cause may have been fixed meanwhile).
+      let before = first.xcshHealth
+      let stale = before?.status == "unhealthy" && health.lastCheckAt == before?.lastCheckAt
+      if health.status == "unhealthy" && !stale {
         let output = (health.lastOutput ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         throw ShellError(
           .waitUnhealthy,
