@@ -76,6 +76,26 @@ struct LifecycleTests {
     }
   }
 
+  @Test func aDaemonRestartEndsPoliciesAndKeepsTheRecords() throws {
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      _ = try e2e.ok("run busybox:latest -d --name svc --restart always -- sh -c 'exit 0' | ignore", daemon)
+      #expect(try eventually(30) { try e2e.ok("show svc | get restarts", daemon) >= "1\n" })
+      // The daemon's shutdown is a stop of every container: final, and not undone at the start.
+      try daemon.stop()
+      try daemon.start()
+      let out = try e2e.ok(
+        """
+        print (ps | length)
+        let kept = (ps --all | where name == svc)
+        print ($kept | length) ($kept.0.restarts >= 1) $kept.0.xcsh_restart.mode
+        """, daemon)
+      #expect(out == "0\n1\ntrue\nalways\n", "\(out)")
+      try expectNothingLeft(daemon, try daemon.client())
+    }
+  }
+
   @Test func stopEndsAContainerForGoodWhatItsPolicySays() throws {
     try withDaemon { daemon in
       let client = try daemon.client()
