@@ -49,7 +49,10 @@ extension Engine {
     }
     defer { try? notify.close() }
     var spec = ExecSpec(arg0: check.command[0], args: Array(check.command.dropFirst()))
+    // As main runs (Docker runs the check as the container's user).
     spec.envs = container.record.main_proto?.envs ?? [:]
+    spec.user = container.record.main_proto?.user
+    spec.group = container.record.main_proto?.group
     spec.stdout = FileDescriptor(rawValue: out)
     spec.stderr = FileDescriptor(rawValue: out)
     spec.notify = notify.fileDescriptor
