@@ -198,6 +198,30 @@ finished_at: Int?  # Epoch **nanoseconds**.
 main_address: String?  # The selected main IP address.
 xcsh_resources: ResourceLimits?!  # xcsh extension: the limits the container was created with (absent from xc's records).
 xcsh_oom_killed: Bool?!  # xcsh extension: true once the kernel's OOM killer killed a process of the container.
+xcsh_restart: RestartPolicySpec?!  # xcsh extension: when main is started again after it ends (absent: never).
+xcsh_restart_count: Int?!  # xcsh extension: how many times main was started again.
+xcsh_last_exit: Int?!  # xcsh extension: main's raw wait status at the end of the run before the current one.
+xcsh_restarting: Bool?!  # xcsh extension: true while main has ended and waits to be started again.
+xcsh_health_check: HealthCheckSpec?!  # xcsh extension: the container's health check.
+xcsh_health: HealthStatus?!  # xcsh extension: where the health check stands.
+"""),
+    B("RestartPolicySpec", "xcsh extension: a restart policy (Docker's `--restart`), applied by the Linux daemon (docs/ipc.md).", """
+mode: String  # `no`, `on-failure` or `always`.
+max_retries: Int?  # With `on-failure`: the most restarts (absent: no bound).
+""", "Hashable"),
+    B("HealthCheckSpec", "xcsh extension: a health check (Docker's `HEALTHCHECK`), run by the Linux daemon as an exec in the container (docs/ipc.md).", """
+command: [String]  # argv of the check (`/bin/sh -c CMD` for xcsh's `--health-cmd`).
+interval_ms: Int  # Between checks.
+timeout_ms: Int  # A check running longer fails.
+retries: Int  # Failures in a row that make the container unhealthy.
+start_period_ms: Int  # From main's start: failures meanwhile do not count.
+""", "Hashable"),
+    B("HealthStatus", "xcsh extension: where a container's health check stands.", """
+status: String  # `starting`, `healthy` or `unhealthy`.
+failing_streak: Int  # Failures in a row that counted.
+last_output: String?  # The last check's output (at most 4096 bytes).
+last_exit_code: Int?  # The last check's exit code; absent when it timed out or could not run.
+last_check_at: Int?  # Epoch **nanoseconds**.
 """),
     B("ResourceLimits", "xcsh extension: resource limits of a container, applied by the Linux daemon through the container's cgroups (docs/ipc.md).", """
 memory: Int?  # Memory limit in bytes (swap included, so no swapping beyond it).
@@ -528,6 +552,8 @@ stderr: FDRef?
 use_tty: Bool
 port_redirections: [PortRedirection]
 enable_pf: Bool
+xcsh_restart: RestartPolicySpec?!  # xcsh extension, sent only when set: the restart policy (xcsh checks first that the daemon serves `xcsh.stats`).
+xcsh_health: HealthCheckSpec?!  # xcsh extension, sent only when set: the health check (checked as `xcsh_restart`).
 xcsh_resources: ResourceLimits?!  # xcsh extension, sent only when set: resource limits (xcsh checks first that the daemon serves `xcsh.stats`, since xc's daemon would ignore the key).
 """),
     B("MountRequest", "A mount asked for in `instantiate`: a volume name or an absolute host path with evidence.", """

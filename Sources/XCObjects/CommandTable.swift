@@ -8,7 +8,7 @@ extension ObjectCommands {
       ContainerCommands.link(s), ContainerCommands.commit(s), WaitCommand.make(s),
     ]
       + ImageCommands.all(s) + RegistryCommands.all(s) + NetworkCommands.all(s) + VolumeCommands.all(s)
-      + RdrCommands.all(s) + [CopyCommand.make(s), PortCommand.make(s), ResourceCommands.stats(s), RemoveContainerCommand.make(s), StopCommand.make(s)] + ImageArchiveCommands.all(s) + HostCommands.all(s)
+      + RdrCommands.all(s) + [CopyCommand.make(s), PortCommand.make(s), ResourceCommands.stats(s), RemoveContainerCommand.make(s), StopCommand.make(s), StartCommands.start(s), StartCommands.restart(s)] + ImageArchiveCommands.all(s) + HostCommands.all(s)
       + StackCommands.all(s)
   }
 }

@@ -43,6 +43,8 @@ extension ShellError.Code {
   static let containerFailed: Self = "container.failed"
   /// The daemon could not start a container's main process.
   static let containerFault: Self = "container.fault"
+  /// `start` of a container that has ended: its resources are released and cannot be had back.
+  static let containerEnded: Self = "container.ended"
 
   // MARK: cp
   /// `cp` got an archive without the single member it expected.
@@ -147,6 +149,10 @@ extension ShellError.Code {
   static let waitExited: Self = "wait.exited"
   /// A container did not reach the awaited state in time.
   static let waitTimeout: Self = "wait.timeout"
+  /// `wait --healthy`: the container's health check made it unhealthy.
+  static let waitUnhealthy: Self = "wait.unhealthy"
+  /// `wait --healthy` on a container without a health check.
+  static let waitNoHealthCheck: Self = "wait.no_health_check"
 
   /// Every code above, for the tests that keep the catalogue unique and well formed.
   static let objectCatalogue: [Self] = [
@@ -163,6 +169,7 @@ extension ShellError.Code {
     .buildStepFailed,
     .configInvalid,
     .configParse,
+    .containerEnded,
     .containerFailed,
     .containerFault,
     .cpArchive,
@@ -201,6 +208,8 @@ extension ShellError.Code {
     .terminalConnect,
     .terminalMissing,
     .waitExited,
+    .waitNoHealthCheck,
     .waitTimeout,
+    .waitUnhealthy,
   ]
 }

@@ -52,6 +52,15 @@ extension Handlers {
       return NullResponse()
     }
 
+    serve(&table, RestartContainerRequest.self) { request, _ in
+      let id = try self.liveContainerID(request.name, field: "xcsh.restart: name")
+      guard (0...3_600_000).contains(request.graceMs) else {
+        throw XCDaemonError.invalid("xcsh.restart: grace_ms (xcsh: restart --time) must be 0 to 3600000, found \(request.graceMs)")
+      }
+      try self.engine.restart(id, grace: .milliseconds(request.graceMs))
+      return NullResponse()
+    }
+
     serve(&table, ListEndedContainersRequest.self) { _, _ in
       try self.engine.endedContainers().map(Mapping.manifest)
     }
@@ -163,6 +172,20 @@ extension Handlers {
     if let limits = r.xcshResources {
       spec.resources = XCEngine.ResourceLimits(
         memory: limits.memory.map(Int64.init), cpus: limits.cpus, pids: limits.pids.map(Int64.init))
+    }
+    if let policy = r.xcshRestart {
+      guard let mode = RestartPolicy.Mode(rawValue: policy.mode) else {
+        throw XCDaemonError.invalid(
+          "instantiate: xcsh_restart.mode (xcsh: --restart) must be no, on-failure or always, found \(policy.mode)")
+      }
+      do { spec.restart = try RestartPolicy(mode: mode, maxRetries: policy.maxRetries) } catch let e as EngineError {
+        throw XCDaemonError.invalid("instantiate: xcsh_restart (xcsh: --restart): \(e.message)")
+      }
+    }
+    if let check = r.xcshHealth {
+      spec.health_check = try HealthCheck(
+        command: check.command, intervalMs: check.intervalMs, timeoutMs: check.timeoutMs, retries: check.retries,
+        startPeriodMs: check.startPeriodMs)
     }
     spec.mounts = try mountRequests(r.mountReq)
     // Host paths may not reach into the daemon's own state (its database, blobs, runc root).

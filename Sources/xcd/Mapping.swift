@@ -96,6 +96,20 @@ enum Mapping {
       XCIPC.ResourceLimits(memory: $0.memory.map(Int.init), cpus: $0.cpus, pids: $0.pids.map(Int.init))
     }
     manifest.xcshOomKilled = r.oom_killed
+    manifest.xcshRestart = r.restart.map { RestartPolicySpec(mode: $0.mode.rawValue, maxRetries: $0.max_retries) }
+    manifest.xcshRestartCount = r.restart_count ?? (r.restart == nil ? nil : 0)
+    manifest.xcshLastExit = r.last_exit_status.map(Int.init)
+    manifest.xcshRestarting = r.restarting
+    manifest.xcshHealthCheck = r.health_check.map {
+      HealthCheckSpec(
+        command: $0.command, intervalMs: $0.interval_ms, timeoutMs: $0.timeout_ms, retries: $0.retries,
+        startPeriodMs: $0.start_period_ms)
+    }
+    manifest.xcshHealth = r.health.map {
+      HealthStatus(
+        status: $0.status.rawValue, failingStreak: $0.failing_streak, lastOutput: $0.last_output,
+        lastExitCode: $0.last_exit_code.map(Int.init), lastCheckAt: $0.last_check_at.map(Int.init))
+    }
     return manifest
   }
 

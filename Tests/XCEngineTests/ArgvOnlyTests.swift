@@ -32,8 +32,11 @@ import Testing
   /// `wait --exec STRING` likewise runs the string with the container's /bin/sh, via `exec`.
   /// A Jailfile's shell-form `CMD` (Docker's `/bin/sh -c`) becomes the image's command, run by
   /// the container's /bin/sh when the container starts.
+  /// `--health-cmd STRING` (Docker's CMD-SHELL form) is run by the daemon as an exec with the
+  /// container's /bin/sh.
   static let containerShells: Set<String> = [
     "XCObjects/Build/JailfileBuilder.swift", "XCObjects/Containers/WaitCommand.swift", "XCObjects/Build/ConfigEdit+JailConfig.swift",
+    "XCObjects/Containers/LifecycleFlags.swift",
   ]
 
   func sources() throws -> [(String, String)] {

@@ -64,8 +64,9 @@ import XCIPC
     let fake = try FakeDaemon()
     defer { fake.stop() }
     let n = try xcsh("ps | first | columns | length", fake).plain
-    // The record and the conveniences (32, as `create` returns), and `ports`, which `ps` joins.
-    #expect(n == "33", "\(n)")
+    // 29 of the record, status, exit_code, ip, health, restarts (34, as `create` returns), and
+    // `ports`, which `ps` joins.
+    #expect(n == "35", "\(n)")
     #expect(try xcsh("ps | first | get created | describe", fake).plain == "datetime")
     #expect(try xcsh("ps | first | get processes.main.started | describe", fake).plain == "datetime")
     #expect(try xcsh("ps | first | get created | to json", fake).plain == #""2024-05-31T16:08:36.912345678Z""#)
@@ -83,7 +84,7 @@ import XCIPC
     let fake = try FakeDaemon()
     defer { fake.stop() }
     let n = try xcsh("create freebsdxc/freebsd:13.2 | columns | length", fake).plain
-    #expect(n == "32", "\(n)")
+    #expect(n == "34", "\(n)")  // 29 of the record, status, exit_code, ip, health, restarts
   }
 
   @Test func nestedCellsAreInline() throws {

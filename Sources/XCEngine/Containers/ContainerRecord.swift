@@ -52,6 +52,17 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
   public var resources: ResourceLimits?
   /// True when the kernel's OOM killer killed one of its processes (read when main ended).
   public var oom_killed: Bool?
+  /// When main is started again after it ends; nil = never (`no`).
+  public var restart: RestartPolicy?
+  /// How many times main was started again (by the policy or by `restart`).
+  public var restart_count: Int?
+  /// Main's raw wait status at the end of the run before the current one.
+  public var last_exit_status: Int32?
+  /// True while main has ended and waits (the backoff) to be started again.
+  public var restarting: Bool?
+  /// The health check and where it stands.
+  public var health_check: HealthCheck?
+  public var health: HealthState?
 
   /// Main's exit code when it exited normally.
   public var exitCode: Int32? { exit_status.flatMap { WaitStatus(rawValue: $0).exitCode } }

@@ -66,6 +66,11 @@ public struct ContainerSpec: Sendable {
   public var persist = false
   /// Memory, CPU and process limits applied through the container's cgroups.
   public var resources = ResourceLimits()
+  /// When main is started again after it ends (needs main's output logged, no tty, no
+  /// `persist`); nil = never.
+  public var restart: RestartPolicy?
+  /// A health check run as an exec in the container.
+  public var health_check: HealthCheck?
   /// VNET, addresses, DNS, port redirections, network groups (see Engine+Networks.swift).
   public var network = ContainerNetworkSpec()
 

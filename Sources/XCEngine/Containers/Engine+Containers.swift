@@ -29,6 +29,17 @@ extension Engine {
   private func create(_ spec: ContainerSpec, notified: inout Bool) throws -> ContainerRecord {
     let phases = StartPhases()
     var spec = spec
+    // Main can run again only when the engine holds all its output (see `Engine.relaunch`).
+    let restartable = spec.entry_point != nil && spec.stdout == nil && spec.stderr == nil && !spec.use_tty && !spec.persist
+    if let policy = spec.restart, policy.mode != .no, !restartable {
+      throw EngineError(
+        .badRequest,
+        "xcsh_restart (xcsh: --restart \(policy.description)) needs a main whose output the daemon logs: no stdout/stderr descriptors, no use_tty (-t), no persist",
+        help: "run it detached (xcsh: run -d) without -t or --persist", errno: .invalidArgument)
+    }
+    if spec.health_check != nil && spec.entry_point == nil {
+      throw EngineError(.badRequest, "xcsh_health (xcsh: --health-cmd) needs a main process", errno: .invalidArgument)
+    }
     spec.network = networking.withDefault(spec.network)
     let image = try imageStore.resolve(ImageReference(parsing: spec.image_reference))
     if let name = spec.name { try ContainerNames.validate(name) }
@@ -54,7 +65,11 @@ extension Engine {
     record.mounts = volumeMounts
     try spec.resources.validate()
     record.resources = spec.resources.isEmpty ? nil : spec.resources
+    record.restart = spec.restart?.mode == RestartPolicy.Mode.no ? nil : spec.restart
+    record.health_check = spec.health_check
+    record.health = spec.health_check.map { _ in HealthState() }
     let container = LiveContainer(record: record, bundle: bundle, phases: phases)
+    container.setRestartable(restartable)
     phases.mark("lookup")
     // Each step pushes the undo of what it takes onto the container's rollback stack, which
     // a failure below and the release after the container ends both unwind.
@@ -104,7 +119,9 @@ extension Engine {
         spec.use_tty
         ? try Self.openStdio(nil, nil, nil)
         : try Self.openStdio(spec.stdin, spec.stdout ?? logFD(.stdout), spec.stderr ?? logFD(.stderr))
-      mainLog?.closeWriters()  // runc gets the duplicates
+      // runc gets the duplicates; a restartable container keeps the write ends for its next runs
+      // (the pumps still end: the release closes them before waiting for the end of the output).
+      if !restartable { mainLog?.closeWriters() }
       defer { [stdio.0, stdio.1, stdio.2].forEach(closeQuietly) }
       let consolePath = bundle + "/console.sock"
       let console = spec.use_tty ? try TerminalRelay.listen(at: consolePath) : -1
@@ -261,6 +278,8 @@ extension Engine {
       $0.started = startedAt
       $0.processes["main"]?.started = startedAt / 1_000_000_000
     }
+    container.countRun()
+    startHealthChecks(container)
   }
 
   // MARK: - Exec, kill, stop
@@ -312,8 +331,11 @@ extension Engine {
 
   /// Sends `signal` to the container's main process (its init; when init dies, every
   /// process in the container dies with it).
-  public func kill(_ name: String, signal: Int32 = SIGKILL) throws {
+  /// A kill asked for by a client ends the container for good (`stopping`): no restart policy
+  /// starts main again, whatever the signal.
+  public func kill(_ name: String, signal: Int32 = SIGKILL, stopping: Bool = true) throws {
     let container = try find(name)
+    if stopping { container.requestStop() }
     do {
       try runtime.runc.kill(id: container.id, signal: signal)
     } catch {
@@ -326,6 +348,7 @@ extension Engine {
   /// SIGKILL (xc's `kill_container`). Returns once it has ended and been released.
   public func stop(_ name: String, grace: Duration = .seconds(10)) throws {
     let container = try find(name)
+    container.requestStop()
     try? kill(name, signal: SIGTERM)
     if container.waitFinished(until: Date().addingTimeInterval(Self.seconds(grace))) { return }
     do {
@@ -438,9 +461,17 @@ extension Engine {
 
   /// Has the runtime wait for init; once it has ended, records main's exit, releases the
   /// container and tells the client.
-  private func monitor(_ container: LiveContainer, pid: pid_t) {
+  func monitor(_ container: LiveContainer, pid: pid_t) {
+    let runStarted = Date()
     runtime.monitor(container, pid: pid) { [self] mainStatus in
+      let ranFor = Duration.seconds(Date().timeIntervalSince(runStarted))
+      if let (delay, counted) = restartDecision(container, status: mainStatus, ranFor: ranFor),
+        relaunch(container, after: mainStatus, delay: delay, counted: counted)
+      {
+        return
+      }
       let record = container.update {
+        $0.restarting = nil
         if $0.processes["main"]?.started != nil && $0.processes["main"]?.exited == nil {
           $0.processes["main"]?.exited = Self.nowNanos() / 1_000_000_000
           $0.processes["main"]?.exit_code = mainStatus

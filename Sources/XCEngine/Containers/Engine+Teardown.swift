@@ -64,6 +64,8 @@ extension Engine {
       target.live?.takeMainLog()?.finish()
     case .runtime:
       if let known = target.runtimeIDs, !known.contains(target.id) { return }
+      // Deleted for a restart that did not happen (a stop came during its backoff).
+      if target.live?.isRuntimeGone == true { return }
       do { try runc.delete(id: target.id, force: true) } catch {
         if !target.failedCreate { throw error }
       }

@@ -27,6 +27,19 @@ final class LiveContainer: @unchecked Sendable {
   private var terminal: TerminalRelay?
   /// Copies main's output into its log file when the client kept none of it.
   private var mainLog: MainLog?
+  /// A client asked for it to end (stop, kill, shutdown): main is never started again.
+  private var stopRequested = false
+  /// A client asked for main to be started again once it ends (`restart`).
+  private var restartRequested = false
+  /// How many runs of main have started (1 after the first start).
+  private var runs = 0
+  /// Main can be started again: its output goes to the log (no client descriptor, no tty)
+  /// and it is not `persist`. Set once at create.
+  private(set) var restartable = false
+  /// The delay before the next restart by the policy.
+  var backoff = RestartBackoff()
+  /// runc's container was deleted for a restart and not made again yet.
+  private var runtimeGone = false
 
   init(record: ContainerRecord, bundle: String, phases: StartPhases = StartPhases()) {
     id = record.id
@@ -174,6 +187,107 @@ final class LiveContainer: @unchecked Sendable {
     condition.lock()
     while starting { condition.wait() }
     condition.unlock()
+  }
+
+  func setRuntimeGone(_ value: Bool) {
+    condition.lock()
+    runtimeGone = value
+    condition.unlock()
+  }
+
+  var isRuntimeGone: Bool {
+    condition.lock()
+    defer { condition.unlock() }
+    return runtimeGone
+  }
+
+  /// The daemon's write ends of main's log pipes (one per stream), kept open for a restartable
+  /// container so each run's output goes to the same log.
+  var mainLogWriters: (stdout: CInt?, stderr: CInt?) {
+    condition.lock()
+    defer { condition.unlock() }
+    guard let mainLog else { return (nil, nil) }
+    return (mainLog.writer(.stdout), mainLog.writer(.stderr))
+  }
+
+  func setRestartable(_ value: Bool) {
+    condition.lock()
+    restartable = value
+    condition.unlock()
+  }
+
+  /// Marks that a client asked for the container to end; wakes a restart's backoff.
+  func requestStop() {
+    condition.lock()
+    stopRequested = true
+    condition.broadcast()
+    condition.unlock()
+  }
+
+  var isStopRequested: Bool {
+    condition.lock()
+    defer { condition.unlock() }
+    return stopRequested
+  }
+
+  /// Asks for main to be started again when it next ends; the number of runs so far, for
+  /// `waitRun(after:until:)`.
+  func requestRestart() -> Int {
+    condition.lock()
+    defer { condition.unlock() }
+    restartRequested = true
+    return runs
+  }
+
+  /// Takes a pending restart request.
+  func takeRestartRequest() -> Bool {
+    condition.lock()
+    defer { condition.unlock() }
+    let requested = restartRequested
+    restartRequested = false
+    return requested
+  }
+
+  /// Blocks until a stop is asked for or `deadline` passes; true if a stop was asked for.
+  func waitStopRequested(until deadline: Date) -> Bool {
+    condition.lock()
+    defer { condition.unlock() }
+    while !stopRequested {
+      if !condition.wait(until: deadline) { return stopRequested }
+    }
+    return true
+  }
+
+  /// Counts a run of main that has started; wakes `waitRun`.
+  func countRun() {
+    condition.lock()
+    runs += 1
+    // A run that started (by the policy, during a restart's backoff) answers a pending
+    // `restart`: it must not start main once more at the next end.
+    restartRequested = false
+    condition.broadcast()
+    condition.unlock()
+  }
+
+  /// Blocks until a run after the `runs`-th has started, the container has ended, or
+  /// `deadline` passes; true if a new run started.
+  func waitRun(after runs: Int, until deadline: Date) -> Bool {
+    condition.lock()
+    defer { condition.unlock() }
+    while self.runs <= runs && !finished {
+      if !condition.wait(until: deadline) { break }
+    }
+    return self.runs > runs
+  }
+
+  /// Claims the start of a later run of main (the start of the first is `beginStart`).
+  func beginRestart() -> Bool {
+    condition.lock()
+    defer { condition.unlock() }
+    guard !starting, !finished else { return false }
+    starting = true
+    reportedMainStatus = nil
+    return true
   }
 
   /// Marks the container ended and wakes everyone waiting for it.

@@ -75,7 +75,11 @@ extension Engine {
     closed = true
     let containers = Array(live.values)
     lock.unlock()
-    for c in containers { signal(c.id, SIGTERM, why: "the engine is shutting down") }
+    // A shutdown ends containers for good: no restart policy applies (docs/engine.md).
+    for c in containers {
+      c.requestStop()
+      signal(c.id, SIGTERM, why: "the engine is shutting down")
+    }
     let deadline = Date().addingTimeInterval(Self.seconds(grace))
     for c in containers where !c.waitFinished(until: deadline) {
       signal(c.id, SIGKILL, why: "it outlived the shutdown's grace")

@@ -67,6 +67,18 @@ public struct ContainerManifest: Codable, Sendable, Equatable {
   public var xcshResources: ResourceLimits?
   /// xcsh extension: true once the kernel's OOM killer killed a process of the container.
   public var xcshOomKilled: Bool?
+  /// xcsh extension: when main is started again after it ends (absent: never).
+  public var xcshRestart: RestartPolicySpec?
+  /// xcsh extension: how many times main was started again.
+  public var xcshRestartCount: Int?
+  /// xcsh extension: main's raw wait status at the end of the run before the current one.
+  public var xcshLastExit: Int?
+  /// xcsh extension: true while main has ended and waits to be started again.
+  public var xcshRestarting: Bool?
+  /// xcsh extension: the container's health check.
+  public var xcshHealthCheck: HealthCheckSpec?
+  /// xcsh extension: where the health check stands.
+  public var xcshHealth: HealthStatus?
 
   /// Creates a value from all of its fields.
   public init(
@@ -100,7 +112,13 @@ public struct ContainerManifest: Codable, Sendable, Equatable {
     finishedAt: Int? = nil,
     mainAddress: String? = nil,
     xcshResources: ResourceLimits? = nil,
-    xcshOomKilled: Bool? = nil
+    xcshOomKilled: Bool? = nil,
+    xcshRestart: RestartPolicySpec? = nil,
+    xcshRestartCount: Int? = nil,
+    xcshLastExit: Int? = nil,
+    xcshRestarting: Bool? = nil,
+    xcshHealthCheck: HealthCheckSpec? = nil,
+    xcshHealth: HealthStatus? = nil
   ) {
     self.devfsRulesetId = devfsRulesetId
     self.jid = jid
@@ -133,6 +151,12 @@ public struct ContainerManifest: Codable, Sendable, Equatable {
     self.mainAddress = mainAddress
     self.xcshResources = xcshResources
     self.xcshOomKilled = xcshOomKilled
+    self.xcshRestart = xcshRestart
+    self.xcshRestartCount = xcshRestartCount
+    self.xcshLastExit = xcshLastExit
+    self.xcshRestarting = xcshRestarting
+    self.xcshHealthCheck = xcshHealthCheck
+    self.xcshHealth = xcshHealth
   }
 
   enum CodingKeys: String, CodingKey {
@@ -167,6 +191,12 @@ public struct ContainerManifest: Codable, Sendable, Equatable {
     case mainAddress = "main_address"
     case xcshResources = "xcsh_resources"
     case xcshOomKilled = "xcsh_oom_killed"
+    case xcshRestart = "xcsh_restart"
+    case xcshRestartCount = "xcsh_restart_count"
+    case xcshLastExit = "xcsh_last_exit"
+    case xcshRestarting = "xcsh_restarting"
+    case xcshHealthCheck = "xcsh_health_check"
+    case xcshHealth = "xcsh_health"
   }
 
   public init(from decoder: any Decoder) throws {
@@ -202,6 +232,12 @@ public struct ContainerManifest: Codable, Sendable, Equatable {
     self.mainAddress = try c.decodeIfPresent(String.self, forKey: .mainAddress)
     self.xcshResources = try c.decodeIfPresent(ResourceLimits.self, forKey: .xcshResources)
     self.xcshOomKilled = try c.decodeIfPresent(Bool.self, forKey: .xcshOomKilled)
+    self.xcshRestart = try c.decodeIfPresent(RestartPolicySpec.self, forKey: .xcshRestart)
+    self.xcshRestartCount = try c.decodeIfPresent(Int.self, forKey: .xcshRestartCount)
+    self.xcshLastExit = try c.decodeIfPresent(Int.self, forKey: .xcshLastExit)
+    self.xcshRestarting = try c.decodeIfPresent(Bool.self, forKey: .xcshRestarting)
+    self.xcshHealthCheck = try c.decodeIfPresent(HealthCheckSpec.self, forKey: .xcshHealthCheck)
+    self.xcshHealth = try c.decodeIfPresent(HealthStatus.self, forKey: .xcshHealth)
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -237,6 +273,156 @@ public struct ContainerManifest: Codable, Sendable, Equatable {
     try c.encode(mainAddress, forKey: .mainAddress)
     if let xcshResources { try c.encode(xcshResources, forKey: .xcshResources) }
     if let xcshOomKilled { try c.encode(xcshOomKilled, forKey: .xcshOomKilled) }
+    if let xcshRestart { try c.encode(xcshRestart, forKey: .xcshRestart) }
+    if let xcshRestartCount { try c.encode(xcshRestartCount, forKey: .xcshRestartCount) }
+    if let xcshLastExit { try c.encode(xcshLastExit, forKey: .xcshLastExit) }
+    if let xcshRestarting { try c.encode(xcshRestarting, forKey: .xcshRestarting) }
+    if let xcshHealthCheck { try c.encode(xcshHealthCheck, forKey: .xcshHealthCheck) }
+    if let xcshHealth { try c.encode(xcshHealth, forKey: .xcshHealth) }
+  }
+}
+
+/// xcsh extension: a restart policy (Docker's `--restart`), applied by the Linux daemon (docs/ipc.md).
+public struct RestartPolicySpec: Codable, Sendable, Equatable, Hashable {
+  /// `no`, `on-failure` or `always`.
+  public var mode: String
+  /// With `on-failure`: the most restarts (absent: no bound).
+  public var maxRetries: Int?
+
+  /// Creates a value from all of its fields.
+  public init(
+    mode: String,
+    maxRetries: Int? = nil
+  ) {
+    self.mode = mode
+    self.maxRetries = maxRetries
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case mode
+    case maxRetries = "max_retries"
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    self.mode = try c.decode(String.self, forKey: .mode)
+    self.maxRetries = try c.decodeIfPresent(Int.self, forKey: .maxRetries)
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(mode, forKey: .mode)
+    try c.encode(maxRetries, forKey: .maxRetries)
+  }
+}
+
+/// xcsh extension: a health check (Docker's `HEALTHCHECK`), run by the Linux daemon as an exec in the container (docs/ipc.md).
+public struct HealthCheckSpec: Codable, Sendable, Equatable, Hashable {
+  /// argv of the check (`/bin/sh -c CMD` for xcsh's `--health-cmd`).
+  public var command: [String]
+  /// Between checks.
+  public var intervalMs: Int
+  /// A check running longer fails.
+  public var timeoutMs: Int
+  /// Failures in a row that make the container unhealthy.
+  public var retries: Int
+  /// From main's start: failures meanwhile do not count.
+  public var startPeriodMs: Int
+
+  /// Creates a value from all of its fields.
+  public init(
+    command: [String] = [],
+    intervalMs: Int,
+    timeoutMs: Int,
+    retries: Int,
+    startPeriodMs: Int
+  ) {
+    self.command = command
+    self.intervalMs = intervalMs
+    self.timeoutMs = timeoutMs
+    self.retries = retries
+    self.startPeriodMs = startPeriodMs
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case command
+    case intervalMs = "interval_ms"
+    case timeoutMs = "timeout_ms"
+    case retries
+    case startPeriodMs = "start_period_ms"
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    self.command = try c.decode([String].self, forKey: .command)
+    self.intervalMs = try c.decode(Int.self, forKey: .intervalMs)
+    self.timeoutMs = try c.decode(Int.self, forKey: .timeoutMs)
+    self.retries = try c.decode(Int.self, forKey: .retries)
+    self.startPeriodMs = try c.decode(Int.self, forKey: .startPeriodMs)
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(command, forKey: .command)
+    try c.encode(intervalMs, forKey: .intervalMs)
+    try c.encode(timeoutMs, forKey: .timeoutMs)
+    try c.encode(retries, forKey: .retries)
+    try c.encode(startPeriodMs, forKey: .startPeriodMs)
+  }
+}
+
+/// xcsh extension: where a container's health check stands.
+public struct HealthStatus: Codable, Sendable, Equatable {
+  /// `starting`, `healthy` or `unhealthy`.
+  public var status: String
+  /// Failures in a row that counted.
+  public var failingStreak: Int
+  /// The last check's output (at most 4096 bytes).
+  public var lastOutput: String?
+  /// The last check's exit code; absent when it timed out or could not run.
+  public var lastExitCode: Int?
+  /// Epoch **nanoseconds**.
+  public var lastCheckAt: Int?
+
+  /// Creates a value from all of its fields.
+  public init(
+    status: String,
+    failingStreak: Int,
+    lastOutput: String? = nil,
+    lastExitCode: Int? = nil,
+    lastCheckAt: Int? = nil
+  ) {
+    self.status = status
+    self.failingStreak = failingStreak
+    self.lastOutput = lastOutput
+    self.lastExitCode = lastExitCode
+    self.lastCheckAt = lastCheckAt
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case status
+    case failingStreak = "failing_streak"
+    case lastOutput = "last_output"
+    case lastExitCode = "last_exit_code"
+    case lastCheckAt = "last_check_at"
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    self.status = try c.decode(String.self, forKey: .status)
+    self.failingStreak = try c.decode(Int.self, forKey: .failingStreak)
+    self.lastOutput = try c.decodeIfPresent(String.self, forKey: .lastOutput)
+    self.lastExitCode = try c.decodeIfPresent(Int.self, forKey: .lastExitCode)
+    self.lastCheckAt = try c.decodeIfPresent(Int.self, forKey: .lastCheckAt)
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(status, forKey: .status)
+    try c.encode(failingStreak, forKey: .failingStreak)
+    try c.encode(lastOutput, forKey: .lastOutput)
+    try c.encode(lastExitCode, forKey: .lastExitCode)
+    try c.encode(lastCheckAt, forKey: .lastCheckAt)
   }
 }
 

@@ -593,6 +593,10 @@ public struct InstantiateRequest: Codable, Sendable, Equatable {
   public var portRedirections: [PortRedirection]
   /// Wire key `enable_pf`.
   public var enablePf: Bool
+  /// xcsh extension, sent only when set: the restart policy (xcsh checks first that the daemon serves `xcsh.stats`).
+  public var xcshRestart: RestartPolicySpec?
+  /// xcsh extension, sent only when set: the health check (checked as `xcsh_restart`).
+  public var xcshHealth: HealthCheckSpec?
   /// xcsh extension, sent only when set: resource limits (xcsh checks first that the daemon serves `xcsh.stats`, since xc's daemon would ignore the key).
   public var xcshResources: ResourceLimits?
 
@@ -638,6 +642,8 @@ public struct InstantiateRequest: Codable, Sendable, Equatable {
     useTty: Bool = false,
     portRedirections: [PortRedirection] = [],
     enablePf: Bool = false,
+    xcshRestart: RestartPolicySpec? = nil,
+    xcshHealth: HealthCheckSpec? = nil,
     xcshResources: ResourceLimits? = nil
   ) {
     self.imageReference = imageReference
@@ -680,6 +686,8 @@ public struct InstantiateRequest: Codable, Sendable, Equatable {
     self.useTty = useTty
     self.portRedirections = portRedirections
     self.enablePf = enablePf
+    self.xcshRestart = xcshRestart
+    self.xcshHealth = xcshHealth
     self.xcshResources = xcshResources
   }
 
@@ -724,6 +732,8 @@ public struct InstantiateRequest: Codable, Sendable, Equatable {
     case useTty = "use_tty"
     case portRedirections = "port_redirections"
     case enablePf = "enable_pf"
+    case xcshRestart = "xcsh_restart"
+    case xcshHealth = "xcsh_health"
     case xcshResources = "xcsh_resources"
   }
 
@@ -769,6 +779,8 @@ public struct InstantiateRequest: Codable, Sendable, Equatable {
     self.useTty = try c.decode(Bool.self, forKey: .useTty)
     self.portRedirections = try c.decode([PortRedirection].self, forKey: .portRedirections)
     self.enablePf = try c.decode(Bool.self, forKey: .enablePf)
+    self.xcshRestart = try c.decodeIfPresent(RestartPolicySpec.self, forKey: .xcshRestart)
+    self.xcshHealth = try c.decodeIfPresent(HealthCheckSpec.self, forKey: .xcshHealth)
     self.xcshResources = try c.decodeIfPresent(ResourceLimits.self, forKey: .xcshResources)
   }
 
@@ -814,6 +826,8 @@ public struct InstantiateRequest: Codable, Sendable, Equatable {
     try c.encode(useTty, forKey: .useTty)
     try c.encode(portRedirections, forKey: .portRedirections)
     try c.encode(enablePf, forKey: .enablePf)
+    if let xcshRestart { try c.encode(xcshRestart, forKey: .xcshRestart) }
+    if let xcshHealth { try c.encode(xcshHealth, forKey: .xcshHealth) }
     if let xcshResources { try c.encode(xcshResources, forKey: .xcshResources) }
   }
 }

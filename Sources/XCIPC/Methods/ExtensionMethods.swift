@@ -105,6 +105,28 @@ public struct StopContainerRequest: XCRequest, Equatable {
   }
 }
 
+/// `xcsh.restart`: stop main (SIGTERM, up to `grace_ms`, then SIGKILL) and start it again in
+/// the same container, keeping its id, rootfs, addresses, redirections and log; answers once
+/// the new run has started (`docker restart`). EINVAL for a container whose main cannot run
+/// again (its output goes to a client, a tty, persist).
+public struct RestartContainerRequest: XCRequest, Equatable {
+  public typealias Response = NullResponse
+  public static let method = "xcsh.restart"
+  /// An id or a name.
+  public var name: String
+  /// The grace period between SIGTERM and SIGKILL, in milliseconds.
+  public var graceMs: Int
+  enum CodingKeys: String, CodingKey {
+    case name
+    case graceMs = "grace_ms"
+  }
+  /// Creates the request.
+  public init(name: String, graceMs: Int) {
+    self.name = name
+    self.graceMs = graceMs
+  }
+}
+
 extension LogsRequest: XCRequest {
   public typealias Response = LogsResponse
   public static let method = "xcsh.logs"
@@ -117,6 +139,7 @@ extension XCMethods {
     TagImageRequest.self,
     CopyInRequest.self, CopyOutRequest.self, SaveImageRequest.self, StatsRequest.self,
     ListEndedContainersRequest.self, RemoveContainerRequest.self, StopContainerRequest.self,
+    RestartContainerRequest.self,
   ]
 }
 

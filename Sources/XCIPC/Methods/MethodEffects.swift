@@ -57,6 +57,7 @@ extension XCMethods {
     "xcsh.remove_volume": .mutating,
     "xcsh.remove_container": .mutating,
     "xcsh.stop": .mutating,
+    "xcsh.restart": .mutating,
     "xcsh.copy_in": .mutating,
     "xcsh.tag_image": .mutating,
   ]

@@ -26,6 +26,7 @@ extension ContainerCommands {
       defer { opened.close() }
       var r = try CreateFlags.request(call, image: image, opened: opened)
       try ResourceCommands.apply(&r, call, s)
+      try LifecycleFlags.apply(&r, call, s, detached: true)
       // As xc's `create`: nothing runs, the resolv.conf is left alone, ports are added after.
       r.createOnly = true
       r.mainNorun = true

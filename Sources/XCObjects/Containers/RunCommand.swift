@@ -53,6 +53,7 @@ enum RunCommand {
     defer { opened.close() }
     var request = try CreateFlags.request(call, image: image, opened: opened)
     try ResourceCommands.apply(&request, call, s)
+    try LifecycleFlags.apply(&request, call, s, detached: call.has("detach") || call.has("replace"))
     // xc always sends an entry point for `run`: a null name means the image's default.
     request.entryPoint = EntryPoint(entryPoint: argv.first, entryPointArgs: Array(argv.dropFirst()))
     if call.has("replace") { return try Replace.run(request, call, s) }

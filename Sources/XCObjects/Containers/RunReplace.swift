@@ -3,7 +3,7 @@ import XCIPC
 import XCShell
 
 /// `run --replace`: the idempotent form of `run -d` for recipes. A live container of the same
-/// name, image, program, arguments and environment is kept (`unchanged`); a different one is
+/// name, image, program, arguments, environment, restart policy and health check is kept (`unchanged`); a different one is
 /// stopped and a new one made (`replaced`); none makes one (`created`).
 enum Replace {
   /// `same` decides whether a live container is what `request` would make (`stack up`
@@ -47,6 +47,8 @@ enum Replace {
         main.args == (r.entryPoint?.entryPointArgs ?? [])
       else { return false }
     }
+    // A changed restart policy or health check makes another container (as Compose does).
+    guard m.xcshRestart == r.xcshRestart, m.xcshHealthCheck == r.xcshHealth else { return false }
     let envs = m.mainProto?.envs ?? [:]
     return r.envs.allSatisfy { envs[$0.key] == $0.value }
   }

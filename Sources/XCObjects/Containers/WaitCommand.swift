@@ -9,7 +9,7 @@ import XCSystem
 /// every `--every` until `--timeout`; Ctrl-C interrupts. Returns the container object.
 enum WaitCommand {
   enum Condition {
-    case exit, running
+    case exit, running, healthy
     case port(Int)
     case log(String)
     case exec([String])
@@ -18,6 +18,7 @@ enum WaitCommand {
       switch self {
       case .exit: "to exit"
       case .running: "to be running"
+      case .healthy: "to be healthy"
       case .port(let p): "to accept connections on port \(p)"
       case .log(let t): "to log \(t.debugDescription)"
       case .exec(let argv): "for `\(argv.joined(separator: " "))` to succeed"
@@ -34,6 +35,7 @@ enum WaitCommand {
           .optional("container", .object(.container), "A name, an id (or unique prefix) or a container object (or piped in)."),
           .switch("exit", "Until main has exited (or the container is gone)."),
           .switch("running", "Until main is running."),
+          .switch("healthy", "Until its health check (`--health-cmd`) passes; fails once a check during the wait finds it unhealthy."),
           .named("port", .int, "Until a TCP connection to the container's address (`ip`, else 127.0.0.1) on this port succeeds."),
           .named("log", .string, "Until main's log (IPC `xcsh.logs`, or its terminal log) contains this text."),
           .named("exec", .any, "Until this command exits 0 in the container: a list (argv) or a string (run by `/bin/sh -c`)."),
@@ -43,8 +45,9 @@ enum WaitCommand {
         examples: [
           Example("Wait for a web server", "let c = (run nginx:1 -d); wait $c --port 80 --timeout 30s"),
           Example("The exit code of a finished container", "wait $c --exit | get exit_code"),
+          Example("Wait for a health check to pass", "let c = (run busybox:latest -d --health-cmd 'test -e /tmp/ready' --health-interval 1s -- sleep 100); wait $c --healthy --timeout 30s"),
         ],
-        details: "A timeout is an error (`wait.timeout`) naming the condition. `--running`, `--port`, `--log` and `--exec` fail at once if the container exits first.")
+        details: "A timeout is an error (`wait.timeout`) naming the condition. `--running`, `--healthy`, `--port`, `--log` and `--exec` fail at once if the container exits first; `--healthy` also when a check during the wait finds it unhealthy (`wait.unhealthy`; one unhealthy before the wait gets its next check) or it has no health check.")
     ) { call, input in
       let target = try ObjectArgs.target(call, input, "container", what: "a container")
       let condition = try condition(call)
@@ -65,7 +68,7 @@ enum WaitCommand {
       while true {
         let ended = last.containerDead || ObjectArgs.status(last.runningContainer, dead: false) == "exited"
           || ObjectArgs.status(last.runningContainer, dead: false) == "faulted"
-        if try met(condition, last.runningContainer, ended: ended, s, call, deadline: deadline) {
+        if try met(condition, last.runningContainer, ended: ended, s, call, deadline: deadline, first: first.runningContainer) {
           return .value(ObjectArgs.brief(try ObjectArgs.container(last.runningContainer, dead: last.containerDead)))
         }
         if ended, case .exit = condition {} else if ended {
@@ -97,6 +100,7 @@ enum WaitCommand {
     var found: [Condition] = []
     if call.has("exit") { found.append(.exit) }
     if call.has("running") { found.append(.running) }
+    if call.has("healthy") { found.append(.healthy) }
     if let p = try call.int("port") {
       guard (1...65535).contains(p) else {
         throw ShellError(.argsValue, "`--port \(p)`: not a port (1-65535)", at: call.span)
@@ -116,17 +120,37 @@ enum WaitCommand {
     guard found.count == 1 else {
       throw ShellError(
         .argsMissing, found.isEmpty ? "`wait` needs a condition" : "`wait` takes one condition, found \(found.count)",
-        at: call.span, help: "one of --exit, --running, --port N, --log TEXT, --exec CMD")
+        at: call.span, help: "one of --exit, --running, --healthy, --port N, --log TEXT, --exec CMD")
     }
     return found[0]
   }
 
   static func met(
-    _ c: Condition, _ m: ContainerManifest, ended: Bool, _ s: DaemonSession, _ call: Call, deadline: Int64
+    _ c: Condition, _ m: ContainerManifest, ended: Bool, _ s: DaemonSession, _ call: Call, deadline: Int64,
+    first: ContainerManifest
   ) throws -> Bool {
     switch c {
     case .exit: return ended
     case .running: return !ended && ObjectArgs.status(m, dead: false) == "running"
+    case .healthy:
+      guard let health = m.xcshHealth else {
+        throw ShellError(
+          .waitNoHealthCheck, "container `\(m.name)` has no health check to wait for", at: call.head,
+          help: "give it one with `run … --health-cmd CMD` (needs the Linux xcd)")
+      }
+      // Unhealthy by a check made during the wait fails it; one already unhealthy when the wait
+      // began gets its next check (the cause may have been fixed meanwhile).
+      let before = first.xcshHealth
+      let stale = before?.status == "unhealthy" && health.lastCheckAt == before?.lastCheckAt
+      if health.status == "unhealthy" && !stale {
+        let output = (health.lastOutput ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        throw ShellError(
+          .waitUnhealthy,
+          "container `\(m.name)` is unhealthy: its health check failed \(health.failingStreak) times in a row"
+            + (output.isEmpty ? "" : " (last output: \(output))"),
+          at: call.head)
+      }
+      return !ended && health.status == "healthy"
     case .port(let p): return !ended && connects(ObjectArgs.ip(m) ?? "127.0.0.1", p)
     case .log(let text): return logContains(m, text, s, call)
     case .exec(let argv):

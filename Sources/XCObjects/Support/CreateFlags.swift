@@ -37,7 +37,7 @@ enum CreateFlags {
     .switch("usdt", "Unhide /dev/dtrace for USDT probes."),
     .switch("enable-pf", "Unhide /dev/pf."),
     .named("max-children", .int, "jail `children.max` (xc's `--max.children`)."),
-  ] + ResourceCommands.parameters
+  ] + ResourceCommands.parameters + LifecycleFlags.parameters
 
   /// Descriptors opened for a request (`-v` evidence, `--copy` sources), closed after the call.
   final class Opened {

@@ -138,9 +138,9 @@ enum ObjectArgs {
   }
 
   /// A container record as a `container` object: the daemon's fields, then the conveniences
-  /// `status` (created|running|exited|faulted|dead), `exit_code` (main's exit code, or null)
-  /// and `ip` (the main address, else the first allocated one, without its prefix length); and
-  /// `ports` (`8080->80/tcp`, …) when the caller joined the daemon's rules (`ps`).
+  /// `status` (created|running|restarting|exited|faulted|dead), `exit_code` (main's exit code,
+  /// or null) and `ip` (the main address, else the first allocated one, without its prefix
+  /// length); and `ports` (`8080->80/tcp`, …) when the caller joined the daemon's rules (`ps`).
   static func container(_ m: ContainerManifest, dead: Bool = false, ports: [String]? = nil) throws -> Value {
     var v = try DaemonSession.value(m, as: .container)
     guard case .object(var o) = v.kind else { return v }
@@ -149,6 +149,10 @@ enum ObjectArgs {
     o.fields["exit_code"] = exitCode(m).map { .int(Int64($0)) } ?? .null
     o.fields["ip"] = ip(m).map { .string($0) } ?? .null
     if let ports { o.fields["ports"] = .list(ports.map { .string($0) }) }
+    // The xcsh extensions at a glance: `health` (starting|healthy|unhealthy, null without a
+    // check) and `restarts` (null without a policy).
+    o.fields["health"] = m.xcshHealth.map { .string($0.status) } ?? .null
+    o.fields["restarts"] = m.xcshRestartCount.map { .int(Int64($0)) } ?? .null
     v = Value(.object(o), v.span)
     return v
   }
@@ -175,8 +179,12 @@ enum ObjectArgs {
 
   static func status(_ m: ContainerManifest, dead: Bool) -> String {
     if dead { return "dead" }
+    if m.xcshRestarting == true { return "restarting" }
     if m.fault != nil { return "faulted" }
     if m.finishedAt != nil { return "exited" }
+    // With a restart policy main's exit is final only once the daemon sets `finished_at`: until
+    // then it may be started again (the daemon marks `xcsh_restarting` a moment after main ends).
+    if m.xcshRestart != nil, m.started != nil { return "running" }
     if let main = m.processes["main"], main.exited != nil || main.exitCode != nil { return "exited" }
     if m.started != nil || m.processes["main"]?.started != nil { return "running" }
     return "created"
