@@ -124,8 +124,7 @@ struct ComposeParserTests {
 
   @Test(arguments: [
     // (file, line, column, words the message has)
-    ("services:\n  web:\n    image: busybox:latest\n    restart: always\n", 4, 5, "`restart:` is not supported yet"),
-    ("services:\n  web:\n    image: busybox:latest\n    healthcheck:\n      test: [CMD, true]\n", 4, 5, "`healthcheck:` is not supported yet"),
+    ("services:\n  web:\n    image: busybox:latest\n    healthcheck:\n      test: [CMD, true]\n      start_interval: 5s\n", 6, 7, "`healthcheck.start_interval` is not supported"),
     ("services:\n  web:\n    image: busybox:latest\n    build: .\n", 4, 5, "`build:` is not supported"),
     ("services:\n  web:\n    image: busybox:latest\n    working_dir: /srv\n", 4, 5, "`working_dir:` is not supported"),
     ("services:\n  web:\n    image: busybox:latest\n    cap_add: [NET_ADMIN]\n", 4, 5, "`cap_add` is not supported in a service"),
@@ -144,6 +143,59 @@ struct ComposeParserTests {
     #expect(e.at == ComposePosition(file: "compose.yaml", line: line, column: column), "\(e)")
     #expect(e.message.contains(words), "\(e)")
     #expect(e.description.hasPrefix("compose.yaml:\(line):\(column): "))
+  }
+
+  @Test func restartAndHealthcheckBecomeRunsFlags() throws {
+    let file = try parse("""
+      services:
+        web:
+          image: busybox:latest
+          restart: on-failure:3
+          healthcheck:
+            test: ["CMD-SHELL", "wget -q -O- http://localhost/ || exit 1"]
+            interval: 1m30s
+            timeout: 5s
+            retries: 5
+            start_period: 500ms
+        worker:
+          image: busybox:latest
+          restart: unless-stopped
+          healthcheck:
+            test: [CMD, test, -e, /tmp/ready]
+        plain:
+          image: busybox:latest
+          restart: "no"
+          healthcheck:
+            disable: true
+      """)
+    let byName = Dictionary(uniqueKeysWithValues: file.services.map { ($0.name, $0.lifecycle) })
+    #expect(byName["web"]?.restart?.mode == "on-failure" && byName["web"]?.restart?.maxRetries == 3)
+    let web = try #require(byName["web"]?.health)
+    #expect(web.command == ["/bin/sh", "-c", "wget -q -O- http://localhost/ || exit 1"])
+    #expect(web.intervalMs == 90_000 && web.timeoutMs == 5_000 && web.retries == 5 && web.startPeriodMs == 500)
+    #expect(byName["worker"]?.restart?.mode == "always")  // unless-stopped, as `run --restart` takes it
+    #expect(byName["worker"]?.health?.command == ["test", "-e", "/tmp/ready"])
+    #expect(byName["worker"]?.health?.intervalMs == 30_000 && byName["worker"]?.health?.retries == 3)  // Docker's defaults
+    #expect(byName["plain"] == ComposeLifecycle())
+
+    // A changed policy changes the service's settings, so a second `up` replaces it.
+    let plan = { (restart: String) in
+      try StackPlan.make(
+        try self.parse("services:\n  app:\n    image: busybox:latest\n    restart: \(restart)\n"), project: "p1",
+        projectDir: "/", existingSubnets: [:])
+    }
+    #expect(try plan("always").services[0].environment["XCSH_STACK_HASH"] != plan("on-failure").services[0].environment["XCSH_STACK_HASH"])
+    #expect(try plan("always").services[0].restart?.mode == "always")
+
+    for (text, words) in [
+      ("restart: sometimes", "`restart:` expects no, always"),
+      ("healthcheck:\n      interval: 5s", "`healthcheck:` needs `test:`"),
+      ("healthcheck:\n      test: [CMD]", "`healthcheck.test` list starts with CMD"),
+      ("healthcheck:\n      test: true\n      interval: soon", "`healthcheck.interval`: expected a duration"),
+    ] {
+      let e = failure("services:\n  web:\n    image: busybox:latest\n    \(text)\n")
+      #expect(e?.kind == .invalid && e?.message.contains(words) == true, "\(String(describing: e))")
+    }
   }
 
   @Test func interpolation() throws {

@@ -86,9 +86,19 @@ import Testing
     let fake = try emptyDaemon()
     defer { fake.stop() }
     let (status, _, stderr) = try dryRun(
-      "'services:\n  web:\n    image: busybox:latest\n    restart: always\n' | save -f bad.yaml; stack up bad.yaml -p bad", fake)
+      "'services:\n  web:\n    image: busybox:latest\n    build: .\n' | save -f bad.yaml; stack up bad.yaml -p bad", fake)
     #expect(status != 0)
-    #expect(stderr.contains("bad.yaml:4:5: `restart:` is not supported yet"), "\(stderr)")
+    #expect(stderr.contains("bad.yaml:4:5: `build:` is not supported"), "\(stderr)")
+    #expect(!stderr.contains("+ "), "\(stderr)")
+  }
+
+  @Test func aRestartPolicyOnADaemonWithoutTheExtensionsStopsBeforeAnyCall() throws {
+    let fake = try emptyDaemon()  // answers like xc's daemon: no xcsh extensions
+    defer { fake.stop() }
+    let (status, _, stderr) = try dryRun(
+      "'services:\n  web:\n    image: busybox:latest\n    restart: always\n' | save -f r.yaml; stack up r.yaml -p r", fake)
+    #expect(status != 0)
+    #expect(stderr.contains("`restart:`/`healthcheck:` (service `web`) is not supported by this daemon"), "\(stderr)")
     #expect(!stderr.contains("+ "), "\(stderr)")
   }
 

@@ -1,46 +1,116 @@
+import XCIPC
 import Yams
 
-/// What a service says about restarting and health (`restart:`, `healthcheck:`, and
-/// `depends_on`'s `condition: service_healthy`).
-///
-/// The one place these keys are decided: today `run` has no `--restart` or `--health-cmd`, so
-/// each is refused with "not supported yet" at its FILE:LINE:COL. Once `run` has the flags,
-/// `apply` stores the values here and `StackPlan.request` (marked there) passes them on.
+/// What a service says about restarting and health (`restart:` and `healthcheck:`), as `run`'s
+/// `--restart` and `--health-cmd` flags would say it.
 struct ComposeLifecycle: Sendable, Equatable {
-  /// `no`, `always`, `on-failure[:N]`, `unless-stopped`.
-  var restart: String?
-  /// `healthcheck.test` as argv, with `interval`, `timeout`, `retries` as written.
-  var healthTest: [String]?
-  var healthInterval: String?
-  var healthTimeout: String?
-  var healthRetries: Int?
+  /// Nil: no policy (`no`, or no key).
+  var restart: RestartPolicySpec?
+  /// Nil: no check (no key, `disable: true` or `test: [NONE]`).
+  var health: HealthCheckSpec?
 }
 
 enum ComposeLifecycleKeys {
   /// The service keys handled here.
   static let serviceKeys: Set<String> = ["restart", "healthcheck"]
+  /// The `healthcheck:` keys understood (Compose's, less `start_interval`).
+  static let healthKeys = ["test", "interval", "timeout", "retries", "start_period", "disable"]
 
-  /// Checks the value of `key` (one of `serviceKeys`) and records it in `lifecycle`; until
-  /// `run` can carry it, refuses it as not supported yet.
+  /// Checks the value of `key` (one of `serviceKeys`) and records it in `lifecycle`.
   static func apply(
     _ key: String, _ value: Node, at: ComposePosition, to lifecycle: inout ComposeLifecycle
   ) throws(ComposeError) {
     switch key {
     case "restart":
-      throw ComposeError(
-        kind: .unsupported, at: at,
-        message: "`restart:` is not supported yet (xcsh's `run` has no `--restart` flag yet); remove it to run the stack without a restart policy")
+      guard case .scalar(let text) = value, let policy = LifecycleFlags.restartPolicy(text.string) else {
+        throw ComposeError(
+          kind: .invalid, at: at, message: "`restart:` expects no, always, on-failure, on-failure:N or unless-stopped")
+      }
+      lifecycle.restart = policy.mode == "no" ? nil : policy
     default:
-      throw ComposeError(
-        kind: .unsupported, at: at,
-        message: "`healthcheck:` is not supported yet (xcsh's `run` has no `--health-cmd` flag yet); remove it to run the stack without health checks")
+      lifecycle.health = try healthCheck(value, at: at)
     }
   }
 
-  /// `depends_on: {svc: {condition: service_healthy}}`, which needs health checks.
+  /// `healthcheck:` as Docker's defaults complete it (interval and timeout 30s, 3 retries).
+  private static func healthCheck(_ value: Node, at: ComposePosition) throws(ComposeError) -> HealthCheckSpec? {
+    guard case .mapping(let map) = value else {
+      throw ComposeError(kind: .invalid, at: at, message: "`healthcheck:` expects a mapping (test, interval, timeout, retries, start_period)")
+    }
+    func place(_ n: Node) -> ComposePosition {
+      ComposePosition(file: at.file, line: (n.mark?.line ?? at.line), column: n.mark?.column ?? at.column)
+    }
+    var command: [String]? = nil
+    var interval = 30_000, timeout = 30_000, startPeriod = 0, retries = 3
+    var disabled = false
+    for (k, v) in map {
+      let key = k.string ?? ""
+      func millis(minimum: Int) throws(ComposeError) -> Int {
+        guard let text = v.string, let ns = LogSelection.dockerDuration(text), ns / 1_000_000 >= minimum,
+          ns <= 86_400_000_000_000
+        else {
+          throw ComposeError(kind: .invalid, at: place(v), message: "`healthcheck.\(key)`: expected a duration such as 30s or 1m30s, at most 24h")
+        }
+        return Int(ns / 1_000_000)
+      }
+      switch key {
+      case "test": command = try test(v, at: place(v))
+      case "interval": interval = try millis(minimum: 1)
+      case "timeout": timeout = try millis(minimum: 1)
+      case "start_period": startPeriod = try millis(minimum: 0)
+      case "retries":
+        guard let n = v.int, (1...1000).contains(n) else {
+          throw ComposeError(kind: .invalid, at: place(v), message: "`healthcheck.retries`: expected 1 to 1000")
+        }
+        retries = n
+      case "disable":
+        guard let b = v.bool else {
+          throw ComposeError(kind: .invalid, at: place(v), message: "`healthcheck.disable`: expected true or false")
+        }
+        disabled = b
+      default:
+        throw ComposeError(
+          kind: .unsupported, at: place(k),
+          message: "`healthcheck.\(key)` is not supported (supported: \(healthKeys.joined(separator: ", ")))")
+      }
+    }
+    if disabled { return nil }
+    guard let command else {
+      throw ComposeError(kind: .invalid, at: at, message: "`healthcheck:` needs `test:` (or `disable: true`)")
+    }
+    if command.isEmpty { return nil }  // `test: [NONE]`
+    return HealthCheckSpec(
+      command: command, intervalMs: interval, timeoutMs: timeout, retries: retries, startPeriodMs: startPeriod)
+  }
+
+  /// `test:` as Compose writes it: a string (run by the shell), `[CMD, prog, args…]`,
+  /// `[CMD-SHELL, "cmd"]`, or `[NONE]` (no check: an empty argv here).
+  private static func test(_ v: Node, at: ComposePosition) throws(ComposeError) -> [String] {
+    if let text = v.string, case .scalar = v {
+      guard !text.allSatisfy(\.isWhitespace) else {
+        throw ComposeError(kind: .invalid, at: at, message: "`healthcheck.test` is empty")
+      }
+      return ["/bin/sh", "-c", text]
+    }
+    guard case .sequence(let items) = v, let words = Optional(items.compactMap(\.string)), words.count == items.count,
+      let form = words.first
+    else {
+      throw ComposeError(kind: .invalid, at: at, message: "`healthcheck.test` expects a string or a list such as [CMD, curl, -f, http://localhost/]")
+    }
+    switch form {
+    case "NONE": return []
+    case "CMD" where words.count > 1: return Array(words.dropFirst())
+    case "CMD-SHELL" where words.count > 1: return ["/bin/sh", "-c", words.dropFirst().joined(separator: " ")]
+    default:
+      throw ComposeError(kind: .invalid, at: at, message: "`healthcheck.test` list starts with CMD, CMD-SHELL or NONE, followed by the command")
+    }
+  }
+
+  /// `depends_on: {svc: {condition: service_healthy}}`: `stack up` starts services in order
+  /// without waiting for health checks.
   static func healthyCondition(at: ComposePosition) throws(ComposeError) {
     throw ComposeError(
       kind: .unsupported, at: at,
-      message: "`condition: service_healthy` is not supported yet (health checks are not); use `service_started`")
+      message: "`condition: service_healthy` is not supported yet (`stack up` does not wait for health checks); use `service_started`, then `wait CONTAINER --healthy` in the script")
   }
 }

@@ -13,6 +13,11 @@ struct Converge {
   func run() throws -> [Value] {
     var done: [Value] = []
     var undo: [() -> Void] = []
+    // xc's daemon would ignore a restart policy or a health check: refused before anything.
+    let lifecycle = plan.services.filter { $0.restart != nil || $0.health != nil }
+    if let first = lifecycle.first {
+      try ResourceCommands.requireSupport("`restart:`/`healthcheck:` (service `\(first.name)`)", s, call)
+    }
     do {
       for n in plan.networks { done.append(try network(n, &undo)) }
       let volumes = try VolumeCommands.volumes(s, at: call.head)
@@ -138,6 +143,8 @@ struct Converge {
     }
     if !svc.dns.isEmpty { r.dns = .specified(servers: svc.dns, searchDomains: []) }
     r.entryPoint = EntryPoint(entryPoint: svc.argv.first, entryPointArgs: Array(svc.argv.dropFirst()))
+    r.xcshRestart = svc.restart
+    r.xcshHealth = svc.health
     return r
   }
 }

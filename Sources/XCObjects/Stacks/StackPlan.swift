@@ -35,6 +35,9 @@ struct StackPlan: Sendable {
     var user: String?
     var dns: [String]
     var at: ComposePosition
+    /// `restart:` and `healthcheck:`, as `run --restart` and `--health-cmd` send them.
+    var restart: RestartPolicySpec? = nil
+    var health: HealthCheckSpec? = nil
   }
 
   var project: String
@@ -178,8 +181,8 @@ struct StackPlan: Sendable {
       name: s.name, container: container, image: s.image, argv: (s.entrypoint ?? []) + (s.command ?? []),
       environment: env, ports: s.ports, binds: binds, networks: joined, hostname: s.hostname ?? s.name,
       user: s.user, dns: s.dns, at: s.at)
-    // Lead: once `run` has `--restart`/`--health-cmd`, carry `s.lifecycle` into the plan here
-    // (and into `settings`, so a changed policy replaces the container).
+    planned.restart = s.lifecycle.restart
+    planned.health = s.lifecycle.health
     planned.environment[hashLabel] = hash(planned.settings)
     return planned
   }
@@ -256,6 +259,11 @@ extension StackPlan.Service {
     parts.append("ports=\(ports.map(\.value))")
     parts.append("binds=\(binds.map(\.value))")
     parts.append("networks=\(networks)")
+    // A changed policy or check replaces the container, as in Compose.
+    if let restart { parts.append("restart=\(restart.mode):\(restart.maxRetries ?? 0)") }
+    if let health {
+      parts.append("health=\(health.command) \(health.intervalMs) \(health.timeoutMs) \(health.retries) \(health.startPeriodMs)")
+    }
     return parts.joined(separator: "\n")
   }
 }
