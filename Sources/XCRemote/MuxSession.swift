@@ -481,6 +481,7 @@ public final class MuxSession: @unchecked Sendable {
   private func receiveLoop(_ s: Stream) {
     defer { retire(s) }
     var signalled = false
+    var unacknowledged: UInt32 = 0
     while true {
       cond.lock()
       while s.incoming.isEmpty && !s.finished && !s.reset && lostReason == nil { cond.wait() }
@@ -522,7 +523,11 @@ public final class MuxSession: @unchecked Sendable {
         }
         off += n
       }
-      try? send(MuxHeader(.window, stream: s.id, length: UInt32(bytes.count)), [][...])
+      unacknowledged += UInt32(bytes.count)
+      if unacknowledged >= MuxHeader.windowUpdateThreshold {
+        try? send(MuxHeader(.window, stream: s.id, length: unacknowledged), [][...])
+        unacknowledged = 0
+      }
     }
   }
 }

@@ -51,7 +51,7 @@
 #define MUX_VERSION 1
 #define HDR 12                       /* mux frame header size */
 #define MAX_FRAME (64 * 1024)        /* largest mux payload either side sends */
-#define WINDOW (256 * 1024)          /* initial receive window of every stream */
+#define WINDOW (1024 * 1024)         /* initial receive window of every stream */
 #define OUT_HIGH (1024 * 1024)       /* stop producing while this much waits for stdout */
 #define MAX_XC_BODY (64u << 20)      /* FrameLimits.default.maxBodyLength */
 #define MAX_XC_FDS 64

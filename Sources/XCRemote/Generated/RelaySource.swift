@@ -4,7 +4,7 @@
 public enum RelaySource {
   /// The first 16 hex digits of the source's SHA-256: the cached binary's name there is
   /// `relay-<hash>`, so a changed relay is rebuilt.
-  public static let hash = "59b35605fef056be"
+  public static let hash = "1f4d13d037b264ae"
 
   /// `RELAY_VERSION` of relay.c: what its handshake says as `relay=`; a pre-built relay
   /// of another version is refused.
@@ -65,7 +65,7 @@ public enum RelaySource {
 #define MUX_VERSION 1
 #define HDR 12                       /* mux frame header size */
 #define MAX_FRAME (64 * 1024)        /* largest mux payload either side sends */
-#define WINDOW (256 * 1024)          /* initial receive window of every stream */
+#define WINDOW (1024 * 1024)         /* initial receive window of every stream */
 #define OUT_HIGH (1024 * 1024)       /* stop producing while this much waits for stdout */
 #define MAX_XC_BODY (64u << 20)      /* FrameLimits.default.maxBodyLength */
 #define MAX_XC_FDS 64
