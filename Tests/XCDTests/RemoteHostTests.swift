@@ -149,6 +149,22 @@ struct RemoteHostTests {
       let tmuxEnv = env.filter { keep.contains($0.key) }
       var opened: [TmuxSession] = []
       defer { opened.forEach { $0.close() } }
+      /// Waits for busybox sh's prompt and for its line editor to read keys: it may drop keys
+      /// typed while it starts (it asks the terminal for the cursor position), so a probe key
+      /// is typed until it echoes (bounded), then erased.
+      func shellReady(_ t: TmuxSession) throws {
+        try t.waitFor("/ #", timeout: 60)
+        for _ in 0..<10 {
+          try t.type("#")
+          if (try? t.waitFor("/ # #", timeout: 3)) != nil { break }
+        }
+        try t.waitFor("/ # #", timeout: 1)
+        while try t.screen().contains("/ # #") {
+          try t.press("BSpace")
+          try t.waitFor("probe erased", timeout: 3) { !$0.contains("/ # ##") }
+          if try !t.screen().contains("/ # #") { break }
+        }
+      }
       /// A tmux session running `script` with xcsh on this host; the pane stays after xcsh
       /// ends and shows its exit status.
       func session(_ name: String, _ script: String) throws -> TmuxSession {
@@ -164,7 +180,7 @@ struct RemoteHostTests {
 
       // run -it: a shell in the container on a pty there.
       var t = try session("run", "run -it busybox:latest -- sh")
-      try t.waitFor("/ #", timeout: 60)
+      try shellReady(t)
       try t.type("echo hi-$((6*7))")
       try t.press("Enter")
       try t.waitFor("hi-42")
@@ -178,7 +194,7 @@ struct RemoteHostTests {
 
       // exec -t: a second process on its own pty.
       t = try session("exec", "let c = (run -d busybox:latest --name tx -- sleep 1000); defer { kill $c }; exec -t $c -- sh")
-      try t.waitFor("/ #", timeout: 60)
+      try shellReady(t)
       try t.type("echo ex-$((2+3))")
       try t.press("Enter")
       try t.waitFor("ex-5")
@@ -193,7 +209,7 @@ struct RemoteHostTests {
       t = try session(
         "attach",
         "let c = (run -d -t busybox:latest --name ta -- sh); attach $c; print \"detached, running: $(ps | where name == ta | length)\"; kill $c")
-      try t.waitFor("/ #", timeout: 60)
+      try shellReady(t)
       try t.type("echo at-$((1+1))")
       try t.press("Enter")
       try t.waitFor("at-2")
