@@ -35,8 +35,8 @@ ensure_swift() {
 # tests) for networks; docker-registry and apache2-utils (htpasswd) run a loopback registry for
 # the registry tests; zlib1g-dev and libcurl4 for the engine's registry client (inflate, URLSession).
 # openssh-server/-client, gcc and clang: the remote-host tests run real sshd instances and build
-# the relay with both compilers.
-TEST_PACKAGES=(coreutils procps libedit-dev tmux runc busybox-static zstd gzip tar skopeo umoci libc6-dev iproute2 nftables util-linux docker-registry apache2-utils zlib1g-dev libcurl4 sqlite3 openssh-server openssh-client gcc clang)
+# the relay with both compilers; sudo and opendoas run it as root (the inventory's `sudo`/`doas`).
+TEST_PACKAGES=(coreutils procps libedit-dev tmux runc busybox-static zstd gzip tar skopeo umoci libc6-dev iproute2 nftables util-linux docker-registry apache2-utils zlib1g-dev libcurl4 sqlite3 openssh-server openssh-client gcc clang sudo opendoas)
 
 # The package test (scripts/test-package): lintian, systemd-analyze (systemd), man (man-db), and
 # bash, zsh and fish for the completions. Building the release package (scripts/package) also needs libcurl's link library: the

@@ -4,6 +4,7 @@ import SystemPackage
 import XCIPC
 import XCRemote
 import XCShell
+import XCSystem
 
 /// How xcsh talks to the daemon (`xcsh --trace`, `--dry-run`, `--ephemeral`, `--keep-daemon`).
 public struct DaemonModes: Sendable {
@@ -169,6 +170,27 @@ public final class DaemonSession: @unchecked Sendable {
       modes: modes)
     routes[host] = r
     return (r.caller, path, true)
+  }
+
+  /// Connects to a UNIX socket next to the daemon (a container's terminal socket): here, or
+  /// on the remote host through the relay. The descriptor is the caller's; nil when nothing
+  /// is there (the process and its terminal are gone).
+  public func connectNextToDaemon(_ path: String) throws(IPCError) -> Int32? {
+    if let remote {
+      do throws(IPCError) {
+        return try remote.connect(path: path)
+      } catch {
+        if error.errno == .noSuchFileOrDirectory || error.errno == .connectionRefused { return nil }
+        throw error
+      }
+    }
+    do throws(Errno) {
+      let socket = try Socket.connect(toUnixPath: path)
+      return socket.rawValue
+    } catch {
+      if error == .noSuchFileOrDirectory || error == .connectionRefused { return nil }
+      throw IPCError(.system, "cannot connect to \(path): \(error)", errno: error)
+    }
   }
 
   /// Calls the daemon; IPC failures become `daemon.*` errors located at the command.

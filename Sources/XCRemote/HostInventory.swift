@@ -9,12 +9,21 @@ public struct InventoryHost: Sendable, Equatable {
   public var labels: [String: String]
   /// Extra ssh `-o Key=Value` options.
   public var options: [String]
+  /// `sudo: true` / `doas: true`: the relay runs as root through `sudo -n` / `doas -n`.
+  public var privilege: RelayPrivilege
+  /// `relay: /path`: a pre-built relay there, used instead of compiling one.
+  public var relayPath: String?
 
-  public init(name: String, address: String, labels: [String: String] = [:], options: [String] = []) {
+  public init(
+    name: String, address: String, labels: [String: String] = [:], options: [String] = [],
+    privilege: RelayPrivilege = .none, relayPath: String? = nil
+  ) {
     self.name = name
     self.address = address
     self.labels = labels
     self.options = options
+    self.privilege = privilege
+    self.relayPath = relayPath
   }
 
   /// The host to connect to: the address with this entry's ssh options.
@@ -22,6 +31,8 @@ public struct InventoryHost: Sendable, Equatable {
     do throws(RemoteHostSyntaxError) {
       var r = try RemoteHost(parsing: address)
       r.sshOptions = options
+      r.privilege = privilege
+      r.relayPath = relayPath
       return r
     } catch {
       throw InventoryError(path: nil, line: nil, "host `\(name)`: \(error)")
@@ -142,6 +153,7 @@ public struct HostInventory: Sendable, Equatable {
     }
     for (k, _) in h.labels { try Self.checkLabel(k, path: nil, line: nil) }
     for o in h.options { try Self.checkOption(o, path: nil, line: nil) }
+    if let r = h.relayPath { try Self.checkRelayPath(r, host: h.name, path: nil, line: nil) }
     _ = try h.remote()
     hosts.append(h)
   }
@@ -171,6 +183,15 @@ public struct HostInventory: Sendable, Equatable {
   static func checkLabel(_ key: String, path: String?, line: Int?) throws(InventoryError) {
     guard !key.isEmpty, key.utf8.allSatisfy({ nameBytes.contains($0) || $0 == UInt8(ascii: "/") }) else {
       throw InventoryError(path: path, line: line, "`\(key)` is not a valid label key (letters, digits and `._-/`)")
+    }
+  }
+
+  /// A pre-built relay: an absolute path of characters no shell treats specially (it travels
+  /// inside the remote command line).
+  static func checkRelayPath(_ relay: String, host: String, path: String?, line: Int?) throws(InventoryError) {
+    guard relay.hasPrefix("/"), relay.count > 1, relay.utf8.allSatisfy({ RemoteHost.pathBytes.contains($0) }) else {
+      throw InventoryError(
+        path: path, line: line, "host `\(host)`: `relay` must be an absolute path of letters, digits and `/._-`, not `\(relay)`")
     }
   }
 

@@ -10,13 +10,8 @@ import Yams
 /// Reading and writing `hosts.yaml`: every key is checked (an unknown or not yet supported key
 /// is an error naming file:line, never ignored), and a write replaces the file atomically.
 extension HostInventory {
-  /// Keys a host entry may have; `sudo` and `relay` are planned (issue 12) and refused for now.
-  static let hostKeys: Set<String> = ["address", "labels", "options"]
-  static let plannedHostKeys: [String: String] = [
-    "sudo": "running the relay under `sudo -n` is not supported yet",
-    "doas": "running the relay under `doas` is not supported yet",
-    "relay": "a pre-built relay path is not supported yet",
-  ]
+  /// Keys a host entry may have.
+  static let hostKeys: Set<String> = ["address", "labels", "options", "sudo", "doas", "relay"]
 
   /// Parses the text of an inventory file (`path` only names it in errors).
   public init(parsing text: String, path: String) throws(InventoryError) {
@@ -89,11 +84,10 @@ extension HostInventory {
     for (fk, fv) in m {
       let field = try string(fk, path: path, what: "a key of host `\(name)`")
       let fline = fk.mark?.line
-      if let why = plannedHostKeys[field] {
-        throw InventoryError(path: path, line: fline, "host `\(name)`: `\(field)`: \(why)")
-      }
       guard hostKeys.contains(field) else {
-        throw InventoryError(path: path, line: fline, "host `\(name)`: unknown key `\(field)` (a host has `address`, `labels`, `options`)")
+        throw InventoryError(
+          path: path, line: fline,
+          "host `\(name)`: unknown key `\(field)` (a host has `address`, `labels`, `options`, `sudo`, `doas`, `relay`)")
       }
       switch field {
       case "address":
@@ -112,6 +106,20 @@ extension HostInventory {
           try checkLabel(key, path: path, line: lk.mark?.line)
           h.labels[key] = try string(lv, path: path, what: "the value of label `\(key)` of host `\(name)`")
         }
+      case "sudo", "doas":
+        let text = try string(fv, path: path, what: "`\(field)` of host `\(name)`")
+        guard let on = ["true": true, "false": false][text] else {
+          throw InventoryError(path: path, line: fv.mark?.line, "host `\(name)`: `\(field)` must be true or false, not `\(text)`")
+        }
+        guard on else { continue }
+        if h.privilege != .none {
+          throw InventoryError(path: path, line: fline, "host `\(name)`: `sudo` and `doas` exclude each other")
+        }
+        h.privilege = field == "sudo" ? .sudo : .doas
+      case "relay":
+        let relay = try string(fv, path: path, what: "the relay path of host `\(name)`")
+        try checkRelayPath(relay, host: name, path: path, line: fv.mark?.line)
+        h.relayPath = relay
       default:  // options
         guard case .sequence(let seq) = fv else {
           throw InventoryError(path: path, line: fv.mark?.line, "host `\(name)`: `options` must be a list of Key=Value ssh options")
@@ -163,6 +171,8 @@ extension HostInventory {
         s += "    options:\n"
         for o in h.options { s += "      - \(Self.quoted(o))\n" }
       }
+      if h.privilege != .none { s += "    \(h.privilege.rawValue): true\n" }
+      if let r = h.relayPath { s += "    relay: \(Self.quoted(r))\n" }
     }
     if !groups.isEmpty {
       s += "groups:\n"

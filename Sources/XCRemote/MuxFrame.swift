@@ -10,7 +10,10 @@ public struct MuxHeader: Sendable, Equatable {
   /// The largest payload either side sends in one frame.
   public static let maxPayload = 64 * 1024
   /// Every stream's initial receive window.
-  public static let initialWindow: UInt32 = 256 * 1024
+  public static let initialWindow: UInt32 = 1024 * 1024
+  /// A receiver gives window back once this much is written out (not per frame): fewer small
+  /// WINDOW frames through ssh. At most the window, so a blocked sender is always unblocked.
+  public static let windowUpdateThreshold: UInt32 = 256 * 1024
 
   /// What a frame is.
   public enum Kind: UInt8, Sendable {

@@ -216,6 +216,63 @@ public final class MuxSession: @unchecked Sendable {
     return ContinuousClock.now - start
   }
 
+  /// Connects to the UNIX socket at `path` on the remote host (a container's terminal
+  /// socket) and returns a local socket carrying its bytes both ways: reading gives what the
+  /// remote socket sends, EOF when it closes; writing sends, and `shutdown(SHUT_WR)` or close
+  /// arrives there as EOF. The caller owns the descriptor.
+  public func connect(path: String) throws(IPCError) -> Int32 {
+    var pair: [Int32] = [-1, -1]
+    guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+      throw IPCError(.system, "host \(host): cannot make a socket pair: \(String(cString: strerror(errno)))")
+    }
+    cond.lock()
+    if let lostReason {
+      cond.unlock()
+      Glibc.close(pair[0])
+      Glibc.close(pair[1])
+      throw IPCError(.connectionClosed, "host \(host): the connection is lost (\(lostReason)); cannot connect to \(path)")
+    }
+    let s = Stream(id: nextID, kind: .connect, fd: pair[1])
+    nextID += 2
+    streams[s.id] = s
+    cond.unlock()
+    let bytes = Array(path.utf8)
+    do throws(IPCError) {
+      try send(MuxHeader(.data, flags: .syn, stream: s.id, length: UInt32(bytes.count)), bytes[...])
+    } catch {
+      lose("cannot write to the relay: \(error.message)")
+    }
+    cond.lock()
+    while !s.accepted && s.refusal == nil && lostReason == nil { cond.wait() }
+    let refusal = s.refusal
+    let lost = s.accepted ? nil : lostReason
+    if !s.accepted { streams[s.id] = nil }
+    cond.unlock()
+    if let refusal {
+      Glibc.close(pair[0])
+      Glibc.close(pair[1])
+      let reason = refusal["error"] ?? "error \(refusal["connect"] ?? "?")"
+      // errno numbers differ between systems: the class says which one this is here.
+      let errno: Errno? =
+        switch refusal["connect_class"] {
+        case "missing": .noSuchFileOrDirectory
+        case "refused": .connectionRefused
+        case "denied": .permissionDenied
+        default: nil
+        }
+      throw IPCError(
+        refusal["connect_class"] == "denied" ? .permissionDenied : .system,
+        "host \(host): cannot connect to \(path) there: \(reason)", errno: errno)
+    }
+    if let lost {
+      Glibc.close(pair[0])
+      Glibc.close(pair[1])
+      throw IPCError(.connectionClosed, "host \(host): connection lost while connecting to \(path) (\(lost))")
+    }
+    start(s)
+    return pair[0]
+  }
+
   // MARK: - Frames
 
   private func send(_ h: MuxHeader, _ payload: ArraySlice<UInt8>) throws(IPCError) {
@@ -270,7 +327,11 @@ public final class MuxSession: @unchecked Sendable {
       answer += payload
     case .data:
       guard let s = streams[h.stream] else { return }
-      s.incoming += payload
+      if h.flags.contains(.ack) {  // the answer to a connect's SYN
+        if h.flags.contains(.rst) { s.refusal = MuxHello.keyValues(payload) } else { s.accepted = true }
+        return
+      }
+      if s.incoming.isEmpty { s.incoming = payload } else { s.incoming += payload }
       if h.flags.contains(.fin) { s.finished = true }
       if h.flags.contains(.rst) {
         s.reset = true
@@ -303,6 +364,11 @@ public final class MuxSession: @unchecked Sendable {
     var finished = false
     var reset = false
     var done = false
+    /// A connect stream: the relay connected (ACK), or why it could not (ACK with RST).
+    var accepted = false
+    var refusal: [String: String]?
+    /// Threads still pumping it: two for a connect stream (each way), else one.
+    var loops: Int
     /// Wakes a sender blocked in poll on a local descriptor.
     private let wakePipe: (Int32, Int32)
 
@@ -310,8 +376,9 @@ public final class MuxSession: @unchecked Sendable {
       self.id = id
       self.kind = kind
       self.fd = fd
+      loops = kind == .connect ? 2 : 1
       var p: [Int32] = [-1, -1]
-      if kind == .input || kind == .upload {
+      if kind == .input || kind == .upload || kind == .connect {
         if pipe(&p) == 0 {
           for fd in p {
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
@@ -349,15 +416,30 @@ public final class MuxSession: @unchecked Sendable {
   }
 
   private func start(_ s: Stream) {
-    let t = Thread { [self] in
-      if s.kind == .input || s.kind == .upload { self.sendLoop(s) } else { self.receiveLoop(s) }
+    if s.kind == .connect {
+      spawn(s, "out") { self.sendLoop(s) }
+      spawn(s, "in") { self.receiveLoop(s) }
+    } else if s.kind == .input || s.kind == .upload {
+      spawn(s, "out") { self.sendLoop(s) }
+    } else {
+      spawn(s, "in") { self.receiveLoop(s) }
     }
-    t.name = "xcsh-mux-stream-\(s.id)"
+  }
+
+  private func spawn(_ s: Stream, _ way: String, _ body: @escaping @Sendable () -> Void) {
+    let t = Thread(block: body)
+    t.name = "xcsh-mux-stream-\(s.id)-\(way)"
     t.stackSize = 256 << 10
     t.start()
   }
 
+  /// One pumping thread of `s` is done; the last one closes the local descriptor.
   private func retire(_ s: Stream) {
+    cond.lock()
+    s.loops -= 1
+    let last = s.loops == 0
+    cond.unlock()
+    guard last else { return }
     Glibc.close(s.fd)
     cond.lock()
     s.done = true
@@ -399,6 +481,7 @@ public final class MuxSession: @unchecked Sendable {
   private func receiveLoop(_ s: Stream) {
     defer { retire(s) }
     var signalled = false
+    var unacknowledged: UInt32 = 0
     while true {
       cond.lock()
       while s.incoming.isEmpty && !s.finished && !s.reset && lostReason == nil { cond.wait() }
@@ -408,6 +491,8 @@ public final class MuxSession: @unchecked Sendable {
       let lost = lostReason != nil && !closed
       cond.unlock()
       if end {
+        // A connect stream's remote end said EOF: so does ours, for reading (writing goes on).
+        if s.kind == .connect { shutdown(s.fd, Int32(SHUT_WR)) }
         if s.kind == .event && !signalled && lost {
           // The value will never come: a process waiting here would wait forever. Report it
           // hung up (signal 1), as a process whose connection went away; the real status is
@@ -438,7 +523,11 @@ public final class MuxSession: @unchecked Sendable {
         }
         off += n
       }
-      try? send(MuxHeader(.window, stream: s.id, length: UInt32(bytes.count)), [][...])
+      unacknowledged += UInt32(bytes.count)
+      if unacknowledged >= MuxHeader.windowUpdateThreshold {
+        try? send(MuxHeader(.window, stream: s.id, length: unacknowledged), [][...])
+        unacknowledged = 0
+      }
     }
   }
 }

@@ -17,6 +17,9 @@ public enum DescriptorKind: UInt8, Sendable, CaseIterable {
   /// A file the daemon writes during the call (`commit` to a file, copy-out); its bytes are
   /// written here before the call returns.
   case download = 5
+  /// Not a request's descriptor: a stream opened on its own (SYN with a path) to a UNIX socket
+  /// there, such as a container's terminal socket; bytes both ways, each with its half-close.
+  case connect = 6
 
   /// The capability bit in the handshake.
   public var capability: UInt32 { 1 << UInt32(rawValue) }

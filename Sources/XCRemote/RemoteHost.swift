@@ -8,6 +8,12 @@ public struct RemoteHost: Sendable, Hashable, CustomStringConvertible {
   public var socketPath: String
   /// More ssh `-o Key=Value` options for this host (an inventory entry's `options`).
   public var sshOptions: [String] = []
+  /// Who the relay runs as there: the ssh user, or root through `sudo -n` / `doas -n` (an
+  /// inventory entry's `sudo: true` / `doas: true`), for a socket only root may open.
+  public var privilege: RelayPrivilege = .none
+  /// A pre-built relay on that host (an inventory entry's `relay:`): run as is, never compiled
+  /// there; its version is checked in the handshake.
+  public var relayPath: String?
 
   /// xc's default socket path.
   public static let defaultSocket = "/var/run/xc.sock"
@@ -80,6 +86,13 @@ public struct RemoteHost: Sendable, Hashable, CustomStringConvertible {
     if let port { s += ":\(port)" }
     return s
   }
+}
+
+/// How the relay is started on a host; the raw value is the command put before it.
+public enum RelayPrivilege: String, Sendable, Hashable {
+  case none = ""
+  case sudo
+  case doas
 }
 
 /// A host that is not a valid `ssh://` address.

@@ -70,17 +70,23 @@ public enum SSHTransport {
 
   /// The remote command: `/bin/sh` explicitly (the login shell may be csh), the script in
   /// single quotes (it has none itself, nor `!`), and its arguments: the source's hash and
-  /// size, and the daemon's socket (restricted to characters no shell treats specially).
-  static func command(socket: String, source: [UInt8], hash: String) -> String {
+  /// size, the daemon's socket (restricted to characters no shell treats specially), the
+  /// privilege command (`sudo`, `doas` or empty: it runs the relay with `-n`, so it fails
+  /// instead of prompting) and a pre-built relay's path (empty: the cached build).
+  static func command(
+    socket: String, source: [UInt8], hash: String, privilege: RelayPrivilege = .none, relayPath: String? = nil
+  ) -> String {
     let script = [
-      #"d="${XDG_CACHE_HOME:-$HOME/.cache}/xcsh"; r="$d/relay-$1""#,
-      #"if [ -x "$r" ]; then echo "xcsh-relay: ready"; exec "$r" "$3"; fi"#,
+      #"d="${XDG_CACHE_HOME:-$HOME/.cache}/xcsh"; r="$d/relay-$1"; s="$3"; x="$4""#,
+      #"go() { echo "xcsh-relay: ready"; if [ -n "$x" ]; then exec "$x" -n "$r" "$s"; fi; exec "$r" "$s"; }"#,
+      #"if [ -n "$5" ]; then r="$5"; if [ -x "$r" ]; then go; fi; echo "xcsh-relay: no-relay"; exit 92; fi"#,
+      #"if [ -x "$r" ]; then go; fi"#,
       #"echo "xcsh-relay: source""#,
       #"mkdir -p "$d" || exit 90; t="$d/build.$$"; rm -rf "$t"; mkdir -m 700 "$t" || exit 90"#,
-      #"if head -c "$2" > "$t/relay.c" && ${CC:-cc} -O2 -o "$t/relay" "$t/relay.c" > "$t/log" 2>&1; then mv -f "$t/relay" "$r"; rm -rf "$t"; echo "xcsh-relay: built"; exec "$r" "$3"; fi"#,
+      #"if head -c "$2" > "$t/relay.c" && ${CC:-cc} -O2 -o "$t/relay" "$t/relay.c" > "$t/log" 2>&1; then mv -f "$t/relay" "$r"; rm -rf "$t"; go; fi"#,
       #"echo "xcsh-relay: build-failed"; cat "$t/log"; rm -rf "$t"; exit 91"#,
     ].joined(separator: "; ")
-    return "exec /bin/sh -c '\(script)' xcsh-relay \(hash) \(source.count) '\(socket)'"
+    return "exec /bin/sh -c '\(script)' xcsh-relay \(hash) \(source.count) '\(socket)' '\(privilege.rawValue)' '\(relayPath ?? "")'"
   }
 
   /// A running ssh and the session over it.
@@ -128,7 +134,10 @@ public enum SSHTransport {
       throw IPCError(.system, "host \(host): cannot make a file for ssh's messages: \(String(cString: strerror(errno)))")
     }
     template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-    let argv = [options.binary] + options.arguments(host, command: command(socket: host.socketPath, source: sourceBytes, hash: hash))
+    let argv = [options.binary] + options.arguments(
+        host,
+        command: command(
+          socket: host.socketPath, source: sourceBytes, hash: hash, privilege: host.privilege, relayPath: host.relayPath))
     let pid: pid_t
     do throws(IPCError) {
       pid = try spawn(argv, stdio: pair[1], stderr: errFD, host: host)
@@ -169,9 +178,25 @@ public enum SSHTransport {
             host: host.description, socket: sock, pending: buffer, describeEnd: { ended.describe() }, announce: announce)
         } catch {
           _ = ended.describe()
-          throw error
+          throw privilegeError(host, error) ?? error
         }
-        return Connection(session: session, sshPID: pid, built: built, end: ended)
+        let connection = Connection(session: session, sshPID: pid, built: built, end: ended)
+        let theirs = session.relayInfo["relay"] ?? "unknown"
+        guard theirs == RelaySource.version else {
+          connection.close()
+          let which = host.relayPath.map { "the pre-built relay \($0)" } ?? "the relay"
+          throw IPCError(
+            .protocolViolation,
+            "host \(host): \(which) is version \(theirs), this xcsh needs version \(RelaySource.version): "
+              + "build it again from this xcsh's Sources/xcsh-relay/relay.c (`cc -O2 -o relay relay.c`)")
+        }
+        return connection
+      case "no-relay":
+        throw fail(
+          IPCError(
+            .system,
+            "host \(host): no executable relay at \(host.relayPath ?? "?") (the host's `relay:` in the inventory): "
+              + "build one there from this xcsh's Sources/xcsh-relay/relay.c, or remove `relay:` to have xcsh build it"))
       case "source":
         built = true
         if !writeAll(sock, sourceBytes) {
@@ -193,6 +218,19 @@ public enum SSHTransport {
         continue
       }
     }
+  }
+
+  /// The relay ended before its handshake under `sudo -n` / `doas -n`: almost always the
+  /// privilege command refusing (a password would be needed, or no rule allows it). Says so,
+  /// with ssh's message (which carries sudo's or doas's own).
+  static func privilegeError(_ host: RemoteHost, _ error: IPCError) -> IPCError? {
+    guard host.privilege != .none, error.code == .connectionClosed else { return nil }
+    let p = host.privilege.rawValue
+    return IPCError(
+      .permissionDenied,
+      "host \(host): `\(p) -n` did not start the relay (\(error.message)): allow the ssh user to run "
+        + "the relay as root without a password (\(p == "sudo" ? "a NOPASSWD rule in sudoers" : "a `permit nopass` rule in doas.conf"), "
+        + "best for a pre-built `relay:` path), or remove `\(p): true` from the host's entry")
   }
 
   /// Creates `dir` (0700) or checks that an existing one is ours and private: the control

@@ -47,20 +47,22 @@
 #include <sys/eventfd.h>
 #endif
 
-#define RELAY_VERSION "1"
+#define RELAY_VERSION "2"
 #define MUX_VERSION 1
 #define HDR 12                       /* mux frame header size */
 #define MAX_FRAME (64 * 1024)        /* largest mux payload either side sends */
-#define WINDOW (256 * 1024)          /* initial receive window of every stream */
+#define WINDOW (1024 * 1024)         /* initial receive window of every stream */
 #define OUT_HIGH (1024 * 1024)       /* stop producing while this much waits for stdout */
 #define MAX_XC_BODY (64u << 20)      /* FrameLimits.default.maxBodyLength */
 #define MAX_XC_FDS 64
 
 enum { T_DATA = 0, T_WINDOW = 1, T_PING = 2, T_GOAWAY = 3, T_HELLO = 4, T_NOTICE = 5 };
 enum { F_SYN = 1, F_ACK = 2, F_FIN = 4, F_RST = 8 };
-enum { K_INPUT = 1, K_OUTPUT = 2, K_EVENT = 3, K_UPLOAD = 4, K_DOWNLOAD = 5 };
+enum { K_INPUT = 1, K_OUTPUT = 2, K_EVENT = 3, K_UPLOAD = 4, K_DOWNLOAD = 5, K_CONNECT = 6 };
 enum { D_ONCE = 1 }; /* descriptor flag: an event stream ends after its first value */
-#define CAPS ((1u << K_INPUT) | (1u << K_OUTPUT) | (1u << K_EVENT) | (1u << K_UPLOAD) | (1u << K_DOWNLOAD))
+#define CAPS \
+  ((1u << K_INPUT) | (1u << K_OUTPUT) | (1u << K_EVENT) | (1u << K_UPLOAD) | (1u << K_DOWNLOAD) | (1u << K_CONNECT))
+#define PIPE_SIZE (1024 * 1024)      /* asked for output pipes where the system allows it */
 
 /* A growable byte buffer; `off` is how much of the front is consumed. */
 struct buf {
@@ -81,6 +83,8 @@ struct stream {
   uint32_t unacked; /* bytes received from the client and not yet given back as window */
   off_t down_off;   /* how far a download has been sent */
   int in_call;      /* belongs to the call in progress (upload / download) */
+  int rd_eof;       /* connect: the socket said EOF (FIN sent) */
+  int wr_shut;      /* connect: our write side is shut (the client's FIN arrived there) */
 };
 
 /* The call in progress: waiting for its uploads, for the daemon's answer, for its downloads. */
@@ -201,6 +205,25 @@ static void reap(void) {
   nstreams = j;
 }
 
+/* A new stream in the table; the caller makes its descriptors. */
+static struct stream *new_stream(uint32_t id, int kind, int flags) {
+  struct stream *s = calloc(1, sizeof *s);
+  if (!s) die("out of memory");
+  s->kind = kind;
+  s->flags = flags;
+  s->id = id;
+  s->fd = s->peer_fd = -1;
+  s->window = WINDOW;
+  if (nstreams == capstreams) {
+    capstreams = capstreams ? capstreams * 2 : 16;
+    struct stream **a = realloc(streams, capstreams * sizeof *a);
+    if (!a) die("out of memory");
+    streams = a;
+  }
+  streams[nstreams++] = s;
+  return s;
+}
+
 static void reset(struct stream *s) {
   if (!s->dead) frame(T_DATA, F_RST, s->id, 0, NULL, 0);
   s->dead = s->fin_out = s->fin_in = 1;
@@ -229,6 +252,10 @@ static int open_stream(struct stream *s) {
     if (pipe(p) < 0) return errno;
     s->fd = p[0];
     s->peer_fd = p[1];
+#ifdef F_SETPIPE_SZ
+    /* Linux: a bigger pipe lets the writer run ahead, so each read takes more at once. */
+    fcntl(p[0], F_SETPIPE_SZ, PIPE_SIZE);
+#endif
     set_flags(s->fd, 1);
     set_flags(s->peer_fd, 0);
     s->fin_in = 1;
@@ -301,22 +328,62 @@ static int connect_xcd(void) {
 }
 
 /* key=value lines saying why the daemon cannot be reached, with who may use its socket. */
-static void describe_connect_error(char *text, size_t n, int err) {
+static void describe_connect_error_at(char *text, size_t n, int err, const char *path) {
   struct stat st;
   /* A class as well as the number: errno values differ between Linux and FreeBSD. */
   const char *cls = err == ENOENT || err == ENOTDIR ? "missing"
                     : err == ECONNREFUSED           ? "refused"
                     : err == EACCES || err == EPERM ? "denied"
                                                     : "other";
-  int k = snprintf(text, n, "connect=%d\nconnect_class=%s\nerror=%s\nsocket=%s\n", err, cls, strerror(err),
-                   socket_path);
-  if (stat(socket_path, &st) == 0 && k > 0 && (size_t)k < n) {
+  int k = snprintf(text, n, "connect=%d\nconnect_class=%s\nerror=%s\nsocket=%s\n", err, cls, strerror(err), path);
+  if (stat(path, &st) == 0 && k > 0 && (size_t)k < n) {
     struct group *g = getgrgid(st.st_gid);
     struct passwd *pw = getpwuid(getuid());
     k += snprintf(text + k, n - (size_t)k, "socket_mode=%o\nsocket_gid=%u\nsocket_group=%s\nuser=%s\n",
                   (unsigned)(st.st_mode & 07777), (unsigned)st.st_gid, g ? g->gr_name : "",
                   pw ? pw->pw_name : "");
   }
+}
+
+static void describe_connect_error(char *text, size_t n, int err) {
+  describe_connect_error_at(text, n, err, socket_path);
+}
+
+/* A SYN from the client for a new stream: connect to the UNIX socket at the path in its
+ * payload (a container's terminal socket). Answered with ACK, or with ACK|RST carrying
+ * key=value lines saying why not. */
+static void open_connect(uint32_t id, const unsigned char *p, uint32_t n) {
+  struct sockaddr_un a;
+  char path[sizeof a.sun_path];
+  int err = 0, fd = -1;
+  if (id == 0 || (id & 1) == 0 || find(id)) { notice("protocol=stream id in use\n"); exit(2); }
+  memset(&a, 0, sizeof a);
+  a.sun_family = AF_UNIX;
+  if (n == 0 || memchr(p, 0, n)) err = EINVAL;
+  else if (n >= sizeof a.sun_path) err = ENAMETOOLONG;
+  if (!err) {
+    memcpy(path, p, n);
+    path[n] = 0;
+    memcpy(a.sun_path, p, n);
+    fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0) err = errno;
+    else if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+      err = errno;
+      close_fd(&fd);
+    }
+  } else {
+    snprintf(path, sizeof path, "%s", "(invalid path)");
+  }
+  if (err) {
+    char text[1024];
+    describe_connect_error_at(text, sizeof text, err, path);
+    frame(T_DATA, F_ACK | F_RST, id, (uint32_t)strlen(text), text, strlen(text));
+    return;
+  }
+  struct stream *s = new_stream(id, K_CONNECT, 0);
+  s->fd = fd;
+  set_flags(fd, 1);
+  frame(T_DATA, F_ACK, id, 0, NULL, 0);
 }
 
 static void hello(void) {
@@ -330,8 +397,8 @@ static void hello(void) {
   put32(h + 16, MAX_FRAME);
   int err = connect_xcd();
   if (uname(&u) < 0) memset(&u, 0, sizeof u);
-  int k = snprintf(text, sizeof text, "relay=%s\nos=%s %s\npid=%ld\n", RELAY_VERSION, u.sysname, u.release,
-                   (long)getpid());
+  int k = snprintf(text, sizeof text, "relay=%s\nos=%s %s\npid=%ld\nuid=%ld\n", RELAY_VERSION, u.sysname,
+                   u.release, (long)getpid(), (long)getuid());
   if (err) describe_connect_error(text + k, sizeof text - (size_t)k, err);
   else snprintf(text + k, sizeof text - (size_t)k, "connect=0\nsocket=%s\n", socket_path);
   unsigned char payload[20 + sizeof text];
@@ -462,22 +529,10 @@ static void take_message(void) {
   int err = 0;
   for (size_t i = 0; i < call_nfds; i++) {
     const unsigned char *d = p + 16 + i * 8;
-    struct stream *s = calloc(1, sizeof *s);
-    if (!s) die("out of memory");
-    s->kind = d[0];
-    s->flags = d[1];
-    s->id = get32(d + 4);
-    s->fd = s->peer_fd = -1;
-    s->window = WINDOW;
-    call_ids[i] = s->id;
-    if (s->id == 0 || find(s->id)) { free(s); notice("protocol=stream id in use\n"); exit(2); }
-    if (nstreams == capstreams) {
-      capstreams = capstreams ? capstreams * 2 : 16;
-      struct stream **a = realloc(streams, capstreams * sizeof *a);
-      if (!a) die("out of memory");
-      streams = a;
-    }
-    streams[nstreams++] = s;
+    uint32_t id = get32(d + 4);
+    if (id == 0 || find(id) || d[0] == K_CONNECT) { notice("protocol=stream id in use\n"); exit(2); }
+    struct stream *s = new_stream(id, d[0], d[1]);
+    call_ids[i] = id;
     if (!err) err = open_stream(s);
   }
   xcin.off += total;
@@ -550,7 +605,7 @@ static void on_data(struct stream *s, int flags, const unsigned char *p, uint32_
   if (flags & F_RST) { s->dead = 1; reset(s); return; }
   if (n) {
     if (s->fin_in || s->unacked + n > WINDOW) { notice("protocol=data past the window or after FIN\n"); exit(2); }
-    if (s->kind == K_INPUT) {
+    if (s->kind == K_INPUT || s->kind == K_CONNECT) {
       s->unacked += n;
       append(&s->in, p, n);
     } else if (s->kind == K_UPLOAD) {
@@ -598,7 +653,8 @@ static void parse_input(void) {
         take_message();
       } else {
         struct stream *s = find(id);
-        if (s) on_data(s, flags, p, body);
+        if (!s && (flags & F_SYN)) open_connect(id, p, body);
+        else if (s) on_data(s, flags, p, body);
         else if (!(flags & F_RST)) frame(T_DATA, F_RST, id, 0, NULL, 0);
       }
       break;
@@ -621,6 +677,15 @@ static void parse_input(void) {
 
 /* ---- pumping ------------------------------------------------------------------------------ */
 
+/* The client's FIN has been written through: EOF for the reader. A pipe closes; a connected
+ * socket shuts its write side and stays open for reading until its own EOF. */
+static void end_writes(struct stream *s) {
+  if (s->kind != K_CONNECT) { close_fd(&s->fd); return; }
+  if (!s->wr_shut && s->fd >= 0) shutdown(s->fd, SHUT_WR);
+  s->wr_shut = 1;
+  if (s->rd_eof) close_fd(&s->fd);
+}
+
 static void pump_input(struct stream *s) {
   while (pending(&s->in) > 0) {
     ssize_t n = write(s->fd, s->in.p + s->in.off, pending(&s->in));
@@ -631,18 +696,38 @@ static void pump_input(struct stream *s) {
     s->unacked -= (uint32_t)n;
     frame(T_WINDOW, 0, s->id, (uint32_t)n, NULL, 0);
   }
-  if (s->fin_in) close_fd(&s->fd); /* EOF for the reader, only after every byte */
+  if (s->fin_in) end_writes(s); /* EOF for the reader, only after every byte */
 }
 
+/* Reads straight into the stdout queue (a header's room first), several frames per wakeup
+ * while the descriptor has more, the window allows and the queue has room. EOF becomes FIN. */
 static void pump_output(struct stream *s) {
-  unsigned char chunk[MAX_FRAME];
-  size_t want = s->window < MAX_FRAME ? s->window : MAX_FRAME;
-  if (want == 0) return;
-  ssize_t n = read(s->fd, chunk, want);
-  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
-  if (n <= 0) { close_fd(&s->fd); finish(s); return; }
-  s->window -= (uint32_t)n;
-  data(s->id, chunk, (size_t)n);
+  for (int i = 0; i < 16 && s->window > 0 && pending(&out) < OUT_HIGH; i++) {
+    size_t want = s->window < MAX_FRAME ? s->window : MAX_FRAME;
+    reserve(&out, HDR + want);
+    ssize_t n = read(s->fd, out.p + out.len + HDR, want);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    if (n <= 0) {
+      if (s->kind == K_CONNECT) {
+        s->rd_eof = 1;
+        if (s->wr_shut) close_fd(&s->fd);
+      } else {
+        close_fd(&s->fd);
+      }
+      finish(s);
+      return;
+    }
+    unsigned char *h = out.p + out.len;
+    h[0] = MUX_VERSION;
+    h[1] = T_DATA;
+    h[2] = h[3] = 0;
+    put32(h + 4, s->id);
+    put32(h + 8, (uint32_t)n);
+    out.len += HDR + (size_t)n;
+    s->window -= (uint32_t)n;
+    if ((size_t)n < want) return; /* drained for now */
+  }
 }
 
 static void pump_event(struct stream *s) {
@@ -748,8 +833,10 @@ int main(int argc, char **argv) {
       struct stream *s = streams[i];
       if (s->fd < 0) continue;
       short ev = 0;
-      if (s->kind == K_INPUT && (pending(&s->in) > 0 || s->fin_in)) ev = POLLOUT;
-      if ((s->kind == K_OUTPUT && s->window > 0 && room) || (s->kind == K_EVENT && room)) ev = POLLIN;
+      int writes = s->kind == K_INPUT || (s->kind == K_CONNECT && !s->wr_shut);
+      int reads = s->kind == K_OUTPUT || (s->kind == K_CONNECT && !s->rd_eof);
+      if (writes && (pending(&s->in) > 0 || s->fin_in)) ev |= POLLOUT;
+      if ((reads && s->window > 0 && room) || (s->kind == K_EVENT && room)) ev |= POLLIN;
       if (!ev) continue;
       pfd[np] = (struct pollfd){s->fd, ev, 0};
       who[np++] = s;
@@ -763,9 +850,14 @@ int main(int argc, char **argv) {
       struct stream *s = who[i];
       if (s) {
         if (s->fd != pfd[i].fd) continue;
-        if (s->kind == K_INPUT) pump_input(s);
-        else if (s->kind == K_OUTPUT) pump_output(s);
-        else if (s->kind == K_EVENT) pump_event(s);
+        short want = pfd[i].events, got = pfd[i].revents;
+        /* An error or hang-up goes to whichever direction was asked for: read or write says it. */
+        if ((want & POLLOUT) && (got & (POLLOUT | POLLERR | POLLHUP))) pump_input(s);
+        if (s->fd != pfd[i].fd) continue;
+        if ((want & POLLIN) && (got & (POLLIN | POLLERR | POLLHUP))) {
+          if (s->kind == K_EVENT) pump_event(s);
+          else pump_output(s);
+        }
       } else if (pfd[i].fd == 0) {
         reserve(&inb, MAX_FRAME + HDR);
         ssize_t n = read(0, inb.p + inb.len, inb.cap - inb.len);
@@ -781,8 +873,11 @@ int main(int argc, char **argv) {
     /* An input stream whose client half-closed with nothing left to write ends here too. */
     for (size_t i = 0; i < nstreams; i++) {
       struct stream *s = streams[i];
-      if (s->kind == K_INPUT && s->fd >= 0 && s->fin_in && pending(&s->in) == 0) close_fd(&s->fd);
+      if ((s->kind == K_INPUT || (s->kind == K_CONNECT && !s->wr_shut)) && s->fd >= 0 && s->fin_in && pending(&s->in) == 0)
+        end_writes(s);
     }
+    /* Write what the descriptors just produced without another trip through poll. */
+    if (pending(&out)) flush_out();
   }
   free(pfd);
   free(who);

@@ -47,7 +47,7 @@ extension RemoteHostTests {
       let good = rows[0]
       #expect(good["ok"] as? Bool == true, "\(good)")
       #expect(good["error"] is NSNull, "\(good)")
-      #expect(good["relay"] as? String == "1")
+      #expect(good["relay"] as? String == RelaySource.version)
       #expect((good["engine"] as? [String: Any])?["name"] as? String == "xcd", "\(good)")
       let rtt = try #require(good["rtt"] as? Double, "\(good)")
       #expect(rtt > 0 && rtt < 10_000)

@@ -5,6 +5,7 @@ import Testing
 import XCIPC
 import XCRemote
 import XCSystem
+import XCTestSupport
 
 let hasSSHD = FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd")
   && FileManager.default.isExecutableFile(atPath: "/usr/bin/ssh")
@@ -132,6 +133,98 @@ struct RemoteHostTests {
       let local = try host.run("/bin/sh", ["-c", "zstd -dc \(layer) | sha256sum | cut -d' ' -f1"]).trimmingCharacters(in: .whitespacesAndNewlines)
       #expect(commit.commitId == "sha256:\(local)")
       #expect(try host.run("/bin/sh", ["-c", "zstd -dc \(layer) | tar -t"]).contains("made-here"))
+      try expectNoContainers(daemon)
+    }
+  }
+
+  /// `run -it`, `exec -t` and `attach` on a real terminal (tmux) through sshd and the relay:
+  /// the terminal socket of the remote xcd is reached by a connect stream. Keys typed here run
+  /// there, the output comes back, `exit` ends with its status, Ctrl-P q detaches.
+  @Test func terminalsThroughTheRelayOnARealPty() throws {
+    try withRemote { host, daemon, url in
+      let env = host.environment()
+      var r = try runXcsh(["--host", url, "-c", "image import \(try Fixtures.archive()) busybox:latest | ignore"], environment: env)
+      #expect(r.status == 0, "\(r.err)")
+      let keep = ["XCSH_SSH_CONFIG", "XCSH_RUNTIME_DIR", "XCSH_SSH_CONTROL_PERSIST"]
+      let tmuxEnv = env.filter { keep.contains($0.key) }
+      var opened: [TmuxSession] = []
+      defer { opened.forEach { $0.close() } }
+      /// Waits for busybox sh's prompt and for its line editor to read keys: it may drop keys
+      /// typed while it starts (it asks the terminal for the cursor position), so a probe key
+      /// is typed until it echoes (bounded), then erased.
+      func shellReady(_ t: TmuxSession) throws {
+        try t.waitFor("/ #", timeout: 60)
+        for _ in 0..<10 {
+          try t.type("#")
+          if (try? t.waitFor("/ # #", timeout: 3)) != nil { break }
+        }
+        try t.waitFor("/ # #", timeout: 1)
+        while try t.screen().contains("/ # #") {
+          try t.press("BSpace")
+          try t.waitFor("probe erased", timeout: 3) { !$0.contains("/ # ##") }
+          if try !t.screen().contains("/ # #") { break }
+        }
+      }
+      /// A tmux session running `script` with xcsh on this host; the pane stays after xcsh
+      /// ends and shows its exit status.
+      func session(_ name: String, _ script: String) throws -> TmuxSession {
+        let wrapper = "\(host.dir)/\(name).sh"
+        let quoted = script.replacingOccurrences(of: "'", with: "'\\''")
+        try "#!/bin/sh\n'\(XCShellObjectTests.xcsh)' --host '\(url)' -c '\(quoted)'\necho \"xcsh-exit=$?\"\nexec sleep 600\n"
+          .write(toFile: wrapper, atomically: true, encoding: .utf8)
+        chmod(wrapper, 0o755)
+        let t = try TmuxSession(home: host.dir + "/home-" + name, xcsh: wrapper, defaultSocket: true, environment: tmuxEnv)
+        opened.append(t)
+        return t
+      }
+
+      // run -it: a shell in the container on a pty there.
+      var t = try session("run", "run -it busybox:latest -- sh")
+      try shellReady(t)
+      try t.type("echo hi-$((6*7))")
+      try t.press("Enter")
+      try t.waitFor("hi-42")
+      try t.type("tty; exit 7")
+      try t.press("Enter")
+      var screen = try t.waitFor("xcsh-exit=", timeout: 30)
+      #expect(screen.contains("xcsh-exit=7"), "\(screen)")
+      #expect(screen.contains("/dev/pts/"), "\(screen)")
+      t.close()
+      try expectNoContainers(daemon)
+
+      // exec -t: a second process on its own pty.
+      t = try session("exec", "let c = (run -d busybox:latest --name tx -- sleep 1000); defer { kill $c }; exec -t $c -- sh")
+      try shellReady(t)
+      try t.type("echo ex-$((2+3))")
+      try t.press("Enter")
+      try t.waitFor("ex-5")
+      try t.type("exit 4")
+      try t.press("Enter")
+      screen = try t.waitFor("xcsh-exit=", timeout: 30)
+      #expect(screen.contains("xcsh-exit=4"), "\(screen)")
+      t.close()
+      try expectNoContainers(daemon)
+
+      // attach to a detached terminal container, type, then Ctrl-P q: the container stays.
+      t = try session(
+        "attach",
+        "let c = (run -d -t busybox:latest --name ta -- sh); attach $c; print \"detached, running: $(ps | where name == ta | length)\"; kill $c")
+      try shellReady(t)
+      try t.type("echo at-$((1+1))")
+      try t.press("Enter")
+      try t.waitFor("at-2")
+      try t.press("C-p")
+      try t.type("q")
+      screen = try t.waitFor("xcsh-exit=", timeout: 30)
+      #expect(screen.contains("detached, running: 1"), "\(screen)")
+      #expect(screen.contains("xcsh-exit=0"), "\(screen)")
+      t.close()
+      try expectNoContainers(daemon)
+
+      // A terminal socket that is not there: the error names it, from the host.
+      r = try runXcsh(["--host", url, "-c", "let c = (run -d busybox:latest --name nt -- sleep 1000); defer { kill $c }; attach $c"], environment: env)
+      #expect(r.status != 0)
+      #expect(r.err.contains("its main process is not on a terminal"), "\(r.err)")
       try expectNoContainers(daemon)
     }
   }

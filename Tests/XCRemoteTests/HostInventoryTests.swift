@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import XCRemote
+@testable import XCRemote
 
 /// The host inventory file: parsing, the errors (with file:line), writing, and how `--host`
 /// resolves a name.
@@ -48,6 +48,32 @@ struct HostInventoryTests {
     #expect(try inv.resolve("ssh://other").host == "other")
   }
 
+  @Test func sudoDoasAndAPrebuiltRelayReachTheHostAndTheRemoteCommand() throws {
+    let inv = try parse(
+      "hosts:\n  a:\n    address: ssh://a\n    sudo: true\n    relay: /opt/xcsh/relay\n  b:\n    address: ssh://b\n    doas: true\n    sudo: false\n  c:\n    address: ssh://c\n")
+    let a = try inv.resolve("a")
+    #expect(a.privilege == .sudo && a.relayPath == "/opt/xcsh/relay")
+    let b = try inv.resolve("b")
+    #expect(b.privilege == .doas && b.relayPath == nil)
+    #expect(try inv.resolve("c").privilege == RelayPrivilege.none)
+    // The remote command passes them as the script's 4th and 5th arguments; the script runs
+    // the relay as `sudo -n RELAY SOCKET` (never a prompt) and skips the build for a path.
+    let command = SSHTransport.command(socket: a.socketPath, source: [1, 2, 3], hash: "h", privilege: a.privilege, relayPath: a.relayPath)
+    #expect(command.hasSuffix("' xcsh-relay h 3 '/var/run/xc.sock' 'sudo' '/opt/xcsh/relay'"), "\(command)")
+    #expect(command.contains(#"exec "$x" -n "$r" "$s""#))
+    let plain = SSHTransport.command(socket: "/s", source: [], hash: "h")
+    #expect(plain.hasSuffix("xcsh-relay h 0 '/s' '' ''"), "\(plain)")
+    // Written back as read.
+    let dir = NSTemporaryDirectory() + "xcsh-inv-priv-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = dir + "/hosts.yaml"
+    var copy = inv.withPath(path)
+    try copy.save()
+    #expect(try HostInventory.load(path: path) == copy)
+    #expect(try HostInventory.load(path: path).host(named: "a")?.relayPath == "/opt/xcsh/relay")
+    #expect(throws: InventoryError.self) { try copy.add(InventoryHost(name: "d", address: "ssh://d", relayPath: "relative")) }
+  }
+
   @Test func anEmptyOrMissingFileIsAnEmptyInventory() throws {
     #expect(try parse("").hosts.isEmpty)
     #expect(try parse("hosts:\ngroups:\n").hosts.isEmpty)
@@ -56,8 +82,11 @@ struct HostInventoryTests {
 
   @Test func badFilesSayFileAndLine() {
     #expect(refusal("hosts:\n  a:\n    address: ssh://a\nhost:\n  b: {}\n") == "/h.yaml:4: unknown key `host` (an inventory has `hosts` and `groups`)")
-    #expect(refusal("hosts:\n  a:\n    address: ssh://a\n    sudo: true\n").hasPrefix("/h.yaml:4: host `a`: `sudo`: running the relay under `sudo -n` is not supported yet"))
-    #expect(refusal("hosts:\n  a:\n    address: ssh://a\n    relay: /usr/local/bin/relay\n").hasPrefix("/h.yaml:4: host `a`: `relay`:"))
+    #expect(refusal("hosts:\n  a:\n    address: ssh://a\n    sudo: yes please\n") == "/h.yaml:4: host `a`: `sudo` must be true or false, not `yes please`")
+    #expect(refusal("hosts:\n  a:\n    address: ssh://a\n    sudo: true\n    doas: true\n") == "/h.yaml:5: host `a`: `sudo` and `doas` exclude each other")
+    #expect(refusal("hosts:\n  a:\n    address: ssh://a\n    relay: bin/relay\n") == "/h.yaml:4: host `a`: `relay` must be an absolute path of letters, digits and `/._-`, not `bin/relay`")
+    #expect(refusal("hosts:\n  a:\n    address: ssh://a\n    relay: \"/opt/x relay\"\n").hasPrefix("/h.yaml:4: host `a`: `relay` must be an absolute path"))
+    #expect(refusal("hosts:\n  a:\n    address: ssh://a\n    relay: [x]\n") == "/h.yaml:4: expected the relay path of host `a`, found a list")
     #expect(refusal("hosts:\n  a:\n    adress: ssh://a\n").hasPrefix("/h.yaml:3: host `a`: unknown key `adress`"))
     #expect(refusal("hosts:\n  a:\n    labels: {x: y}\n") == "/h.yaml:2: host `a` has no `address: ssh://…`")
     #expect(refusal("hosts:\n  a:\n    address: http://a\n").hasPrefix("/h.yaml:3: host `a`: invalid host `http://a`"))

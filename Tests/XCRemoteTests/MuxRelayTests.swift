@@ -16,7 +16,8 @@ import XCTestSupport
     table.register(KillContainerRequest.self) { r, _ in throw XCDaemonError.notFound("no such container: \(r.name)") }
     let h = try RelayHarness(table: table)
     defer { h.tearDown() }
-    #expect(h.session.relayInfo["relay"] == "1")
+    #expect(h.session.relayInfo["relay"] == RelaySource.version)
+    #expect(h.session.relayInfo["uid"] == String(getuid()))
     #expect(h.session.relayInfo["connect"] == "0")
     #expect(try h.session.call(ListContainersRequest()).isEmpty)
     let e = #expect(throws: IPCError.self) { _ = try h.session.call(KillContainerRequest(name: "ghost")) }

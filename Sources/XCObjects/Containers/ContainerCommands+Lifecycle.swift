@@ -83,7 +83,7 @@ extension ContainerCommands {
           .terminalMissing, "cannot attach to container `\(m.name)`: its main process is not on a terminal",
           at: call.head, help: "run it with `run -d -t …` to attach later")
       }
-      _ = try TerminalRelay.attach(path: path, call)
+      _ = try TerminalRelay.attach(path: path, s, call)
       return .empty
     }
   }

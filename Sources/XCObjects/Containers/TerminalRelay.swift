@@ -6,14 +6,29 @@ import XCShell
 import XCSystem
 
 /// A process's terminal, reached through its terminal socket (xc-ipc.md §3.5): raw bytes both
-/// ways, this terminal in raw mode meanwhile; Ctrl-P then `q` detaches (xc-cli.md §7.2).
+/// ways, this terminal in raw mode meanwhile; Ctrl-P then `q` detaches (xc-cli.md §7.2). On a
+/// remote host the socket is reached through the relay (a connect stream), the same bytes.
 enum TerminalRelay {
-  /// Relays until the process's terminal closes (false) or the user detaches (true).
-  static func attach(path: String, _ call: Call) throws -> Bool {
-    let socket: Socket
-    do { socket = try Socket.connect(toUnixPath: path) } catch {
-      throw ShellError(.terminalConnect, "cannot connect to the terminal socket \(path): \(error)", at: call.head)
+  /// Connects to the terminal socket at `path` (here or on the session's host); nil when it is
+  /// gone (the process ended and took its terminal with it).
+  static func connect(_ path: String, _ s: DaemonSession, _ call: Call) throws -> Socket? {
+    do throws(IPCError) {
+      return try s.connectNextToDaemon(path).map { Socket(rawValue: $0) }
+    } catch {
+      throw ShellError(.terminalConnect, "cannot connect to the terminal socket \(path): \(error.message)", at: call.head)
     }
+  }
+
+  /// Relays until the process's terminal closes (false) or the user detaches (true).
+  static func attach(path: String, _ s: DaemonSession, _ call: Call) throws -> Bool {
+    guard let socket = try connect(path, s, call) else {
+      throw ShellError(.terminalConnect, "cannot connect to the terminal socket \(path): it is gone", at: call.head)
+    }
+    return try attach(socket, call)
+  }
+
+  /// Relays on a connected terminal socket (closed afterwards).
+  static func attach(_ socket: Socket, _ call: Call) throws -> Bool {
     defer { try? socket.close() }
     call.evaluator.output.flush()
     var saved = termios()
@@ -112,12 +127,12 @@ enum TerminalRun {
       }
       // A process that ended at once may have taken its terminal socket with it: then only
       // its exit status is left to report.
-      let gone = access(path, F_OK) != 0
-      let ended = try TerminalRelay.waitReadable(exited.rawValue, call, milliseconds: 0)
-      if !gone || !ended {
-        if try TerminalRelay.attach(path: path, call) {
+      if let socket = try TerminalRelay.connect(path, s, call) {
+        if try TerminalRelay.attach(socket, call) {
           return .value(try ObjectArgs.show(s, .string(id), at: call.head))
         }
+      } else if try !TerminalRelay.waitReadable(exited.rawValue, call, milliseconds: 0) {
+        throw ShellError(.terminalConnect, "cannot connect to the terminal socket \(path): it is gone", at: call.head)
       }
     } catch {
       _ = try? s.call(KillContainerRequest(name: id), at: call.head)
@@ -139,8 +154,8 @@ enum ExecTerminal {
     if let term = getenv("TERM") { r.envs["TERM"] = String(cString: term) }
     r.notify = FDRef(exited.fileDescriptor)
     let info = try s.call(r, at: call.head)
-    if let path = info.terminalSocket, access(path, F_OK) == 0 {
-      if try TerminalRelay.attach(path: path, call) { return .empty }
+    if let path = info.terminalSocket, let socket = try TerminalRelay.connect(path, s, call) {
+      if try TerminalRelay.attach(socket, call) { return .empty }
     }
     let status = try Foreground.waitForExit(exited, call, stop: nil)
     return try Foreground.result(status, what: .process, name: "\(request.arg0) in \(request.name)", call)

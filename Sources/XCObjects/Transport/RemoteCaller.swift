@@ -31,6 +31,12 @@ final class RemoteCaller: XCCaller, @unchecked Sendable {
     try open().session.call(request, timeout: timeout)
   }
 
+  /// A local socket carrying the bytes of the UNIX socket at `path` on the host (a
+  /// container's terminal socket), through the relay.
+  func connect(path: String) throws(IPCError) -> Int32 {
+    try open().session.connect(path: path)
+  }
+
   /// The open session, or a new one.
   private func open() throws(IPCError) -> SSHTransport.Connection {
     lock.lock()
