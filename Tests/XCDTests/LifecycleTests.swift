@@ -45,7 +45,7 @@ struct LifecycleTests {
       try e2e.expectNoContainers(client)
       let out = try e2e.ok(
         """
-        print (logs flaky | lines | str join ',')
+        print (logs flaky | get line | str join ',')
         let kept = (ps --all | where name == flaky)
         print ($kept | length) $kept.0.restarts $kept.0.xcsh_restart.mode $kept.0.xcsh_restart.max_retries $kept.0.xcsh_last_exit
         """, daemon)

@@ -18,6 +18,8 @@ final class LogFollower: @unchecked Sendable {
   private let session: DaemonSession
   private let call: Call
   private let selection: LogSelection
+  /// Asks the daemon where the log is now (it moves when the container ends).
+  private let locate: () throws -> String?
   private var fd: CInt
   private var inode: ino_t
   private var ended = false
@@ -32,9 +34,11 @@ final class LogFollower: @unchecked Sendable {
 
   /// Opens the record log at `path` and takes what it holds now (its last `tail` entries).
   init(
-    path: String, tail: Int?, selection: LogSelection, id: String, process: String, _ session: DaemonSession, _ call: Call
+    path: String, tail: Int?, selection: LogSelection, id: String, process: String, _ session: DaemonSession, _ call: Call,
+    locate: @escaping () throws -> String?
   ) throws {
     self.path = path
+    self.locate = locate
     self.id = id
     self.process = process
     self.session = session
@@ -95,21 +99,30 @@ final class LogFollower: @unchecked Sendable {
         continue
       }
       // A trim put a new file at the path: go on with it, after the last record seen.
-      var st = stat()
-      if stat(path, &st) == 0, st.st_ino != inode {
-        let fresh = open(path, O_RDONLY | O_CLOEXEC)
-        if fresh >= 0 {
-          close(fd)
-          fd = fresh
-          inode = st.st_ino
-          rest = []
-          continue
-        }
-      }
+      if switchTo(path) { continue }
       ended = try containerEnded()
-      if ended { continue }  // read what the last writes left, then stop
+      if ended {
+        // A trim may have made a new file that then moved with the ended container before it
+        // was seen at the path: the file the daemon names now is the one to finish.
+        if let now = try? locate() { _ = switchTo(now) }
+        continue  // read what the last writes left, then stop
+      }
       try Clock.sleep(milliseconds: 100, call)
     }
+  }
+
+  /// Goes on reading in the file at `file` if it is not the one being read (a trimmed log's
+  /// new file), after the last record seen; whether it did.
+  private func switchTo(_ file: String) -> Bool {
+    var st = stat()
+    guard stat(file, &st) == 0, st.st_ino != inode else { return false }
+    let fresh = open(file, O_RDONLY | O_CLOEXEC)
+    guard fresh >= 0 else { return false }
+    close(fd)
+    fd = fresh
+    inode = st.st_ino
+    rest = []
+    return true
   }
 
   /// Whether the container has ended and been released (its record kept, or gone), or the

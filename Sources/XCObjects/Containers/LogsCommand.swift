@@ -71,7 +71,12 @@ enum LogsCommand {
         let id = try ObjectArgs.withContainer(s, target, at: call.head) { ref in
           try s.call(ShowContainerRequest(id: ref), at: call.head).runningContainer.id
         }
-        let follower = try LogFollower(path: path, tail: tail.map(Int.init), selection: selection, id: id, process: process, s, call)
+        let follower = try LogFollower(
+          path: path, tail: tail.map(Int.init), selection: selection, id: id, process: process, s, call,
+          locate: {
+            let now = try s.call(LogsRequest(name: id, process: process), at: call.head)
+            return now.stdoutLogFile ?? now.stderrLogFile
+          })
         if terminal {
           while let entry = try follower.next() { show(entry, selection, call) }
           return .empty
