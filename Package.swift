@@ -130,7 +130,7 @@ let package = Package(
     .testTarget(
       name: "XCObjectsTests",
       dependencies: [
-        "XCObjects", "XCShell", "XCIPC", "XCSystem", .product(name: "SystemPackage", package: "swift-system"),
+        "XCObjects", "XCShell", "XCIPC", "XCSystem", "XCTestSupport", .product(name: "SystemPackage", package: "swift-system"),
       ]),
     // Golden cases live in Tests/XCShellTests/Cases and run against the built `xcsh`.
     .testTarget(name: "XCShellTests", dependencies: ["XCShell"], exclude: ["Cases"]),

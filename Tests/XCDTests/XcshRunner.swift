@@ -1,17 +1,12 @@
 import Foundation
 import Glibc
+import XCTestSupport
 
 /// What one xcsh run gave.
-struct XcshResult {
-  var status: Int32
-  var stdout: String
-  var stderr: String
-}
+typealias XcshResult = ProgramResult
 
-/// The one way the daemon tests run the `xcsh` built next to `xcd`: stdout and stderr are read
-/// on threads of their own while it runs (read one after the other, a child that fills the
-/// second pipe past its 64 KiB would never end), stdin is written on another, and a run that
-/// outlives `timeout` is killed and fails the test instead of hanging it.
+/// The one way the daemon tests run the `xcsh` built next to `xcd` (through `ProgramRun`:
+/// both streams read while it runs, stdin on a thread, killed after `timeout`).
 enum Xcsh {
   /// The `xcsh` built next to `xcd` (or `$XCSH_BIN`).
   static var binary: String {
@@ -23,59 +18,10 @@ enum Xcsh {
   static func run(
     _ arguments: [String], stdin: Data? = nil, cwd: String? = nil, timeout: Duration = .seconds(300)
   ) throws -> XcshResult {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: binary)
-    p.arguments = arguments
-    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-    let out = Pipe()
-    let err = Pipe()
-    let input = stdin.map { _ in Pipe() }
-    p.standardOutput = out
-    p.standardError = err
-    p.standardInput = input ?? FileHandle.nullDevice
-    let ended = DispatchSemaphore(value: 0)
-    p.terminationHandler = { _ in ended.signal() }
-    try p.run()
-    let group = DispatchGroup()
-    let collected = Collected()
-    for (pipe, isOut) in [(out, true), (err, false)] {
-      group.enter()
-      Thread.detachNewThread {
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        collected.set(data, stdout: isOut)
-        group.leave()
-      }
+    do {
+      return try ProgramRun.run(binary, arguments, stdin: stdin, cwd: cwd, timeout: timeout)
+    } catch let e as ProgramTimeout {
+      throw TestFailure(e.description)
     }
-    if let input, let stdin {
-      Thread.detachNewThread {
-        // A child that exits without reading gets EPIPE here, which is its business.
-        try? input.fileHandleForWriting.write(contentsOf: stdin)
-        try? input.fileHandleForWriting.close()
-      }
-    }
-    let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-    if ended.wait(timeout: .now() + seconds) == .timedOut {
-      kill(p.processIdentifier, SIGKILL)
-      ended.wait()
-      group.wait()
-      throw TestFailure(
-        "xcsh \(arguments) did not end within \(seconds) s; stderr so far: \(String(decoding: collected.stderr, as: UTF8.self))")
-    }
-    group.wait()
-    return XcshResult(
-      status: p.terminationStatus, stdout: String(decoding: collected.stdout, as: UTF8.self),
-      stderr: String(decoding: collected.stderr, as: UTF8.self))
-  }
-
-  /// The two streams as their readers finish.
-  private final class Collected: @unchecked Sendable {
-    private let lock = NSLock()
-    private var out = Data()
-    private var err = Data()
-    func set(_ data: Data, stdout: Bool) {
-      lock.withLock { if stdout { out = data } else { err = data } }
-    }
-    var stdout: Data { lock.withLock { out } }
-    var stderr: Data { lock.withLock { err } }
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XCTestSupport
 
 /// The code blocks of README.md, docs/language.md and docs/jailfile.md (issue 18): every fence
 /// says what it holds, and what it says is true.
@@ -58,26 +59,9 @@ import Testing
 
   /// Runs the built xcsh in `dir` and returns (status, stdout, stderr).
   static func xcsh(_ args: [String], in dir: String) throws -> (Int32, String, String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: DocExamplesTests.binary)
-    p.arguments = args
-    p.currentDirectoryURL = URL(fileURLWithPath: dir)
-    p.environment = ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1", "XCSH_HOSTS": dir + "/hosts.yaml"]) { $1 }
-    // Standard error to a file, so a block that fills it while stdout is read cannot stall.
-    let errPath = dir + "/.stderr"
-    _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-    let errFile = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = errFile
-    p.standardInput = FileHandle.nullDevice
-    try p.run()
-    try errFile.close()
-    let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    p.waitUntilExit()
-    let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-    try? FileManager.default.removeItem(atPath: errPath)
-    return (p.terminationStatus, stdout, stderr)
+    let r = try ProgramRun.run(
+      DocExamplesTests.binary, args, cwd: dir, environment: ["NO_COLOR": "1", "XCSH_HOSTS": dir + "/hosts.yaml"])
+    return (r.status, r.stdout, r.stderr)
   }
 
   /// The examples' directory, with a Jailfile that builds without arguments (README's `build .`).

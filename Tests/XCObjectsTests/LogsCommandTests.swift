@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XCTestSupport
 import XCShell
 import XCSystem
 
@@ -125,19 +126,8 @@ import XCSystem
   }
 
   func run(_ arguments: [String]) throws -> (String, String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: DocExamplesTests.binary)
-    p.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    p.standardInput = FileHandle.nullDevice
-    try p.run()
-    let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    p.waitUntilExit()
-    return (o, e)
+    let r = try ProgramRun.run(DocExamplesTests.binary, arguments)
+    return (r.stdout, r.stderr)
   }
 
   /// `exec --detach` asks xcd to log the output (`xcsh_log`, no descriptors), and only a daemon

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XCTestSupport
 
 @testable import XCObjects
 
@@ -37,21 +38,9 @@ import Testing
     try FileManager.default.createDirectory(atPath: dir + "/site", withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     try Self.compose.write(toFile: dir + "/compose.yaml", atomically: true, encoding: .utf8)
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: DocExamplesTests.binary)
-    p.arguments = ["--dry-run", "--socket", fake.path, "-c", code]
-    p.currentDirectoryURL = URL(fileURLWithPath: dir)
-    p.environment = ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1"]) { $1 }
-    let out = Pipe()
-    let err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    p.standardInput = FileHandle.nullDevice
-    try p.run()
-    let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    p.waitUntilExit()
-    return (p.terminationStatus, stdout, stderr)
+    let r = try ProgramRun.run(
+      DocExamplesTests.binary, ["--dry-run", "--socket", fake.path, "-c", code], cwd: dir, environment: ["NO_COLOR": "1"])
+    return (r.status, r.stdout, r.stderr)
   }
 
   /// A daemon with none of the stack's objects.

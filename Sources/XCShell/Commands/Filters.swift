@@ -751,10 +751,7 @@ enum ParallelEach {
     let parent = call.evaluator
     for _ in 0..<workers {
       group.enter()
-      // Each worker gets its own evaluator and its own copy of the closure's variables.
-      let worker = parent.fork()
-      worker.cancellation = state.cancelled
-      let copy = Closure(decl: closure.decl, captured: closure.captured.snapshot(), capturedCount: closure.capturedCount)
+      let (worker, copy) = parent.worker(running: closure, cancellation: state.cancelled)
       let box = UncheckedBox((worker, copy, call.head))
       let thread = Thread {
         defer { group.leave() }

@@ -58,6 +58,15 @@ public final class Evaluator: @unchecked Sendable {
     return e
   }
 
+  /// A parallel worker running `closure` on another thread: its own forked evaluator, stopped
+  /// by `cancellation`, and its own copy of the closure's variables.
+  func worker(running closure: Closure, cancellation: CancelFlag) -> (Evaluator, Closure) {
+    let worker = fork()
+    worker.cancellation = cancellation
+    let copy = Closure(decl: closure.decl, captured: closure.captured.snapshot(), capturedCount: closure.capturedCount)
+    return (worker, copy)
+  }
+
   // MARK: - Ambient values
 
   /// Values set for the extent of a block and seen by every command called inside it, on this

@@ -30,10 +30,8 @@ public enum RollingRun {
     let parent = call.evaluator
     for _ in 0..<min(max(1, width), items.count) {
       group.enter()
-      let worker = parent.fork()
-      worker.cancellation = state.interrupted
+      let (worker, copy) = parent.worker(running: closure, cancellation: state.interrupted)
       worker.cancellationReason = "cancelled: the run was interrupted"
-      let copy = Closure(decl: closure.decl, captured: closure.captured.snapshot(), capturedCount: closure.capturedCount)
       let box = UncheckedBox((worker, copy, call.head))
       let thread = Thread {
         defer { group.leave() }
