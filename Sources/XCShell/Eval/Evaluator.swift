@@ -61,7 +61,7 @@ public final class Evaluator: @unchecked Sendable {
   /// A parallel worker running `closure` on another thread: its own forked evaluator, stopped
   /// by `cancellation`, and its own copy of the closure's variables.
   func worker(running closure: Closure, cancellation: CancelFlag) -> (Evaluator, Closure) {
-    let worker = fork()
+    let worker = self.fork()
     worker.cancellation = cancellation
     let copy = Closure(decl: closure.decl, captured: closure.captured.snapshot(), capturedCount: closure.capturedCount)
     return (worker, copy)
