@@ -64,12 +64,13 @@ enum ResourceCommands {
     return Int(bytes)
   }
 
-  /// Throws "not supported by this daemon" unless the daemon serves `xcsh.stats`.
+  /// Throws "not supported by this daemon" unless the daemon serves the xcsh extensions (it
+  /// answers `xcsh.stats`): resource limits, restart policies, health checks.
   static func requireSupport(_ what: String, _ s: DaemonSession, _ call: Call) throws {
     if try !s.servesExtensions(at: call.head) {
       throw ShellError(
-        .daemonUnsupported, "\(what) is not supported by this daemon: it does not serve the xcsh extension `xcsh.stats` (xc's FreeBSD daemon has no resource limits)",
-        at: call.span, help: "leave the flag out, or use the Linux xcd")
+        .daemonUnsupported, "\(what) is not supported by this daemon: it does not serve the xcsh extensions (xc's FreeBSD daemon has no resource limits, restart policies or health checks)",
+        at: call.span, help: "leave it out, or use the Linux xcd")
     }
   }
 
