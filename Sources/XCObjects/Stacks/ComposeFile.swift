@@ -9,12 +9,17 @@ struct ComposeFile: Sendable {
   var volumes: [ComposeVolume]
 }
 
-/// A place in a Compose file, as `FILE:LINE:COL` (1-based).
+/// A place in a Compose file, as `FILE:LINE:COL` (1-based); in a stack record, which has no
+/// lines, the key path (`stack record at `services.web.build``).
 struct ComposePosition: Sendable, Equatable, CustomStringConvertible {
   var file: String
   var line: Int
   var column: Int
-  var description: String { "\(file):\(line):\(column)" }
+  var keyPath: String? = nil
+  var description: String {
+    guard let keyPath else { return "\(file):\(line):\(column)" }
+    return keyPath.isEmpty ? file : "\(file) at `\(keyPath)`"
+  }
 }
 
 /// A value and where it was written.
@@ -57,6 +62,10 @@ struct ComposeService: Sendable {
   var hostname: String?
   var user: String?
   var dns: [String] = []
+  /// `scale:` or `deploy.replicas:` (which must agree): containers `<project>-<service>-1…N`.
+  var replicas = 1
+  /// Where the replica count was written (for the port-conflict refusal).
+  var replicasAt: ComposePosition?
   /// `restart:` and `healthcheck:`, once `run` has their flags (ComposeLifecycleKeys).
   var lifecycle = ComposeLifecycle()
 }

@@ -38,7 +38,11 @@ enum ComposeLifecycleKeys {
       throw ComposeError(kind: .invalid, at: at, message: "`healthcheck:` expects a mapping (test, interval, timeout, retries, start_period)")
     }
     func place(_ n: Node) -> ComposePosition {
-      ComposePosition(file: at.file, line: (n.mark?.line ?? at.line), column: n.mark?.column ?? at.column)
+      // A stack record's lines are its key paths: this key's is the healthcheck's plus the key.
+      if let path = at.keyPath, let key = map.first(where: { $0.key == n || $0.value == n })?.key.string {
+        return ComposePosition(file: at.file, line: at.line, column: 1, keyPath: path + "." + key)
+      }
+      return ComposePosition(file: at.file, line: (n.mark?.line ?? at.line), column: n.mark?.column ?? at.column)
     }
     var command: [String]? = nil
     var interval = 30_000, timeout = 30_000, startPeriod = 0, retries = 3
