@@ -126,7 +126,7 @@ struct ComposeParserTests {
   @Test(arguments: [
     // (file, line, column, words the message has)
     ("services:\n  web:\n    image: busybox:latest\n    healthcheck:\n      test: [CMD, true]\n      start_interval: 5s\n", 6, 7, "`healthcheck.start_interval` is not supported"),
-    ("services:\n  web:\n    image: busybox:latest\n    build: .\n", 4, 5, "`build:` is not supported"),
+    ("services:\n  web:\n    image: busybox:latest\n    build:\n      target: prod\n", 5, 7, "`build.target` is not supported"),
     ("services:\n  web:\n    image: busybox:latest\n    working_dir: /srv\n", 4, 5, "`working_dir:` is not supported"),
     ("services:\n  web:\n    image: busybox:latest\n    cap_add: [NET_ADMIN]\n", 4, 5, "`cap_add` is not supported in a service"),
     ("services:\n  web:\n    image: busybox:latest\n    container_name: w\n", 4, 5, "`container_name:` is not supported"),
@@ -221,7 +221,7 @@ struct ComposeParserTests {
 
   @Test func badFilesSayWhere() {
     #expect(failure("services: [\n")?.kind == .invalid)
-    #expect(failure("services:\n  web:\n    command: true\n")?.message.contains("has no `image:`") == true)
+    #expect(failure("services:\n  web:\n    command: true\n")?.message.contains("neither `image:` nor `build:`") == true)
     #expect(failure("- a\n- b\n")?.message.contains("a mapping with `services:`") == true)
     #expect(failure("name: x\n")?.message.contains("no services") == true)
   }
@@ -347,5 +347,31 @@ struct ComposeParserTests {
     let resources = failure("services:\n  w:\n    image: x\n    deploy:\n      resources: {}\n")
     #expect(resources?.kind == .unsupported && resources?.at == ComposePosition(file: "compose.yaml", line: 5, column: 7))
     #expect(failure("services:\n  w:\n    image: x\n    deploy: {mode: global}\n")?.kind == .unsupported)
+  }
+  // MARK: Build
+
+  @Test func buildNamesTheImageAndItsContext() throws {
+    let text = """
+      services:
+        app:
+          build: ./app
+        tool:
+          image: registry.local:5000/tools/tool:2
+          build:
+            context: src
+            dockerfile: Other.jailfile
+            args: {VERSION: "1.2"}
+      """
+    let plan = try StackPlan.make(try parse(text), project: "p", projectDir: "/srv/proj", existingSubnets: [:])
+    let app = try #require(plan.services.first)
+    #expect(app.image == "p-app:latest")
+    #expect(app.build == StackPlan.Build(context: "/srv/proj/app", dockerfile: nil, args: [:], name: "p-app", tag: "latest", at: app.build!.at))
+    let tool = plan.services[1]
+    #expect(tool.image == "registry.local:5000/tools/tool:2")
+    #expect(tool.build?.name == "registry.local:5000/tools/tool" && tool.build?.tag == "2")
+    #expect(tool.build?.context == "/srv/proj/src" && tool.build?.dockerfile == "Other.jailfile" && tool.build?.args == ["VERSION": "1.2"])
+    #expect(StackPlan.split(reference: "host:5000/x") == ("host:5000/x", "latest"))
+    #expect(failure("services:\n  a:\n    command: x\n")?.message.contains("neither `image:` nor `build:`") == true)
+    #expect(failure("services:\n  a:\n    build: [x]\n")?.at.line == 3)
   }
 }

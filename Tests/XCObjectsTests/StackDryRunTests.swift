@@ -86,9 +86,9 @@ import Testing
     let fake = try emptyDaemon()
     defer { fake.stop() }
     let (status, _, stderr) = try dryRun(
-      "'services:\n  web:\n    image: busybox:latest\n    build: .\n' | save -f bad.yaml; stack up bad.yaml -p bad", fake)
+      "'services:\n  web:\n    image: busybox:latest\n    working_dir: /srv\n' | save -f bad.yaml; stack up bad.yaml -p bad", fake)
     #expect(status != 0)
-    #expect(stderr.contains("bad.yaml:4:5: `build:` is not supported"), "\(stderr)")
+    #expect(stderr.contains("bad.yaml:4:5: `working_dir:` is not supported"), "\(stderr)")
     #expect(!stderr.contains("+ "), "\(stderr)")
   }
 
@@ -195,6 +195,35 @@ import Testing
       #"stack up {name: "p", services: {web: {image: "busybox:latest", ports: ["8080:80"], scale: 2}}}"#, fake)
     #expect(status != 0)
     #expect(stderr.contains("stack record at `services.web.ports[0]`: service `web` publishes host port `8080:80` with 2 replicas: a port conflict"), "\(stderr)")
+    #expect(!stderr.contains("+ "), "\(stderr)")
+  }
+  @Test func buildsComeBeforeEverythingElse() throws {
+    let fake = try emptyDaemon()
+    defer { fake.stop() }
+    let (status, stdout, stderr) = try dryRun(
+      #"mkdir app; "FROM busybox:latest\nRUN echo built > /built\n" | save -f app/Jailfile; stack up {name: "b", services: {app: {build: "app", command: ["cat", "/built"]}}} | each { |s| $s.action } | str join ','"#,
+      fake)
+    #expect(status == 0, "\(stderr)")
+    let plan = stderr.split(separator: "\n").filter { $0.hasPrefix("+ ") }.map(String.init)
+    // The build (its FROM, RUN and commit), then the network, then the container of the image.
+    let instantiate = plan.firstIndex { $0.hasPrefix("+ instantiate image=busybox:latest") }
+    let run = plan.firstIndex { $0.hasPrefix("+ exec") && $0.contains("echo built") }
+    let commit = plan.firstIndex { $0.hasPrefix("+ commit") && $0.contains("b-app") }
+    let network = plan.firstIndex { $0.hasPrefix("+ create_network name=b ") }
+    let container = plan.firstIndex { $0.hasPrefix("+ instantiate image=b-app:latest name=b-app-1") }
+    #expect(instantiate != nil && run != nil && commit != nil && network != nil && container != nil, "\(stderr)")
+    if let instantiate, let run, let commit, let network, let container {
+      #expect(instantiate < run && run < commit && commit < network && network < container, "\(plan)")
+    }
+    #expect(stdout.hasPrefix("created,created,created"), "\(stdout)")
+  }
+
+  @Test func aMissingJailfileIsNamedBeforeAnything() throws {
+    let fake = try emptyDaemon()
+    defer { fake.stop() }
+    let (status, _, stderr) = try dryRun(#"mkdir empty; stack up {name: "b", services: {app: {build: "empty"}}}"#, fake)
+    #expect(status != 0)
+    #expect(stderr.contains("stack record at `services.app.build`: service `app`: cannot read"), "\(stderr)")
     #expect(!stderr.contains("+ "), "\(stderr)")
   }
 }

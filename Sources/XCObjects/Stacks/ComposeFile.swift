@@ -45,7 +45,10 @@ struct ComposeError: Error, Equatable, CustomStringConvertible {
 struct ComposeService: Sendable {
   var name: String
   var at: ComposePosition
+  /// Empty when only `build:` names the image (then `<project>-<service>:latest`).
   var image: String
+  /// `build:`: the image is built from a Jailfile (or Dockerfile) before the services start.
+  var build: ComposeBuild?
   /// `command:`, split as Compose splits a string form (no shell).
   var command: [String]?
   var entrypoint: [String]?
@@ -68,6 +71,16 @@ struct ComposeService: Sendable {
   var replicasAt: ComposePosition?
   /// `restart:` and `healthcheck:`, once `run` has their flags (ComposeLifecycleKeys).
   var lifecycle = ComposeLifecycle()
+}
+
+/// `build: DIR` or `build: {context: DIR, dockerfile: FILE, args: {NAME: VALUE}}`.
+struct ComposeBuild: Sendable {
+  /// Relative to the project directory.
+  var context: String
+  /// Relative to the context; nil: `Jailfile`, else `Dockerfile`.
+  var dockerfile: String?
+  var args: [String: String] = [:]
+  var at: ComposePosition
 }
 
 struct ComposeNetwork: Sendable {

@@ -16,13 +16,12 @@ struct ComposeParser {
   static let topKeys: Set<String> = ["services", "networks", "volumes", "name", "version"]
   static let serviceKeys: Set<String> = [
     "image", "command", "entrypoint", "environment", "env_file", "ports", "volumes", "networks",
-    "depends_on", "hostname", "user", "dns", "scale", "deploy",
+    "depends_on", "hostname", "user", "dns", "scale", "deploy", "build",
   ]
   /// At most this many replicas of a service (container names stay short; xcd is one host).
   static let maxReplicas = 100
   /// Keys refused with a reason more useful than "not supported".
   static let refusals: [String: String] = [
-    "build": "`build:` is not supported: build the image first (`build`, a Jailfile) and name it in `image:`",
     "working_dir": "`working_dir:` is not supported: xc's `instantiate` has no working directory (start the command with `cd`)",
     "container_name": "`container_name:` is not supported: a stack names its containers `<project>-<service>-1` so that `stack down` finds them",
     "network_mode": "`network_mode:` is not supported: services join the stack's networks (`networks:`)",
@@ -110,15 +109,39 @@ struct ComposeParser {
       case "dns": s.dns = try stringOrList(fv, "`dns`").map(\.value)
       case "scale": try setReplicas(&s, try replicaCount(fv, "`scale`"), at: position(fv))
       case "deploy": try deploy(fv, &s)
+      case "build": s.build = try build(fv, at: position(fk))
       default: throw unsupported(fk, key, top: false)
       }
     }
-    guard let image, !image.isEmpty else {
-      throw ComposeError(kind: .invalid, at: position(k), message: "service `\(name)` has no `image:` (`build:` is not supported)")
+    if image?.isEmpty ?? true, s.build == nil {
+      throw ComposeError(kind: .invalid, at: position(k), message: "service `\(name)` has neither `image:` nor `build:`")
     }
-    s.image = image
+    s.image = image ?? ""
     s.environment = envFile.merging(env) { _, e in e }
     return s
+  }
+
+  /// `build: DIR` or its mapping form; the keys of Compose's build section xcsh's `build`
+  /// has no counterpart for are refused.
+  private func build(_ v: Node, at: ComposePosition) throws(ComposeError) -> ComposeBuild {
+    if case .scalar = v { return ComposeBuild(context: try string(v, "`build`"), at: position(v)) }
+    guard case .mapping(let m) = v else { throw invalid(v, "`build` is a directory or a mapping with `context:`") }
+    var b = ComposeBuild(context: ".", at: at)
+    for (k, body) in m {
+      let key = try keyName(k)
+      if key.hasPrefix("x-") { continue }
+      switch key {
+      case "context": b.context = try string(body, "`build.context`")
+      case "dockerfile": b.dockerfile = try string(body, "`build.dockerfile`")
+      case "args":
+        b.args = try environment(body)
+      default:
+        throw ComposeError(
+          kind: .unsupported, at: position(k),
+          message: "`build.\(key)` is not supported (only `context`, `dockerfile` and `args`; docs/jailfile.md)")
+      }
+    }
+    return b
   }
 
   /// `deploy:`: only `replicas` means anything on one daemon; the rest is Swarm's.

@@ -17,6 +17,7 @@ enum StackCommands {
         parameters: [
           .required("stack", .any, "The Compose file, or a record of the same keys (docs/stacks.md: the supported keys)."), projectFlag,
           .switch("remove-orphans", "Kill the project's containers of services the file no longer has (else listed as `orphaned`)."),
+          .switch("build", "Rebuild the images of services with `build:` even when they exist (else an existing image is used)."),
         ],
         examples: [
           Example("Bring a stack up", "stack up examples/stack/compose.yaml"),
@@ -38,7 +39,8 @@ enum StackCommands {
       var subnets: [String: String] = [:]
       for n in networks { if let sub = n.subnet { subnets[n.name] = sub } }
       let plan = try file.plan(existingSubnets: subnets, at: call.head)
-      return .value(.list(try Converge(s: s, call: call, plan: plan, networks: networks).run(), call.head))
+      var converge = Converge(s: s, call: call, plan: plan, networks: networks)
+      return .value(.list(try converge.run(), call.head))
     }
   }
 

@@ -7,10 +7,17 @@ import XCShell
 struct Converge {
   let s: DaemonSession
   let call: Call
-  let plan: StackPlan
   let networks: [NetworkInfo]
+  private(set) var plan: StackPlan
 
-  func run() throws -> [Value] {
+  init(s: DaemonSession, call: Call, plan: StackPlan, networks: [NetworkInfo]) {
+    self.s = s
+    self.call = call
+    self.plan = plan
+    self.networks = networks
+  }
+
+  mutating func run() throws -> [Value] {
     var done: [Value] = []
     var undo: [() -> Void] = []
     // xc's daemon would ignore a restart policy or a health check: refused before anything.
@@ -18,6 +25,11 @@ struct Converge {
     if let first = lifecycle.first {
       try ResourceCommands.requireSupport("`restart:`/`healthcheck:` (service `\(first.name)`)", s, call)
     }
+    // Images first: a failing build leaves nothing else made. Built images are kept (as
+    // Compose keeps them), also when a later step fails.
+    let built = try StackBuild(s: s, call: call).run(plan)
+    plan = built.plan
+    done = built.steps
     do {
       for n in plan.networks { done.append(try network(n, &undo)) }
       let volumes = try VolumeCommands.volumes(s, at: call.head)

@@ -1,3 +1,4 @@
+import Foundation
 import XCIPC
 
 /// What `stack up` makes from a Compose file, named and ordered, before anything is sent:
@@ -38,7 +39,25 @@ struct StackPlan: Sendable {
     /// `restart:` and `healthcheck:`, as `run --restart` and `--health-cmd` send them.
     var restart: RestartPolicySpec? = nil
     var health: HealthCheckSpec? = nil
+    /// `build:`: `image` is built (name and tag split) before the services start.
+    var build: Build? = nil
   }
+  /// An image a service builds with xcsh's `build` (docs/jailfile.md).
+  struct Build: Sendable, Equatable {
+    /// Absolute.
+    var context: String
+    /// Relative to `context`; nil: `Jailfile` when there is one, else `Dockerfile`.
+    var dockerfile: String?
+    var args: [String: String]
+    /// The image reference split as `build --name NAME --tag TAG` takes it.
+    var name: String
+    var tag: String
+    var at: ComposePosition
+  }
+
+  /// The label (environment variable) holding a built image's digest, part of the settings
+  /// hash: a rebuilt image replaces the service's containers.
+  static let imageLabel = "XCSH_STACK_IMAGE"
 
   var project: String
   var networks: [Network]
@@ -188,11 +207,21 @@ struct StackPlan: Sendable {
     var env = s.environment
     env[projectLabel] = project
     env[serviceLabel] = s.name
+    var image = s.image
+    var build: Build?
+    if let b = s.build {
+      if image.isEmpty { image = "\(project)-\(s.name):latest" }
+      let (name, tag) = split(reference: image)
+      let context = b.context.hasPrefix("/") ? b.context : projectDir + "/" + b.context
+      build = Build(
+        context: (context as NSString).standardizingPath, dockerfile: b.dockerfile, args: b.args, name: name, tag: tag, at: b.at)
+    }
     var planned = Service(
-      name: s.name, container: container, image: s.image, argv: (s.entrypoint ?? []) + (s.command ?? []),
+      name: s.name, container: container, image: image, argv: (s.entrypoint ?? []) + (s.command ?? []),
       environment: env, ports: s.ports, binds: binds, networks: joined, hostname: s.hostname ?? s.name,
       user: s.user, dns: s.dns, at: s.at)
     planned.restart = s.lifecycle.restart
+    planned.build = build
     planned.health = s.lifecycle.health
     planned.environment[hashLabel] = hash(planned.settings)
     // Replicas share the settings (and so the hash); only the container's name differs.
@@ -201,6 +230,15 @@ struct StackPlan: Sendable {
       replica.container = "\(project)-\(s.name)-\(i + 1)"
       return replica
     }
+  }
+
+  /// `NAME:TAG` as `build` takes it (the tag after the last `:` past the last `/`; default
+  /// `latest`).
+  static func split(reference: String) -> (name: String, tag: String) {
+    if let colon = reference.lastIndex(of: ":"), !reference[colon...].contains("/") {
+      return (String(reference[..<colon]), String(reference[reference.index(after: colon)...]))
+    }
+    return (reference, "latest")
   }
 
   /// Services in start order: each after what it depends on, otherwise in file order.
