@@ -33,10 +33,10 @@ import Testing
   /// A Jailfile's shell-form `CMD` (Docker's `/bin/sh -c`) becomes the image's command, run by
   /// the container's /bin/sh when the container starts.
   /// `--health-cmd STRING` (Docker's CMD-SHELL form) is run by the daemon as an exec with the
-  /// container's /bin/sh.
+  /// container's /bin/sh; so is a Compose `healthcheck.test` string or `CMD-SHELL` (stacks).
   static let containerShells: Set<String> = [
     "XCObjects/Build/JailfileBuilder.swift", "XCObjects/Containers/WaitCommand.swift", "XCObjects/Build/ConfigEdit+JailConfig.swift",
-    "XCObjects/Containers/LifecycleFlags.swift",
+    "XCObjects/Containers/LifecycleFlags.swift", "XCObjects/Stacks/ComposeLifecycleKeys.swift",
   ]
 
   func sources() throws -> [(String, String)] {
