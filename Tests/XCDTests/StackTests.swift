@@ -211,5 +211,46 @@ struct StackTests {
     }
   }
 
+  @Test func aServiceBuildsItsImageFirst() throws {
+    let project = "sb\(String(UInt32.random(in: 0x1000..<0xffff), radix: 16))"
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      let clean = try LeakCount.of(daemon)
+      let dir = daemon.dir + "/\(project)"
+      try FileManager.default.createDirectory(atPath: dir + "/app", withIntermediateDirectories: true)
+      try "ARG GREETING\nFROM busybox:latest\nRUN mkdir -p /www && echo \"built $GREETING\" > /www/index.html\n"
+        .write(toFile: dir + "/app/Jailfile", atomically: true, encoding: .utf8)
+      func compose(_ greeting: String) throws {
+        try """
+          name: \(project)
+          services:
+            app:
+              build: {context: ./app, args: {GREETING: \(greeting)}}
+              command: sleep 1000
+          """.write(toFile: dir + "/compose.yaml", atomically: true, encoding: .utf8)
+      }
+      let actions = "each { |s| $s.action } | str join ' '"
+      let cat = "exec \(project)-app-1 -- cat /www/index.html"
+      try compose("one")
+      #expect(try ok("stack up \(dir)/compose.yaml | \(actions)", daemon) == "created created created")
+      #expect(try ok("images | where image_reference == '\(project)-app:latest' | length", daemon) == "1")
+      #expect(try ok(cat, daemon) == "built one")
+      // An image on the daemon is used as it is (as Compose does)…
+      try compose("two")
+      #expect(try ok("stack up \(dir)/compose.yaml | \(actions)", daemon) == "unchanged unchanged unchanged")
+      // …until `--build`: the rebuilt image replaces the container.
+      #expect(try ok("stack up \(dir)/compose.yaml --build | \(actions)", daemon) == "replaced unchanged replaced")
+      #expect(try ok(cat, daemon) == "built two")
+
+      _ = try ok("stack down \(dir)/compose.yaml | ignore", daemon)
+      #expect(try client.call(ListContainersRequest()).isEmpty)
+      #expect(try client.call(ListNetworksRequest()).networkInfo.allSatisfy { $0.name != project })
+      // Built images are kept, as Compose keeps them.
+      _ = try client.call(RemoveImageRequest(imageReference: "\(project)-app:latest"))
+      #expect(try LeakCount.settle(daemon, to: clean) == clean)
+    }
+  }
+
   func linkExists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: "/sys/class/net/\(name)") }
 }
