@@ -25,9 +25,10 @@ enum StackCommands {
           Example("A stack as a record", "stack up {name: \"demo\", services: {web: {image: \"busybox:latest\", command: [\"httpd\", \"-f\"]}}}"),
         ],
         details: """
-          Networks and volumes are created when missing; each service's container \
-          (`<project>-<service>-1`) is kept when its settings are unchanged, else replaced, in \
-          `depends_on` order. A second `up` of the same file changes nothing. When a step fails, \
+          Images of services with `build:` are built first when missing (`--build`: always). \
+          Networks and volumes are created when missing; each service's containers \
+          (`<project>-<service>-1` … `-N` for N replicas) are kept when their settings are \
+          unchanged, else replaced, in `depends_on` order; replicas beyond the count are removed. A second `up` of the same file changes nothing. When a step fails, \
           what this `up` created is removed again before the error is reported. Containers of \
           services the file no longer has are listed as `orphaned` (killed with \
           `--remove-orphans`). Unsupported keys \
