@@ -164,5 +164,93 @@ struct StackTests {
     }
   }
 
+  /// A stack given as a record, its web service at `replicas` containers.
+  func replicated(_ project: String, replicas: Int) -> String {
+    let web = #"{image: "busybox:latest", command: ["sh", "-c", "mkdir -p /www && echo web > /www/index.html && exec httpd -f -p 8000 -h /www"], deploy: {replicas: \#(replicas)}}"#
+    let client = #"{image: "busybox:latest", command: ["sleep", "1000"], depends_on: ["web"]}"#
+    return #"{name: "\#(project)", services: {web: \#(web), client: \#(client)}}"#
+  }
+
+  @Test func replicasOfARecordScaleUpAndDown() throws {
+    let project = "sr\(String(UInt32.random(in: 0x1000..<0xffff), radix: 16))"
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      let clean = try LeakCount.of(daemon)
+      let each = "each { |s| \"$s.action $s.object.name\" } | str join \"\\n\""
+
+      let first = steps(try ok("stack up \(replicated(project, replicas: 3)) | \(each)", daemon))
+      #expect(
+        first == [
+          "created \(project)", "created \(project)-web-1", "created \(project)-web-2", "created \(project)-web-3",
+          "created \(project)-client-1",
+        ], "\(first)")
+      #expect(try ok("stack ps \(project) | get name | str join ' '", daemon)
+        == "\(project)-client-1 \(project)-web-1 \(project)-web-2 \(project)-web-3")
+      // Each replica answers by its container name; `web` names one of them.
+      for n in 1...3 { _ = try ok("wait \(project)-web-\(n) --port 8000 --timeout 30s | ignore", daemon) }
+      let fetched = try ok(
+        "exec \(project)-client-1 -- wget -q -O - http://\(project)-web-3:8000/; exec \(project)-client-1 -- wget -q -O - http://web:8000/", daemon)
+      #expect(fetched == "web\nweb", "\(fetched)")
+
+      // Fewer replicas: the extra ones are removed, the rest unchanged.
+      let down = steps(try ok("stack up \(replicated(project, replicas: 1)) | where action != unchanged | \(each)", daemon))
+      #expect(down == ["removed \(project)-web-2", "removed \(project)-web-3"], "\(down)")
+      #expect(try ok("stack ps \(project) | length", daemon) == "2")
+      #expect(try client.call(ListContainersRequest()).count == 2)
+      // More again: only the new one is created.
+      let up = steps(try ok("stack up \(replicated(project, replicas: 2)) | where action != unchanged | \(each)", daemon))
+      #expect(up == ["created \(project)-web-2"], "\(up)")
+
+      // Down by the record: everything goes.
+      let gone = steps(try ok("stack down \(replicated(project, replicas: 2)) | where action == removed | \(each)", daemon))
+      #expect(gone.contains("removed \(project)-web-2") && gone.contains("removed \(project)"), "\(gone)")
+      #expect(try ok("ps --all | length", daemon) == "0")
+      #expect(try client.call(ListNetworksRequest()).networkInfo.allSatisfy { $0.name != project })
+      #expect(try LeakCount.settle(daemon, to: clean) == clean)
+    }
+  }
+
+  @Test func aServiceBuildsItsImageFirst() throws {
+    let project = "sb\(String(UInt32.random(in: 0x1000..<0xffff), radix: 16))"
+    try withDaemon { daemon in
+      let client = try daemon.client()
+      try Fixtures.importImage(client)
+      let clean = try LeakCount.of(daemon)
+      let dir = daemon.dir + "/\(project)"
+      try FileManager.default.createDirectory(atPath: dir + "/app", withIntermediateDirectories: true)
+      try "ARG GREETING\nFROM busybox:latest\nRUN mkdir -p /www && echo \"built $GREETING\" > /www/index.html\n"
+        .write(toFile: dir + "/app/Jailfile", atomically: true, encoding: .utf8)
+      func compose(_ greeting: String) throws {
+        try """
+          name: \(project)
+          services:
+            app:
+              build: {context: ./app, args: {GREETING: \(greeting)}}
+              command: sleep 1000
+          """.write(toFile: dir + "/compose.yaml", atomically: true, encoding: .utf8)
+      }
+      let actions = "each { |s| $s.action } | str join ' '"
+      let cat = "exec \(project)-app-1 -- cat /www/index.html"
+      try compose("one")
+      #expect(try ok("stack up \(dir)/compose.yaml | \(actions)", daemon) == "created created created")
+      #expect(try ok("images | where image_reference == '\(project)-app:latest' | length", daemon) == "1")
+      #expect(try ok(cat, daemon) == "built one")
+      // An image on the daemon is used as it is (as Compose does)…
+      try compose("two")
+      #expect(try ok("stack up \(dir)/compose.yaml | \(actions)", daemon) == "unchanged unchanged unchanged")
+      // …until `--build`: the rebuilt image replaces the container.
+      #expect(try ok("stack up \(dir)/compose.yaml --build | \(actions)", daemon) == "replaced unchanged replaced")
+      #expect(try ok(cat, daemon) == "built two")
+
+      _ = try ok("stack down \(dir)/compose.yaml | ignore", daemon)
+      #expect(try client.call(ListContainersRequest()).isEmpty)
+      #expect(try client.call(ListNetworksRequest()).networkInfo.allSatisfy { $0.name != project })
+      // Built images are kept, as Compose keeps them.
+      _ = try client.call(RemoveImageRequest(imageReference: "\(project)-app:latest"))
+      #expect(try LeakCount.settle(daemon, to: clean) == clean)
+    }
+  }
+
   func linkExists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: "/sys/class/net/\(name)") }
 }

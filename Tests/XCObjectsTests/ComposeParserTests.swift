@@ -1,4 +1,5 @@
 import Testing
+import XCShell
 
 @testable import XCObjects
 
@@ -125,7 +126,7 @@ struct ComposeParserTests {
   @Test(arguments: [
     // (file, line, column, words the message has)
     ("services:\n  web:\n    image: busybox:latest\n    healthcheck:\n      test: [CMD, true]\n      start_interval: 5s\n", 6, 7, "`healthcheck.start_interval` is not supported"),
-    ("services:\n  web:\n    image: busybox:latest\n    build: .\n", 4, 5, "`build:` is not supported"),
+    ("services:\n  web:\n    image: busybox:latest\n    build:\n      target: prod\n", 5, 7, "`build.target` is not supported"),
     ("services:\n  web:\n    image: busybox:latest\n    working_dir: /srv\n", 4, 5, "`working_dir:` is not supported"),
     ("services:\n  web:\n    image: busybox:latest\n    cap_add: [NET_ADMIN]\n", 4, 5, "`cap_add` is not supported in a service"),
     ("services:\n  web:\n    image: busybox:latest\n    container_name: w\n", 4, 5, "`container_name:` is not supported"),
@@ -220,7 +221,7 @@ struct ComposeParserTests {
 
   @Test func badFilesSayWhere() {
     #expect(failure("services: [\n")?.kind == .invalid)
-    #expect(failure("services:\n  web:\n    command: true\n")?.message.contains("has no `image:`") == true)
+    #expect(failure("services:\n  web:\n    command: true\n")?.message.contains("neither `image:` nor `build:`") == true)
     #expect(failure("- a\n- b\n")?.message.contains("a mapping with `services:`") == true)
     #expect(failure("name: x\n")?.message.contains("no services") == true)
   }
@@ -257,5 +258,120 @@ struct ComposeParserTests {
     #expect(StackPlan.owns("shop", "shop") && StackPlan.owns("shop", "shop-front") && !StackPlan.owns("shop", "shopx"))
     #expect(ComposeParser.words(#"sh -c 'echo "a b"' x\ y"#) == ["sh", "-c", #"echo "a b""#, "x y"])
     #expect(ComposeParser.words("unclosed 'quote") == nil)
+  }
+  // MARK: Stack records
+
+  /// A record as `stack up RECORD` gives it: parsed through the YAML it becomes.
+  func record(_ r: Value) throws(ComposeError) -> ComposeFile {
+    let converted: StackRecord
+    do { converted = try StackRecord(r) } catch {
+      throw ComposeError(kind: .invalid, at: ComposePosition(file: "stack record", line: 1, column: 1, keyPath: error.keyPath), message: error.message)
+    }
+    var parser = ComposeParser(file: "stack record", variables: [:], readFile: { _ in nil })
+    parser.keyPaths = converted.keyPaths
+    return try parser.parse(converted.yaml)
+  }
+
+  func rec(_ pairs: [(String, Value)]) -> Value { .record(Record(pairs)) }
+
+  @Test func aRecordIsReadLikeAFile() throws {
+    let web = rec([
+      ("image", .string("busybox:latest")), ("command", .list([.string("httpd"), .string("-f"), .string("-p"), .string("80")])),
+      ("environment", rec([("MODE", .string("a \"quoted\" $HOME\nline")), ("N", .int(3)), ("ON", .bool(true))])),
+      ("ports", .list([.string("8080:80")])), ("networks", .list([.string("front")])),
+      ("healthcheck", rec([("test", .list([.string("CMD"), .string("true")])), ("interval", Value(.duration(1_500_000_000)))])),
+    ])
+    let file = try record(rec([
+      ("name", .string("shop")), ("services", rec([("web", web)])), ("networks", rec([("front", rec([]))])),
+      ("volumes", rec([])),
+    ]))
+    #expect(file.name == "shop")
+    let s = try #require(file.services.first)
+    #expect(s.image == "busybox:latest" && s.command == ["httpd", "-f", "-p", "80"])
+    // Not interpolated (xcsh already expanded its strings); quotes and newlines survive.
+    #expect(s.environment == ["MODE": "a \"quoted\" $HOME\nline", "N": "3", "ON": "true"])
+    #expect(s.ports.map(\.value) == ["8080:80"] && s.lifecycle.health?.intervalMs == 1500)
+    #expect(file.networks.map(\.key) == ["front"])
+  }
+
+  @Test func recordErrorsNameTheKeyPath() {
+    func error(_ r: Value) -> ComposeError? {
+      do {
+        _ = try record(r)
+        Issue.record("no error for \(r)")
+        return nil
+      } catch { return error }
+    }
+    let svc = { (extra: (String, Value)) in
+      self.rec([("name", .string("p")), ("services", self.rec([("web", self.rec([("image", .string("busybox:latest")), extra]))]))])
+    }
+    let build = error(svc(("working_dir", .string("/srv"))))
+    #expect(build?.kind == .unsupported && build?.at.keyPath == "services.web.working_dir", "\(String(describing: build))")
+    #expect(build?.description.hasPrefix("stack record at `services.web.working_dir`: `working_dir:` is not supported") == true)
+    let port = error(svc(("ports", .list([.string("8080:80"), rec([("target", .int(80))])]))))
+    #expect(port?.at.keyPath == "services.web.ports[1]", "\(String(describing: port))")
+    let health = error(svc(("healthcheck", rec([("test", .list([.string("CMD"), .string("true")])), ("retries", .int(0))]))))
+    #expect(health?.at.keyPath == "services.web.healthcheck.retries", "\(String(describing: health))")
+    let closure = error(svc(("user", Value(.datetime(0)))))
+    #expect(closure?.at.keyPath == "services.web.user" && closure?.message.contains("cannot be part of a stack") == true)
+    #expect(error(.string("x"))?.message.contains("a record with `services:`") == true)
+  }
+
+  // MARK: Replicas
+
+  @Test func replicasNameContainersOneToN() throws {
+    let text = "services:\n  web:\n    image: busybox:latest\n    deploy:\n      replicas: 3\n  db:\n    image: busybox:latest\n    scale: 0\n  one:\n    image: busybox:latest\n"
+    let plan = try StackPlan.make(try parse(text), project: "p", projectDir: "/", existingSubnets: [:])
+    #expect(plan.services.map(\.container) == ["p-web-1", "p-web-2", "p-web-3", "p-one-1"])
+    #expect(plan.serviceNames == ["web", "db", "one"])
+    // Replicas share one settings hash, so scaling never replaces the ones that stay.
+    let hashes = Set(plan.services.prefix(3).map { $0.environment["XCSH_STACK_HASH"] })
+    #expect(hashes.count == 1 && plan.services[1].hostname == "web")
+    let single = try StackPlan.make(try parse("services:\n  web:\n    image: busybox:latest\n"), project: "p", projectDir: "/", existingSubnets: [:])
+    #expect(single.services[0].environment["XCSH_STACK_HASH"] == plan.services[0].environment["XCSH_STACK_HASH"])
+    let both = try StackPlan.make(try parse("services:\n  w:\n    image: x\n    scale: 2\n    deploy: {replicas: 2}\n"), project: "p", projectDir: "/", existingSubnets: [:])
+    #expect(both.services.count == 2)
+  }
+
+  @Test func replicaRefusals() throws {
+    let conflict: ComposeError?
+    do {
+      _ = try StackPlan.make(
+        try parse("services:\n  web:\n    image: x\n    ports: [\"8080:80\"]\n    scale: 2\n"), project: "p", projectDir: "/", existingSubnets: [:])
+      conflict = nil
+    } catch { conflict = error }
+    #expect(conflict?.message.contains("port conflict") == true && conflict?.at.line == 4, "\(String(describing: conflict))")
+    #expect(failure("services:\n  w:\n    image: x\n    scale: 2\n    deploy: {replicas: 3}\n")?.message.contains("disagree") == true)
+    #expect(failure("services:\n  w:\n    image: x\n    scale: many\n")?.at.line == 4)
+    #expect(failure("services:\n  w:\n    image: x\n    scale: 101\n")?.message.contains("0 to 100") == true)
+    let resources = failure("services:\n  w:\n    image: x\n    deploy:\n      resources: {}\n")
+    #expect(resources?.kind == .unsupported && resources?.at == ComposePosition(file: "compose.yaml", line: 5, column: 7))
+    #expect(failure("services:\n  w:\n    image: x\n    deploy: {mode: global}\n")?.kind == .unsupported)
+  }
+  // MARK: Build
+
+  @Test func buildNamesTheImageAndItsContext() throws {
+    let text = """
+      services:
+        app:
+          build: ./app
+        tool:
+          image: registry.local:5000/tools/tool:2
+          build:
+            context: src
+            dockerfile: Other.jailfile
+            args: {VERSION: "1.2"}
+      """
+    let plan = try StackPlan.make(try parse(text), project: "p", projectDir: "/srv/proj", existingSubnets: [:])
+    let app = try #require(plan.services.first)
+    #expect(app.image == "p-app:latest")
+    #expect(app.build == StackPlan.Build(context: "/srv/proj/app", dockerfile: nil, args: [:], name: "p-app", tag: "latest", at: app.build!.at))
+    let tool = plan.services[1]
+    #expect(tool.image == "registry.local:5000/tools/tool:2")
+    #expect(tool.build?.name == "registry.local:5000/tools/tool" && tool.build?.tag == "2")
+    #expect(tool.build?.context == "/srv/proj/src" && tool.build?.dockerfile == "Other.jailfile" && tool.build?.args == ["VERSION": "1.2"])
+    #expect(StackPlan.split(reference: "host:5000/x") == ("host:5000/x", "latest"))
+    #expect(failure("services:\n  a:\n    command: x\n")?.message.contains("neither `image:` nor `build:`") == true)
+    #expect(failure("services:\n  a:\n    build: [x]\n")?.at.line == 3)
   }
 }

@@ -9,12 +9,17 @@ struct ComposeFile: Sendable {
   var volumes: [ComposeVolume]
 }
 
-/// A place in a Compose file, as `FILE:LINE:COL` (1-based).
+/// A place in a Compose file, as `FILE:LINE:COL` (1-based); in a stack record, which has no
+/// lines, the key path (`stack record at `services.web.build``).
 struct ComposePosition: Sendable, Equatable, CustomStringConvertible {
   var file: String
   var line: Int
   var column: Int
-  var description: String { "\(file):\(line):\(column)" }
+  var keyPath: String? = nil
+  var description: String {
+    guard let keyPath else { return "\(file):\(line):\(column)" }
+    return keyPath.isEmpty ? file : "\(file) at `\(keyPath)`"
+  }
 }
 
 /// A value and where it was written.
@@ -40,7 +45,10 @@ struct ComposeError: Error, Equatable, CustomStringConvertible {
 struct ComposeService: Sendable {
   var name: String
   var at: ComposePosition
+  /// Empty when only `build:` names the image (then `<project>-<service>:latest`).
   var image: String
+  /// `build:`: the image is built from a Jailfile (or Dockerfile) before the services start.
+  var build: ComposeBuild?
   /// `command:`, split as Compose splits a string form (no shell).
   var command: [String]?
   var entrypoint: [String]?
@@ -57,8 +65,22 @@ struct ComposeService: Sendable {
   var hostname: String?
   var user: String?
   var dns: [String] = []
+  /// `scale:` or `deploy.replicas:` (which must agree): containers `<project>-<service>-1…N`.
+  var replicas = 1
+  /// Where the replica count was written (for the port-conflict refusal).
+  var replicasAt: ComposePosition?
   /// `restart:` and `healthcheck:`, once `run` has their flags (ComposeLifecycleKeys).
   var lifecycle = ComposeLifecycle()
+}
+
+/// `build: DIR` or `build: {context: DIR, dockerfile: FILE, args: {NAME: VALUE}}`.
+struct ComposeBuild: Sendable {
+  /// Relative to the project directory.
+  var context: String
+  /// Relative to the context; nil: `Jailfile`, else `Dockerfile`.
+  var dockerfile: String?
+  var args: [String: String] = [:]
+  var at: ComposePosition
 }
 
 struct ComposeNetwork: Sendable {

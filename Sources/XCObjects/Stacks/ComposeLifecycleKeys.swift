@@ -37,8 +37,10 @@ enum ComposeLifecycleKeys {
     guard case .mapping(let map) = value else {
       throw ComposeError(kind: .invalid, at: at, message: "`healthcheck:` expects a mapping (test, interval, timeout, retries, start_period)")
     }
-    func place(_ n: Node) -> ComposePosition {
-      ComposePosition(file: at.file, line: (n.mark?.line ?? at.line), column: n.mark?.column ?? at.column)
+    func place(_ n: Node, _ key: String) -> ComposePosition {
+      // A stack record has no lines: the place is the healthcheck's key path plus the key.
+      if let path = at.keyPath { return ComposePosition(file: at.file, line: at.line, column: 1, keyPath: path + "." + key) }
+      return ComposePosition(file: at.file, line: (n.mark?.line ?? at.line), column: n.mark?.column ?? at.column)
     }
     var command: [String]? = nil
     var interval = 30_000, timeout = 30_000, startPeriod = 0, retries = 3
@@ -49,28 +51,28 @@ enum ComposeLifecycleKeys {
         guard let text = v.string, let ns = LogSelection.dockerDuration(text), ns / 1_000_000 >= minimum,
           ns <= 86_400_000_000_000
         else {
-          throw ComposeError(kind: .invalid, at: place(v), message: "`healthcheck.\(key)`: expected a duration such as 30s or 1m30s, at most 24h")
+          throw ComposeError(kind: .invalid, at: place(v, key), message: "`healthcheck.\(key)`: expected a duration such as 30s or 1m30s, at most 24h")
         }
         return Int(ns / 1_000_000)
       }
       switch key {
-      case "test": command = try test(v, at: place(v))
+      case "test": command = try test(v, at: place(v, key))
       case "interval": interval = try millis(minimum: 1)
       case "timeout": timeout = try millis(minimum: 1)
       case "start_period": startPeriod = try millis(minimum: 0)
       case "retries":
         guard let n = v.int, (1...1000).contains(n) else {
-          throw ComposeError(kind: .invalid, at: place(v), message: "`healthcheck.retries`: expected 1 to 1000")
+          throw ComposeError(kind: .invalid, at: place(v, key), message: "`healthcheck.retries`: expected 1 to 1000")
         }
         retries = n
       case "disable":
         guard let b = v.bool else {
-          throw ComposeError(kind: .invalid, at: place(v), message: "`healthcheck.disable`: expected true or false")
+          throw ComposeError(kind: .invalid, at: place(v, key), message: "`healthcheck.disable`: expected true or false")
         }
         disabled = b
       default:
         throw ComposeError(
-          kind: .unsupported, at: place(k),
+          kind: .unsupported, at: place(k, key),
           message: "`healthcheck.\(key)` is not supported (supported: \(healthKeys.joined(separator: ", ")))")
       }
     }

@@ -9,19 +9,21 @@ struct ComposeParser {
   let variables: [String: String]
   /// Reads an `env_file:` (a path relative to the project directory); nil when unreadable.
   let readFile: (String) -> String?
+  /// For a stack record (StackRecord): each line's key path, which errors name instead of
+  /// the line and column; values are then not interpolated (xcsh has already expanded them).
+  var keyPaths: [Int: String]? = nil
 
   static let topKeys: Set<String> = ["services", "networks", "volumes", "name", "version"]
   static let serviceKeys: Set<String> = [
     "image", "command", "entrypoint", "environment", "env_file", "ports", "volumes", "networks",
-    "depends_on", "hostname", "user", "dns",
+    "depends_on", "hostname", "user", "dns", "scale", "deploy", "build",
   ]
+  /// At most this many replicas of a service (container names stay short; xcd is one host).
+  static let maxReplicas = 100
   /// Keys refused with a reason more useful than "not supported".
   static let refusals: [String: String] = [
-    "build": "`build:` is not supported: build the image first (`build`, a Jailfile) and name it in `image:`",
     "working_dir": "`working_dir:` is not supported: xc's `instantiate` has no working directory (start the command with `cd`)",
     "container_name": "`container_name:` is not supported: a stack names its containers `<project>-<service>-1` so that `stack down` finds them",
-    "deploy": "`deploy:` is not supported (one container per service)",
-    "scale": "`scale:` is not supported (one container per service)",
     "network_mode": "`network_mode:` is not supported: services join the stack's networks (`networks:`)",
     "configs": "`configs:` is not supported: mount the file with `volumes:` instead",
     "secrets": "`secrets:` is not supported: mount the file with `volumes:` instead",
@@ -105,15 +107,79 @@ struct ComposeParser {
       case "hostname": s.hostname = try string(fv, "`hostname`")
       case "user": s.user = try string(fv, "`user`")
       case "dns": s.dns = try stringOrList(fv, "`dns`").map(\.value)
+      case "scale": try setReplicas(&s, try replicaCount(fv, "`scale`"), at: position(fv))
+      case "deploy": try deploy(fv, &s)
+      case "build": s.build = try build(fv, at: position(fk))
       default: throw unsupported(fk, key, top: false)
       }
     }
-    guard let image, !image.isEmpty else {
-      throw ComposeError(kind: .invalid, at: position(k), message: "service `\(name)` has no `image:` (`build:` is not supported)")
+    if image?.isEmpty ?? true, s.build == nil {
+      throw ComposeError(kind: .invalid, at: position(k), message: "service `\(name)` has neither `image:` nor `build:`")
     }
-    s.image = image
+    s.image = image ?? ""
     s.environment = envFile.merging(env) { _, e in e }
     return s
+  }
+
+  /// `build: DIR` or its mapping form; the keys of Compose's build section xcsh's `build`
+  /// has no counterpart for are refused.
+  private func build(_ v: Node, at: ComposePosition) throws(ComposeError) -> ComposeBuild {
+    if case .scalar = v { return ComposeBuild(context: try string(v, "`build`"), at: position(v)) }
+    guard case .mapping(let m) = v else { throw invalid(v, "`build` is a directory or a mapping with `context:`") }
+    var b = ComposeBuild(context: ".", at: at)
+    for (k, body) in m {
+      let key = try keyName(k)
+      if key.hasPrefix("x-") { continue }
+      switch key {
+      case "context": b.context = try string(body, "`build.context`")
+      case "dockerfile": b.dockerfile = try string(body, "`build.dockerfile`")
+      case "args":
+        b.args = try environment(body)
+      default:
+        throw ComposeError(
+          kind: .unsupported, at: position(k),
+          message: "`build.\(key)` is not supported (only `context`, `dockerfile` and `args`; docs/jailfile.md)")
+      }
+    }
+    return b
+  }
+
+  /// `deploy:`: only `replicas` means anything on one daemon; the rest is Swarm's.
+  private func deploy(_ v: Node, _ s: inout ComposeService) throws(ComposeError) {
+    guard case .mapping(let m) = v else { throw invalid(v, "`deploy` must be a mapping") }
+    for (k, body) in m {
+      let key = try keyName(k)
+      if key.hasPrefix("x-") { continue }
+      switch key {
+      case "replicas": try setReplicas(&s, try replicaCount(body, "`deploy.replicas`"), at: position(body))
+      case "mode":
+        let mode = try string(body, "`deploy.mode`")
+        guard mode == "replicated" else {
+          throw ComposeError(kind: .unsupported, at: position(body), message: "`deploy.mode: \(mode)` is not supported (only `replicated`)")
+        }
+      default:
+        throw ComposeError(
+          kind: .unsupported, at: position(k),
+          message: "`deploy.\(key)` is not supported (only `replicas`; limits are `run --memory`/`--cpus`, not stack keys yet)")
+      }
+    }
+  }
+
+  private func replicaCount(_ v: Node, _ what: String) throws(ComposeError) -> Int {
+    let text = try string(v, what)
+    guard let n = Int(text), (0...Self.maxReplicas).contains(n) else {
+      throw invalid(v, "\(what) is a number of containers from 0 to \(Self.maxReplicas), not `\(text)`")
+    }
+    return n
+  }
+
+  /// `scale` and `deploy.replicas` both given must agree, as the Compose specification says.
+  private func setReplicas(_ s: inout ComposeService, _ n: Int, at: ComposePosition) throws(ComposeError) {
+    if s.replicasAt != nil, s.replicas != n {
+      throw ComposeError(kind: .invalid, at: at, message: "`scale` and `deploy.replicas` disagree (\(s.replicas) and \(n)); give one")
+    }
+    s.replicas = n
+    s.replicasAt = at
   }
 
   private func networks(_ v: Node) throws(ComposeError) -> [ComposeNetwork] {
@@ -350,6 +416,7 @@ struct ComposeParser {
   /// A scalar's text, interpolated.
   private func string(_ v: Node, _ what: String) throws(ComposeError) -> String {
     guard case .scalar(let s) = v else { throw invalid(v, "\(what) must be a single value") }
+    if keyPaths != nil { return s.string }
     do {
       return try ComposeInterpolation.expand(s.string, variables)
     } catch {
@@ -374,7 +441,19 @@ struct ComposeParser {
   // MARK: Errors
 
   func position(_ n: Node?) -> ComposePosition {
-    ComposePosition(file: file, line: n?.mark?.line ?? 1, column: n?.mark?.column ?? 1)
+    let line = n?.mark?.line ?? 1
+    if let keyPaths {
+      // StackRecord writes a non-empty collection on the lines after its key (or `-`): the
+      // collection's own path is the line before its first line.
+      var own = line
+      switch n {
+      case .mapping(let m)? where !m.isEmpty: own -= 1
+      case .sequence(let s)? where !s.isEmpty: own -= 1
+      default: break
+      }
+      return ComposePosition(file: file, line: own, column: 1, keyPath: keyPaths[own] ?? "")
+    }
+    return ComposePosition(file: file, line: line, column: n?.mark?.column ?? 1)
   }
 
   private func invalid(_ n: Node?, _ message: String) -> ComposeError {

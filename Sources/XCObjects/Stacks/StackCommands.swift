@@ -15,31 +15,33 @@ enum StackCommands {
         "stack up", category: .objects,
         summary: "Bring a Compose file's networks, volumes and services up; returns `{action, object}` per resource.",
         parameters: [
-          .required("file", .string, "The Compose file (docs/stacks.md: the supported keys)."), projectFlag,
+          .required("stack", .any, "The Compose file, or a record of the same keys (docs/stacks.md: the supported keys)."), projectFlag,
           .switch("remove-orphans", "Kill the project's containers of services the file no longer has (else listed as `orphaned`)."),
+          .switch("build", "Rebuild the images of services with `build:` even when they exist (else an existing image is used)."),
         ],
         examples: [
           Example("Bring a stack up", "stack up examples/stack/compose.yaml"),
           Example("What changed", "stack up examples/stack/compose.yaml | where action != unchanged"),
+          Example("A stack as a record", "stack up {name: \"demo\", services: {web: {image: \"busybox:latest\", command: [\"httpd\", \"-f\"]}}}"),
         ],
         details: """
-          Networks and volumes are created when missing; each service's container \
-          (`<project>-<service>-1`) is kept when its settings are unchanged, else replaced, in \
-          `depends_on` order. A second `up` of the same file changes nothing. When a step fails, \
+          Images of services with `build:` are built first when missing (`--build`: always). \
+          Networks and volumes are created when missing; each service's containers \
+          (`<project>-<service>-1` … `-N` for N replicas) are kept when their settings are \
+          unchanged, else replaced, in `depends_on` order; replicas beyond the count are removed. A second `up` of the same file changes nothing. When a step fails, \
           what this `up` created is removed again before the error is reported. Containers of \
           services the file no longer has are listed as `orphaned` (killed with \
           `--remove-orphans`). Unsupported keys \
           are refused at FILE:LINE:COL before anything is done.
           """)
     ) { call, _ in
-      let file = try StackFile.load(
-        try call.require("file").asString(), project: try call.string("project"),
-        environment: ProcessInfo.processInfo.environment, at: call.head)
+      let file = try StackFile.load(try call.require("stack"), project: try call.string("project"), at: call.head)
       let networks = try NetworkCommands.networks(s, at: call.head)
       var subnets: [String: String] = [:]
       for n in networks { if let sub = n.subnet { subnets[n.name] = sub } }
       let plan = try file.plan(existingSubnets: subnets, at: call.head)
-      return .value(.list(try Converge(s: s, call: call, plan: plan, networks: networks).run(), call.head))
+      var converge = Converge(s: s, call: call, plan: plan, networks: networks)
+      return .value(.list(try converge.run(), call.head))
     }
   }
 
@@ -49,7 +51,7 @@ enum StackCommands {
         "stack down", category: .objects,
         summary: "Remove a stack's containers and networks (and with `--volumes` its volumes); returns `{action, object}` per resource.",
         parameters: [
-          .required("stack", .string, "A project name, or the Compose file (a path: it has a `/` or a `.`)."),
+          .required("stack", .any, "A project name, the Compose file (a path: it has a `/` or a `.`), or the stack's record."),
           projectFlag,
           .switch("volumes", short: "v", "Also remove the stack's volumes (kept by default, as Compose does)."),
         ],
@@ -103,7 +105,7 @@ enum StackCommands {
         "stack ps", category: .objects,
         summary: "A stack's containers, as container objects.",
         parameters: [
-          .required("stack", .string, "A project name, or the Compose file."), projectFlag,
+          .required("stack", .any, "A project name, the Compose file, or the stack's record."), projectFlag,
           .switch("all", short: "a", "Also the ended ones the daemon keeps (IPC extension `xcsh.list_ended`)."),
         ],
         examples: [Example("The services' addresses", "stack ps xcshdemo | select name status ip")])
@@ -124,9 +126,17 @@ enum StackCommands {
     var volumes: Set<String>?
 
     init(_ call: Call, _ s: DaemonSession) throws {
-      let arg = try call.require("stack").asString()
-      if StackFile.isPath(arg) {
-        let file = try StackFile.load(arg, project: try call.string("project"), environment: ProcessInfo.processInfo.environment, at: call.head)
+      let value = try call.require("stack")
+      let arg: String
+      if value.recordValue != nil {
+        arg = ""
+      } else if case .string(let text) = value.kind {
+        arg = text
+      } else {
+        throw ShellError(.stackInvalid, "a stack is a project name, a Compose file's path or a record, not \(value.typeNameWithArticle)", at: call.head)
+      }
+      if value.recordValue != nil || StackFile.isPath(arg) {
+        let file = try StackFile.load(value, project: try call.string("project"), at: call.head)
         project = file.project
         let plan = try file.plan(existingSubnets: [:], at: call.head)
         networks = Set(plan.networks.filter { !$0.external }.map(\.name))

@@ -7,10 +7,17 @@ import XCShell
 struct Converge {
   let s: DaemonSession
   let call: Call
-  let plan: StackPlan
   let networks: [NetworkInfo]
+  private(set) var plan: StackPlan
 
-  func run() throws -> [Value] {
+  init(s: DaemonSession, call: Call, plan: StackPlan, networks: [NetworkInfo]) {
+    self.s = s
+    self.call = call
+    self.plan = plan
+    self.networks = networks
+  }
+
+  mutating func run() throws -> [Value] {
     var done: [Value] = []
     var undo: [() -> Void] = []
     // xc's daemon would ignore a restart policy or a health check: refused before anything.
@@ -18,6 +25,11 @@ struct Converge {
     if let first = lifecycle.first {
       try ResourceCommands.requireSupport("`restart:`/`healthcheck:` (service `\(first.name)`)", s, call)
     }
+    // Images first: a failing build leaves nothing else made. Built images are kept (as
+    // Compose keeps them), also when a later step fails.
+    let built = try StackBuild(s: s, call: call).run(plan)
+    plan = built.plan
+    done = built.steps
     do {
       for n in plan.networks { done.append(try network(n, &undo)) }
       let volumes = try VolumeCommands.volumes(s, at: call.head)
@@ -30,19 +42,25 @@ struct Converge {
     return done + (try orphans())
   }
 
-  /// The project's live containers of services the file no longer has: listed as `orphaned`
-  /// (as Compose warns), or with `--remove-orphans` killed and listed as `removed`.
+  /// The project's live containers the plan does not want. Those of services the file still
+  /// has are replicas beyond the service's count: killed and listed as `removed` (scaling
+  /// down). Those of services the file no longer has are listed as `orphaned` (as Compose
+  /// warns), or with `--remove-orphans` killed and listed as `removed`.
   private func orphans() throws -> [Value] {
     let wanted = Set(plan.services.map(\.container))
-    let orphans = try s.call(ListContainersRequest(), at: call.head).filter {
+    let unwanted = try s.call(ListContainersRequest(), at: call.head).filter {
       $0.mainProto?.envs[StackPlan.projectLabel] == plan.project && !wanted.contains($0.name)
     }
-    guard call.has("remove-orphans") else { return try orphans.map { ObjectArgs.ensured("orphaned", try ObjectArgs.container($0)) } }
-    for c in orphans { _ = try s.call(KillContainerRequest(name: c.id), at: call.head) }
-    if !orphans.isEmpty, !s.modes.dryRun {
-      try ObjectCommands.waitTornDown(orphans.map(\.id), s, call, timeout: 60_000_000_000)
+    let scaledDown = unwanted.filter { plan.serviceNames.contains($0.mainProto?.envs[StackPlan.serviceLabel] ?? "") }
+    let orphans = unwanted.filter { !plan.serviceNames.contains($0.mainProto?.envs[StackPlan.serviceLabel] ?? "") }
+    let removing = (scaledDown + (call.has("remove-orphans") ? orphans : [])).sorted { $0.name < $1.name }
+    for c in removing { _ = try s.call(KillContainerRequest(name: c.id), at: call.head) }
+    if !removing.isEmpty, !s.modes.dryRun {
+      try ObjectCommands.waitTornDown(removing.map(\.id), s, call, timeout: 60_000_000_000)
     }
-    return try orphans.map { ObjectArgs.ensured("removed", try ObjectArgs.container($0)) }
+    var out = try removing.map { ObjectArgs.ensured("removed", try ObjectArgs.container($0)) }
+    if !call.has("remove-orphans") { out += try orphans.map { ObjectArgs.ensured("orphaned", try ObjectArgs.container($0)) } }
+    return out
   }
 
   private func created(_ v: Value) -> Bool {

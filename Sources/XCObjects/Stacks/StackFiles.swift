@@ -31,21 +31,65 @@ struct StackFile {
         throw ShellError(.stackInvalid, "\(error)", at: span)
       }
     }
-    let parser = ComposeParser(file: path, variables: variables) { rel in
-      let full = rel.hasPrefix("/") ? rel : directory + "/" + rel
-      return FileManager.default.contents(atPath: full).map { String(decoding: $0, as: UTF8.self) }
-    }
+    let parser = ComposeParser(file: path, variables: variables, readFile: Self.reader(directory))
     let compose = try located(at: span) { () throws(ComposeError) in try parser.parse(text) }
     guard let name = project ?? compose.name ?? StackPlan.projectName(fromDirectory: directory) else {
       throw ShellError(
         .stackInvalid, "no project name: the directory `\(directory)` makes none; give `-p NAME` or `name:` in the file", at: span)
     }
+    return try StackFile(path: path, directory: directory, project: checked(name, at: span), compose: compose)
+  }
+
+  /// A stack given as a record (`stack up {name: demo, services: {…}}`): the same keys and
+  /// checks as a file, errors naming the key path (`stack record at `services.web.build``);
+  /// relative paths (`./site`, `env_file`) from the current directory; the project is `-p`,
+  /// else the record's `name`.
+  static func record(_ value: Value, project: String?, environment: [String: String], at span: Span) throws -> StackFile {
+    let converted: StackRecord
+    do {
+      converted = try StackRecord(value)
+    } catch {
+      throw shellError(
+        ComposeError(kind: .invalid, at: ComposePosition(file: recordName, line: 1, column: 1, keyPath: error.keyPath), message: error.message),
+        at: span)
+    }
+    let directory = FileManager.default.currentDirectoryPath
+    var parser = ComposeParser(file: recordName, variables: environment, readFile: reader(directory))
+    parser.keyPaths = converted.keyPaths
+    let compose = try located(at: span) { () throws(ComposeError) in try parser.parse(converted.yaml) }
+    guard let name = project ?? compose.name else {
+      throw ShellError(.stackInvalid, "no project name: a stack record needs a `name` key or `-p NAME`", at: span)
+    }
+    return try StackFile(path: recordName, directory: directory, project: checked(name, at: span), compose: compose)
+  }
+
+  /// What errors in a stack record call it.
+  static let recordName = "stack record"
+
+  /// A stack argument: a record, else a file's path.
+  static func load(_ argument: Value, project: String?, at span: Span) throws -> StackFile {
+    let environment = ProcessInfo.processInfo.environment
+    if argument.recordValue != nil { return try record(argument, project: project, environment: environment, at: span) }
+    guard case .string(let path) = argument.kind else {
+      throw ShellError(.stackInvalid, "a stack is a Compose file's path or a record, not \(argument.typeNameWithArticle)", at: span)
+    }
+    return try load(path, project: project, environment: environment, at: span)
+  }
+
+  private static func reader(_ directory: String) -> (String) -> String? {
+    { rel in
+      let full = rel.hasPrefix("/") ? rel : directory + "/" + rel
+      return FileManager.default.contents(atPath: full).map { String(decoding: $0, as: UTF8.self) }
+    }
+  }
+
+  private static func checked(_ name: String, at span: Span) throws -> String {
     guard StackPlan.isProjectName(name) else {
       throw ShellError(
         .stackInvalid, "project name `\(name)`: use 1-15 lowercase letters, digits and `_`", at: span,
         help: "`-p NAME` chooses another; `-` is not allowed (it separates the project from the service in names)")
     }
-    return StackFile(path: path, directory: directory, project: name, compose: compose)
+    return name
   }
 
   /// The stack's plan; `existingSubnets` as `StackPlan.make` takes them.

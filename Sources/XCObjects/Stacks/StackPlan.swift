@@ -1,10 +1,11 @@
+import Foundation
 import XCIPC
 
 /// What `stack up` makes from a Compose file, named and ordered, before anything is sent:
 /// pure, so the names, the start order and every refusal are unit-tested without a daemon.
 ///
 /// Names (docs/stacks.md): the project `P` owns the network `P` (the `default` network), the
-/// networks and volumes `P-KEY` and the containers `P-SERVICE-1`. A project name has no `-`,
+/// networks and volumes `P-KEY` and the containers `P-SERVICE-N` (N = 1 … replicas). A project name has no `-`,
 /// so `P-…` can never belong to another project. Containers also carry the environment
 /// variables `XCSH_STACK`, `XCSH_STACK_SERVICE` and `XCSH_STACK_HASH` (the service's
 /// settings, so that a second `up` replaces exactly the services that changed).
@@ -38,13 +39,35 @@ struct StackPlan: Sendable {
     /// `restart:` and `healthcheck:`, as `run --restart` and `--health-cmd` send them.
     var restart: RestartPolicySpec? = nil
     var health: HealthCheckSpec? = nil
+    /// `build:`: `image` is built (name and tag split) before the services start.
+    var build: Build? = nil
   }
+  /// An image a service builds with xcsh's `build` (docs/jailfile.md).
+  struct Build: Sendable, Equatable {
+    /// Absolute.
+    var context: String
+    /// Relative to `context`; nil: `Jailfile` when there is one, else `Dockerfile`.
+    var dockerfile: String?
+    var args: [String: String]
+    /// The image reference split as `build --name NAME --tag TAG` takes it.
+    var name: String
+    var tag: String
+    var at: ComposePosition
+  }
+
+  /// The label (environment variable) holding a built image's digest, part of the settings
+  /// hash: a rebuilt image replaces the service's containers.
+  static let imageLabel = "XCSH_STACK_IMAGE"
 
   var project: String
   var networks: [Network]
   var volumes: [Volume]
-  /// In start order: each after the services it depends on.
+  /// In start order: each after the services it depends on; a service of N replicas is N
+  /// entries (`<project>-<service>-1…N`), one after the other.
   var services: [Service]
+  /// Every service the file declares, also those scaled to 0 replicas: a second `up` removes
+  /// the project's containers of these services beyond their replica count.
+  var serviceNames: Set<String> = []
 
   /// The environment variables that label a stack's containers.
   static let projectLabel = "XCSH_STACK"
@@ -120,26 +143,27 @@ struct StackPlan: Sendable {
       plan.volumes.append(Volume(name: name, external: v.externalName != nil, at: v.at))
     }
 
-    var services: [String: Service] = [:]
+    var services: [String: [Service]] = [:]
     for s in file.services {
       services[s.name] = try service(s, project: project, projectDir: projectDir, networks: networkNames, volumes: volumeNames)
     }
+    plan.serviceNames = Set(file.services.map(\.name))
     for s in file.services {
       for d in s.dependsOn where services[d.value] == nil {
         throw ComposeError(kind: .invalid, at: d.at, message: "`depends_on`: no service `\(d.value)` in this file")
       }
     }
-    plan.services = try order(file.services).map { services[$0]! }
+    plan.services = try order(file.services).flatMap { services[$0]! }
     return plan
   }
 
   private static func service(
     _ s: ComposeService, project: String, projectDir: String, networks: [String: String], volumes: [String: String]
-  ) throws(ComposeError) -> Service {
+  ) throws(ComposeError) -> [Service] {
     guard !s.name.isEmpty, s.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) else {
       throw ComposeError(kind: .invalid, at: s.at, message: "service name `\(s.name)`: use letters, digits, `-` and `_` (it becomes part of the container's name)")
     }
-    let container = "\(project)-\(s.name)-1"
+    let container = "\(project)-\(s.name)-\(max(s.replicas, 1))"
     guard container.count <= 64 else {
       throw ComposeError(kind: .invalid, at: s.at, message: "container name `\(container)` is longer than 64 characters")
     }
@@ -154,6 +178,12 @@ struct StackPlan: Sendable {
       do { _ = try FlagSyntax.publish(p.value, flag: "ports") } catch {
         throw ComposeError(kind: .invalid, at: p.at, message: "\(error)")
       }
+    }
+    // Every published port names a host port, which only one container can hold.
+    if s.replicas > 1, let p = s.ports.first {
+      throw ComposeError(
+        kind: .invalid, at: p.at,
+        message: "service `\(s.name)` publishes host port `\(p.value)` with \(s.replicas) replicas: a port conflict (each replica would bind it); publish it from one service with one replica")
     }
     var binds: [Located<String>] = []
     for v in s.volumes {
@@ -177,14 +207,38 @@ struct StackPlan: Sendable {
     var env = s.environment
     env[projectLabel] = project
     env[serviceLabel] = s.name
+    var image = s.image
+    var build: Build?
+    if let b = s.build {
+      if image.isEmpty { image = "\(project)-\(s.name):latest" }
+      let (name, tag) = split(reference: image)
+      let context = b.context.hasPrefix("/") ? b.context : projectDir + "/" + b.context
+      build = Build(
+        context: (context as NSString).standardizingPath, dockerfile: b.dockerfile, args: b.args, name: name, tag: tag, at: b.at)
+    }
     var planned = Service(
-      name: s.name, container: container, image: s.image, argv: (s.entrypoint ?? []) + (s.command ?? []),
+      name: s.name, container: container, image: image, argv: (s.entrypoint ?? []) + (s.command ?? []),
       environment: env, ports: s.ports, binds: binds, networks: joined, hostname: s.hostname ?? s.name,
       user: s.user, dns: s.dns, at: s.at)
     planned.restart = s.lifecycle.restart
+    planned.build = build
     planned.health = s.lifecycle.health
     planned.environment[hashLabel] = hash(planned.settings)
-    return planned
+    // Replicas share the settings (and so the hash); only the container's name differs.
+    return (0..<s.replicas).map { i in
+      var replica = planned
+      replica.container = "\(project)-\(s.name)-\(i + 1)"
+      return replica
+    }
+  }
+
+  /// `NAME:TAG` as `build` takes it (the tag after the last `:` past the last `/`; default
+  /// `latest`).
+  static func split(reference: String) -> (name: String, tag: String) {
+    if let colon = reference.lastIndex(of: ":"), !reference[colon...].contains("/") {
+      return (String(reference[..<colon]), String(reference[reference.index(after: colon)...]))
+    }
+    return (reference, "latest")
   }
 
   /// Services in start order: each after what it depends on, otherwise in file order.
