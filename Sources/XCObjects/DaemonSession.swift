@@ -125,18 +125,33 @@ public final class DaemonSession: @unchecked Sendable {
   private var routes: [RemoteHost: HostRoute] = [:]
   private var routeNames: [String: RemoteHost] = [:]
 
-  /// A host other than the script's own: its session (opened on the first call) and the mode
-  /// transports over it.
+  /// A host other than the script's own: its transport (an ssh session opened on the first
+  /// call, or this machine's pool for `local` under `--host`) and the mode transports over it.
   final class HostRoute: Sendable {
     let name: String
-    let remote: RemoteCaller
     let caller: any XCCaller
     let ephemeral: EphemeralCaller?
-    init(name: String, remote: RemoteCaller, modes: DaemonModes) {
+    /// Ends the transport's session (nil: the pool's, closed with the script's own).
+    let close: (@Sendable () -> Void)?
+    init(name: String, base: any XCCaller, modes: DaemonModes, close: (@Sendable () -> Void)?) {
       self.name = name
-      self.remote = remote
-      (caller, ephemeral) = DaemonSession.stack(over: remote, modes: modes, host: name)
+      self.close = close
+      (caller, ephemeral) = DaemonSession.stack(over: base, modes: modes, host: name)
     }
+  }
+
+  /// `local` under `--host`: this machine's daemon at the session's socket, made on first use.
+  private var localRoute: HostRoute?
+  /// Routes that tests give to names (in-process daemons on local sockets instead of ssh).
+  private var testRoutes: [String: HostRoute] = [:]
+
+  /// Routes the host name `name` to the daemon at `socketPath` on this machine, for unit tests
+  /// of routing (two fake daemons standing for two hosts; no ssh).
+  func routeForTesting(_ name: String, socketPath: String) {
+    let pool = ConnectionPool(endpoint: DaemonEndpoint(path: socketPath, explicit: true, fallback: nil, announce: { _ in }))
+    routesLock.lock()
+    defer { routesLock.unlock() }
+    testRoutes[name] = HostRoute(name: name, base: pool, modes: modes, close: { pool.closeAll() })
   }
 
   /// Checks that `name` (an inventory host or an `ssh://` address) can be routed to: an error
@@ -151,6 +166,13 @@ public final class DaemonSession: @unchecked Sendable {
     guard let name, name != defaultHostName else { return (caller, socketPath, remote != nil) }
     routesLock.lock()
     defer { routesLock.unlock() }
+    if let r = testRoutes[name] { return (r.caller, name, false) }
+    if name == DaemonRoute.local {
+      guard remote != nil else { return (caller, socketPath, false) }
+      let r = localRoute ?? HostRoute(name: name, base: pool, modes: modes, close: nil)
+      localRoute = r
+      return (r.caller, endpoint.currentPath, false)
+    }
     let host: RemoteHost
     if let h = routeNames[name] {
       host = h
@@ -165,9 +187,8 @@ public final class DaemonSession: @unchecked Sendable {
     let path = "ssh://\(host)\(host.socketPath)"
     if let remote, remote.host == host { return (caller, path, true) }
     if let r = routes[host] { return (r.caller, path, true) }
-    let r = HostRoute(
-      name: name, remote: RemoteCaller(host: host, options: SSHOptions.fromEnvironment(environment), announce: StandardError.write),
-      modes: modes)
+    let remote = RemoteCaller(host: host, options: SSHOptions.fromEnvironment(environment), announce: StandardError.write)
+    let r = HostRoute(name: name, base: remote, modes: modes, close: { remote.close() })
     routes[host] = r
     return (r.caller, path, true)
   }
@@ -286,7 +307,7 @@ public final class DaemonSession: @unchecked Sendable {
       }
     }
     routesLock.lock()
-    let others = routes.values.sorted { $0.name < $1.name }
+    let others = (routes.values.sorted { $0.name < $1.name }) + [localRoute].compactMap { $0 } + testRoutes.values
     routesLock.unlock()
     for r in others {
       guard let e = r.ephemeral else { continue }
@@ -298,7 +319,7 @@ public final class DaemonSession: @unchecked Sendable {
     }
     pool.closeAll()
     remote?.close()
-    for r in others { r.remote.close() }
+    for r in others { r.close?() }
     if let d = endpoint.startedDaemon {
       if modes.keepDaemon {
         StandardError.write("xcsh: the private xcd keeps running on \(d.socketPath) (pid \(d.pid))\n")

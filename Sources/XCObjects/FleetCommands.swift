@@ -12,14 +12,15 @@ enum FleetCommands {
 
   /// A host's name from a value: a string (an inventory name or an `ssh://` address), a record
   /// of `host list` (`name`) or of `host check`/`fleet` (`host`), or an object that came from
-  /// a remote daemon (its `host`).
+  /// a daemon (its `host`; `local` for this machine's, whose objects have none).
   static func hostName(_ v: Value, at span: Span) throws -> String {
     switch v.kind {
     case .string(let s) where !s.isEmpty: return s
     case .record(let r):
       for key in ["name", "host"] { if case .string(let s)? = r[key]?.kind, !s.isEmpty { return s } }
     case .object:
-      if let h = DaemonRoute.host(of: v) { return h }
+      // An object names the daemon it came from: without a `host`, this machine's.
+      return DaemonRoute.host(of: v) ?? DaemonRoute.local
     default: break
     }
     throw ShellError(
@@ -119,7 +120,7 @@ enum FleetCommands {
     for item in v.listOrSelf() {
       let n = try hostName(item, at: span)
       var expanded = [n]
-      if !n.hasPrefix("ssh://") {
+      if !n.hasPrefix("ssh://"), n != DaemonRoute.local {
         if inventory == nil { inventory = try HostCommands.inventory(env, at: span) }
         expanded = try HostCommands.located(span) { () throws(InventoryError) in try inventory!.expand(n) }
       }
@@ -175,7 +176,7 @@ struct RoutedCommand: Command {
   var signature: Signature { inner.signature }
 
   func run(_ call: Call, _ input: XCShell.Pipe) throws -> XCShell.Pipe {
-    let route = call.evaluator.ambient["host"] ?? session.defaultHostName
+    let route = DaemonRoute.route(ambient: call.evaluator.ambient["host"], own: session.defaultHostName)
     let out = try DaemonRoute.with(route) { try inner.run(call, input) }
     guard case .stream(let s) = out else { return out }
     return .stream(ValueStream(span: s.span) { try DaemonRoute.with(route) { try s.next() } })
