@@ -180,6 +180,46 @@ extension RemoteHostTests {
     }
   }
 
+  /// Images, networks and volumes given as objects act on the daemon they came from, wherever
+  /// the command runs (outside any `on`, or inside `on` for the other host); the other daemon
+  /// keeps its objects of the same names.
+  @Test func imageNetworkVolumeObjectsRouteToTheirHost() throws {
+    try withFleet { fleet in
+      let (h0, h1) = (fleet.daemons[0], fleet.daemons[1])
+      let r = try fleet.xcsh(
+        """
+        let img = (on h0 { images | where image_reference == "busybox:latest" | first })
+        print (on h1 { image tag $img routed:1 | get host })
+        on h0 { images } | where image_reference == "routed:1" | image rm
+        let v = (on h0 { volume create rv0 })
+        on h1 { volume create rv0 } | ignore
+        on h1 { $v | volume rm }
+        let n = (on h0 { network create rn0 10.91.0.0/24 })
+        print $n.host
+        on h1 { network rm $n }
+        """)
+      #expect(r.status == 0, "\(r.err)")
+      #expect(r.out == "h0\nh0\n", "\(r.out)")
+      func state(_ d: DaemonHarness) throws -> (images: [String], volumes: [String], networks: [String]) {
+        let c = try d.client()
+        defer { c.close() }
+        return (
+          try c.call(ListAllImagesRequest()).manifests.map(\.imageReference).sorted(),
+          try c.call(ListVolumesRequest()).keys.sorted(),
+          try c.call(ListNetworksRequest()).networkInfo.map(\.name).filter { $0 == "rn0" }
+        )
+      }
+      // On h0: tagged then removed, volume and network removed; h1 untouched but for its rv0.
+      let s0 = try state(h0)
+      #expect(s0.images == ["busybox:latest"] && s0.volumes.isEmpty && s0.networks.isEmpty, "\(s0)")
+      let s1 = try state(h1)
+      #expect(s1.images == ["busybox:latest"] && s1.volumes == ["rv0"], "\(s1)")
+      let c = try h1.client()
+      defer { c.close() }
+      _ = try c.call(RemoveVolumeRequest(name: "rv0"))
+    }
+  }
+
   /// Ctrl-C while a fleet runs on two hosts: no new host, the running blocks are interrupted and
   /// their defers kill each container on its host; nothing is left on either.
   @Test func fleetInterruptedRunsTheDefersOnEveryHost() throws {
