@@ -34,7 +34,7 @@ enum FleetCommands {
         "on", category: .objects,
         summary: "Run a block with its object commands going to another host's daemon (through ssh and the relay).",
         parameters: [
-          .required("host", .any, "An inventory host's name, an ssh:// address, or a `host list` record."),
+          .required("host", .any, "An inventory host's name, an ssh:// address, `local`, or a `host list` record."),
           .required("block", .closure, "The block; its value is `on`'s value."),
         ],
         examples: [
@@ -43,7 +43,9 @@ enum FleetCommands {
         details: """
           Objects that come back carry the host in their `host` field, and commands given such \
           objects act on that host wherever they run: `on web1 { ps } | kill` stops the \
-          containers on web1. Blocks nest (the innermost host wins); a `defer` inside runs on \
+          containers on web1 (and an object of this machine's daemon, which has no `host`, \
+          goes back to it from inside any block). `local` is this machine's daemon: \
+          `on web1 { on local { ps } }`. Blocks nest (the innermost host wins); a `defer` inside runs on \
           the block's host when the block ends. One ssh session per host serves the whole \
           script; calls to one host go one at a time. See docs/remote.md.
           """)
