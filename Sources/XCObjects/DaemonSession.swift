@@ -129,12 +129,15 @@ public final class DaemonSession: @unchecked Sendable {
   /// call, or this machine's pool for `local` under `--host`) and the mode transports over it.
   final class HostRoute: Sendable {
     let name: String
+    /// The ssh session to the host (nil for this machine's daemon or a test's).
+    let remote: RemoteCaller?
     let caller: any XCCaller
     let ephemeral: EphemeralCaller?
     /// Ends the transport's session (nil: the pool's, closed with the script's own).
     let close: (@Sendable () -> Void)?
     init(name: String, base: any XCCaller, modes: DaemonModes, close: (@Sendable () -> Void)?) {
       self.name = name
+      remote = base as? RemoteCaller
       self.close = close
       (caller, ephemeral) = DaemonSession.stack(over: base, modes: modes, host: name)
     }
@@ -329,16 +332,35 @@ public final class DaemonSession: @unchecked Sendable {
     }
   }
 
-  private var nameCache: [ObjectType: (at: UInt64, names: [String])] = [:]
+  private var nameCache: [String: (at: UInt64, names: [String])] = [:]
+
+  /// The transport to ask for completion names on `host` (nil: the script's own daemon), if it
+  /// is open already: completion never opens an ssh session or starts a daemon.
+  private func openCaller(on host: String?) -> (any XCCaller)? {
+    let name = host.flatMap { DaemonRoute.route(ambient: $0, own: defaultHostName) }
+    guard let name, name != defaultHostName else {
+      return (remote?.isConnected ?? endpoint.isReady) ? (remote.map { $0 as any XCCaller } ?? pool) : nil
+    }
+    routesLock.lock()
+    defer { routesLock.unlock() }
+    if let r = testRoutes[name] { return r.caller }
+    if name == DaemonRoute.local { return endpoint.isReady ? pool : nil }
+    guard let h = routeNames[name] else { return nil }
+    if let remote, remote.host == h { return remote.isConnected ? remote : nil }
+    guard let r = routes[h]?.remote, r.isConnected else { return nil }
+    return r
+  }
 
   /// Names of live objects for completion: cached for two seconds, and never an error (a Tab
   /// must not stall or break the line when the daemon is slow or gone, nor start one).
-  public func names(of type: ObjectType) -> [String] {
+  /// `host` is the host of the `on` block being typed (nil: the script's own daemon); a host
+  /// this process has no open session to offers none.
+  public func names(of type: ObjectType, on host: String? = nil) -> [String] {
     let now = DispatchTime.now().uptimeNanoseconds
-    if let c = nameCache[type], now - c.at < 2_000_000_000 { return c.names }
+    let key = "\(type.rawValue)@\(host ?? "")"
+    if let c = nameCache[key], now - c.at < 2_000_000_000 { return c.names }
     var names: [String] = []
-    let base: any XCCaller = remote ?? pool
-    if remote?.isConnected ?? endpoint.isReady {
+    if let base = openCaller(on: host) {
       switch type {
       case .container:
         if let list = try? base.call(ContainerNamesRequest(), timeout: .seconds(1)) {
@@ -351,7 +373,7 @@ public final class DaemonSession: @unchecked Sendable {
       default: break
       }
     }
-    nameCache[type] = (now, names)
+    nameCache[key] = (now, names)
     return names
   }
 

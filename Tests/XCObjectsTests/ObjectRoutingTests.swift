@@ -121,6 +121,25 @@ import XCShell
     #expect(!r.a.contains("add_netgroup") && !r.local.contains("add_netgroup"))
   }
 
+  /// Completion asks the host of the `on` block being typed, and only one it has a session to.
+  @Test func completionNamesComeFromTheBlocksHost() throws {
+    let local = try FakeDaemon(replies: ["list_containers": FakeDaemon.ok("[]")])
+    let a = try FakeDaemon()
+    defer {
+      local.stop()
+      a.stop()
+    }
+    let session = DaemonSession(socketPath: local.path)
+    session.routeForTesting("a", socketPath: a.path)
+    defer { session.finish() }
+    #expect(session.names(of: .container, on: "a") == ["web", "5f3c9a7e21b4"])
+    #expect(session.names(of: .container) == [])
+    #expect(session.names(of: .container, on: "local") == [])
+    // A host with no open session (here: not even in the inventory) offers nothing, at once.
+    #expect(session.names(of: .container, on: "nosuch") == [])
+    #expect(a.methods == ["list_containers"] && local.methods == ["list_containers", "list_containers"])
+  }
+
   @Test func startOfAContainerObjectFromAHostStaysThere() throws {
     let r = try run("let c = (on a { ps | first }); start $c | get host")
     #expect(try r.value.get() == .string("a"))
