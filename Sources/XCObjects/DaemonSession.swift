@@ -199,8 +199,9 @@ public final class DaemonSession: @unchecked Sendable {
   /// Connects to a UNIX socket next to the daemon (a container's terminal socket): here, or
   /// on the remote host through the relay. The descriptor is the caller's; nil when nothing
   /// is there (the process and its terminal are gone).
+  /// Goes to the host of the thread's route, as `call` does.
   public func connectNextToDaemon(_ path: String) throws(IPCError) -> Int32? {
-    if let remote {
+    if let remote = routedRemote() {
       do throws(IPCError) {
         return try remote.connect(path: path)
       } catch {
@@ -215,6 +216,18 @@ public final class DaemonSession: @unchecked Sendable {
       if error == .noSuchFileOrDirectory || error == .connectionRefused { return nil }
       throw IPCError(.system, "cannot connect to \(path): \(error)", errno: error)
     }
+  }
+
+  /// The ssh session of the thread's route, nil when it is this machine's daemon. The route's
+  /// session exists by then: the call that made what is connected to went through it.
+  func routedRemote() -> RemoteCaller? {
+    guard let name = DaemonRoute.current, name != defaultHostName else { return remote }
+    routesLock.lock()
+    defer { routesLock.unlock() }
+    if testRoutes[name] != nil || name == DaemonRoute.local { return nil }
+    guard let h = routeNames[name] else { return remote }
+    if let remote, remote.host == h { return remote }
+    return routes[h]?.remote
   }
 
   /// Calls the daemon; IPC failures become `daemon.*` errors located at the command.

@@ -217,6 +217,14 @@ extension RemoteHostTests {
       let c = try h1.client()
       defer { c.close() }
       _ = try c.call(RemoveVolumeRequest(name: "rv0"))
+
+      // A terminal inside `on` is relayed from the block's host (the container's terminal socket
+      // is next to h0's daemon, not on this machine); its exit status is the command's.
+      let t = try fleet.xcsh("on h0 { run -t busybox:latest -- sh -c 'echo on-a-tty; tty; sleep 2; exit 5' }")
+      #expect(t.status == 5, "\(t.err)")
+      #expect(t.out.contains("on-a-tty") && t.out.contains("/dev/pts/"), "\(t.out)")
+      let k = try fleet.xcsh("on h0 { ps | kill }")
+      #expect(k.status == 0, "\(k.err)")
     }
   }
 

@@ -140,6 +140,21 @@ import XCShell
     #expect(a.methods == ["list_containers"] && local.methods == ["list_containers", "list_containers"])
   }
 
+  /// A terminal socket (`run -t`, `attach`) is reached next to the route's daemon: through the
+  /// route host's ssh session inside `on`, here otherwise (no connection is opened to ask).
+  @Test func terminalSocketsFollowTheRoute() throws {
+    let local = try FakeDaemon()
+    defer { local.stop() }
+    let session = DaemonSession(socketPath: local.path)
+    session.routeForTesting("a", socketPath: local.path)
+    defer { session.finish() }
+    try session.checkHost("ssh://x.invalid", at: .unknown)
+    #expect(session.routedRemote() == nil)
+    #expect(DaemonRoute.with("ssh://x.invalid") { session.routedRemote()?.host.description } == "x.invalid")
+    #expect(DaemonRoute.with("a") { session.routedRemote() } == nil)
+    #expect(DaemonRoute.with("local") { session.routedRemote() } == nil)
+  }
+
   @Test func startOfAContainerObjectFromAHostStaysThere() throws {
     let r = try run("let c = (on a { ps | first }); start $c | get host")
     #expect(try r.value.get() == .string("a"))

@@ -88,7 +88,8 @@ extension ContainerCommands {
           .terminalMissing, "cannot attach to container `\(m.name)`: its main process is not on a terminal",
           at: call.head, help: "run it with `run -d -t …` to attach later")
       }
-      _ = try TerminalRelay.attach(path: path, s, call)
+      // The terminal socket is next to the daemon the container object came from.
+      _ = try DaemonRoute.withHost(of: target) { try TerminalRelay.attach(path: path, s, call) }
       return .empty
     }
   }
