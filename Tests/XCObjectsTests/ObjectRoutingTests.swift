@@ -155,6 +155,14 @@ import XCShell
     #expect(DaemonRoute.with("local") { session.routedRemote() } == nil)
   }
 
+  /// `wait` polls the container object's host, not the current one, after resolving it there.
+  @Test func waitPollsTheObjectsHost() throws {
+    let r = try run("let c = (on a { ps | first }); try { wait $c --exit --timeout 60ms --every 10ms } catch e { $e.code }")
+    #expect(try r.value.get() == .string("wait.timeout"))
+    #expect(r.a.filter { $0 == "show_container" }.count >= 2, "\(r.a)")
+    #expect(r.local.isEmpty)
+  }
+
   @Test func startOfAContainerObjectFromAHostStaysThere() throws {
     let r = try run("let c = (on a { ps | first }); start $c | get host")
     #expect(try r.value.get() == .string("a"))
