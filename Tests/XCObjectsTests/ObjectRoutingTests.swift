@@ -163,6 +163,24 @@ import XCShell
     #expect(r.local.isEmpty)
   }
 
+  /// `commit` describes the new image where the container was, and the image says so.
+  @Test func commitOfAContainerObjectMakesTheImageOnItsHost() throws {
+    let r = try run("let c = (on a { ps | first }); commit $c app:9 | get host")
+    #expect(try r.value.get() == .string("a"))
+    #expect(r.a.contains("commit") && r.a.contains("describe_image"))
+    #expect(r.local.isEmpty)
+  }
+
+  @Test func statsOfContainersOfTwoDaemonsIsAnError() throws {
+    let r = try run("let c = (on a { ps | first }); let d = (ps | first); stats $c $d")
+    guard case .failure(let e) = r.value else {
+      Issue.record("expected host.mixed")
+      return
+    }
+    #expect(e.code.rawValue == "host.mixed")
+    #expect(!r.a.contains("xcsh.stats") && !r.local.contains("xcsh.stats"))
+  }
+
   @Test func startOfAContainerObjectFromAHostStaysThere() throws {
     let r = try run("let c = (on a { ps | first }); start $c | get host")
     #expect(try r.value.get() == .string("a"))

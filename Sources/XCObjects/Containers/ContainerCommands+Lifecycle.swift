@@ -159,7 +159,8 @@ extension ContainerCommands {
       let committed = try ObjectArgs.withContainer(s, target, at: call.head) { ref in
         try s.call(CommitRequest(containerName: ref, name: name, tag: tag), at: call.head)
       }
-      var image = try ImageCommands.describe(s, "\(name):\(tag)", at: call.head)
+      // The new image is on the container's host.
+      var image = try DaemonRoute.withHost(of: target) { try ImageCommands.describe(s, "\(name):\(tag)", at: call.head) }
       if case .object(var o) = image.kind {
         o.fields["commit_id"] = .string(committed.commitId)
         image = Value(.object(o), image.span)

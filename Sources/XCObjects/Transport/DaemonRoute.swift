@@ -62,8 +62,23 @@ enum DaemonRoute {
   /// else on the current route when none is an object; an error naming both hosts when they
   /// came from different daemons (a call cannot act on two machines at once).
   static func withHost<T>(ofAll values: [Value], command: String, at span: Span, _ body: () throws -> T) throws -> T {
+    guard let origin = try origin(ofAll: values, command: command, at: span) else { return try body() }
+    return try with(origin, body)
+  }
+
+  /// `withHost(ofAll:)` around a whole command, its stream read on the same route (as `pipe(of:)`).
+  static func pipe(ofAll values: [Value], command: String, at span: Span, _ body: () throws -> XCShell.Pipe) throws -> XCShell.Pipe {
+    guard let route = try origin(ofAll: values, command: command, at: span) else { return try body() }
+    let out = try with(route, body)
+    guard case .stream(let s) = out else { return out }
+    return .stream(ValueStream(span: s.span) { try with(route) { try s.next() } })
+  }
+
+  /// The route of the one daemon the objects among `values` came from (`.some(nil)`: the
+  /// script's own), nil when none is an object; `host.mixed` when they came from two.
+  static func origin(ofAll values: [Value], command: String, at span: Span) throws -> String?? {
     let objects = values.filter { if case .object = $0.kind { return true } else { return false } }
-    guard let first = objects.first else { return try body() }
+    guard let first = objects.first else { return nil }
     let origin = host(of: first)
     if let other = objects.first(where: { host(of: $0) != origin }) {
       func name(_ h: String?) -> String { h ?? "this script's own daemon" }
@@ -71,7 +86,7 @@ enum DaemonRoute {
         .hostMixed, "`\(command)` was given objects from two daemons: \(name(origin)) and \(name(host(of: other)))",
         at: span, help: "give objects of one host, or names (they go to the current host)")
     }
-    return try with(origin, body)
+    return .some(origin)
   }
 
   /// The route for the ambient host `name` of `on`/`fleet` (nil: none) in a script whose own
