@@ -1,8 +1,11 @@
 import Foundation
 import Glibc
 import Testing
+import XCEditor
 import XCIPC
+import XCObjects
 import XCRemote
+import XCShell
 import XCTestSupport
 
 /// `on HOST { … }`, objects carrying their `host`, and `fleet` end to end: three "hosts", each
@@ -225,6 +228,26 @@ extension RemoteHostTests {
       #expect(t.out.contains("on-a-tty") && t.out.contains("/dev/pts/"), "\(t.out)")
       let k = try fleet.xcsh("on h0 { ps | kill }")
       #expect(k.status == 0, "\(k.err)")
+    }
+  }
+
+  /// Tab inside `on h0 { …` offers h0's live names through the session this process has open to
+  /// h0; outside, the script's own daemon's; a host with no session offers none (none is opened).
+  @Test func completionInsideOnOffersTheHostsNames() throws {
+    try withFleet { fleet in
+      let session = DaemonSession(socketPath: fleet.daemons[1].socket, explicit: true, environment: fleet.env)
+      defer { session.finish() }
+      let registry = Builtins.registry()
+      for c in ObjectCommands.all(session) { registry.register(c) }
+      let shell = Shell(options: ShellOptions(), registry: registry)
+      func run(_ code: String) throws { _ = try shell.evaluate(SourceMap.shared.add(name: "<test>", text: code)) }
+      try run("on h0 { run -d busybox:latest --name comp0 -- sleep 1000 } | ignore")
+      let completer = Completer(shell: shell, hostObjectNames: { session.names(of: $0, on: $1) })
+      #expect(completer.complete("on h0 { kill comp").candidates.map(\.text) == ["comp0"])
+      #expect(completer.complete("on h0 { ps }; kill comp").candidates.map(\.text) == [])
+      #expect(session.names(of: .container, on: "h1") == [])
+      try run("on h0 { kill comp0 }")
+      #expect(try fleet.containers() == [[], []])
     }
   }
 
