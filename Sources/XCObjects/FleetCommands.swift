@@ -38,7 +38,8 @@ enum FleetCommands {
           .required("block", .closure, "The block; its value is `on`'s value."),
         ],
         examples: [
-          Example("What a host runs, or why it cannot say", "try { on web1 { ps | get name } } catch e { $e.message }")
+          Example("What a host runs, or why it cannot say", "try { on web1 { ps | get name } } catch e { $e.message }"),
+          Example("This machine's containers, from inside another host's block", "on ssh://web1.invalid { on local { ps | length } }"),
         ],
         details: """
           Objects that come back carry the host in their `host` field, and commands given such \

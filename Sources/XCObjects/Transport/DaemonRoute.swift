@@ -5,8 +5,10 @@ import XCShell
 /// Which daemon the object commands running on this thread talk to: nil for the script's own
 /// (the local daemon, or `--host`'s), else a host as the user named it (an inventory name or an
 /// `ssh://` address). `on HOST { … }` and `fleet` set it through the evaluator's ambient `host`,
-/// which `RoutedCommand` turns into this thread-local for the extent of each command; an object
-/// that carries a `host` field routes the calls about it there (`withHost`).
+/// which `RoutedCommand` turns into this thread-local for the extent of each command (`local`,
+/// this machine's daemon, is nil unless the script runs on another host); an object routes the
+/// calls about it to the daemon it came from: its `host`, or the script's own when it has none
+/// (`withHost`).
 ///
 /// A thread-local rather than a parameter: every object command reaches the daemon through
 /// `DaemonSession.call`, and threading a route through each of them would touch every call site
