@@ -233,7 +233,8 @@ extension RemoteHostTests {
 
   /// Tab inside `on h0 { …` offers h0's live names through the session this process has open to
   /// h0; outside, the script's own daemon's; a host with no session offers none (none is opened).
-  @Test func completionInsideOnOffersTheHostsNames() throws {
+  /// And `on local` under `--host`.
+  @Test func completionInsideOnOffersTheHostsNamesAndLocalUnderHost() throws {
     try withFleet { fleet in
       let session = DaemonSession(socketPath: fleet.daemons[1].socket, explicit: true, environment: fleet.env)
       defer { session.finish() }
@@ -247,6 +248,24 @@ extension RemoteHostTests {
       #expect(completer.complete("on h0 { ps }; kill comp").candidates.map(\.text) == [])
       #expect(session.names(of: .container, on: "h1") == [])
       try run("on h0 { kill comp0 }")
+      #expect(try fleet.containers() == [[], []])
+
+      // With --host, `local` is this machine's daemon (here h1's, at $XC_SOCKET): its objects
+      // say `host: local` and go back there from the script's own host.
+      var env = fleet.env
+      env["XC_SOCKET"] = fleet.daemons[1].socket
+      let r = try runXcsh(
+        [
+          "--host", "h0", "-c",
+          """
+          let c = (on local { run -d busybox:latest --name loc1 -- sleep 1000 })
+          print $c.host (ps | length) (on local { ps | get name | str join "," })
+          kill $c
+          print (on local { ps | length })
+          """,
+        ], environment: env)
+      #expect(r.status == 0, "\(r.err)")
+      #expect(r.out == "local\n0\nloc1\n0\n", "\(r.out)")
       #expect(try fleet.containers() == [[], []])
     }
   }
