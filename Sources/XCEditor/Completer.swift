@@ -23,8 +23,9 @@ public struct Completer {
   }
 
   let shell: Shell
-  /// Names of live daemon objects for a parameter shape (`.object(.container)`), cached by the caller.
-  var objectNames: (ObjectType) -> [String]
+  /// Names of live daemon objects for a parameter shape (`.object(.container)`) on a host (nil:
+  /// the script's own daemon; inside `on web1 { … }`, `web1`), cached by the caller.
+  var objectNames: (ObjectType, String?) -> [String]
   static let keywords = [
     "let", "var", "fn", "if", "else", "for", "while", "loop", "break", "continue", "return", "defer", "try", "catch",
     "source", "use", "match", "const",
@@ -32,7 +33,13 @@ public struct Completer {
 
   public init(shell: Shell, objectNames: @escaping (ObjectType) -> [String] = { _ in [] }) {
     self.shell = shell
-    self.objectNames = objectNames
+    self.objectNames = { t, host in host == nil ? objectNames(t) : [] }
+  }
+
+  /// Completion whose object names come from the host of the enclosing `on HOST { … }`.
+  public init(shell: Shell, hostObjectNames: @escaping (ObjectType, String?) -> [String]) {
+    self.shell = shell
+    self.objectNames = hostObjectNames
   }
 
   public func complete(_ before: String) -> Result {
@@ -59,13 +66,40 @@ public struct Completer {
     if let sig, let shape = nextShape(sig, words: words, name: name) {
       switch shape {
       case .object(let t):
-        return Result(start: start, candidates: objectNames(t).filter { $0.hasPrefix(word) }.sorted().map { Candidate(text: $0) })
+        let host = Self.enclosingHost(Array(chars[..<cmdStart]))
+        return Result(start: start, candidates: objectNames(t, host).filter { $0.hasPrefix(word) }.sorted().map { Candidate(text: $0) })
       case .oneOf(let options):
         return Result(start: start, candidates: options.filter { $0.hasPrefix(word) }.map { Candidate(text: $0) })
       default: break
       }
     }
     return Result(start: start, candidates: paths(word))
+  }
+
+  /// The host of the innermost unclosed `on HOST {` block in `text` (a literal name or address,
+  /// not a variable), nil when there is none. Quoted text is skipped; a `{` of anything else
+  /// (a closure, a record) is a block too, so `on a { each {|x| kill <Tab>` finds `a`.
+  static func enclosingHost(_ text: [Character]) -> String? {
+    var open: [String?] = []  // per unclosed `{`: the host when it opens an `on` block
+    var quote: Character? = nil
+    var i = 0
+    while i < text.count {
+      let c = text[i]
+      if let q = quote {
+        if c == "\\", q == "\"" { i += 1 } else if c == q { quote = nil }
+      } else if c == "\"" || c == "'" {
+        quote = c
+      } else if c == "{" {
+        var head = i
+        while head > 0, !"|;({\n".contains(text[head - 1]) { head -= 1 }
+        let words = String(text[head..<i]).split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        open.append(words.count == 2 && words[0] == "on" && !words[1].hasPrefix("$") ? words[1] : nil)
+      } else if c == "}" {
+        _ = open.popLast()
+      }
+      i += 1
+    }
+    return open.last { $0 != nil } ?? nil
   }
 
   /// The longest known command name among the first words (`image list` before `image`).

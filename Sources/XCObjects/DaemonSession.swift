@@ -125,18 +125,36 @@ public final class DaemonSession: @unchecked Sendable {
   private var routes: [RemoteHost: HostRoute] = [:]
   private var routeNames: [String: RemoteHost] = [:]
 
-  /// A host other than the script's own: its session (opened on the first call) and the mode
-  /// transports over it.
+  /// A host other than the script's own: its transport (an ssh session opened on the first
+  /// call, or this machine's pool for `local` under `--host`) and the mode transports over it.
   final class HostRoute: Sendable {
     let name: String
-    let remote: RemoteCaller
+    /// The ssh session to the host (nil for this machine's daemon or a test's).
+    let remote: RemoteCaller?
     let caller: any XCCaller
     let ephemeral: EphemeralCaller?
-    init(name: String, remote: RemoteCaller, modes: DaemonModes) {
+    /// Ends the transport's session (nil: the pool's, closed with the script's own).
+    let close: (@Sendable () -> Void)?
+    init(name: String, base: any XCCaller, modes: DaemonModes, close: (@Sendable () -> Void)?) {
       self.name = name
-      self.remote = remote
-      (caller, ephemeral) = DaemonSession.stack(over: remote, modes: modes, host: name)
+      remote = base as? RemoteCaller
+      self.close = close
+      (caller, ephemeral) = DaemonSession.stack(over: base, modes: modes, host: name)
     }
+  }
+
+  /// `local` under `--host`: this machine's daemon at the session's socket, made on first use.
+  private var localRoute: HostRoute?
+  /// Routes that tests give to names (in-process daemons on local sockets instead of ssh).
+  private var testRoutes: [String: HostRoute] = [:]
+
+  /// Routes the host name `name` to the daemon at `socketPath` on this machine, for unit tests
+  /// of routing (two fake daemons standing for two hosts; no ssh).
+  func routeForTesting(_ name: String, socketPath: String) {
+    let pool = ConnectionPool(endpoint: DaemonEndpoint(path: socketPath, explicit: true, fallback: nil, announce: { _ in }))
+    routesLock.lock()
+    defer { routesLock.unlock() }
+    testRoutes[name] = HostRoute(name: name, base: pool, modes: modes, close: { pool.closeAll() })
   }
 
   /// Checks that `name` (an inventory host or an `ssh://` address) can be routed to: an error
@@ -151,6 +169,13 @@ public final class DaemonSession: @unchecked Sendable {
     guard let name, name != defaultHostName else { return (caller, socketPath, remote != nil) }
     routesLock.lock()
     defer { routesLock.unlock() }
+    if let r = testRoutes[name] { return (r.caller, name, false) }
+    if name == DaemonRoute.local {
+      guard remote != nil else { return (caller, socketPath, false) }
+      let r = localRoute ?? HostRoute(name: name, base: pool, modes: modes, close: nil)
+      localRoute = r
+      return (r.caller, endpoint.currentPath, false)
+    }
     let host: RemoteHost
     if let h = routeNames[name] {
       host = h
@@ -165,9 +190,8 @@ public final class DaemonSession: @unchecked Sendable {
     let path = "ssh://\(host)\(host.socketPath)"
     if let remote, remote.host == host { return (caller, path, true) }
     if let r = routes[host] { return (r.caller, path, true) }
-    let r = HostRoute(
-      name: name, remote: RemoteCaller(host: host, options: SSHOptions.fromEnvironment(environment), announce: StandardError.write),
-      modes: modes)
+    let remote = RemoteCaller(host: host, options: SSHOptions.fromEnvironment(environment), announce: StandardError.write)
+    let r = HostRoute(name: name, base: remote, modes: modes, close: { remote.close() })
     routes[host] = r
     return (r.caller, path, true)
   }
@@ -175,8 +199,9 @@ public final class DaemonSession: @unchecked Sendable {
   /// Connects to a UNIX socket next to the daemon (a container's terminal socket): here, or
   /// on the remote host through the relay. The descriptor is the caller's; nil when nothing
   /// is there (the process and its terminal are gone).
+  /// Goes to the host of the thread's route, as `call` does.
   public func connectNextToDaemon(_ path: String) throws(IPCError) -> Int32? {
-    if let remote {
+    if let remote = routedRemote() {
       do throws(IPCError) {
         return try remote.connect(path: path)
       } catch {
@@ -191,6 +216,18 @@ public final class DaemonSession: @unchecked Sendable {
       if error == .noSuchFileOrDirectory || error == .connectionRefused { return nil }
       throw IPCError(.system, "cannot connect to \(path): \(error)", errno: error)
     }
+  }
+
+  /// The ssh session of the thread's route, nil when it is this machine's daemon. The route's
+  /// session exists by then: the call that made what is connected to went through it.
+  func routedRemote() -> RemoteCaller? {
+    guard let name = DaemonRoute.current, name != defaultHostName else { return remote }
+    routesLock.lock()
+    defer { routesLock.unlock() }
+    if testRoutes[name] != nil || name == DaemonRoute.local { return nil }
+    guard let h = routeNames[name] else { return remote }
+    if let remote, remote.host == h { return remote }
+    return routes[h]?.remote
   }
 
   /// Calls the daemon; IPC failures become `daemon.*` errors located at the command.
@@ -286,7 +323,7 @@ public final class DaemonSession: @unchecked Sendable {
       }
     }
     routesLock.lock()
-    let others = routes.values.sorted { $0.name < $1.name }
+    let others = (routes.values.sorted { $0.name < $1.name }) + [localRoute].compactMap { $0 } + testRoutes.values
     routesLock.unlock()
     for r in others {
       guard let e = r.ephemeral else { continue }
@@ -298,7 +335,7 @@ public final class DaemonSession: @unchecked Sendable {
     }
     pool.closeAll()
     remote?.close()
-    for r in others { r.remote.close() }
+    for r in others { r.close?() }
     if let d = endpoint.startedDaemon {
       if modes.keepDaemon {
         StandardError.write("xcsh: the private xcd keeps running on \(d.socketPath) (pid \(d.pid))\n")
@@ -308,16 +345,35 @@ public final class DaemonSession: @unchecked Sendable {
     }
   }
 
-  private var nameCache: [ObjectType: (at: UInt64, names: [String])] = [:]
+  private var nameCache: [String: (at: UInt64, names: [String])] = [:]
+
+  /// The transport to ask for completion names on `host` (nil: the script's own daemon), if it
+  /// is open already: completion never opens an ssh session or starts a daemon.
+  private func openCaller(on host: String?) -> (any XCCaller)? {
+    let name = host.flatMap { DaemonRoute.route(ambient: $0, own: defaultHostName) }
+    guard let name, name != defaultHostName else {
+      return (remote?.isConnected ?? endpoint.isReady) ? (remote.map { $0 as any XCCaller } ?? pool) : nil
+    }
+    routesLock.lock()
+    defer { routesLock.unlock() }
+    if let r = testRoutes[name] { return r.caller }
+    if name == DaemonRoute.local { return endpoint.isReady ? pool : nil }
+    guard let h = routeNames[name] else { return nil }
+    if let remote, remote.host == h { return remote.isConnected ? remote : nil }
+    guard let r = routes[h]?.remote, r.isConnected else { return nil }
+    return r
+  }
 
   /// Names of live objects for completion: cached for two seconds, and never an error (a Tab
   /// must not stall or break the line when the daemon is slow or gone, nor start one).
-  public func names(of type: ObjectType) -> [String] {
+  /// `host` is the host of the `on` block being typed (nil: the script's own daemon); a host
+  /// this process has no open session to offers none.
+  public func names(of type: ObjectType, on host: String? = nil) -> [String] {
     let now = DispatchTime.now().uptimeNanoseconds
-    if let c = nameCache[type], now - c.at < 2_000_000_000 { return c.names }
+    let key = "\(type.rawValue)@\(host ?? "")"
+    if let c = nameCache[key], now - c.at < 2_000_000_000 { return c.names }
     var names: [String] = []
-    let base: any XCCaller = remote ?? pool
-    if remote?.isConnected ?? endpoint.isReady {
+    if let base = openCaller(on: host) {
       switch type {
       case .container:
         if let list = try? base.call(ContainerNamesRequest(), timeout: .seconds(1)) {
@@ -330,7 +386,7 @@ public final class DaemonSession: @unchecked Sendable {
       default: break
       }
     }
-    nameCache[type] = (now, names)
+    nameCache[key] = (now, names)
     return names
   }
 

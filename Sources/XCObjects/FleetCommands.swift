@@ -12,14 +12,15 @@ enum FleetCommands {
 
   /// A host's name from a value: a string (an inventory name or an `ssh://` address), a record
   /// of `host list` (`name`) or of `host check`/`fleet` (`host`), or an object that came from
-  /// a remote daemon (its `host`).
+  /// a daemon (its `host`; `local` for this machine's, whose objects have none).
   static func hostName(_ v: Value, at span: Span) throws -> String {
     switch v.kind {
     case .string(let s) where !s.isEmpty: return s
     case .record(let r):
       for key in ["name", "host"] { if case .string(let s)? = r[key]?.kind, !s.isEmpty { return s } }
     case .object:
-      if let h = DaemonRoute.host(of: v) { return h }
+      // An object names the daemon it came from: without a `host`, this machine's.
+      return DaemonRoute.host(of: v) ?? DaemonRoute.local
     default: break
     }
     throw ShellError(
@@ -33,16 +34,19 @@ enum FleetCommands {
         "on", category: .objects,
         summary: "Run a block with its object commands going to another host's daemon (through ssh and the relay).",
         parameters: [
-          .required("host", .any, "An inventory host's name, an ssh:// address, or a `host list` record."),
+          .required("host", .any, "An inventory host's name, an ssh:// address, `local`, or a `host list` record."),
           .required("block", .closure, "The block; its value is `on`'s value."),
         ],
         examples: [
-          Example("What a host runs, or why it cannot say", "try { on web1 { ps | get name } } catch e { $e.message }")
+          Example("What a host runs, or why it cannot say", "try { on web1 { ps | get name } } catch e { $e.message }"),
+          Example("This machine's containers, from inside another host's block", "on ssh://web1.invalid { on local { ps | length } }"),
         ],
         details: """
           Objects that come back carry the host in their `host` field, and commands given such \
           objects act on that host wherever they run: `on web1 { ps } | kill` stops the \
-          containers on web1. Blocks nest (the innermost host wins); a `defer` inside runs on \
+          containers on web1 (and an object of this machine's daemon, which has no `host`, \
+          goes back to it from inside any block). `local` is this machine's daemon: \
+          `on web1 { on local { ps } }`. Blocks nest (the innermost host wins); a `defer` inside runs on \
           the block's host when the block ends. One ssh session per host serves the whole \
           script; calls to one host go one at a time. See docs/remote.md.
           """)
@@ -119,7 +123,7 @@ enum FleetCommands {
     for item in v.listOrSelf() {
       let n = try hostName(item, at: span)
       var expanded = [n]
-      if !n.hasPrefix("ssh://") {
+      if !n.hasPrefix("ssh://"), n != DaemonRoute.local {
         if inventory == nil { inventory = try HostCommands.inventory(env, at: span) }
         expanded = try HostCommands.located(span) { () throws(InventoryError) in try inventory!.expand(n) }
       }
@@ -175,7 +179,7 @@ struct RoutedCommand: Command {
   var signature: Signature { inner.signature }
 
   func run(_ call: Call, _ input: XCShell.Pipe) throws -> XCShell.Pipe {
-    let route = call.evaluator.ambient["host"] ?? session.defaultHostName
+    let route = DaemonRoute.route(ambient: call.evaluator.ambient["host"], own: session.defaultHostName)
     let out = try DaemonRoute.with(route) { try inner.run(call, input) }
     guard case .stream(let s) = out else { return out }
     return .stream(ValueStream(span: s.span) { try DaemonRoute.with(route) { try s.next() } })

@@ -96,12 +96,13 @@ public enum ObjectCommands {
           has ended.
           """)
     ) { call, input in
-      // Killed references by host (nil: this command's route), so each host is waited on.
+      // Killed references by the route they were killed on (nil: the script's own daemon), so
+      // each host is waited on.
       var refs: [(host: String?, refs: [String])] = []
       for t in try ObjectArgs.targets(call, input, what: "a container (a name, an id or an object)") {
         try ObjectArgs.withContainer(s, t, at: call.head) { ref in
           _ = try s.call(KillContainerRequest(name: ref), at: call.head)
-          let host = DaemonRoute.host(of: t)
+          let host = DaemonRoute.current
           if let i = refs.firstIndex(where: { $0.host == host }) { refs[i].refs.append(ref) } else { refs.append((host, [ref])) }
         }
       }
@@ -109,7 +110,7 @@ public enum ObjectCommands {
       if !call.has("no-wait"), !s.modes.dryRun {
         let timeout = try call.duration("timeout") ?? 30_000_000_000
         for group in refs {
-          try DaemonRoute.withHost(of: group.host) { try waitTornDown(group.refs, s, call, timeout: timeout) }
+          try DaemonRoute.with(group.host) { try waitTornDown(group.refs, s, call, timeout: timeout) }
         }
       }
       return .empty

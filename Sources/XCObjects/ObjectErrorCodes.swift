@@ -79,6 +79,8 @@ extension ShellError.Code {
   static let hostInventory: Self = "host.inventory"
   /// `on` or `fleet` was given something that names no host (a number, a record without a name).
   static let hostTarget: Self = "host.target"
+  /// One command was given objects from two different daemons (hosts) to act on together.
+  static let hostMixed: Self = "host.mixed"
   /// One or more hosts of a `fleet` failed (without `--keep-going`).
   static let fleetFailed: Self = "fleet.failed"
 
@@ -185,6 +187,7 @@ extension ShellError.Code {
     .fileRead,
     .fleetFailed,
     .hostInventory,
+    .hostMixed,
     .hostTarget,
     .jailfileInvalid,
     .killTimeout,

@@ -125,6 +125,10 @@ public struct HostInventory: Sendable, Equatable {
 
   /// An `ssh://` address, or a host's name in this inventory.
   public func resolve(_ text: String) throws(InventoryError) -> RemoteHost {
+    if text == Self.reservedLocalName {
+      throw InventoryError(
+        path: nil, line: nil, "`local` is this machine's daemon, not a remote host: leave out --host / $XC_HOST to use it")
+    }
     // What cannot be a name (`web1:22`, `ops@web1`) was meant as an address: say how to write one.
     let isName = (try? Self.checkName(text, what: "host", path: nil, line: nil)) != nil
     if text.hasPrefix("ssh://") || !isName {
@@ -171,12 +175,20 @@ public struct HostInventory: Sendable, Equatable {
 
   static let nameBytes = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-".utf8)
 
+  /// The name `on`/`fleet` give this machine's daemon; no host or group may take it.
+  public static let reservedLocalName = "local"
+
   /// Host and group names: letters, digits and `._-`, not starting with `-` or `.`.
   static func checkName(_ name: String, what: String, path: String?, line: Int?) throws(InventoryError) {
     guard let first = name.utf8.first, first != UInt8(ascii: "-"), first != UInt8(ascii: "."),
       name.utf8.allSatisfy({ nameBytes.contains($0) })
     else {
       throw InventoryError(path: path, line: line, "`\(name)` is not a valid \(what) name (letters, digits and `._-`, not starting with `-` or `.`)")
+    }
+    // `local` names this machine's daemon inside `on`/`fleet` (docs/remote.md): an inventory
+    // entry of that name could never be reached, so it is refused rather than shadowed.
+    if name == reservedLocalName {
+      throw InventoryError(path: path, line: line, "`local` is reserved for this machine's daemon (`on local { … }`): give the \(what) another name")
     }
   }
 

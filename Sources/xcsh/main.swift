@@ -107,7 +107,7 @@ struct XCShellCommand: ParsableCommand {
         FileHandle.standardError.write(Data("error: cannot start the line editor\n".utf8))
         throw ExitCode(1)
       }
-      editor.completer = Completer(shell: shell, objectNames: { daemon.names(of: $0) })
+      editor.completer = Completer(shell: shell, hostObjectNames: { daemon.names(of: $0, on: $1) })
       let repl = REPL(shell: shell, editor: editor, history: HistoryStore(), socketPath: options.socketPath)
       if chosen == nil, !isolated {
         // The local default: the prompt shows the local xcd unless a daemon answers at the default.

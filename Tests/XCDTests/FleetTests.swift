@@ -1,8 +1,11 @@
 import Foundation
 import Glibc
 import Testing
+import XCEditor
 import XCIPC
+import XCObjects
 import XCRemote
+import XCShell
 import XCTestSupport
 
 /// `on HOST { … }`, objects carrying their `host`, and `fleet` end to end: three "hosts", each
@@ -176,6 +179,93 @@ extension RemoteHostTests {
         "1..12 | par-each -j 6 {|i| on h0 { let c = (run -d busybox:latest --name p$i -- sleep 1000); kill $c; $c.name } } | str join ','")
       #expect(r.status == 0, "\(r.err)")
       #expect(r.out == (1...12).map { "p\($0)" }.joined(separator: ",") + "\n")
+      #expect(try fleet.containers() == [[], []])
+    }
+  }
+
+  /// Images, networks and volumes given as objects act on the daemon they came from, wherever
+  /// the command runs (outside any `on`, or inside `on` for the other host); the other daemon
+  /// keeps its objects of the same names.
+  @Test func imageNetworkVolumeObjectsRouteToTheirHost() throws {
+    try withFleet { fleet in
+      let (h0, h1) = (fleet.daemons[0], fleet.daemons[1])
+      let r = try fleet.xcsh(
+        """
+        let img = (on h0 { images | where image_reference == "busybox:latest" | first })
+        print (on h1 { image tag $img routed:1 | get host })
+        on h0 { images } | where image_reference == "routed:1" | image rm
+        let v = (on h0 { volume create rv0 })
+        on h1 { volume create rv0 } | ignore
+        on h1 { $v | volume rm }
+        let n = (on h0 { network create rn0 10.91.0.0/24 })
+        print $n.host
+        on h1 { network rm $n }
+        """)
+      #expect(r.status == 0, "\(r.err)")
+      #expect(r.out == "h0\nh0\n", "\(r.out)")
+      func state(_ d: DaemonHarness) throws -> (images: [String], volumes: [String], networks: [String]) {
+        let c = try d.client()
+        defer { c.close() }
+        return (
+          try c.call(ListAllImagesRequest()).manifests.map(\.imageReference).sorted(),
+          try c.call(ListVolumesRequest()).keys.sorted(),
+          try c.call(ListNetworksRequest()).networkInfo.map(\.name).filter { $0 == "rn0" }
+        )
+      }
+      // On h0: tagged then removed, volume and network removed; h1 untouched but for its rv0.
+      let s0 = try state(h0)
+      #expect(s0.images == ["busybox:latest"] && s0.volumes.isEmpty && s0.networks.isEmpty, "\(s0)")
+      let s1 = try state(h1)
+      #expect(s1.images == ["busybox:latest"] && s1.volumes == ["rv0"], "\(s1)")
+      let c = try h1.client()
+      defer { c.close() }
+      _ = try c.call(RemoveVolumeRequest(name: "rv0"))
+
+      // A terminal inside `on` is relayed from the block's host (the container's terminal socket
+      // is next to h0's daemon, not on this machine); its exit status is the command's.
+      let t = try fleet.xcsh("on h0 { run -t busybox:latest -- sh -c 'echo on-a-tty; tty; sleep 2; exit 5' }")
+      #expect(t.status == 5, "\(t.err)")
+      #expect(t.out.contains("on-a-tty") && t.out.contains("/dev/pts/"), "\(t.out)")
+      let k = try fleet.xcsh("on h0 { ps | kill }")
+      #expect(k.status == 0, "\(k.err)")
+    }
+  }
+
+  /// Tab inside `on h0 { …` offers h0's live names through the session this process has open to
+  /// h0; outside, the script's own daemon's; a host with no session offers none (none is opened).
+  /// And `on local` under `--host`.
+  @Test func completionInsideOnOffersTheHostsNamesAndLocalUnderHost() throws {
+    try withFleet { fleet in
+      let session = DaemonSession(socketPath: fleet.daemons[1].socket, explicit: true, environment: fleet.env)
+      defer { session.finish() }
+      let registry = Builtins.registry()
+      for c in ObjectCommands.all(session) { registry.register(c) }
+      let shell = Shell(options: ShellOptions(), registry: registry)
+      func run(_ code: String) throws { _ = try shell.evaluate(SourceMap.shared.add(name: "<test>", text: code)) }
+      try run("on h0 { run -d busybox:latest --name comp0 -- sleep 1000 } | ignore")
+      let completer = Completer(shell: shell, hostObjectNames: { session.names(of: $0, on: $1) })
+      #expect(completer.complete("on h0 { kill comp").candidates.map(\.text) == ["comp0"])
+      #expect(completer.complete("on h0 { ps }; kill comp").candidates.map(\.text) == [])
+      #expect(session.names(of: .container, on: "h1") == [])
+      try run("on h0 { kill comp0 }")
+      #expect(try fleet.containers() == [[], []])
+
+      // With --host, `local` is this machine's daemon (here h1's, at $XC_SOCKET): its objects
+      // say `host: local` and go back there from the script's own host.
+      var env = fleet.env
+      env["XC_SOCKET"] = fleet.daemons[1].socket
+      let r = try runXcsh(
+        [
+          "--host", "h0", "-c",
+          """
+          let c = (on local { run -d busybox:latest --name loc1 -- sleep 1000 })
+          print $c.host (ps | length) (on local { ps | get name | str join "," })
+          kill $c
+          print (on local { ps | length })
+          """,
+        ], environment: env)
+      #expect(r.status == 0, "\(r.err)")
+      #expect(r.out == "local\n0\nloc1\n0\n", "\(r.out)")
       #expect(try fleet.containers() == [[], []])
     }
   }

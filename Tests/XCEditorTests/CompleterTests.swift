@@ -23,6 +23,27 @@ import XCShell
     #expect(texts("[1] | firs") == ["first"])
   }
 
+  /// Inside `on HOST { … }` object names come from that host (docs/remote.md).
+  @Test func objectNamesComeFromTheEnclosingOnHost() {
+    func host(_ s: String) -> String? { Completer.enclosingHost(Array(s)) }
+    #expect(host("on web1 { kill ") == "web1")
+    #expect(host("on web1 { ps }; kill ") == nil)
+    #expect(host("on a { each {|x| kill ") == "a")
+    #expect(host("on a { on b { ps ") == "b")
+    #expect(host("on a { on b { ps }; kill ") == "a")
+    #expect(host("on $h { kill ") == nil)
+    #expect(host("on a { print \"}\"; kill ") == "a")
+    #expect(host("on ssh://ops@x:2222 { kill ") == "ssh://ops@x:2222")
+    shell.evaluator.registry.register(
+      Builtin(Signature("kill-test", category: .objects, summary: "t", parameters: [.required("c", .object("container"), "")])) { _, _ in .empty })
+    let byHost = Completer(shell: shell, hostObjectNames: { t, h in t == "container" ? ["\(h ?? "here")-1"] : [] })
+    #expect(byHost.complete("on web1 { kill-test w").candidates.map(\.text) == ["web1-1"])
+    #expect(byHost.complete("on web1 { ps }; kill-test h").candidates.map(\.text) == ["here-1"])
+    // The one-host form offers nothing inside another host's block rather than wrong names.
+    #expect(texts("on web1 { kill-test w") == [])
+    #expect(texts("kill-test w") == ["web-1", "web-2"])
+  }
+
   @Test func newKeywords() {
     #expect(texts("matc") == ["match"])
     #expect(texts("cons") == ["const"])

@@ -51,6 +51,30 @@ struct DaemonRouteTests {
     #expect(DaemonRoute.withHost(of: local) { DaemonRoute.current } == nil)
   }
 
+  /// An object goes to the daemon it came from; one without `host` to the script's own (this
+  /// machine's), even inside `on a`; a name goes where the block goes.
+  @Test func objectsRouteToTheirOriginNamesToTheCurrentRoute() throws {
+    let local = try DaemonSession.value(["name": "web"], as: .image)
+    let remote = try DaemonRoute.with("a") { try DaemonSession.value(["name": "web"], as: .network) }
+    DaemonRoute.with("b") {
+      #expect(DaemonRoute.withHost(of: local) { DaemonRoute.current } == nil)
+      #expect(DaemonRoute.withHost(of: remote) { DaemonRoute.current } == "a")
+      #expect(DaemonRoute.withHost(of: .string("web")) { DaemonRoute.current } == "b")
+    }
+    let at = Span.unknown
+    #expect(try DaemonRoute.withHost(ofAll: [remote, .string("x"), remote], command: "t", at: at) { DaemonRoute.current } == "a")
+    #expect(try DaemonRoute.with("b") { try DaemonRoute.withHost(ofAll: [.string("x")], command: "t", at: at) { DaemonRoute.current } } == "b")
+    #expect(throws: ShellError.self) { try DaemonRoute.withHost(ofAll: [remote, local], command: "t", at: at) {} }
+  }
+
+  /// `local` is the script's own route unless the script runs on another host (`--host`).
+  @Test func localIsThisMachinesDaemon() {
+    #expect(DaemonRoute.route(ambient: "local", own: nil) == nil)
+    #expect(DaemonRoute.route(ambient: "local", own: "web1") == "local")
+    #expect(DaemonRoute.route(ambient: nil, own: "web1") == "web1")
+    #expect(DaemonRoute.route(ambient: "a", own: nil) == "a")
+  }
+
   @Test func traceAndPlanLinesNameTheRemoteHost() {
     #expect(DaemonSession.traceLine("trace: ps {} -> ok\n", host: "web1") == "trace: [web1] ps {} -> ok\n")
     #expect(DaemonSession.traceLine("trace: ps {} -> ok\n", host: nil) == "trace: ps {} -> ok\n")

@@ -96,6 +96,9 @@ struct HostInventoryTests {
     #expect(refusal("hosts:\n  a:\n    address: ssh://a\n    options: [ControlPath=/tmp/x]\n").hasPrefix("/h.yaml:4: the ssh option `ControlPath` is set by xcsh"))
     #expect(refusal("hosts:\n  a:\n    address: ssh://a\n    options: [-oProxyCommand]\n").hasPrefix("/h.yaml:4: the ssh option `-oProxyCommand` must be written Key=Value"))
     #expect(refusal("hosts:\n  -bad:\n    address: ssh://a\n").hasPrefix("/h.yaml:2: `-bad` is not a valid host name"))
+    // `local` is this machine's daemon inside `on`/`fleet`: no inventory entry may shadow it.
+    #expect(refusal("hosts:\n  local:\n    address: ssh://a\n").hasPrefix("/h.yaml:2: `local` is reserved for this machine's daemon"))
+    #expect(refusal("hosts:\n  a:\n    address: ssh://a\ngroups:\n  local: [a]\n").hasPrefix("/h.yaml:5: `local` is reserved"))
     #expect(refusal("hosts:\n  a:\n    address: [ssh://a]\n").hasPrefix("/h.yaml:3: expected the address of host `a`, found a list"))
     #expect(refusal("hosts:\n  a:\n    address: ssh://a\n   labels: x\n").hasPrefix("/h.yaml:4: not valid YAML:"))
     #expect(refusal("- a\n- b\n") == "/h.yaml:1: the file must be a mapping with `hosts:` and `groups:`")

@@ -20,26 +20,31 @@ extension ContainerCommands {
         examples: [Example("Create, then start main", "let c = (create busybox:latest --name w -- sleep 100); run-main $c")],
         details: "Returns the container object; its `status` is `created`.")
     ) { call, _ in
-      let image = try ObjectArgs.imageRef(try call.require("image"), at: call.head)
-      let argv = try call.restValues().map { try $0.asString() }
-      let opened = CreateFlags.Opened()
-      defer { opened.close() }
-      var r = try CreateFlags.request(call, image: image, opened: opened)
-      try ResourceCommands.apply(&r, call, s)
-      try LifecycleFlags.apply(&r, call, s, detached: true)
-      // As xc's `create`: nothing runs, the resolv.conf is left alone, ports are added after.
-      r.createOnly = true
-      r.mainNorun = true
-      r.initNorun = true
-      r.deinitNorun = true
-      if call.value("dns") == nil && call.value("dns-search") == nil && !call.has("empty-dns") { r.dns = .nop }
-      r.entryPoint = argv.isEmpty ? nil : EntryPoint(entryPoint: argv[0], entryPointArgs: Array(argv.dropFirst()))
-      let publish = r.portRedirections
-      r.portRedirections = []
-      let id = try s.call(r, at: call.head).id
-      for p in publish { _ = try s.call(RdrRequest(name: id, redirection: p), at: call.head) }
-      return .value(ObjectArgs.brief(try ObjectArgs.show(s, .string(id), at: call.head)))
+      // An image object is used on the daemon it came from, where the image is (docs/remote.md).
+      try DaemonRoute.pipe(of: call.value("image")) { try createHere(s, call) }
     }
+  }
+
+  private static func createHere(_ s: DaemonSession, _ call: Call) throws -> XCShell.Pipe {
+    let image = try ObjectArgs.imageRef(try call.require("image"), at: call.head)
+    let argv = try call.restValues().map { try $0.asString() }
+    let opened = CreateFlags.Opened()
+    defer { opened.close() }
+    var r = try CreateFlags.request(call, image: image, opened: opened)
+    try ResourceCommands.apply(&r, call, s)
+    try LifecycleFlags.apply(&r, call, s, detached: true)
+    // As xc's `create`: nothing runs, the resolv.conf is left alone, ports are added after.
+    r.createOnly = true
+    r.mainNorun = true
+    r.initNorun = true
+    r.deinitNorun = true
+    if call.value("dns") == nil && call.value("dns-search") == nil && !call.has("empty-dns") { r.dns = .nop }
+    r.entryPoint = argv.isEmpty ? nil : EntryPoint(entryPoint: argv[0], entryPointArgs: Array(argv.dropFirst()))
+    let publish = r.portRedirections
+    r.portRedirections = []
+    let id = try s.call(r, at: call.head).id
+    for p in publish { _ = try s.call(RdrRequest(name: id, redirection: p), at: call.head) }
+    return .value(ObjectArgs.brief(try ObjectArgs.show(s, .string(id), at: call.head)))
   }
 
   static func runMain(_ s: DaemonSession) -> Builtin {
@@ -62,7 +67,7 @@ extension ContainerCommands {
         while try !TerminalRelay.waitReadable(started.rawValue, call) {}
         return id
       }
-      return .value(try ObjectArgs.show(s, .string(id), at: call.head))
+      return .value(try DaemonRoute.withHost(of: target) { try ObjectArgs.show(s, .string(id), at: call.head) })
     }
   }
 
@@ -83,7 +88,8 @@ extension ContainerCommands {
           .terminalMissing, "cannot attach to container `\(m.name)`: its main process is not on a terminal",
           at: call.head, help: "run it with `run -d -t …` to attach later")
       }
-      _ = try TerminalRelay.attach(path: path, s, call)
+      // The terminal socket is next to the daemon the container object came from.
+      _ = try DaemonRoute.withHost(of: target) { try TerminalRelay.attach(path: path, s, call) }
       return .empty
     }
   }
@@ -114,13 +120,13 @@ extension ContainerCommands {
         do {
           while try !TerminalRelay.waitReadable(sleeper.pidfd, call) {}
         } catch {
-          _ = try? s.call(KillContainerRequest(name: id), at: call.head)
+          _ = try? DaemonRoute.withHost(of: target) { try s.call(KillContainerRequest(name: id), at: call.head) }
           throw error
         }
       } else {
         sleeper.detach()
       }
-      return .value(try ObjectArgs.show(s, .string(id), at: call.head))
+      return .value(try DaemonRoute.withHost(of: target) { try ObjectArgs.show(s, .string(id), at: call.head) })
     }
   }
 
@@ -153,7 +159,8 @@ extension ContainerCommands {
       let committed = try ObjectArgs.withContainer(s, target, at: call.head) { ref in
         try s.call(CommitRequest(containerName: ref, name: name, tag: tag), at: call.head)
       }
-      var image = try ImageCommands.describe(s, "\(name):\(tag)", at: call.head)
+      // The new image is on the container's host.
+      var image = try DaemonRoute.withHost(of: target) { try ImageCommands.describe(s, "\(name):\(tag)", at: call.head) }
       if case .object(var o) = image.kind {
         o.fields["commit_id"] = .string(committed.commitId)
         image = Value(.object(o), image.span)

@@ -44,53 +44,58 @@ enum LogsCommand {
           """)
     ) { call, input in
       let target = try ObjectArgs.target(call, input, "container", what: "a container")
-      let process = try call.string("process") ?? "main"
-      let tail = try call.int("tail")
-      if let tail, tail < 0 {
-        throw ShellError(.argsValue, "`--tail \(tail)`: not a line count (0 or more)", at: call.span)
+      // Every call about a container object goes to its host, also while a stream is read.
+      return try DaemonRoute.pipe(of: target) { try logsHere(target, s, call) }
+    }
+  }
+
+  private static func logsHere(_ target: Value, _ s: DaemonSession, _ call: Call) throws -> XCShell.Pipe {
+    let process = try call.string("process") ?? "main"
+    let tail = try call.int("tail")
+    if let tail, tail < 0 {
+      throw ShellError(.argsValue, "`--tail \(tail)`: not a line count (0 or more)", at: call.span)
+    }
+    let selection = try selection(call)
+    let files = try ObjectArgs.withContainer(s, target, at: call.head) { ref in
+      try s.call(LogsRequest(name: ref, process: process), at: call.head)
+    }
+    // One file holds every logged stream (xcd writes both streams' records to it).
+    guard let path = files.stdoutLogFile ?? files.stderrLogFile else {
+      throw ShellError(
+        .logsMissing, "process `\(process)` of this container has no log: its output went to the client that started it",
+        at: call.head, help: "run it detached (`run -d`) to have xcd log its output")
+    }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw ShellError(.logsRead, "cannot read the log file \(path)", at: call.head)
+    }
+    let bytes = [UInt8](data)
+    guard LogRecordFile.isRecordLog(bytes) else {
+      return try legacy(bytes, path: path, tail: tail, selection: selection, call)
+    }
+    let terminal = call.sink && !call.evaluator.options.json
+    if call.has("follow") {
+      let id = try ObjectArgs.withContainer(s, target, at: call.head) { ref in
+        try s.call(ShowContainerRequest(id: ref), at: call.head).runningContainer.id
       }
-      let selection = try selection(call)
-      let files = try ObjectArgs.withContainer(s, target, at: call.head) { ref in
-        try s.call(LogsRequest(name: ref, process: process), at: call.head)
-      }
-      // One file holds every logged stream (xcd writes both streams' records to it).
-      guard let path = files.stdoutLogFile ?? files.stderrLogFile else {
-        throw ShellError(
-          .logsMissing, "process `\(process)` of this container has no log: its output went to the client that started it",
-          at: call.head, help: "run it detached (`run -d`) to have xcd log its output")
-      }
-      guard let data = FileManager.default.contents(atPath: path) else {
-        throw ShellError(.logsRead, "cannot read the log file \(path)", at: call.head)
-      }
-      let bytes = [UInt8](data)
-      guard LogRecordFile.isRecordLog(bytes) else {
-        return try legacy(bytes, path: path, tail: tail, selection: selection, call)
-      }
-      let terminal = call.sink && !call.evaluator.options.json
-      if call.has("follow") {
-        let id = try ObjectArgs.withContainer(s, target, at: call.head) { ref in
-          try s.call(ShowContainerRequest(id: ref), at: call.head).runningContainer.id
-        }
-        let follower = try LogFollower(
-          path: path, tail: tail.map(Int.init), selection: selection, id: id, process: process, s, call,
-          locate: {
-            let now = try s.call(LogsRequest(name: id, process: process), at: call.head)
-            return now.stdoutLogFile ?? now.stderrLogFile
-          })
-        if terminal {
-          while let entry = try follower.next() { show(entry, selection, call) }
-          return .empty
-        }
-        return .stream(ValueStream(span: call.head) { try follower.next().map { LogSelection.value($0, call.head) } })
-      }
-      var entries = LogJoiner.entries(LogRecordFile.records(bytes).records).filter(selection.accepts)
-      if let tail { entries = Array(entries.suffix(Int(tail))) }
+      let follower = try LogFollower(
+        path: path, tail: tail.map(Int.init), selection: selection, id: id, process: process, s, call,
+        locate: {
+          let now = try s.call(LogsRequest(name: id, process: process), at: call.head)
+          return now.stdoutLogFile ?? now.stderrLogFile
+        })
       if terminal {
-        for entry in entries { show(entry, selection, call) }
+        while let entry = try follower.next() { show(entry, selection, call) }
         return .empty
       }
-      return .value(.list(entries.map { LogSelection.value($0, call.head) }, call.head))
+      return .stream(ValueStream(span: call.head) { try follower.next().map { LogSelection.value($0, call.head) } })
     }
+    var entries = LogJoiner.entries(LogRecordFile.records(bytes).records).filter(selection.accepts)
+    if let tail { entries = Array(entries.suffix(Int(tail))) }
+    if terminal {
+      for entry in entries { show(entry, selection, call) }
+      return .empty
+    }
+    return .value(.list(entries.map { LogSelection.value($0, call.head) }, call.head))
   }
 
   /// The filters of `call`.

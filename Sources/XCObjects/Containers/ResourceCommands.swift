@@ -103,66 +103,71 @@ enum ResourceCommands {
       var targets = call.restValues()
       if targets.isEmpty, !input.isEmpty { targets = try input.collect().listOrSelf() }
       for t in targets { names.append(try ObjectArgs.containerRef(t, at: call.head)) }
-      if !names.isEmpty { try requireSupport("`stats`", s, call) }
-      func sample() throws -> [ContainerStats] {
-        if !names.isEmpty { return try s.call(StatsRequest(names: names), at: call.head) }
-        guard let all = try s.callExtension(StatsRequest(names: []), at: call.head) else {
-          throw ShellError(
-            .daemonUnsupported, "`stats` is not supported by this daemon: it does not serve the xcsh extension `xcsh.stats`",
-            at: call.span, help: "use the Linux xcd")
-        }
-        return all
-      }
-      func row(_ st: ContainerStats, previous: [String: (Int, UInt64)], now: UInt64, n: Int?) -> Value {
-        var r = Record([
-          ("name", Value(.string(st.name))), ("id", Value(.string(st.id))),
-          ("cpu_ns", Value(.int(Int64(st.cpu_ns)))),
-        ])
-        if let (cpu, at) = previous[st.id], now > at {
-          r["cpu_percent"] = Value(.float((Double(st.cpu_ns - cpu) / Double(now - at) * 1000).rounded() / 10))
-        } else {
-          r["cpu_percent"] = Value(.null)
-        }
-        r["memory"] = Value(.size(Int64(st.memory_bytes)))
-        r["memory_limit"] = st.memory_limit.map { Value(.size(Int64($0))) } ?? Value(.null)
-        r["pids"] = Value(.int(Int64(st.pids)))
-        r["pids_limit"] = st.pids_limit.map { Value(.int(Int64($0))) } ?? Value(.null)
-        r["cpus"] = st.cpus.map { Value(.float($0)) } ?? Value(.null)
-        if let n { r["sample"] = Value(.int(Int64(n))) }
-        return Value(.record(r), call.head)
-      }
-      guard call.has("watch") else {
-        return .value(Value(.list(try sample().map { row($0, previous: [:], now: 0, n: nil) }), call.head))
-      }
-      let interval = try call.value("interval").map { v -> Int64 in
-        guard case .duration(let d) = v.kind, d > 0 else {
-          throw ShellError(.argsValue, "`--interval`: expected a duration above 0, e.g. 1s", at: call.span)
-        }
-        return d
-      } ?? 2_000_000_000
-      let count = try call.int("count")
-      var pending: [Value] = []
-      var previous: [String: (Int, UInt64)] = [:]
-      var taken = 0
-      return .stream(ValueStream(span: call.head) {
-        while pending.isEmpty {
-          if let count, taken >= count { return nil }
-          if taken > 0 {
-            // Wait one interval, checking for Ctrl-C every 50 ms.
-            let until = DispatchTime.now().uptimeNanoseconds + UInt64(interval)
-            while DispatchTime.now().uptimeNanoseconds < until {
-              try call.evaluator.checkInterrupt()
-              usleep(UInt32(min(50_000, max(1, (until - min(until, DispatchTime.now().uptimeNanoseconds)) / 1000))))
-            }
-          }
-          let stats = try sample()
-          let now = DispatchTime.now().uptimeNanoseconds
-          taken += 1
-          pending = stats.map { row($0, previous: previous, now: now, n: taken) }
-          previous = Dictionary(uniqueKeysWithValues: stats.map { ($0.id, ($0.cpu_ns, now)) })
-        }
-        return pending.removeFirst()
-      })
+      // Container objects are sampled on the host they came from (one host per call).
+      return try DaemonRoute.pipe(ofAll: targets, command: "stats", at: call.head) { try statsHere(names, s, call) }
     }
+  }
+
+  private static func statsHere(_ names: [String], _ s: DaemonSession, _ call: Call) throws -> XCShell.Pipe {
+    if !names.isEmpty { try requireSupport("`stats`", s, call) }
+    func sample() throws -> [ContainerStats] {
+      if !names.isEmpty { return try s.call(StatsRequest(names: names), at: call.head) }
+      guard let all = try s.callExtension(StatsRequest(names: []), at: call.head) else {
+        throw ShellError(
+          .daemonUnsupported, "`stats` is not supported by this daemon: it does not serve the xcsh extension `xcsh.stats`",
+          at: call.span, help: "use the Linux xcd")
+      }
+      return all
+    }
+    func row(_ st: ContainerStats, previous: [String: (Int, UInt64)], now: UInt64, n: Int?) -> Value {
+      var r = Record([
+        ("name", Value(.string(st.name))), ("id", Value(.string(st.id))),
+        ("cpu_ns", Value(.int(Int64(st.cpu_ns)))),
+      ])
+      if let (cpu, at) = previous[st.id], now > at {
+        r["cpu_percent"] = Value(.float((Double(st.cpu_ns - cpu) / Double(now - at) * 1000).rounded() / 10))
+      } else {
+        r["cpu_percent"] = Value(.null)
+      }
+      r["memory"] = Value(.size(Int64(st.memory_bytes)))
+      r["memory_limit"] = st.memory_limit.map { Value(.size(Int64($0))) } ?? Value(.null)
+      r["pids"] = Value(.int(Int64(st.pids)))
+      r["pids_limit"] = st.pids_limit.map { Value(.int(Int64($0))) } ?? Value(.null)
+      r["cpus"] = st.cpus.map { Value(.float($0)) } ?? Value(.null)
+      if let n { r["sample"] = Value(.int(Int64(n))) }
+      return Value(.record(r), call.head)
+    }
+    guard call.has("watch") else {
+      return .value(Value(.list(try sample().map { row($0, previous: [:], now: 0, n: nil) }), call.head))
+    }
+    let interval = try call.value("interval").map { v -> Int64 in
+      guard case .duration(let d) = v.kind, d > 0 else {
+        throw ShellError(.argsValue, "`--interval`: expected a duration above 0, e.g. 1s", at: call.span)
+      }
+      return d
+    } ?? 2_000_000_000
+    let count = try call.int("count")
+    var pending: [Value] = []
+    var previous: [String: (Int, UInt64)] = [:]
+    var taken = 0
+    return .stream(ValueStream(span: call.head) {
+      while pending.isEmpty {
+        if let count, taken >= count { return nil }
+        if taken > 0 {
+          // Wait one interval, checking for Ctrl-C every 50 ms.
+          let until = DispatchTime.now().uptimeNanoseconds + UInt64(interval)
+          while DispatchTime.now().uptimeNanoseconds < until {
+            try call.evaluator.checkInterrupt()
+            usleep(UInt32(min(50_000, max(1, (until - min(until, DispatchTime.now().uptimeNanoseconds)) / 1000))))
+          }
+        }
+        let stats = try sample()
+        let now = DispatchTime.now().uptimeNanoseconds
+        taken += 1
+        pending = stats.map { row($0, previous: previous, now: now, n: taken) }
+        previous = Dictionary(uniqueKeysWithValues: stats.map { ($0.id, ($0.cpu_ns, now)) })
+      }
+      return pending.removeFirst()
+    })
   }
 }

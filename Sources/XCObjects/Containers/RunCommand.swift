@@ -47,6 +47,11 @@ enum RunCommand {
   }
 
   static func run(_ call: Call, _ s: DaemonSession, input: Pipe = .empty) throws -> Pipe {
+    // An image object runs on the daemon it came from, where the image is (docs/remote.md).
+    try DaemonRoute.pipe(of: call.value("image")) { try runHere(call, s, input: input) }
+  }
+
+  private static func runHere(_ call: Call, _ s: DaemonSession, input: Pipe) throws -> Pipe {
     let image = try ObjectArgs.imageRef(try call.require("image"), at: call.head)
     let argv = try call.restValues().map { try $0.asString() }
     let opened = CreateFlags.Opened()

@@ -26,27 +26,30 @@ enum StartCommands {
       let targets = try ObjectArgs.targets(call, input, what: "a container (a name, an id or an object)")
       var out: [Value] = []
       for t in targets {
-        let shown = try ObjectArgs.withContainer(s, t, at: call.head) { ref in
-          try s.call(ShowContainerRequest(id: ref), at: call.head)
-        }
-        let m = shown.runningContainer
-        switch ObjectArgs.status(m, dead: shown.containerDead) {
-        case "created":
-          let started = try ObjectArgs.eventfd(call)
-          defer { close(started.rawValue) }
-          _ = try s.call(RunMainRequest(name: m.id, notify: FDRef(started.fileDescriptor)), at: call.head)
-          if !s.modes.dryRun {
-            while try !TerminalRelay.waitReadable(started.rawValue, call) {}
+        // Every call about a container object goes to its host (show, run_main, show again).
+        try DaemonRoute.withHost(of: t) {
+          let shown = try ObjectArgs.withContainer(s, t, at: call.head) { ref in
+            try s.call(ShowContainerRequest(id: ref), at: call.head)
           }
-        case "running", "restarting":
-          break
-        default:
-          throw ShellError(
-            .containerEnded,
-            "container `\(m.name)` has ended and cannot be started again: its rootfs, addresses and redirections were released when it ended (xc keeps only its record and log)",
-            at: call.head, help: "run it again (`run --replace …`), or run it with `--restart` so the daemon starts main again")
+          let m = shown.runningContainer
+          switch ObjectArgs.status(m, dead: shown.containerDead) {
+          case "created":
+            let started = try ObjectArgs.eventfd(call)
+            defer { close(started.rawValue) }
+            _ = try s.call(RunMainRequest(name: m.id, notify: FDRef(started.fileDescriptor)), at: call.head)
+            if !s.modes.dryRun {
+              while try !TerminalRelay.waitReadable(started.rawValue, call) {}
+            }
+          case "running", "restarting":
+            break
+          default:
+            throw ShellError(
+              .containerEnded,
+              "container `\(m.name)` has ended and cannot be started again: its rootfs, addresses and redirections were released when it ended (xc keeps only its record and log)",
+              at: call.head, help: "run it again (`run --replace …`), or run it with `--restart` so the daemon starts main again")
+          }
+          out.append(ObjectArgs.brief(try ObjectArgs.show(s, .string(m.id), at: call.head)))
         }
-        out.append(ObjectArgs.brief(try ObjectArgs.show(s, .string(m.id), at: call.head)))
       }
       return .value(out.count == 1 ? out[0] : Value(.list(out), call.head))
     }
@@ -81,7 +84,7 @@ enum StartCommands {
             RestartContainerRequest(name: ref, graceMs: Int(grace / 1_000_000)), feature: "`restart`", at: call.head)
           return ref
         }
-        out.append(ObjectArgs.brief(try ObjectArgs.show(s, .string(id), at: call.head)))
+        out.append(ObjectArgs.brief(try DaemonRoute.withHost(of: t) { try ObjectArgs.show(s, .string(id), at: call.head) }))
       }
       return .value(out.count == 1 ? out[0] : Value(.list(out), call.head))
     }

@@ -50,44 +50,49 @@ enum WaitCommand {
         details: "A timeout is an error (`wait.timeout`) naming the condition. `--running`, `--healthy`, `--port`, `--log` and `--exec` fail at once if the container exits first; `--healthy` also when a check during the wait finds it unhealthy (`wait.unhealthy`; one unhealthy before the wait gets its next check) or it has no health check.")
     ) { call, input in
       let target = try ObjectArgs.target(call, input, "container", what: "a container")
-      let condition = try condition(call)
-      let timeout = try call.duration("timeout") ?? 60_000_000_000
-      let every = max(1_000_000, try call.duration("every") ?? 250_000_000)
-      // Resolve once, then poll by id: a name stops resolving once the container is gone.
-      let first = try ObjectArgs.withContainer(s, target, at: call.head) { ref in
-        try s.call(ShowContainerRequest(id: ref), at: call.head)
+      // Every call about a container object goes to its host, also while a stream is read.
+      return try DaemonRoute.pipe(of: target) { try waitHere(target, s, call) }
+    }
+  }
+
+  private static func waitHere(_ target: Value, _ s: DaemonSession, _ call: Call) throws -> XCShell.Pipe {
+    let condition = try condition(call)
+    let timeout = try call.duration("timeout") ?? 60_000_000_000
+    let every = max(1_000_000, try call.duration("every") ?? 250_000_000)
+    // Resolve once, then poll by id: a name stops resolving once the container is gone.
+    let first = try ObjectArgs.withContainer(s, target, at: call.head) { ref in
+      try s.call(ShowContainerRequest(id: ref), at: call.head)
+    }
+    if s.modes.dryRun {
+      // Nothing was started, so nothing would come: the plan says what a real run waits for.
+      StandardError.write("+ wait container=\(DryRunCaller.quoted(first.runningContainer.name)) until=\(DryRunCaller.quoted(condition.description)) timeout=\(seconds(timeout))\n")
+      return .value(ObjectArgs.brief(try ObjectArgs.container(first.runningContainer, dead: first.containerDead)))
+    }
+    let id = first.runningContainer.id
+    var last = first
+    let deadline = Clock.now + timeout
+    while true {
+      let ended = last.containerDead || ObjectArgs.status(last.runningContainer, dead: false) == "exited"
+        || ObjectArgs.status(last.runningContainer, dead: false) == "faulted"
+      if try met(condition, last.runningContainer, ended: ended, s, call, deadline: deadline, first: first.runningContainer) {
+        return .value(ObjectArgs.brief(try ObjectArgs.container(last.runningContainer, dead: last.containerDead)))
       }
-      if s.modes.dryRun {
-        // Nothing was started, so nothing would come: the plan says what a real run waits for.
-        StandardError.write("+ wait container=\(DryRunCaller.quoted(first.runningContainer.name)) until=\(DryRunCaller.quoted(condition.description)) timeout=\(seconds(timeout))\n")
-        return .value(ObjectArgs.brief(try ObjectArgs.container(first.runningContainer, dead: first.containerDead)))
+      if ended, case .exit = condition {} else if ended {
+        throw ShellError(
+          .waitExited, "container `\(last.runningContainer.name)` ended while waiting \(condition.description)",
+          at: call.head)
       }
-      let id = first.runningContainer.id
-      var last = first
-      let deadline = Clock.now + timeout
-      while true {
-        let ended = last.containerDead || ObjectArgs.status(last.runningContainer, dead: false) == "exited"
-          || ObjectArgs.status(last.runningContainer, dead: false) == "faulted"
-        if try met(condition, last.runningContainer, ended: ended, s, call, deadline: deadline, first: first.runningContainer) {
-          return .value(ObjectArgs.brief(try ObjectArgs.container(last.runningContainer, dead: last.containerDead)))
-        }
-        if ended, case .exit = condition {} else if ended {
-          throw ShellError(
-            .waitExited, "container `\(last.runningContainer.name)` ended while waiting \(condition.description)",
-            at: call.head)
-        }
-        guard Clock.now + every <= deadline else {
-          throw ShellError(
-            .waitTimeout, "timed out after \(seconds(timeout)) waiting for `\(last.runningContainer.name)` \(condition.description)",
-            at: call.head)
-        }
-        try Clock.sleep(milliseconds: every / 1_000_000, call)
-        do {
-          last = try s.call(ShowContainerRequest(id: id), at: call.head)
-        } catch let e as ShellError where ObjectArgs.isNotFound(e) {
-          // Gone without a trace: it has ended.
-          last.containerDead = true
-        }
+      guard Clock.now + every <= deadline else {
+        throw ShellError(
+          .waitTimeout, "timed out after \(seconds(timeout)) waiting for `\(last.runningContainer.name)` \(condition.description)",
+          at: call.head)
+      }
+      try Clock.sleep(milliseconds: every / 1_000_000, call)
+      do {
+        last = try s.call(ShowContainerRequest(id: id), at: call.head)
+      } catch let e as ShellError where ObjectArgs.isNotFound(e) {
+        // Gone without a trace: it has ended.
+        last.containerDead = true
       }
     }
   }

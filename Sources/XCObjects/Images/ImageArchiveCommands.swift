@@ -20,26 +20,31 @@ enum ImageArchiveCommands {
         examples: [Example("Save an image as an OCI archive (`image load`, skopeo and umoci read it)", "image save app:1 app.tar")],
         details: "The archive holds `oci-layout`, `index.json` (the image named by `org.opencontainers.image.ref.name`) and the blobs exactly as stored, so digests are unchanged; skopeo, umoci and `image load` read it. The file is removed when saving fails.")
     ) { call, _ in
-      let ref = try ObjectArgs.imageRef(try call.require("image"), at: call.head)
-      let path = try call.require("path").asString()
-      let fd: FileDescriptor
-      do {
-        fd = try FileDescriptor.open(
-          path, .writeOnly, options: [.create, .truncate, .closeOnExec], permissions: [.ownerReadWrite, .groupRead, .otherRead])
-      } catch {
-        throw ShellError(.fileOpen, "`image save`: cannot write `\(path)`: \(error)", at: call.span)
-      }
-      defer { try? fd.close() }
-      do {
-        _ = try Progress.around("saving \(ref) to \(path)", call) {
-          try s.call(SaveImageRequest(imageReference: ref, fd: FDRef(fd)), at: call.head)
-        }
-      } catch {
-        unlink(path)  // never leave a half-written archive behind
-        throw error
-      }
-      return .empty
+      // An image object is saved from the daemon it came from (the archive is written here).
+      try DaemonRoute.pipe(of: call.value("image")) { try saveHere(s, call) }
     }
+  }
+
+  private static func saveHere(_ s: DaemonSession, _ call: Call) throws -> XCShell.Pipe {
+    let ref = try ObjectArgs.imageRef(try call.require("image"), at: call.head)
+    let path = try call.require("path").asString()
+    let fd: FileDescriptor
+    do {
+      fd = try FileDescriptor.open(
+        path, .writeOnly, options: [.create, .truncate, .closeOnExec], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+    } catch {
+      throw ShellError(.fileOpen, "`image save`: cannot write `\(path)`: \(error)", at: call.span)
+    }
+    defer { try? fd.close() }
+    do {
+      _ = try Progress.around("saving \(ref) to \(path)", call) {
+        try s.call(SaveImageRequest(imageReference: ref, fd: FDRef(fd)), at: call.head)
+      }
+    } catch {
+      unlink(path)  // never leave a half-written archive behind
+      throw error
+    }
+    return .empty
   }
 
   static func load(_ s: DaemonSession) -> Builtin {

@@ -23,9 +23,9 @@ enum ImageCommands {
     }
   }
 
-  /// The image's reference from the argument or the pipe.
-  static func reference(_ call: Call, _ input: XCShell.Pipe, _ param: String = "image") throws -> String {
-    try ObjectArgs.imageRef(try ObjectArgs.target(call, input, param, what: "an image"), at: call.head)
+  /// The image from the argument or the pipe: a reference or an image object.
+  static func target(_ call: Call, _ input: XCShell.Pipe, _ param: String = "image") throws -> Value {
+    try ObjectArgs.target(call, input, param, what: "an image")
   }
 
   static func show(_ s: DaemonSession) -> Builtin {
@@ -35,7 +35,9 @@ enum ImageCommands {
         parameters: [.optional("image", .object(.image), "A reference (`name:tag`) or an image object (or piped in).")],
         examples: [Example("The entry points of an image", "image show busybox:latest | get jail_image.config.xc_extension.entry_points")])
     ) { call, input in
-      .value(try describe(s, try reference(call, input), at: call.head))
+      let t = try target(call, input)
+      // An image object is described by the daemon it came from (docs/remote.md).
+      return try DaemonRoute.pipe(of: t) { .value(try describe(s, try ObjectArgs.imageRef(t, at: call.head), at: call.head)) }
     }
   }
 
@@ -49,10 +51,13 @@ enum ImageCommands {
     ) { call, input in
       for t in try ObjectArgs.targets(call, input, what: "an image") {
         let ref = try ObjectArgs.imageRef(t, at: call.head)
-        // xc's `remove_image` answers success when nothing matched: a reference that names no
-        // image is found out first, so a typo is not a silent no-op.
-        _ = try describeRecord(s, ref, at: call.head)
-        _ = try s.call(RemoveImageRequest(imageReference: ref), at: call.head)
+        // An image object is removed from the daemon it came from, each on its own host.
+        try DaemonRoute.withHost(of: t) {
+          // xc's `remove_image` answers success when nothing matched: a reference that names no
+          // image is found out first, so a typo is not a silent no-op.
+          _ = try describeRecord(s, ref, at: call.head)
+          _ = try s.call(RemoveImageRequest(imageReference: ref), at: call.head)
+        }
       }
       return .empty
     }
@@ -100,9 +105,12 @@ enum ImageCommands {
         parameters: [.optional("image", .object(.image), "A reference or an image object (or piped in).")],
         examples: [Example("Edit a config and write it back", "image get-config app:1 | upsert vnet true | image set-config app:1")])
     ) { call, input in
-      let d = try describeRecord(s, try reference(call, input), at: call.head)
-      let config = d.jailImage.config?.xcExtension ?? JailConfig(secureLevel: 0)
-      return .value(try DaemonSession.value(config, as: nil))
+      let t = try target(call, input)
+      return try DaemonRoute.pipe(of: t) {
+        let d = try describeRecord(s, try ObjectArgs.imageRef(t, at: call.head), at: call.head)
+        let config = d.jailImage.config?.xcExtension ?? JailConfig(secureLevel: 0)
+        return .value(try DaemonSession.value(config, as: nil))
+      }
     }
   }
 
@@ -117,14 +125,18 @@ enum ImageCommands {
         ],
         details: "As in xc, the OCI part of the config (`Entrypoint`, `Env`, …) is reset. Returns the image object.")
     ) { call, input in
-      let ref = try ObjectArgs.imageRef(try call.require("image"), at: call.head)
-      let given = try call.value("config") ?? input.collect()
-      guard !given.isNull else {
-        throw ShellError(.argsMissing, "`image set-config` needs a config (a record or a file)", at: call.span)
-      }
-      _ = try s.call(ReplaceMetaRequest(imageReference: ref, config: try jailConfig(given, call)), at: call.head)
-      return .value(try describe(s, ref, at: call.head))
+      try DaemonRoute.pipe(of: call.value("image")) { try setConfigHere(s, call, input) }
     }
+  }
+
+  private static func setConfigHere(_ s: DaemonSession, _ call: Call, _ input: XCShell.Pipe) throws -> XCShell.Pipe {
+    let ref = try ObjectArgs.imageRef(try call.require("image"), at: call.head)
+    let given = try call.value("config") ?? input.collect()
+    guard !given.isNull else {
+      throw ShellError(.argsMissing, "`image set-config` needs a config (a record or a file)", at: call.span)
+    }
+    _ = try s.call(ReplaceMetaRequest(imageReference: ref, config: try jailConfig(given, call)), at: call.head)
+    return .value(try describe(s, ref, at: call.head))
   }
 
   static func patch(_ s: DaemonSession) -> Builtin {
@@ -145,16 +157,20 @@ enum ImageCommands {
           """,
         acceptsAnyFlag: true)
     ) { call, _ in
-      let ref = try ObjectArgs.imageRef(try call.require("image"), at: call.head)
-      let words = try call.restValues().map { try $0.asString() }
-      let d = try describeRecord(s, ref, at: call.head)
-      var config = d.jailImage.config?.xcExtension ?? JailConfig(secureLevel: 0)
-      do { try ImagePatch.apply(words, to: &config) } catch let e as ImagePatch.Failure {
-        throw ShellError(.argsValue, "`image patch`: \(e.message)", at: call.span, help: "see `help image patch`")
-      }
-      _ = try s.call(ReplaceMetaRequest(imageReference: ref, config: config), at: call.head)
-      return .value(try describe(s, ref, at: call.head))
+      try DaemonRoute.pipe(of: call.value("image")) { try patchHere(s, call) }
     }
+  }
+
+  private static func patchHere(_ s: DaemonSession, _ call: Call) throws -> XCShell.Pipe {
+    let ref = try ObjectArgs.imageRef(try call.require("image"), at: call.head)
+    let words = try call.restValues().map { try $0.asString() }
+    let d = try describeRecord(s, ref, at: call.head)
+    var config = d.jailImage.config?.xcExtension ?? JailConfig(secureLevel: 0)
+    do { try ImagePatch.apply(words, to: &config) } catch let e as ImagePatch.Failure {
+      throw ShellError(.argsValue, "`image patch`: \(e.message)", at: call.span, help: "see `help image patch`")
+    }
+    _ = try s.call(ReplaceMetaRequest(imageReference: ref, config: config), at: call.head)
+    return .value(try describe(s, ref, at: call.head))
   }
 
   static func tag(_ s: DaemonSession) -> Builtin {
@@ -168,10 +184,12 @@ enum ImageCommands {
         ],
         details: "Returns the image object under its new reference.")
     ) { call, _ in
-      let ref = try ObjectArgs.imageRef(try call.require("image"), at: call.head)
-      let new = try call.require("reference").asString()
-      _ = try s.call(TagImageRequest(imageReference: ref, newReference: new), at: call.head)
-      return .value(try describe(s, new, at: call.head))
+      try DaemonRoute.pipe(of: call.value("image")) {
+        let ref = try ObjectArgs.imageRef(try call.require("image"), at: call.head)
+        let new = try call.require("reference").asString()
+        _ = try s.call(TagImageRequest(imageReference: ref, newReference: new), at: call.head)
+        return .value(try describe(s, new, at: call.head))
+      }
     }
   }
 

@@ -71,25 +71,30 @@ enum RegistryCommands {
         ],
         details: "Shows progress on a terminal. Returns nothing; a failure is an error with the daemon's fault.")
     ) { call, _ in
-      let ref = try ObjectArgs.imageRef(try call.require("image"), at: call.head)
-      let remote = try call.require("remote").asString()
-      _ = try s.call(PushImageRequest(imageReference: ref, remoteReference: remote, insecure: call.has("insecure")), at: call.head)
-      let progress = Progress(call)
-      while true {
-        let st = try s.call(UploadStatRequest(imageReference: ref, remoteReference: remote), at: call.head)
-        if let fault = st.fault {
-          progress.finish(nil)
-          throw ShellError(.pushFailed, "push of `\(ref)` to `\(remote)` failed: \(fault)", at: call.head)
-        }
-        if st.done {
-          progress.finish(Progress.pushLine(remote, st))
-          return .empty
-        }
-        progress.update(Progress.pushLine(remote, st))
-        do { try Clock.sleep(milliseconds: 500, call) } catch {
-          progress.finish(nil)
-          throw error
-        }
+      // An image object is pushed by the daemon it came from.
+      try DaemonRoute.pipe(of: call.value("image")) { try pushHere(s, call) }
+    }
+  }
+
+  private static func pushHere(_ s: DaemonSession, _ call: Call) throws -> XCShell.Pipe {
+    let ref = try ObjectArgs.imageRef(try call.require("image"), at: call.head)
+    let remote = try call.require("remote").asString()
+    _ = try s.call(PushImageRequest(imageReference: ref, remoteReference: remote, insecure: call.has("insecure")), at: call.head)
+    let progress = Progress(call)
+    while true {
+      let st = try s.call(UploadStatRequest(imageReference: ref, remoteReference: remote), at: call.head)
+      if let fault = st.fault {
+        progress.finish(nil)
+        throw ShellError(.pushFailed, "push of `\(ref)` to `\(remote)` failed: \(fault)", at: call.head)
+      }
+      if st.done {
+        progress.finish(Progress.pushLine(remote, st))
+        return .empty
+      }
+      progress.update(Progress.pushLine(remote, st))
+      do { try Clock.sleep(milliseconds: 500, call) } catch {
+        progress.finish(nil)
+        throw error
       }
     }
   }

@@ -68,8 +68,11 @@ enum NetworkCommands {
     ) { call, input in
       for t in try ObjectArgs.targets(call, input, what: "a network") {
         let name = try ObjectArgs.name(t, "network", at: call.head)
-        try ObjectArgs.about(.network, name, at: call.head, exists: { try networks(s, at: call.head).contains { $0.name == name } }) {
-          _ = try s.call(RemoveNetworkRequest(name: name), at: call.head)
+        // A network object is removed from the daemon it came from, each on its own host.
+        try DaemonRoute.withHost(of: t) {
+          try ObjectArgs.about(.network, name, at: call.head, exists: { try networks(s, at: call.head).contains { $0.name == name } }) {
+            _ = try s.call(RemoveNetworkRequest(name: name), at: call.head)
+          }
         }
       }
       return .empty
@@ -115,13 +118,17 @@ enum NetworkCommands {
           .switch("no-commit", "Do not rewrite the members' hosts files yet (see `network commit-tag`)."),
         ])
     ) { call, input in
-      let group = try ObjectArgs.name(try call.require("network"), "network", at: call.head)
+      let network = try call.require("network")
+      let group = try ObjectArgs.name(network, "network", at: call.head)
       let target = try ObjectArgs.target(call, input, "container", what: "a container")
-      try ObjectArgs.withContainer(s, target, at: call.head) { ref in
-        _ = try s.call(
-          AddNetgroupRequest(
-            netgroupName: group, containerName: ref, autoCreateNetgroup: true, commitImmediately: !call.has("no-commit")),
-          at: call.head)
+      // The group and the container are on one daemon: the one their objects came from.
+      try DaemonRoute.withHost(ofAll: [network, target], command: "network tag", at: call.head) {
+        try ObjectArgs.withContainer(s, target, at: call.head) { ref in
+          _ = try s.call(
+            AddNetgroupRequest(
+              netgroupName: group, containerName: ref, autoCreateNetgroup: true, commitImmediately: !call.has("no-commit")),
+            at: call.head)
+        }
       }
       return .empty
     }
@@ -134,8 +141,9 @@ enum NetworkCommands {
         summary: "Rewrite the hosts files of a network group's members (IPC `commit_netgroup`).",
         parameters: [.required("network", .object(.network), "The group.")])
     ) { call, _ in
-      let group = try ObjectArgs.name(try call.require("network"), "network", at: call.head)
-      _ = try s.call(CommitNetgroupRequest(netgroupName: group), at: call.head)
+      let network = try call.require("network")
+      let group = try ObjectArgs.name(network, "network", at: call.head)
+      _ = try DaemonRoute.withHost(of: network) { try s.call(CommitNetgroupRequest(netgroupName: group), at: call.head) }
       return .empty
     }
   }

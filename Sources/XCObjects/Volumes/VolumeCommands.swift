@@ -83,8 +83,11 @@ enum VolumeCommands {
     ) { call, input in
       for t in try ObjectArgs.targets(call, input, what: "a volume") {
         let name = try ObjectArgs.name(t, "volume", at: call.head)
-        try ObjectArgs.about(.volume, name, at: call.head, exists: { try volumes(s, at: call.head)[name] != nil }) {
-          _ = try s.call(RemoveVolumeRequest(name: name), at: call.head)
+        // A volume object is removed from the daemon it came from, each on its own host.
+        try DaemonRoute.withHost(of: t) {
+          try ObjectArgs.about(.volume, name, at: call.head, exists: { try volumes(s, at: call.head)[name] != nil }) {
+            _ = try s.call(RemoveVolumeRequest(name: name), at: call.head)
+          }
         }
       }
       return .empty
