@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 import XCIPC
 
@@ -19,24 +18,10 @@ struct LogFollowTests {
         run busybox:latest -d --name chatty -- sh -c 'echo before; while [ ! -e /go ]; do sleep 0.1; done; echo after-1; echo after-2 >&2; exit 0' | ignore
         wait chatty --log before --timeout 30s | ignore
         """, daemon)
-      let logsCallsBefore = daemon.log.components(separatedBy: "xcsh.logs (").count
-      let result = Mutex<XcshResult?>(nil)
-      let done = DispatchSemaphore(value: 0)
-      let socket = daemon.socket
-      Thread.detachNewThread {
-        let r = try? Xcsh.run(["--socket", socket, "-c", "logs chatty --follow"], timeout: .seconds(60))
-        result.withLock { $0 = r }
-        done.signal()
-      }
       // The follower has asked for the log: its later output can only come from following.
-      let deadline = Date().addingTimeInterval(30)
-      while daemon.log.components(separatedBy: "xcsh.logs (").count <= logsCallsBefore, Date() < deadline {
-        usleep(20_000)  // polling the daemon's log, bounded by the deadline
-      }
-      #expect(daemon.log.components(separatedBy: "xcsh.logs (").count > logsCallsBefore, "the follower never called xcsh.logs")
+      let follower = FollowerRun.start(daemon, ["-c", "logs chatty --follow"], timeout: .seconds(60))
       _ = try e2e.ok("exec chatty -- touch /go", daemon)
-      #expect(done.wait(timeout: .now() + 60) == .success, "logs --follow did not end with the container")
-      let r = try #require(result.withLock { $0 })
+      let r = try follower.finished(within: 60)
       #expect(r.status == 0, "\(r.stderr)")
       // As `docker logs`: the container's stderr lines on xcsh's stderr.
       #expect(r.stdout == "before\nafter-1\n" && r.stderr == "after-2\n", "\(r.stdout) \(r.stderr)")

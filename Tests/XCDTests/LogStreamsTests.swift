@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 import XCIPC
 import XCSystem
@@ -29,23 +28,10 @@ struct LogStreamsTests {
       let at = String(decoding: LogRecord.timestamp(split), as: UTF8.self)
 
       // A follower of stderr from `split` on, started before phase two.
-      let logsCallsBefore = daemon.log.components(separatedBy: "xcsh.logs (").count
-      let result = Mutex<XcshResult?>(nil)
-      let done = DispatchSemaphore(value: 0)
-      let socket = daemon.socket
-      Thread.detachNewThread {
-        let r = try? Xcsh.run(["--socket", socket, "--json", "-c", "logs two --follow --stderr --since '\(at)'"], timeout: .seconds(60))
-        result.withLock { $0 = r }
-        done.signal()
-      }
-      let deadline = Date().addingTimeInterval(30)
-      while daemon.log.components(separatedBy: "xcsh.logs (").count <= logsCallsBefore, Date() < deadline {
-        usleep(20_000)  // polling the daemon's log, bounded by the deadline
-      }
-      #expect(daemon.log.components(separatedBy: "xcsh.logs (").count > logsCallsBefore, "the follower never called xcsh.logs")
+      let follower = FollowerRun.start(
+        daemon, ["--json", "-c", "logs two --follow --stderr --since '\(at)'"], timeout: .seconds(60))
       _ = try e2e.ok("exec two -- touch /go", daemon)
-      #expect(done.wait(timeout: .now() + 60) == .success, "logs --follow did not end with the container")
-      let followed = try #require(result.withLock { $0 })
+      let followed = try follower.finished(within: 60)
       #expect(followed.status == 0, "\(followed.stderr)")
       let records = try #require(try JSONSerialization.jsonObject(with: Data(followed.stdout.utf8)) as? [[String: String]], "\(followed.stdout)")
       #expect(records.map { $0["line"] } == ["err2"] && records.map { $0["stream"] } == ["stderr"], "\(records)")
@@ -88,22 +74,9 @@ struct LogStreamsTests {
         run busybox:latest -d --name busy -- sh -c 'echo ready; while [ ! -e /go ]; do sleep 0.1; done; i=0; while [ $i -lt 40000 ]; do echo "line $i ................................................"; i=$((i+1)); done; echo END' | ignore
         wait busy --log ready --timeout 30s | ignore
         """, daemon)
-      let logsCallsBefore = daemon.log.components(separatedBy: "xcsh.logs (").count
-      let result = Mutex<XcshResult?>(nil)
-      let done = DispatchSemaphore(value: 0)
-      let socket = daemon.socket
-      Thread.detachNewThread {
-        let r = try? Xcsh.run(["--socket", socket, "-c", "logs busy --follow"], timeout: .seconds(240))
-        result.withLock { $0 = r }
-        done.signal()
-      }
-      let deadline = Date().addingTimeInterval(30)
-      while daemon.log.components(separatedBy: "xcsh.logs (").count <= logsCallsBefore, Date() < deadline {
-        usleep(20_000)  // polling the daemon's log, bounded by the deadline
-      }
+      let follower = FollowerRun.start(daemon, ["-c", "logs busy --follow"], timeout: .seconds(240))
       _ = try e2e.ok("exec busy -- touch /go", daemon)
-      #expect(done.wait(timeout: .now() + 240) == .success, "logs --follow did not end with the container")
-      let r = try #require(result.withLock { $0 })
+      let r = try follower.finished(within: 240)
       #expect(r.status == 0, "\(r.stderr.suffix(300))")
       let lines = r.stdout.split(separator: "\n")
       #expect(lines.first == "ready" && lines.last == "END", "\(lines.prefix(2)) … \(lines.suffix(2))")

@@ -16,7 +16,7 @@ struct RedirectsTests {
     let redirects: Redirects
 
     init(nftExit: Int = 0) throws {
-      dir = NSTemporaryDirectory() + "redirects-\(UUID().uuidString)"
+      dir = try TempState().path
       try FileManager.default.createDirectory(atPath: dir + "/calls", withIntermediateDirectories: true)
       try writeStandInProgram(
         dir + "/nft",

@@ -13,8 +13,7 @@ struct SnapshotsTests {
     let snapshots: Snapshots
 
     init() throws {
-      dir = NSTemporaryDirectory() + "snapshots-\(UUID().uuidString)"
-      try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+      dir = try TempState().path
       let layout = StateLayout(root: dir)
       let state = try StateStore(path: layout.database)
       snapshots = Snapshots(

@@ -13,8 +13,7 @@ struct VolumesTests {
     let volumes: Volumes
 
     init() throws {
-      dir = NSTemporaryDirectory() + "volumes-\(UUID().uuidString)"
-      try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+      dir = try TempState().path
       let layout = StateLayout(root: dir)
       volumes = Volumes(
         layout: layout, state: try StateStore(path: layout.database), logger: Logger(label: "test"))

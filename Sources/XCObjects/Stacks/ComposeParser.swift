@@ -183,15 +183,30 @@ struct ComposeParser {
   }
 
   private func networks(_ v: Node) throws(ComposeError) -> [ComposeNetwork] {
+    var subnets: [String: String] = [:]
+    return try resources(v, "network", driver: "bridge", driverNote: "only `bridge`") { (entry, key, value) throws(ComposeError) in
+      guard key == "ipam" else { return false }
+      subnets[entry] = try ipamSubnet(value)
+      return true
+    }.map { ComposeNetwork(key: $0.key, at: $0.at, subnet: subnets[$0.key], externalName: $0.externalName) }
+  }
+
+  /// A top-level `networks:` or `volumes:` section: each entry's key, place and external name.
+  /// `external`, `name`, `driver` (only `allowed`) and `x-*` keys are read here; any other key
+  /// goes to `other`, which says whether it took it (else it is refused at its place).
+  private func resources(
+    _ v: Node, _ noun: String, driver allowed: String, driverNote: String,
+    other: (_ entry: String, _ key: String, _ value: Node) throws(ComposeError) -> Bool = { _, _, _ in false }
+  ) throws(ComposeError) -> [(key: String, at: ComposePosition, externalName: String?)] {
     if v.null != nil { return [] }
-    guard case .mapping(let m) = v else { throw invalid(v, "`networks` maps network names to settings") }
-    var out: [ComposeNetwork] = []
+    guard case .mapping(let m) = v else { throw invalid(v, "`\(noun)s` maps \(noun) names to settings") }
+    var out: [(key: String, at: ComposePosition, externalName: String?)] = []
     for (k, body) in m {
-      var n = ComposeNetwork(key: try keyName(k), at: position(k))
+      let entry = try keyName(k)
       var external = false
       var name: String?
       if body.null == nil {
-        guard case .mapping(let fields) = body else { throw invalid(body, "network `\(n.key)` must be a mapping") }
+        guard case .mapping(let fields) = body else { throw invalid(body, "\(noun) `\(entry)` must be a mapping") }
         for (fk, fv) in fields {
           let key = try keyName(fk)
           switch key {
@@ -199,22 +214,20 @@ struct ComposeParser {
           case "name": name = try string(fv, "`name`")
           case "driver":
             let d = try string(fv, "`driver`")
-            guard d == "bridge" else {
-              throw ComposeError(kind: .unsupported, at: position(fv), message: "network driver `\(d)` is not supported (only `bridge`)")
+            guard d == allowed else {
+              throw ComposeError(kind: .unsupported, at: position(fv), message: "\(noun) driver `\(d)` is not supported (\(driverNote))")
             }
-          case "ipam": n.subnet = try ipamSubnet(fv)
           default:
             if key.hasPrefix("x-") { continue }
-            throw ComposeError(kind: .unsupported, at: position(fk), message: "network key `\(key)` is not supported (docs/stacks.md lists the supported keys)")
+            if try other(entry, key, fv) { continue }
+            throw ComposeError(kind: .unsupported, at: position(fk), message: "\(noun) key `\(key)` is not supported (docs/stacks.md lists the supported keys)")
           }
         }
       }
-      if external {
-        n.externalName = name ?? n.key
-      } else if name != nil {
-        throw ComposeError(kind: .unsupported, at: n.at, message: "`name:` on a network the stack creates is not supported: its name is `<project>-\(n.key)` (use `external: true` for a network made elsewhere)")
+      if !external, name != nil {
+        throw ComposeError(kind: .unsupported, at: position(k), message: "`name:` on a \(noun) the stack creates is not supported: its name is `<project>-\(entry)` (use `external: true` for a \(noun) made elsewhere)")
       }
-      out.append(n)
+      out.append((entry, position(k), external ? name ?? entry : nil))
     }
     return out
   }
@@ -250,39 +263,8 @@ struct ComposeParser {
   }
 
   private func volumes(_ v: Node) throws(ComposeError) -> [ComposeVolume] {
-    if v.null != nil { return [] }
-    guard case .mapping(let m) = v else { throw invalid(v, "`volumes` maps volume names to settings") }
-    var out: [ComposeVolume] = []
-    for (k, body) in m {
-      var vol = ComposeVolume(key: try keyName(k), at: position(k))
-      var external = false
-      var name: String?
-      if body.null == nil {
-        guard case .mapping(let fields) = body else { throw invalid(body, "volume `\(vol.key)` must be a mapping") }
-        for (fk, fv) in fields {
-          let key = try keyName(fk)
-          switch key {
-          case "external": external = try bool(fv, "`external`")
-          case "name": name = try string(fv, "`name`")
-          case "driver":
-            let d = try string(fv, "`driver`")
-            guard d == "local" else {
-              throw ComposeError(kind: .unsupported, at: position(fv), message: "volume driver `\(d)` is not supported (only `local`, a directory volume)")
-            }
-          default:
-            if key.hasPrefix("x-") { continue }
-            throw ComposeError(kind: .unsupported, at: position(fk), message: "volume key `\(key)` is not supported (docs/stacks.md lists the supported keys)")
-          }
-        }
-      }
-      if external {
-        vol.externalName = name ?? vol.key
-      } else if name != nil {
-        throw ComposeError(kind: .unsupported, at: vol.at, message: "`name:` on a volume the stack creates is not supported: its name is `<project>-\(vol.key)` (use `external: true` for a volume made elsewhere)")
-      }
-      out.append(vol)
-    }
-    return out
+    try resources(v, "volume", driver: "local", driverNote: "only `local`, a directory volume")
+      .map { ComposeVolume(key: $0.key, at: $0.at, externalName: $0.externalName) }
   }
 
   private func serviceNetworks(_ v: Node) throws(ComposeError) -> [Located<String>] {
