@@ -109,6 +109,19 @@ import XCSystem
     }
   }
 
+  /// `--follow --until T` ends at T, as Docker's, even while the container lives on.
+  @Test func followEndsAtUntil() throws {
+    let (fake, dir) = try daemon(Self.recordLog)
+    defer {
+      fake.stop()
+      try? FileManager.default.removeItem(atPath: dir)
+    }
+    let r = try ProgramRun.run(
+      DocExamplesTests.binary, ["--socket", fake.path, "-c", "logs web --follow --until 2026-12-06T10:00:04Z"],
+      timeout: .seconds(30))
+    #expect(r.status == 0 && r.stdout == "one\nlong-line\n" && r.stderr == "warn\nerr2\n", "\(r)")
+  }
+
   /// On a terminal (the binary with its output not piped on), as `docker logs`: stdout lines to
   /// stdout, stderr lines to stderr, `--timestamps` first; `--json` gives the records.
   @Test func aTerminalGetsLinesOnTheirOwnStreams() throws {

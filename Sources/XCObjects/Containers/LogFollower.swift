@@ -100,6 +100,11 @@ final class LogFollower: @unchecked Sendable {
       }
       // A trim put a new file at the path: go on with it, after the last record seen.
       if switchTo(path) { continue }
+      // `--until`: nothing written from then on is shown, so following ends there (as Docker's).
+      if let until = selection.until, LogSelection.now() >= until {
+        ended = true
+        continue
+      }
       ended = try containerEnded()
       if ended {
         // A trim may have made a new file that then moved with the ended container before it

@@ -38,7 +38,7 @@ enum LogsCommand {
           `docker logs`, stdout lines go to stdout and stderr lines to stderr; in a pipe or with \
           `xcsh --json` each line is a record `{time, stream, line}` (`time` a datetime). A log keeps \
           the newest 1 MiB and is kept after the container ends (see `ps --all`, `rm`). `--follow` \
-          combines with every filter and ends when the container has ended. A log written by an \
+          combines with every filter and ends when the container has ended (or at `--until`). A log written by an \
           older xcd (no times nor streams) is shown as text; the filters refuse it. An exec'd \
           process is logged only when started with `exec --detach` (`--process ID`).
           """)
