@@ -17,9 +17,11 @@ import SystemPackage
 @inline(__always)
 internal func currentErrno() -> Errno { Errno(rawValue: errno) }
 
-/// Runs `body` until it returns something other than -1/EINTR; -1 becomes `Errno`.
+/// Runs `body` until it returns something other than -1/EINTR; -1 becomes `Errno`. Public for
+/// the one-off libc calls other modules make themselves (the engine's `mount`, `openat2`, …),
+/// so every module shares one EINTR and errno discipline.
 @inline(__always)
-internal func valueOrErrno<I: FixedWidthInteger>(
+public func valueOrErrno<I: FixedWidthInteger>(
   retryOnInterrupt: Bool = true, _ body: () -> I
 ) throws(Errno) -> I {
   while true {

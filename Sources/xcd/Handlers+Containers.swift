@@ -45,19 +45,14 @@ extension Handlers {
 
     serve(&table, StopContainerRequest.self) { request, _ in
       let id = try self.liveContainerID(request.name, field: "xcsh.stop: name")
-      guard (0...3_600_000).contains(request.graceMs) else {
-        throw XCDaemonError.invalid("xcsh.stop: grace_ms (xcsh: stop --time) must be 0 to 3600000, found \(request.graceMs)")
-      }
-      self.stopInBackground(id, why: "xcsh.stop", grace: .milliseconds(request.graceMs))
+      let grace = try Self.grace(request.graceMs, method: "xcsh.stop", flag: "stop --time")
+      self.stopInBackground(id, why: "xcsh.stop", grace: grace)
       return NullResponse()
     }
 
     serve(&table, RestartContainerRequest.self) { request, _ in
       let id = try self.liveContainerID(request.name, field: "xcsh.restart: name")
-      guard (0...3_600_000).contains(request.graceMs) else {
-        throw XCDaemonError.invalid("xcsh.restart: grace_ms (xcsh: restart --time) must be 0 to 3600000, found \(request.graceMs)")
-      }
-      try self.engine.restart(id, grace: .milliseconds(request.graceMs))
+      try self.engine.restart(id, grace: try Self.grace(request.graceMs, method: "xcsh.restart", flag: "restart --time"))
       return NullResponse()
     }
 
@@ -258,6 +253,14 @@ extension Handlers {
   }
 
   /// SIGKILLs the process a pidfd refers to (found in /proc/self/fdinfo), then closes it.
+  /// A stop's grace period (`grace_ms` of `xcsh.stop`/`xcsh.restart`): 0 to one hour.
+  static func grace(_ ms: Int, method: String, flag: String) throws -> Duration {
+    guard (0...3_600_000).contains(ms) else {
+      throw XCDaemonError.invalid("\(method): grace_ms (xcsh: \(flag)) must be 0 to 3600000, found \(ms)")
+    }
+    return .milliseconds(ms)
+  }
+
   static func release(_ link: Link) {
     if let info = try? String(
       contentsOfFile: "/proc/self/fdinfo/\(link.fd.rawValue)", encoding: .utf8),

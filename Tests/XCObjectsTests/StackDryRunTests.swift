@@ -100,6 +100,17 @@ import XCTestSupport
     #expect(stderr.contains("ext.yaml:6:3: external network `lan0` is not on the daemon"), "\(stderr)")
     #expect(!stderr.contains("+ "), "\(stderr)")
   }
+  /// Compose's `${VAR}` reads the shell's environment: `$env.NAME = …` before `stack up` counts.
+  @Test func interpolationSeesTheShellsEnvironment() throws {
+    let fake = try emptyDaemon()
+    defer { fake.stop() }
+    let (status, _, stderr) = try dryRun(
+      "'services:\n  web:\n    image: busybox:${XCSH_CASE_TAG}\n' | save -f env.yaml; $env.XCSH_CASE_TAG = \"1.36\"; stack up env.yaml -p envtest | ignore",
+      fake)
+    #expect(status == 0, "\(stderr)")
+    #expect(stderr.contains("+ instantiate image=busybox:1.36 name=envtest-web-1"), "\(stderr)")
+  }
+
   @Test func aRecordIsPlannedLikeAFile() throws {
     let fake = try emptyDaemon()
     defer { fake.stop() }

@@ -63,9 +63,7 @@ extension Engine {
     try checkOpen()
     let containers: [LiveContainer]
     if names.isEmpty {
-      lock.lock()
-      containers = Array(live.values)
-      lock.unlock()
+      containers = allLive()
     } else {
       containers = try names.map { try find($0) }
     }

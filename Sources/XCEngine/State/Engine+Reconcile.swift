@@ -9,7 +9,12 @@ extension Engine {
   /// only for `no_clean` ones), as is each teardown that run left incomplete. Then whatever
   /// no record accounts for is swept: runc containers, mounts, veths, leases, directories.
   func reconcile() throws {
-    let runtimeIDs = Set((try? runc.list()) ?? [])
+    // Unknown (runc failing): each teardown then asks runc itself rather than skip the step.
+    let runtimeIDs: Set<String>?
+    do { runtimeIDs = Set(try runc.list()) } catch {
+      logger.error("cannot list runc's containers", metadata: ["error": "\(error)"])
+      runtimeIDs = nil
+    }
     let leftover: [TeardownStep] = [.runtime, .mounts, .network, .state]
     for pending in pendingTeardowns() {
       logger.warning(
@@ -25,7 +30,8 @@ extension Engine {
       teardown(target, steps: leftover)
     }
     var kept = Set<String>()
-    for var record in try state.containers() {
+    let records = try state.containers()
+    for var record in records {
       if record.no_clean {
         if record.status != .exited {
           record.status = .exited
@@ -39,7 +45,7 @@ extension Engine {
       target.runtimeIDs = runtimeIDs
       teardown(target, steps: leftover)
     }
-    for id in runtimeIDs.subtracting(try state.containers().map(\.id)) {
+    for id in (runtimeIDs ?? []).subtracting(records.map(\.id)) {
       do { try runc.delete(id: id, force: true) } catch {
         logger.warning("cannot delete leftover runc container", metadata: ["id": "\(id)", "error": "\(error)"])
       }

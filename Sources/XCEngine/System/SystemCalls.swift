@@ -11,7 +11,7 @@ import XCSystem
 @discardableResult
 func sysCall(_ what: @autoclosure () -> String, _ body: () -> CInt) throws(EngineError) -> CInt {
   do {
-    return try retryingInterrupts(body)
+    return try valueOrErrno(body)
   } catch {
     throw EngineError.system(what(), error)
   }

@@ -153,14 +153,7 @@ enum ResourceCommands {
     return .stream(ValueStream(span: call.head) {
       while pending.isEmpty {
         if let count, taken >= count { return nil }
-        if taken > 0 {
-          // Wait one interval, checking for Ctrl-C every 50 ms.
-          let until = DispatchTime.now().uptimeNanoseconds + UInt64(interval)
-          while DispatchTime.now().uptimeNanoseconds < until {
-            try call.evaluator.checkInterrupt()
-            usleep(UInt32(min(50_000, max(1, (until - min(until, DispatchTime.now().uptimeNanoseconds)) / 1000))))
-          }
-        }
+        if taken > 0 { try Clock.sleep(milliseconds: Int64(interval) / 1_000_000, call) }
         let stats = try sample()
         let now = DispatchTime.now().uptimeNanoseconds
         taken += 1

@@ -35,7 +35,8 @@ enum StackCommands {
           are refused at FILE:LINE:COL before anything is done.
           """)
     ) { call, _ in
-      let file = try StackFile.load(try call.require("stack"), project: try call.string("project"), at: call.head)
+      let file = try StackFile.load(
+        try call.require("stack"), project: try call.string("project"), environment: call.evaluator.environment, at: call.head)
       let networks = try NetworkCommands.networks(s, at: call.head)
       var subnets: [String: String] = [:]
       for n in networks { if let sub = n.subnet { subnets[n.name] = sub } }
@@ -136,7 +137,8 @@ enum StackCommands {
         throw ShellError(.stackInvalid, "a stack is a project name, a Compose file's path or a record, not \(value.typeNameWithArticle)", at: call.head)
       }
       if value.recordValue != nil || StackFile.isPath(arg) {
-        let file = try StackFile.load(value, project: try call.string("project"), at: call.head)
+        let file = try StackFile.load(
+          value, project: try call.string("project"), environment: call.evaluator.environment, at: call.head)
         project = file.project
         let plan = try file.plan(existingSubnets: [:], at: call.head)
         networks = Set(plan.networks.filter { !$0.external }.map(\.name))

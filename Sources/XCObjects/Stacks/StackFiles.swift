@@ -67,8 +67,8 @@ struct StackFile {
   static let recordName = "stack record"
 
   /// A stack argument: a record, else a file's path.
-  static func load(_ argument: Value, project: String?, at span: Span) throws -> StackFile {
-    let environment = ProcessInfo.processInfo.environment
+  /// `environment` is the shell's (`$env`), which Compose's `${VAR}` reads.
+  static func load(_ argument: Value, project: String?, environment: [String: String], at span: Span) throws -> StackFile {
     if argument.recordValue != nil { return try record(argument, project: project, environment: environment, at: span) }
     guard case .string(let path) = argument.kind else {
       throw ShellError(.stackInvalid, "a stack is a Compose file's path or a record, not \(argument.typeNameWithArticle)", at: span)

@@ -146,7 +146,7 @@ enum CreateFlags {
         throw ShellError(.argsValue, "`--env-file`: `\(path)` is not UTF-8 text", at: call.span)
       }
       do {
-        for (k, v) in try EnvFile.parse(text, file: path, environment: ProcessInfo.processInfo.environment) { envs[k] = v }
+        for (k, v) in try EnvFile.parse(text, file: path, environment: call.evaluator.environment) { envs[k] = v }
       } catch let e as EnvFile.Failure {
         throw ShellError(.argsValue, "`--env-file`: \(e)", at: call.span)
       }
