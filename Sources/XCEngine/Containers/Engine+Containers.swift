@@ -100,7 +100,8 @@ extension Engine {
       networkSetup = networkPlan.map { networking.start($0, container: container) }
       try snapshots.mount(image, bundle: bundle, extraLayers: spec.extra_layers, copies: spec.copies)
       container.phases.mark("mount")
-      let config = try runtimeConfig(spec, image: image, main: main, envs: envs, mounts: volumeMounts, hostname: hostname, bundle: bundle)
+      let config = try runtimeConfig(
+        spec, id: container.id, image: image, main: main, envs: envs, mounts: volumeMounts, hostname: hostname, bundle: bundle)
       // The bundle is new and only runc reads it (see FileSystem.writeEphemeral).
       try FileSystem.writeEphemeral(bundle + "/config.json", Array(try StateStore.encode(config.spec).utf8))
       container.phases.mark("spec")
@@ -508,7 +509,7 @@ extension Engine {
   /// The OCI runtime spec of the container (its `config.json`), and main as resolved in its
   /// root (user and group ids, HOME, PATH).
   private func runtimeConfig(
-    _ spec: ContainerSpec, image: ImageRecord, main: Jexec?, envs: [String: String],
+    _ spec: ContainerSpec, id: String, image: ImageRecord, main: Jexec?, envs: [String: String],
     mounts volumeMounts: [VolumeMount], hostname: String, bundle: String
   ) throws -> (spec: RuntimeSpec, resolved: Jexec?) {
     var resolved = main
@@ -530,8 +531,7 @@ extension Engine {
         namespaces: RuntimeSpec.namespaces + (spec.network.vnet ? [.init(type: "network", path: Networking.netnsPath(bundle))] : []),
         maskedPaths: RuntimeSpec.maskedPaths,
         readonlyPaths: RuntimeSpec.readonlyPaths,
-        // The bundle is `containers/<id>` (StateLayout.container).
-        cgroupsPath: ContainerCgroup.path(String(bundle.split(separator: "/").last ?? "")),
+        cgroupsPath: ContainerCgroup.path(id),
         resources: spec.resources.isEmpty ? nil : spec.resources.runtime))
     return (config, resolved)
   }

@@ -118,10 +118,17 @@ extension Engine {
         help: "start it with run-main", errno: .invalidArgument)
     }
     let runs = container.requestRestart()
-    try? kill(container.id, signal: SIGTERM, stopping: false)
+    // Main may have ended meanwhile (runc then has nothing to signal and the restart goes on),
+    // so a failure is logged, not thrown; the wait below decides the answer.
+    func signalMain(_ signal: Int32) {
+      do { try kill(container.id, signal: signal, stopping: false) } catch {
+        logger.warning("cannot signal main to restart it", metadata: ["id": "\(container.id)", "signal": "\(signal)", "error": "\(error)"])
+      }
+    }
+    signalMain(SIGTERM)
     let deadline = Date().addingTimeInterval(Self.seconds(grace))
     if container.waitRun(after: runs, until: deadline) { return }
-    if !container.isFinished { try? kill(container.id, signal: SIGKILL, stopping: false) }
+    if !container.isFinished { signalMain(SIGKILL) }
     guard container.waitRun(after: runs, until: Date().addingTimeInterval(30)) else {
       throw EngineError(
         .runtimeFailed, "container \(name) did not start again", help: "see its fault with show, and its log",
