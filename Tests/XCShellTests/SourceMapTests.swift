@@ -28,7 +28,7 @@ import Testing
     let before = shell.sources.count
     let fn = Source(name: "<fn>", text: "fn t [d: duration, s: size] { [$d $s] }")
     _ = try shell.evaluate(fn)
-    let t = try #require(shell.evaluator.globals.function("t") as? UserFunction)
+    let t = try #require(shell.evaluator.globals.function("t"))
     for _ in 0..<100 {
       let call = try Binder.bindText(t.signature, ["5s", "10MB"], at: .unknown, evaluator: shell.evaluator, frame: shell.evaluator.globals)
       _ = try t.run(call, .empty)

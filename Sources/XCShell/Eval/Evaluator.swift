@@ -114,13 +114,15 @@ public final class Evaluator: @unchecked Sendable {
   /// Runs a block in a new scope (or `frame` itself when `reuse`), returning its last value.
   /// `sink` says whether the last statement's output goes to the terminal.
   func evalBlock(_ block: Block, in parent: Frame, sink: Bool, newScope: Bool = true) throws -> Pipe {
+    // One expression: no scope, functions, defers or statements to walk.
+    if let e = block.singleExpression { return .value(try eval(e, in: parent)) }
     let frame = newScope && block.declares ? Frame(parent: parent) : parent
     hoistFunctions(block, into: frame)
-    if !block.hasDefer { return try evalStatements(block.statements, in: frame, sink: sink) }
+    if !block.hasDefer { return try evalStatements(block, in: frame, sink: sink) }
     var defers: [Block] = []
     var result: Pipe = .empty
     do {
-      result = try evalStatements(block.statements, in: frame, sink: sink, defers: &defers)
+      result = try evalStatements(block, in: frame, sink: sink, defers: &defers)
       // Defers run before the block's value is consumed, so collect it first.
       if case .stream = result { result = .value(try result.collect()) }
       if case .bytes = result { result = .value(try result.collect()) }
@@ -133,20 +135,28 @@ public final class Evaluator: @unchecked Sendable {
   }
 
   func hoistFunctions(_ block: Block, into frame: Frame) {
+    if block.functions.isEmpty { return }
     for decl in block.functions { frame.functions[decl.name] = UserFunction(decl: decl, scope: frame) }
   }
 
-  private func evalStatements(_ statements: [Statement], in frame: Frame, sink: Bool) throws -> Pipe {
+  private func evalStatements(_ block: Block, in frame: Frame, sink: Bool) throws -> Pipe {
     var defers: [Block] = []
-    return try evalStatements(statements, in: frame, sink: sink, defers: &defers)
+    return try evalStatements(block, in: frame, sink: sink, defers: &defers)
   }
 
-  private func evalStatements(_ statements: [Statement], in frame: Frame, sink: Bool, defers: inout [Block]) throws
-    -> Pipe
-  {
+  private func evalStatements(_ block: Block, in frame: Frame, sink: Bool, defers: inout [Block]) throws -> Pipe {
     var last: Pipe = .empty
+    let statements = block.statements
+    let compiled = block.compiled
     let n = statements.count
-    for (i, s) in statements.enumerated() {
+    for i in 0..<n {
+      // A compiled statement has no value (an assignment).
+      if !compiled.isEmpty, let run = compiled[i] {
+        try run(self, frame)
+        last = .empty
+        continue
+      }
+      let s = statements[i]
       if case .deferBlock(let b) = s.kind {
         defers.append(b)
         last = .empty
@@ -330,12 +340,22 @@ public final class Evaluator: @unchecked Sendable {
   /// The value of a pipeline used as a value (`let`, assignment): an expression is evaluated
   /// directly, anything else runs as a pipeline and is collected.
   @inline(__always) func evalValue(_ p: Pipeline, in frame: Frame) throws -> Value {
-    if p.chain.isEmpty, p.elements.count == 1, case .expression(let e) = p.elements[0] { return try eval(e, in: frame) }
+    if let e = p.singleExpression { return try eval(e, in: frame) }
     return try evalPipeline(p, in: frame, input: .empty, sink: false).collect()
   }
 
   private func evalAssignment(_ target: AssignTarget, _ op: BinaryOp?, _ valuePipe: Pipeline, in frame: Frame) throws {
-    let rhs = try evalValue(valuePipe, in: frame)
+    try assign(target, op, try evalValue(valuePipe, in: frame), valueSpan: valuePipe.span, in: frame)
+  }
+
+  /// `target op= rhs` (or `target = rhs`), `rhs` evaluated from the text at `valueSpan`.
+  func assign(_ target: AssignTarget, _ op: BinaryOp?, _ rhs: Value, valueSpan: Span, in frame: Frame) throws {
+    // `s += $i`: integers changed in their slot.
+    if let op, case .int(let y) = rhs.kind, target.path.isEmpty, let a = target.site.address,
+      frame.applyIntFast(op, y, at: a, target.name, span: valueSpan)
+    {
+      return
+    }
     if target.isEnvironment {
       guard case .name(let key, _, _)? = target.path.first, target.path.count == 1 else {
         throw ShellError(.envPath, "assign to one variable: `$env.NAME = value`", at: target.span)
@@ -345,21 +365,21 @@ public final class Evaluator: @unchecked Sendable {
         let old = environment[key].map { Value.string($0) } ?? .null
         value = try Operators.binary(op, old, rhs, at: target.span)
       }
-      if value.isNull { environment[key] = nil } else { environment[key] = try Self.envString(value, at: valuePipe.span) }
+      if value.isNull { environment[key] = nil } else { environment[key] = try Self.envString(value, at: valueSpan) }
       return
     }
     let result = try frame.modify(target.name, at: target.site.address) { current in
       if target.path.isEmpty {
         if let op {
           if case .int(let x) = current.kind, case .int(let y) = rhs.kind, let k = Operators.intFast(op, x, y) {
-            current = Value(k, valuePipe.span)
+            current = Value(k, valueSpan)
             return
           }
-          if Operators.appendInPlace(op, &current, rhs, at: valuePipe.span) { return }
+          if Operators.appendInPlace(op, &current, rhs, at: valueSpan) { return }
         }
-        current = try op.map { try Operators.binary($0, current, rhs, at: valuePipe.span) } ?? rhs
+        current = try op.map { try Operators.binary($0, current, rhs, at: valueSpan) } ?? rhs
       } else {
-        try Self.update(&current, path: target.path[...], op: op, rhs, at: valuePipe.span)
+        try Self.update(&current, path: target.path[...], op: op, rhs, at: valueSpan)
       }
     }
     switch result {
@@ -384,21 +404,40 @@ public final class Evaluator: @unchecked Sendable {
       value = try op.map { try Operators.binary($0, value, rhs, at: span) } ?? rhs
       return
     }
-    switch (member, value.kind) {
-    case (.name(let key, _, _), .record(var r)):
-      var field = r[key] ?? .null
+    // A field or item that exists is changed in place: the record or list is moved out of
+    // `value` while it changes, so its storage is not shared and not copied (a copy of every
+    // field or item at each `x.f = …`). `value` gets it back however the change ends; on an
+    // error nothing in it has changed (each level assigns only after the levels below it did).
+    switch member {
+    case .name(let key, _, _):
+      if case .record(var r) = value.kind, let i = r.index(of: key) {
+        let whole = value.span
+        value.kind = .null
+        defer { value = Value(.record(r), whole) }
+        try r.updateValue(at: i) { try update(&$0, path: path.dropFirst(), op: op, rhs, at: span) }
+        return
+      }
+    case .index(let i, let s, _):
+      if case .list(var items) = value.kind {
+        guard i >= 0, i < items.count else {
+          throw ShellError(.pathIndex, "index \(i) is out of range (list has \(items.count) items)", at: s)
+        }
+        let whole = value.span
+        value.kind = .null
+        defer { value = Value(.list(items), whole) }
+        try update(&items[i], path: path.dropFirst(), op: op, rhs, at: span)
+        return
+      }
+    }
+    // A new field of a record.
+    if case .name(let key, _, _) = member, case .record(var r) = value.kind {
+      var field = Value.null
       try update(&field, path: path.dropFirst(), op: op, rhs, at: span)
       r[key] = field
       value = Value(.record(r), value.span)
-    case (.index(let i, let s, _), .list(var items)):
-      guard i >= 0, i < items.count else {
-        throw ShellError(.pathIndex, "index \(i) is out of range (list has \(items.count) items)", at: s)
-      }
-      try update(&items[i], path: path.dropFirst(), op: op, rhs, at: span)
-      value = Value(.list(items), value.span)
-    default:
-      throw ShellError(.pathAssign, "cannot set a field of \(value.typeNameWithArticle)", at: member.span)
+      return
     }
+    throw ShellError(.pathAssign, "cannot set a field of \(value.typeNameWithArticle)", at: member.span)
   }
 
   static func envString(_ v: Value, at span: Span) throws -> String {
@@ -580,6 +619,10 @@ public final class Evaluator: @unchecked Sendable {
   }
 
   func evalCall(_ node: CallNode, in frame: Frame, input: Pipe, sink: Bool) throws -> Pipe {
+    // A function called with one positional argument per parameter: no binder, no `Call`.
+    if let f = frame.function(node.name), f.bindsDirectly(node.arguments) {
+      return try f.callDirectly(node, in: frame, self, sink: sink, input)
+    }
     guard let command = resolve(node.name, in: frame) else {
       if node.name.contains(" ") {
         // `str nope`: the group exists but not the sub-command.
@@ -761,9 +804,9 @@ public final class Evaluator: @unchecked Sendable {
 
   private func runClosureStatements(_ body: Block, in frame: Frame) throws -> Value {
     // The common `{|x| $x * 2}`: one expression, no block machinery.
-    if body.statements.count == 1, case .pipeline(let p) = body.statements[0].kind {
+    if let e = body.singleExpression {
       do {
-        return try evalValue(p, in: frame)
+        return try eval(e, in: frame)
       } catch ControlFlow.returnValue(let v) {
         return v
       }
@@ -791,6 +834,12 @@ public final class Evaluator: @unchecked Sendable {
   // MARK: - Expressions
 
   public func eval(_ e: Expr, in frame: Frame) throws -> Value {
+    if let compiled = e.compiled { return try compiled(self, frame) }
+    return try evalNode(e, in: frame)
+  }
+
+  /// Evaluates a node by its kind (what a compiled expression does faster; see `ExprCompiler`).
+  func evalNode(_ e: Expr, in frame: Frame) throws -> Value {
     switch e.kind {
     case .literal(let v):
       return v
@@ -863,16 +912,7 @@ public final class Evaluator: @unchecked Sendable {
       default:
         let r = try eval(rhs, in: frame)
         if case .int(let a) = l.kind, case .int(let b) = r.kind, let k = Operators.intFast(op, a, b) { return Value(k, e.span) }
-        do {
-          var v = try Operators.binary(op, l, r, at: opSpan)
-          v.span = e.span
-          return v
-        } catch var err as ShellError where err.code == .typeOperands {
-          err.labels = [
-            .init(opSpan, ""), .init(lhs.span, l.typeName), .init(rhs.span, r.typeName),
-          ]
-          throw err
-        }
+        return try Self.binary(op, l, r, opSpan: opSpan, lhs: lhs, rhs: rhs, span: e.span)
       }
     case .range(let from, let to, let inclusive):
       func bound(_ x: Expr) throws -> Int64 {
@@ -921,6 +961,20 @@ public final class Evaluator: @unchecked Sendable {
       throw ShellError(
         .matchNone, "no arm of `match` matched \(subject.typeName) `\(subject.plain)`", at: subjectExpr.span,
         help: "add a last arm `_ => { … }` for every other value")
+    }
+  }
+
+  /// A binary operator off the integer fast path; a type error labels both operands.
+  static func binary(_ op: BinaryOp, _ l: Value, _ r: Value, opSpan: Span, lhs: Expr, rhs: Expr, span: Span) throws -> Value {
+    do {
+      var v = try Operators.binary(op, l, r, at: opSpan)
+      v.span = span
+      return v
+    } catch var err as ShellError where err.code == .typeOperands {
+      err.labels = [
+        .init(opSpan, ""), .init(lhs.span, l.typeName), .init(rhs.span, r.typeName),
+      ]
+      throw err
     }
   }
 

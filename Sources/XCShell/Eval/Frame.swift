@@ -3,17 +3,15 @@
 /// Scopes hold a few names, so parallel arrays searched from the end (newest binding first) are
 /// faster than hashing, and shadowing needs no extra work.
 public final class Frame: @unchecked Sendable {
-  struct Binding {
-    let name: String
-    var value: Value
-    let mutable: Bool
-  }
   let parent: Frame?
   /// How many of the parent's bindings this scope sees: a closure sees the bindings that existed
   /// when it was made, so a later `let x` in the same scope does not change its `$x`.
   let parentLimit: Int
-  /// One array, so a new scope costs one allocation when it first binds a name.
-  private(set) var bindings: [Binding] = []
+  /// The bindings as parallel arrays (slot order): reading a value copies only the value, and
+  /// checking a name copies nothing.
+  private var names: [String] = []
+  private var values: [Value] = []
+  private var mutables: [Bool] = []
   /// Functions declared in this scope (`fn` statements are hoisted to their block).
   var functions = FunctionTable()
 
@@ -23,9 +21,15 @@ public final class Frame: @unchecked Sendable {
   }
 
   func declare(_ name: String, _ value: Value, mutable isMutable: Bool) {
-    // Most scopes hold a few names: one allocation instead of growing 1, 2, 4.
-    if bindings.capacity == 0 { bindings.reserveCapacity(4) }
-    bindings.append(Binding(name: name, value: value, mutable: isMutable))
+    // Most scopes hold a few names: one allocation each instead of growing 1, 2, 4.
+    if names.capacity == 0 {
+      names.reserveCapacity(4)
+      values.reserveCapacity(4)
+      mutables.reserveCapacity(4)
+    }
+    names.append(name)
+    values.append(value)
+    mutables.append(isMutable)
   }
 
   /// Forgets this frame's bindings so a loop can reuse it for the next iteration.
@@ -35,17 +39,24 @@ public final class Frame: @unchecked Sendable {
   /// with `set`: same names, same order) and forgets the rest and any functions. A few
   /// `removeLast` cost less than the generic `removeAll(keepingCapacity:)`.
   @inline(__always) func keep(_ count: Int) {
-    while bindings.count > count { bindings.removeLast() }
+    while names.count > count {
+      names.removeLast()
+      values.removeLast()
+      mutables.removeLast()
+    }
     if !functions.isEmpty { functions = FunctionTable() }
   }
 
   /// Binds slot `index` again (after `keep`).
-  @inline(__always) func set(_ index: Int, _ value: Value) { bindings[index].value = value }
+  @inline(__always) func set(_ index: Int, _ value: Value) { values[index] = value }
+
+  /// The value in slot `index` of this scope.
+  @inline(__always) func valueInSlot(_ index: Int) -> Value { values[index] }
 
   @inline(__always) private func slot(_ name: String, limit: Int = .max) -> Int? {
-    var i = min(bindings.count, limit) - 1
+    var i = min(names.count, limit) - 1
     while i >= 0 {
-      if bindings[i].name == name { return i }
+      if names[i] == name { return i }
       i -= 1
     }
     return nil
@@ -69,12 +80,12 @@ public final class Frame: @unchecked Sendable {
   @inline(__always) func value(at address: VarAddress, _ name: String) -> Value? {
     guard let f = ancestor(address.depth) else { return nil }
     let i = Int(address.index)
-    guard i < f.bindings.count, f.bindings[i].name == name else {
+    guard i < f.names.count, f.names[i] == name else {
       assertionFailure("resolver: `$\(name)` is not at \(address)")
       return nil
     }
     assert(locate(name).map { $0.frame === f && $0.index == i } ?? false, "resolver: `$\(name)` at \(address) is not the binding in scope")
-    return f.bindings[i].value
+    return f.values[i]
   }
 
   /// The frame and slot a search by name finds.
@@ -93,11 +104,24 @@ public final class Frame: @unchecked Sendable {
     var f: Frame? = self
     var limit = Int.max
     while let frame = f {
-      if let i = frame.slot(name, limit: limit) { return frame.bindings[i].value }
+      if let i = frame.slot(name, limit: limit) { return frame.values[i] }
       limit = frame.parentLimit
       f = frame.parent
     }
     return nil
+  }
+
+  /// `name op= y` on an int at a resolver's address, in place, when `Operators.intFast` applies
+  /// to a mutable int there: true when done; false (nothing changed) for everything else.
+  @inline(__always) func applyIntFast(_ op: BinaryOp, _ y: Int64, at address: VarAddress, _ name: String, span: Span) -> Bool {
+    guard let f = ancestor(address.depth) else { return false }
+    let i = Int(address.index)
+    guard i < f.names.count, f.names[i] == name, f.mutables[i], case .int(let x) = f.values[i].kind,
+      let k = Operators.intFast(op, x, y)
+    else { return false }
+    assert(locate(name).map { $0.frame === f && $0.index == i } ?? false, "resolver: `\(name)` at \(address) is not the binding in scope")
+    f.values[i] = Value(k, span)
+    return true
   }
 
   enum AssignResult { case ok, notFound, immutable(Frame) }
@@ -106,10 +130,10 @@ public final class Frame: @unchecked Sendable {
   func modify(_ name: String, at address: VarAddress?, _ body: (inout Value) throws -> Void) throws -> AssignResult {
     if let address, let frame = ancestor(address.depth) {
       let i = Int(address.index)
-      if i < frame.bindings.count, frame.bindings[i].name == name {
+      if i < frame.names.count, frame.names[i] == name {
         assert(locate(name).map { $0.frame === frame && $0.index == i } ?? false, "resolver: `\(name)` at \(address) is not the binding in scope")
-        guard frame.bindings[i].mutable else { return .immutable(frame) }
-        try body(&frame.bindings[i].value)
+        guard frame.mutables[i] else { return .immutable(frame) }
+        try body(&frame.values[i])
         return .ok
       }
       assertionFailure("resolver: `\(name)` is not at \(address)")
@@ -118,8 +142,8 @@ public final class Frame: @unchecked Sendable {
     var limit = Int.max
     while let frame = f {
       if let i = frame.slot(name, limit: limit) {
-        guard frame.bindings[i].mutable else { return .immutable(frame) }
-        try body(&frame.bindings[i].value)
+        guard frame.mutables[i] else { return .immutable(frame) }
+        try body(&frame.values[i])
         return .ok
       }
       limit = frame.parentLimit
@@ -128,7 +152,7 @@ public final class Frame: @unchecked Sendable {
     return .notFound
   }
 
-  func function(_ name: String) -> (any Command)? {
+  func function(_ name: String) -> UserFunction? {
     var f: Frame? = self
     while let frame = f {
       if !frame.functions.isEmpty, let c = frame.functions[name] { return c }
@@ -137,17 +161,17 @@ public final class Frame: @unchecked Sendable {
     return nil
   }
 
-  var bindingCount: Int { bindings.count }
+  var bindingCount: Int { names.count }
 
   /// This scope's bindings' names, in slot order (what the resolver starts a REPL line from).
-  var bindingNames: [String] { bindings.map(\.name) }
+  var bindingNames: [String] { names }
 
   /// Every visible variable name, innermost first (completion, did-you-mean).
   var visibleNames: [String] {
     var out: [String] = []
     var f: Frame? = self
     while let frame = f {
-      out.append(contentsOf: frame.bindings.reversed().map(\.name))
+      out.append(contentsOf: frame.names.reversed())
       f = frame.parent
     }
     return out
@@ -166,7 +190,9 @@ public final class Frame: @unchecked Sendable {
   /// A deep copy of the chain, for running a closure on another thread (`par-each`).
   func snapshot() -> Frame {
     let copy = Frame(parent: parent?.snapshot(), parentLimit: parentLimit)
-    copy.bindings = bindings
+    copy.names = names
+    copy.values = values
+    copy.mutables = mutables
     copy.functions = functions
     return copy
   }
@@ -175,13 +201,13 @@ public final class Frame: @unchecked Sendable {
 /// A scope's functions by name. A scope declares a few, so a small array searched in order
 /// (names compare by their bits first) costs less than hashing the name at every call.
 struct FunctionTable: Sequence {
-  /// Parallel arrays: searching the names copies no command (an existential).
+  /// Parallel arrays: searching the names copies no function.
   private(set) var names: [String] = []
-  private var commands: [any Command] = []
+  private var commands: [UserFunction] = []
 
   var isEmpty: Bool { names.isEmpty }
 
-  subscript(name: String) -> (any Command)? {
+  subscript(name: String) -> UserFunction? {
     get {
       guard let i = names.firstIndex(of: name) else { return nil }
       return commands[i]
@@ -201,7 +227,7 @@ struct FunctionTable: Sequence {
     }
   }
 
-  func makeIterator() -> Zip2Sequence<[String], [any Command]>.Iterator { zip(names, commands).makeIterator() }
+  func makeIterator() -> Zip2Sequence<[String], [UserFunction]>.Iterator { zip(names, commands).makeIterator() }
 }
 
 /// Non-local exits, thrown through the evaluator like errors but never shown to users.

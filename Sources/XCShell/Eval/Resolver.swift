@@ -119,6 +119,7 @@ struct Resolver {
     if scoped { push() }
     for s in block.statements { resolveStatement(s) }
     if scoped { pop() }
+    block.compiled = StatementCompiler.compile(block)
   }
 
   private mutating func resolveStatement(_ s: Statement) {
@@ -247,6 +248,12 @@ struct Resolver {
   }
 
   private mutating func resolveExpr(_ e: Expr) {
+    resolveNode(e)
+    // After its children: a compiled node runs its children's compiled forms.
+    e.compiled = ExprCompiler.compile(e)
+  }
+
+  private mutating func resolveNode(_ e: Expr) {
     switch e.kind {
     case .literal, .field: break
     case .variable(let name):

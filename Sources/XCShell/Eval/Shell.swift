@@ -52,7 +52,7 @@ public final class Shell: @unchecked Sendable {
         }
         try render(try evaluator.evalStatement(statement, in: globals, sink: true))
       }
-      if let main = globals.functions["main"] as? UserFunction {
+      if let main = globals.functions["main"] {
         try render(try callMain(main))
       }
     } catch {

@@ -1,6 +1,9 @@
 /// A function defined with `fn`: its signature is compiled from the parameter list and the
 /// comment above it, so it is called, checked and documented like a built-in.
-struct UserFunction: Command, @unchecked Sendable {
+///
+/// A class: a scope's function table hands out one reference per call rather than a copy of
+/// the signature and tables.
+final class UserFunction: Command, @unchecked Sendable {
   let decl: FunctionDecl
   let scope: Frame
   let signature: Signature
@@ -11,6 +14,9 @@ struct UserFunction: Command, @unchecked Sendable {
   private let parameterKinds: [Parameter.Kind]
   /// Scopes of finished calls, kept for the next ones (see `run`).
   private let spare = SpareFrames()
+  /// Each parameter's shape when every parameter is a required positional, so a call written
+  /// with one positional argument per parameter binds without the binder (`bindDirectly`).
+  private let directShapes: [Shape]?
 
   init(decl: FunctionDecl, scope: Frame) {
     self.decl = decl
@@ -45,6 +51,9 @@ struct UserFunction: Command, @unchecked Sendable {
     signature = Signature(decl.name, category: .core, summary: summary, parameters: params, details: details)
     parameterNames = signature.parameters.map(\.name)
     parameterKinds = signature.parameters.map(\.kind)
+    directShapes =
+      signature.parameters.allSatisfy { $0.kind == .required && $0.shape != .condition }
+      ? signature.parameters.map(\.shape) : nil
   }
 
   func run(_ call: Call, _ input: Pipe) throws -> Pipe {
@@ -56,6 +65,52 @@ struct UserFunction: Command, @unchecked Sendable {
     let frame = (ev.reusesScopes ? spare.take() : nil) ?? Frame(parent: scope)
     let mark = ev.closuresMade
     defer { if ev.reusesScopes, ev.closuresMade == mark { spare.put(frame) } }
+    try bindFromCall(call, into: frame, ev)
+    return try runBody(in: frame, ev, sink: call.sink, input)
+  }
+
+  /// Whether a call written with these arguments can take the fast path: exactly one
+  /// positional argument per parameter, every parameter a required positional. (Anything else,
+  /// including every case the binder reports as an error, goes through the binder.)
+  @inline(__always) func bindsDirectly(_ arguments: [Argument]) -> Bool {
+    guard let shapes = directShapes, arguments.count == shapes.count else { return false }
+    for a in arguments {
+      guard case .positional = a else { return false }
+    }
+    return true
+  }
+
+  /// The fast path of a call (`bindsDirectly`): evaluates the arguments in the caller's scope
+  /// and checks them against the parameters' types, in the binder's order (every argument
+  /// evaluated, then each checked, with the binder's errors at the argument as written), then
+  /// runs the body as `run` does.
+  func callDirectly(_ node: CallNode, in caller: Frame, _ ev: Evaluator, sink: Bool, _ input: Pipe) throws -> Pipe {
+    let shapes = directShapes!
+    let frame = (ev.reusesScopes ? spare.take() : nil) ?? Frame(parent: scope)
+    // A scope from `spare` is empty; one that fails here is simply not kept.
+    for i in 0..<shapes.count {
+      guard case .positional(let e) = node.arguments[i] else { preconditionFailure("bindsDirectly") }
+      frame.declare(variableNames[i], try ev.eval(e, in: caller), mutable: false)
+    }
+    for i in 0..<shapes.count where shapes[i] != .any {
+      guard case .positional(let e) = node.arguments[i] else { preconditionFailure("bindsDirectly") }
+      frame.set(i, try Binder.coerce(frame.valueInSlot(i), to: shapes[i], at: e.span, sources: ev.sources))
+    }
+    do {
+      try ev.enterCall(at: node.nameSpan)
+      defer { ev.leaveCall() }
+      let mark = ev.closuresMade
+      defer { if ev.reusesScopes, ev.closuresMade == mark { spare.put(frame) } }
+      return try runBody(in: frame, ev, sink: sink, input)
+    } catch var e as ShellError {
+      // As `Evaluator.evalCall` locates a command's errors.
+      if e.labels.isEmpty { e = e.located(at: node.nameSpan) }
+      if e.command == nil { e.command = node.name }
+      throw e
+    }
+  }
+
+  private func bindFromCall(_ call: Call, into frame: Frame, _ ev: Evaluator) throws {
     for i in 0..<parameterKinds.count {
       var v: Value
       switch parameterKinds[i] {
@@ -73,9 +128,13 @@ struct UserFunction: Command, @unchecked Sendable {
       // `--warn-over` is `$warn_over` inside the body (variable names have no dashes).
       frame.declare(variableNames[i], v, mutable: false)
     }
+  }
+
+  /// Binds `$in` after the parameters and runs the body in `frame`.
+  private func runBody(in frame: Frame, _ ev: Evaluator, sink: Bool, _ input: Pipe) throws -> Pipe {
     frame.declare("in", try input.collect(), mutable: false)
     do {
-      return try ev.evalBlock(decl.body, in: frame, sink: call.sink, newScope: false)
+      return try ev.evalBlock(decl.body, in: frame, sink: sink, newScope: false)
     } catch ControlFlow.returnValue(let v) {
       return .value(v)
     } catch let c as ControlFlow {

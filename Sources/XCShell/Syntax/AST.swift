@@ -2,7 +2,7 @@
 
 /// A sequence of statements with its own scope; a class so closures and functions share it.
 public final class Block: @unchecked Sendable {
-  public var statements: [Statement]
+  public let statements: [Statement]
   public var span: Span
   /// Whether any statement directly in this block is a `defer` (so the evaluator only then keeps a defer list).
   public var hasDefer: Bool
@@ -10,6 +10,9 @@ public final class Block: @unchecked Sendable {
   public var declares: Bool
   /// The `fn` declarations directly in this block, hoisted when it runs.
   public let functions: [FunctionDecl]
+  /// The expression when the block is exactly one (`{ $x * 2 }`, an `if` branch): running the
+  /// block is then evaluating it, in the enclosing scope.
+  let singleExpression: Expr?
 
   public init(statements: [Statement], span: Span) {
     self.statements = statements
@@ -22,7 +25,12 @@ public final class Block: @unchecked Sendable {
       default: false
       }
     }
+    if statements.count == 1, case .pipeline(let p) = statements[0].kind { singleExpression = p.singleExpression } else { singleExpression = nil }
   }
+
+  /// Each statement's compiled form, or nil where it is walked (empty: none compiled); set by
+  /// the resolver (`StatementCompiler`).
+  var compiled: [CompiledStatement?] = []
 }
 
 public struct Statement: Sendable {
@@ -45,11 +53,12 @@ public struct Statement: Sendable {
   public var span: Span
 }
 
-/// `x = …`, `x.field = …`, `$env.NAME = …`.
-public struct AssignTarget: Sendable {
-  public var name: String
-  public var span: Span
-  public var path: [PathMember]
+/// `x = …`, `x.field = …`, `$env.NAME = …`. A class: an assignment run in a loop passes one
+/// reference, not a copy of its name and path.
+public final class AssignTarget: Sendable {
+  public let name: String
+  public let span: Span
+  public let path: [PathMember]
   /// `$env.NAME = …` sets the environment rather than a variable.
   public let isEnvironment: Bool
   /// Where the variable is, filled in by the resolver.
@@ -70,10 +79,23 @@ public struct TypeAnnotation: Sendable {
 
 /// `a | b | c`, and what runs after it in `a && b || c`.
 public struct Pipeline: Sendable {
-  public var elements: [PipelineElement]
+  public let elements: [PipelineElement]
   public var span: Span
   /// `&& b`, `|| c`: pipelines that run after this one depending on whether it failed.
   public var chain: [ChainLink] = []
+  /// The expression when `elements` is exactly one, kept so running it copies no element.
+  private let soleExpression: Expr?
+
+  public init(elements: [PipelineElement], span: Span, chain: [ChainLink] = []) {
+    self.elements = elements
+    self.span = span
+    self.chain = chain
+    if elements.count == 1, case .expression(let e) = elements[0] { soleExpression = e } else { soleExpression = nil }
+  }
+
+  /// The expression when the whole pipeline is one (`$x * 2`, no `|`, `&&` or `||`): its value
+  /// is the pipeline's.
+  var singleExpression: Expr? { chain.isEmpty ? soleExpression : nil }
 }
 
 /// One `&& pipeline` or `|| pipeline` of a chain.
@@ -234,6 +256,8 @@ public final class Expr: @unchecked Sendable {
   public let span: Span
   /// For `$name`: where its binding is, when the resolver could tell (else it is found by name).
   var address: VarAddress?
+  /// What `Evaluator.eval` runs instead of walking the node, set by the resolver (`ExprCompiler`).
+  var compiled: CompiledExpr?
   public init(_ kind: Kind, _ span: Span) {
     self.kind = kind
     self.span = span

@@ -12,7 +12,7 @@ public final class Closure: @unchecked Sendable {
   init(decl: ClosureDecl, captured: Frame, capturedCount: Int? = nil) {
     self.decl = decl
     self.captured = captured
-    self.capturedCount = capturedCount ?? captured.bindings.count
+    self.capturedCount = capturedCount ?? captured.bindingCount
   }
 
   /// A scope for one call: the one kept from the last call, emptied, or a new one.

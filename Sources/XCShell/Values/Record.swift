@@ -39,6 +39,11 @@ public struct Record: Sendable, Equatable, Sequence {
     }
   }
 
+  /// Changes the value at index `i` (of `index(of:)`) in place.
+  mutating func updateValue(at i: Int, _ body: (inout Value) throws -> Void) rethrows {
+    try body(&values[i])
+  }
+
   public func makeIterator() -> Zip2Sequence<[String], [Value]>.Iterator {
     zip(keys, values).makeIterator()
   }

@@ -1,0 +1,32 @@
+/// A statement compiled into a Swift closure: what `Evaluator` runs instead of switching over
+/// the statement's kind. Compiled statements have no value.
+typealias CompiledStatement = (Evaluator, Frame) throws -> Void
+
+/// Compiles the statements loop bodies are made of, as `ExprCompiler` compiles expressions:
+/// an assignment to an addressed variable (`s += $i`, `x = …`) runs its value and the
+/// evaluator's own `assign`, without visiting the statement's enum (whose payload — target,
+/// path, pipeline — is copied and retained at every visit). Anything else is walked.
+enum StatementCompiler {
+  /// Each statement's compiled form, or nil where it is walked; empty when none compiles.
+  static func compile(_ block: Block) -> [CompiledStatement?] {
+    let compiled = block.statements.map(compile)
+    return compiled.contains { $0 != nil } ? compiled : []
+  }
+
+  static func compile(_ s: Statement) -> CompiledStatement? {
+    guard case .assign(let target, let op, let value) = s.kind, !target.isEnvironment, target.site.address != nil
+    else { return nil }
+    let span = value.span
+    if let e = value.singleExpression {
+      let rhs = e.compiled
+      unowned(unsafe) let node = e
+      if let rhs {
+        return { ev, frame in try ev.assign(target, op, try rhs(ev, frame), valueSpan: span, in: frame) }
+      }
+      return { ev, frame in try ev.assign(target, op, try ev.evalNode(node, in: frame), valueSpan: span, in: frame) }
+    }
+    return { ev, frame in
+      try ev.assign(target, op, try ev.evalPipeline(value, in: frame, input: .empty, sink: false).collect(), valueSpan: span, in: frame)
+    }
+  }
+}
