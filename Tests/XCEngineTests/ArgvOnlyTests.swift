@@ -23,7 +23,7 @@ import Testing
     "XCRemote/SSHTransport.swift",
     // The relay's `fork()` without exec: a child that only waits, whose pidfd is `link`'s
     // process handle on the remote host (docs/remote.md).
-    "xcsh-relay/relay.c",
+    "xcsh-relay/relay.c", "XCRemote/Generated/RelaySource.swift",  // relay.c's text, embedded
     // The container bench's floor: runc with a fixed argv (paths from its script), timed with
     // waitpid because Foundation's Process polls every 50 ms.
     "XCDBench/Spawn.swift",
