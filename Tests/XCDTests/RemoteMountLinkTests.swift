@@ -79,6 +79,25 @@ extension RemoteHostTests {
       defer { client.close() }
       #expect(try client.call(ListNetworksRequest()).networkInfo.filter { $0.name.hasPrefix("rmt") }.isEmpty)
       try expectNoContainers(daemon)
+
+      // An absolute Compose bind is the host's path, as `-v`'s.
+      try """
+        services:
+          web:
+            image: busybox:latest
+            command: [sleep, "1000"]
+            volumes:
+              - \(view.there)/remote-only:/data:ro
+        """.write(toFile: project + "/compose.yaml", atomically: true, encoding: .utf8)
+      r = try runXcsh(
+        [
+          "--host", url, "-c",
+          "stack up \(project)/compose.yaml -p rmt | ignore; exec rmt-web-1 -- cat /data/marker; stack down \(project)/compose.yaml -p rmt | ignore",
+        ], environment: env, wrapper: view.wrapper)
+      #expect(r.status == 0, "\(r.err)")
+      #expect(r.out == "written on the host\n")
+      #expect(try client.call(ListNetworksRequest()).networkInfo.filter { $0.name.hasPrefix("rmt") }.isEmpty)
+      try expectNoContainers(daemon)
     }
   }
 
