@@ -68,6 +68,9 @@ public struct RemoteDescriptor: Sendable, Equatable {
 /// Which kind each descriptor field of each request is: by field, not by guessing from the
 /// local descriptor (a terminal on stdin is read-write, yet it is an input).
 public enum DescriptorRoles {
+  /// The longest host path a path stream carries (the relay's limit, PATH_MAX on Linux).
+  public static let maxPathBytes = 4096
+
   /// The kind of every local descriptor `request` carries, by descriptor number. Throws for a
   /// method whose descriptors cannot cross the relay (yet).
   public static func kinds<R: XCRequest>(of request: R) throws(IPCError) -> [Int32: RemoteDescriptor] {
@@ -87,6 +90,11 @@ public enum DescriptorRoles {
           throw IPCError(
             .encoding, method: R.method,
             "mount_req[\(i)].source `\(m.source)` is not an absolute path: on a remote host a host path must be absolute")
+        }
+        guard m.source.bytes.count <= maxPathBytes, !m.source.bytes.contains(0) else {
+          throw IPCError(
+            .encoding, method: R.method,
+            "mount_req[\(i)].source is not a usable path there (longer than \(maxPathBytes) bytes, or holding a NUL byte)")
         }
         add(m.evid, .path, path: m.source.bytes)
       }

@@ -38,6 +38,13 @@ struct DescriptorRolesTests {
     #expect(e?.message.contains("mount_req[1].source `./data` is not an absolute path") == true)
   }
 
+  @Test func aPathTheRelayCannotTakeIsRefusedHere() {
+    var r = InstantiateRequest(imageReference: "busybox:latest")
+    r.mountReq = [MountRequest(source: OsString("/" + String(repeating: "a", count: DescriptorRoles.maxPathBytes)), dest: "/a", evid: fd(40))]
+    let e = #expect(throws: IPCError.self) { _ = try DescriptorRoles.kinds(of: r) }
+    #expect(e?.message.contains("mount_req[0].source is not a usable path there") == true)
+  }
+
   @Test func oneDescriptorForTwoPathsIsRefused() {
     var r = InstantiateRequest(imageReference: "busybox:latest")
     r.mountReq = [

@@ -20,7 +20,6 @@ struct Converge {
   mutating func run() throws -> [Value] {
     var done: [Value] = []
     var undo: [() -> Void] = []
-    // xc's daemon would ignore a restart policy or a health check: refused before anything.
     // On a remote host a bind's path is that host's: one relative to the project directory
     // (on this machine) names nothing there. Refused before anything is made.
     if let remote = try s.remoteHost(at: call.head) {
@@ -32,6 +31,7 @@ struct Converge {
           at: call.head)
       }
     }
+    // xc's daemon would ignore a restart policy or a health check: refused before anything.
     let lifecycle = plan.services.filter { $0.restart != nil || $0.health != nil }
     if let first = lifecycle.first {
       try ResourceCommands.requireSupport("`restart:`/`healthcheck:` (service `\(first.name)`)", s, call)

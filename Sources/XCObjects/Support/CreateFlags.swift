@@ -57,7 +57,7 @@ enum CreateFlags {
     func remoteSlot(_ call: Call) throws -> FDRef {
       let fd = Glibc.open("/dev/null", O_RDONLY | O_CLOEXEC)
       guard fd >= 0 else {
-        throw ShellError(.argsValue, "cannot open /dev/null for a descriptor slot: \(String(cString: strerror(errno)))", at: call.span)
+        throw ShellError(.systemSlot, "cannot open /dev/null for a descriptor slot: \(String(cString: strerror(errno)))", at: call.span)
       }
       fds.append(fd)
       return FDRef(FileDescriptor(rawValue: fd))
