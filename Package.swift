@@ -43,7 +43,7 @@ let package = Package(
     // The Jailfile language: lexer, parser, interpolation, build plan. Pure (no I/O), fuzzable.
     .target(name: "XCJailfile"),
     // Remote hosts: the relay's mux protocol, ssh, and the relay's source (docs/remote.md).
-    .target(name: "XCRemote", dependencies: ["XCIPC", .product(name: "SystemPackage", package: "swift-system"), .product(name: "Yams", package: "Yams")]),
+    .target(name: "XCRemote", dependencies: ["XCIPC", "CSupport", .product(name: "SystemPackage", package: "swift-system"), .product(name: "Yams", package: "Yams")]),
     // The relay xcsh compiles on remote hosts (C, POSIX); built here too for the tests.
     .executableTarget(
       name: "xcsh-relay", path: "Sources/xcsh-relay",
@@ -116,7 +116,7 @@ let package = Package(
     // instances in network namespaces (end to end, RemoteHostTests).
     .testTarget(
       name: "XCRemoteTests",
-      dependencies: ["XCTestSupport", "XCRemote", "XCIPC", "XCSystem", .product(name: "SystemPackage", package: "swift-system")]),
+      dependencies: ["XCTestSupport", "XCRemote", "XCIPC", "XCSystem", "CSupport", .product(name: "SystemPackage", package: "swift-system")]),
     .testTarget(name: "XCJailfileTests", dependencies: ["XCJailfile"]),
     // End to end: the built `xcd` as a subprocess, driven with XCClient.
     .testTarget(

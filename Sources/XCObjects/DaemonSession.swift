@@ -196,6 +196,14 @@ public final class DaemonSession: @unchecked Sendable {
     return (r.caller, path, true)
   }
 
+  /// The host the thread's route goes to as the user named it, nil for this machine's daemon:
+  /// where a host path of a `-v` or a Compose bind is (docs/remote.md). Opens no connection.
+  func remoteHost(at span: Span) throws -> String? {
+    let name = DaemonRoute.current
+    guard try target(for: name, at: span).remote else { return nil }
+    return name ?? defaultHostName
+  }
+
   /// Connects to a UNIX socket next to the daemon (a container's terminal socket): here, or
   /// on the remote host through the relay. The descriptor is the caller's; nil when nothing
   /// is there (the process and its terminal are gone).

@@ -133,6 +133,8 @@ extension ShellError.Code {
   static let systemPidfd: Self = "system.pidfd"
   /// A pipe could not be created.
   static let systemPipe: Self = "system.pipe"
+  /// The placeholder of a descriptor made on a remote host (`/dev/null`) could not be opened.
+  static let systemSlot: Self = "system.slot"
   /// A host helper process could not be started.
   static let systemSpawn: Self = "system.spawn"
   /// A temporary directory could not be created.
@@ -208,6 +210,7 @@ extension ShellError.Code {
     .systemSpawn,
     .systemTmp,
     .systemWrite,
+    .systemSlot,
     .terminalConnect,
     .terminalMissing,
     .waitExited,

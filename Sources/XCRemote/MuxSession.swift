@@ -1,3 +1,4 @@
+import CSupport
 import Foundation
 import SystemPackage
 import XCIPC
@@ -21,6 +22,9 @@ public final class MuxSession: @unchecked Sendable {
   public let host: String
   /// What the relay said about itself in the handshake (`relay`, `os`, `socket`, `pid`…).
   public let relayInfo: [String: String]
+  /// The descriptor kinds the relay carries (a bit per kind, from its handshake): a call with
+  /// a kind it lacks is refused here, naming the host, rather than sent to fail there.
+  public let relayCapabilities: UInt32
 
   private let socket: Int32
   private let cond = NSCondition()
@@ -67,6 +71,7 @@ public final class MuxSession: @unchecked Sendable {
         "host \(host): the relay speaks mux version \(hello.version), this xcsh speaks \(MuxHeader.version)")
     }
     relayInfo = hello.info
+    relayCapabilities = hello.capabilities
     let mine = MuxHello(capabilities: DescriptorKind.allCases.reduce(0) { $0 | $1.capability })
     if let error = RemoteErrors.daemonUnreachable(host: host, info: hello.info) {
       Glibc.close(socket)
@@ -114,6 +119,13 @@ public final class MuxSession: @unchecked Sendable {
   public func call(
     method: String, body: [UInt8], descriptors: [RemoteDescriptor], timeout: Duration? = nil
   ) throws(IPCError) -> [UInt8] {
+    // A relay built from an older relay.c (a pre-built `relay:`) lacks newer kinds: say so
+    // before anything is sent, rather than let the call fail or wait there.
+    if let missing = descriptors.first(where: { relayCapabilities & $0.kind.capability == 0 }) {
+      throw IPCError(
+        .encoding, method: method,
+        "host \(host): the relay there (version \(relayInfo["relay"] ?? "?")) cannot carry \(missing.kind.carries) (kind \(missing.kind.rawValue) is not in its handshake); `\(method)` was not sent: build the relay again from this xcsh's Sources/xcsh-relay/relay.c")
+    }
     callLock.lock()
     defer { callLock.unlock() }
     cond.lock()
@@ -127,10 +139,19 @@ public final class MuxSession: @unchecked Sendable {
     notice = nil
     forwarded = false
     var opened: [Stream] = []
+    var paths: [(id: UInt32, path: [UInt8])] = []
     var message: [UInt8] = []
     message.appendBigEndian(UInt64(body.count))
     message.appendBigEndian(UInt64(descriptors.count))
     for d in descriptors {
+      if d.kind == .path {
+        // Nothing local to pump: the path is the stream's only data, sent after the request.
+        paths.append((nextID, d.path ?? []))
+        message += [d.kind.rawValue, 0, 0, 0]
+        message.appendBigEndian(nextID)
+        nextID += 2
+        continue
+      }
       let local = fcntl(d.fd.rawValue, F_DUPFD_CLOEXEC, 3)
       guard local >= 0 else {
         let e = errno
@@ -154,6 +175,9 @@ public final class MuxSession: @unchecked Sendable {
         try send(MuxHeader(.data, stream: 0, length: UInt32(n)), message[off..<(off + n)])
         off += n
       } while off < message.count
+      for p in paths {
+        try send(MuxHeader(.data, flags: .fin, stream: p.id, length: UInt32(p.path.count)), p.path[...])
+      }
     } catch {
       lose("cannot write to the relay: \(error.message)")
     }
@@ -332,7 +356,10 @@ public final class MuxSession: @unchecked Sendable {
         return
       }
       if s.incoming.isEmpty { s.incoming = payload } else { s.incoming += payload }
-      if h.flags.contains(.fin) { s.finished = true }
+      if h.flags.contains(.fin) {
+        s.finished = true
+        if s.kind == .process { s.wake() }
+      }
       if h.flags.contains(.rst) {
         s.reset = true
         s.wake()
@@ -378,7 +405,7 @@ public final class MuxSession: @unchecked Sendable {
       self.fd = fd
       loops = kind == .connect ? 2 : 1
       var p: [Int32] = [-1, -1]
-      if kind == .input || kind == .upload || kind == .connect {
+      if kind == .input || kind == .upload || kind == .connect || kind == .process {
         if pipe(&p) == 0 {
           for fd in p {
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
@@ -419,6 +446,8 @@ public final class MuxSession: @unchecked Sendable {
     if s.kind == .connect {
       spawn(s, "out") { self.sendLoop(s) }
       spawn(s, "in") { self.receiveLoop(s) }
+    } else if s.kind == .process {
+      spawn(s, "link") { self.processLoop(s) }
     } else if s.kind == .input || s.kind == .upload {
       spawn(s, "out") { self.sendLoop(s) }
     } else {
@@ -474,6 +503,19 @@ public final class MuxSession: @unchecked Sendable {
         return
       }
     }
+  }
+
+  /// A process handle: whichever process ends first ends the other. The local one ending (its
+  /// pidfd reads) is a FIN to the relay, which kills its child there; the child there ending
+  /// (the daemon killed it: the linked container is gone) or the session ending kills the
+  /// local one, so whoever waits on its handle (`link --wait`) sees the link end.
+  private func processLoop(_ s: Stream) {
+    defer { retire(s) }
+    if s.awaitReadable() {
+      try? send(MuxHeader(.data, flags: .fin, stream: s.id, length: 0), [][...])
+      return
+    }
+    _ = cs_pidfd_send_signal(s.fd, SIGKILL)
   }
 
   /// Relay → local descriptor; gives the window back as bytes are written. An event stream

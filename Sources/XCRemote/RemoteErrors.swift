@@ -37,6 +37,19 @@ public enum RemoteErrors {
         .connectionClosed, method: method,
         "host \(host): the daemon closed the connection without answering `\(method)` (xcd does this when the payload does not match the method)")
     }
+    if let path = n["path"] {
+      // A host-path mount's path, opened there (docs/remote.md): the call never reached the daemon.
+      switch n["path_class"] {
+      case "missing":
+        return IPCError(.system, method: method, "host \(host): no such host path `\(path)`", errno: .noSuchFileOrDirectory)
+      case "denied":
+        return IPCError(
+          .permissionDenied, method: method, "host \(host): permission denied opening host path `\(path)` there",
+          errno: .permissionDenied)
+      default:
+        return IPCError(.system, method: method, "host \(host): cannot open host path `\(path)` there: \(n["error"] ?? "error \(n["relay"] ?? "?")")")
+      }
+    }
     if let err = n["relay"] {
       return IPCError(.system, method: method, "host \(host): the relay failed `\(method)`: \(n["error"] ?? "error \(err)")")
     }

@@ -21,6 +21,9 @@ import Testing
     // `ssh` with an argv array; the remote command is a fixed script whose arguments are a
     // hash, a size and a socket path restricted to `[A-Za-z0-9/._-]` (RemoteHost).
     "XCRemote/SSHTransport.swift",
+    // The relay's `fork()` without exec: a child that only waits, whose pidfd is `link`'s
+    // process handle on the remote host (docs/remote.md).
+    "xcsh-relay/relay.c", "XCRemote/Generated/RelaySource.swift",  // relay.c's text, embedded
     // The container bench's floor: runc with a fixed argv (paths from its script), timed with
     // waitpid because Foundation's Process polls every 50 ms.
     "XCDBench/Spawn.swift",

@@ -30,7 +30,7 @@ extension ContainerCommands {
     let argv = try call.restValues().map { try $0.asString() }
     let opened = CreateFlags.Opened()
     defer { opened.close() }
-    var r = try CreateFlags.request(call, image: image, opened: opened)
+    var r = try CreateFlags.request(call, image: image, opened: opened, remote: try s.remoteHost(at: call.head))
     try ResourceCommands.apply(&r, call, s)
     try LifecycleFlags.apply(&r, call, s, detached: true)
     // As xc's `create`: nothing runs, the resolv.conf is left alone, ports are added after.
@@ -105,7 +105,8 @@ extension ContainerCommands {
         ],
         details: """
           xcsh sends a pidfd of a sleeper child it spawns; the daemon kills that child when the \\
-          container ends, and stops the container when this shell's connection closes. Returns \\
+          container ends, and stops the container when this shell's connection closes (on a \\
+          remote host: the relay's child there, and the session's end; docs/remote.md). Returns \\
           the container object (at once, or when it has ended with `--wait`).
           """)
     ) { call, input in

@@ -56,7 +56,7 @@ enum RunCommand {
     let argv = try call.restValues().map { try $0.asString() }
     let opened = CreateFlags.Opened()
     defer { opened.close() }
-    var request = try CreateFlags.request(call, image: image, opened: opened)
+    var request = try CreateFlags.request(call, image: image, opened: opened, remote: try s.remoteHost(at: call.head))
     try ResourceCommands.apply(&request, call, s)
     try LifecycleFlags.apply(&request, call, s, detached: call.has("detach") || call.has("replace"))
     // xc always sends an entry point for `run`: a null name means the image's default.

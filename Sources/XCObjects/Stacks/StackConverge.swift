@@ -20,6 +20,17 @@ struct Converge {
   mutating func run() throws -> [Value] {
     var done: [Value] = []
     var undo: [() -> Void] = []
+    // On a remote host a bind's path is that host's: one relative to the project directory
+    // (on this machine) names nothing there. Refused before anything is made.
+    if let remote = try s.remoteHost(at: call.head) {
+      for svc in plan.services {
+        guard let relative = svc.relativeBinds.first else { continue }
+        throw ShellError(
+          .stackInvalid,
+          "\(relative.at): the bind `\(relative.value)` is relative to the project directory on this machine, but the stack runs on host \(remote): give an absolute path of that host",
+          at: call.head)
+      }
+    }
     // xc's daemon would ignore a restart policy or a health check: refused before anything.
     let lifecycle = plan.services.filter { $0.restart != nil || $0.health != nil }
     if let first = lifecycle.first {
@@ -146,15 +157,15 @@ struct Converge {
     for p in svc.ports {
       do { r.portRedirections.append(try FlagSyntax.publish(p.value, flag: "ports")) } catch { throw fail(p.at, "\(error)") }
     }
+    let remote = try s.remoteHost(at: call.head)
     for item in svc.binds {
       let b: FlagSyntax.Bind
       do { b = try FlagSyntax.bind(item.value, flag: "volumes") } catch { throw fail(item.at, "\(error)") }
       if b.isHostPath {
-        guard let real = realpath(b.source, nil) else { throw fail(item.at, "no such host path `\(b.source)`") }
-        let path = String(cString: real)
-        free(real)
-        let evid = try opened.open(path, flag: "volumes", call)
-        r.mountReq.append(MountRequest(source: OsString(path), dest: OsString(b.destination), evid: evid, readOnly: b.readOnly))
+        r.mountReq.append(
+          try opened.hostMount(b.source, at: b.destination, readOnly: b.readOnly, remote: remote, flag: "volumes", call) {
+            fail(item.at, $0)
+          })
       } else {
         r.mountReq.append(MountRequest(source: OsString(b.source), dest: OsString(b.destination), readOnly: b.readOnly))
       }

@@ -31,6 +31,9 @@ struct StackPlan: Sendable {
     var ports: [Located<String>]
     /// `-v` items with volume keys replaced by volume names and host paths made absolute.
     var binds: [Located<String>]
+    /// The `volumes:` items whose host path was relative (to the project directory), as
+    /// written: they name nothing on a remote host.
+    var relativeBinds: [Located<String>] = []
     var networks: [String]
     var hostname: String
     var user: String?
@@ -186,6 +189,7 @@ struct StackPlan: Sendable {
         message: "service `\(s.name)` publishes host port `\(p.value)` with \(s.replicas) replicas: a port conflict (each replica would bind it); publish it from one service with one replica")
     }
     var binds: [Located<String>] = []
+    var relativeBinds: [Located<String>] = []
     for v in s.volumes {
       let b: FlagSyntax.Bind
       do { b = try FlagSyntax.bind(v.value, flag: "volumes") } catch {
@@ -193,7 +197,10 @@ struct StackPlan: Sendable {
       }
       var source = b.source
       if b.isHostPath {
-        if source.hasPrefix(".") { source = projectDir + "/" + source }
+        if source.hasPrefix(".") {
+          source = projectDir + "/" + source
+          relativeBinds.append(v)
+        }
       } else {
         guard let name = volumes[source] else {
           throw ComposeError(
@@ -220,6 +227,7 @@ struct StackPlan: Sendable {
       name: s.name, container: container, image: image, argv: (s.entrypoint ?? []) + (s.command ?? []),
       environment: env, ports: s.ports, binds: binds, networks: joined, hostname: s.hostname ?? s.name,
       user: s.user, dns: s.dns, at: s.at)
+    planned.relativeBinds = relativeBinds
     planned.restart = s.lifecycle.restart
     planned.build = build
     planned.health = s.lifecycle.health

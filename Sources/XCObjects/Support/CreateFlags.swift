@@ -51,6 +51,40 @@ enum CreateFlags {
       fds.append(fd)
       return FDRef(FileDescriptor(rawValue: fd))
     }
+    /// Holds the slot of a descriptor the relay opens on a remote host (a host path's
+    /// evidence): the request must carry a descriptor there, but nothing of this machine is
+    /// opened for it (docs/remote.md, "What each descriptor becomes").
+    func remoteSlot(_ call: Call) throws -> FDRef {
+      let fd = Glibc.open("/dev/null", O_RDONLY | O_CLOEXEC)
+      guard fd >= 0 else {
+        throw ShellError(.systemSlot, "cannot open /dev/null for a descriptor slot: \(String(cString: strerror(errno)))", at: call.span)
+      }
+      fds.append(fd)
+      return FDRef(FileDescriptor(rawValue: fd))
+    }
+
+    /// The mount of host path `source` at `destination`: on this machine xc's way (the path
+    /// canonicalized, opened here as evidence of access); on a remote host (`remote`, its
+    /// name) the path is that host's, opened there by the relay, so it must be absolute and is
+    /// neither resolved nor opened here. `fail` makes the error for a path that cannot be used.
+    func hostMount(
+      _ source: String, at destination: String, readOnly: Bool, remote: String?, flag: String, _ call: Call,
+      fail: (String) -> ShellError
+    ) throws -> MountRequest {
+      if let remote {
+        guard source.hasPrefix("/") else {
+          throw fail("`\(source)` is relative to this machine's directory, but the container runs on host \(remote): give an absolute path of that host")
+        }
+        return MountRequest(source: OsString(source), dest: OsString(destination), evid: try remoteSlot(call), readOnly: readOnly)
+      }
+      // xc canonicalizes the path and sends an open descriptor as evidence of access.
+      guard let real = realpath(source, nil) else { throw fail("no such host path `\(source)`") }
+      let path = String(cString: real)
+      free(real)
+      let evid = try open(path, flag: flag, call)
+      return MountRequest(source: OsString(path), dest: OsString(destination), evid: evid, readOnly: readOnly)
+    }
+
     func close() {
       for fd in fds { _ = Glibc.close(fd) }
       fds = []
@@ -59,7 +93,9 @@ enum CreateFlags {
   }
 
   /// The request for `image` with the creation flags of `call`.
-  static func request(_ call: Call, image: String, opened: Opened) throws -> InstantiateRequest {
+  /// `remote` is the host the request goes to (`DaemonSession.remoteHost`), nil for this
+  /// machine's daemon: it decides whose path a `-v /host/path` is.
+  static func request(_ call: Call, image: String, opened: Opened, remote: String?) throws -> InstantiateRequest {
     func syntax(_ body: () throws -> Void) throws {
       do { try body() } catch let e as FlagSyntaxError { throw ObjectArgs.syntax(e, call) }
     }
@@ -90,14 +126,10 @@ enum CreateFlags {
       let b: FlagSyntax.Bind
       do { b = try FlagSyntax.bind(t) } catch { throw ObjectArgs.syntax(error, call) }
       if b.isHostPath {
-        // xc canonicalizes the path and sends an open descriptor as evidence of access.
-        guard let real = realpath(b.source, nil) else {
-          throw ShellError(.argsValue, "`-v \(t)`: no such host path `\(b.source)`", at: call.span)
-        }
-        let path = String(cString: real)
-        free(real)
-        let evid = try opened.open(path, flag: "-v", call)
-        r.mountReq.append(MountRequest(source: OsString(path), dest: OsString(b.destination), evid: evid, readOnly: b.readOnly))
+        r.mountReq.append(
+          try opened.hostMount(b.source, at: b.destination, readOnly: b.readOnly, remote: remote, flag: "-v", call) {
+            ShellError(.argsValue, "`-v \(t)`: \($0)", at: call.span)
+          })
       } else {
         r.mountReq.append(MountRequest(source: OsString(b.source), dest: OsString(b.destination), readOnly: b.readOnly))
       }

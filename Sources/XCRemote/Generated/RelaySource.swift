@@ -4,7 +4,7 @@
 public enum RelaySource {
   /// The first 16 hex digits of the source's SHA-256: the cached binary's name there is
   /// `relay-<hash>`, so a changed relay is rebuilt.
-  public static let hash = "1f4d13d037b264ae"
+  public static let hash = "daff3b01b7d43499"
 
   /// `RELAY_VERSION` of relay.c: what its handshake says as `relay=`; a pre-built relay
   /// of another version is refused.
@@ -19,8 +19,9 @@ public enum RelaySource {
  * multiplexed protocol on stdin/stdout (docs/remote.md, "Mux protocol") and one connection to
  * the xc daemon at SOCKET. Stream 0 carries xc frames whose descriptor slots were replaced by
  * typed descriptors; for each one the relay makes a real descriptor here (a pipe, an eventfd, a
- * spooled temp file), passes it to the daemon with SCM_RIGHTS, and moves its bytes over a
- * stream of its own with per-stream flow control and half-close.
+ * spooled temp file, a path opened here, a process handle), passes it to the daemon with
+ * SCM_RIGHTS, and moves its bytes over a stream of its own with per-stream flow control and
+ * half-close.
  *
  * Portable POSIX (poll, sendmsg/recvmsg); eventfd on Linux and FreeBSD 13+. One file, no
  * dependencies, so it can be compiled on first contact with `cc -O2 -o relay relay.c`.
@@ -46,6 +47,7 @@ public enum RelaySource {
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* eventfd: Linux, and FreeBSD from 13.0 (__FreeBSD_version 1300000). */
@@ -61,6 +63,21 @@ public enum RelaySource {
 #include <sys/eventfd.h>
 #endif
 
+/* A process handle for `link`: a pidfd on Linux (pidfd_open, 5.3+), a process descriptor
+ * (pdfork) on FreeBSD. The FreeBSD branch has not been compiled yet (docs/remote.md). */
+#if defined(__linux__)
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#define HAVE_PROCESS_HANDLE 1
+#elif defined(__FreeBSD__)
+#include <sys/procctl.h>
+#include <sys/procdesc.h>
+#define HAVE_PROCESS_HANDLE 1
+#endif
+
 #define RELAY_VERSION "2"
 #define MUX_VERSION 1
 #define HDR 12                       /* mux frame header size */
@@ -72,10 +89,17 @@ public enum RelaySource {
 
 enum { T_DATA = 0, T_WINDOW = 1, T_PING = 2, T_GOAWAY = 3, T_HELLO = 4, T_NOTICE = 5 };
 enum { F_SYN = 1, F_ACK = 2, F_FIN = 4, F_RST = 8 };
-enum { K_INPUT = 1, K_OUTPUT = 2, K_EVENT = 3, K_UPLOAD = 4, K_DOWNLOAD = 5, K_CONNECT = 6 };
+enum { K_INPUT = 1, K_OUTPUT = 2, K_EVENT = 3, K_UPLOAD = 4, K_DOWNLOAD = 5, K_CONNECT = 6, K_PATH = 8, K_PROCESS = 9 };
 enum { D_ONCE = 1 }; /* descriptor flag: an event stream ends after its first value */
+#ifdef HAVE_PROCESS_HANDLE
+#define CAP_PROCESS (1u << K_PROCESS)
+#else
+#define CAP_PROCESS 0u
+#endif
 #define CAPS \
-  ((1u << K_INPUT) | (1u << K_OUTPUT) | (1u << K_EVENT) | (1u << K_UPLOAD) | (1u << K_DOWNLOAD) | (1u << K_CONNECT))
+  ((1u << K_INPUT) | (1u << K_OUTPUT) | (1u << K_EVENT) | (1u << K_UPLOAD) | (1u << K_DOWNLOAD) | (1u << K_CONNECT) | \
+   (1u << K_PATH) | CAP_PROCESS)
+#define MAX_PATH_BYTES 4096          /* the longest path a path stream may name */
 #define PIPE_SIZE (1024 * 1024)      /* asked for output pipes where the system allows it */
 
 /* A growable byte buffer; `off` is how much of the front is consumed. */
@@ -99,6 +123,7 @@ struct stream {
   int in_call;      /* belongs to the call in progress (upload / download) */
   int rd_eof;       /* connect: the socket said EOF (FIN sent) */
   int wr_shut;      /* connect: our write side is shut (the client's FIN arrived there) */
+  pid_t pid;        /* process: the waiting child whose handle fd is; 0 once reaped */
 };
 
 /* The call in progress: waiting for its uploads, for the daemon's answer, for its downloads. */
@@ -238,7 +263,22 @@ static struct stream *new_stream(uint32_t id, int kind, int flags) {
   return s;
 }
 
+/* A process stream is over: its child is killed (if still there) and reaped, so nothing of
+ * the relay outlives it; the daemon's copy of the handle then reads as ended. */
+static void end_process(struct stream *s) {
+  if (s->kind != K_PROCESS || s->pid <= 0) return;
+#if defined(__FreeBSD__)
+  /* A pdfork'd child is reaped when its last descriptor closes, not by waitpid. */
+  if (s->fd >= 0) pdkill(s->fd, SIGKILL);
+#else
+  kill(s->pid, SIGKILL);
+  while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR) {}
+#endif
+  s->pid = 0;
+}
+
 static void reset(struct stream *s) {
+  end_process(s);
   if (!s->dead) frame(T_DATA, F_RST, s->id, 0, NULL, 0);
   s->dead = s->fin_out = s->fin_in = 1;
   close_fd(&s->fd);
@@ -250,10 +290,80 @@ static void finish(struct stream *s) {
   s->fin_out = 1;
 }
 
+#ifdef HAVE_PROCESS_HANDLE
+/* Closes every descriptor of this (child) process: it must hold neither the ssh session's
+ * pipes nor the daemon connection, whose close is what ends a linked container. */
+static void close_all(void) {
+#if defined(__FreeBSD__)
+  closefrom(0);
+#else
+#ifdef SYS_close_range
+  if (syscall(SYS_close_range, 0u, ~0u, 0u) == 0) return;
+#endif
+  long max = sysconf(_SC_OPEN_MAX);
+  if (max < 0 || max > 65536) max = 65536;
+  for (int fd = 0; fd < max; fd++) close(fd);
+#endif
+}
+
+/* The child behind a process handle: it only waits to be killed (by the daemon when the
+ * linked container ends, by the relay when the stream ends), and dies with the relay. */
+static void hold(pid_t parent) {
+  close_all();
+#if defined(__linux__)
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+#elif defined(PROC_PDEATHSIG_CTL)
+  int sig = SIGKILL;
+  procctl(P_PID, 0, PROC_PDEATHSIG_CTL, &sig);
+#endif
+  if (getppid() != parent) _exit(0); /* the relay ended before the death signal was set */
+  for (;;) pause();
+}
+
+/* A waiting child and a handle on it (xc's `link` passes a pdfork'd sleeper). */
+static int open_process(struct stream *s) {
+  pid_t parent = getpid();
+  int fd = -1;
+#if defined(__FreeBSD__)
+  pid_t pid = pdfork(&fd, 0);
+  if (pid < 0) return errno;
+  if (pid == 0) hold(parent);
+#else
+  pid_t pid = fork();
+  if (pid < 0) return errno;
+  if (pid == 0) hold(parent);
+  fd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0) {
+    int e = errno;
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+    return e;
+  }
+#endif
+  s->pid = pid;
+  s->fd = fd;
+  set_flags(s->fd, 0);
+  s->peer_fd = dup(s->fd);
+  if (s->peer_fd < 0) return errno;
+  set_flags(s->peer_fd, 0);
+  return 0;
+}
+#endif
+
 /* Makes the descriptor pair of a new stream; 0, or an errno. */
 static int open_stream(struct stream *s) {
   int p[2];
   switch (s->kind) {
+  case K_PATH: /* the path arrives as DATA up to FIN; it is opened when the call goes out */
+    s->in_call = 1;
+    s->fin_out = 1;
+    return 0;
+  case K_PROCESS:
+#ifdef HAVE_PROCESS_HANDLE
+    return open_process(s);
+#else
+    return ENOSYS;
+#endif
   case K_INPUT: /* the daemon reads, we write */
     if (pipe(p) < 0) return errno;
     s->fd = p[1];
@@ -454,7 +564,37 @@ static void connect_failed(int err) {
   call_failed(text);
 }
 
+/* Opens the paths of the call's path streams here, with the flags xcsh uses for a local
+ * host-path mount's evidence (O_RDONLY, close-on-exec); 0, or -1 after failing the call with
+ * key=value lines naming the path. */
+static int open_paths(void) {
+  for (size_t i = 0; i < call_nfds; i++) {
+    struct stream *s = find(call_ids[i]);
+    if (!s || s->kind != K_PATH) continue;
+    char path[MAX_PATH_BYTES + 1];
+    size_t n = pending(&s->in);
+    int err = 0;
+    if (n == 0 || n > MAX_PATH_BYTES || memchr(s->in.p + s->in.off, 0, n) || s->in.p[s->in.off] != '/') err = EINVAL;
+    if (n <= MAX_PATH_BYTES) memcpy(path, s->in.p + s->in.off, n);
+    path[n <= MAX_PATH_BYTES ? n : 0] = 0;
+    if (!err) {
+      s->peer_fd = open(path, O_RDONLY | O_CLOEXEC);
+      if (s->peer_fd < 0) err = errno;
+    }
+    if (err) {
+      char text[MAX_PATH_BYTES + 256];
+      const char *cls = err == ENOENT || err == ENOTDIR ? "missing" : err == EACCES || err == EPERM ? "denied" : "other";
+      snprintf(text, sizeof text, "relay=%d\npath_class=%s\nerror=%s\npath=%s\n", err, cls, strerror(err), path);
+      call_failed(text);
+      return -1;
+    }
+    s->in.off = s->in.len = 0;
+  }
+  return 0;
+}
+
 static void forward_call(void) {
+  if (open_paths() < 0) return;
   if (xcd >= 0) { /* an idle connection the daemon closed meanwhile: start a new one */
     struct pollfd p = {xcd, POLLIN, 0};
     if (poll(&p, 1, 0) > 0) close_fd(&xcd);
@@ -622,6 +762,9 @@ static void on_data(struct stream *s, int flags, const unsigned char *p, uint32_
     if (s->kind == K_INPUT || s->kind == K_CONNECT) {
       s->unacked += n;
       append(&s->in, p, n);
+    } else if (s->kind == K_PATH) {
+      if (pending(&s->in) + n > MAX_PATH_BYTES) { notice("protocol=path too long\n"); exit(2); }
+      append(&s->in, p, n);
     } else if (s->kind == K_UPLOAD) {
       size_t off = 0;
       while (off < n) {
@@ -633,7 +776,15 @@ static void on_data(struct stream *s, int flags, const unsigned char *p, uint32_
       frame(T_WINDOW, 0, s->id, n, NULL, 0);
     }
   }
-  if (flags & F_FIN) s->fin_in = 1;
+  if (flags & F_FIN) {
+    s->fin_in = 1;
+    /* The client's handle ended: so does the child here (the daemon's copy reads as ended). */
+    if (s->kind == K_PROCESS) {
+      end_process(s);
+      close_fd(&s->fd);
+      finish(s);
+    }
+  }
 }
 
 /* Handles every complete frame in `inb`. */
@@ -757,6 +908,20 @@ static void pump_event(struct stream *s) {
 #endif
 }
 
+/* The child behind a process handle ended (the daemon killed it: the linked container is
+ * gone): reap it and say so with FIN; the stream is over both ways. */
+static void pump_process(struct stream *s) {
+#if !defined(__FreeBSD__)
+  if (s->pid > 0) {
+    while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR) {}
+  }
+#endif
+  s->pid = 0;
+  close_fd(&s->fd);
+  s->fin_in = 1;
+  finish(s);
+}
+
 /* Streams a download from its temp file; FIN at its end. Returns whether more remains. */
 static int pump_download(struct stream *s) {
   unsigned char chunk[MAX_FRAME];
@@ -783,6 +948,7 @@ static void flush_out(void) {
 
 static void cleanup(void) {
   for (size_t i = 0; i < nstreams; i++) {
+    end_process(streams[i]);
     close_fd(&streams[i]->fd);
     close_fd(&streams[i]->peer_fd);
     buf_free(&streams[i]->in);
@@ -819,7 +985,7 @@ int main(int argc, char **argv) {
       int ready = 1;
       for (size_t i = 0; i < call_nfds; i++) {
         struct stream *s = find(call_ids[i]);
-        if (s && s->kind == K_UPLOAD && !s->fin_in) ready = 0;
+        if (s && (s->kind == K_UPLOAD || s->kind == K_PATH) && !s->fin_in) ready = 0;
       }
       if (ready) forward_call();
     }
@@ -850,7 +1016,7 @@ int main(int argc, char **argv) {
       int writes = s->kind == K_INPUT || (s->kind == K_CONNECT && !s->wr_shut);
       int reads = s->kind == K_OUTPUT || (s->kind == K_CONNECT && !s->rd_eof);
       if (writes && (pending(&s->in) > 0 || s->fin_in)) ev |= POLLOUT;
-      if ((reads && s->window > 0 && room) || (s->kind == K_EVENT && room)) ev |= POLLIN;
+      if ((reads && s->window > 0 && room) || ((s->kind == K_EVENT || s->kind == K_PROCESS) && room)) ev |= POLLIN;
       if (!ev) continue;
       pfd[np] = (struct pollfd){s->fd, ev, 0};
       who[np++] = s;
@@ -870,6 +1036,7 @@ int main(int argc, char **argv) {
         if (s->fd != pfd[i].fd) continue;
         if ((want & POLLIN) && (got & (POLLIN | POLLERR | POLLHUP))) {
           if (s->kind == K_EVENT) pump_event(s);
+          else if (s->kind == K_PROCESS) pump_process(s);
           else pump_output(s);
         }
       } else if (pfd[i].fd == 0) {
