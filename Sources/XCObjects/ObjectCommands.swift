@@ -1,3 +1,4 @@
+import Foundation
 import XCIPC
 import XCShell
 
@@ -6,14 +7,17 @@ import XCShell
 /// This is the first slice of xc's CLI in xcsh: reading the daemon's state and stopping
 /// containers. Each command names the IPC method it calls in its summary.
 public enum ObjectCommands {
-  public static func all(_ session: DaemonSession) -> [any Command] {
+  /// `environment` is the process's (read once by the caller; each read builds it anew).
+  public static func all(
+    _ session: DaemonSession, environment: [String: String] = ProcessInfo.processInfo.environment
+  ) -> [any Command] {
     ObjectNouns.register()
     let commands: [any Command] = [
       info(session), ps(session), images(session, name: "images"), images(session, name: "image list"),
       kill(session), RunCommand.make(session), ContainerCommands.exec(session), ContainerCommands.show(session),
       BuildCommand.make(session),
       LogsCommand.make(session),
-    ] + lifecycle(session) + FleetCommands.all(session)
+    ] + lifecycle(session, environment: environment) + FleetCommands.all(session, environment: environment)
     // Each runs on the host of its `on`/`fleet` block (docs/remote.md "On other hosts").
     return commands.map { RoutedCommand(inner: $0, session: session) }
   }

@@ -16,6 +16,9 @@ struct DaemonCommand: ParsableCommand {
       container. `xcsh --isolated` uses a private, throw-away one instead.
       """,
     subcommands: [Status.self, Start.self, Stop.self, Logs.self])
+  // Each subcommand names itself: otherwise ArgumentParser derives the name from the type's,
+  // and `String(describing:)` of a type costs a search of every protocol conformance in the
+  // binary (about 1 M instructions each, at every start-up of xcsh).
 
   static var local: LocalDaemon {
     get throws {
@@ -29,6 +32,7 @@ struct DaemonCommand: ParsableCommand {
 
   struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "status",
       abstract: "Whether the local xcd runs; its socket, state, log, engine and contents. Exit 3 when it is not running.")
 
     func run() throws {
@@ -58,6 +62,7 @@ struct DaemonCommand: ParsableCommand {
 
   struct Start: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "start",
       abstract: "Start the local xcd now (or find it running) without running a script.")
 
     func run() throws {
@@ -74,6 +79,7 @@ struct DaemonCommand: ParsableCommand {
 
   struct Stop: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "stop",
       abstract: "Stop the local xcd: its containers are stopped first; images, networks and volumes stay.")
 
     func run() throws {
@@ -87,7 +93,7 @@ struct DaemonCommand: ParsableCommand {
   }
 
   struct Logs: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the local xcd's log.")
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print the local xcd's log.")
 
     @Option(name: [.customShort("n"), .long], help: "How many of the last lines (0: all).")
     var lines = 100

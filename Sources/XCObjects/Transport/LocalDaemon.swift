@@ -20,8 +20,16 @@ import XCIPC
 public final class LocalDaemon: DefaultDaemon, @unchecked Sendable {
   /// Where the daemon lives.
   public let directory: String
-  /// The `xcd` executable (nil: none found; `obtain` says so).
-  public let binary: String?
+  /// The `xcd` executable (nil: none found; `obtain` says so). Looked up when first asked for:
+  /// a script that never starts the daemon does not search PATH for it.
+  public var binary: String? {
+    binaryLock.lock()
+    defer { binaryLock.unlock() }
+    if let found = foundBinary { return found }
+    let found = findBinary()
+    foundBinary = .some(found)
+    return found
+  }
   /// Seconds idle before xcd exits; 0: never.
   public let idleExit: Int
   public var socketPath: String { directory + "/xcd.sock" }
@@ -40,11 +48,14 @@ public final class LocalDaemon: DefaultDaemon, @unchecked Sendable {
 
   private let lock = NSLock()
   private var startedByUs = false
+  private let findBinary: @Sendable () -> String?
+  private let binaryLock = NSLock()
+  private var foundBinary: String??
   private let effectiveUID: uid_t
 
-  init(directory: String, binary: String?, idleExit: Int, effectiveUID: uid_t = geteuid()) {
+  init(directory: String, binary: @escaping @Sendable () -> String?, idleExit: Int, effectiveUID: uid_t = geteuid()) {
     self.directory = directory
-    self.binary = binary
+    self.findBinary = binary
     self.idleExit = idleExit
     self.effectiveUID = effectiveUID
   }
@@ -65,7 +76,7 @@ public final class LocalDaemon: DefaultDaemon, @unchecked Sendable {
     } else {
       idle = defaultIdleExit
     }
-    return LocalDaemon(directory: directory(environment: env), binary: EmbeddedDaemon.findBinary(env), idleExit: idle)
+    return LocalDaemon(directory: directory(environment: env), binary: { EmbeddedDaemon.findBinary(env) }, idleExit: idle)
   }
 
   /// `$XCSH_LOCAL_DIR`, else `/var/lib/xcsh/xcd` for root, else `$XDG_DATA_HOME/xcsh/xcd`

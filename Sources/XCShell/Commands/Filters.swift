@@ -59,6 +59,10 @@ enum FilterCommands {
       })
   }
 
+  /// par-each's default width. A lazy static: Foundation reads the cgroup's CPU quota files for
+  /// it, which a start-up that never runs par-each should not pay for.
+  static let processorCount = Value.int(Int64(ProcessInfo.processInfo.activeProcessorCount))
+
   static let parEach = Builtin(
     Signature(
       "par-each", category: .filters,
@@ -66,7 +70,7 @@ enum FilterCommands {
         "Run a closure on each item in parallel (each worker with its own variables and daemon connection); output keeps input order; the first failure cancels the rest.",
       parameters: [
         .required("closure", .closure, "Gets the item; runs on its own copy of the variables."),
-        .named("threads", .int, short: "j", "How many at once.", default: .int(Int64(ProcessInfo.processInfo.activeProcessorCount))),
+        .named("threads", .int, short: "j", "How many at once.", computedDefault: { FilterCommands.processorCount }),
       ],
       examples: [Example("Squares", "1..4 | par-each -j 2 {|x| $x * $x}", result: "[1,4,9,16]")])
   ) { call, input in

@@ -37,19 +37,21 @@ public final class Evaluator: @unchecked Sendable {
   private var callDepth = 0
   static let maxCallDepth = 400
 
-  public init(registry: CommandRegistry, options: ShellOptions, output: OutputSink, sources: SourceMap = SourceMap()) {
+  public init(
+    registry: CommandRegistry, options: ShellOptions, output: OutputSink, sources: SourceMap = SourceMap(),
+    environment: [String: String] = ProcessInfo.processInfo.environment
+  ) {
     self.registry = registry
     self.sources = sources
     self.options = options
     self.output = output
-    self.environment = ProcessInfo.processInfo.environment
+    self.environment = environment
     self.globals = Frame(parent: nil)
   }
 
   /// A new evaluator sharing this one's commands, output and environment, for another thread.
   func fork() -> Evaluator {
-    let e = Evaluator(registry: registry, options: options, output: output, sources: sources)
-    e.environment = environment
+    let e = Evaluator(registry: registry, options: options, output: output, sources: sources, environment: environment)
     e.currentDirectory = currentDirectory
     e.allowsRedirections = allowsRedirections
     e.ambient = ambient

@@ -9,11 +9,16 @@ public final class Shell: @unchecked Sendable {
   /// The sources this session has run, for error locations; they live as long as the session.
   public var sources: SourceMap { evaluator.sources }
 
-  public init(options: ShellOptions, registry: CommandRegistry = Builtins.registry()) {
+  /// `environment` is the process's unless given (the caller may have read it already: each
+  /// read builds it anew).
+  public init(
+    options: ShellOptions, registry: CommandRegistry = Builtins.registry(),
+    environment: [String: String] = ProcessInfo.processInfo.environment
+  ) {
     let sources = SourceMap()
     let renderer = DiagnosticRenderer(color: options.color, sources: sources)
     let output = OutputSink(lineBuffered: options.stdoutIsTTY, renderer: renderer)
-    evaluator = Evaluator(registry: registry, options: options, output: output, sources: sources)
+    evaluator = Evaluator(registry: registry, options: options, output: output, sources: sources, environment: environment)
     evaluator.globals.declare("args", .list(options.arguments.map { .string($0) }), mutable: false)
     evaluator.renderHook = { [unowned self] pipe in try self.render(pipe) }
   }

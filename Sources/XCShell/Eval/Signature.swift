@@ -70,7 +70,31 @@ public struct Parameter: Sendable {
   public var shape: Shape
   public var short: Character?
   public var summary: String
-  public var defaultValue: Value?
+  /// The value when the parameter is not given.
+  public var defaultValue: Value? {
+    get { computedDefault?() ?? fixedDefault }
+    set {
+      fixedDefault = newValue
+      computedDefault = nil
+    }
+  }
+  private var fixedDefault: Value?
+  /// A default read from the system (a processor count): asked when first needed, not when the
+  /// command table is built at every start-up.
+  private var computedDefault: (@Sendable () -> Value?)?
+
+  init(
+    name: String, kind: Kind, shape: Shape, short: Character? = nil, summary: String, defaultValue: Value? = nil,
+    computedDefault: (@Sendable () -> Value?)? = nil
+  ) {
+    self.name = name
+    self.kind = kind
+    self.shape = shape
+    self.short = short
+    self.summary = summary
+    self.fixedDefault = defaultValue
+    self.computedDefault = computedDefault
+  }
 
   public var isFlag: Bool { kind == .switch || kind == .named }
 
@@ -88,6 +112,14 @@ public struct Parameter: Sendable {
   }
   public static func named(_ name: String, _ shape: Shape, short: Character? = nil, _ summary: String, default d: Value? = nil) -> Parameter {
     Parameter(name: name, kind: .named, shape: shape, short: short, summary: summary, defaultValue: d)
+  }
+  /// `--name VALUE` whose default `d` is computed when first read (and each time after: `d`
+  /// caches what it needs).
+  public static func named(
+    _ name: String, _ shape: Shape, short: Character? = nil, _ summary: String,
+    computedDefault d: @escaping @Sendable () -> Value?
+  ) -> Parameter {
+    Parameter(name: name, kind: .named, shape: shape, short: short, summary: summary, computedDefault: d)
   }
 }
 
