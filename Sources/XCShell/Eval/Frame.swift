@@ -47,6 +47,11 @@ public final class Frame: @unchecked Sendable {
     if !functions.isEmpty { functions = FunctionTable() }
   }
 
+  /// Sets every slot to null (the names stay), so a kept scope holds no value alive.
+  func clearValues() {
+    for i in values.indices { values[i] = .null }
+  }
+
   /// Binds slot `index` again (after `keep`).
   @inline(__always) func set(_ index: Int, _ value: Value) { values[index] = value }
 

@@ -62,9 +62,15 @@ final class UserFunction: Command, @unchecked Sendable {
     defer { ev.leaveCall() }
     // A call reuses a finished call's scope unless that call made a closure (which may have
     // captured it); recursion takes one per level, so a few are kept.
-    let frame = (ev.reusesScopes ? spare.take() : nil) ?? Frame(parent: scope)
+    let frame: Frame
+    if ev.reusesScopes, let f = spare.take() {
+      f.reset()
+      frame = f
+    } else {
+      frame = Frame(parent: scope)
+    }
     let mark = ev.closuresMade
-    defer { if ev.reusesScopes, ev.closuresMade == mark { spare.put(frame) } }
+    defer { if ev.reusesScopes, ev.closuresMade == mark { spare.put(frame, keeping: parameterKinds.count + 1) } }
     try bindFromCall(call, into: frame, ev)
     return try runBody(in: frame, ev, sink: call.sink, input)
   }
@@ -86,21 +92,39 @@ final class UserFunction: Command, @unchecked Sendable {
   /// runs the body as `run` does.
   func callDirectly(_ node: CallNode, in caller: Frame, _ ev: Evaluator, sink: Bool, _ input: Pipe) throws -> Pipe {
     let shapes = directShapes!
-    let frame = (ev.reusesScopes ? spare.take() : nil) ?? Frame(parent: scope)
-    // A scope from `spare` is empty; one that fails here is simply not kept.
-    for i in 0..<shapes.count {
-      guard case .positional(let e) = node.arguments[i] else { preconditionFailure("bindsDirectly") }
-      frame.declare(variableNames[i], try ev.eval(e, in: caller), mutable: false)
+    let n = shapes.count
+    // A kept scope still has this function's slots (parameters, then `$in`), holding nulls:
+    // they are bound again in place. One that fails here is simply not kept.
+    let frame: Frame
+    var shaped = false
+    if ev.reusesScopes, let f = spare.take() {
+      shaped = f.bindingCount == n + 1
+      if !shaped { f.reset() }
+      frame = f
+    } else {
+      frame = Frame(parent: scope)
     }
-    for i in 0..<shapes.count where shapes[i] != .any {
+    for i in 0..<n {
       guard case .positional(let e) = node.arguments[i] else { preconditionFailure("bindsDirectly") }
-      frame.set(i, try Binder.coerce(frame.valueInSlot(i), to: shapes[i], at: e.span, sources: ev.sources))
+      let v = try ev.eval(e, in: caller)
+      if shaped { frame.set(i, v) } else { frame.declare(variableNames[i], v, mutable: false) }
+    }
+    for i in 0..<n {
+      let v = frame.valueInSlot(i)
+      // What the binder would accept unchanged, without asking it.
+      switch (shapes[i], v.kind) {
+      case (.any, _), (.int, .int), (.string, .string), (.bool, .bool), (.float, .float), (.list, .list), (.record, .record):
+        continue
+      default:
+        guard case .positional(let e) = node.arguments[i] else { preconditionFailure("bindsDirectly") }
+        frame.set(i, try Binder.coerce(v, to: shapes[i], at: e.span, sources: ev.sources))
+      }
     }
     do {
       try ev.enterCall(at: node.nameSpan)
       defer { ev.leaveCall() }
       let mark = ev.closuresMade
-      defer { if ev.reusesScopes, ev.closuresMade == mark { spare.put(frame) } }
+      defer { if ev.reusesScopes, ev.closuresMade == mark { spare.put(frame, keeping: n + 1) } }
       return try runBody(in: frame, ev, sink: sink, input)
     } catch var e as ShellError {
       // As `Evaluator.evalCall` locates a command's errors.
@@ -132,7 +156,8 @@ final class UserFunction: Command, @unchecked Sendable {
 
   /// Binds `$in` after the parameters and runs the body in `frame`.
   private func runBody(in frame: Frame, _ ev: Evaluator, sink: Bool, _ input: Pipe) throws -> Pipe {
-    frame.declare("in", try input.collect(), mutable: false)
+    let n = parameterKinds.count
+    if frame.bindingCount > n { frame.set(n, try input.collect()) } else { frame.declare("in", try input.collect(), mutable: false) }
     do {
       return try ev.evalBlock(decl.body, in: frame, sink: sink, newScope: false)
     } catch ControlFlow.returnValue(let v) {
@@ -154,17 +179,19 @@ extension ParameterDecl {
   }
 }
 
-/// Scopes kept from finished calls for the next ones, emptied when put back (so they hold no
-/// values); a few, as deep as recursion usually goes.
+/// Scopes kept from finished calls for the next ones; a few, as deep as recursion usually goes.
+/// A scope put back keeps its first slots (the parameters and `$in`, bound again by the next
+/// call) holding nulls, so it keeps no value alive.
 final class SpareFrames: @unchecked Sendable {
   private var frames: [Frame] = []
   static let limit = 32
 
   func take() -> Frame? { frames.popLast() }
 
-  func put(_ frame: Frame) {
+  func put(_ frame: Frame, keeping slots: Int) {
     guard frames.count < Self.limit else { return }
-    frame.reset()
+    frame.keep(slots)
+    frame.clearValues()
     frames.append(frame)
   }
 }
