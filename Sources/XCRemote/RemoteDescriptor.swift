@@ -20,6 +20,10 @@ public enum DescriptorKind: UInt8, Sendable, CaseIterable {
   /// Not a request's descriptor: a stream opened on its own (SYN with a path) to a UNIX socket
   /// there, such as a container's terminal socket; bytes both ways, each with its half-close.
   case connect = 6
+  /// Not a request's descriptor: a stream opened on its own (SYN with an offset and a path)
+  /// that reads a regular file there from the offset to its end, then FIN (a log the daemon
+  /// named, for `logs`).
+  case read = 7
 
   /// The capability bit in the handshake.
   public var capability: UInt32 { 1 << UInt32(rawValue) }

@@ -271,13 +271,14 @@ final class SSHHostHarness {
 }
 
 /// Runs the built xcsh with `args`, `environment`, and stdin from `input` (nil: /dev/null);
-/// fails the test after `seconds` (a hang is a failure, not a stuck suite).
+/// fails the test after `seconds` (a hang is a failure, not a stuck suite). A `wrapper` (a
+/// program and its arguments) runs xcsh as its last arguments.
 func runXcsh(
-  _ args: [String], environment: [String: String], input: [UInt8]? = nil, seconds: Double = 120
+  _ args: [String], environment: [String: String], input: [UInt8]? = nil, seconds: Double = 120, wrapper: [String] = []
 ) throws -> (status: Int32, out: String, err: String) {
   let p = Process()
-  p.executableURL = URL(fileURLWithPath: XCShellObjectTests.xcsh)
-  p.arguments = args
+  p.executableURL = URL(fileURLWithPath: wrapper.first ?? XCShellObjectTests.xcsh)
+  p.arguments = wrapper.isEmpty ? args : Array(wrapper.dropFirst()) + [XCShellObjectTests.xcsh] + args
   p.environment = environment
   let out = Pipe()
   let err = Pipe()
