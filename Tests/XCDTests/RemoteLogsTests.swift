@@ -102,3 +102,41 @@ extension RemoteHostTests {
     }
   }
 }
+
+extension RemoteHostTests {
+  /// A pre-built relay from before read streams still says version 2, so the session opens;
+  /// `logs` then fails at once, naming the host and what to rebuild, instead of sending a SYN
+  /// the old relay would take for a connect stream. The old relay is today's relay.c without
+  /// the read bit in its handshake — all xcsh sees of an old one.
+  @Test func logsThroughAPreBuiltRelayWithoutReadStreamsSaysItIsTooOld() throws {
+    try withRemote { host, daemon, url in
+      var env = host.environment()
+      let source = try String(contentsOfFile: DaemonHarness.repoRoot + "/Sources/xcsh-relay/relay.c", encoding: .utf8)
+      let capability = " | \\\n   (1u << K_READ))"
+      try #require(source.contains(capability), "relay.c's CAPS changed: update this test")
+      try source.replacingOccurrences(of: capability, with: ")").write(toFile: host.dir + "/old-relay.c", atomically: true, encoding: .utf8)
+      try host.run("/usr/bin/env", ["cc", "-O2", "-o", host.dir + "/old-relay", host.dir + "/old-relay.c"])
+      try """
+        hosts:
+          old:
+            address: \(url)
+            relay: \(host.dir)/old-relay
+
+        """.write(toFile: host.dir + "/hosts.yaml", atomically: true, encoding: .utf8)
+      env["XCSH_HOSTS"] = host.dir + "/hosts.yaml"
+      var r = try runXcsh(
+        ["--host", "old", "-c", "image import \(try Fixtures.archive()) busybox:latest | ignore; run -d busybox:latest --name said -- echo hi | ignore; wait said --exit --timeout 30s | ignore"],
+        environment: env)
+      #expect(r.status == 0, "\(r.err)")
+      r = try runXcsh(["--host", "old", "-c", "logs said"], environment: env, seconds: 60)
+      #expect(r.status != 0)
+      #expect(r.err.contains("the relay on \(SSHHostHarness.alias)") && r.err.contains("is too old to read logs"), "\(r.err)")
+      #expect(r.err.contains("Sources/xcsh-relay/relay.c"), "\(r.err)")
+      #expect(r.out.isEmpty)
+      // The same host with the relay xcsh builds reads it.
+      r = try runXcsh(["--host", url, "-c", "logs said"], environment: host.environment())
+      #expect(r.status == 0 && r.out == "hi\n", "\(r.out) \(r.err)")
+      try expectNoContainers(daemon)
+    }
+  }
+}
