@@ -819,7 +819,8 @@ static int pump_read(struct stream *s) {
   if (n < 0 && errno == EINTR) return 1;
   if (n < 0) {
     char text[256];
-    snprintf(text, sizeof text, "read=%d\nread_class=other\nerror=%s\n", errno, strerror(errno));
+    int err = errno;
+    snprintf(text, sizeof text, "read=%d\nread_class=other\nerror=%s\n", err, strerror(err));
     frame(T_DATA, F_RST, s->id, (uint32_t)strlen(text), text, strlen(text));
     s->dead = s->fin_out = 1;
     close_fd(&s->fd);

@@ -4,7 +4,7 @@
 public enum RelaySource {
   /// The first 16 hex digits of the source's SHA-256: the cached binary's name there is
   /// `relay-<hash>`, so a changed relay is rebuilt.
-  public static let hash = "43739bfe74dbcdf8"
+  public static let hash = "c2eb932c857e9931"
 
   /// `RELAY_VERSION` of relay.c: what its handshake says as `relay=`; a pre-built relay
   /// of another version is refused.
@@ -833,7 +833,8 @@ static int pump_read(struct stream *s) {
   if (n < 0 && errno == EINTR) return 1;
   if (n < 0) {
     char text[256];
-    snprintf(text, sizeof text, "read=%d\nread_class=other\nerror=%s\n", errno, strerror(errno));
+    int err = errno;
+    snprintf(text, sizeof text, "read=%d\nread_class=other\nerror=%s\n", err, strerror(err));
     frame(T_DATA, F_RST, s->id, (uint32_t)strlen(text), text, strlen(text));
     s->dead = s->fin_out = 1;
     close_fd(&s->fd);
