@@ -22,7 +22,7 @@ public final class MuxSession: @unchecked Sendable {
   public let host: String
   /// What the relay said about itself in the handshake (`relay`, `os`, `socket`, `pid`…).
   public let relayInfo: [String: String]
-  /// The descriptor kinds the relay carries (a bit per kind, from its handshake): a call with
+  /// The relay's capability bits from its handshake (`DescriptorKind.capability`): a call with
   /// a kind it lacks is refused here, naming the host, rather than sent to fail there.
   public let relayCapabilities: UInt32
 
@@ -297,6 +297,101 @@ public final class MuxSession: @unchecked Sendable {
     return pair[0]
   }
 
+  /// Whether the relay reads files for `readFile` (`read` streams): a relay built before
+  /// them does not offer them in its handshake.
+  public var canReadFiles: Bool { relayCapabilities & DescriptorKind.read.capability != 0 }
+
+  /// Reads the regular file at the absolute `path` on the remote host, from byte `offset` to
+  /// its end, through a `read` stream (the relay opens it read-only with its own rights). The
+  /// bytes arrive within the stream's window and are kept in memory: for files of bounded size
+  /// (a container's log, capped by the daemon). Throws, naming the host and the path, when the
+  /// relay cannot open or read it (`errno` `.noSuchFileOrDirectory` when it is not there,
+  /// `.permissionDenied`), when the relay is too old to read files, or when the session is lost.
+  public func readFile(path: String, from offset: UInt64) throws(IPCError) -> RemoteFile {
+    guard canReadFiles else {
+      throw IPCError(
+        .protocolViolation,
+        "host \(host): the relay there is too old to read files (its handshake does not offer `read` streams): "
+          + "build it again from this xcsh's Sources/xcsh-relay/relay.c", errno: .notSupported)
+    }
+    var payload: [UInt8] = [DescriptorKind.read.rawValue]
+    payload.appendBigEndian(offset)
+    payload += Array(path.utf8)
+    guard path.hasPrefix("/"), payload.count <= MuxHeader.maxPayload else {
+      throw IPCError(.encoding, "host \(host): cannot read \(path) there: not an absolute path of at most 64 KiB")
+    }
+    cond.lock()
+    if let lostReason {
+      cond.unlock()
+      throw IPCError(.connectionClosed, "host \(host): the connection is lost (\(lostReason)); cannot read \(path)")
+    }
+    let s = Stream(id: nextID, kind: .read, fd: -1)
+    nextID += 2
+    streams[s.id] = s
+    cond.unlock()
+    do throws(IPCError) {
+      try send(MuxHeader(.data, flags: .syn, stream: s.id, length: UInt32(payload.count)), payload[...])
+    } catch {
+      lose("cannot write to the relay: \(error.message)")
+    }
+    var bytes: [UInt8] = []
+    var unacknowledged: UInt32 = 0
+    cond.lock()
+    defer {
+      streams[s.id] = nil
+      cond.unlock()
+    }
+    while true {
+      if let refusal = s.refusal {
+        // errno numbers differ between systems: the class says which one this is here.
+        let errno: Errno? =
+          switch refusal["read_class"] {
+          case "missing": .noSuchFileOrDirectory
+          case "denied": .permissionDenied
+          default: nil
+          }
+        throw IPCError(
+          refusal["read_class"] == "denied" ? .permissionDenied : .system,
+          "host \(host): cannot read \(path) there: \(refusal["error"] ?? "error \(refusal["read"] ?? "?")")", errno: errno)
+      }
+      if !s.incoming.isEmpty {
+        bytes += s.incoming
+        unacknowledged += UInt32(s.incoming.count)
+        s.incoming = []
+        if unacknowledged >= MuxHeader.windowUpdateThreshold {
+          let more = unacknowledged
+          unacknowledged = 0
+          // Not under the lock: the reader thread takes it for every frame, and the relay
+          // reads our frames only while its own output moves.
+          cond.unlock()
+          let sent: Bool
+          do throws(IPCError) {
+            try send(MuxHeader(.window, stream: s.id, length: more), [][...])
+            sent = true
+          } catch {
+            sent = false
+          }
+          cond.lock()
+          if !sent, lostReason == nil { lostReason = "cannot write to the relay" }
+        }
+        continue
+      }
+      if s.finished, let info = s.acceptInfo {
+        let number = { (key: String) in info[key].flatMap { UInt64($0) } ?? 0 }
+        return RemoteFile(
+          identity: RemoteFile.Identity(device: number("dev"), inode: number("ino")), size: number("size"), bytes: bytes)
+      }
+      if s.reset {
+        throw IPCError(
+          .system, "host \(host): reading \(path) there failed: \(s.resetInfo["error"] ?? "the relay aborted the stream")")
+      }
+      if let lostReason {
+        throw IPCError(.connectionClosed, "host \(host): connection lost while reading \(path) there (\(lostReason))")
+      }
+      cond.wait()
+    }
+  }
+
   // MARK: - Frames
 
   private func send(_ h: MuxHeader, _ payload: ArraySlice<UInt8>) throws(IPCError) {
@@ -351,8 +446,20 @@ public final class MuxSession: @unchecked Sendable {
       answer += payload
     case .data:
       guard let s = streams[h.stream] else { return }
-      if h.flags.contains(.ack) {  // the answer to a connect's SYN
-        if h.flags.contains(.rst) { s.refusal = MuxHello.keyValues(payload) } else { s.accepted = true }
+      if h.flags.contains(.ack) {  // the answer to a connect's or a read's SYN
+        if h.flags.contains(.rst) {
+          s.refusal = MuxHello.keyValues(payload)
+        } else {
+          s.accepted = true
+          s.acceptInfo = MuxHello.keyValues(payload)
+        }
+        return
+      }
+      if h.flags.contains(.rst) {
+        // An RST's payload (a read stream's) says why, it is not stream bytes.
+        s.reset = true
+        if !payload.isEmpty { s.resetInfo = MuxHello.keyValues(payload) }
+        s.wake()
         return
       }
       if s.incoming.isEmpty { s.incoming = payload } else { s.incoming += payload }
@@ -394,6 +501,10 @@ public final class MuxSession: @unchecked Sendable {
     /// A connect stream: the relay connected (ACK), or why it could not (ACK with RST).
     var accepted = false
     var refusal: [String: String]?
+    /// A read stream: what the relay said of the file it opened (`dev`, `ino`, `size`), and
+    /// why it stopped reading (an RST's key=value lines).
+    var acceptInfo: [String: String]?
+    var resetInfo: [String: String] = [:]
     /// Threads still pumping it: two for a connect stream (each way), else one.
     var loops: Int
     /// Wakes a sender blocked in poll on a local descriptor.

@@ -20,6 +20,10 @@ public enum DescriptorKind: UInt8, Sendable, CaseIterable {
   /// Not a request's descriptor: a stream opened on its own (SYN with a path) to a UNIX socket
   /// there, such as a container's terminal socket; bytes both ways, each with its half-close.
   case connect = 6
+  /// Not a request's descriptor: a stream opened on its own (SYN with an offset and a path)
+  /// that reads a regular file there from the offset to its end, then FIN (a log the daemon
+  /// named, for `logs`).
+  case read = 7
   /// A path of the remote host (a host-path mount's `evid`): the relay opens it there as xcsh
   /// opens a local one (`O_RDONLY`) and passes that descriptor; the path travels as the
   /// stream's data (`RemoteDescriptor.path`), the local descriptor is only the slot's holder.
@@ -42,6 +46,7 @@ public enum DescriptorKind: UInt8, Sendable, CaseIterable {
     case .upload: "uploads"
     case .download: "downloads"
     case .connect: "socket connections"
+    case .read: "file reads (`logs`)"
     case .path: "host-path mounts"
     case .process: "`link`'s process handle"
     }

@@ -6,11 +6,12 @@ import XCSystem
 
 /// `logs --follow`: the log's entries as they are written, until the container has ended (its
 /// record is kept, so every write is in) — for an exec'd process, until it has exited (xcd
-/// records the exit once its log is complete) — or Ctrl-C. The file is followed by descriptor: when
-/// the container ends, xcd moves it to `ended/<id>/` (the same file); when the daemon trims it
-/// past its cap, a new file takes the path and reading goes on in it after the last record
-/// seen (record times strictly increase), so nothing repeats (lines go missing only when the
-/// log is trimmed twice before the follower reads on).
+/// records the exit once its log is complete) — or Ctrl-C. When the container ends, xcd moves the
+/// file to `ended/<id>/` (the same file, followed there: `FollowedLogFile`); when the daemon
+/// trims it past its cap, a new file takes the path and reading goes on in it after the last
+/// record seen (record times strictly increase), so nothing repeats (lines go missing only when
+/// the log is trimmed twice before the follower reads on). The file is read here, or on the
+/// daemon's host through the relay.
 final class LogFollower: @unchecked Sendable {
   private let path: String
   private let id: String
@@ -20,8 +21,7 @@ final class LogFollower: @unchecked Sendable {
   private let selection: LogSelection
   /// Asks the daemon where the log is now (it moves when the container ends).
   private let locate: () throws -> String?
-  private var fd: CInt
-  private var inode: ino_t
+  private let file: any FollowedLogFile
   private var ended = false
   /// Bytes after the last newline read: a record still being written.
   private var rest: [UInt8] = []
@@ -32,10 +32,11 @@ final class LogFollower: @unchecked Sendable {
   private var ready: [LogRecord] = []
   private var position = 0
 
-  /// Opens the record log at `path` and takes what it holds now (its last `tail` entries).
+  /// Opens the record log at `path` (through `reader`) and takes what it holds now (its last
+  /// `tail` entries).
   init(
-    path: String, tail: Int?, selection: LogSelection, id: String, process: String, _ session: DaemonSession, _ call: Call,
-    locate: @escaping () throws -> String?
+    path: String, reader: LogFileReader, tail: Int?, selection: LogSelection, id: String, process: String,
+    _ session: DaemonSession, _ call: Call, locate: @escaping () throws -> String?
   ) throws {
     self.path = path
     self.locate = locate
@@ -44,29 +45,15 @@ final class LogFollower: @unchecked Sendable {
     self.session = session
     self.call = call
     self.selection = selection
-    fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else {
-      throw ShellError(.logsRead, "cannot read the log file \(path): \(String(cString: strerror(errno)))", at: call.head)
-    }
-    var st = stat()
-    fstat(fd, &st)
-    inode = st.st_ino
+    file = try reader.follow(path, at: call.head)
     var now: [UInt8] = []
-    while let chunk = readChunk(), !chunk.isEmpty { now += chunk }
+    while true {
+      let chunk = try file.read().bytes
+      if chunk.isEmpty { break }
+      now += chunk
+    }
     take(now)
     if let tail { ready = Array(ready.suffix(tail)) }
-  }
-
-  deinit { if fd >= 0 { close(fd) } }
-
-  private func readChunk() -> [UInt8]? {
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-      let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-      if n < 0 && errno == EINTR { continue }
-      if n < 0 { return nil }
-      return Array(buffer[0..<n])
-    }
   }
 
   /// Parses newly read bytes into selected entries.
@@ -89,7 +76,9 @@ final class LogFollower: @unchecked Sendable {
       }
       ready = []
       position = 0
-      if let chunk = readChunk(), !chunk.isEmpty {
+      let (chunk, fresh) = try file.read()
+      if fresh { rest = [] }  // a trim's new file: the cut record is in it whole
+      if !chunk.isEmpty {
         take(chunk)
         continue
       }
@@ -116,16 +105,10 @@ final class LogFollower: @unchecked Sendable {
     }
   }
 
-  /// Goes on reading in the file at `file` if it is not the one being read (a trimmed log's
+  /// Goes on reading in the file at `path` if it is not the one being read (a trimmed log's
   /// new file), after the last record seen; whether it did.
-  private func switchTo(_ file: String) -> Bool {
-    var st = stat()
-    guard stat(file, &st) == 0, st.st_ino != inode else { return false }
-    let fresh = open(file, O_RDONLY | O_CLOEXEC)
-    guard fresh >= 0 else { return false }
-    close(fd)
-    fd = fresh
-    inode = st.st_ino
+  private func switchTo(_ path: String) -> Bool {
+    guard file.follow(path) else { return false }
     rest = []
     return true
   }

@@ -6,7 +6,8 @@ import XCSystem
 
 /// `logs CONTAINER [--tail N] [--since T] [--until T] [--stdout] [--stderr] [--timestamps]
 /// [--follow] [--process P]`: a container process's logged output, as `docker logs` shows it.
-/// The daemon says where the log is (IPC `xcsh.logs`); the file is read here, on the same host.
+/// The daemon says where the log is (IPC `xcsh.logs`); the file is read where the daemon is:
+/// here, or on its host through the relay (`LogFileReader`).
 enum LogsCommand {
   static func make(_ s: DaemonSession) -> Builtin {
     Builtin(
@@ -65,10 +66,8 @@ enum LogsCommand {
         .logsMissing, "process `\(process)` of this container has no log: its output went to the client that started it",
         at: call.head, help: "run it detached (`run -d`) to have xcd log its output")
     }
-    guard let data = FileManager.default.contents(atPath: path) else {
-      throw ShellError(.logsRead, "cannot read the log file \(path)", at: call.head)
-    }
-    let bytes = [UInt8](data)
+    let reader = LogFileReader.routed(s)
+    let bytes = try reader.contents(path, at: call.head)
     guard LogRecordFile.isRecordLog(bytes) else {
       return try legacy(bytes, path: path, tail: tail, selection: selection, call)
     }
@@ -78,7 +77,7 @@ enum LogsCommand {
         try s.call(ShowContainerRequest(id: ref), at: call.head).runningContainer.id
       }
       let follower = try LogFollower(
-        path: path, tail: tail.map(Int.init), selection: selection, id: id, process: process, s, call,
+        path: path, reader: reader, tail: tail.map(Int.init), selection: selection, id: id, process: process, s, call,
         locate: {
           let now = try s.call(LogsRequest(name: id, process: process), at: call.head)
           return now.stdoutLogFile ?? now.stderrLogFile

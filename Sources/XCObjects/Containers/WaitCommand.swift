@@ -157,7 +157,7 @@ enum WaitCommand {
       }
       return !ended && health.status == "healthy"
     case .port(let p): return !ended && connects(ObjectArgs.ip(m) ?? "127.0.0.1", p)
-    case .log(let text): return logContains(m, text, s, call)
+    case .log(let text): return try logContains(m, text, s, call)
     case .exec(let argv):
       if ended { return false }
       return try execSucceeds(m.id, argv, s, call, deadline: deadline)
@@ -185,8 +185,9 @@ enum WaitCommand {
     return err == 0
   }
 
-  /// Main's log files: from `xcsh.logs`, else the terminal log in the record.
-  static func logContains(_ m: ContainerManifest, _ text: String, _ s: DaemonSession, _ call: Call) -> Bool {
+  /// Main's log files: from `xcsh.logs`, else the terminal log in the record. A log not
+  /// there (yet) does not contain it; a host whose relay cannot read files is an error.
+  static func logContains(_ m: ContainerManifest, _ text: String, _ s: DaemonSession, _ call: Call) throws -> Bool {
     var files: [String] = []
     if let r = try? s.call(LogsRequest(name: m.id, process: "main"), at: call.head) {
       files += [r.stdoutLogFile, r.stderrLogFile].compactMap { $0 }
@@ -194,8 +195,11 @@ enum WaitCommand {
     if let info = m.processes["main"]?.spawnInfo {
       files += [info.stdoutLogFile, info.stderrLogFile].compactMap { $0 }
     }
+    // Where the daemon is: here, or on its host through the relay.
+    let reader = LogFileReader.routed(s)
     for f in Set(files) {
-      if let data = FileManager.default.contents(atPath: f), LogsCommand.text([UInt8](data)).contains(text) {
+      try reader.check(f, at: call.head)
+      if let bytes = try? reader.contents(f, at: call.head), LogsCommand.text(bytes).contains(text) {
         return true
       }
     }

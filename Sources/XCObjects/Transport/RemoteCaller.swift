@@ -37,6 +37,16 @@ final class RemoteCaller: XCCaller, @unchecked Sendable {
     try open().session.connect(path: path)
   }
 
+  /// Whether the host's relay reads files (`read` streams); opens the session if need be.
+  func canReadFiles() throws(IPCError) -> Bool {
+    try open().session.canReadFiles
+  }
+
+  /// The file at `path` on the host from byte `offset` to its end, through the relay.
+  func readFile(path: String, from offset: UInt64) throws(IPCError) -> RemoteFile {
+    try open().session.readFile(path: path, from: offset)
+  }
+
   /// The open session, or a new one.
   private func open() throws(IPCError) -> SSHTransport.Connection {
     lock.lock()

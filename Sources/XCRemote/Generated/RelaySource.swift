@@ -4,7 +4,7 @@
 public enum RelaySource {
   /// The first 16 hex digits of the source's SHA-256: the cached binary's name there is
   /// `relay-<hash>`, so a changed relay is rebuilt.
-  public static let hash = "daff3b01b7d43499"
+  public static let hash = "1fb9254c5dfa3633"
 
   /// `RELAY_VERSION` of relay.c: what its handshake says as `relay=`; a pre-built relay
   /// of another version is refused.
@@ -21,7 +21,8 @@ public enum RelaySource {
  * typed descriptors; for each one the relay makes a real descriptor here (a pipe, an eventfd, a
  * spooled temp file, a path opened here, a process handle), passes it to the daemon with
  * SCM_RIGHTS, and moves its bytes over a stream of its own with per-stream flow control and
- * half-close.
+ * half-close. Streams opened on their own (SYN with a path) connect to a UNIX socket there (a
+ * container's terminal) or read a file there from an offset to its end (the log a daemon named).
  *
  * Portable POSIX (poll, sendmsg/recvmsg); eventfd on Linux and FreeBSD 13+. One file, no
  * dependencies, so it can be compiled on first contact with `cc -O2 -o relay relay.c`.
@@ -89,7 +90,7 @@ public enum RelaySource {
 
 enum { T_DATA = 0, T_WINDOW = 1, T_PING = 2, T_GOAWAY = 3, T_HELLO = 4, T_NOTICE = 5 };
 enum { F_SYN = 1, F_ACK = 2, F_FIN = 4, F_RST = 8 };
-enum { K_INPUT = 1, K_OUTPUT = 2, K_EVENT = 3, K_UPLOAD = 4, K_DOWNLOAD = 5, K_CONNECT = 6, K_PATH = 8, K_PROCESS = 9 };
+enum { K_INPUT = 1, K_OUTPUT = 2, K_EVENT = 3, K_UPLOAD = 4, K_DOWNLOAD = 5, K_CONNECT = 6, K_READ = 7, K_PATH = 8, K_PROCESS = 9 };
 enum { D_ONCE = 1 }; /* descriptor flag: an event stream ends after its first value */
 #ifdef HAVE_PROCESS_HANDLE
 #define CAP_PROCESS (1u << K_PROCESS)
@@ -98,7 +99,7 @@ enum { D_ONCE = 1 }; /* descriptor flag: an event stream ends after its first va
 #endif
 #define CAPS \
   ((1u << K_INPUT) | (1u << K_OUTPUT) | (1u << K_EVENT) | (1u << K_UPLOAD) | (1u << K_DOWNLOAD) | (1u << K_CONNECT) | \
-   (1u << K_PATH) | CAP_PROCESS)
+   (1u << K_READ) | (1u << K_PATH) | CAP_PROCESS)
 #define MAX_PATH_BYTES 4096          /* the longest path a path stream may name */
 #define PIPE_SIZE (1024 * 1024)      /* asked for output pipes where the system allows it */
 
@@ -119,7 +120,7 @@ struct stream {
   int fin_out;      /* we half-closed (or reset) */
   int dead;         /* reset: later frames for it are dropped */
   uint32_t unacked; /* bytes received from the client and not yet given back as window */
-  off_t down_off;   /* how far a download has been sent */
+  off_t down_off;   /* how far a download (or a read stream's file) has been sent */
   int in_call;      /* belongs to the call in progress (upload / download) */
   int rd_eof;       /* connect: the socket said EOF (FIN sent) */
   int wr_shut;      /* connect: our write side is shut (the client's FIN arrived there) */
@@ -510,6 +511,52 @@ static void open_connect(uint32_t id, const unsigned char *p, uint32_t n) {
   frame(T_DATA, F_ACK, id, 0, NULL, 0);
 }
 
+/* A SYN whose payload starts with K_READ: kind u8, offset u64, an absolute path. The file is
+ * opened read-only (a regular file only: a FIFO or a device would never reach its end) and
+ * answered with ACK carrying its identity and size as key=value lines, or with ACK|RST saying
+ * why not; then its bytes from the offset to its current end are sent within the window, then
+ * FIN. The relay reads with the rights it runs with, no more than the ssh login has. */
+static void open_read(uint32_t id, const unsigned char *p, uint32_t n) {
+  char path[4096], text[1024];
+  int err = 0, fd = -1, irregular = 0;
+  struct stat st;
+  uint64_t offset = 0;
+  if (id == 0 || (id & 1) == 0 || find(id)) { notice("protocol=stream id in use\n"); exit(2); }
+  if (n < 10 || p[9] != '/' || memchr(p + 9, 0, n - 9)) err = EINVAL;
+  else if (n - 9 >= sizeof path) err = ENAMETOOLONG;
+  if (!err) {
+    offset = get64(p + 1);
+    memcpy(path, p + 9, n - 9);
+    path[n - 9] = 0;
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just after). */
+    fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) err = errno;
+    else if (fstat(fd, &st) < 0) err = errno;
+    else if (!S_ISREG(st.st_mode)) {
+      err = EINVAL;
+      irregular = 1;
+    }
+    else if (offset > (uint64_t)INT64_MAX) err = EINVAL;
+    if (err) close_fd(&fd);
+  }
+  if (err) {
+    const char *cls = err == ENOENT || err == ENOTDIR ? "missing" : err == EACCES || err == EPERM ? "denied" : "other";
+    /* The path is the client's own: not echoed. */
+    snprintf(text, sizeof text, "read=%d\nread_class=%s\nerror=%s\n", err, cls,
+             irregular ? "not a regular file" : strerror(err));
+    frame(T_DATA, F_ACK | F_RST, id, (uint32_t)strlen(text), text, strlen(text));
+    return;
+  }
+  struct stream *s = new_stream(id, K_READ, 0);
+  s->fd = fd;
+  set_flags(fd, 0);
+  s->down_off = (off_t)offset;
+  s->fin_in = 1; /* nothing comes from the client but WINDOW (or RST) */
+  snprintf(text, sizeof text, "dev=%ju\nino=%ju\nsize=%jd\n", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
+           (intmax_t)st.st_size);
+  frame(T_DATA, F_ACK, id, (uint32_t)strlen(text), text, strlen(text));
+}
+
 static void hello(void) {
   unsigned char h[20];
   char text[1024];
@@ -818,7 +865,10 @@ static void parse_input(void) {
         take_message();
       } else {
         struct stream *s = find(id);
-        if (!s && (flags & F_SYN)) open_connect(id, p, body);
+        /* A SYN opens a stream of its own: a read stream's payload starts with its kind, a
+         * connect stream's is a bare socket path (which never starts with that byte). */
+        if (!s && (flags & F_SYN) && body > 0 && p[0] == K_READ) open_read(id, p, body);
+        else if (!s && (flags & F_SYN)) open_connect(id, p, body);
         else if (s) on_data(s, flags, p, body);
         else if (!(flags & F_RST)) frame(T_DATA, F_RST, id, 0, NULL, 0);
       }
@@ -936,6 +986,36 @@ static int pump_download(struct stream *s) {
   return 1;
 }
 
+/* Sends a read stream's file from its offset within the window; FIN at its end, RST with
+ * key=value lines on a read error. Returns whether more may remain. */
+static int pump_read(struct stream *s) {
+  size_t want = s->window < MAX_FRAME ? s->window : MAX_FRAME;
+  if (want == 0 || s->fd < 0) return 0;
+  reserve(&out, HDR + want);
+  ssize_t n = pread(s->fd, out.p + out.len + HDR, want, s->down_off);
+  if (n < 0 && errno == EINTR) return 1;
+  if (n < 0) {
+    char text[256];
+    int err = errno;
+    snprintf(text, sizeof text, "read=%d\nread_class=other\nerror=%s\n", err, strerror(err));
+    frame(T_DATA, F_RST, s->id, (uint32_t)strlen(text), text, strlen(text));
+    s->dead = s->fin_out = 1;
+    close_fd(&s->fd);
+    return 0;
+  }
+  if (n == 0) { close_fd(&s->fd); finish(s); return 0; }
+  unsigned char *h = out.p + out.len;
+  h[0] = MUX_VERSION;
+  h[1] = T_DATA;
+  h[2] = h[3] = 0;
+  put32(h + 4, s->id);
+  put32(h + 8, (uint32_t)n);
+  out.len += HDR + (size_t)n;
+  s->down_off += n;
+  s->window -= (uint32_t)n;
+  return 1;
+}
+
 static void flush_out(void) {
   while (pending(&out) > 0) {
     ssize_t n = write(1, out.p + out.off, pending(&out));
@@ -996,6 +1076,11 @@ int main(int argc, char **argv) {
         if (s && s->kind == K_DOWNLOAD) busy |= pump_download(s);
       }
       finish_call();
+    }
+    /* Read streams: a regular file is always readable, so they are fed here, not by poll,
+     * while their window and the stdout queue have room (poll then waits without a timeout). */
+    for (size_t i = 0; i < nstreams && pending(&out) < OUT_HIGH; i++) {
+      if (streams[i]->kind == K_READ) busy |= pump_read(streams[i]);
     }
     reap();
     if (cap < nstreams + 3) {
