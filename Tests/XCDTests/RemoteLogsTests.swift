@@ -112,9 +112,9 @@ extension RemoteHostTests {
     try withRemote { host, daemon, url in
       var env = host.environment()
       let source = try String(contentsOfFile: DaemonHarness.repoRoot + "/Sources/xcsh-relay/relay.c", encoding: .utf8)
-      let capability = " | \\\n   (1u << K_READ))"
+      let capability = "(1u << K_READ) | "
       try #require(source.contains(capability), "relay.c's CAPS changed: update this test")
-      try source.replacingOccurrences(of: capability, with: ")").write(toFile: host.dir + "/old-relay.c", atomically: true, encoding: .utf8)
+      try source.replacingOccurrences(of: capability, with: "").write(toFile: host.dir + "/old-relay.c", atomically: true, encoding: .utf8)
       try host.run("/usr/bin/env", ["cc", "-O2", "-o", host.dir + "/old-relay", host.dir + "/old-relay.c"])
       try """
         hosts:

@@ -3,6 +3,11 @@ enum Paths {
   static func follow(_ value: Value, _ members: ArraySlice<PathMember>, at span: Span) throws -> Value {
     var v = value
     for m in members {
+      // The common case first, without the tuple below (a copy of the value per member).
+      if case .name(let key, _, _) = m, case .record(let r) = v.kind, let i = r.index(of: key) {
+        v = r.values[i]
+        continue
+      }
       switch (m, v.kind) {
       case (.name(let key, let s, let optional), _) where v.recordValue != nil:
         guard let f = v.recordValue![key] else {
