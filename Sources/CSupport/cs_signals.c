@@ -95,3 +95,49 @@ void cs_signal_alarm_main(void) {
     on_signal(SIGALRM);
   }
 }
+
+static int winch_pipe[2] = {-1, -1};
+static struct sigaction winch_saved;
+static volatile sig_atomic_t winch_active = 0;
+
+static void on_winch(int sig) {
+  (void)sig;
+  int saved = errno;
+  if (winch_pipe[1] >= 0) {
+    char b = 1;
+    (void)write(winch_pipe[1], &b, 1);  // a full pipe already says "changed"
+  }
+  errno = saved;
+}
+
+void cs_winch_drain(void) {
+  if (winch_pipe[0] < 0) return;
+  char buf[64];
+  while (read(winch_pipe[0], buf, sizeof buf) > 0) {}
+}
+
+int cs_winch_begin(void) {
+  if (winch_pipe[0] < 0) {
+    if (pipe2(winch_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+  }
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_winch;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;  // a size change must not make other threads' calls fail
+  if (sigaction(SIGWINCH, &sa, winch_active ? NULL : &winch_saved) != 0) return -1;
+  winch_active = 1;
+  sigset_t winch;
+  sigemptyset(&winch);
+  sigaddset(&winch, SIGWINCH);
+  pthread_sigmask(SIG_UNBLOCK, &winch, NULL);
+  cs_winch_drain();
+  return winch_pipe[0];
+}
+
+void cs_winch_end(void) {
+  if (!winch_active) return;
+  sigaction(SIGWINCH, &winch_saved, NULL);
+  winch_active = 0;
+  cs_winch_drain();
+}

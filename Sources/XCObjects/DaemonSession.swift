@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 import SystemPackage
 import XCIPC
 import XCRemote
@@ -40,6 +41,8 @@ public final class DaemonSession: @unchecked Sendable {
   /// The transports to the script's own daemon; other hosts have theirs in `routes`.
   private let caller: any XCCaller
   private let finished = NSLock()
+  /// Whether each route's daemon serves `xcsh.resize`, once asked (`servesTerminalResize`).
+  let resizeSupport = Mutex<[String: Bool]>([:])
   private var isFinished = false
 
   /// The socket in use (the default daemon's once it is in use; `ssh://…` for a remote host).

@@ -56,6 +56,18 @@ extension Handlers {
       return NullResponse()
     }
 
+    // `xcsh.resize`: a client's window size for a process's terminal (xc's terminal socket
+    // has no channel for it).
+    serve(&table, ResizeTerminalRequest.self) { request, _ in
+      try Names.containerOrID(request.name, field: "xcsh.resize: name")
+      for (field, value) in [("rows", request.rows), ("cols", request.cols)] where !(1...65535).contains(value) {
+        throw XCDaemonError.invalid("xcsh.resize: \(field) must be 1 to 65535, found \(value)")
+      }
+      try self.engine.resizeTerminal(
+        request.name, process: request.process, rows: UInt16(request.rows), columns: UInt16(request.cols))
+      return NullResponse()
+    }
+
     serve(&table, ListEndedContainersRequest.self) { _, _ in
       try self.engine.endedContainers().map(Mapping.manifest)
     }

@@ -229,6 +229,25 @@ struct RemoteHostTests {
     }
   }
 
+  /// The window size of the terminal here reaches the pty on the remote host: `xcsh.resize`
+  /// goes over the relay's ordinary call stream, at the start and after a resize.
+  @Test func windowSizeReachesARemotePty() throws {
+    try withRemote { host, daemon, url in
+      let env = host.environment()
+      let r = try runXcsh(["--host", url, "-c", "image import \(try Fixtures.archive()) busybox:latest | ignore"], environment: env)
+      #expect(r.status == 0, "\(r.err)")
+      let keep = ["XCSH_SSH_CONFIG", "XCSH_RUNTIME_DIR", "XCSH_SSH_CONTROL_PERSIST"]
+      let t = try WindowSizeCheck.session(
+        in: host.dir, "winsize", xcsh: "'\(XCShellObjectTests.xcsh)' --host '\(url)'",
+        "run -it busybox:latest -- sh -c '\(WindowSizeCheck.loop)'", environment: env.filter { keep.contains($0.key) })
+      defer { t.close() }
+      try WindowSizeCheck.expectFollowed(t)
+      try WindowSizeCheck.end(t)
+      t.close()
+      try expectNoContainers(daemon)
+    }
+  }
+
   @Test func sshFailuresAndAMissingDaemonSayHostAndStageWithoutHanging() throws {
     let host = try SSHHostHarness()
     defer {

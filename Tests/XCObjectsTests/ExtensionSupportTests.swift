@@ -1,6 +1,7 @@
 import Testing
 import XCIPC
 import XCShell
+@testable import XCObjects
 
 /// Features the real xcd lacks are refused clearly: a daemon that answers an `xcsh.*` method
 /// as xc does for an unknown one ("ipc method … not found") gives `daemon.unsupported`, "not
@@ -21,5 +22,58 @@ import XCShell
     // `ps` alone stays xc's list_containers.
     _ = try xcsh("ps", fake)
     #expect(fake.methods.filter { $0 == "list_containers" }.count == 2)
+  }
+}
+
+/// The window size of an attached terminal goes by `xcsh.resize` only to a daemon that serves
+/// the extensions, which is asked once per route and remembered; xc's daemon is never sent it.
+@Suite struct TerminalSizeProbeTests {
+  @Test func aDaemonWithoutTheExtensionIsProbedOnceAndNeverSentASize() throws {
+    let xc = try FakeDaemon()
+    defer { xc.stop() }
+    let s = DaemonSession(socketPath: xc.path)
+    #expect(try !s.servesTerminalResize(at: .unknown))
+    #expect(try !s.servesTerminalResize(at: .unknown))
+    #expect(TerminalSize.forProcess(s, container: "c1", at: .unknown) == nil)
+    #expect(xc.methods == ["xcsh.stats"])
+  }
+
+  @Test func theSizeIsSentOnceAndAgainOnlyWhenItChanges() throws {
+    let linux = try FakeDaemon(replies: ["xcsh.stats": FakeDaemon.ok("[]"), "xcsh.resize": FakeDaemon.ok("null")])
+    defer { linux.stop() }
+    let s = DaemonSession(socketPath: linux.path)
+    #expect(try s.servesTerminalResize(at: .unknown))
+    #expect(try s.servesTerminalResize(at: .unknown))
+    var size = TerminalSize(s, container: "c1", process: "3")
+    size.update(to: (40, 120), at: .unknown)
+    size.update(to: (40, 120), at: .unknown)
+    size.update(to: nil, at: .unknown)
+    size.update(to: (50, 100), at: .unknown)
+    #expect(size.failure == nil)
+    #expect(linux.methods == ["xcsh.stats", "xcsh.resize", "xcsh.resize"])
+    #expect(
+      linux.requests.filter { $0.method == "xcsh.resize" }.map(\.body) == [
+        #"{"method":"xcsh.resize","value":{"name":"c1","process":"3","rows":40,"cols":120}}"#,
+        #"{"method":"xcsh.resize","value":{"name":"c1","process":"3","rows":50,"cols":100}}"#,
+      ])
+  }
+
+  @Test func aProcessThatEndedIsNoFailureButABadAnswerIsKept() throws {
+    let gone = try FakeDaemon(replies: [
+      "xcsh.resize": { _ in #"{"errno":2,"value":{"error":"container c1 has no running process main"}}"# }
+    ])
+    defer { gone.stop() }
+    var size = TerminalSize(DaemonSession(socketPath: gone.path), container: "c1")
+    size.update(to: (40, 120), at: .unknown)
+    #expect(size.failure == nil)
+
+    let refusing = try FakeDaemon(replies: [
+      "xcsh.resize": { _ in #"{"errno":22,"value":{"error":"xcsh.resize: rows must be 1 to 65535, found 0"}}"# }
+    ])
+    defer { refusing.stop() }
+    size = TerminalSize(DaemonSession(socketPath: refusing.path), container: "c1")
+    size.update(to: (40, 120), at: .unknown)
+    let failure = try #require(size.failure as? ShellError)
+    #expect(failure.message.contains("rows must be 1 to 65535"), "\(failure)")
   }
 }

@@ -25,4 +25,16 @@ void cs_signal_raise_pending(int sig);
 /// the pending signal reads SIGALRM (how `timeout` interrupts a running body).
 void cs_signal_alarm_main(void);
 
+// MARK: - Window size changes
+// SIGWINCH is not an interrupt: it never sets the pending signal. While a terminal session is
+// attached its handler writes one byte to a pipe of its own, which the relay loop polls.
+
+/// Installs the SIGWINCH handler (SA_RESTART; the previous action is kept), unblocks SIGWINCH
+/// in the calling thread and drains the pipe. Returns the pipe's read end, or -1 on failure.
+int cs_winch_begin(void);
+/// Reads everything in the SIGWINCH pipe (after a wake-up, before reading the new size).
+void cs_winch_drain(void);
+/// Restores the action SIGWINCH had before `cs_winch_begin`.
+void cs_winch_end(void);
+
 #endif

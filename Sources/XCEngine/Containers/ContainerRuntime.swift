@@ -204,6 +204,7 @@ final class ContainerRuntime: Sendable {
       $0.processes[execID]?.stdout_log_file = output.paths.stdout
       $0.processes[execID]?.stderr_log_file = output.paths.stderr
     }
+    if let terminal { container.setExecTerminal(execID, terminal) }
     Thread.detachNewThread { [self, terminal] in
       let status: Int32
       do { status = try Subprocess.wait(pid) } catch {
@@ -212,6 +213,7 @@ final class ContainerRuntime: Sendable {
       }
       // Relay what the pty still holds, close the clients, remove the socket; copy what the
       // log's pipes still hold (before the exit is notified: a waiter then reads it all).
+      container.setExecTerminal(execID, nil)
       terminal?.close()
       output.finish()
       container.update {

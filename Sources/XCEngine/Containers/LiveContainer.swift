@@ -25,6 +25,8 @@ final class LiveContainer: @unchecked Sendable {
   private var reportedMainStatus: Int32?
   /// Serves main's pty when it runs with a tty.
   private var terminal: TerminalRelay?
+  /// The ptys of exec'd processes run with a tty, by exec id, while they run.
+  private var execTerminals: [String: TerminalRelay] = [:]
   /// Copies main's output into its log file when the client kept none of it.
   private var mainLog: MainLog?
   /// A client asked for it to end (stop, kill, shutdown): main is never started again.
@@ -102,6 +104,20 @@ final class LiveContainer: @unchecked Sendable {
     let log = mainLog
     mainLog = nil
     return log
+  }
+
+  /// Keeps (or, with nil, forgets) the terminal of the exec'd process `execID`.
+  func setExecTerminal(_ execID: String, _ relay: TerminalRelay?) {
+    condition.lock()
+    execTerminals[execID] = relay
+    condition.unlock()
+  }
+
+  /// The terminal of `process` (`main` or an exec id), nil when it has none (now).
+  func terminal(of process: String) -> TerminalRelay? {
+    condition.lock()
+    defer { condition.unlock() }
+    return process == "main" ? terminal : execTerminals[process]
   }
 
   /// The terminal relay, handed over once (to be closed).

@@ -23,6 +23,10 @@ final class TerminalRelay: @unchecked Sendable {
   private var backlog: [UInt8] = []
   /// Where the pty output is also kept (main's log, as stdout), if anywhere.
   private let log: RecordLog?
+  /// Guards `masterOpen`: a resize (from a client's connection thread) must not reach the
+  /// master after the relay thread has closed it (the number may be reused by then).
+  private let masterLock = NSLock()
+  private var masterOpen = true
 
   /// Listens on `path` and starts relaying `master` (owned from now on) on its own thread;
   /// the output is also appended to `log`.
@@ -57,6 +61,18 @@ final class TerminalRelay: @unchecked Sendable {
     done.signal()  // later calls return at once
   }
 
+  /// Sets the pty's window size (TIOCSWINSZ on the master); the kernel sends SIGWINCH to the
+  /// terminal's foreground process group when it changes (`xcsh.resize`).
+  func resize(rows: UInt16, columns: UInt16) throws(EngineError) {
+    masterLock.lock()
+    defer { masterLock.unlock() }
+    guard masterOpen else {
+      throw EngineError(.notRunning, "the terminal \(path) has closed (its process has ended)", errno: .noSuchFileOrDirectory)
+    }
+    var size = winsize(ws_row: rows, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
+    _ = try sysCall("set the window size of the terminal \(path)") { ioctl(master, UInt(TIOCSWINSZ), &size) }
+  }
+
   // MARK: -
 
   private func run() {
@@ -66,7 +82,10 @@ final class TerminalRelay: @unchecked Sendable {
       clients = []
       unlink(path)
       closeQuietly(listener)
-      closeQuietly(master)
+      masterLock.withLock {
+        masterOpen = false
+        closeQuietly(master)
+      }
       closeQuietly(wake[0])
     }
     var buffer = [UInt8](repeating: 0, count: 16384)

@@ -127,6 +127,30 @@ public struct RestartContainerRequest: XCRequest, Equatable {
   }
 }
 
+/// `xcsh.resize`: set the window size of a process's terminal (TIOCSWINSZ on the pty the
+/// daemon holds), so the process gets SIGWINCH. xc's terminal socket carries bytes only (no
+/// window-size channel), so a client attached to it sends its size by this call: when the
+/// session starts and whenever its own window changes.
+public struct ResizeTerminalRequest: XCRequest, Equatable {
+  public typealias Response = NullResponse
+  public static let method = "xcsh.resize"
+  /// The container: an id or a name.
+  public var name: String
+  /// `main`, or the id of an exec'd process (a key of the container's `processes`).
+  public var process: String
+  /// Lines, 1 to 65535.
+  public var rows: Int
+  /// Columns, 1 to 65535.
+  public var cols: Int
+  /// Creates the request.
+  public init(name: String, process: String = "main", rows: Int, cols: Int) {
+    self.name = name
+    self.process = process
+    self.rows = rows
+    self.cols = cols
+  }
+}
+
 extension LogsRequest: XCRequest {
   public typealias Response = LogsResponse
   public static let method = "xcsh.logs"
@@ -139,7 +163,7 @@ extension XCMethods {
     TagImageRequest.self,
     CopyInRequest.self, CopyOutRequest.self, SaveImageRequest.self, StatsRequest.self,
     ListEndedContainersRequest.self, RemoveContainerRequest.self, StopContainerRequest.self,
-    RestartContainerRequest.self,
+    RestartContainerRequest.self, ResizeTerminalRequest.self,
   ]
 }
 

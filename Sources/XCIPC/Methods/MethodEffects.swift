@@ -58,6 +58,7 @@ extension XCMethods {
     "xcsh.remove_container": .mutating,
     "xcsh.stop": .mutating,
     "xcsh.restart": .mutating,
+    "xcsh.resize": .mutating,
     "xcsh.copy_in": .mutating,
     "xcsh.tag_image": .mutating,
   ]

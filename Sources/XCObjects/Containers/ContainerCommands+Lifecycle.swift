@@ -77,7 +77,7 @@ extension ContainerCommands {
         "attach", category: .objects,
         summary: "Attach this terminal to a container's main terminal (IPC `show_container`, then its terminal socket).",
         parameters: [.optional("container", .object(.container), "A name, an id (or unique prefix) or a container object (or piped in).")],
-        details: "Ctrl-P then `q` detaches and leaves the container running. Only containers run with `-t` have a terminal.")
+        details: "Ctrl-P then `q` detaches and leaves the container running. Only containers run with `-t` have a terminal. Its window size follows this terminal's while attached (Linux xcd: `xcsh.resize`).")
     ) { call, input in
       let target = try ObjectArgs.target(call, input, "container", what: "a container")
       let m = try ObjectArgs.withContainer(s, target, at: call.head) { ref in
@@ -89,7 +89,9 @@ extension ContainerCommands {
           at: call.head, help: "run it with `run -d -t …` to attach later")
       }
       // The terminal socket is next to the daemon the container object came from.
-      _ = try DaemonRoute.withHost(of: target) { try TerminalRelay.attach(path: path, s, call) }
+      _ = try DaemonRoute.withHost(of: target) {
+        try TerminalRelay.attach(path: path, s, call, size: TerminalSize.forProcess(s, container: m.id, at: call.head))
+      }
       return .empty
     }
   }

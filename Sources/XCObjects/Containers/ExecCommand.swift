@@ -14,7 +14,7 @@ enum ContainerCommands {
           .named("env", .any, short: "e", "Environment variables: `NAME=VALUE`, or a list of them."),
           .named("user", .string, short: "u", "Run as this user."),
           .named("group", .string, short: "g", "Run with this group."),
-          .switch("tty", short: "t", "Run on a terminal and attach to it (Ctrl-P q detaches)."),
+          .switch("tty", short: "t", "Run on a terminal and attach to it (Ctrl-P q detaches); its window size follows this terminal's (Linux xcd: `xcsh.resize`)."),
           .switch("detach", short: "d", "Run in the background with its output logged (xcd's `xcsh_log`); returns `{container, process, pid}`: read the output with `logs CONTAINER --process ID`."),
         ],
         examples: [

@@ -26,7 +26,7 @@ enum RunCommand {
         ] + CreateFlags.parameters + [
           .switch("detach", short: "d", "Return the container object at once."),
           .switch("interactive", short: "i", "Give main standard input: what is piped into `run`, else this shell's."),
-          .switch("tty", short: "t", "Run main on a terminal and attach to it (`-it`); Ctrl-P q detaches."),
+          .switch("tty", short: "t", "Run main on a terminal and attach to it (`-it`); Ctrl-P q detaches. Its window size follows this terminal's (Linux xcd: `xcsh.resize`)."),
           .switch("replace", "Idempotent (needs `--name`): keep a running container of that name from the same image and command, else replace it; returns `{action: created|unchanged|replaced, object}`."),
         ],
         examples: [

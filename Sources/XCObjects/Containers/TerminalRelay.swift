@@ -20,16 +20,33 @@ enum TerminalRelay {
   }
 
   /// Relays until the process's terminal closes (false) or the user detaches (true).
-  static func attach(path: String, _ s: DaemonSession, _ call: Call) throws -> Bool {
+  /// `size` passes this terminal's window size on to the process's pty.
+  static func attach(path: String, _ s: DaemonSession, _ call: Call, size: TerminalSize?) throws -> Bool {
     guard let socket = try connect(path, s, call) else {
       throw ShellError(.terminalConnect, "cannot connect to the terminal socket \(path): it is gone", at: call.head)
     }
-    return try attach(socket, call)
+    return try attach(socket, call, size: size)
   }
 
-  /// Relays on a connected terminal socket (closed afterwards).
-  static func attach(_ socket: Socket, _ call: Call) throws -> Bool {
+  /// Relays on a connected terminal socket (closed afterwards). With `size`, this terminal's
+  /// window size is passed on first (before any key is relayed, so what the process reads
+  /// after it sees the size) and again after each SIGWINCH; a failure to pass it on is said on
+  /// stderr once the terminal is restored.
+  static func attach(_ socket: Socket, _ call: Call, size: TerminalSize?) throws -> Bool {
+    var size = size
+    let detached = try relay(socket, call, size: &size)
+    if let failure = size?.failure {
+      StandardError.write("xcsh: the window size was not passed on to the terminal: \(failure)\n")
+    }
+    return detached
+  }
+
+  private static func relay(_ socket: Socket, _ call: Call, size: inout TerminalSize?) throws -> Bool {
     defer { try? socket.close() }
+    // SIGWINCH wakes the loop through a pipe of its own; the handler does nothing else.
+    let winch = size == nil ? -1 : cs_winch_begin()
+    defer { if winch >= 0 { cs_winch_end() } }
+    size?.update(at: call.head)
     call.evaluator.output.flush()
     var saved = termios()
     let raw = isatty(0) == 1 && tcgetattr(0, &saved) == 0
@@ -46,8 +63,13 @@ enum TerminalRelay {
       var fds = [pollfd(fd: socket.rawValue, events: Int16(POLLIN), revents: 0)]
       if stdinOpen { fds.append(pollfd(fd: 0, events: Int16(POLLIN), revents: 0)) }
       if cs_signal_fd() >= 0 { fds.append(pollfd(fd: cs_signal_fd(), events: Int16(POLLIN), revents: 0)) }
+      if winch >= 0 { fds.append(pollfd(fd: winch, events: Int16(POLLIN), revents: 0)) }
       if poll(&fds, nfds_t(fds.count), -1) < 0, errno != EINTR { break }
       try call.evaluator.checkInterrupt()
+      if winch >= 0, fds.last?.revents ?? 0 != 0 {
+        cs_winch_drain()
+        size?.update(at: call.head)
+      }
       if fds[0].revents != 0 {
         let n = read(socket.rawValue, &buf, buf.count)
         if n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN) { return false }
@@ -112,9 +134,14 @@ enum TerminalRun {
     if let term = getenv("TERM") { r.envs["TERM"] = String(cString: term) }
     r.mainStartedNotify = FDRef(started.fileDescriptor)
     r.mainExitedFd = FDRef(exited.fileDescriptor)
-    if call.has("interactive") { r.stdin = FDRef(.standardInput) }
-    r.stdout = FDRef(.standardOutput)
-    r.stderr = FDRef(.standardError)
+    // As xc's client: this shell's stdio, which the daemon ignores with use_tty. Not to a
+    // remote host: there each would become a stream (docs/remote.md), and the one reading
+    // stdin would take keys meant for the terminal relay.
+    if s.routedRemote() == nil {
+      if call.has("interactive") { r.stdin = FDRef(.standardInput) }
+      r.stdout = FDRef(.standardOutput)
+      r.stderr = FDRef(.standardError)
+    }
     let id = try s.call(r, at: call.head).id
     do {
       while try !TerminalRelay.waitReadable(started.rawValue, call) {}
@@ -128,7 +155,7 @@ enum TerminalRun {
       // A process that ended at once may have taken its terminal socket with it: then only
       // its exit status is left to report.
       if let socket = try TerminalRelay.connect(path, s, call) {
-        if try TerminalRelay.attach(socket, call) {
+        if try TerminalRelay.attach(socket, call, size: TerminalSize.forProcess(s, container: id, at: call.head)) {
           return .value(try ObjectArgs.show(s, .string(id), at: call.head))
         }
       } else if try !TerminalRelay.waitReadable(exited.rawValue, call, milliseconds: 0) {
@@ -155,9 +182,20 @@ enum ExecTerminal {
     r.notify = FDRef(exited.fileDescriptor)
     let info = try s.call(r, at: call.head)
     if let path = info.terminalSocket, let socket = try TerminalRelay.connect(path, s, call) {
-      if try TerminalRelay.attach(socket, call) { return .empty }
+      if try TerminalRelay.attach(socket, call, size: size(of: info, r.name, s, call)) { return .empty }
     }
     let status = try Foreground.waitForExit(exited, call, stop: nil)
     return try Foreground.result(status, what: .process, name: "\(request.arg0) in \(request.name)", call)
+  }
+
+  /// The window size passer for the exec'd process, found by its pid in the container's
+  /// record (xc's exec answer has no id); nil when the daemon cannot resize or the process
+  /// has already gone.
+  static func size(of info: SpawnInfo, _ container: String, _ s: DaemonSession, _ call: Call) -> TerminalSize? {
+    guard TerminalSize.forProcess(s, container: container, at: call.head) != nil,
+      let shown = try? s.call(ShowContainerRequest(id: container), at: call.head).runningContainer,
+      let process = shown.processes.first(where: { $0.key != "main" && $0.value.spawnInfo?.pid == info.pid })?.key
+    else { return nil }
+    return TerminalSize(s, container: shown.id, process: process)
   }
 }
