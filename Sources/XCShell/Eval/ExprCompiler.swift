@@ -65,6 +65,25 @@ enum ExprCompiler {
       default:
         unowned(unsafe) let left = lhs
         unowned(unsafe) let right = rhs
+        // Integer operands read in place (a literal, a variable's slot): no value is made or
+        // copied for them. Reading either has no effect, so when one is not an int (or the
+        // result overflows) the general path below evaluates both again.
+        if let li = intOperand(lhs), let ri = intOperand(rhs) {
+          return { ev, frame in
+            if let x = li(frame), let y = ri(frame), let k = Operators.intFast(op, x, y) { return Value(k, span) }
+            let a = try l(ev, frame)
+            let b = try r(ev, frame)
+            if case .int(let x) = a.kind, case .int(let y) = b.kind, let k = Operators.intFast(op, x, y) { return Value(k, span) }
+            return try Evaluator.binary(op, a, b, opSpan: opSpan, lhs: left, rhs: right, span: span)
+          }
+        }
+        if case .literal(let constant) = rhs.kind, case .int(let y) = constant.kind {
+          return { ev, frame in
+            let a = try l(ev, frame)
+            if case .int(let x) = a.kind, let k = Operators.intFast(op, x, y) { return Value(k, span) }
+            return try Evaluator.binary(op, a, constant, opSpan: opSpan, lhs: left, rhs: right, span: span)
+          }
+        }
         return { ev, frame in
           let a = try l(ev, frame)
           let b = try r(ev, frame)
@@ -93,6 +112,21 @@ enum ExprCompiler {
         }
         return try fallback?(ev, frame) ?? .null
       }
+    default:
+      return nil
+    }
+  }
+
+  /// An operand whose int value can be read without evaluating it: an int literal, or an
+  /// addressed variable's slot (nil when it does not hold an int).
+  private static func intOperand(_ e: Expr) -> ((Frame) -> Int64?)? {
+    switch e.kind {
+    case .literal(let v):
+      guard case .int(let c) = v.kind else { return nil }
+      return { _ in c }
+    case .variable(let name):
+      guard let address = e.address else { return nil }
+      return { frame in frame.intValue(at: address, name) }
     default:
       return nil
     }

@@ -93,6 +93,15 @@ public final class Frame: @unchecked Sendable {
     return f.values[i]
   }
 
+  /// The int at a resolver's address, read in place; nil when the slot holds anything else (or
+  /// the address does not hold the name, as `value(at:)`).
+  @inline(__always) func intValue(at address: VarAddress, _ name: String) -> Int64? {
+    guard let f = ancestor(address.depth) else { return nil }
+    let i = Int(address.index)
+    guard i < f.names.count, f.names[i] == name, case .int(let x) = f.values[i].kind else { return nil }
+    return x
+  }
+
   /// The frame and slot a search by name finds.
   func locate(_ name: String) -> (frame: Frame, index: Int)? {
     var f: Frame? = self
