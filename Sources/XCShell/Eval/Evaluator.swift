@@ -300,6 +300,17 @@ public final class Evaluator: @unchecked Sendable {
       bindLoopVariables(bodyFrame, fresh: fresh, index: index, i, name, .int(value, span))
       fresh = false
       value &+= r.step
+      if let statements = body.compiledWhole {
+        // Every statement compiled (`s += $i`): run them, no block to walk.
+        do {
+          for run in statements { try run(self, bodyFrame) }
+        } catch ControlFlow.breakLoop {
+          return
+        } catch ControlFlow.continueLoop {
+          continue
+        }
+        continue
+      }
       guard try runIteration(body, in: bodyFrame, newScope: false) else { return }
     }
   }

@@ -30,7 +30,16 @@ public final class Block: @unchecked Sendable {
 
   /// Each statement's compiled form, or nil where it is walked (empty: none compiled); set by
   /// the resolver (`StatementCompiler`).
-  var compiled: [CompiledStatement?] = []
+  var compiled: [CompiledStatement?] = [] {
+    didSet {
+      // Running the block in its scope is then running these in order: no defers, nothing
+      // declared or hoisted, no statement with a value.
+      let all = compiled.compactMap { $0 }
+      compiledWhole = !all.isEmpty && all.count == statements.count && !hasDefer && !declares ? all : nil
+    }
+  }
+  /// Every statement's compiled form, when all have one (see `compiled`).
+  private(set) var compiledWhole: [CompiledStatement]? = nil
 }
 
 public struct Statement: Sendable {
