@@ -40,6 +40,15 @@ enum ExprCompiler {
       }
     case .path(let base, let members):
       let b = run(base)
+      // `$r.name`: the field read in the variable's slot, the record not copied out of it.
+      if members.count == 1, case .name(let key, _, optional: false) = members[0], case .variable(let name) = base.kind,
+        let address = base.address
+      {
+        return { ev, frame in
+          if let v = frame.field(key, at: address, name) { return v }
+          return try Paths.follow(try b(ev, frame), members[...], at: span)
+        }
+      }
       return { ev, frame in try Paths.follow(try b(ev, frame), members[...], at: span) }
     case .unary(let op, let operand):
       let x = run(operand)

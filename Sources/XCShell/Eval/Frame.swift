@@ -102,6 +102,17 @@ public final class Frame: @unchecked Sendable {
     return x
   }
 
+  /// Field `key` of the record at a resolver's address, read in place; nil when the slot holds
+  /// no record with that field (or the address does not hold the name, as `value(at:)`).
+  @inline(__always) func field(_ key: String, at address: VarAddress, _ name: String) -> Value? {
+    guard let f = ancestor(address.depth) else { return nil }
+    let i = Int(address.index)
+    guard i < f.names.count, f.names[i] == name, case .record(let r) = f.values[i].kind, let j = r.index(of: key) else {
+      return nil
+    }
+    return r.values[j]
+  }
+
   /// The frame and slot a search by name finds.
   func locate(_ name: String) -> (frame: Frame, index: Int)? {
     var f: Frame? = self
