@@ -32,10 +32,12 @@ enum FleetCommands {
     Builtin(
       Signature(
         "on", category: .objects,
-        summary: "Run a block with its object commands going to another host's daemon (through ssh and the relay).",
+        summary: "Run a block with its object commands going to another host's daemon (through ssh and the relay); a group or a list runs it on each host in turn.",
         parameters: [
-          .required("host", .any, "An inventory host's name, an ssh:// address, `local`, or a `host list` record."),
-          .required("block", .closure, "The block; its value is `on`'s value."),
+          .required(
+            "host", .any,
+            "An inventory host's name, an ssh:// address, `local`, or a `host list` record; or a group, or a list of these."),
+          .required("block", .closure, "The block; its value is `on`'s value (for a group or a list, the list of each host's value; the block gets the host's name)."),
         ],
         examples: [
           Example("What a host runs, or why it cannot say", "try { on web1 { ps | get name } } catch e { $e.message }"),
@@ -48,21 +50,38 @@ enum FleetCommands {
           goes back to it from inside any block). `local` is this machine's daemon: \
           `on web1 { on local { ps } }`. Blocks nest (the innermost host wins); a `defer` inside runs on \
           the block's host when the block ends. One ssh session per host serves the whole \
-          script; calls to one host go one at a time. See docs/remote.md.
+          script; calls to one host go one at a time. A group (`on web {|h| … }`) or a list \
+          (`on [web1 web2] {|h| … }`) runs the block on each host in turn, in order, as a \
+          loop would: the first failure stops it there (the hosts after it do not run) and is \
+          the error, naming its host; `fleet` runs hosts in parallel batches and returns a \
+          row per host instead. See docs/remote.md.
           """)
     ) { call, _ in
-      let name = try hostName(try call.require("host"), at: call.head)
-      if !name.hasPrefix("ssh://"), let inv = try? HostCommands.inventory(env, at: call.head),
-        inv.host(named: name) == nil, inv.groups.contains(where: { $0.name == name })
-      {
-        throw ShellError(
-          .hostTarget, "`\(name)` is a group: `on` runs a block on one host", at: call.head,
-          help: "`fleet \(name) {|h| … }` runs it on each host of the group")
-      }
-      try s.checkHost(name, at: call.head)
+      let target = try call.require("host")
       let block = try call.closure("block")!
+      if let hosts = try several(target, env: env, at: call.head) {
+        // Every host is known before any runs; then one at a time, stopping at a failure.
+        for n in hosts { try s.checkHost(n, at: call.head) }
+        var values: [Value] = []
+        for n in hosts {
+          values.append(try call.evaluator.withAmbient("host", n) { try call.invoke(block, [.string(n, call.head)]) })
+        }
+        return .value(.list(values, call.head))
+      }
+      let name = try hostName(target, at: call.head)
+      try s.checkHost(name, at: call.head)
       return .value(try call.evaluator.withAmbient("host", name) { try call.invoke(block, []) })
     }
+  }
+
+  /// The hosts `on` runs its block on in turn: a list's, or a group's members; nil for one
+  /// host (a name of the inventory's hosts, an address, `local`, a record or an object).
+  static func several(_ v: Value, env: [String: String], at span: Span) throws -> [String]? {
+    if case .list = v.kind { return try targets(v, env: env, at: span) }
+    guard case .string(let name) = v.kind, !name.hasPrefix("ssh://"), name != DaemonRoute.local else { return nil }
+    // An inventory that cannot be read is reported by the host check, as for one host.
+    guard let inventory = try? HostCommands.inventory(env, at: span), inventory.host(named: name) == nil, inventory.groups.contains(where: { $0.name == name }) else { return nil }
+    return try targets(v, env: env, at: span)
   }
 
   static func fleet(_ s: DaemonSession, _ env: [String: String]) -> Builtin {
@@ -130,7 +149,7 @@ enum FleetCommands {
       for e in expanded where !names.contains(e) { names.append(e) }
     }
     guard !names.isEmpty else {
-      throw ShellError(.hostTarget, "`fleet` was given no host", at: span, help: "give a group, host names, or `host list` records")
+      throw ShellError(.hostTarget, "no host was given", at: span, help: "give a group, host names, or `host list` records")
     }
     return names
   }

@@ -165,10 +165,21 @@ extension RemoteHostTests {
       r = try fleet.xcsh("on h2 { ps }")
       #expect(r.status != 0)
       #expect(r.err.contains("host fleet-h2: no daemon is listening"), "\(r.err)")
-      r = try fleet.xcsh("on web { print ran }")
+      // A group or a list: the block on each host in turn, each call on its own host; the
+      // first failure stops it there, naming the host.
+      r = try fleet.xcsh(
+        """
+        print (on web {|h| run -d busybox:latest --name g$h -- sleep 1000 | get host } | str join ",")
+        print (on [h1 h0] {|h| ps | get name | str join "," } | str join ";")
+        on web {|h| ps } | kill
+        """)
+      #expect(r.status == 0, "\(r.err)")
+      #expect(r.out == "h0,h1\ngh1;gh0\n")
+      #expect(try fleet.containers() == [[], []])
+      r = try fleet.xcsh("on all {|h| print $h; ps | length }")
       #expect(r.status != 0)
-      #expect(!r.out.contains("ran"))
-      #expect(r.err.contains("`web` is a group: `on` runs a block on one host"), "\(r.err)")
+      #expect(r.out == "h0\nh1\nh2\n")
+      #expect(r.err.contains("host fleet-h2: no daemon is listening"), "\(r.err)")
       r = try fleet.xcsh("on nosuch { print ran }")
       #expect(r.status != 0)
       #expect(!r.out.contains("ran"))
