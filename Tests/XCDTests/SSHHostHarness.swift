@@ -27,8 +27,9 @@ final class SSHHostHarness {
   var remoteCache: String { dir + "/remote-cache/xcsh" }
 
   /// `index` tells apart the hosts of one test process (a fleet): each has its own namespace,
-  /// veth pair and /30.
-  init(index: Int = 0) throws {
+  /// veth pair and /30. `sshdOptions` are more sshd_config lines (a server that refuses
+  /// stream-local forwarding).
+  init(index: Int = 0, sshdOptions: [String] = []) throws {
     precondition((0..<60).contains(index))
     var template = Array("/tmp/xcsh-ssh-test-XXXXXX".utf8CString)
     guard let p = mkdtemp(&template) else { throw TestFailure("mkdtemp failed") }
@@ -41,7 +42,7 @@ final class SSHHostHarness {
     address = "10.213.\(third).\(4 * index + 2)"
     do {
       try setUpNetwork(hostAddress: "10.213.\(third).\(4 * index + 1)")
-      try writeKeysAndConfigs()
+      try writeKeysAndConfigs(sshdOptions: sshdOptions)
       try startSSHD()
     } catch {
       tearDown()
@@ -61,7 +62,7 @@ final class SSHHostHarness {
     try run("/usr/sbin/ip", ["-n", namespace, "link", "set", "lo", "up"])
   }
 
-  private func writeKeysAndConfigs() throws {
+  private func writeKeysAndConfigs(sshdOptions: [String]) throws {
     for key in ["id", "other_id", "hostkey", "other_hostkey"] {
       try run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "xcsh-test-\(key)", "-f", "\(dir)/\(key)"])
     }
@@ -85,7 +86,7 @@ final class SSHHostHarness {
       SetEnv XDG_CACHE_HOME=\(dir)/remote-cache
       LogLevel ERROR
 
-      """
+      """ + sshdOptions.map { $0 + "\n" }.joined()
     try sshd.write(toFile: "\(dir)/sshd_config", atomically: true, encoding: .utf8)
     func host(_ alias: String, identity: String, knownHosts: String) -> String {
       configEntry(alias, identity: identity, knownHosts: knownHosts)
@@ -208,6 +209,25 @@ final class SSHHostHarness {
     return left
   }
 
+  /// The relay listeners (`relay --serve`, kept between xcsh processes) running for this
+  /// harness: `pid: command line`.
+  func relayListeners() -> [String] {
+    leftoverProcesses().filter { $0.contains(" --serve ") }
+  }
+
+  /// The relays serving a session (over ssh, or forked by a listener), listeners not counted.
+  func sessionRelays(hash: String) -> [String] {
+    leftoverProcesses().filter { $0.contains("relay-\(hash)") && !$0.contains(" --serve ") }
+  }
+
+  /// Ends every relay listener of this harness (SIGTERM: each removes its socket and exits;
+  /// the sessions it started run on to their end).
+  func stopRelayListeners() {
+    for line in relayListeners() {
+      if let pid = Int32(line.prefix { $0 != ":" }) { kill(pid, SIGTERM) }
+    }
+  }
+
   /// What was still running after the control masters were told to exit (relays, sessions,
   /// masters): killed by `tearDown`, reported by `expectGone`.
   private(set) var leftAtTearDown: [String] = []
@@ -215,6 +235,7 @@ final class SSHHostHarness {
   /// Removes everything: control masters, sshd, the namespace and veths, the directory.
   func tearDown() {
     stopControlMasters()
+    stopRelayListeners()
     // Relays end when their session does: give them a bounded moment.
     let deadline = Date().addingTimeInterval(10)
     while !leftoverProcesses().isEmpty, Date() < deadline { usleep(50_000) }  // polling, bounded
