@@ -182,8 +182,10 @@ final class SSHHostHarness {
     return env
   }
 
-  /// Every control master of every runtime directory: told to exit.
+  /// Every control master of every runtime directory: told to exit; and the relay listeners
+  /// (what xcsh keeps between processes), ended.
   func stopControlMasters() {
+    defer { stopRelayListeners() }
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
     for runtime in entries where runtime.hasPrefix("rt") {
       let ssh = "\(dir)/\(runtime)/ssh"
@@ -211,21 +213,25 @@ final class SSHHostHarness {
 
   /// The relay listeners (`relay --serve`, kept between xcsh processes) running for this
   /// harness: `pid: command line`.
+  /// (The ssh client's command line holds the start script, `"$r" --serve`: not one.)
   func relayListeners() -> [String] {
-    leftoverProcesses().filter { $0.contains(" --serve ") }
+    leftoverProcesses().filter { $0.range(of: "/relay-[0-9a-f]{16} --serve /", options: .regularExpression) != nil }
   }
 
   /// The relays serving a session (over ssh, or forked by a listener), listeners not counted.
   func sessionRelays(hash: String) -> [String] {
-    leftoverProcesses().filter { $0.contains("relay-\(hash)") && !$0.contains(" --serve ") }
+    leftoverProcesses().filter { $0.contains("relay-\(hash)") && !$0.contains("relay-\(hash) --serve ") }
   }
 
   /// Ends every relay listener of this harness (SIGTERM: each removes its socket and exits;
-  /// the sessions it started run on to their end).
+  /// the sessions it started run on to their end) and waits (bounded) until they are gone:
+  /// their command line names the daemon's socket, which the daemon's own leak check sees.
   func stopRelayListeners() {
     for line in relayListeners() {
       if let pid = Int32(line.prefix { $0 != ":" }) { kill(pid, SIGTERM) }
     }
+    let deadline = Date().addingTimeInterval(10)
+    while !relayListeners().isEmpty, Date() < deadline { usleep(20_000) }  // polling, bounded
   }
 
   /// What was still running after the control masters were told to exit (relays, sessions,
@@ -235,7 +241,6 @@ final class SSHHostHarness {
   /// Removes everything: control masters, sshd, the namespace and veths, the directory.
   func tearDown() {
     stopControlMasters()
-    stopRelayListeners()
     // Relays end when their session does: give them a bounded moment.
     let deadline = Date().addingTimeInterval(10)
     while !leftoverProcesses().isEmpty, Date() < deadline { usleep(50_000) }  // polling, bounded
