@@ -870,12 +870,13 @@ static int serve_session(int c, int lfd, char *self, char *xc_socket, uid_t uid)
 }
 
 static int serve_listener(char **argv) {
-  char *path = argv[2], *xc_socket = argv[5], *end;
-  uid_t uid = (uid_t)strtoul(argv[3], &end, 10);
-  long idle = strtol(argv[4], &end, 10);
+  char *path = argv[2], *xc_socket = argv[5], *uid_end, *idle_end;
+  uid_t uid = (uid_t)strtoul(argv[3], &uid_end, 10);
+  long idle = strtol(argv[4], &idle_end, 10);
   struct sockaddr_un a;
   struct stat mine;
-  if (idle <= 0 || *end || strlen(path) >= sizeof a.sun_path || argv[0][0] != '/') return 64;
+  if (*uid_end || uid_end == argv[3] || idle <= 0 || *idle_end) return 64;
+  if (strlen(path) >= sizeof a.sun_path || argv[0][0] != '/') return 64;
   memset(&a, 0, sizeof a);
   a.sun_family = AF_UNIX;
   strcpy(a.sun_path, path);

@@ -24,6 +24,10 @@ import Testing
     // The container bench's floor: runc with a fixed argv (paths from its script), timed with
     // waitpid because Foundation's Process polls every 50 ms.
     "XCDBench/Spawn.swift",
+    // The relay's listener (`relay --serve`, docs/remote.md): forks itself into the
+    // background and a child per connection that execv's the relay's own absolute path with
+    // a fixed argv (the daemon's socket); relay.c is also embedded as RelaySource.swift.
+    "xcsh-relay/relay.c", "XCRemote/Generated/RelaySource.swift",
   ]
 
   /// Reviewed places where a shell gets a command string, never on the host: a Jailfile's
