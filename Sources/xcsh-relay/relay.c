@@ -924,6 +924,14 @@ static int serve_listener(char **argv) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGHUP, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
+  /* Whoever started us may have blocked them (the mask is inherited): they end us. */
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  sigprocmask(SIG_UNBLOCK, &mask, NULL);
   long active = 0;
   time_t last = time(NULL);
   while (!serve_stop) {

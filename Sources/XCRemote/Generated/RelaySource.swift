@@ -4,7 +4,7 @@
 public enum RelaySource {
   /// The first 16 hex digits of the source's SHA-256: the cached binary's name there is
   /// `relay-<hash>`, so a changed relay is rebuilt.
-  public static let hash = "a6cf9715ffe3e837"
+  public static let hash = "cd343dcc54db9905"
 
   /// `RELAY_VERSION` of relay.c: what its handshake says as `relay=`; a pre-built relay
   /// of another version is refused.
@@ -938,6 +938,14 @@ static int serve_listener(char **argv) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGHUP, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
+  /* Whoever started us may have blocked them (the mask is inherited): they end us. */
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  sigprocmask(SIG_UNBLOCK, &mask, NULL);
   long active = 0;
   time_t last = time(NULL);
   while (!serve_stop) {
