@@ -213,9 +213,18 @@ final class SSHHostHarness {
 
   /// The relay listeners (`relay --serve`, kept between xcsh processes) running for this
   /// harness: `pid: command line`.
-  /// (The ssh client's command line holds the start script, `"$r" --serve`: not one.)
+  /// (The ssh client's command line holds the start script, `"$r" --serve`: not one; nor is
+  /// a listener's session child, which shows the listener's command line until it execs.)
   func relayListeners() -> [String] {
-    leftoverProcesses().filter { $0.range(of: "/relay-[0-9a-f]{16} --serve /", options: .regularExpression) != nil }
+    let all = leftoverProcesses().filter { $0.range(of: "/relay-[0-9a-f]{16} --serve /", options: .regularExpression) != nil }
+    let pids = Set(all.compactMap { Int32($0.prefix { $0 != ":" }) })
+    return all.filter { line in
+      guard let pid = Int32(line.prefix { $0 != ":" }), let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = text.lastIndex(of: ")")
+      else { return true }
+      let fields = text[text.index(after: close)...].split(separator: " ")
+      return !(fields.count > 1 && Int32(fields[1]).map(pids.contains) == true)
+    }
   }
 
   /// The relays serving a session (over ssh, or forked by a listener), listeners not counted.

@@ -47,13 +47,15 @@ import XCTestSupport
     return out
   }
 
-  /// The listeners whose command line names `dir`, by pid.
+  /// The listeners whose command line names `dir`, by pid. A session child of a listener has
+  /// its command line until it execs the relay: not counted.
   func listeners(_ dir: String) -> [Int32] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { pid in
+    let all: [Int32] = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { pid in
       guard let n = Int32(pid), let cmd = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { return nil }
       let text = String(decoding: cmd.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
       return text.contains(" --serve \(dir)/") ? n : nil
     }
+    return all.filter { !all.contains(parentPID($0) ?? -1) }
   }
 
   func stopAll(_ dir: String) {
@@ -103,4 +105,13 @@ import XCTestSupport
     #expect(listeners(dir).isEmpty)
     #expect(!FileManager.default.fileExists(atPath: path))
   }
+}
+
+/// The parent pid of `pid` (/proc/PID/stat, the field after the state).
+func parentPID(_ pid: Int32) -> Int32? {
+  guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = text.lastIndex(of: ")") else {
+    return nil
+  }
+  let fields = text[text.index(after: close)...].split(separator: " ")
+  return fields.count > 1 ? Int32(fields[1]) : nil
 }
