@@ -64,6 +64,18 @@ extension RemoteHostTests {
         #expect(r.status == 0 && r.out == "0\n" && r.err.isEmpty, "\(r)")
       }
       #expect(host.relayListeners() == listeners)
+      // The masters gone (their forwards with them): the next session comes over `ssh -T`
+      // again, quietly, which puts the forward on the new master; the one after is the
+      // listener's again.
+      host.stopControlMasters(keepingListeners: true)
+      let over = try SSHTransport.connect(remote, options: o)
+      #expect(over.sshPID != nil)
+      over.close()
+      let back = try SSHTransport.connect(remote, options: o)
+      #expect(back.sshPID == nil)
+      #expect(Int32(back.session.relayInfo["pid"] ?? "").flatMap(parent(of:)) == listener)
+      back.close()
+      #expect(host.relayListeners() == listeners)
       try expectNoRelay(host)
     }
   }

@@ -183,9 +183,9 @@ final class SSHHostHarness {
   }
 
   /// Every control master of every runtime directory: told to exit; and the relay listeners
-  /// (what xcsh keeps between processes), ended.
-  func stopControlMasters() {
-    defer { stopRelayListeners() }
+  /// (what xcsh keeps between processes), ended unless `keepingListeners`.
+  func stopControlMasters(keepingListeners: Bool = false) {
+    defer { if !keepingListeners { stopRelayListeners() } }
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
     for runtime in entries where runtime.hasPrefix("rt") {
       let ssh = "\(dir)/\(runtime)/ssh"
