@@ -77,9 +77,10 @@ public struct SSHOptions: Sendable {
   }
 }
 
-/// Opens relay sessions: runs `ssh -T HOST` with a small sh script that starts the cached relay,
-/// or first receives its source over the same connection and compiles it (docs/remote.md,
-/// "First contact").
+/// Opens relay sessions: through the host's relay listener when the control master forwards
+/// to one (`RelayListener`), else runs `ssh -T HOST` with a small sh script that starts the
+/// cached relay (and the listener), or first receives its source over the same connection and
+/// compiles it (docs/remote.md, "First contact").
 public enum SSHTransport {
   /// The script's status lines on stdout, before the mux starts.
   static let marker = "xcsh-relay: "

@@ -19,7 +19,8 @@ import Testing
     "CSupport/cs_daemon_spawn.c",  // the embedded xcd: execv of a fixed path and argv
     "XCObjects/Support/HostProcess.swift",  // `tar` for cp, `cat` for link: fixed names, argv arrays
     // `ssh` with an argv array; the remote command is a fixed script whose arguments are a
-    // hash, a size and a socket path restricted to `[A-Za-z0-9/._-]` (RemoteHost).
+    // hash, a size and a socket path restricted to `[A-Za-z0-9/._-]` (RemoteHost), and the
+    // relay listener's name (hex digits) and idle seconds.
     "XCRemote/SSHTransport.swift",
     // The container bench's floor: runc with a fixed argv (paths from its script), timed with
     // waitpid because Foundation's Process polls every 50 ms.
