@@ -167,6 +167,28 @@ public final class DaemonSession: @unchecked Sendable {
     _ = try target(for: name, at: span)
   }
 
+  /// `checkHost` for each of `names`, reading the inventory once for all of them (a `fleet`
+  /// of many hosts would otherwise read and parse it once per host, one after another).
+  public func checkHosts(_ names: [String], at span: Span) throws {
+    var inventory: HostInventory?
+    for name in names where name != DaemonRoute.local && name != defaultHostName && !name.hasPrefix("ssh://") {
+      routesLock.lock()
+      let known = testRoutes[name] != nil || routeNames[name] != nil
+      routesLock.unlock()
+      if known { continue }
+      do throws(InventoryError) {
+        if inventory == nil { inventory = try HostInventory.load(path: HostInventory.defaultPath(environment: environment)) }
+        let host = try inventory!.resolve(name)
+        routesLock.lock()
+        routeNames[name] = host
+        routesLock.unlock()
+      } catch {
+        throw ShellError(.hostInventory, "host `\(name)`: \(error)", at: span)
+      }
+    }
+    for name in names { try checkHost(name, at: span) }
+  }
+
   /// The transport stack, the path for messages, and whether it is remote, for the route `name`.
   private func target(for name: String?, at span: Span) throws -> (caller: any XCCaller, path: String, remote: Bool) {
     guard let name, name != defaultHostName else { return (caller, socketPath, remote != nil) }

@@ -112,7 +112,7 @@ enum FleetCommands {
           """)
     ) { call, _ in
       let names = try targets(try call.require("hosts"), env: env, at: call.head)
-      for n in names { try s.checkHost(n, at: call.head) }
+      try s.checkHosts(names, at: call.head)
       let block = try call.closure("block")!
       let batch = Int(try call.int("batch") ?? 4)
       guard batch >= 1 else { throw ShellError(.argsValue, "--batch must be at least 1, found \(batch)", at: call.span) }

@@ -20,10 +20,16 @@ public struct SSHOptions: Sendable {
   public var controlPersist = "60"
   /// Where the control sockets live: a 0700 directory of this user.
   public var runtimeDirectory: String
+  /// How many seconds the relay's listener on a host outlives its last session (like
+  /// `ControlPersist`): later processes reach it through the control master instead of
+  /// starting a relay of their own. 0 (the default here; `$XCSH_RELAY_PERSIST`, else 600, from
+  /// the environment): no listener, one relay per session.
+  public var relayPersist = 0
 
   public init(runtimeDirectory: String) { self.runtimeDirectory = runtimeDirectory }
 
   /// Options from the environment: `$XCSH_SSH`, `$XCSH_SSH_CONFIG`, `$XCSH_SSH_CONTROL_PERSIST`,
+  /// `$XCSH_RELAY_PERSIST` (seconds; 0 turns the listener off; default 600),
   /// `$XCSH_RUNTIME_DIR` (else `$XDG_RUNTIME_DIR/xcsh`, else `/tmp/xcsh-<uid>`).
   public static func fromEnvironment(_ env: [String: String]) -> SSHOptions {
     let base: String
@@ -38,32 +44,43 @@ public struct SSHOptions: Sendable {
     if let b = env["XCSH_SSH"], !b.isEmpty { o.binary = b }
     if let c = env["XCSH_SSH_CONFIG"], !c.isEmpty { o.configFile = c }
     if let p = env["XCSH_SSH_CONTROL_PERSIST"], !p.isEmpty { o.controlPersist = p }
+    o.relayPersist = env["XCSH_RELAY_PERSIST"].flatMap { Int($0) }.map { max(0, $0) } ?? 600
     return o
   }
 
   /// The ssh arguments (after the binary) that run `command` on `host`.
   public func arguments(_ host: RemoteHost, command: String) -> [String] {
+    arguments(host, ["-T"]) + [command]
+  }
+
+  /// The ssh arguments for `host` with `extra` (`-T`, or a control request `-O …`) before the
+  /// host; a command may follow.
+  func arguments(_ host: RemoteHost, _ extra: [String]) -> [String] {
     var a: [String] = []
     if let configFile { a += ["-F", configFile] }
     // ssh keeps the first value of an option: the host's own (inventory `options`) come
     // before xcsh's defaults so they override them (the inventory refuses the ones xcsh owns).
     for o in host.sshOptions { a += ["-o", o] }
-    a += ["-T", "-o", "BatchMode=yes"]
+    a += extra + ["-o", "BatchMode=yes"]
     a += ["-o", "ControlMaster=auto", "-o", "ControlPath=\(runtimeDirectory)/cm-%C", "-o", "ControlPersist=\(controlPersist)"]
+    // The master binds the relay listener's forward (RelayListener) where the forward of an
+    // earlier master may have left its socket.
+    a += ["-o", "StreamLocalBindUnlink=yes"]
     // Never a hang: a host that does not answer fails after 30 s, a session whose peer went
     // silent after 3 × 15 s.
     a += ["-o", "ConnectTimeout=30", "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=3"]
     for o in extraOptions { a += ["-o", o] }
     if let port = host.port { a += ["-p", String(port)] }
     if let user = host.user { a += ["-l", user] }
-    a += ["--", host.host, command]
+    a += ["--", host.host]
     return a
   }
 }
 
-/// Opens relay sessions: runs `ssh -T HOST` with a small sh script that starts the cached relay,
-/// or first receives its source over the same connection and compiles it (docs/remote.md,
-/// "First contact").
+/// Opens relay sessions: through the host's relay listener when the control master forwards
+/// to one (`RelayListener`), else runs `ssh -T HOST` with a small sh script that starts the
+/// cached relay (and the listener), or first receives its source over the same connection and
+/// compiles it (docs/remote.md, "First contact").
 public enum SSHTransport {
   /// The script's status lines on stdout, before the mux starts.
   static let marker = "xcsh-relay: "
@@ -72,13 +89,19 @@ public enum SSHTransport {
   /// single quotes (it has none itself, nor `!`), and its arguments: the source's hash and
   /// size, the daemon's socket (restricted to characters no shell treats specially), the
   /// privilege command (`sudo`, `doas` or empty: it runs the relay with `-n`, so it fails
-  /// instead of prompting) and a pre-built relay's path (empty: the cached build).
+  /// instead of prompting), a pre-built relay's path (empty: the cached build), and the relay
+  /// listener's name and idle seconds (empty: none; `RelayListener`). Starting the listener
+  /// says `listen PATH` (started) or `listening PATH` (one ran already); a relay that cannot
+  /// listen (an old pre-built one, a path too long) says nothing and the session goes on.
   static func command(
-    socket: String, source: [UInt8], hash: String, privilege: RelayPrivilege = .none, relayPath: String? = nil
+    socket: String, source: [UInt8], hash: String, privilege: RelayPrivilege = .none, relayPath: String? = nil,
+    listener: String = "", persist: Int = 0
   ) -> String {
     let script = [
-      #"d="${XDG_CACHE_HOME:-$HOME/.cache}/xcsh"; r="$d/relay-$1"; s="$3"; x="$4""#,
-      #"go() { echo "xcsh-relay: ready"; if [ -n "$x" ]; then exec "$x" -n "$r" "$s"; fi; exec "$r" "$s"; }"#,
+      #"d="${XDG_CACHE_HOME:-$HOME/.cache}/xcsh"; r="$d/relay-$1"; s="$3"; x="$4"; n="$6"; i="$7""#,
+      #"serve() { if [ -n "$x" ]; then "$x" -n "$r" --serve "$l" "$(id -u)" "$i" "$s"; else "$r" --serve "$l" "$(id -u)" "$i" "$s"; fi; }"#,
+      #"go() { if [ -n "$n" ] && mkdir -p "$d"; then l="$d/run/$n"; serve </dev/null >/dev/null 2>&1; case $? in 0) echo "xcsh-relay: listen $l";; 75) echo "xcsh-relay: listening $l";; esac; fi"#,
+      #"echo "xcsh-relay: ready"; if [ -n "$x" ]; then exec "$x" -n "$r" "$s"; fi; exec "$r" "$s"; }"#,
       #"if [ -n "$5" ]; then r="$5"; if [ -x "$r" ]; then go; fi; echo "xcsh-relay: no-relay"; exit 92; fi"#,
       #"if [ -x "$r" ]; then go; fi"#,
       #"echo "xcsh-relay: source""#,
@@ -86,18 +109,20 @@ public enum SSHTransport {
       #"if head -c "$2" > "$t/relay.c" && ${CC:-cc} -O2 -o "$t/relay" "$t/relay.c" > "$t/log" 2>&1; then mv -f "$t/relay" "$r"; rm -rf "$t"; go; fi"#,
       #"echo "xcsh-relay: build-failed"; cat "$t/log"; rm -rf "$t"; exit 91"#,
     ].joined(separator: "; ")
-    return "exec /bin/sh -c '\(script)' xcsh-relay \(hash) \(source.count) '\(socket)' '\(privilege.rawValue)' '\(relayPath ?? "")'"
+    return "exec /bin/sh -c '\(script)' xcsh-relay \(hash) \(source.count) '\(socket)' '\(privilege.rawValue)' '\(relayPath ?? "")' "
+      + "'\(listener)' \(persist)"
   }
 
-  /// A running ssh and the session over it.
+  /// A relay session: over a running ssh, or through the control master's forward to the
+  /// host's relay listener (no ssh process of its own: `sshPID` nil).
   public final class Connection: @unchecked Sendable {
     public let session: MuxSession
-    public let sshPID: pid_t
+    public let sshPID: pid_t?
     /// Whether the relay was compiled during this contact.
     public let built: Bool
-    private let end: SSHEnd
+    private let end: SSHEnd?
 
-    init(session: MuxSession, sshPID: pid_t, built: Bool, end: SSHEnd) {
+    init(session: MuxSession, sshPID: pid_t?, built: Bool, end: SSHEnd?) {
       self.session = session
       self.sshPID = sshPID
       self.built = built
@@ -107,17 +132,36 @@ public enum SSHTransport {
     /// Ends the session and reaps ssh (the relay exits at EOF).
     public func close() {
       session.close()
-      _ = end.wait()
+      _ = end?.wait()
     }
   }
 
-  /// Connects to `host`: ssh, the relay (built if needed), the handshake. Errors name the
-  /// host and the stage.
+  /// Connects to `host`: through the relay listener's forward when there is one, else ssh,
+  /// the relay (built if needed), the handshake. Errors name the host and the stage.
   public static func connect(
     _ host: RemoteHost, options: SSHOptions, source: String = RelaySource.text, hash: String = RelaySource.hash,
     announce: (@Sendable (String) -> Void)? = nil
   ) throws(IPCError) -> Connection {
     try makeRuntimeDirectory(options.runtimeDirectory)
+    guard options.relayPersist > 0 else {
+      return try connectOverSSH(host, options: options, source: source, hash: hash, listener: nil, announce: announce).0
+    }
+    let listener = RelayListener(host, options: options, hash: hash)
+    var refused = false
+    if let c = try listener.connect(host, announce: announce, refused: &refused) { return c }
+    let (c, listen) = try connectOverSSH(host, options: options, source: source, hash: hash, listener: listener, announce: announce)
+    if let listen {
+      listener.record(host, options: options, remote: listen.path, fresh: listen.fresh, forwardFailed: refused)
+    }
+    return c
+  }
+
+  /// The session over `ssh -T` and, when the script started or found the relay's listener,
+  /// its path there.
+  static func connectOverSSH(
+    _ host: RemoteHost, options: SSHOptions, source: String, hash: String, listener: RelayListener?,
+    announce: (@Sendable (String) -> Void)?
+  ) throws(IPCError) -> (Connection, (path: String, fresh: Bool)?) {
     let sourceBytes = Array(source.utf8)
     var pair: [Int32] = [-1, -1]
     guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
@@ -137,7 +181,8 @@ public enum SSHTransport {
     let argv = [options.binary] + options.arguments(
         host,
         command: command(
-          socket: host.socketPath, source: sourceBytes, hash: hash, privilege: host.privilege, relayPath: host.relayPath))
+          socket: host.socketPath, source: sourceBytes, hash: hash, privilege: host.privilege, relayPath: host.relayPath,
+          listener: listener?.remoteName ?? "", persist: options.relayPersist))
     let pid: pid_t
     do throws(IPCError) {
       pid = try spawn(argv, stdio: pair[1], stderr: errFD, host: host)
@@ -153,6 +198,7 @@ public enum SSHTransport {
     // Status lines until the relay starts.
     var buffer: [UInt8] = []
     var built = false
+    var listen: (path: String, fresh: Bool)?
     func fail(_ e: IPCError) -> IPCError {
       Glibc.close(sock)
       _ = ended.describe()
@@ -190,7 +236,10 @@ public enum SSHTransport {
             "host \(host): \(which) is version \(theirs), this xcsh needs version \(RelaySource.version): "
               + "build it again from this xcsh's Sources/xcsh-relay/relay.c (`cc -O2 -o relay relay.c`)")
         }
-        return connection
+        return (connection, listen)
+      case let status where status.hasPrefix("listen ") || status.hasPrefix("listening "):
+        let fresh = status.hasPrefix("listen ")
+        listen = (String(status.dropFirst(fresh ? "listen ".count : "listening ".count)), fresh)
       case "no-relay":
         throw fail(
           IPCError(
@@ -231,6 +280,23 @@ public enum SSHTransport {
       "host \(host): `\(p) -n` did not start the relay (\(error.message)): allow the ssh user to run "
         + "the relay as root without a password (\(p == "sudo" ? "a NOPASSWD rule in sudoers" : "a `permit nopass` rule in doas.conf"), "
         + "best for a pre-built `relay:` path), or remove `\(p): true` from the host's entry")
+  }
+
+  /// Runs `ssh -O …` (a control request to the host's master) and waits for it; whether it
+  /// succeeded. Its messages are dropped: a failed request only costs the next process a
+  /// session over `ssh -T`.
+  @discardableResult
+  static func control(_ host: RemoteHost, options: SSHOptions, _ request: [String]) -> Bool {
+    let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+    guard null >= 0 else { return false }
+    defer { Glibc.close(null) }
+    guard let pid = try? spawn([options.binary] + options.arguments(host, request), stdio: null, stderr: null, host: host) else {
+      return false
+    }
+    var status: Int32 = 0
+    var r: pid_t
+    repeat { r = waitpid(pid, &status, 0) } while r < 0 && errno == EINTR
+    return r == pid && status == 0
   }
 
   /// Creates `dir` (0700) or checks that an existing one is ours and private: the control

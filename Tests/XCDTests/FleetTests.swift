@@ -76,8 +76,10 @@ extension RemoteHostTests {
         try body(fleet)
 
         #expect(try fleet.containers() == [[], []])
-        // The control masters all live in host 0's runtime directory.
+        // The control masters all live in host 0's runtime directory; each host has its relay
+        // listener.
         hosts[0].stopControlMasters()
+        for h in hosts { h.stopRelayListeners() }
         try expectNoRelay(hosts[0])
       }
     }

@@ -75,7 +75,7 @@ extension RemoteHostTests {
 
       host.stopControlMasters()
       let deadline = Date().addingTimeInterval(20)
-      func relays() -> [String] { host.leftoverProcesses().filter { $0.contains("relay-\(RelaySource.hash)") } }
+      func relays() -> [String] { host.sessionRelays(hash: RelaySource.hash) }
       while Date() < deadline, !relays().isEmpty { usleep(50_000) }  // polling, bounded
       #expect(relays().isEmpty, "relays left: \(relays())")
     }

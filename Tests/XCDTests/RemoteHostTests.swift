@@ -36,8 +36,9 @@ struct RemoteHostTests {
     #expect(relays(host).isEmpty, "relays left: \(relays(host))", sourceLocation: sourceLocation)
   }
 
+  /// The relays serving a session (a listener kept between processes is not one).
   func relays(_ host: SSHHostHarness) -> [String] {
-    host.leftoverProcesses().filter { $0.contains("relay-\(RelaySource.hash)") }
+    host.sessionRelays(hash: RelaySource.hash)
   }
 
   func expectNoContainers(_ daemon: DaemonHarness, sourceLocation: SourceLocation = #_sourceLocation) throws {
@@ -276,7 +277,9 @@ struct RemoteHostTests {
   /// connection was lost, the relay exits there, cat sees EOF and xcd removes the container.
   @Test func sshKilledMidRunLeavesNothingOnTheHost() throws {
     try withRemote { host, daemon, url in
-      let env = host.environment()
+      var env = host.environment()
+      // A relay per process over its own ssh (the one killed below), not the listener's.
+      env["XCSH_RELAY_PERSIST"] = "0"
       _ = try runXcsh(["--host", url, "-c", "image import \(try Fixtures.archive()) busybox:latest"], environment: env)
       let p = Process()
       p.executableURL = URL(fileURLWithPath: XCShellObjectTests.xcsh)

@@ -27,8 +27,9 @@ final class SSHHostHarness {
   var remoteCache: String { dir + "/remote-cache/xcsh" }
 
   /// `index` tells apart the hosts of one test process (a fleet): each has its own namespace,
-  /// veth pair and /30.
-  init(index: Int = 0) throws {
+  /// veth pair and /30. `sshdOptions` are more sshd_config lines (a server that refuses
+  /// stream-local forwarding).
+  init(index: Int = 0, sshdOptions: [String] = []) throws {
     precondition((0..<60).contains(index))
     var template = Array("/tmp/xcsh-ssh-test-XXXXXX".utf8CString)
     guard let p = mkdtemp(&template) else { throw TestFailure("mkdtemp failed") }
@@ -41,7 +42,7 @@ final class SSHHostHarness {
     address = "10.213.\(third).\(4 * index + 2)"
     do {
       try setUpNetwork(hostAddress: "10.213.\(third).\(4 * index + 1)")
-      try writeKeysAndConfigs()
+      try writeKeysAndConfigs(sshdOptions: sshdOptions)
       try startSSHD()
     } catch {
       tearDown()
@@ -61,7 +62,7 @@ final class SSHHostHarness {
     try run("/usr/sbin/ip", ["-n", namespace, "link", "set", "lo", "up"])
   }
 
-  private func writeKeysAndConfigs() throws {
+  private func writeKeysAndConfigs(sshdOptions: [String]) throws {
     for key in ["id", "other_id", "hostkey", "other_hostkey"] {
       try run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "xcsh-test-\(key)", "-f", "\(dir)/\(key)"])
     }
@@ -85,7 +86,7 @@ final class SSHHostHarness {
       SetEnv XDG_CACHE_HOME=\(dir)/remote-cache
       LogLevel ERROR
 
-      """
+      """ + sshdOptions.map { $0 + "\n" }.joined()
     try sshd.write(toFile: "\(dir)/sshd_config", atomically: true, encoding: .utf8)
     func host(_ alias: String, identity: String, knownHosts: String) -> String {
       configEntry(alias, identity: identity, knownHosts: knownHosts)
@@ -181,8 +182,10 @@ final class SSHHostHarness {
     return env
   }
 
-  /// Every control master of every runtime directory: told to exit.
-  func stopControlMasters() {
+  /// Every control master of every runtime directory: told to exit; and the relay listeners
+  /// (what xcsh keeps between processes), ended unless `keepingListeners`.
+  func stopControlMasters(keepingListeners: Bool = false) {
+    defer { if !keepingListeners { stopRelayListeners() } }
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
     for runtime in entries where runtime.hasPrefix("rt") {
       let ssh = "\(dir)/\(runtime)/ssh"
@@ -206,6 +209,38 @@ final class SSHHostHarness {
       left.append("\(pid): \(text)")
     }
     return left
+  }
+
+  /// The relay listeners (`relay --serve`, kept between xcsh processes) running for this
+  /// harness: `pid: command line`.
+  /// (The ssh client's command line holds the start script, `"$r" --serve`: not one; nor is
+  /// a listener's session child, which shows the listener's command line until it execs.)
+  func relayListeners() -> [String] {
+    let all = leftoverProcesses().filter { $0.range(of: "/relay-[0-9a-f]{16} --serve /", options: .regularExpression) != nil }
+    let pids = Set(all.compactMap { Int32($0.prefix { $0 != ":" }) })
+    return all.filter { line in
+      guard let pid = Int32(line.prefix { $0 != ":" }), let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = text.lastIndex(of: ")")
+      else { return true }
+      let fields = text[text.index(after: close)...].split(separator: " ")
+      return !(fields.count > 1 && Int32(fields[1]).map(pids.contains) == true)
+    }
+  }
+
+  /// The relays serving a session (over ssh, or forked by a listener), listeners not counted.
+  func sessionRelays(hash: String) -> [String] {
+    leftoverProcesses().filter { $0.contains("relay-\(hash)") && !$0.contains("relay-\(hash) --serve ") }
+  }
+
+  /// Ends every relay listener of this harness (SIGTERM: each removes its socket and exits;
+  /// the sessions it started run on to their end) and waits (bounded) until they are gone:
+  /// their command line names the daemon's socket, which the daemon's own leak check sees.
+  func stopRelayListeners() {
+    for line in relayListeners() {
+      if let pid = Int32(line.prefix { $0 != ":" }) { kill(pid, SIGTERM) }
+    }
+    let deadline = Date().addingTimeInterval(10)
+    while !relayListeners().isEmpty, Date() < deadline { usleep(20_000) }  // polling, bounded
   }
 
   /// What was still running after the control masters were told to exit (relays, sessions,

@@ -19,7 +19,8 @@ import Testing
     "CSupport/cs_daemon_spawn.c",  // the embedded xcd: execv of a fixed path and argv
     "XCObjects/Support/HostProcess.swift",  // `tar` for cp, `cat` for link: fixed names, argv arrays
     // `ssh` with an argv array; the remote command is a fixed script whose arguments are a
-    // hash, a size and a socket path restricted to `[A-Za-z0-9/._-]` (RemoteHost).
+    // hash, a size and a socket path restricted to `[A-Za-z0-9/._-]` (RemoteHost), and the
+    // relay listener's name (hex digits) and idle seconds.
     "XCRemote/SSHTransport.swift",
     // The relay's `fork()` without exec: a child that only waits, whose pidfd is `link`'s
     // process handle on the remote host (docs/remote.md).
@@ -27,6 +28,10 @@ import Testing
     // The container bench's floor: runc with a fixed argv (paths from its script), timed with
     // waitpid because Foundation's Process polls every 50 ms.
     "XCDBench/Spawn.swift",
+    // The relay's listener (`relay --serve`, docs/remote.md): forks itself into the
+    // background and a child per connection that execv's the relay's own absolute path with
+    // a fixed argv (the daemon's socket); relay.c is also embedded as RelaySource.swift.
+    "xcsh-relay/relay.c", "XCRemote/Generated/RelaySource.swift",
   ]
 
   /// Reviewed places where a shell gets a command string, never on the host: a Jailfile's

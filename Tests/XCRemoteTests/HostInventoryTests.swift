@@ -59,10 +59,10 @@ struct HostInventoryTests {
     // The remote command passes them as the script's 4th and 5th arguments; the script runs
     // the relay as `sudo -n RELAY SOCKET` (never a prompt) and skips the build for a path.
     let command = SSHTransport.command(socket: a.socketPath, source: [1, 2, 3], hash: "h", privilege: a.privilege, relayPath: a.relayPath)
-    #expect(command.hasSuffix("' xcsh-relay h 3 '/var/run/xc.sock' 'sudo' '/opt/xcsh/relay'"), "\(command)")
+    #expect(command.hasSuffix("' xcsh-relay h 3 '/var/run/xc.sock' 'sudo' '/opt/xcsh/relay' '' 0"), "\(command)")
     #expect(command.contains(#"exec "$x" -n "$r" "$s""#))
     let plain = SSHTransport.command(socket: "/s", source: [], hash: "h")
-    #expect(plain.hasSuffix("xcsh-relay h 0 '/s' '' ''"), "\(plain)")
+    #expect(plain.hasSuffix("xcsh-relay h 0 '/s' '' '' '' 0"), "\(plain)")
     // Written back as read.
     let dir = NSTemporaryDirectory() + "xcsh-inv-priv-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -4,7 +4,7 @@
 public enum RelaySource {
   /// The first 16 hex digits of the source's SHA-256: the cached binary's name there is
   /// `relay-<hash>`, so a changed relay is rebuilt.
-  public static let hash = "1fb9254c5dfa3633"
+  public static let hash = "fe6e1828993c4ac7"
 
   /// `RELAY_VERSION` of relay.c: what its handshake says as `relay=`; a pre-built relay
   /// of another version is refused.
@@ -49,6 +49,7 @@ public enum RelaySource {
 #include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* eventfd: Linux, and FreeBSD from 13.0 (__FreeBSD_version 1300000). */
@@ -1043,7 +1044,187 @@ static void cleanup(void) {
   close_fd(&xcd);
 }
 
+/* ---- persistent listener (`relay --serve`) ----------------------------------------------- */
+
+/*
+ * `relay --serve PATH UID IDLE SOCKET` keeps the relay available between xcsh processes: it
+ * binds a UNIX socket at PATH (in a 0700 directory owned by UID), goes to the background and
+ * serves each connection as one relay session, exactly as over ssh's stdin/stdout: a forked
+ * child checks the peer's uid, puts the connection on its stdin/stdout and execs this program
+ * with SOCKET. xcsh reaches PATH through the ssh control master (a direct-streamlocal channel:
+ * no session, no shell). The listener exits IDLE seconds after its last session ended, on
+ * SIGTERM/SIGINT/SIGHUP, or when PATH is no longer its socket. Exit status of the starting
+ * process: 0 listening (just started), 75 another listener already serves PATH, else failed.
+ */
+
+#define SERVE_RUNNING 75
+
+static volatile sig_atomic_t serve_stop;
+static int serve_wake[2] = {-1, -1};
+
+static void serve_signal(int sig) {
+  int e = errno;
+  if (sig != SIGCHLD) serve_stop = 1;
+  if (serve_wake[1] >= 0) (void)!write(serve_wake[1], "x", 1);
+  errno = e;
+}
+
+/* The uid of the process at the other end of a UNIX socket; -1 if unknown. */
+static int serve_peer_uid(int fd, uid_t *uid) {
+#if defined(__linux__)
+  struct ucred c;
+  socklen_t n = sizeof c;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &n) < 0) return -1;
+  *uid = c.uid;
+  return 0;
+#else
+  gid_t gid;
+  return getpeereid(fd, uid, &gid);
+#endif
+}
+
+/* PATH's directory: made 0700 (and given to UID when we run as root for it), then it must be
+ * a real directory of UID's that nobody else may enter. 0, or an errno. */
+static int serve_directory(const char *path, uid_t uid) {
+  char dir[sizeof ((struct sockaddr_un *)0)->sun_path];
+  const char *slash = strrchr(path, '/');
+  struct stat st;
+  if (!slash || slash == path || (size_t)(slash - path) >= sizeof dir) return EINVAL;
+  memcpy(dir, path, (size_t)(slash - path));
+  dir[slash - path] = 0;
+  if (mkdir(dir, 0700) == 0 && geteuid() == 0 && uid != 0 && chown(dir, uid, (gid_t)-1) < 0) return errno;
+  if (lstat(dir, &st) < 0) return errno;
+  if (!S_ISDIR(st.st_mode) || st.st_uid != uid || (st.st_mode & 077)) return EPERM;
+  return 0;
+}
+
+/* Whether a listener answers at PATH. */
+static int serve_alive(const struct sockaddr_un *a) {
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  int ok = connect(fd, (const struct sockaddr *)a, sizeof *a) == 0;
+  close(fd);
+  return ok;
+}
+
+/* One accepted connection: a relay session on it, in a child that execs this program.
+ * Whether a child was started (a peer of another uid is refused: it sees EOF). */
+static int serve_session(int c, int lfd, char *self, char *xc_socket, uid_t uid) {
+  uid_t peer;
+  if (serve_peer_uid(c, &peer) < 0 || peer != uid) { close(c); return 0; }
+  pid_t pid = fork();
+  if (pid != 0) { close(c); return pid > 0; } /* the listener (or a failed fork: EOF) */
+  close(lfd);
+  close(serve_wake[0]);
+  close(serve_wake[1]);
+  signal(SIGCHLD, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGINT, SIG_DFL);
+  signal(SIGHUP, SIG_DFL);
+  if (dup2(c, 0) < 0 || dup2(c, 1) < 0) _exit(1);
+  if (c > 1) close(c);
+  char *args[3] = {self, xc_socket, NULL};
+  execv(self, args);
+  _exit(127);
+}
+
+static int serve_listener(char **argv) {
+  char *path = argv[2], *xc_socket = argv[5], *uid_end, *idle_end;
+  uid_t uid = (uid_t)strtoul(argv[3], &uid_end, 10);
+  long idle = strtol(argv[4], &idle_end, 10);
+  struct sockaddr_un a;
+  struct stat mine;
+  if (*uid_end || uid_end == argv[3] || idle <= 0 || *idle_end) return 64;
+  if (strlen(path) >= sizeof a.sun_path || argv[0][0] != '/') return 64;
+  memset(&a, 0, sizeof a);
+  a.sun_family = AF_UNIX;
+  strcpy(a.sun_path, path);
+  if (serve_directory(path, uid)) return 1;
+  /* One starter at a time: the check for a live listener and the bind are one step. */
+  char lock[sizeof a.sun_path + 8];
+  snprintf(lock, sizeof lock, "%s.lock", path);
+  int lk = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  if (lk < 0) return 1;
+  while (fcntl(lk, F_SETLKW, &fl) < 0)
+    if (errno != EINTR) return 1;
+  if (serve_alive(&a)) return SERVE_RUNNING;
+  unlink(path); /* a stale socket of a listener that died */
+  int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+  mode_t old = umask(077);
+  int bound = lfd >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof a) == 0;
+  umask(old);
+  if (!bound || listen(lfd, 64) < 0 || stat(path, &mine) < 0) return 1;
+  if (geteuid() == 0 && uid != 0 && chown(path, uid, (gid_t)-1) < 0) { unlink(path); return 1; }
+  set_flags(lfd, 1);
+  pid_t pid = fork();
+  if (pid < 0) { unlink(path); return 1; }
+  if (pid > 0) return 0; /* listening: the lock goes with this process */
+  setsid();
+  int null = open("/dev/null", O_RDWR);
+  if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(null, 2); if (null > 2) close(null); }
+  if (chdir("/") < 0) _exit(1);
+  /* Nothing of the session that started us may stay open here: sshd would wait for it. */
+  long maxfd = sysconf(_SC_OPEN_MAX);
+  for (int fd = 3; fd < (maxfd > 0 && maxfd < 4096 ? maxfd : 4096); fd++)
+    if (fd != lfd) close(fd);
+  if (pipe(serve_wake) < 0) _exit(1);
+  set_flags(serve_wake[0], 1);
+  set_flags(serve_wake[1], 1);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = serve_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGCHLD, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  /* Whoever started us may have blocked them (the mask is inherited): they end us. */
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  sigprocmask(SIG_UNBLOCK, &mask, NULL);
+  long active = 0;
+  time_t last = time(NULL);
+  while (!serve_stop) {
+    while (waitpid(-1, NULL, WNOHANG) > 0)
+      if (--active == 0) last = time(NULL);
+    struct stat now;
+    /* Replaced or removed (a new listener after a crash, the cache cleaned): not ours. */
+    if (stat(path, &now) < 0 || now.st_ino != mine.st_ino || now.st_dev != mine.st_dev) _exit(0);
+    long left = idle - (long)(time(NULL) - last);
+    if (active == 0 && left <= 0) break;
+    struct pollfd p[2] = {{lfd, POLLIN, 0}, {serve_wake[0], POLLIN, 0}};
+    /* Wake at least once a minute to notice the socket replaced. */
+    int ms = active > 0 || left > 60 ? 60000 : (int)left * 1000;
+    if (poll(p, 2, ms) < 0 && errno != EINTR) break;
+    if (p[1].revents) {
+      char b[64];
+      while (read(serve_wake[0], b, sizeof b) > 0) {}
+    }
+    if (p[0].revents & POLLIN) {
+      int c = accept(lfd, NULL, NULL);
+      if (c < 0) continue;
+      set_flags(c, 0);
+      int fl2 = fcntl(c, F_GETFL);
+      if (fl2 >= 0) fcntl(c, F_SETFL, fl2 & ~O_NONBLOCK);
+      if (serve_session(c, lfd, argv[0], xc_socket, uid)) active++;
+    }
+  }
+  struct stat now;
+  if (stat(path, &now) == 0 && now.st_ino == mine.st_ino && now.st_dev == mine.st_dev) unlink(path);
+  _exit(0);
+}
+
 int main(int argc, char **argv) {
+  if (argc == 6 && strcmp(argv[1], "--serve") == 0) return serve_listener(argv);
   if (argc != 2) {
     fprintf(stderr, "usage: %s SOCKET\n  relays xc's protocol on stdin/stdout to the daemon at SOCKET\n", argv[0]);
     return 64;
