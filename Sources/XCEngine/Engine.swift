@@ -40,11 +40,9 @@ public final class Engine: @unchecked Sendable {
   /// Guards `live` and `closed`.
   let lock = NSLock()
   var live: [String: LiveContainer] = [:]
-  /// Recently ended containers by id, so `waitExit` and `container` still find one that
-  /// ended before they were called (xc finds terminated containers by exact id).
-  var ended: [String: ContainerRecord] = [:]
-  var endedOrder: [String] = []
-  /// Ended containers' records and main logs kept for the user (`ps --all`, `logs`, `rm`).
+  /// Ended containers' records and main logs kept for the user (`ps --all`, `logs`, `rm`):
+  /// the one place `waitExit` and `container` find a container that ended before they were
+  /// called (xc finds terminated containers by exact id).
   let kept: EndedContainers
   var closed = false
 
