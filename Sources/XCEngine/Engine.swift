@@ -195,6 +195,12 @@ public final class Engine: @unchecked Sendable {
     try imageStore.purge(inUse: inUse)
   }
 
+  /// How many containers are live (created and not yet released), from memory: cheap enough
+  /// for xcd's idle check to ask every second (no state read).
+  public var liveCount: Int {
+    lock.withLock { live.count }
+  }
+
   func allLive() -> [LiveContainer] {
     lock.lock()
     defer { lock.unlock() }

@@ -333,9 +333,12 @@ struct ContainerTests {
       #expect(try engine.container("db").record.id == c.id)
       #expect(try engine.container(c.id).dead == false)
       #expect(throws: EngineError.self) { try engine.container("xc-\(c.id)") }  // not an alias
+      // xcd's idle check counts live containers from memory: created to released.
+      #expect(engine.liveCount == 1)
       stdin.closeWrite()  // `read` meets end of file and fails
       #expect(try await engine.waitExit("db").exitCode == 1)
       #expect(try engine.containers().isEmpty)
+      #expect(engine.liveCount == 0)
     }
   }
 
