@@ -40,11 +40,9 @@ public final class Engine: @unchecked Sendable {
   /// Guards `live` and `closed`.
   let lock = NSLock()
   var live: [String: LiveContainer] = [:]
-  /// Recently ended containers by id, so `waitExit` and `container` still find one that
-  /// ended before they were called (xc finds terminated containers by exact id).
-  var ended: [String: ContainerRecord] = [:]
-  var endedOrder: [String] = []
-  /// Ended containers' records and main logs kept for the user (`ps --all`, `logs`, `rm`).
+  /// Ended containers' records and main logs kept for the user (`ps --all`, `logs`, `rm`):
+  /// the one place `waitExit` and `container` find a container that ended before they were
+  /// called (xc finds terminated containers by exact id).
   let kept: EndedContainers
   var closed = false
 
@@ -195,6 +193,12 @@ public final class Engine: @unchecked Sendable {
   public func purge() throws {
     let inUse = Set(allLive().map { $0.record.image_digest })
     try imageStore.purge(inUse: inUse)
+  }
+
+  /// How many containers are live (created and not yet released), from memory: cheap enough
+  /// for xcd's idle check to ask every second (no state read).
+  public var liveCount: Int {
+    lock.withLock { live.count }
   }
 
   func allLive() -> [LiveContainer] {

@@ -20,27 +20,4 @@ public enum ProcessNotification {
     guard value & exitFlag != 0 else { return nil }
     return WaitStatus(rawValue: Int32(bitPattern: UInt32(truncatingIfNeeded: value)))
   }
-
-  /// Signals "started" on `eventfd` (adds 1).
-  public static func signalStarted(_ eventfd: EventFD) throws(Errno) { try eventfd.write(1) }
-
-  /// Signals "exited with `status`" on `eventfd`.
-  public static func signalExit(_ eventfd: EventFD, status: WaitStatus) throws(Errno) {
-    try eventfd.write(encodeExit(status))
-  }
-
-  /// Waits for the "started" notification on `eventfd` (blocking) and returns the count read.
-  /// xc writes it also when main failed to start: check `ContainerManifest.fault` next.
-  public static func waitForStart(_ eventfd: EventFD) throws(Errno) -> UInt64 {
-    try eventfd.read()
-  }
-
-  /// Waits for an exit notification on `eventfd` (blocking) and returns the status.
-  /// Values without the exit flag (a "started" count on a shared eventfd) are skipped.
-  public static func waitForExit(_ eventfd: EventFD) throws(Errno) -> WaitStatus {
-    while true {
-      let v = try eventfd.read()
-      if let s = decodeExit(v) { return s }
-    }
-  }
 }

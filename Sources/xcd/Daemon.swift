@@ -107,9 +107,9 @@ struct Daemon {
     do { try ServiceNotify.send("READY=1") } catch { logger.warning("\(error)") }
 
     if let idleExit {
+      // Counters kept in memory only: the check runs every second, so it reads no state.
       let idle = IdleWatch(limit: idleExit) {
-        server.connectionCount == 0 && handlers.channels.connectionCount == 0
-          && ((try? engine.containers().allSatisfy { $0.status == .exited }) ?? false)
+        server.connectionCount == 0 && handlers.channels.connectionCount == 0 && engine.liveCount == 0
       }
       if let sig = idle.waitForStopSignalOrIdle() {
         logger.info("received signal \(sig): shutting down")

@@ -38,7 +38,7 @@ extension Handlers {
       return try self.engine.stats(request.names).map {
         ContainerStats(
           id: $0.id, name: $0.name, cpu_ns: Int($0.cpuNanos), memory_bytes: Int($0.memoryBytes),
-          memory_limit: $0.limits.memory.map(Int.init), pids: Int($0.pids),
+          memory_limit: $0.memoryLimit.map(Int.init), pids: Int($0.pids),
           pids_limit: $0.limits.pids.map(Int.init), cpus: $0.limits.cpus)
       }
     }

@@ -6,7 +6,7 @@ import Glibc
 /// Idle means `isIdle` (no client connected, no container left) held at every check for the
 /// whole limit; any busy check starts the count again. Checks run once a second on the main
 /// thread, between waits for the stop signals (sigtimedwait), so a signal still stops the
-/// daemon at once.
+/// daemon at once; `isIdle` must therefore be cheap (xcd's reads in-memory counters only).
 struct IdleWatch {
   var limit: Duration
   var isIdle: () -> Bool

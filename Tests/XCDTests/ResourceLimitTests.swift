@@ -75,7 +75,7 @@ struct ResourceLimitTests {
     try withDaemon { daemon in
       try Fixtures.importImage(try daemon.client())
       _ = try ok("run busybox:latest -d --name busy -- sh -c 'while :; do :; done'", daemon)
-      _ = try ok("run busybox:latest -d --name idle --pids-limit 7 -- sleep 1000", daemon)
+      _ = try ok("run busybox:latest -d --name idle --pids-limit 7 --memory 64m -- sleep 1000", daemon)
       // CPU time grows while it spins; memory and pids are non-zero.
       #expect(try eventually(20) {
         let v = try ok("stats busy | get 0.cpu_ns", daemon).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -84,6 +84,9 @@ struct ResourceLimitTests {
       #expect(try ok("let s = (stats busy | get 0); print (($s.memory > 0B) and ($s.pids >= 1))", daemon) == "true\n")
       #expect(try ok("stats | get name | to json", daemon) == #"["busy","idle"]"# + "\n")
       #expect(try ok("stats idle | get 0.pids_limit", daemon) == "7\n")
+      // The limit the kernel enforces, read from the cgroup, and the share of it in use.
+      #expect(try ok("let s = (stats idle | get 0); print ([($s.memory_limit == 64MiB) ($s.memory_percent > 0) ($s.memory_percent < 100)] | str join ' ')", daemon) == "true true true\n")
+      #expect(try ok("stats busy | get 0 | [($in.memory_limit | to json) ($in.memory_percent | to json)] | str join ' '", daemon) == "null null\n")
       // --watch: two samples of each; the second has a CPU percentage, high for the spinner.
       let watched = try ok("stats --watch --interval 300ms --count 2 | where name == busy | get cpu_percent | to json", daemon)
       let percents = try JSONSerialization.jsonObject(with: Data(watched.utf8)) as? [Any]

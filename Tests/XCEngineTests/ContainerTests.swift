@@ -333,9 +333,12 @@ struct ContainerTests {
       #expect(try engine.container("db").record.id == c.id)
       #expect(try engine.container(c.id).dead == false)
       #expect(throws: EngineError.self) { try engine.container("xc-\(c.id)") }  // not an alias
+      // xcd's idle check counts live containers from memory: created to released.
+      #expect(engine.liveCount == 1)
       stdin.closeWrite()  // `read` meets end of file and fails
       #expect(try await engine.waitExit("db").exitCode == 1)
       #expect(try engine.containers().isEmpty)
+      #expect(engine.liveCount == 0)
     }
   }
 
@@ -408,6 +411,41 @@ struct ContainerTests {
       #expect(try engine.containers().map(\.id) == [c.id])
       #expect(try engine.container(c.id).dead)
       state.expectClean()
+    }
+  }
+
+  /// The kept record (`EndedContainers`) is the one record of an ended container: found by id
+  /// and by name with its log moved out of the released directory, gone once forgotten.
+  @Test func anEndedContainerIsFoundThroughItsKeptRecordUntilForgotten() async throws {
+    try await withEngine { engine, state in
+      var spec = ContainerSpec.busybox(["sh", "-c", "echo bye; exit 2"])
+      spec.name = "gone1"
+      let c = try engine.createContainer(spec)
+      #expect(try await engine.waitExit(c.id).exitCode == 2)
+      for name in [c.id, "gone1"] {
+        let (record, dead) = try engine.container(name)
+        #expect(dead && record.id == c.id && record.exitCode == 2, "\(name)")
+        #expect(record.processes["main"]?.stdout_log_file == state.path + "/ended/\(c.id)/main.log", "\(name)")
+        #expect(try await engine.waitExit(name).exitCode == 2, "\(name)")
+      }
+      #expect(try engine.endedContainers().map(\.id) == [c.id])
+      #expect(try engine.forgetEnded("gone1") == [c.id])
+      let unknown = #expect(throws: EngineError.self) { try engine.container(c.id) }
+      #expect(unknown?.code == .containerNotFound)
+      await #expect(throws: EngineError.self) { try await engine.waitExit(c.id) }
+    }
+  }
+
+  /// `keep_ended: 0` keeps nothing: once released, an ended container is unknown (no record
+  /// is held anywhere else).
+  @Test func keepingNoEndedContainersForgetsThemAtTheirRelease() async throws {
+    try await withEngine(keepEnded: EndedRetention(count: 0, seconds: 86_400)) { engine, state in
+      let c = try engine.createContainer(.busybox(["true"]))
+      #expect(try await engine.waitExit(c.id).exitCode == 0)
+      #expect(try engine.endedContainers().isEmpty)
+      let unknown = #expect(throws: EngineError.self) { try engine.container(c.id) }
+      #expect(unknown?.code == .containerNotFound)
+      #expect(((try? FileManager.default.contentsOfDirectory(atPath: state.path + "/ended")) ?? []).isEmpty)
     }
   }
 

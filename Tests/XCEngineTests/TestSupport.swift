@@ -97,13 +97,13 @@ struct TempState {
 /// Runs `body` with a fresh engine on a temporary state dir holding the test image
 /// `busybox:latest`; shuts it down, checks nothing is left, and removes the directory.
 func withEngine(
-  image: [String] = [], reference: String = "busybox:latest",
+  image: [String] = [], reference: String = "busybox:latest", keepEnded: EndedRetention = .standard,
   sourceLocation: SourceLocation = #_sourceLocation,
   _ body: (Engine, TempState) async throws -> Void
 ) async throws {
   let state = try TempState()
   defer { state.remove() }
-  let engine = try Engine(stateDir: state.path)
+  let engine = try Engine(stateDir: state.path, keepEnded: keepEnded)
   do {
     try importArchive(engine, try Fixtures.archive(image), reference: reference)
     try await body(engine, state)

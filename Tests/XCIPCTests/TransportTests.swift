@@ -179,7 +179,7 @@ func echoTable() -> XCMethodTable {
       // Signal later, after the handler returned and untaken descriptors were closed.
       let e = EventFD(fd)
       Thread {
-        try? ProcessNotification.signalExit(e, status: .exited(3))
+        try? e.write(ProcessNotification.encodeExit(.exited(3)))
         try? e.close()
       }.start()
       return ContainerIDResponse(id: "5f3c9a7e21b4")
@@ -191,7 +191,7 @@ func echoTable() -> XCMethodTable {
       defer { try? efd.close() }
       let reply = try client.call(RunMainRequest(name: "web", notify: FDRef(efd.fileDescriptor)))
       #expect(reply.id == "5f3c9a7e21b4")
-      #expect(try ProcessNotification.waitForExit(efd).exitCode == 3)
+      #expect(ProcessNotification.decodeExit(try efd.read())?.exitCode == 3)
     }
   }
 

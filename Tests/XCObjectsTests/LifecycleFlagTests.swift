@@ -74,4 +74,34 @@ import XCShell
     let plain = fake.requests.last { $0.method == "instantiate" }?.body ?? ""
     #expect(!plain.contains("xcsh_restart") && !plain.contains("xcsh_health"), "\(plain)")
   }
+
+  /// `--health-*` flags and a compose `healthcheck:` complete a check with the same defaults and
+  /// take the same bounds (`HealthCheckRules`, their one definition).
+  @Test func flagsAndComposeShareTheHealthCheckRules() throws {
+    func compose(_ keys: String) throws(ComposeError) -> HealthCheckSpec? {
+      let text = "services:\n  web:\n    image: busybox:latest\n    healthcheck:\n      test: [CMD, \"true\"]\n\(keys)"
+      return try ComposeParser(file: "compose.yaml", variables: [:], readFile: { _ in nil }).parse(text).services[0].lifecycle.health
+    }
+    let fake = try FakeDaemon(replies: ["xcsh.stats": FakeDaemon.ok("[]")])
+    defer { fake.stop() }
+    func flags(_ options: String) throws -> String {
+      _ = try xcsh("run -d busybox:latest --health-cmd [true] \(options)", fake)
+      return fake.requests.last { $0.method == "instantiate" }?.body ?? ""
+    }
+    let defaults = HealthCheckSpec(command: ["true"], intervalMs: 30_000, timeoutMs: 30_000, retries: 3, startPeriodMs: 0)
+    #expect(try compose("") == defaults)
+    #expect(try flags("").contains(#""xcsh_health":{"command":["true"],"interval_ms":30000,"timeout_ms":30000,"retries":3,"start_period_ms":0}"#))
+    // The same bounds: accepted by both, or refused by both.
+    for (key, flag, value, accepted) in [
+      ("retries", "health-retries", "1000", true), ("retries", "health-retries", "1001", false),
+      ("interval", "health-interval", "24h", true), ("interval", "health-interval", "25h", false),
+      ("timeout", "health-timeout", "1ms", true), ("timeout", "health-timeout", "0s", false),
+      ("start_period", "health-start-period", "0s", true), ("start_period", "health-start-period", "25h", false),
+    ] {
+      let fromCompose = Result { () throws(ComposeError) in try compose("      \(key): \(value)\n") }
+      let fromFlag = Result { try flags("--\(flag) \(value)") }
+      #expect(((try? fromCompose.get()) != nil) == accepted, "\(key): \(value)")
+      #expect(((try? fromFlag.get()) != nil) == accepted, "--\(flag) \(value)")
+    }
+  }
 }

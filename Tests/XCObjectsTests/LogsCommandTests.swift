@@ -122,6 +122,26 @@ import XCSystem
     #expect(r.status == 0 && r.stdout == "one\nlong-line\n" && r.stderr == "warn\nerr2\n", "\(r)")
   }
 
+  /// While the log is quiet the container's state is asked less and less often (from 100 ms
+  /// after the file last grew up to every second), not at each 100 ms read of the file.
+  @Test func aQuietFollowAsksTheContainersStateLessOften() throws {
+    let (fake, dir) = try daemon(Self.recordLog)
+    defer {
+      fake.stop()
+      try? FileManager.default.removeItem(atPath: dir)
+    }
+    let started = ContinuousClock.now
+    let r = try ProgramRun.run(
+      DocExamplesTests.binary, ["--socket", fake.path, "-c", "logs web --follow --until ((date now) + 2sec) | ignore"],
+      timeout: .seconds(30))
+    let seconds = Double((ContinuousClock.now - started).components.seconds)
+    #expect(r.status == 0, "\(r)")
+    // The fake's container lives on: 2 s of following asks at about 0, 0.1, 0.3, 0.7 and 1.5 s,
+    // after `logs` found the container (at each 100 ms read it would be about 20 times).
+    let asked = fake.requests.filter { $0.method == "show_container" }.count
+    #expect(seconds >= 2 && asked >= 3 && asked <= 9, "\(asked) show_container in \(seconds) s")
+  }
+
   /// On a terminal (the binary with its output not piped on), as `docker logs`: stdout lines to
   /// stdout, stderr lines to stderr, `--timestamps` first; `--json` gives the records.
   @Test func aTerminalGetsLinesOnTheirOwnStreams() throws {

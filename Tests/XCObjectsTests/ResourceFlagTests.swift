@@ -31,4 +31,17 @@ import XCShell
     let instantiate = fake.requests.first { $0.method == "instantiate" }?.body ?? ""
     #expect(instantiate.hasSuffix(#","xcsh_resources":{"memory":67108864,"cpus":0.5,"pids":9}}}"#), "\(instantiate)")
   }
+
+  /// `memory_percent` is of the memory limit (Docker's MEM USAGE / LIMIT and MEM %); null
+  /// without a limit.
+  @Test func statsShowTheMemoryLimitAndItsPercentage() throws {
+    let fake = try FakeDaemon(replies: [
+      "xcsh.stats": FakeDaemon.ok(
+        #"[{"id":"a1","name":"capped","cpu_ns":1,"memory_bytes":16777216,"memory_limit":67108864,"pids":1,"pids_limit":null,"cpus":null},"#
+          + #"{"id":"b2","name":"free","cpu_ns":1,"memory_bytes":1048576,"memory_limit":null,"pids":1,"pids_limit":null,"cpus":null}]"#)
+    ])
+    defer { fake.stop() }
+    let rows = try xcsh("stats | each {|r| [$r.name ($r.memory_limit | to json) ($r.memory_percent | to json)] | str join ' ' } | str join ','", fake)
+    #expect(rows.plain == "capped 67108864 25.0,free null null", "\(rows.plain)")
+  }
 }

@@ -381,8 +381,8 @@ extension Engine {
     return running + dead
   }
 
-  /// A container by alias (id, or the name it was given), else an ended one by exact id
-  /// (xc's `show_container`). `dead` is true for ended containers.
+  /// A container by alias (id, or the name it was given), else a kept ended one (`EndedContainers`)
+  /// or a `no_clean` one by exact id (xc's `show_container`). `dead` is true for ended containers.
   public func container(_ name: String) throws -> (record: ContainerRecord, dead: Bool) {
     switch try? lookup(name) {
     case .live(let c): return (c.record, c.isFinished)
@@ -412,9 +412,6 @@ extension Engine {
     }
     let ids = kept.remove(name)
     guard !ids.isEmpty else { throw EngineError.containerNotFound(name) }
-    lock.lock()
-    for id in ids where ended.removeValue(forKey: id) != nil { endedOrder.removeAll { $0 == id } }
-    lock.unlock()
     return ids
   }
 
@@ -423,16 +420,16 @@ extension Engine {
     case ended(ContainerRecord)
   }
 
-  /// A live container by alias, else a recently ended one by exact id, in one critical
-  /// section so a container ending meanwhile is found either way.
+  /// A live container by alias, else a kept ended one (by id, or the most recent with that
+  /// name), in one critical section so a container ending meanwhile is found either way (its
+  /// record is kept before it leaves `live`).
   func lookup(_ name: String) throws -> Lookup {
     lock.lock()
     defer { lock.unlock() }
     if let c = live[name] ?? live.values.first(where: { $0.record.named && $0.record.name == name }) {
       return .live(c)
     }
-    // The kept record first: its log paths point where the log was moved.
-    if let record = kept.find(name) ?? ended[name] { return .ended(record) }
+    if let record = kept.find(name) { return .ended(record) }
     throw EngineError.containerNotFound(name)
   }
 

@@ -83,14 +83,8 @@ extension Engine {
         try snapshots.remove(bundle: target.bundle)
       }
     case .forget:
-      lock.lock()
-      live.removeValue(forKey: target.id)
-      if let final = target.final {
-        ended[final.id] = final
-        endedOrder.append(final.id)
-        if endedOrder.count > 4096 { ended.removeValue(forKey: endedOrder.removeFirst()) }
-      }
-      lock.unlock()
+      // The `.state` step has kept the final record: from here `lookup` finds it there.
+      lock.withLock { _ = live.removeValue(forKey: target.id) }
     }
   }
 

@@ -52,6 +52,9 @@ public struct ContainerStatsRecord: Sendable, Equatable {
   public var name: String
   public var cpuNanos: Int64
   public var memoryBytes: Int64
+  /// The memory limit the kernel enforces (cgroup `memory.limit_in_bytes`, v2 `memory.max`),
+  /// else the one asked for when the file cannot be read; nil when unlimited.
+  public var memoryLimit: Int64?
   public var pids: Int64
   public var limits: ResourceLimits
 }
@@ -73,7 +76,8 @@ extension Engine {
       let cgroup = ContainerCgroup(id: record.id)
       return ContainerStatsRecord(
         id: record.id, name: record.name, cpuNanos: cgroup.cpuNanos ?? 0,
-        memoryBytes: cgroup.memoryBytes ?? 0, pids: cgroup.pids ?? 0,
+        memoryBytes: cgroup.memoryBytes ?? 0, memoryLimit: cgroup.memoryLimit ?? record.resources?.memory,
+        pids: cgroup.pids ?? 0,
         limits: record.resources ?? ResourceLimits())
     }.sorted { $0.name < $1.name }
   }

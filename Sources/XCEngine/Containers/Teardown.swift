@@ -4,7 +4,7 @@ import Foundation
 /// the order of the cases below (top first) and pushes each one's undo as it goes; teardown
 /// gives them back newest first.
 enum TeardownStep: String, Codable, Sendable, CaseIterable {
-  /// Its place among the engine's live containers (moved to the recently ended ones).
+  /// Its place among the engine's live containers (its kept record answers for it after).
   case forget
   /// Its record and its directory (`<state>/containers/<id>`); kept with `no_clean`.
   case state

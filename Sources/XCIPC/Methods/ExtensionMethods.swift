@@ -207,7 +207,8 @@ public struct ContainerStats: Codable, Sendable, Equatable {
   public var cpu_ns: Int
   /// Memory in use (cgroup `memory.usage_in_bytes`, page cache included).
   public var memory_bytes: Int
-  /// The memory limit in bytes; nil when unlimited.
+  /// The memory limit in bytes (cgroup `memory.limit_in_bytes`, v2 `memory.max`); nil when
+  /// unlimited.
   public var memory_limit: Int?
   /// Processes and threads now.
   public var pids: Int

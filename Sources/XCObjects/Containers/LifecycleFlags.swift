@@ -9,11 +9,14 @@ enum LifecycleFlags {
   static let parameters: [Parameter] = [
     .named("restart", .string, "Start main again when it ends: `no`, `on-failure[:N]` (non-zero exit, at most N times), `always` (`unless-stopped` is the same here); with `-d`. `stop`/`kill` end it for good."),
     .named("health-cmd", .any, "A health check run in the container: a string (by `/bin/sh -c`) or a list (argv); exit 0 is healthy."),
-    .named("health-interval", .duration, "Time between health checks (default 30s)."),
-    .named("health-timeout", .duration, "A check running longer fails (default 30s)."),
-    .named("health-retries", .int, "Failures in a row that make the container unhealthy (default 3)."),
-    .named("health-start-period", .duration, "From main's start: failures meanwhile do not count (default 0s)."),
+    .named("health-interval", .duration, "Time between health checks (default \(seconds(HealthCheckRules.interval)))."),
+    .named("health-timeout", .duration, "A check running longer fails (default \(seconds(HealthCheckRules.timeout)))."),
+    .named("health-retries", .int, "Failures in a row that make the container unhealthy (default \(HealthCheckRules.retries))."),
+    .named("health-start-period", .duration, "From main's start: failures meanwhile do not count (default \(seconds(HealthCheckRules.startPeriod)))."),
   ]
+
+  /// A default of whole seconds as the help writes it (`30s`).
+  private static func seconds(_ ns: Int64) -> String { "\(ns / 1_000_000_000)s" }
 
   static let healthFlags = ["health-interval", "health-timeout", "health-retries", "health-start-period"]
 
@@ -60,22 +63,25 @@ enum LifecycleFlags {
     guard let first = argv.first, !first.isEmpty else {
       throw ShellError(.argsValue, "`--health-cmd` needs a command", at: call.span)
     }
-    func millis(_ flag: String, _ fallback: Int64, minimum: Int64) throws -> Int {
+    func duration(_ flag: String, _ fallback: Int64, zeroAllowed: Bool = false) throws -> Int64 {
       let ns = try call.duration(flag) ?? fallback
-      guard ns >= minimum, ns <= 86_400_000_000_000 else {
+      guard HealthCheckRules.accepts(ns, zeroAllowed: zeroAllowed) else {
         throw ShellError(
-          .argsValue, "`--\(flag)`: expected a duration from \(minimum == 0 ? "0s" : "1ms") to 24h", at: call.span)
+          .argsValue, "`--\(flag)`: expected a duration from \(zeroAllowed ? "0s" : "1ms") to 24h", at: call.span)
       }
-      return Int(ns / 1_000_000)
+      return ns
     }
-    let retries = try call.int("health-retries") ?? 3
-    guard (1...1000).contains(retries) else {
-      throw ShellError(.argsValue, "`--health-retries \(retries)`: expected 1 to 1000", at: call.span)
+    let retries = try call.int("health-retries") ?? Int64(HealthCheckRules.retries)
+    guard HealthCheckRules.retryRange.contains(Int(clamping: retries)) else {
+      throw ShellError(
+        .argsValue,
+        "`--health-retries \(retries)`: expected \(HealthCheckRules.retryRange.lowerBound) to \(HealthCheckRules.retryRange.upperBound)",
+        at: call.span)
     }
-    return HealthCheckSpec(
-      command: argv, intervalMs: try millis("health-interval", 30_000_000_000, minimum: 1_000_000),
-      timeoutMs: try millis("health-timeout", 30_000_000_000, minimum: 1_000_000), retries: Int(retries),
-      startPeriodMs: try millis("health-start-period", 0, minimum: 0))
+    return HealthCheckRules.spec(
+      command: argv, interval: try duration("health-interval", HealthCheckRules.interval),
+      timeout: try duration("health-timeout", HealthCheckRules.timeout), retries: Int(retries),
+      startPeriod: try duration("health-start-period", HealthCheckRules.startPeriod, zeroAllowed: true))
   }
 
   /// Puts the flags' fields in `request`, after checking the daemon applies them.

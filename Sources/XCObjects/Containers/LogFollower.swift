@@ -31,6 +31,15 @@ final class LogFollower: @unchecked Sendable {
   /// Entries read, returned from `position` on.
   private var ready: [LogRecord] = []
   private var position = 0
+  /// The daemon has no end notification for a container a follower did not start (`link`
+  /// would stop it with the connection), so its state is asked (`show_container`): only while
+  /// the file is quiet, and less often the longer it stays so (`stateDelay`, 100 ms after the
+  /// file last grew, doubling up to 1 s), while the file itself is read every 100 ms.
+  private var stateDelay: Int64 = 0
+  /// When (`Clock.now`) to ask next.
+  private var nextStateCheck = Int64.min
+  static let fileInterval: Int64 = 100
+  static let longestStateDelay: Int64 = 1000
 
   /// Opens the record log at `path` (through `reader`) and takes what it holds now (its last
   /// `tail` entries).
@@ -80,6 +89,9 @@ final class LogFollower: @unchecked Sendable {
       if fresh { rest = [] }  // a trim's new file: the cut record is in it whole
       if !chunk.isEmpty {
         take(chunk)
+        // The next quiet moment asks at once.
+        stateDelay = 0
+        nextStateCheck = .min
         continue
       }
       if ended {
@@ -94,14 +106,18 @@ final class LogFollower: @unchecked Sendable {
         ended = true
         continue
       }
-      ended = try containerEnded()
-      if ended {
-        // A trim may have made a new file that then moved with the ended container before it
-        // was seen at the path: the file the daemon names now is the one to finish.
-        if let now = try? locate() { _ = switchTo(now) }
-        continue  // read what the last writes left, then stop
+      if Clock.now >= nextStateCheck {
+        ended = try containerEnded()
+        if ended {
+          // A trim may have made a new file that then moved with the ended container before it
+          // was seen at the path: the file the daemon names now is the one to finish.
+          if let now = try? locate() { _ = switchTo(now) }
+          continue  // read what the last writes left, then stop
+        }
+        stateDelay = min(max(stateDelay * 2, Self.fileInterval), Self.longestStateDelay)
+        nextStateCheck = Clock.now + stateDelay * 1_000_000
       }
-      try Clock.sleep(milliseconds: 100, call)
+      try Clock.sleep(milliseconds: Self.fileInterval, call)
     }
   }
 

@@ -97,7 +97,7 @@ enum ResourceCommands {
           Example("The busiest containers", "stats | sort-by cpu_ns -r | first 3"),
           Example("Watch one container", "stats web --watch --interval 1s"),
         ],
-        details: "One row per container: `name`, `id`, `cpu_ns` (CPU time used), `cpu_percent` (of one CPU since the previous sample; null in the first), `memory` and `memory_limit` (sizes), `pids` and `pids_limit`, `cpus`, and with `--watch` `sample` (1, 2, …). A daemon without the extension: \"not supported by this daemon\".")
+        details: "One row per container: `name`, `id`, `cpu_ns` (CPU time used), `cpu_percent` (of one CPU since the previous sample; null in the first), `memory` and `memory_limit` (sizes; the limit null when there is none), `memory_percent` (of the limit, as Docker's MEM %; null without one), `pids` and `pids_limit`, `cpus`, and with `--watch` `sample` (1, 2, …). A daemon without the extension: \"not supported by this daemon\".")
     ) { call, input in
       var names: [String] = []
       var targets = call.restValues()
@@ -131,6 +131,10 @@ enum ResourceCommands {
       }
       r["memory"] = Value(.size(Int64(st.memory_bytes)))
       r["memory_limit"] = st.memory_limit.map { Value(.size(Int64($0))) } ?? Value(.null)
+      // Docker's MEM %: of the limit, none without one.
+      r["memory_percent"] = st.memory_limit.flatMap { limit in
+        limit > 0 ? Value(.float((Double(st.memory_bytes) / Double(limit) * 1000).rounded() / 10)) : nil
+      } ?? Value(.null)
       r["pids"] = Value(.int(Int64(st.pids)))
       r["pids_limit"] = st.pids_limit.map { Value(.int(Int64($0))) } ?? Value(.null)
       r["cpus"] = st.cpus.map { Value(.float($0)) } ?? Value(.null)

@@ -32,7 +32,8 @@ enum ComposeLifecycleKeys {
     }
   }
 
-  /// `healthcheck:` as Docker's defaults complete it (interval and timeout 30s, 3 retries).
+  /// `healthcheck:` as Docker's defaults complete it (`HealthCheckRules`: interval and timeout
+  /// 30s, 3 retries).
   private static func healthCheck(_ value: Node, at: ComposePosition) throws(ComposeError) -> HealthCheckSpec? {
     guard case .mapping(let map) = value else {
       throw ComposeError(kind: .invalid, at: at, message: "`healthcheck:` expects a mapping (test, interval, timeout, retries, start_period)")
@@ -43,26 +44,30 @@ enum ComposeLifecycleKeys {
       return ComposePosition(file: at.file, line: (n.mark?.line ?? at.line), column: n.mark?.column ?? at.column)
     }
     var command: [String]? = nil
-    var interval = 30_000, timeout = 30_000, startPeriod = 0, retries = 3
+    var interval = HealthCheckRules.interval, timeout = HealthCheckRules.timeout
+    var startPeriod = HealthCheckRules.startPeriod, retries = HealthCheckRules.retries
     var disabled = false
     for (k, v) in map {
       let key = k.string ?? ""
-      func millis(minimum: Int) throws(ComposeError) -> Int {
-        guard let text = v.string, let ns = LogSelection.dockerDuration(text), ns / 1_000_000 >= minimum,
-          ns <= 86_400_000_000_000
+      func duration(zeroAllowed: Bool = false) throws(ComposeError) -> Int64 {
+        guard let text = v.string, let ns = LogSelection.dockerDuration(text),
+          HealthCheckRules.accepts(ns, zeroAllowed: zeroAllowed)
         else {
           throw ComposeError(kind: .invalid, at: place(v, key), message: "`healthcheck.\(key)`: expected a duration such as 30s or 1m30s, at most 24h")
         }
-        return Int(ns / 1_000_000)
+        return ns
       }
       switch key {
       case "test": command = try test(v, at: place(v, key))
-      case "interval": interval = try millis(minimum: 1)
-      case "timeout": timeout = try millis(minimum: 1)
-      case "start_period": startPeriod = try millis(minimum: 0)
+      case "interval": interval = try duration()
+      case "timeout": timeout = try duration()
+      case "start_period": startPeriod = try duration(zeroAllowed: true)
       case "retries":
-        guard let n = v.int, (1...1000).contains(n) else {
-          throw ComposeError(kind: .invalid, at: place(v, key), message: "`healthcheck.retries`: expected 1 to 1000")
+        let range = HealthCheckRules.retryRange
+        guard let n = v.int, range.contains(n) else {
+          throw ComposeError(
+            kind: .invalid, at: place(v, key),
+            message: "`healthcheck.retries`: expected \(range.lowerBound) to \(range.upperBound)")
         }
         retries = n
       case "disable":
@@ -81,8 +86,8 @@ enum ComposeLifecycleKeys {
       throw ComposeError(kind: .invalid, at: at, message: "`healthcheck:` needs `test:` (or `disable: true`)")
     }
     if command.isEmpty { return nil }  // `test: [NONE]`
-    return HealthCheckSpec(
-      command: command, intervalMs: interval, timeoutMs: timeout, retries: retries, startPeriodMs: startPeriod)
+    return HealthCheckRules.spec(
+      command: command, interval: interval, timeout: timeout, retries: retries, startPeriod: startPeriod)
   }
 
   /// `test:` as Compose writes it: a string (run by the shell), `[CMD, prog, args…]`,

@@ -86,7 +86,7 @@ enum PathCommands {
       examples: [Example("", "'/usr/./lib/../bin' | path expand", result: "/usr/bin")])
   ) { call, input in
     try StringCommands.mapStrings(call, input) { s in
-      let absolute = call.evaluator.resolveUserPath(s == "~" ? NSHomeDirectory() : s)
+      let absolute = call.evaluator.resolveUserPath(s)
       return .string(URL(fileURLWithPath: absolute).standardizedFileURL.resolvingSymlinksInPath().path)
     }
   }

@@ -463,17 +463,18 @@ public final class Evaluator: @unchecked Sendable {
 
   // MARK: - Modules
 
-  /// A path a user names to a command (`open`, `save`): relative to the working directory.
+  /// A path a user names to a command (`open`, `save`): relative to the working directory;
+  /// `~` and `~/…` are in the home directory.
   func resolveUserPath(_ path: String) -> String {
     if path.hasPrefix("/") { return path }
-    if path.hasPrefix("~/") { return NSHomeDirectory() + path.dropFirst() }
+    if path == "~" || path.hasPrefix("~/") { return NSHomeDirectory() + path.dropFirst() }
     return (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
   }
 
   /// A path in `source`/`use`: relative to the directory of the file that says it.
   func resolvePath(_ path: String, at span: Span) throws -> String {
     if path.hasPrefix("/") { return path }
-    if path.hasPrefix("~/") { return NSHomeDirectory() + path.dropFirst() }
+    if path == "~" || path.hasPrefix("~/") { return NSHomeDirectory() + path.dropFirst() }
     let base = currentDirectory.last ?? FileManager.default.currentDirectoryPath
     return (base as NSString).appendingPathComponent(path)
   }
