@@ -173,7 +173,7 @@ extension RemoteHostTests {
         """
         print (on web {|h| run -d busybox:latest --name g$h -- sleep 1000 | get host } | str join ",")
         print (on [h1 h0] {|h| ps | get name | str join "," } | str join ";")
-        on web {|h| ps } | kill
+        on web {|h| ps } | flatten | kill
         """)
       #expect(r.status == 0, "\(r.err)")
       #expect(r.out == "h0,h1\ngh1;gh0\n")

@@ -212,11 +212,12 @@ final class SSHHostHarness {
   }
 
   /// The relay listeners (`relay --serve`, kept between xcsh processes) running for this
-  /// harness: `pid: command line`.
+  /// harness: `pid: command line`. Known by their socket in the remote cache's `xcsh/run`, so a
+  /// pre-built relay's listener (any file name) counts too.
   /// (The ssh client's command line holds the start script, `"$r" --serve`: not one; nor is
   /// a listener's session child, which shows the listener's command line until it execs.)
   func relayListeners() -> [String] {
-    let all = leftoverProcesses().filter { $0.range(of: "/relay-[0-9a-f]{16} --serve /", options: .regularExpression) != nil }
+    let all = leftoverProcesses().filter { $0.range(of: " --serve [^ ]*/xcsh/run/", options: .regularExpression) != nil }
     let pids = Set(all.compactMap { Int32($0.prefix { $0 != ":" }) })
     return all.filter { line in
       guard let pid = Int32(line.prefix { $0 != ":" }), let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
