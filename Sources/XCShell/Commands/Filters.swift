@@ -396,16 +396,23 @@ enum FilterCommands {
       examples: [Example("By parity", "[1 2 3] | group-by {|x| $x mod 2 | into string} | get '1'", result: "[1,3]")])
   ) { call, input in
     let key = try Key(try call.require("key"))
-    var groups = Record()
+    // The groups' lists grown in place: taking a list out of a record, appending and putting it
+    // back would copy the whole group for every row.
+    var names: [String] = []
+    var lists: [[Value]] = []
+    var index: [String: Int] = [:]
     let s = try input.values()
     while let v = try s.next() {
-      let k = try key.of(v, call)
-      let name = k.plain
-      var list = (try groups[name]?.asList()) ?? []
-      list.append(v)
-      groups[name] = .list(list)
+      let name = try key.of(v, call).plain
+      if let i = index[name] {
+        lists[i].append(v)
+      } else {
+        index[name] = names.count
+        names.append(name)
+        lists.append([v])
+      }
     }
-    return .value(.record(groups, call.head))
+    return .value(.record(Record(distinctKeys: names, values: lists.map { .list($0) }), call.head))
   }
 
   static let uniq = Builtin(
