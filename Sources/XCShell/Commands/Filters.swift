@@ -140,48 +140,53 @@ enum FilterCommands {
   /// A sort or group key: a closure to call, or a cell path parsed once for every row.
   enum Key {
     case closure(Closure)
-    case path([PathMember], Span)
+    /// `field` is the name when the path is one name (`sort-by size`), the common case, which
+    /// a record answers without following the path.
+    case path([PathMember], Span, field: String?)
 
     init(_ v: Value) throws {
-      if case .closure(let c) = v.kind { self = .closure(c) } else { self = .path(try Paths.members(v), v.span) }
+      if case .closure(let c) = v.kind {
+        self = .closure(c)
+      } else {
+        let members = try Paths.members(v)
+        var field: String? = nil
+        if members.count == 1, case .name(let name, _, _) = members[0] { field = name }
+        self = .path(members, v.span, field: field)
+      }
     }
 
     func of(_ row: Value, _ call: Call) throws -> Value {
       switch self {
-      case .closure(let c): try call.invoke(c, one: row)
-      case .path(let members, let span): try Paths.follow(row, members[...], at: span)
+      case .closure(let c):
+        return try call.invoke(c, one: row)
+      case .path(let members, let span, let field):
+        // What `Paths.follow` gives first for a record's field, without copying the row.
+        if let field, case .record(let r) = row.kind, let i = r.index(of: field) { return r.values[i] }
+        return try Paths.follow(row, members[...], at: span)
       }
     }
   }
 
+  /// `rows` in the order of their keys: `columns[k][i]` is row `i`'s key `k` (most significant
+  /// first, every column as long as `rows`). Stable: rows with equal keys keep their order, also
+  /// when reversed.
   static func sorted(
-    _ rows: [Value], keys: ([Value]) throws -> [[Value]], reverse: Bool, natural: Bool = false, at span: Span
+    _ rows: consuming [Value], columns: [[Value]], reverse: Bool, natural: Bool = false, at span: Span
   ) throws -> [Value] {
-    let ks = try keys(rows)
-    // One int or string key per row, the common case: compare the raw keys, not values.
-    if ks.allSatisfy({ $0.count == 1 }), !natural {
-      if let ints = Optional(ks.compactMap { k -> Int64? in if case .int(let i) = k[0].kind { i } else { nil } }),
-        ints.count == rows.count
-      {
-        let order = rows.indices.sorted { a, b in
-          ints[a] != ints[b] ? (reverse ? ints[a] > ints[b] : ints[a] < ints[b]) : a < b
-        }
-        return order.map { rows[$0] }
-      }
-      if let strs = Optional(ks.compactMap { k -> String? in if case .string(let t) = k[0].kind { t } else { nil } }),
-        strs.count == rows.count
-      {
-        let order = rows.indices.sorted { a, b in
-          strs[a] != strs[b] ? (reverse ? strs[a] > strs[b] : strs[a] < strs[b]) : a < b
-        }
-        return order.map { rows[$0] }
+    // One int or string key per row, the common case: sort the raw keys, not values.
+    if columns.count == 1, !natural {
+      if let order = SortOrder.ints(columns[0], reverse: reverse) ?? SortOrder.strings(columns[0], reverse: reverse) {
+        SortOrder.permute(&rows, by: order)
+        return rows
       }
     }
     var failure: (any Error)? = nil
     let order = Array(rows.indices).sorted { a, b in
       if failure != nil { return false }
       do {
-        for (x, y) in Swift.zip(ks[a], ks[b]) {
+        for column in columns {
+          let x = column[a]
+          let y = column[b]
           let c: Int
           if natural, case .string(let s) = x.kind, case .string(let t) = y.kind {
             c = NaturalOrder.compare(s, t)
@@ -197,7 +202,8 @@ enum FilterCommands {
       }
     }
     if let failure { throw failure }
-    return order.map { rows[$0] }
+    SortOrder.permute(&rows, by: order)
+    return rows
   }
 
   static let sortBy = Builtin(
@@ -217,9 +223,20 @@ enum FilterCommands {
     guard !keys.isEmpty else { throw ShellError(.argsMissing, "`sort-by` needs at least one column", at: call.span) }
     let rows = try input.collect().asList()
     let parsed = try keys.map(Key.init)
-    let out = try sorted(
-      rows, keys: { try $0.map { row in try parsed.map { try $0.of(row, call) } } }, reverse: call.has("reverse"),
-      natural: call.has("natural"), at: call.head)
+    // Row by row, each row's keys in turn (the order a closure key runs in), into one column per key.
+    let columns: [[Value]]
+    if parsed.count == 1 {
+      let key = parsed[0]
+      columns = [try rows.map { try key.of($0, call) }]
+    } else {
+      var made = [[Value]](repeating: [], count: parsed.count)
+      for k in made.indices { made[k].reserveCapacity(rows.count) }
+      for row in rows {
+        for k in parsed.indices { made[k].append(try parsed[k].of(row, call)) }
+      }
+      columns = made
+    }
+    let out = try sorted(rows, columns: columns, reverse: call.has("reverse"), natural: call.has("natural"), at: call.head)
     return .value(.list(out, call.head))
   }
 
@@ -238,7 +255,7 @@ enum FilterCommands {
     let rows = try input.collectItems().asList()
     return .value(
       .list(
-        try sorted(rows, keys: { $0.map { [$0] } }, reverse: call.has("reverse"), natural: call.has("natural"), at: call.head),
+        try sorted(rows, columns: [rows], reverse: call.has("reverse"), natural: call.has("natural"), at: call.head),
         call.head))
   }
 
@@ -379,16 +396,23 @@ enum FilterCommands {
       examples: [Example("By parity", "[1 2 3] | group-by {|x| $x mod 2 | into string} | get '1'", result: "[1,3]")])
   ) { call, input in
     let key = try Key(try call.require("key"))
-    var groups = Record()
+    // The groups' lists grown in place: taking a list out of a record, appending and putting it
+    // back would copy the whole group for every row.
+    var names: [String] = []
+    var lists: [[Value]] = []
+    var index: [String: Int] = [:]
     let s = try input.values()
     while let v = try s.next() {
-      let k = try key.of(v, call)
-      let name = k.plain
-      var list = (try groups[name]?.asList()) ?? []
-      list.append(v)
-      groups[name] = .list(list)
+      let name = try key.of(v, call).plain
+      if let i = index[name] {
+        lists[i].append(v)
+      } else {
+        index[name] = names.count
+        names.append(name)
+        lists.append([v])
+      }
     }
-    return .value(.record(groups, call.head))
+    return .value(.record(Record(distinctKeys: names, values: lists.map { .list($0) }), call.head))
   }
 
   static let uniq = Builtin(

@@ -50,7 +50,7 @@ enum MathCommands {
   }
   static let median = aggregate("math median", "The middle value.", Example("", "[3 1 2] | math median", result: "2")) { xs, call in
     guard !xs.isEmpty else { throw ShellError(.valueEmpty, "`math median` of an empty list", at: call.head) }
-    let sorted = try FilterCommands.sorted(xs, keys: { $0.map { [$0] } }, reverse: false, at: call.head)
+    let sorted = try FilterCommands.sorted(xs, columns: [xs], reverse: false, at: call.head)
     if sorted.count % 2 == 1 { return sorted[sorted.count / 2] }
     let sum = try Operators.add(sorted[sorted.count / 2 - 1], sorted[sorted.count / 2], at: call.head)
     return try Operators.divide(sum, .int(2), at: call.head)

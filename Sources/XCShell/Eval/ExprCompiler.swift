@@ -3,8 +3,9 @@
 typealias CompiledExpr = (Evaluator, Frame) throws -> Value
 
 /// Compiles the expressions that hot code is made of — literals, addressed variables, a row
-/// condition's bare field names, arithmetic and comparisons, `and`/`or`/`not`, field paths, `( … )` around one call or
-/// expression, and `if` with single-expression branches — into nested closures, once, when the
+/// condition's bare field names, arithmetic and comparisons, `and`/`or`/`not`, field paths, list
+/// and record literals, `( … )` around one call or expression, and `if` with single-expression
+/// branches — into nested closures, once, when the
 /// resolver has addressed them (so a tree is compiled before any thread runs it; a closure
 /// holds nothing that changes). Running one then costs a call per node instead of a switch over
 /// an indirect enum whose payload is copied (and retained) at every visit.
@@ -105,11 +106,64 @@ enum ExprCompiler {
       switch p.elements[0] {
       case .expression(let x):
         let inner = run(x)
-        return { ev, frame in try inner(ev, frame).with(span: span) }
+        return { ev, frame in
+          // Changed in place, not copied (`with(span:)` would copy the value).
+          var v = try inner(ev, frame)
+          v.span = span
+          return v
+        }
       case .call(let node) where node.redirections.isEmpty:
         return { ev, frame in try ev.evalCall(node, in: frame, input: .empty, sink: false).collect().with(span: span) }
       default:
         return nil
+      }
+    case .list(let items):
+      // A spread item is not compiled on its own (it is only ever a list's item): run it here.
+      let parts: [(run: CompiledExpr, spread: Span?)] = items.map { i in
+        if case .spread(let x) = i.kind { (run(x), x.span) } else { (run(i), nil) }
+      }
+      return { ev, frame in
+        var out: [Value] = []
+        out.reserveCapacity(parts.count)
+        for p in parts {
+          if let at = p.spread {
+            out.append(contentsOf: try Binder.spreadItems(try p.run(ev, frame), at: at))
+          } else {
+            out.append(try p.run(ev, frame))
+          }
+        }
+        return .list(out, span)
+      }
+    case .record(let fields):
+      let values = fields.map { run($0.value) }
+      var names: [String] = []
+      for f in fields {
+        guard case .literal(let k) = f.key.kind, case .string(let name) = k.kind else { break }
+        names.append(name)
+      }
+      if names.count == fields.count, Set(names).count == names.count {
+        // Every key a distinct constant (`{id: $i, key: …}`): one array of keys, made now and
+        // shared by every record this literal builds; only the values are made per record.
+        return { ev, frame in
+          var out: [Value] = []
+          out.reserveCapacity(values.count)
+          for v in values { out.append(try v(ev, frame)) }
+          return .record(Record(distinctKeys: names, values: out), span)
+        }
+      }
+      // Computed or repeated keys: each key evaluated before its value, a repeated key's later
+      // value replacing the earlier one in the earlier place.
+      let keys = fields.map { (run($0.key), $0.key.span) }
+      return { ev, frame in
+        var r = Record(capacity: keys.count)
+        for i in 0..<keys.count {
+          let key = try keys[i].0(ev, frame)
+          guard case .string(let ks) = key.kind else {
+            throw ShellError(.recordKey, "a record key must be a string, found \(key.typeName)", at: keys[i].1)
+          }
+          r[ks] = try values[i](ev, frame)
+        }
+        return .record(r, span)
       }
     case .ifElse(let branches, let otherwise):
       let conditions = branches.map { (run($0.condition), $0.condition.span) }

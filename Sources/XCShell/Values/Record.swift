@@ -19,6 +19,21 @@ public struct Record: Sendable, Equatable, Sequence {
     for (k, v) in pairs { self[k] = v }
   }
 
+  /// An empty record with room for `capacity` fields.
+  init(capacity: Int) {
+    self.init()
+    keys.reserveCapacity(capacity)
+    values.reserveCapacity(capacity)
+  }
+
+  /// The record of `keys` and `values`, pairwise. The keys must be distinct and as many as the
+  /// values (a record literal with constant keys checks this once, not per record it builds).
+  init(distinctKeys keys: [String], values: [Value]) {
+    assert(keys.count == values.count && Set(keys).count == keys.count)
+    self.keys = keys
+    self.values = values
+  }
+
   public var count: Int { keys.count }
   public var isEmpty: Bool { keys.isEmpty }
 
