@@ -15,6 +15,9 @@
  * Memory is bounded: per-stream buffers by the receive window, the output queue by OUT_HIGH,
  * one xc message by MAX_XC_BODY.
  */
+/* Feature macros: Linux needs _GNU_SOURCE (struct ucred, SO_PEERCRED). FreeBSD needs none, and
+ * must get none: with no _POSIX_C_SOURCE/_XOPEN_SOURCE its <sys/cdefs.h> sets __BSD_VISIBLE,
+ * which CMSG_SPACE/CMSG_LEN (<sys/socket.h>) and getpeereid (<unistd.h>) are declared under. */
 #if defined(__linux__)
 #define _GNU_SOURCE
 #endif
@@ -52,7 +55,8 @@
 #endif
 
 /* A process handle for `link`: a pidfd on Linux (pidfd_open, 5.3+), a process descriptor
- * (pdfork) on FreeBSD. The FreeBSD branch has not been compiled yet (docs/remote.md). */
+ * (pdfork) on FreeBSD. The FreeBSD branch was checked against FreeBSD's headers but has not
+ * been compiled yet (docs/remote.md, "Portability of the relay"). */
 #if defined(__linux__)
 #include <sys/prctl.h>
 #include <sys/syscall.h>

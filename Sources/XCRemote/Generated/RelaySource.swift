@@ -4,7 +4,7 @@
 public enum RelaySource {
   /// The first 16 hex digits of the source's SHA-256: the cached binary's name there is
   /// `relay-<hash>`, so a changed relay is rebuilt.
-  public static let hash = "fe6e1828993c4ac7"
+  public static let hash = "a60f666996e8a87b"
 
   /// `RELAY_VERSION` of relay.c: what its handshake says as `relay=`; a pre-built relay
   /// of another version is refused.
@@ -29,6 +29,9 @@ public enum RelaySource {
  * Memory is bounded: per-stream buffers by the receive window, the output queue by OUT_HIGH,
  * one xc message by MAX_XC_BODY.
  */
+/* Feature macros: Linux needs _GNU_SOURCE (struct ucred, SO_PEERCRED). FreeBSD needs none, and
+ * must get none: with no _POSIX_C_SOURCE/_XOPEN_SOURCE its <sys/cdefs.h> sets __BSD_VISIBLE,
+ * which CMSG_SPACE/CMSG_LEN (<sys/socket.h>) and getpeereid (<unistd.h>) are declared under. */
 #if defined(__linux__)
 #define _GNU_SOURCE
 #endif
@@ -66,7 +69,8 @@ public enum RelaySource {
 #endif
 
 /* A process handle for `link`: a pidfd on Linux (pidfd_open, 5.3+), a process descriptor
- * (pdfork) on FreeBSD. The FreeBSD branch has not been compiled yet (docs/remote.md). */
+ * (pdfork) on FreeBSD. The FreeBSD branch was checked against FreeBSD's headers but has not
+ * been compiled yet (docs/remote.md, "Portability of the relay"). */
 #if defined(__linux__)
 #include <sys/prctl.h>
 #include <sys/syscall.h>
