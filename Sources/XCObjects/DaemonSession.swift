@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import Synchronization
 import SystemPackage
 import XCIPC
 import XCRemote
@@ -41,8 +40,8 @@ public final class DaemonSession: @unchecked Sendable {
   /// The transports to the script's own daemon; other hosts have theirs in `routes`.
   private let caller: any XCCaller
   private let finished = NSLock()
-  /// Whether each route's daemon serves `xcsh.resize`, once asked (`servesTerminalResize`).
-  let resizeSupport = Mutex<[String: Bool]>([:])
+  /// Whether the script's own daemon serves the `xcsh.*` extensions (`servesExtensions`).
+  private let ownExtensions: ExtensionSupport
   private var isFinished = false
 
   /// The socket in use (the default daemon's once it is in use; `ssh://…` for a remote host).
@@ -87,6 +86,15 @@ public final class DaemonSession: @unchecked Sendable {
     endpoint = DaemonEndpoint(path: socketPath, explicit: explicit, fallback: fallback, announce: StandardError.write)
     pool = ConnectionPool(endpoint: endpoint)
     (caller, ephemeral) = Self.stack(over: remote ?? pool, modes: modes, host: defaultHostName)
+    ownExtensions = Self.extensionSupport(over: remote.map { $0 as any XCCaller } ?? pool)
+  }
+
+  /// Remembers whether the daemon behind `base` serves the extensions for as long as its
+  /// connection lasts.
+  static func extensionSupport(over base: any XCCaller) -> ExtensionSupport {
+    if let remote = base as? RemoteCaller { return ExtensionSupport { remote.connectionGeneration } }
+    if let pool = base as? ConnectionPool { return ExtensionSupport { pool.connectionGeneration } }
+    return ExtensionSupport { 0 }
   }
 
   /// The transports over `base` that the modes ask for: trace, then ephemeral, then dry run;
@@ -136,11 +144,14 @@ public final class DaemonSession: @unchecked Sendable {
     let remote: RemoteCaller?
     let caller: any XCCaller
     let ephemeral: EphemeralCaller?
+    /// Whether the host's daemon serves the `xcsh.*` extensions (`servesExtensions`).
+    let extensions: ExtensionSupport
     /// Ends the transport's session (nil: the pool's, closed with the script's own).
     let close: (@Sendable () -> Void)?
     init(name: String, base: any XCCaller, modes: DaemonModes, close: (@Sendable () -> Void)?) {
       self.name = name
       remote = base as? RemoteCaller
+      extensions = DaemonSession.extensionSupport(over: base)
       self.close = close
       (caller, ephemeral) = DaemonSession.stack(over: base, modes: modes, host: name)
     }
@@ -242,6 +253,14 @@ public final class DaemonSession: @unchecked Sendable {
     case .own, .unmade: return (caller, socketPath, remote != nil)
     case .local(let r): return (r.caller, endpoint.currentPath, false)
     case .route(let r, let path, let remote): return (r.caller, path, remote)
+    }
+  }
+
+  /// What is known of the extensions of the daemon of the thread's route.
+  func extensionSupport(at span: Span) throws -> ExtensionSupport {
+    switch try find(DaemonRoute.current, make: true, at: span) {
+    case .own, .unmade: return ownExtensions
+    case .local(let r), .route(let r, _, _): return r.extensions
     }
   }
 
