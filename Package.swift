@@ -134,7 +134,7 @@ let package = Package(
       ]),
     // Golden cases live in Tests/XCShellTests/Cases and run against the built `xcsh`.
     .testTarget(name: "XCShellTests", dependencies: ["XCShell"], exclude: ["Cases"]),
-    .testTarget(name: "XCEditorTests", dependencies: ["XCEditor", "XCShell", "XCTestSupport"]),
+    .testTarget(name: "XCEditorTests", dependencies: ["XCEditor", "XCShell", "XCSystem", "XCTestSupport"]),
     // Shared by the test targets: a real terminal (tmux) driving xcsh.
     .target(name: "XCTestSupport", path: "Tests/Support"),
   ]
