@@ -43,7 +43,7 @@ let package = Package(
     // The Jailfile language: lexer, parser, interpolation, build plan. Pure (no I/O), fuzzable.
     .target(name: "XCJailfile"),
     // Remote hosts: the relay's mux protocol, ssh, and the relay's source (docs/remote.md).
-    .target(name: "XCRemote", dependencies: ["XCIPC", "CSupport", .product(name: "SystemPackage", package: "swift-system"), .product(name: "Yams", package: "Yams")]),
+    .target(name: "XCRemote", dependencies: ["XCIPC", "XCSystem", "CSupport", .product(name: "SystemPackage", package: "swift-system"), .product(name: "Yams", package: "Yams")]),
     // The relay xcsh compiles on remote hosts (C, POSIX); built here too for the tests.
     .executableTarget(
       name: "xcsh-relay", path: "Sources/xcsh-relay",
@@ -134,7 +134,7 @@ let package = Package(
       ]),
     // Golden cases live in Tests/XCShellTests/Cases and run against the built `xcsh`.
     .testTarget(name: "XCShellTests", dependencies: ["XCShell"], exclude: ["Cases"]),
-    .testTarget(name: "XCEditorTests", dependencies: ["XCEditor", "XCShell", "XCTestSupport"]),
+    .testTarget(name: "XCEditorTests", dependencies: ["XCEditor", "XCShell", "XCSystem", "XCTestSupport"]),
     // Shared by the test targets: a real terminal (tmux) driving xcsh.
     .target(name: "XCTestSupport", path: "Tests/Support"),
   ]

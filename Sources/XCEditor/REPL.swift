@@ -9,15 +9,17 @@ public final class REPL {
   let history: HistoryStore
   var lastStatus: Int32 = 0
   let socketPath: String
-  /// The socket the prompt reports, when it is not always `socketPath` (xcsh's local default:
-  /// the local xcd's socket while nothing answers at the default path).
-  public var promptSocket: (() -> String)?
+  /// The sockets the prompt may report, in order: the first a daemon is at (it answers, or it
+  /// refuses us), else the last; each is tried at most once per prompt. `[socketPath]` unless
+  /// set (xcsh's local default: the default path, then the local xcd's socket).
+  public var promptSockets: [String]
 
   public init(shell: Shell, editor: LineEditor, history: HistoryStore, socketPath: String) {
     self.shell = shell
     self.editor = editor
     self.history = history
     self.socketPath = socketPath
+    promptSockets = [socketPath]
     shell.evaluator.registry.register(HistoryCommand.make(history))
     for entry in history.entries { editor.remember(entry) }
   }
@@ -78,8 +80,13 @@ public final class REPL {
     if let p = shell.environment["PROMPT"] { return p }
     let color = shell.options.color
     func paint(_ s: String, _ code: String) -> String { color ? "\u{1}\u{1B}[\(code)m\u{1}\(s)\u{1}\u{1B}[0m\u{1}" : s }
-    let path = promptSocket?() ?? socketPath
-    let up = DaemonProbe.answers(path)
+    var (path, up) = (socketPath, false)
+    for (i, candidate) in promptSockets.enumerated() {
+      let state = DaemonProbe.state(candidate)
+      guard state != .absent || i == promptSockets.count - 1 else { continue }
+      (path, up) = (candidate, state == .answers)
+      break
+    }
     let name = (path as NSString).lastPathComponent
     var p = paint("xcsh", "1") + " " + paint("[\(name) \(up ? "up" : "down")]", up ? "32" : "2")
     if lastStatus != 0 { p += " " + paint("[\(lastStatus)]", "31") }
@@ -87,24 +94,34 @@ public final class REPL {
   }
 }
 
-/// Whether something accepts connections on a UNIX socket path.
+/// Whether a daemon is at a UNIX socket path: one connection attempt.
 enum DaemonProbe {
-  static func answers(_ path: String) -> Bool {
+  enum State: Equatable {
+    /// It accepts connections.
+    case answers
+    /// It is there but refuses us (the socket's permissions).
+    case refuses
+    case absent
+  }
+
+  static func state(_ path: String) -> State {
     let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return false }
+    guard fd >= 0 else { return .absent }
     defer { close(fd) }
     var addr = sockaddr_un()
     addr.sun_family = sa_family_t(AF_UNIX)
     let bytes = Array(path.utf8)
-    guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { return false }
+    guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { return .absent }
     withUnsafeMutableBytes(of: &addr.sun_path) { buf in
       for (i, b) in bytes.enumerated() { buf[i] = b }
     }
-    return withUnsafePointer(to: &addr) {
+    let connected = withUnsafePointer(to: &addr) {
       $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
         connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
       }
     }
+    if connected { return .answers }
+    return errno == EACCES || errno == EPERM ? .refuses : .absent
   }
 }
 

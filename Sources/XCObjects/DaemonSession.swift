@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import Synchronization
 import SystemPackage
 import XCIPC
 import XCRemote
@@ -41,8 +40,8 @@ public final class DaemonSession: @unchecked Sendable {
   /// The transports to the script's own daemon; other hosts have theirs in `routes`.
   private let caller: any XCCaller
   private let finished = NSLock()
-  /// Whether each route's daemon serves `xcsh.resize`, once asked (`servesTerminalResize`).
-  let resizeSupport = Mutex<[String: Bool]>([:])
+  /// Whether the script's own daemon serves the `xcsh.*` extensions (`servesExtensions`).
+  private let ownExtensions: ExtensionSupport
   private var isFinished = false
 
   /// The socket in use (the default daemon's once it is in use; `ssh://…` for a remote host).
@@ -87,6 +86,15 @@ public final class DaemonSession: @unchecked Sendable {
     endpoint = DaemonEndpoint(path: socketPath, explicit: explicit, fallback: fallback, announce: StandardError.write)
     pool = ConnectionPool(endpoint: endpoint)
     (caller, ephemeral) = Self.stack(over: remote ?? pool, modes: modes, host: defaultHostName)
+    ownExtensions = Self.extensionSupport(over: remote.map { $0 as any XCCaller } ?? pool)
+  }
+
+  /// Remembers whether the daemon behind `base` serves the extensions for as long as its
+  /// connection lasts.
+  static func extensionSupport(over base: any XCCaller) -> ExtensionSupport {
+    if let remote = base as? RemoteCaller { return ExtensionSupport { remote.connectionGeneration } }
+    if let pool = base as? ConnectionPool { return ExtensionSupport { pool.connectionGeneration } }
+    return ExtensionSupport { 0 }
   }
 
   /// The transports over `base` that the modes ask for: trace, then ephemeral, then dry run;
@@ -136,11 +144,14 @@ public final class DaemonSession: @unchecked Sendable {
     let remote: RemoteCaller?
     let caller: any XCCaller
     let ephemeral: EphemeralCaller?
+    /// Whether the host's daemon serves the `xcsh.*` extensions (`servesExtensions`).
+    let extensions: ExtensionSupport
     /// Ends the transport's session (nil: the pool's, closed with the script's own).
     let close: (@Sendable () -> Void)?
     init(name: String, base: any XCCaller, modes: DaemonModes, close: (@Sendable () -> Void)?) {
       self.name = name
       remote = base as? RemoteCaller
+      extensions = DaemonSession.extensionSupport(over: base)
       self.close = close
       (caller, ephemeral) = DaemonSession.stack(over: base, modes: modes, host: name)
     }
@@ -189,22 +200,36 @@ public final class DaemonSession: @unchecked Sendable {
     for name in names { try checkHost(name, at: span) }
   }
 
-  /// The transport stack, the path for messages, and whether it is remote, for the route `name`.
-  private func target(for name: String?, at span: Span) throws -> (caller: any XCCaller, path: String, remote: Bool) {
-    guard let name, name != defaultHostName else { return (caller, socketPath, remote != nil) }
+  /// Where a route goes: the script's own daemon, `local` under `--host`, or another host's (or
+  /// a test's) `HostRoute` with the path for messages and whether it is remote.
+  private enum Found {
+    case own
+    case local(HostRoute)
+    case route(HostRoute, path: String, remote: Bool)
+    case unmade
+  }
+
+  /// Where the route `name` goes: the one lookup behind calls, `routedRemote` and completion's
+  /// `openCaller`. With `make`, a host's route is made on first use (the name resolved in the
+  /// inventory, its ssh session opened by the first call); without it, a host not routed to
+  /// yet is `.unmade` and nothing is read or made. `local` under `--host` is always made (that
+  /// opens nothing).
+  private func find(_ name: String?, make: Bool, at span: Span) throws -> Found {
+    guard let name, name != defaultHostName else { return .own }
     routesLock.lock()
     defer { routesLock.unlock() }
-    if let r = testRoutes[name] { return (r.caller, name, false) }
+    if let r = testRoutes[name] { return .route(r, path: name, remote: false) }
     if name == DaemonRoute.local {
-      guard remote != nil else { return (caller, socketPath, false) }
+      guard remote != nil else { return .own }
       let r = localRoute ?? HostRoute(name: name, base: pool, modes: modes, close: nil)
       localRoute = r
-      return (r.caller, endpoint.currentPath, false)
+      return .local(r)
     }
     let host: RemoteHost
     if let h = routeNames[name] {
       host = h
     } else {
+      guard make else { return .unmade }
       do throws(InventoryError) {
         host = try HostInventory.resolve(name, environment: environment)
       } catch {
@@ -212,13 +237,31 @@ public final class DaemonSession: @unchecked Sendable {
       }
       routeNames[name] = host
     }
+    if let remote, remote.host == host { return .own }
     let path = "ssh://\(host)\(host.socketPath)"
-    if let remote, remote.host == host { return (caller, path, true) }
-    if let r = routes[host] { return (r.caller, path, true) }
+    if let r = routes[host] { return .route(r, path: path, remote: true) }
+    guard make else { return .unmade }
     let remote = RemoteCaller(host: host, options: SSHOptions.fromEnvironment(environment), announce: StandardError.write)
     let r = HostRoute(name: name, base: remote, modes: modes, close: { remote.close() })
     routes[host] = r
-    return (r.caller, path, true)
+    return .route(r, path: path, remote: true)
+  }
+
+  /// The transport stack, the path for messages, and whether it is remote, for the route `name`.
+  private func target(for name: String?, at span: Span) throws -> (caller: any XCCaller, path: String, remote: Bool) {
+    switch try find(name, make: true, at: span) {
+    case .own, .unmade: return (caller, socketPath, remote != nil)
+    case .local(let r): return (r.caller, endpoint.currentPath, false)
+    case .route(let r, let path, let remote): return (r.caller, path, remote)
+    }
+  }
+
+  /// What is known of the extensions of the daemon of the thread's route.
+  func extensionSupport(at span: Span) throws -> ExtensionSupport {
+    switch try find(DaemonRoute.current, make: true, at: span) {
+    case .own, .unmade: return ownExtensions
+    case .local(let r), .route(let r, _, _): return r.extensions
+    }
   }
 
   /// The host the thread's route goes to as the user named it, nil for this machine's daemon:
@@ -254,13 +297,12 @@ public final class DaemonSession: @unchecked Sendable {
   /// The ssh session of the thread's route, nil when it is this machine's daemon. The route's
   /// session exists by then: the call that made what is connected to went through it.
   func routedRemote() -> RemoteCaller? {
-    guard let name = DaemonRoute.current, name != defaultHostName else { return remote }
-    routesLock.lock()
-    defer { routesLock.unlock() }
-    if testRoutes[name] != nil || name == DaemonRoute.local { return nil }
-    guard let h = routeNames[name] else { return remote }
-    if let remote, remote.host == h { return remote }
-    return routes[h]?.remote
+    switch try? find(DaemonRoute.current, make: false, at: .unknown) {
+    case .own: return remote
+    case .local: return nil
+    case .route(let r, _, _): return r.remote
+    case .unmade, nil: return nil
+    }
   }
 
   /// Calls the daemon; IPC failures become `daemon.*` errors located at the command.
@@ -384,17 +426,14 @@ public final class DaemonSession: @unchecked Sendable {
   /// is open already: completion never opens an ssh session or starts a daemon.
   private func openCaller(on host: String?) -> (any XCCaller)? {
     let name = host.flatMap { DaemonRoute.route(ambient: $0, own: defaultHostName) }
-    guard let name, name != defaultHostName else {
-      return (remote?.isConnected ?? endpoint.isReady) ? (remote.map { $0 as any XCCaller } ?? pool) : nil
+    switch try? find(name, make: false, at: .unknown) {
+    case .own: return (remote?.isConnected ?? endpoint.isReady) ? (remote.map { $0 as any XCCaller } ?? pool) : nil
+    case .local: return endpoint.isReady ? pool : nil
+    case .route(let r, _, _):
+      guard let remote = r.remote else { return r.caller }
+      return remote.isConnected ? remote : nil
+    case .unmade, nil: return nil
     }
-    routesLock.lock()
-    defer { routesLock.unlock() }
-    if let r = testRoutes[name] { return r.caller }
-    if name == DaemonRoute.local { return endpoint.isReady ? pool : nil }
-    guard let h = routeNames[name] else { return nil }
-    if let remote, remote.host == h { return remote.isConnected ? remote : nil }
-    guard let r = routes[h]?.remote, r.isConnected else { return nil }
-    return r
   }
 
   /// Names of live objects for completion: cached for two seconds, and never an error (a Tab

@@ -2,6 +2,7 @@ import CSupport
 import Foundation
 import SystemPackage
 import XCIPC
+import XCSystem
 
 #if canImport(Glibc)
   import Glibc
@@ -152,14 +153,15 @@ public final class MuxSession: @unchecked Sendable {
         nextID += 2
         continue
       }
-      let local = fcntl(d.fd.rawValue, F_DUPFD_CLOEXEC, 3)
-      guard local >= 0 else {
-        let e = errno
+      let local: FileDescriptor
+      do throws(Errno) {
+        local = try d.fd.duplicateCloseOnExec()
+      } catch {
         cond.unlock()
         for s in opened { Glibc.close(s.fd) }
-        throw IPCError(.system, method: method, "cannot duplicate descriptor \(d.fd.rawValue): \(String(cString: strerror(e)))")
+        throw IPCError(.system, method: method, "cannot duplicate descriptor \(d.fd.rawValue): \(error)")
       }
-      let s = Stream(id: nextID, kind: d.kind, fd: local)
+      let s = Stream(id: nextID, kind: d.kind, fd: local.rawValue)
       nextID += 2
       opened.append(s)
       streams[s.id] = s
@@ -245,9 +247,12 @@ public final class MuxSession: @unchecked Sendable {
   /// remote socket sends, EOF when it closes; writing sends, and `shutdown(SHUT_WR)` or close
   /// arrives there as EOF. The caller owns the descriptor.
   public func connect(path: String) throws(IPCError) -> Int32 {
-    var pair: [Int32] = [-1, -1]
-    guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
-      throw IPCError(.system, "host \(host): cannot make a socket pair: \(String(cString: strerror(errno)))")
+    let pair: [Int32]
+    do throws(Errno) {
+      let (a, b) = try Socket.pair()
+      pair = [a.rawValue, b.rawValue]
+    } catch {
+      throw IPCError(.system, "host \(host): cannot make a socket pair: \(error)")
     }
     cond.lock()
     if let lostReason {
@@ -515,18 +520,15 @@ public final class MuxSession: @unchecked Sendable {
       self.kind = kind
       self.fd = fd
       loops = kind == .connect ? 2 : 1
-      var p: [Int32] = [-1, -1]
-      if kind == .input || kind == .upload || kind == .connect || kind == .process {
-        if pipe(&p) == 0 {
-          for fd in p {
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            _ = fcntl(fd, F_SETFL, O_NONBLOCK)
-          }
-        } else {
-          p = [-1, -1]
-        }
+      var p: (Int32, Int32) = (-1, -1)
+      if kind == .input || kind == .upload || kind == .connect || kind == .process,
+        let (r, w) = try? FileDescriptor.closeOnExecPipe()
+      {
+        try? r.setNonBlocking()
+        try? w.setNonBlocking()
+        p = (r.rawValue, w.rawValue)
       }
-      wakePipe = (p[0], p[1])
+      wakePipe = p
     }
 
     deinit {
@@ -535,10 +537,7 @@ public final class MuxSession: @unchecked Sendable {
     }
 
     func wake() {
-      if wakePipe.1 >= 0 {
-        var b: UInt8 = 1
-        _ = Glibc.write(wakePipe.1, &b, 1)
-      }
+      if wakePipe.1 >= 0 { _ = try? FileDescriptor(rawValue: wakePipe.1).writeAll([1]) }
     }
 
     /// Waits until the local descriptor is readable or the stream is woken; true if readable.
@@ -599,8 +598,14 @@ public final class MuxSession: @unchecked Sendable {
       let want = Int(min(s.window, UInt32(MuxHeader.maxPayload)))
       cond.unlock()
       if stop || !s.awaitReadable() { return }
-      let n = chunk.withUnsafeMutableBytes { Glibc.read(s.fd, $0.baseAddress!, want) }
-      if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+      let n: Int
+      do {
+        n = try chunk.withUnsafeMutableBytes { try FileDescriptor(rawValue: s.fd).read(into: UnsafeMutableRawBufferPointer(rebasing: $0[..<want])) }
+      } catch Errno.resourceTemporarilyUnavailable {
+        continue
+      } catch {
+        n = -1
+      }
       if n <= 0 {
         try? send(MuxHeader(.data, flags: .fin, stream: s.id, length: 0), [][...])
         return
@@ -650,8 +655,7 @@ public final class MuxSession: @unchecked Sendable {
           // The value will never come: a process waiting here would wait forever. Report it
           // hung up (signal 1), as a process whose connection went away; the real status is
           // on the host.
-          var v: UInt64 = ProcessNotification.exitFlag | UInt64(SIGHUP)
-          _ = Glibc.write(s.fd, &v, 8)
+          try? EventFD(rawValue: s.fd).write(ProcessNotification.exitFlag | UInt64(SIGHUP))
         }
         return
       }
@@ -659,22 +663,18 @@ public final class MuxSession: @unchecked Sendable {
         signalled = true
         // Values arrive big-endian; eventfd takes a native counter.
         while bytes.count >= 8 {
-          var v = UInt64(bigEndianBytes: bytes[0..<8])
+          let v = UInt64(bigEndianBytes: bytes[0..<8])
           bytes.removeFirst(8)
-          _ = Glibc.write(s.fd, &v, 8)
+          try? EventFD(rawValue: s.fd).write(v)
         }
         continue
       }
-      var off = 0
-      while off < bytes.count {
-        let n = bytes.withUnsafeBytes { Glibc.write(s.fd, $0.baseAddress! + off, $0.count - off) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 {
-          // Nobody reads here any more: the writers there get EPIPE, as they would locally.
-          try? send(MuxHeader(.data, flags: .rst, stream: s.id, length: 0), [][...])
-          return
-        }
-        off += n
+      do {
+        _ = try FileDescriptor(rawValue: s.fd).writeAll(bytes)
+      } catch {
+        // Nobody reads here any more: the writers there get EPIPE, as they would locally.
+        try? send(MuxHeader(.data, flags: .rst, stream: s.id, length: 0), [][...])
+        return
       }
       unacknowledged += UInt32(bytes.count)
       if unacknowledged >= MuxHeader.windowUpdateThreshold {
@@ -716,9 +716,9 @@ struct FrameReader: @unchecked Sendable {
         buffer.removeFirst(start)
         start = 0
       }
-      let r = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
-      if r < 0 && errno == EINTR { continue }
-      if r <= 0 { return nil }
+      guard let r = try? chunk.withUnsafeMutableBytes({ try FileDescriptor(rawValue: fd).read(into: $0) }), r > 0 else {
+        return nil
+      }
       buffer.append(contentsOf: chunk[0..<r])
     }
   }

@@ -1,5 +1,7 @@
 import Foundation
+import SystemPackage
 import XCIPC
+import XCSystem
 
 #if canImport(Glibc)
   import Glibc
@@ -163,9 +165,12 @@ public enum SSHTransport {
     announce: (@Sendable (String) -> Void)?
   ) throws(IPCError) -> (Connection, (path: String, fresh: Bool)?) {
     let sourceBytes = Array(source.utf8)
-    var pair: [Int32] = [-1, -1]
-    guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
-      throw IPCError(.system, "host \(host): cannot make a socket pair: \(String(cString: strerror(errno)))")
+    let pair: [Int32]
+    do throws(Errno) {
+      let (a, b) = try Socket.pair()
+      pair = [a.rawValue, b.rawValue]
+    } catch {
+      throw IPCError(.system, "host \(host): cannot make a socket pair: \(error)")
     }
     // ssh's stderr goes to an unlinked file, not a pipe: a control master it forks keeps
     // stderr open, so a pipe would never reach EOF.
@@ -256,8 +261,7 @@ public enum SSHTransport {
         buffer = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
-          let n = chunk.withUnsafeMutableBytes { read(sock, $0.baseAddress!, $0.count) }
-          if n < 0 && errno == EINTR { continue }
+          let n = (try? chunk.withUnsafeMutableBytes { try FileDescriptor(rawValue: sock).read(into: $0) }) ?? -1
           if n <= 0 || log.count > 64 << 10 { break }
           log += chunk[0..<n]
         }
@@ -361,23 +365,22 @@ public enum SSHTransport {
         return line
       }
       var chunk = [UInt8](repeating: 0, count: 4096)
-      let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-      if n < 0 && errno == EINTR { continue }
-      if n <= 0 { return nil }
+      guard let n = try? chunk.withUnsafeMutableBytes({ try FileDescriptor(rawValue: fd).read(into: $0) }), n > 0 else {
+        return nil
+      }
       buffer += chunk[0..<n]
       // The relay's binary hello may follow the status line in the same read: stop at a line.
     }
   }
 
+  /// Sends all of `bytes` on the socket `fd` (never raising SIGPIPE); false when it failed.
   static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-    var off = 0
-    while off < bytes.count {
-      let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + off, $0.count - off, Int32(MSG_NOSIGNAL)) }
-      if n < 0 && errno == EINTR { continue }
-      if n <= 0 { return false }
-      off += n
+    do {
+      try bytes.withUnsafeBytes { try Socket(rawValue: fd).sendAll($0) }
+      return true
+    } catch {
+      return false
     }
-    return true
   }
 }
 

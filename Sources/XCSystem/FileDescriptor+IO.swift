@@ -1,7 +1,7 @@
 import SystemPackage
 
 // Descriptor operations that swift-system does not offer in the shape callers need: a
-// close-on-exec duplicate above a floor, reading to the end, and a close whose failure
+// close-on-exec duplicate above a floor, non-blocking mode, reading to the end, and a close whose failure
 // nothing can act on. Reads and writes themselves are swift-system's `read(into:)` and
 // `writeAll(_:)`, which already retry on EINTR.
 
@@ -10,6 +10,13 @@ extension FileDescriptor {
   /// (so it never lands on 0–2). The corresponding C function is `fcntl(F_DUPFD_CLOEXEC)`.
   public func duplicateCloseOnExec(minimum: CInt = 3) throws(Errno) -> FileDescriptor {
     FileDescriptor(rawValue: try valueOrErrno { system_dup_cloexec(rawValue, minimum) })
+  }
+
+  /// Makes reads and writes fail with `EAGAIN` instead of waiting (`O_NONBLOCK`, kept with
+  /// the other status flags). The corresponding C function is `fcntl(F_SETFL)`.
+  public func setNonBlocking() throws(Errno) {
+    let flags = try valueOrErrno { system_fcntl_getfl(rawValue) }
+    _ = try valueOrErrno { system_fcntl_setfl(rawValue, flags | system_o_nonblock()) }
   }
 
   /// Reads until end of file.

@@ -67,6 +67,9 @@ internal func system_pipe(_ fds: UnsafeMutablePointer<CInt>) -> CInt {
   cs_ipc_pipe_cloexec(fds)
 }
 internal func system_fcntl_getfd(_ fd: CInt) -> CInt { fcntl(fd, F_GETFD) }
+internal func system_fcntl_getfl(_ fd: CInt) -> CInt { fcntl(fd, F_GETFL) }
+internal func system_fcntl_setfl(_ fd: CInt, _ flags: CInt) -> CInt { fcntl(fd, F_SETFL, flags) }
+internal func system_o_nonblock() -> CInt { O_NONBLOCK }
 internal func system_dup_cloexec(_ fd: CInt, _ minimum: CInt) -> CInt {
   fcntl(fd, F_DUPFD_CLOEXEC, minimum)
 }

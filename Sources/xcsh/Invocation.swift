@@ -101,9 +101,7 @@ struct Invocation {
       let repl = REPL(shell: shell, editor: editor, history: HistoryStore(), socketPath: options.socketPath)
       if chosen == nil, !isolated {
         // The local default: the prompt shows the local xcd unless a daemon answers at the default.
-        let local = LocalDaemon.directory(environment: env) + "/xcd.sock"
-        let standard = options.socketPath
-        repl.promptSocket = { LocalDaemon.answers(standard) ? standard : local }
+        repl.promptSockets = [options.socketPath, LocalDaemon.directory(environment: env) + "/xcd.sock"]
       }
       let status = repl.run()
       if status != 0 { throw ExitCode(status) }

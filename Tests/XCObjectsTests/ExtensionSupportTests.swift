@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 import XCIPC
 import XCShell
@@ -22,6 +23,63 @@ import XCShell
     // `ps` alone stays xc's list_containers.
     _ = try xcsh("ps", fake)
     #expect(fake.methods.filter { $0 == "list_containers" }.count == 2)
+  }
+}
+
+/// The extension probe is asked once per route for the session: a daemon does not lose the
+/// extensions while connected; a connection made again (the daemon restarted) asks anew.
+@Suite struct ExtensionProbeMemoryTests {
+  /// A shell over one session, with the route `a` going to `a`.
+  func shell(_ own: FakeDaemon, a: FakeDaemon) -> (Shell, DaemonSession) {
+    let session = DaemonSession(socketPath: own.path)
+    session.routeForTesting("a", socketPath: a.path)
+    let registry = Builtins.registry()
+    for c in ObjectCommands.all(session) { registry.register(c) }
+    return (Shell(options: ShellOptions(), registry: registry), session)
+  }
+
+  @Test func severalCommandsProbeEachRouteOnce() throws {
+    let own = try FakeDaemon(replies: ["xcsh.stats": FakeDaemon.ok("[]")])
+    let a = try FakeDaemon(replies: ["xcsh.stats": FakeDaemon.ok("[]")])
+    defer {
+      own.stop()
+      a.stop()
+    }
+    let (shell, session) = shell(own, a: a)
+    defer { session.finish() }
+    for _ in 0..<3 {
+      _ = try shell.evaluate(SourceMap.shared.add(name: "<test>", text: "run -d busybox:latest --memory 64m"))
+      _ = try shell.evaluate(SourceMap.shared.add(name: "<test>", text: "on a { run -d busybox:latest --pids-limit 5 }"))
+    }
+    #expect(own.methods.filter { $0 == "xcsh.stats" }.count == 1, "\(own.methods)")
+    #expect(a.methods.filter { $0 == "xcsh.stats" }.count == 1, "\(a.methods)")
+    #expect(own.methods.filter { $0 == "instantiate" }.count == 3 && a.methods.filter { $0 == "instantiate" }.count == 3)
+  }
+
+  @Test func aDaemonWithoutThemIsAlsoAskedOnce() throws {
+    let xc = try FakeDaemon()
+    defer { xc.stop() }
+    let (shell, session) = shell(xc, a: xc)
+    defer { session.finish() }
+    for code in ["run -d busybox:latest --memory 64m", "create busybox:latest --cpus 1", "exec --detach c1 -- true"] {
+      #expect(throws: ShellError.self) { try shell.evaluate(SourceMap.shared.add(name: "<test>", text: code)) }
+    }
+    #expect(xc.methods.filter { $0 == "xcsh.stats" }.count == 1, "\(xc.methods)")
+    #expect(!xc.methods.contains("instantiate") && !xc.methods.contains("exec"))
+  }
+
+  /// The answer holds for the connection it came over: once the transport made its
+  /// connection again, the next question probes again.
+  @Test func aConnectionMadeAgainIsAskedAgain() throws {
+    let generation = Mutex<UInt64>(0)
+    let probes = Mutex(0)
+    let support = ExtensionSupport { generation.withLock { $0 } }
+    func ask() -> Bool { support.served { probes.withLock { $0 += 1 }; return true } }
+    #expect(ask() && ask())
+    #expect(probes.withLock { $0 } == 1)
+    generation.withLock { $0 += 1 }
+    #expect(ask() && ask())
+    #expect(probes.withLock { $0 } == 2)
   }
 }
 

@@ -59,12 +59,8 @@ struct TerminalSize {
 
 extension DaemonSession {
   /// Whether the daemon of the thread's route serves `xcsh.resize`: the extension probe
-  /// (`servesExtensions`), asked once per route and remembered.
+  /// (`servesExtensions`, asked once per route and remembered).
   func servesTerminalResize(at span: Span) throws -> Bool {
-    let key = DaemonRoute.current ?? ""
-    if let known = resizeSupport.withLock({ $0[key] }) { return known }
-    let served = try servesExtensions(at: span)
-    resizeSupport.withLock { $0[key] = served }
-    return served
+    try servesExtensions(at: span)
   }
 }

@@ -17,10 +17,11 @@ extension DaemonSession {
     }
   }
 
-  /// Whether the daemon serves the `xcsh.*` extensions: `xcsh.stats` with no names, which a
-  /// daemon that has it answers (with every live container) and never with errno 2.
+  /// Whether the daemon of the thread's route serves the `xcsh.*` extensions: `xcsh.stats`
+  /// with no names, which a daemon that has it answers (with every live container) and never
+  /// with errno 2. Asked once per route and remembered while its connection lasts.
   func servesExtensions(at span: Span) throws -> Bool {
-    try callExtension(StatsRequest(names: []), at: span) != nil
+    try extensionSupport(at: span).served { try callExtension(StatsRequest(names: []), at: span) != nil }
   }
 
   /// The error for a daemon that lacks `method`.

@@ -10,6 +10,7 @@ final class ConnectionPool: XCCaller, @unchecked Sendable {
   private let lock = NSLock()
   private var idle: [XCClient] = []
   private let endpoint: DaemonEndpoint
+  private var lost: UInt64 = 0
 
   init(endpoint: DaemonEndpoint) { self.endpoint = endpoint }
 
@@ -20,9 +21,23 @@ final class ConnectionPool: XCCaller, @unchecked Sendable {
       give(client)
       return r
     } catch {
-      if client.isOpen { give(client) }
+      if client.isOpen { give(client) } else { lose() }
       throw error
     }
+  }
+
+  /// Counts connections that were lost (closed under a call, or found closed when idle): the
+  /// next one may reach another daemon (restarted, or another at the same socket).
+  var connectionGeneration: UInt64 {
+    lock.lock()
+    defer { lock.unlock() }
+    return lost
+  }
+
+  private func lose() {
+    lock.lock()
+    lost += 1
+    lock.unlock()
   }
 
   /// An idle connection, or a new one.
@@ -33,6 +48,7 @@ final class ConnectionPool: XCCaller, @unchecked Sendable {
         lock.unlock()
         return c
       }
+      lost += 1
     }
     lock.unlock()
     let path = try endpoint.resolve()

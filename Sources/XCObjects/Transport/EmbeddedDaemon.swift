@@ -107,34 +107,14 @@ public final class EmbeddedDaemon: DefaultDaemon, @unchecked Sendable {
   }
 
   /// The last lines of xcd's log.
-  func logTail(lines: Int = 15) -> String {
-    let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-    let tail = text.split(separator: "\n").suffix(lines).joined(separator: "\n")
-    return tail.isEmpty ? "(xcd wrote nothing)" : tail
-  }
+  func logTail(lines: Int = 15) -> String { DaemonProcess.logTail(logPath, lines: lines) }
 
   /// SIGTERM, then waits for xcd to stop its containers and exit (SIGKILL after a minute), then
   /// removes the directory if nothing is mounted below it. Returns xcd's exit status.
   @discardableResult
   func stop(removeDirectory: Bool = true) -> Int32? {
     guard pid > 0 else { return nil }
-    kill(pid, SIGTERM)
-    var status: Int32 = 0
-    let deadline = Date().addingTimeInterval(60)
-    var reaped = false
-    while Date() < deadline {
-      let r = waitpid(pid, &status, WNOHANG)
-      // ECHILD: reaped elsewhere; it is gone once it can no longer be signalled.
-      if r == pid || (r < 0 && errno == ECHILD && kill(pid, 0) != 0) {
-        reaped = true
-        break
-      }
-      usleep(20_000)  // bounded by the deadline
-    }
-    if !reaped {
-      kill(pid, SIGKILL)
-      waitpid(pid, &status, 0)
-    }
+    let status = DaemonProcess.terminate(pid, grace: 60) ?? 0
     pid = 0
     if removeDirectory, !hasMountsBelow() { try? FileManager.default.removeItem(atPath: directory) }
     return status

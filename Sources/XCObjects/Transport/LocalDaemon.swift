@@ -123,7 +123,7 @@ public final class LocalDaemon: DefaultDaemon, @unchecked Sendable {
     // engine holds the state until it is gone, so the new one waits for that (bounded).
     if let old = runningPID {
       let deadline = Date().addingTimeInterval(Self.startDeadline)
-      while kill(old, 0) == 0, !Self.isZombie(old), Date() < deadline {
+      while kill(old, 0) == 0, !DaemonProcess.isZombie(old), Date() < deadline {
         usleep(20_000)  // waiting for the old daemon to exit, bounded by the deadline
       }
     }
@@ -197,12 +197,7 @@ public final class LocalDaemon: DefaultDaemon, @unchecked Sendable {
   }
 
   /// The last `lines` lines of xcd's log (all of it for 0).
-  public func logTail(lines: Int = 15) -> String {
-    let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-    let all = text.split(separator: "\n")
-    let tail = (lines == 0 ? all[...] : all.suffix(lines)).joined(separator: "\n")
-    return tail.isEmpty ? "(xcd wrote nothing)" : tail
-  }
+  public func logTail(lines: Int = 15) -> String { DaemonProcess.logTail(logPath, lines: lines) }
 
   // MARK: - `xcsh daemon status|stop|logs`
 
@@ -213,7 +208,7 @@ public final class LocalDaemon: DefaultDaemon, @unchecked Sendable {
       let cmd = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")
     else { return nil }
     let args = cmd.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-    guard args.contains(socketPath), !Self.isZombie(pid) else { return nil }
+    guard args.contains(socketPath), !DaemonProcess.isZombie(pid) else { return nil }
     return pid
   }
 
@@ -229,26 +224,7 @@ public final class LocalDaemon: DefaultDaemon, @unchecked Sendable {
 
   /// SIGTERM, then waits for `pid` to be gone (reaped by us if it is our child), SIGKILL after
   /// two minutes. True when it is gone.
-  static func terminate(_ pid: pid_t) -> Bool {
-    guard kill(pid, SIGTERM) == 0 else { return false }
-    let deadline = Date().addingTimeInterval(120)
-    while Date() < deadline {
-      var status: Int32 = 0
-      if waitpid(pid, &status, WNOHANG) == pid { return true }
-      if kill(pid, 0) != 0 || isZombie(pid) { return true }
-      usleep(20_000)  // waiting for the daemon's shutdown, bounded by the deadline
-    }
-    kill(pid, SIGKILL)
-    return true
-  }
-
-  /// A process that has exited but whose parent has not reaped it yet.
-  static func isZombie(_ pid: pid_t) -> Bool {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-      let close = stat.lastIndex(of: ")")
-    else { return false }
-    return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
-  }
+  static func terminate(_ pid: pid_t) -> Bool { DaemonProcess.terminate(pid, grace: 120) != nil }
 }
 
 extension LocalDaemon {

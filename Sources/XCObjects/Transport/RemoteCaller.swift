@@ -11,6 +11,7 @@ final class RemoteCaller: XCCaller, @unchecked Sendable {
   let options: SSHOptions
   private let lock = NSLock()
   private var connection: SSHTransport.Connection?
+  private var opened: UInt64 = 0
   /// Says when a first contact compiled the relay (stderr).
   private let announce: @Sendable (String) -> Void
 
@@ -29,6 +30,13 @@ final class RemoteCaller: XCCaller, @unchecked Sendable {
 
   func call<R: XCRequest>(_ request: R, timeout: Duration?) throws(IPCError) -> R.Response {
     try open().session.call(request, timeout: timeout)
+  }
+
+  /// Counts the sessions opened: a new one may reach another daemon (the host's xcd restarted).
+  var connectionGeneration: UInt64 {
+    lock.lock()
+    defer { lock.unlock() }
+    return opened
   }
 
   /// A local socket carrying the bytes of the UNIX socket at `path` on the host (a
@@ -57,6 +65,7 @@ final class RemoteCaller: XCCaller, @unchecked Sendable {
     let c = try SSHTransport.connect(host, options: options, announce: announce)
     if c.built { announce("xcsh: built the relay on \(host) (relay-\(RelaySource.hash))\n") }
     connection = c
+    opened += 1
     return c
   }
 
