@@ -104,10 +104,17 @@ public enum ObjectCommands {
       // each host is waited on.
       var refs: [(host: String?, refs: [String])] = []
       for t in try ObjectArgs.targets(call, input, what: "a container (a name, an id or an object)") {
-        try ObjectArgs.withContainer(s, t, at: call.head) { ref in
-          _ = try s.call(KillContainerRequest(name: ref), at: call.head)
-          let host = DaemonRoute.current
-          if let i = refs.firstIndex(where: { $0.host == host }) { refs[i].refs.append(ref) } else { refs.append((host, [ref])) }
+        do {
+          try ObjectArgs.withContainer(s, t, at: call.head) { ref in
+            _ = try s.call(KillContainerRequest(name: ref), at: call.head)
+            let host = DaemonRoute.current
+            if let i = refs.firstIndex(where: { $0.host == host }) { refs[i].refs.append(ref) } else { refs.append((host, [ref])) }
+          }
+        } catch let e as ShellError where e.code == ObjectArgs.notFoundCode(.container) && ObjectArgs.isObject(t) {
+          // A container object was listed, so it existed: gone since (it ended and was torn
+          // down between `ps` and here), it is already what `kill` waits for. A name or id typed
+          // that answers to nothing stays an error.
+          continue
         }
       }
       // A dry run tears nothing down: there is nothing to wait for.

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 import Testing
 import XCIPC
 import XCShell
@@ -56,6 +57,27 @@ import XCSystem
     let (e, _) = try failure("kill web", replies: ["kill_container": Self.enoent])
     #expect(e?.code.rawValue == "daemon.not_found")
     #expect(e?.message.contains("gone") == true)
+  }
+
+  /// `ps | kill` racing a container that ends on its own: it was listed, then torn down before
+  /// `kill_container` (ENOENT, and no longer listed). Given as an object, it is already what
+  /// `kill` waits for; the same id typed by hand stays `container.not_found`.
+  @Test func aListedContainerGoneBeforeKillIsAlreadyStopped() throws {
+    let listed = FakeDaemon.defaultReplies["list_containers"]!
+    let calls = Mutex(0)
+    var replies = FakeDaemon.defaultReplies
+    // The first listing (`ps`) has the container; every later one (after ENOENT) has none.
+    replies["list_containers"] = { body in
+      calls.withLock { $0 += 1; return $0 } == 1 ? listed(body) : FakeDaemon.ok("[]")(body)
+    }
+    replies["kill_container"] = Self.enoent
+    let fake = try FakeDaemon(replies: replies)
+    defer { fake.stop() }
+    _ = try xcsh("ps | kill", fake)
+    #expect(fake.methods.filter { $0 == "kill_container" }.count == 1)
+
+    let (e, _) = try failure("kill nosuch", replies: ["kill_container": Self.enoent, "list_containers": FakeDaemon.ok("[]")])
+    #expect(e?.code.rawValue == "container.not_found")
   }
 
   @Test func bulkCommandsOnAnEmptyPipeDoNothing() throws {

@@ -99,9 +99,17 @@ enum ObjectArgs {
     default: help = "the daemon has no \(type.rawValue) of that name"
     }
     if let daemon { help += " (the daemon answered: \(daemon))" }
-    return ShellError(
-      ShellError.Code(rawValue: "\(type.rawValue).not_found"), "no \(type.rawValue) `\(name)`", at: span, help: help)
+    return ShellError(notFoundCode(type), "no \(type.rawValue) `\(name)`", at: span, help: help)
   }
+
+  /// Whether `v` is an object (which a daemon listed), not a name or id written by hand.
+  static func isObject(_ v: Value) -> Bool {
+    if case .object = v.kind { return true }
+    return false
+  }
+
+  /// The code of `notFound` for objects of `type`.
+  static func notFoundCode(_ type: ObjectType) -> ShellError.Code { ShellError.Code(rawValue: "\(type.rawValue).not_found") }
 
   /// Runs `body`, a call about the `type` object `name`; the daemon's not-found answer becomes
   /// `notFound` when `exists` confirms the object is not there (ENOENT also reports other
