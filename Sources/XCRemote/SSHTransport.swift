@@ -27,6 +27,9 @@ public struct SSHOptions: Sendable {
   /// starting a relay of their own. 0 (the default here; `$XCSH_RELAY_PERSIST`, else 600, from
   /// the environment): no listener, one relay per session.
   public var relayPersist = 0
+  /// What is wrong with a setting read from the environment (`$XCSH_RELAY_PERSIST` that is not
+  /// whole seconds): every connection fails with it, before ssh runs.
+  public var invalidSetting: String?
 
   public init(runtimeDirectory: String) { self.runtimeDirectory = runtimeDirectory }
 
@@ -46,7 +49,14 @@ public struct SSHOptions: Sendable {
     if let b = env["XCSH_SSH"], !b.isEmpty { o.binary = b }
     if let c = env["XCSH_SSH_CONFIG"], !c.isEmpty { o.configFile = c }
     if let p = env["XCSH_SSH_CONTROL_PERSIST"], !p.isEmpty { o.controlPersist = p }
-    o.relayPersist = env["XCSH_RELAY_PERSIST"].flatMap { Int($0) }.map { max(0, $0) } ?? 600
+    o.relayPersist = 600
+    if let p = env["XCSH_RELAY_PERSIST"], !p.isEmpty {
+      if let seconds = Int(p), seconds >= 0 {
+        o.relayPersist = seconds
+      } else {
+        o.invalidSetting = "XCSH_RELAY_PERSIST=\"\(p)\" is not a number of seconds (whole seconds; 0 turns the relay listener off)"
+      }
+    }
     return o
   }
 
@@ -144,6 +154,7 @@ public enum SSHTransport {
     _ host: RemoteHost, options: SSHOptions, source: String = RelaySource.text, hash: String = RelaySource.hash,
     announce: (@Sendable (String) -> Void)? = nil
   ) throws(IPCError) -> Connection {
+    if let invalid = options.invalidSetting { throw IPCError(.system, invalid) }
     try makeRuntimeDirectory(options.runtimeDirectory)
     guard options.relayPersist > 0 else {
       return try connectOverSSH(host, options: options, source: source, hash: hash, listener: nil, announce: announce).0

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XCIPC
 @testable import XCRemote
 
 @Suite struct RemoteHostSyntaxTests {
@@ -27,6 +28,19 @@ import Testing
     #expect(a.starts(with: ["-F", "/tmp/cfg", "-T", "-o", "BatchMode=yes", "-o", "ControlMaster=auto"]))
     #expect(a.contains("ControlPath=/run/user/1/xcsh/ssh/cm-%C"))
     #expect(a.suffix(3) == ["--", "web1", "true"])
+  }
+
+  /// `$XCSH_RELAY_PERSIST` is whole seconds (default 600, 0 off); anything else fails every
+  /// connection by name before ssh runs (it once meant 600 silently).
+  @Test func relayPersistIsWholeSeconds() throws {
+    #expect(SSHOptions.fromEnvironment([:]).relayPersist == 600)
+    #expect(SSHOptions.fromEnvironment(["XCSH_RELAY_PERSIST": "0"]).relayPersist == 0)
+    #expect(SSHOptions.fromEnvironment(["XCSH_RELAY_PERSIST": "90"]).relayPersist == 90)
+    for bad in ["10m", "-5", "1.5"] {
+      let o = SSHOptions.fromEnvironment(["XCSH_RELAY_PERSIST": bad, "XCSH_SSH": "/nonexistent/ssh"])
+      let e = #expect(throws: IPCError.self) { _ = try SSHTransport.connect(RemoteHost(host: "web1"), options: o) }
+      #expect(e?.message.contains("XCSH_RELAY_PERSIST=\"\(bad)\" is not a number of seconds") == true, "\(e?.message ?? "")")
+    }
   }
 }
 
