@@ -55,12 +55,21 @@ enum HostCommands {
     Builtin(
       Signature(
         "host list", category: .objects,
-        summary: "The hosts of the inventory (`hosts.yaml`): `{name, address, labels, groups}`.",
-        examples: [Example("The web hosts", "host list | where ('web' in $it.groups) | get name")],
-        details: "The inventory is `$XCSH_HOSTS`, else `$XDG_CONFIG_HOME/xcsh/hosts.yaml`, else `~/.config/xcsh/hosts.yaml`; a missing file is an empty inventory. See docs/remote.md.")
+        summary: "The hosts of the inventory (`hosts.yaml`), or of one group: `{name, address, labels, groups}`.",
+        parameters: [.optional("group", .string, "Only this group's hosts, in the group's order (or this one host).")],
+        examples: [
+          Example("The web hosts", "host list | where ('web' in $it.groups) | get name"),
+          Example("A group's hosts, in its order (then e.g. `par-each {|h| on $h { … } }`)", "host list web | get name"),
+        ],
+        details: "The inventory is `$XCSH_HOSTS`, else `$XDG_CONFIG_HOME/xcsh/hosts.yaml`, else `~/.config/xcsh/hosts.yaml`; a missing file is an empty inventory. A group or host that is not in it is `host.inventory`. See docs/remote.md.")
     ) { call, _ in
       let inv = try inventory(env, at: call.head)
-      return .value(Value(.list(inv.hosts.map { record($0, inv) }), call.head))
+      guard let group = try call.string("group") else {
+        return .value(Value(.list(inv.hosts.map { record($0, inv) }), call.head))
+      }
+      let names = try located(call.head) { () throws(InventoryError) in try inv.expand(group) }
+      let hosts = names.compactMap { n in inv.hosts.first { $0.name == n } }
+      return .value(Value(.list(hosts.map { record($0, inv) }), call.head))
     }
   }
 
