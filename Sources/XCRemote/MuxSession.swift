@@ -242,18 +242,22 @@ public final class MuxSession: @unchecked Sendable {
     return ContinuousClock.now - start
   }
 
+  /// A local socket pair (the two descriptors), failing with an error that names the host.
+  static func socketPair(host: String) throws(IPCError) -> [Int32] {
+    do throws(Errno) {
+      let (a, b) = try Socket.pair()
+      return [a.rawValue, b.rawValue]
+    } catch {
+      throw IPCError(.system, "host \(host): cannot make a socket pair: \(error)")
+    }
+  }
+
   /// Connects to the UNIX socket at `path` on the remote host (a container's terminal
   /// socket) and returns a local socket carrying its bytes both ways: reading gives what the
   /// remote socket sends, EOF when it closes; writing sends, and `shutdown(SHUT_WR)` or close
   /// arrives there as EOF. The caller owns the descriptor.
   public func connect(path: String) throws(IPCError) -> Int32 {
-    let pair: [Int32]
-    do throws(Errno) {
-      let (a, b) = try Socket.pair()
-      pair = [a.rawValue, b.rawValue]
-    } catch {
-      throw IPCError(.system, "host \(host): cannot make a socket pair: \(error)")
-    }
+    let pair = try Self.socketPair(host: "\(host)")
     cond.lock()
     if let lostReason {
       cond.unlock()

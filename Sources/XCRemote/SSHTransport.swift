@@ -176,13 +176,7 @@ public enum SSHTransport {
     announce: (@Sendable (String) -> Void)?
   ) throws(IPCError) -> (Connection, (path: String, fresh: Bool)?) {
     let sourceBytes = Array(source.utf8)
-    let pair: [Int32]
-    do throws(Errno) {
-      let (a, b) = try Socket.pair()
-      pair = [a.rawValue, b.rawValue]
-    } catch {
-      throw IPCError(.system, "host \(host): cannot make a socket pair: \(error)")
-    }
+    let pair = try MuxSession.socketPair(host: "\(host)")
     // ssh's stderr goes to an unlinked file, not a pipe: a control master it forks keeps
     // stderr open, so a pipe would never reach EOF.
     var template = Array("\(options.runtimeDirectory)/ssh-err.XXXXXX".utf8CString)

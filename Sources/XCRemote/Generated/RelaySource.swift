@@ -4,7 +4,7 @@
 public enum RelaySource {
   /// The first 16 hex digits of the source's SHA-256: the cached binary's name there is
   /// `relay-<hash>`, so a changed relay is rebuilt.
-  public static let hash = "a60f666996e8a87b"
+  public static let hash = "e1a3c948994ef133"
 
   /// `RELAY_VERSION` of relay.c: what its handshake says as `relay=`; a pre-built relay
   /// of another version is refused.
@@ -206,6 +206,18 @@ static void frame(int type, int flags, uint32_t id, uint32_t len, const void *pa
   put32(h + 8, len);
   append(&out, h, HDR);
   if (n) append(&out, payload, n);
+}
+
+/* A DATA frame whose n payload bytes were read straight into `out` after room for its header:
+ * writes that header in front of them and keeps both (no copy of the payload). */
+static void commit_data(uint32_t id, size_t n) {
+  unsigned char *h = out.p + out.len;
+  h[0] = MUX_VERSION;
+  h[1] = T_DATA;
+  h[2] = h[3] = 0;
+  put32(h + 4, id);
+  put32(h + 8, (uint32_t)n);
+  out.len += HDR + n;
 }
 
 static void data(uint32_t id, const void *p, size_t n) { frame(T_DATA, 0, id, (uint32_t)n, p, n); }
@@ -938,13 +950,7 @@ static void pump_output(struct stream *s) {
       finish(s);
       return;
     }
-    unsigned char *h = out.p + out.len;
-    h[0] = MUX_VERSION;
-    h[1] = T_DATA;
-    h[2] = h[3] = 0;
-    put32(h + 4, s->id);
-    put32(h + 8, (uint32_t)n);
-    out.len += HDR + (size_t)n;
+    commit_data(s->id, (size_t)n);
     s->window -= (uint32_t)n;
     if ((size_t)n < want) return; /* drained for now */
   }
@@ -1009,13 +1015,7 @@ static int pump_read(struct stream *s) {
     return 0;
   }
   if (n == 0) { close_fd(&s->fd); finish(s); return 0; }
-  unsigned char *h = out.p + out.len;
-  h[0] = MUX_VERSION;
-  h[1] = T_DATA;
-  h[2] = h[3] = 0;
-  put32(h + 4, s->id);
-  put32(h + 8, (uint32_t)n);
-  out.len += HDR + (size_t)n;
+  commit_data(s->id, (size_t)n);
   s->down_off += n;
   s->window -= (uint32_t)n;
   return 1;

@@ -633,11 +633,12 @@ public final class Evaluator: @unchecked Sendable {
   }
 
   func evalCall(_ node: CallNode, in frame: Frame, input: Pipe, sink: Bool) throws -> Pipe {
+    let function = frame.function(node.name)
     // A function called with one positional argument per parameter: no binder, no `Call`.
-    if let f = frame.function(node.name), f.bindsDirectly(node.arguments) {
+    if let f = function, f.bindsDirectly(node.arguments) {
       return try f.callDirectly(node, in: frame, self, sink: sink, input)
     }
-    guard let command = resolve(node.name, in: frame) else {
+    guard let command = function ?? registry.command(node.name) else {
       if node.name.contains(" ") {
         // `str nope`: the group exists but not the sub-command.
         let group = String(node.name.split(separator: " ")[0])

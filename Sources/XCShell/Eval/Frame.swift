@@ -83,34 +83,38 @@ public final class Frame: @unchecked Sendable {
   /// looks it up by name); debug builds also check that the address is the binding a search by
   /// name finds, so every test run verifies the resolver.
   @inline(__always) func value(at address: VarAddress, _ name: String) -> Value? {
-    guard let f = ancestor(address.depth) else { return nil }
-    let i = Int(address.index)
-    guard i < f.names.count, f.names[i] == name else {
+    guard let (f, i) = slot(at: address, name) else {
       assertionFailure("resolver: `$\(name)` is not at \(address)")
       return nil
     }
-    assert(locate(name).map { $0.frame === f && $0.index == i } ?? false, "resolver: `$\(name)` at \(address) is not the binding in scope")
     return f.values[i]
   }
 
   /// The int at a resolver's address, read in place; nil when the slot holds anything else (or
   /// the address does not hold the name, as `value(at:)`).
   @inline(__always) func intValue(at address: VarAddress, _ name: String) -> Int64? {
-    guard let f = ancestor(address.depth) else { return nil }
-    let i = Int(address.index)
-    guard i < f.names.count, f.names[i] == name, case .int(let x) = f.values[i].kind else { return nil }
+    guard let (f, i) = slot(at: address, name), case .int(let x) = f.values[i].kind else { return nil }
     return x
   }
 
   /// Field `key` of the record at a resolver's address, read in place; nil when the slot holds
   /// no record with that field (or the address does not hold the name, as `value(at:)`).
   @inline(__always) func field(_ key: String, at address: VarAddress, _ name: String) -> Value? {
-    guard let f = ancestor(address.depth) else { return nil }
-    let i = Int(address.index)
-    guard i < f.names.count, f.names[i] == name, case .record(let r) = f.values[i].kind, let j = r.index(of: key) else {
+    guard let (f, i) = slot(at: address, name), case .record(let r) = f.values[i].kind, let j = r.index(of: key) else {
       return nil
     }
     return r.values[j]
+  }
+
+  /// The frame and slot a resolver's address names, when it holds `name` (the one check every
+  /// addressed access makes; debug builds also check it is the binding a search by name finds,
+  /// so every test run verifies the resolver).
+  @inline(__always) private func slot(at address: VarAddress, _ name: String) -> (Frame, Int)? {
+    guard let f = ancestor(address.depth) else { return nil }
+    let i = Int(address.index)
+    guard i < f.names.count, f.names[i] == name else { return nil }
+    assert(locate(name).map { $0.frame === f && $0.index == i } ?? false, "resolver: `$\(name)` at \(address) is not the binding in scope")
+    return (f, i)
   }
 
   /// The frame and slot a search by name finds.
@@ -139,12 +143,9 @@ public final class Frame: @unchecked Sendable {
   /// `name op= y` on an int at a resolver's address, in place, when `Operators.intFast` applies
   /// to a mutable int there: true when done; false (nothing changed) for everything else.
   @inline(__always) func applyIntFast(_ op: BinaryOp, _ y: Int64, at address: VarAddress, _ name: String, span: Span) -> Bool {
-    guard let f = ancestor(address.depth) else { return false }
-    let i = Int(address.index)
-    guard i < f.names.count, f.names[i] == name, f.mutables[i], case .int(let x) = f.values[i].kind,
+    guard let (f, i) = slot(at: address, name), f.mutables[i], case .int(let x) = f.values[i].kind,
       let k = Operators.intFast(op, x, y)
     else { return false }
-    assert(locate(name).map { $0.frame === f && $0.index == i } ?? false, "resolver: `\(name)` at \(address) is not the binding in scope")
     f.values[i] = Value(k, span)
     return true
   }
@@ -153,10 +154,8 @@ public final class Frame: @unchecked Sendable {
 
   /// Updates a binding in place (`x = v`, `x += 1`, `x.field = v`).
   func modify(_ name: String, at address: VarAddress?, _ body: (inout Value) throws -> Void) throws -> AssignResult {
-    if let address, let frame = ancestor(address.depth) {
-      let i = Int(address.index)
-      if i < frame.names.count, frame.names[i] == name {
-        assert(locate(name).map { $0.frame === frame && $0.index == i } ?? false, "resolver: `\(name)` at \(address) is not the binding in scope")
+    if let address {
+      if let (frame, i) = slot(at: address, name) {
         guard frame.mutables[i] else { return .immutable(frame) }
         try body(&frame.values[i])
         return .ok
