@@ -61,7 +61,7 @@ enum FleetCommands {
       let block = try call.closure("block")!
       if let hosts = try several(target, env: env, at: call.head) {
         // Every host is known before any runs; then one at a time, stopping at a failure.
-        for n in hosts { try s.checkHost(n, at: call.head) }
+        try s.checkHosts(hosts, at: call.head)
         var values: [Value] = []
         for n in hosts {
           values.append(try call.evaluator.withAmbient("host", n) { try call.invoke(block, [.string(n, call.head)]) })
@@ -80,8 +80,10 @@ enum FleetCommands {
     if case .list = v.kind { return try targets(v, env: env, at: span) }
     guard case .string(let name) = v.kind, !name.hasPrefix("ssh://"), name != DaemonRoute.local else { return nil }
     // An inventory that cannot be read is reported by the host check, as for one host.
-    guard let inventory = try? HostCommands.inventory(env, at: span), inventory.host(named: name) == nil, inventory.groups.contains(where: { $0.name == name }) else { return nil }
-    return try targets(v, env: env, at: span)
+    guard let inventory = try? HostCommands.inventory(env, at: span), inventory.host(named: name) == nil,
+      let group = inventory.groups.first(where: { $0.name == name })
+    else { return nil }
+    return group.members
   }
 
   static func fleet(_ s: DaemonSession, _ env: [String: String]) -> Builtin {
