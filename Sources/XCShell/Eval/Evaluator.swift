@@ -153,8 +153,8 @@ public final class Evaluator: @unchecked Sendable {
     let n = statements.count
     for i in 0..<n {
       // A compiled statement has no value (an assignment).
-      if !compiled.isEmpty, let run = compiled[i] {
-        try run(self, frame)
+      if !compiled.isEmpty, let code = compiled[i] {
+        try code.run(self, frame)
         last = .empty
         continue
       }
@@ -303,7 +303,7 @@ public final class Evaluator: @unchecked Sendable {
       if let statements = body.compiledWhole {
         // Every statement compiled (`s += $i`): run them, no block to walk.
         do {
-          for run in statements { try run(self, bodyFrame) }
+          for s in statements { try s.run(self, bodyFrame) }
         } catch ControlFlow.breakLoop {
           return
         } catch ControlFlow.continueLoop {
@@ -633,7 +633,11 @@ public final class Evaluator: @unchecked Sendable {
   }
 
   func evalCall(_ node: CallNode, in frame: Frame, input: Pipe, sink: Bool) throws -> Pipe {
-    let function = frame.function(node.name)
+    try evalCall(node, function: frame.function(node.name), in: frame, input: input, sink: sink)
+  }
+
+  /// `evalCall` when the caller has already looked the name up among functions in scope.
+  func evalCall(_ node: CallNode, function: UserFunction?, in frame: Frame, input: Pipe, sink: Bool) throws -> Pipe {
     // A function called with one positional argument per parameter: no binder, no `Call`.
     if let f = function, f.bindsDirectly(node.arguments) {
       return try f.callDirectly(node, in: frame, self, sink: sink, input)
@@ -759,9 +763,7 @@ public final class Evaluator: @unchecked Sendable {
 
   /// Calls a closure with one argument (the row of `where`, `each`, …) without building an array.
   public func invoke(_ closure: Closure, one arg: Value, at span: Span) throws -> Value {
-    guard let names = closure.decl.simpleParameterNames, names.count <= 1 else {
-      return try invoke(closure, [arg], at: span)
-    }
+    guard closure.decl.takesOneValue else { return try invoke(closure, [arg], at: span) }
     try enterCall(at: span)
     defer { leaveCall() }
     let spare = reusesScopes ? closure.takeSpare() : nil
@@ -771,16 +773,36 @@ public final class Evaluator: @unchecked Sendable {
     defer { if reusesScopes, closuresMade == mark { closure.spareFrame = frame } }
     if spare != nil, frame.bindingCount >= 2 {
       // The last call's slots, bound again: `[name, in]` or `[in, it]`.
-      frame.keep(2)
-      frame.set(0, arg)
-      frame.set(1, arg)
+      frame.rebindFirstTwo(arg)
     } else {
       frame.reset()
-      if let name = names.first { frame.declare(name, arg, mutable: false) }
-      frame.declare("in", arg, mutable: false)
-      if names.isEmpty { frame.declare("it", arg, mutable: false) }
+      if let name = closure.decl.parameters.first?.name {
+        frame.declare(name, arg, mutable: false)
+        frame.declare("in", arg, mutable: false)
+      } else {
+        frame.declare("in", arg, mutable: false)
+        frame.declare("it", arg, mutable: false)
+      }
+    }
+    // The common `{|x| $x * 2}`: its one compiled expression, no block machinery.
+    if let body = closure.decl.body.singleExpression?.compiled {
+      do {
+        return try body(self, frame)
+      } catch let c as ControlFlow {
+        return try Self.closureExit(c)
+      }
     }
     return try runClosureBody(closure.decl.body, in: frame)
+  }
+
+  /// What a non-local exit out of a closure's body means: `return`'s value; `break` and
+  /// `continue` are errors (a loop around the command that calls the closure is not its loop).
+  private static func closureExit(_ c: ControlFlow) throws -> Value {
+    switch c {
+    case .returnValue(let v): return v
+    case .breakLoop(let s), .continueLoop(let s):
+      throw ShellError(.evalLoop, "`break` or `continue` outside a loop", at: s)
+    }
   }
 
   /// Calls a closure with positional arguments; `$in` is bound to the input (or the first argument).
@@ -810,26 +832,11 @@ public final class Evaluator: @unchecked Sendable {
 
   private func runClosureBody(_ body: Block, in frame: Frame) throws -> Value {
     do {
-      return try runClosureStatements(body, in: frame)
-    } catch ControlFlow.breakLoop(let s), ControlFlow.continueLoop(let s) {
-      // A closure is its own body: a loop around the command that calls it is not its loop.
-      throw ShellError(.evalLoop, "`break` or `continue` outside a loop", at: s)
-    }
-  }
-
-  private func runClosureStatements(_ body: Block, in frame: Frame) throws -> Value {
-    // The common `{|x| $x * 2}`: one expression, no block machinery.
-    if let e = body.singleExpression {
-      do {
-        return try eval(e, in: frame)
-      } catch ControlFlow.returnValue(let v) {
-        return v
-      }
-    }
-    do {
+      // The common `{|x| $x * 2}`: one expression, no block machinery.
+      if let e = body.singleExpression { return try eval(e, in: frame) }
       return try evalBlock(body, in: frame, sink: false, newScope: false).collect()
-    } catch ControlFlow.returnValue(let v) {
-      return v
+    } catch let c as ControlFlow {
+      return try Self.closureExit(c)
     }
   }
 

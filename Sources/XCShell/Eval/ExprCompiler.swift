@@ -2,6 +2,16 @@
 /// over the node's kind.
 typealias CompiledExpr = (Evaluator, Frame) throws -> Value
 
+/// A compiled expression held in an array. Wrapped so it keeps its own calling convention: an
+/// array of bare closures stores them at the generic one and calls each through a thunk.
+struct ExprCode {
+  let run: CompiledExpr
+  /// Where it was written (what a condition's or a record key's error points at).
+  var span: Span = .unknown
+  /// A list literal's `...$xs` item: its items are spread into the list.
+  var spread = false
+}
+
 /// Compiles the expressions that hot code is made of — literals, addressed variables, a row
 /// condition's bare field names, arithmetic and comparisons, `and`/`or`/`not`, field paths, list
 /// and record literals, `( … )` around one call or expression, and `if` with single-expression
@@ -113,21 +123,43 @@ enum ExprCompiler {
           return v
         }
       case .call(let node) where node.redirections.isEmpty:
-        return { ev, frame in try ev.evalCall(node, in: frame, input: .empty, sink: false).collect().with(span: span) }
+        var positional: [ExprCode] = []
+        for a in node.arguments {
+          guard case .positional(let x) = a else { break }
+          positional.append(ExprCode(run: run(x)))
+        }
+        guard positional.count == node.arguments.count else {
+          return { ev, frame in try ev.evalCall(node, in: frame, input: .empty, sink: false).collect().with(span: span) }
+        }
+        // `(fib ($n - 1))`: a function that binds these arguments directly is called with them
+        // compiled, for its value; anything else (a built-in, other parameters) as a command.
+        let name = node.name
+        let arguments = positional
+        return { ev, frame in
+          var v: Value
+          let function = frame.function(name)
+          if let f = function, f.directArity == arguments.count {
+            v = try f.callForValue(arguments, node, in: frame, ev)
+          } else {
+            v = try ev.evalCall(node, function: function, in: frame, input: .empty, sink: false).collect()
+          }
+          v.span = span
+          return v
+        }
       default:
         return nil
       }
     case .list(let items):
       // A spread item is not compiled on its own (it is only ever a list's item): run it here.
-      let parts: [(run: CompiledExpr, spread: Span?)] = items.map { i in
-        if case .spread(let x) = i.kind { (run(x), x.span) } else { (run(i), nil) }
+      let parts: [ExprCode] = items.map { i in
+        if case .spread(let x) = i.kind { ExprCode(run: run(x), span: x.span, spread: true) } else { ExprCode(run: run(i)) }
       }
       return { ev, frame in
         var out: [Value] = []
         out.reserveCapacity(parts.count)
         for p in parts {
-          if let at = p.spread {
-            out.append(contentsOf: try Binder.spreadItems(try p.run(ev, frame), at: at))
+          if p.spread {
+            out.append(contentsOf: try Binder.spreadItems(try p.run(ev, frame), at: p.span))
           } else {
             out.append(try p.run(ev, frame))
           }
@@ -135,7 +167,7 @@ enum ExprCompiler {
         return .list(out, span)
       }
     case .record(let fields):
-      let values = fields.map { run($0.value) }
+      let values = fields.map { ExprCode(run: run($0.value)) }
       var names: [String] = []
       for f in fields {
         guard case .literal(let k) = f.key.kind, case .string(let name) = k.kind else { break }
@@ -147,31 +179,41 @@ enum ExprCompiler {
         return { ev, frame in
           var out: [Value] = []
           out.reserveCapacity(values.count)
-          for v in values { out.append(try v(ev, frame)) }
+          for v in values { out.append(try v.run(ev, frame)) }
           return .record(Record(distinctKeys: names, values: out), span)
         }
       }
       // Computed or repeated keys: each key evaluated before its value, a repeated key's later
       // value replacing the earlier one in the earlier place.
-      let keys = fields.map { (run($0.key), $0.key.span) }
+      let keys = fields.map { ExprCode(run: run($0.key), span: $0.key.span) }
       return { ev, frame in
         var r = Record(capacity: keys.count)
         for i in 0..<keys.count {
-          let key = try keys[i].0(ev, frame)
+          let key = try keys[i].run(ev, frame)
           guard case .string(let ks) = key.kind else {
-            throw ShellError(.recordKey, "a record key must be a string, found \(key.typeName)", at: keys[i].1)
+            throw ShellError(.recordKey, "a record key must be a string, found \(key.typeName)", at: keys[i].span)
           }
-          r[ks] = try values[i](ev, frame)
+          r[ks] = try values[i].run(ev, frame)
         }
         return .record(r, span)
       }
     case .ifElse(let branches, let otherwise):
-      let conditions = branches.map { (run($0.condition), $0.condition.span) }
-      let bodies = branches.map { body($0.body) }
+      let conditions = branches.map { ExprCode(run: run($0.condition), span: $0.condition.span) }
+      let bodies = branches.map { ExprCode(run: body($0.body)) }
       let fallback = otherwise.map(body)
+      if conditions.count == 1 {
+        // `if c { … } else { … }`, the common form: no arrays to index.
+        let condition = conditions[0].run
+        let at = conditions[0].span
+        let then = bodies[0].run
+        return { ev, frame in
+          if try condition(ev, frame).condition(at: at) { return try then(ev, frame) }
+          return try fallback?(ev, frame) ?? .null
+        }
+      }
       return { ev, frame in
-        for i in 0..<conditions.count where try conditions[i].0(ev, frame).condition(at: conditions[i].1) {
-          return try bodies[i](ev, frame)
+        for i in 0..<conditions.count where try conditions[i].run(ev, frame).condition(at: conditions[i].span) {
+          return try bodies[i].run(ev, frame)
         }
         return try fallback?(ev, frame) ?? .null
       }

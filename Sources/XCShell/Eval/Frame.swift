@@ -49,7 +49,19 @@ public final class Frame: @unchecked Sendable {
 
   /// Sets every slot to null (the names stay), so a kept scope holds no value alive.
   func clearValues() {
-    for i in values.indices { values[i] = .null }
+    values.withUnsafeMutableBufferPointer { slots in
+      for i in slots.indices { slots[i] = .null }
+    }
+  }
+
+  /// Keeps the first two slots and binds both to `value` again (a one-argument closure's
+  /// `[name, in]` or `[in, it]`): one check that the storage is not shared, not one per slot.
+  @inline(__always) func rebindFirstTwo(_ value: Value) {
+    keep(2)
+    values.withUnsafeMutableBufferPointer { slots in
+      slots[0] = value
+      slots[1] = value
+    }
   }
 
   /// Binds slot `index` again (after `keep`).
@@ -68,11 +80,13 @@ public final class Frame: @unchecked Sendable {
   }
 
   /// The frame `depth` scopes up (nil if the chain is shorter, which a resolved address never asks).
-  @inline(__always) private func ancestor(_ depth: Int32) -> Frame? {
-    var f = self
+  /// Unretained: every frame on the chain is kept alive by `self`, and walking it is the
+  /// hottest thing the evaluator does (a retain and release per step cost more than the step).
+  @inline(__always) private func ancestor(_ depth: Int32) -> Unmanaged<Frame>? {
+    var f = Unmanaged.passUnretained(self)
     var d = depth
     while d > 0 {
-      guard let p = f.parent else { return nil }
+      guard let p = f._withUnsafeGuaranteedRef({ $0.parent.map(Unmanaged.passUnretained) }) else { return nil }
       f = p
       d -= 1
     }
@@ -87,33 +101,34 @@ public final class Frame: @unchecked Sendable {
       assertionFailure("resolver: `$\(name)` is not at \(address)")
       return nil
     }
-    return f.values[i]
+    return f._withUnsafeGuaranteedRef { $0.values[i] }
   }
 
   /// The int at a resolver's address, read in place; nil when the slot holds anything else (or
   /// the address does not hold the name, as `value(at:)`).
   @inline(__always) func intValue(at address: VarAddress, _ name: String) -> Int64? {
-    guard let (f, i) = slot(at: address, name), case .int(let x) = f.values[i].kind else { return nil }
-    return x
+    guard let (f, i) = slot(at: address, name) else { return nil }
+    return f._withUnsafeGuaranteedRef { if case .int(let x) = $0.values[i].kind { x } else { nil } }
   }
 
   /// Field `key` of the record at a resolver's address, read in place; nil when the slot holds
   /// no record with that field (or the address does not hold the name, as `value(at:)`).
   @inline(__always) func field(_ key: String, at address: VarAddress, _ name: String) -> Value? {
-    guard let (f, i) = slot(at: address, name), case .record(let r) = f.values[i].kind, let j = r.index(of: key) else {
-      return nil
+    guard let (f, i) = slot(at: address, name) else { return nil }
+    return f._withUnsafeGuaranteedRef { frame in
+      guard case .record(let r) = frame.values[i].kind, let j = r.index(of: key) else { return nil }
+      return r.value(at: j)
     }
-    return r.values[j]
   }
 
   /// The frame and slot a resolver's address names, when it holds `name` (the one check every
   /// addressed access makes; debug builds also check it is the binding a search by name finds,
   /// so every test run verifies the resolver).
-  @inline(__always) private func slot(at address: VarAddress, _ name: String) -> (Frame, Int)? {
+  @inline(__always) private func slot(at address: VarAddress, _ name: String) -> (Unmanaged<Frame>, Int)? {
     guard let f = ancestor(address.depth) else { return nil }
     let i = Int(address.index)
-    guard i < f.names.count, f.names[i] == name else { return nil }
-    assert(locate(name).map { $0.frame === f && $0.index == i } ?? false, "resolver: `$\(name)` at \(address) is not the binding in scope")
+    guard f._withUnsafeGuaranteedRef({ i < $0.names.count && $0.names[i] == name }) else { return nil }
+    assert(locate(name).map { $0.frame === f.takeUnretainedValue() && $0.index == i } ?? false, "resolver: `$\(name)` at \(address) is not the binding in scope")
     return (f, i)
   }
 
@@ -143,11 +158,12 @@ public final class Frame: @unchecked Sendable {
   /// `name op= y` on an int at a resolver's address, in place, when `Operators.intFast` applies
   /// to a mutable int there: true when done; false (nothing changed) for everything else.
   @inline(__always) func applyIntFast(_ op: BinaryOp, _ y: Int64, at address: VarAddress, _ name: String, span: Span) -> Bool {
-    guard let (f, i) = slot(at: address, name), f.mutables[i], case .int(let x) = f.values[i].kind,
-      let k = Operators.intFast(op, x, y)
-    else { return false }
-    f.values[i] = Value(k, span)
-    return true
+    guard let (f, i) = slot(at: address, name) else { return false }
+    return f._withUnsafeGuaranteedRef { frame in
+      guard frame.mutables[i], case .int(let x) = frame.values[i].kind, let k = Operators.intFast(op, x, y) else { return false }
+      frame.values[i] = Value(k, span)
+      return true
+    }
   }
 
   enum AssignResult { case ok, notFound, immutable(Frame) }
@@ -155,7 +171,8 @@ public final class Frame: @unchecked Sendable {
   /// Updates a binding in place (`x = v`, `x += 1`, `x.field = v`).
   func modify(_ name: String, at address: VarAddress?, _ body: (inout Value) throws -> Void) throws -> AssignResult {
     if let address {
-      if let (frame, i) = slot(at: address, name) {
+      if let (f, i) = slot(at: address, name) {
+        let frame = f.takeUnretainedValue()
         guard frame.mutables[i] else { return .immutable(frame) }
         try body(&frame.values[i])
         return .ok
@@ -176,13 +193,21 @@ public final class Frame: @unchecked Sendable {
     return .notFound
   }
 
+  /// The function `name` declares in the nearest scope that has one. Walked unretained, as
+  /// `ancestor` is: it runs at every call of a function.
   func function(_ name: String) -> UserFunction? {
-    var f: Frame? = self
-    while let frame = f {
-      if !frame.functions.isEmpty, let c = frame.functions[name] { return c }
-      f = frame.parent
+    var f = Unmanaged.passUnretained(self)
+    while true {
+      let next: Unmanaged<Frame>?? = f._withUnsafeGuaranteedRef { frame in
+        if !frame.functions.isEmpty, frame.functions.names.contains(name) { return nil }
+        return .some(frame.parent.map(Unmanaged.passUnretained))
+      }
+      switch next {
+      case .none: return f._withUnsafeGuaranteedRef { $0.functions[name] }
+      case .some(.none): return nil
+      case .some(.some(let p)): f = p
+      }
     }
-    return nil
   }
 
   var bindingCount: Int { names.count }

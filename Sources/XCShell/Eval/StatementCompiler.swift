@@ -2,14 +2,20 @@
 /// the statement's kind. Compiled statements have no value.
 typealias CompiledStatement = (Evaluator, Frame) throws -> Void
 
+/// A compiled statement held in an array. Wrapped so it keeps its own calling convention: an
+/// array of bare closures stores them at the generic one and calls each through a thunk.
+struct StatementCode {
+  let run: CompiledStatement
+}
+
 /// Compiles the statements loop bodies are made of, as `ExprCompiler` compiles expressions:
 /// an assignment to an addressed variable (`s += $i`, `x = …`) runs its value and the
 /// evaluator's own `assign`, without visiting the statement's enum (whose payload — target,
 /// path, pipeline — is copied and retained at every visit). Anything else is walked.
 enum StatementCompiler {
   /// Each statement's compiled form, or nil where it is walked; empty when none compiles.
-  static func compile(_ block: Block) -> [CompiledStatement?] {
-    let compiled = block.statements.map(compile)
+  static func compile(_ block: Block) -> [StatementCode?] {
+    let compiled = block.statements.map { compile($0).map(StatementCode.init) }
     return compiled.contains { $0 != nil } ? compiled : []
   }
 

@@ -86,11 +86,46 @@ final class UserFunction: Command, @unchecked Sendable {
     return true
   }
 
+  /// How many arguments a call binds directly: one positional per parameter (nil when a
+  /// parameter is anything but a required positional).
+  var directArity: Int? { directShapes?.count }
+
   /// The fast path of a call (`bindsDirectly`): evaluates the arguments in the caller's scope
   /// and checks them against the parameters' types, in the binder's order (every argument
   /// evaluated, then each checked, with the binder's errors at the argument as written), then
   /// runs the body as `run` does.
   func callDirectly(_ node: CallNode, in caller: Frame, _ ev: Evaluator, sink: Bool, _ input: Pipe) throws -> Pipe {
+    try withArguments(
+      node, ev,
+      { i in
+        guard case .positional(let e) = node.arguments[i] else { preconditionFailure("bindsDirectly") }
+        return try ev.eval(e, in: caller)
+      },
+      { frame in try runBody(in: frame, ev, sink: sink, input) })
+  }
+
+  /// `callDirectly` for a call that is a value (`(fib ($n - 1))`): the arguments are compiled,
+  /// `$in` is null (a subexpression has no input), and the body's value is returned, not a pipe.
+  func callForValue(_ arguments: [ExprCode], _ node: CallNode, in caller: Frame, _ ev: Evaluator) throws -> Value {
+    try withArguments(node, ev, { i in try arguments[i].run(ev, caller) }) { frame in
+      guard let e = decl.body.singleExpression else { return try runBody(in: frame, ev, sink: false, .empty).collect() }
+      // A kept scope's `$in` slot already holds null (`SpareFrames.put` cleared it).
+      if frame.bindingCount == parameterKinds.count { frame.declare("in", .null, mutable: false) }
+      do {
+        if let body = e.compiled { return try body(ev, frame) }
+        return try ev.evalNode(e, in: frame)
+      } catch let c as ControlFlow {
+        return try Self.returned(c)
+      }
+    }
+  }
+
+  /// Binds the arguments (`argument(i)` evaluates the i-th, all before any is checked) in a
+  /// scope of this function — a kept one when there is one — and runs `body` in it.
+  @inline(__always)
+  private func withArguments<R>(
+    _ node: CallNode, _ ev: Evaluator, _ argument: (Int) throws -> Value, _ body: (Frame) throws -> R
+  ) throws -> R {
     let shapes = directShapes!
     let n = shapes.count
     // A kept scope still has this function's slots (parameters, then `$in`), holding nulls:
@@ -104,20 +139,18 @@ final class UserFunction: Command, @unchecked Sendable {
     } else {
       frame = Frame(parent: scope)
     }
+    // Every argument is evaluated before any is checked (the binder's order); whether one
+    // fits its parameter as it is can be seen on the way, since seeing it has no effect.
+    var unfit = false
     for i in 0..<n {
-      guard case .positional(let e) = node.arguments[i] else { preconditionFailure("bindsDirectly") }
-      let v = try ev.eval(e, in: caller)
+      let v = try argument(i)
+      if !Self.fits(v, shapes[i]) { unfit = true }
       if shaped { frame.set(i, v) } else { frame.declare(variableNames[i], v, mutable: false) }
     }
-    for i in 0..<n {
-      let v = frame.valueInSlot(i)
-      // What the binder would accept unchanged, without asking it.
-      switch (shapes[i], v.kind) {
-      case (.any, _), (.int, .int), (.string, .string), (.bool, .bool), (.float, .float), (.list, .list), (.record, .record):
-        continue
-      default:
+    if unfit {
+      for i in 0..<n where !Self.fits(frame.valueInSlot(i), shapes[i]) {
         guard case .positional(let e) = node.arguments[i] else { preconditionFailure("bindsDirectly") }
-        frame.set(i, try Binder.coerce(v, to: shapes[i], at: e.span, sources: ev.sources))
+        frame.set(i, try Binder.coerce(frame.valueInSlot(i), to: shapes[i], at: e.span, sources: ev.sources))
       }
     }
     do {
@@ -125,7 +158,7 @@ final class UserFunction: Command, @unchecked Sendable {
       defer { ev.leaveCall() }
       let mark = ev.closuresMade
       defer { if ev.reusesScopes, ev.closuresMade == mark { spare.put(frame, keeping: n + 1) } }
-      return try runBody(in: frame, ev, sink: sink, input)
+      return try body(frame)
     } catch var e as ShellError {
       // As `Evaluator.evalCall` locates a command's errors.
       if e.labels.isEmpty { e = e.located(at: node.nameSpan) }
@@ -160,14 +193,27 @@ final class UserFunction: Command, @unchecked Sendable {
     if frame.bindingCount > n { frame.set(n, try input.collect()) } else { frame.declare("in", try input.collect(), mutable: false) }
     do {
       return try ev.evalBlock(decl.body, in: frame, sink: sink, newScope: false)
-    } catch ControlFlow.returnValue(let v) {
-      return .value(v)
     } catch let c as ControlFlow {
-      switch c {
-      case .breakLoop(let s), .continueLoop(let s):
-        throw ShellError(.evalLoop, "`break` or `continue` outside a loop", at: s)
-      case .returnValue(let v): return .value(v)
-      }
+      return .value(try Self.returned(c))
+    }
+  }
+
+  /// Whether the binder would accept `v` for a parameter of `shape` unchanged, without asking it.
+  @inline(__always) private static func fits(_ v: Value, _ shape: Shape) -> Bool {
+    switch (shape, v.kind) {
+    case (.any, _), (.int, .int), (.string, .string), (.bool, .bool), (.float, .float), (.list, .list), (.record, .record):
+      true
+    default: false
+    }
+  }
+
+  /// What a non-local exit out of a body means: `return`'s value; `break` or `continue` are
+  /// errors (a function is not a loop).
+  private static func returned(_ c: ControlFlow) throws -> Value {
+    switch c {
+    case .breakLoop(let s), .continueLoop(let s):
+      throw ShellError(.evalLoop, "`break` or `continue` outside a loop", at: s)
+    case .returnValue(let v): return v
     }
   }
 }

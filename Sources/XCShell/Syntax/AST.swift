@@ -30,7 +30,7 @@ public final class Block: @unchecked Sendable {
 
   /// Each statement's compiled form, or nil where it is walked (empty: none compiled); set by
   /// the resolver (`StatementCompiler`).
-  var compiled: [CompiledStatement?] = [] {
+  var compiled: [StatementCode?] = [] {
     didSet {
       // Running the block in its scope is then running these in order: no defers, nothing
       // declared or hoisted, no statement with a value.
@@ -39,7 +39,7 @@ public final class Block: @unchecked Sendable {
     }
   }
   /// Every statement's compiled form, when all have one (see `compiled`).
-  private(set) var compiledWhole: [CompiledStatement]? = nil
+  private(set) var compiledWhole: [StatementCode]? = nil
 }
 
 public struct Statement: Sendable {
@@ -300,6 +300,9 @@ public final class ClosureDecl: @unchecked Sendable {
   /// The parameter names when every parameter is a plain positional (no type, default or rest),
   /// so calls can bind them without looking at the declarations.
   let simpleParameterNames: [String]?
+  /// At most one parameter, and that a plain positional: a call with one value binds it (or
+  /// `$it`) and `$in` to the value (`Evaluator.invoke(_:one:at:)`).
+  let takesOneValue: Bool
 
   public init(parameters: [ParameterDecl], body: Block, span: Span) {
     self.parameters = parameters
@@ -307,6 +310,7 @@ public final class ClosureDecl: @unchecked Sendable {
     self.span = span
     let simple = parameters.allSatisfy { $0.kind == .positional && $0.type == nil && $0.defaultValue == nil }
     self.simpleParameterNames = simple ? parameters.map(\.name) : nil
+    takesOneValue = simple && parameters.count <= 1
   }
 }
 

@@ -7,7 +7,8 @@ public struct Value: Sendable, Equatable {
     case bool(Bool)
     case int(Int64)
     case float(Double)
-    case string(String)
+    /// Boxed, as objects are: a two-word payload would double every value's size.
+    indirect case string(String)
     /// Nanoseconds.
     case duration(Int64)
     /// Bytes.
@@ -15,13 +16,14 @@ public struct Value: Sendable, Equatable {
     /// An instant: nanoseconds since the Unix epoch (UTC).
     case datetime(Int64)
     case list([Value])
+    /// One word (see `Record`): not boxed, so one moved out of a variable changes in place.
     case record(Record)
     /// Boxed: a range is bigger than the other payloads and would make every value larger.
     indirect case range(RangeValue)
     case closure(Closure)
     case bytes([UInt8])
     /// A container, image, network or volume: a record tagged with its type.
-    case object(ObjectValue)
+    indirect case object(ObjectValue)
   }
 
   public var kind: Kind
