@@ -166,6 +166,24 @@ public final class Frame: @unchecked Sendable {
     }
   }
 
+  /// `x.key = …` (and `x.key op= …`) at a resolver's address, in place: `change` gets field
+  /// `key` of the record there, which is moved out of its slot while it changes so its storage
+  /// is not shared (and not copied). False, with nothing done, when the slot is not a mutable
+  /// record with that field (the caller takes the general path, which says why).
+  @inline(__always) func modifyField(
+    _ key: String, at address: VarAddress, _ name: String, _ change: (inout Value) throws -> Void
+  ) rethrows -> Bool {
+    guard let (f, i) = slot(at: address, name) else { return false }
+    return try f._withUnsafeGuaranteedRef { frame in
+      guard frame.mutables[i], case .record(var r) = frame.values[i].kind, let j = r.index(of: key) else { return false }
+      let whole = frame.values[i].span
+      frame.values[i].kind = .null
+      defer { frame.values[i] = Value(.record(r), whole) }
+      try r.updateValue(at: j, change)
+      return true
+    }
+  }
+
   enum AssignResult { case ok, notFound, immutable(Frame) }
 
   /// Updates a binding in place (`x = v`, `x += 1`, `x.field = v`).

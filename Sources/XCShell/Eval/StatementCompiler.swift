@@ -26,6 +26,21 @@ enum StatementCompiler {
     if let e = value.singleExpression {
       let rhs = e.compiled
       unowned(unsafe) let node = e
+      // `r.a = …`, `r.n += …`: the field changed in the record's slot, as `Evaluator.update`
+      // changes it (the same value and errors); anything else about the slot (no such field, not
+      // a record, immutable) goes the general way, which reports it.
+      if let rhs, let address = target.site.address, target.path.count == 1,
+        case .name(let key, _, optional: false) = target.path[0]
+      {
+        let name = target.name
+        return { ev, frame in
+          let v = try rhs(ev, frame)
+          let done = try frame.modifyField(key, at: address, name) { field in
+            field = try op.map { try Operators.binary($0, field, v, at: span) } ?? v
+          }
+          if !done { try ev.assign(target, op, v, valueSpan: span, in: frame) }
+        }
+      }
       if let rhs {
         return { ev, frame in try ev.assign(target, op, try rhs(ev, frame), valueSpan: span, in: frame) }
       }
