@@ -83,6 +83,9 @@ struct JSONReader {
   var i = 0
   let span: Span
   var depth = 0
+  /// The keys of the last object read at each depth: the next one there usually has the same
+  /// (an array of like objects), and then shares that array instead of building its own.
+  var shapes: [[String]] = []
 
   init(_ text: String, span: Span) {
     self.bytes = Array(text.utf8)
@@ -118,9 +121,16 @@ struct JSONReader {
       guard depth < 512 else { throw fail("nesting too deep") }
       defer { depth -= 1 }
       i += 1
-      var rec = Record()
+      // Keys that follow the last object's at this depth (distinct, so no search for repeats)
+      // are only counted; the first that differs starts this object's own key list.
+      if shapes.count < depth { shapes.append(contentsOf: repeatElement([], count: depth - shapes.count)) }
+      let shape = shapes[depth - 1]
+      var matched = 0
+      var keys: [String]? = nil
+      var values: [Value] = []
+      values.reserveCapacity(shape.count)
       skipSpace()
-      if i < bytes.count, bytes[i] == 0x7D { i += 1; return .record(rec, span) }
+      if i < bytes.count, bytes[i] == 0x7D { i += 1; return .record(Record(), span) }
       while true {
         skipSpace()
         guard i < bytes.count, bytes[i] == 0x22 else { throw fail("expected a string key") }
@@ -129,11 +139,27 @@ struct JSONReader {
         guard i < bytes.count, bytes[i] == 0x3A else { throw fail("expected `:`") }
         i += 1
         skipSpace()
-        rec[k] = try value()
+        let v = try value()
+        if keys == nil, matched < shape.count, shape[matched] == k {
+          values.append(v)
+          matched += 1
+        } else {
+          if keys == nil { keys = Array(shape[..<matched]) }
+          // A repeated key keeps its first place and takes the later value.
+          if let j = keys!.firstIndex(of: k) { values[j] = v } else {
+            keys!.append(k)
+            values.append(v)
+          }
+        }
         skipSpace()
         guard i < bytes.count else { throw fail("unexpected end of input") }
         if bytes[i] == 0x2C { i += 1; continue }
-        if bytes[i] == 0x7D { i += 1; return .record(rec, span) }
+        if bytes[i] == 0x7D {
+          i += 1
+          let final = keys ?? (matched == shape.count ? shape : Array(shape[..<matched]))
+          shapes[depth - 1] = final
+          return .record(Record(distinctKeys: final, values: values), span)
+        }
         throw fail("expected `,` or `}`")
       }
     case 0x5B:
@@ -178,6 +204,7 @@ struct JSONReader {
         i += 1
       } else { break }
     }
+    if !isFloat, let v = Self.integer(bytes[start..<i]) { return .int(v, span) }
     let text = String(decoding: bytes[start..<i], as: UTF8.self)
     guard !text.isEmpty, text != "-" else { throw fail("unexpected character") }
     if !isFloat, let v = Int64(text) { return .int(v, span) }
@@ -185,9 +212,32 @@ struct JSONReader {
     return .float(d, span)
   }
 
+  /// An integer of up to 18 digits, read from its bytes (what `Int64(String)` would give,
+  /// without making the string); nil for anything else.
+  @inline(__always) static func integer(_ digits: ArraySlice<UInt8>) -> Int64? {
+    var j = digits.startIndex
+    let negative = j < digits.endIndex && digits[j] == 0x2D
+    if negative { j += 1 }
+    let count = digits.endIndex - j
+    guard count > 0, count <= 18 else { return nil }
+    var v: Int64 = 0
+    while j < digits.endIndex {
+      v = v * 10 + Int64(digits[j] &- 0x30)
+      j += 1
+    }
+    return negative ? -v : v
+  }
+
   mutating func string() throws -> String {
     i += 1
-    var out: [UInt8] = []
+    // Most strings have no escape: made straight from their bytes.
+    let start = i
+    while i < bytes.count, bytes[i] != 0x22, bytes[i] != 0x5C { i += 1 }
+    if i < bytes.count, bytes[i] == 0x22 {
+      i += 1
+      return String(decoding: bytes[start..<i - 1], as: UTF8.self)
+    }
+    var out = Array(bytes[start..<i])
     while true {
       guard i < bytes.count else { throw fail("unterminated string") }
       let b = bytes[i]
