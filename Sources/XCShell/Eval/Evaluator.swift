@@ -789,20 +789,10 @@ public final class Evaluator: @unchecked Sendable {
       do {
         return try body(self, frame)
       } catch let c as ControlFlow {
-        return try Self.closureExit(c)
+        return try c.valueAtEndOfBody()
       }
     }
     return try runClosureBody(closure.decl.body, in: frame)
-  }
-
-  /// What a non-local exit out of a closure's body means: `return`'s value; `break` and
-  /// `continue` are errors (a loop around the command that calls the closure is not its loop).
-  private static func closureExit(_ c: ControlFlow) throws -> Value {
-    switch c {
-    case .returnValue(let v): return v
-    case .breakLoop(let s), .continueLoop(let s):
-      throw ShellError(.evalLoop, "`break` or `continue` outside a loop", at: s)
-    }
   }
 
   /// Calls a closure with positional arguments; `$in` is bound to the input (or the first argument).
@@ -836,7 +826,7 @@ public final class Evaluator: @unchecked Sendable {
       if let e = body.singleExpression { return try eval(e, in: frame) }
       return try evalBlock(body, in: frame, sink: false, newScope: false).collect()
     } catch let c as ControlFlow {
-      return try Self.closureExit(c)
+      return try c.valueAtEndOfBody()
     }
   }
 

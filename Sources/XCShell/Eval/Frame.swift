@@ -302,4 +302,14 @@ enum ControlFlow: Error {
   case breakLoop(Span)
   case continueLoop(Span)
   case returnValue(Value)
+
+  /// What this exit means when it reaches the end of a function's or closure's body: `return`'s
+  /// value; `break` and `continue` are errors (a loop around the call is not the body's loop).
+  func valueAtEndOfBody() throws -> Value {
+    switch self {
+    case .returnValue(let v): return v
+    case .breakLoop(let s), .continueLoop(let s):
+      throw ShellError(.evalLoop, "`break` or `continue` outside a loop", at: s)
+    }
+  }
 }

@@ -115,7 +115,7 @@ final class UserFunction: Command, @unchecked Sendable {
         if let body = e.compiled { return try body(ev, frame) }
         return try ev.evalNode(e, in: frame)
       } catch let c as ControlFlow {
-        return try Self.returned(c)
+        return try c.valueAtEndOfBody()
       }
     }
   }
@@ -194,7 +194,7 @@ final class UserFunction: Command, @unchecked Sendable {
     do {
       return try ev.evalBlock(decl.body, in: frame, sink: sink, newScope: false)
     } catch let c as ControlFlow {
-      return .value(try Self.returned(c))
+      return .value(try c.valueAtEndOfBody())
     }
   }
 
@@ -204,16 +204,6 @@ final class UserFunction: Command, @unchecked Sendable {
     case (.any, _), (.int, .int), (.string, .string), (.bool, .bool), (.float, .float), (.list, .list), (.record, .record):
       true
     default: false
-    }
-  }
-
-  /// What a non-local exit out of a body means: `return`'s value; `break` or `continue` are
-  /// errors (a function is not a loop).
-  private static func returned(_ c: ControlFlow) throws -> Value {
-    switch c {
-    case .breakLoop(let s), .continueLoop(let s):
-      throw ShellError(.evalLoop, "`break` or `continue` outside a loop", at: s)
-    case .returnValue(let v): return v
     }
   }
 }

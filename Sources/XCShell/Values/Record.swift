@@ -87,7 +87,6 @@ public struct Record: Sendable, Equatable, Sequence {
 
   public static func == (a: Record, b: Record) -> Bool {
     guard a.count == b.count else { return false }
-    if a.storage === b.storage { return true }
     for (k, v) in a { guard let w = b[k], w == v else { return false } }
     return true
   }
