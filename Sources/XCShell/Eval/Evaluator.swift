@@ -749,7 +749,9 @@ public final class Evaluator: @unchecked Sendable {
         callDepth > Evaluator.maxCallDepth
         ? "more than \(Evaluator.maxCallDepth) nested calls"
         : "this thread's stack is nearly used up after \(callDepth) nested calls"
-      callDepth = 0
+      // This call was not entered (its caller's `leaveCall` is not armed yet); the calls it is
+      // nested in leave one by one as the error unwinds them.
+      callDepth -= 1
       throw ShellError(
         .evalRecursion, "recursion is too deep (\(why))", at: span,
         help: "check the function's base case")

@@ -107,8 +107,15 @@ final class UserFunction: Command, @unchecked Sendable {
   /// `callDirectly` for a call that is a value (`(fib ($n - 1))`): the arguments are compiled,
   /// `$in` is null (a subexpression has no input), and the body's value is returned, not a pipe.
   func callForValue(_ arguments: [ExprCode], _ node: CallNode, in caller: Frame, _ ev: Evaluator) throws -> Value {
-    try withArguments(node, ev, { i in try arguments[i].run(ev, caller) }) { frame in
-      guard let e = decl.body.singleExpression else { return try runBody(in: frame, ev, sink: false, .empty).collect() }
+    guard let e = decl.body.singleExpression else {
+      // A body of statements may end in a lazy stream: it is read once the call has ended, as
+      // a statement reads a call's output (its errors are not the call's, its calls not nested
+      // in this one).
+      return try withArguments(node, ev, { i in try arguments[i].run(ev, caller) }) { frame in
+        try runBody(in: frame, ev, sink: false, .empty)
+      }.collect()
+    }
+    return try withArguments(node, ev, { i in try arguments[i].run(ev, caller) }) { frame in
       // A kept scope's `$in` slot already holds null (`SpareFrames.put` cleared it).
       if frame.bindingCount == parameterKinds.count { frame.declare("in", .null, mutable: false) }
       do {
