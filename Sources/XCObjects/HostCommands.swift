@@ -48,6 +48,9 @@ enum HostCommands {
           ("address", Value(.string(h.address))),
           ("labels", Value(.record(Record(h.labels.keys.sorted().map { ($0, Value(.string(h.labels[$0]!))) })))),
           ("groups", Value(.list(inv.groups(of: h.name).map { Value(.string($0)) }))),
+          // How the relay runs there: `sudo`/`doas` (as root) or null (as the ssh user).
+          ("privilege", h.privilege == .none ? .null : Value(.string(h.privilege.rawValue))),
+          ("relay", h.relayPath.map { Value(.string($0)) } ?? .null),
         ])))
   }
 
@@ -55,7 +58,7 @@ enum HostCommands {
     Builtin(
       Signature(
         "host list", category: .objects,
-        summary: "The hosts of the inventory (`hosts.yaml`), or of one group: `{name, address, labels, groups}`.",
+        summary: "The hosts of the inventory (`hosts.yaml`), or of one group: `{name, address, labels, groups, privilege, relay}`.",
         parameters: [.optional("group", .string, "Only this group's hosts, in the group's order (or this one host).")],
         examples: [
           Example("The web hosts", "host list | where ('web' in $it.groups) | get name"),
@@ -83,9 +86,15 @@ enum HostCommands {
           .required("address", .string, "ssh://[user@]host[:port][/socket/path]."),
           .named("label", .any, short: "l", "A label `KEY=VALUE`; repeatable."),
           .named("option", .any, short: "o", "An ssh option `Key=Value` for this host; repeatable."),
+          .switch("sudo", "Run the relay there as root through `sudo -n` (`sudo: true`)."),
+          .switch("doas", "Run the relay there as root through `doas -n` (`doas: true`)."),
+          .named("relay", .string, "A pre-built relay at this absolute path there (`relay: PATH`), used instead of compiling one."),
         ],
-        examples: [Example("A web host", "host add web3 ssh://root@web3.example --label role=web")],
-        details: "The file is rewritten atomically (the previous one kept as `hosts.yaml.bak`); comments in it are not kept. With --dry-run nothing is written.")
+        examples: [
+          Example("A web host", "host add web3 ssh://root@web3.example --label role=web"),
+          Example("A host whose daemon only root may reach", "host add db2 ssh://ops@db2.example --sudo --relay /usr/local/libexec/xcsh-relay"),
+        ],
+        details: "The file is rewritten atomically (the previous one kept as `hosts.yaml.bak`); comments in it are not kept. With --dry-run nothing is written. --sudo and --doas exclude each other; see docs/remote.md for what they let the relay do.")
     ) { call, _ in
       var inv = try inventory(env, at: call.head)
       var h = InventoryHost(name: try call.require("name").asString(), address: try call.require("address").asString())
@@ -96,6 +105,11 @@ enum HostCommands {
         h.labels[String(l[..<eq])] = String(l[l.index(after: eq)...])
       }
       h.options = try ObjectArgs.strings(call, "option")
+      if call.has("sudo"), call.has("doas") {
+        throw ShellError(.argsConflict, "`host add` takes `--sudo` or `--doas`, not both", at: call.span)
+      }
+      h.privilege = call.has("sudo") ? .sudo : call.has("doas") ? .doas : .none
+      h.relayPath = try call.string("relay")
       try located(call.span) { () throws(InventoryError) in
         try inv.add(h)
         try save(inv, dryRun: dryRun, plan: "host add \(h.name) \(h.address)")

@@ -18,7 +18,7 @@ struct HostInventoryCommandTests {
     try withInventory { path, env in
       var r = try runXcsh(["-c", "host add web1 ssh://root@10.0.0.1:2222 --label role=web --label dc=fra | to json"], environment: env)
       #expect(r.status == 0, "\(r.err)")
-      #expect(r.out == #"{"name":"web1","address":"ssh://root@10.0.0.1:2222","labels":{"dc":"fra","role":"web"},"groups":[]}"# + "\n")
+      #expect(r.out == #"{"name":"web1","address":"ssh://root@10.0.0.1:2222","labels":{"dc":"fra","role":"web"},"groups":[],"privilege":null,"relay":null}"# + "\n")
       r = try runXcsh(["-c", "host add db1 ssh://db1 -o ConnectTimeout=5"], environment: env)
       #expect(r.status == 0, "\(r.err)")
       #expect(try HostInventory.load(path: path).host(named: "db1")?.options == ["ConnectTimeout=5"])
@@ -59,6 +59,35 @@ struct HostInventoryCommandTests {
       r = try runXcsh(["-c", "host rm nosuch"], environment: env)
       #expect(r.status != 0)
       #expect(r.err.contains("no host `nosuch` in the inventory"), "\(r.err)")
+    }
+  }
+
+  /// `--sudo`, `--doas` and `--relay` write what a hand-written entry would say, read back the
+  /// same way; both privileges, or a relative relay, are refused with the file unchanged.
+  @Test func addWritesPrivilegeAndRelay() throws {
+    try withInventory { path, env in
+      var r = try runXcsh(
+        ["-c", "host add db2 ssh://ops@db2 --sudo --relay /usr/local/libexec/xcsh-relay | select privilege relay | to json"], environment: env)
+      #expect(r.status == 0, "\(r.err)")
+      #expect(r.out == #"{"privilege":"sudo","relay":"/usr/local/libexec/xcsh-relay"}"# + "\n")
+      r = try runXcsh(["-c", "host add db3 ssh://db3 --doas"], environment: env)
+      #expect(r.status == 0, "\(r.err)")
+      let inv = try HostInventory.load(path: path)
+      #expect(inv.host(named: "db2")?.privilege == .sudo)
+      #expect(inv.host(named: "db2")?.relayPath == "/usr/local/libexec/xcsh-relay")
+      #expect(inv.host(named: "db3")?.privilege == .doas && inv.host(named: "db3")?.relayPath == nil)
+      let text = try String(contentsOfFile: path, encoding: .utf8)
+      #expect(text.contains("  db2:\n    address: \"ssh://ops@db2\"\n    sudo: true\n    relay: \"/usr/local/libexec/xcsh-relay\"\n"), "\(text)")
+      r = try runXcsh(["-c", "host list | each {|h| \"$h.name=$h.privilege\" } | str join ' '"], environment: env)
+      #expect(r.out == "db2=sudo db3=doas\n", "\(r.err)")
+
+      r = try runXcsh(["-c", "host add db4 ssh://db4 --sudo --doas"], environment: env)
+      #expect(r.status != 0)
+      #expect(r.err.contains("`host add` takes `--sudo` or `--doas`, not both"), "\(r.err)")
+      r = try runXcsh(["-c", "host add db4 ssh://db4 --relay bin/relay"], environment: env)
+      #expect(r.status != 0)
+      #expect(r.err.contains("host `db4`: `relay` must be an absolute path"), "\(r.err)")
+      #expect(try String(contentsOfFile: path, encoding: .utf8) == text)
     }
   }
 

@@ -16,7 +16,7 @@ import XCShell
   ]
 
   /// The value of `code`, and the methods each daemon was called with.
-  func run(_ code: String) throws -> (value: Result<Value, ShellError>, local: [String], a: [String]) {
+  func run(_ code: String) throws -> (value: Result<Value, ShellError>, local: [String], a: [String], aBodies: [String]) {
     let local = try FakeDaemon(replies: Self.replies)
     let a = try FakeDaemon(replies: Self.replies)
     defer {
@@ -35,7 +35,7 @@ import XCShell
     } catch let e as ShellError {
       value = .failure(e)
     }
-    return (value, local.methods, a.methods)
+    return (value, local.methods, a.methods, a.requests.map(\.body))
   }
 
   @Test func imagesFromAHostAreRemovedThere() throws {
@@ -70,6 +70,38 @@ import XCShell
     #expect(r.a.contains("xcsh.tag_image"))
     #expect(r.a.contains("instantiate"))
     #expect(r.local.isEmpty)
+  }
+
+  /// `run`/`create --network $n`: a network object stands for its name and the container is
+  /// made on the network's host; with an image of another daemon it is `host.mixed`, nothing
+  /// sent; an object of another kind is refused by name.
+  @Test func aNetworkObjectIsUsedOnItsHost() throws {
+    var r = try run("let n = (on a { networks | first }); run -d busybox:latest --network $n -- sleep 1")
+    _ = try r.value.get()
+    #expect(r.a.contains("instantiate"))
+    #expect(r.aBodies.contains { $0.contains(#""ipreq":[{"Any":{"network":"default"}}]"#) }, "\(r.aBodies)")
+    #expect(r.local.isEmpty)
+    r = try run("let n = (on a { networks | first }); create busybox:latest --network [$n 'other|10.0.0.9']")
+    _ = try r.value.get()
+    #expect(r.aBodies.contains { $0.contains(#""ipreq":[{"Any":{"network":"default"}},{"Explicit":{"network":"other","ip":"10.0.0.9"}}]"#) }, "\(r.aBodies)")
+    #expect(r.local.isEmpty)
+
+    r = try run("let i = (images | first); let n = (on a { networks | first }); run -d $i --network $n -- sleep 1")
+    guard case .failure(let e) = r.value else {
+      Issue.record("expected host.mixed, got \(r.value)")
+      return
+    }
+    #expect(e.code == .hostMixed)
+    #expect(e.message == "`run` was given objects from two daemons: this script's own daemon and a")
+    #expect(!r.local.contains("instantiate") && !r.a.contains("instantiate"))
+
+    r = try run("let c = (ps | first); run -d busybox:latest --network $c -- sleep 1")
+    guard case .failure(let wrong) = r.value else {
+      Issue.record("expected an argument error, got \(r.value)")
+      return
+    }
+    #expect(wrong.message == "`--network` takes a network or its name, not a container")
+    #expect(!r.local.contains("instantiate"))
   }
 
   @Test func theHostOfWhatComesBackIsTheObjectsHost() throws {

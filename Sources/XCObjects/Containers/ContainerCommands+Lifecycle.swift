@@ -20,8 +20,8 @@ extension ContainerCommands {
         examples: [Example("Create, then start main", "let c = (create busybox:latest --name w -- sleep 100); run-main $c")],
         details: "Returns the container object; its `status` is `created`.")
     ) { call, _ in
-      // An image object is used on the daemon it came from, where the image is (docs/remote.md).
-      try DaemonRoute.pipe(of: call.value("image")) { try createHere(s, call) }
+      // An image or network object is used on the daemon it came from (docs/remote.md).
+      try DaemonRoute.pipe(ofAll: ObjectArgs.routing(call), command: "create", at: call.head) { try createHere(s, call) }
     }
   }
 

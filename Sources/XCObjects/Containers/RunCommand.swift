@@ -47,8 +47,9 @@ enum RunCommand {
   }
 
   static func run(_ call: Call, _ s: DaemonSession, input: Pipe = .empty) throws -> Pipe {
-    // An image object runs on the daemon it came from, where the image is (docs/remote.md).
-    try DaemonRoute.pipe(of: call.value("image")) { try runHere(call, s, input: input) }
+    // An image or network object runs on the daemon it came from, where the image or the
+    // network is (docs/remote.md).
+    try DaemonRoute.pipe(ofAll: ObjectArgs.routing(call), command: "run", at: call.head) { try runHere(call, s, input: input) }
   }
 
   private static func runHere(_ call: Call, _ s: DaemonSession, input: Pipe) throws -> Pipe {

@@ -16,7 +16,7 @@ enum CreateFlags {
     .named("publish", .any, short: "p", "Publish a port: `[IFACE,…|][ADDR:]HOSTPORT[-END]:PORT[/tcp,udp]`; repeatable. Without `--network` or `--ip`, the Linux xcd puts the container on its default network."),
     .switch("vnet", "Give the container its own network stack (Linux xcd: on its default network unless `--network` or `--ip` is given)."),
     .switch("no-lo0", "With `--vnet`, do not add `lo0` (127.0.0.1/8, ::1/128)."),
-    .named("network", .any, "Take an address from a network: `NAME` or `NAME|ADDR`; repeatable."),
+    .named("network", .any, "Take an address from a network: `NAME`, `NAME|ADDR` or a network object; repeatable."),
     .named("ip", .any, "An unmanaged address: `IFACE` or `IFACE|ADDR[/LEN],…`; repeatable."),
     .named("main-address", .string, "The main address: `network/NAME` or `ipaddr/ADDR`."),
     .named("copy", .any, "Copy a host file in before start: `HOSTFILE:/DEST`; repeatable."),
@@ -114,7 +114,7 @@ enum CreateFlags {
     }
     try syntax {
       for t in try ObjectArgs.strings(call, "ip") { r.ips.append(try FlagSyntax.ip(t)) }
-      for t in try ObjectArgs.strings(call, "network") { r.ipreq.append(try FlagSyntax.network(t)) }
+      for t in try ObjectArgs.networks(call) { r.ipreq.append(try FlagSyntax.network(t)) }
       for t in try ObjectArgs.strings(call, "publish") { r.portRedirections.append(try FlagSyntax.publish(t)) }
       if let m = try call.string("main-address") { r.mainIpSelector = try FlagSyntax.mainAddress(m) }
       for t in try ObjectArgs.strings(call, "jail-param") {

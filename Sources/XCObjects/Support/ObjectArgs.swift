@@ -40,6 +40,25 @@ enum ObjectArgs {
     try (call.value(name)?.listOrSelf() ?? []).map { try $0.asString() }
   }
 
+  /// `--network` of `run`/`create`: each as written (`NAME`, `NAME|ADDR`), or a network object,
+  /// which stands for its name (and routes the call to its host: `routing`).
+  static func networks(_ call: Call) throws -> [String] {
+    try (call.value("network")?.listOrSelf() ?? []).map { v in
+      guard case .object(let o) = v.kind else { return try v.asString() }
+      guard o.type == "network", case .string(let name)? = o.fields["name"]?.kind else {
+        throw ShellError(.argsValue, "`--network` takes a network or its name, not \(v.typeNameWithArticle)", at: call.span)
+      }
+      return name
+    }
+  }
+
+  /// What routes `run`/`create`: the image and the networks given as objects (the container
+  /// is made on the daemon they came from; two daemons are `host.mixed`).
+  static func routing(_ call: Call) -> [Value] {
+    let networks = (call.value("network")?.listOrSelf() ?? []).filter { if case .object = $0.kind { true } else { false } }
+    return (call.value("image").map { [$0] } ?? []) + networks
+  }
+
   // MARK: Containers
 
   /// A container's name or id as given: a string, or an object's `name` (its `id` when the
