@@ -11,7 +11,10 @@ import XCShell
 enum HostCommands {
   static func all(_ s: DaemonSession, environment: [String: String] = ProcessInfo.processInfo.environment) -> [any Command] {
     let dryRun = s.modes.dryRun
-    return [list(environment), add(environment, dryRun: dryRun), remove(environment, dryRun: dryRun), check(environment)]
+    return [
+      list(environment), add(environment, dryRun: dryRun), remove(environment, dryRun: dryRun), check(environment),
+      disconnect(environment, dryRun: dryRun),
+    ]
   }
 
   /// Writes the inventory, or in a dry run says what would have been written.
@@ -153,39 +156,86 @@ enum HostCommands {
         examples: [Example("The hosts that do not answer", "host check | where not $it.ok")],
         details: "Hosts are checked in parallel, each on a session of its own that is closed afterwards. `relay` is the relay's version, `engine` the daemon's `info` engine (null for xc's own daemon), `rtt` a ping through ssh and the relay in milliseconds. A host that cannot be reached is reported in `error` (naming the stage: ssh, relay build, daemon), never thrown.")
     ) { call, _ in
-      let inv = try inventory(env, at: call.head)
-      let given = try call.restValues().map { try $0.asString() }
-      var named: [(name: String, host: RemoteHost)] = []
-      try located(call.span) { () throws(InventoryError) in
-        for g in given.isEmpty ? inv.hosts.map(\.name) : given {
-          let names = g.hasPrefix("ssh://") ? [g] : try inv.expand(g)
-          for n in names where !named.contains(where: { $0.name == n }) { named.append((n, try inv.resolve(n))) }
-        }
-      }
-      let targets = named
+      let targets = try hosts(call, env)
       let options = SSHOptions.fromEnvironment(env)
-      let results = Results(count: targets.count)
-      // A thread per host, at most `parallel` at once: each mostly waits on ssh (up to its
-      // ConnectTimeout for a host that does not answer), so cores are not the limit.
-      let slots = DispatchSemaphore(value: parallel)
-      let done = DispatchGroup()
-      for (i, t) in targets.enumerated() {
-        slots.wait()
-        done.enter()
-        let worker = Thread {
-          results.set(i, checkOne(t.name, t.host, options: options))
-          slots.signal()
-          done.leave()
-        }
-        worker.stackSize = 1 << 20
-        worker.start()
-      }
-      done.wait()
-      return .value(Value(.list(results.values), call.head))
+      return .value(Value(.list(inParallel(targets) { checkOne($0.name, $0.host, options: options) }), call.head))
     }
   }
 
-  /// How many hosts `host check` contacts at once.
+  static func disconnect(_ env: [String: String], dryRun: Bool) -> Builtin {
+    Builtin(
+      Signature(
+        "host disconnect", category: .objects,
+        summary: "End what this machine keeps open to hosts between xcsh processes (the relay listener there, the ssh control master): `{host, listener, master}` per host.",
+        parameters: [.rest("hosts", .string, "Host or group names of the inventory, or ssh:// addresses (default: every host).")],
+        examples: [Example("Before taking web1 down", "host disconnect web1")],
+        details: "`listener` and `master` say whether one was running and was ended. The listener is reached through this machine's control master (a listener another machine started ends on its own when idle). Sessions open in running xcsh processes keep going until they end; the next call connects from scratch. Nothing is started: a host with neither gives false, false. With --dry-run nothing is ended (both null).")
+    ) { call, _ in
+      let targets = try hosts(call, env)
+      if dryRun {
+        return .value(
+          Value(
+            .list(
+              targets.map { t in
+                StandardError.write("+ host disconnect \(t.name) (not ended: --dry-run)\n")
+                return disconnected(t.name, listener: .null, master: .null)
+              }), call.head))
+      }
+      let options = SSHOptions.fromEnvironment(env)
+      return .value(
+        Value(
+          .list(
+            inParallel(targets) { t in
+              let d = SSHTransport.disconnect(t.host, options: options)
+              return disconnected(t.name, listener: Value(.bool(d.listener)), master: Value(.bool(d.master)))
+            }), call.head))
+    }
+  }
+
+  static func disconnected(_ name: String, listener: Value, master: Value) -> Value {
+    Value(.record(Record([("host", Value(.string(name))), ("listener", listener), ("master", master)])))
+  }
+
+  /// The hosts a `host check`/`host disconnect` call names (inventory hosts or groups, or
+  /// ssh:// addresses; every inventory host when none), each once, in the order given.
+  static func hosts(_ call: Call, _ env: [String: String]) throws -> [(name: String, host: RemoteHost)] {
+    let inv = try inventory(env, at: call.head)
+    let given = try call.restValues().map { try $0.asString() }
+    var named: [(name: String, host: RemoteHost)] = []
+    try located(call.span) { () throws(InventoryError) in
+      for g in given.isEmpty ? inv.hosts.map(\.name) : given {
+        let names = g.hasPrefix("ssh://") ? [g] : try inv.expand(g)
+        for n in names where !named.contains(where: { $0.name == n }) { named.append((n, try inv.resolve(n))) }
+      }
+    }
+    return named
+  }
+
+  /// `body` for each target, at most `parallel` at once, the results in the targets' order.
+  /// A thread per host: each mostly waits on ssh (up to its ConnectTimeout for a host that
+  /// does not answer), so cores are not the limit.
+  static func inParallel(
+    _ targets: [(name: String, host: RemoteHost)], _ body: @escaping @Sendable ((name: String, host: RemoteHost)) -> Value
+  ) -> [Value] {
+    let results = Results(count: targets.count)
+    let slots = DispatchSemaphore(value: parallel)
+    let done = DispatchGroup()
+    for (i, t) in targets.enumerated() {
+      slots.wait()
+      done.enter()
+      let worker = Thread {
+        results.set(i, body(t))
+        slots.signal()
+        done.leave()
+      }
+      worker.stackSize = 1 << 20
+      worker.start()
+    }
+    done.wait()
+    return results.values
+  }
+
+  /// How many hosts `host check` and `host disconnect` contact at once.
   static let parallel = 16
 
   /// The results of parallel checks, by index.

@@ -242,6 +242,27 @@ public final class MuxSession: @unchecked Sendable {
     return ContinuousClock.now - start
   }
 
+  /// GOAWAY's code asking the relay to also end the listener that started its session.
+  static let goAwayEndListener: UInt32 = 2
+
+  /// Asks the relay to end the listener this session came through (`host disconnect`) and to
+  /// close the session, and waits up to `timeout` for its answer: true when it ended one. A
+  /// session over ssh has no listener, and a relay older than this question only closes.
+  public func endListener(timeout: Duration) -> Bool {
+    do throws(IPCError) {
+      try send(MuxHeader(.goAway, stream: 0, length: Self.goAwayEndListener), [][...])
+    } catch {
+      return false
+    }
+    let deadline = Date().addingTimeInterval(Double(timeout.components.seconds))
+    cond.lock()
+    defer { cond.unlock() }
+    while notice?["listener"] == nil && lostReason == nil {
+      if !cond.wait(until: deadline) { break }
+    }
+    return notice?["listener"] == "ended"
+  }
+
   /// A local socket pair (the two descriptors), failing with an error that names the host.
   static func socketPair(host: String) throws(IPCError) -> [Int32] {
     do throws(Errno) {

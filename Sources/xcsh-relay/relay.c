@@ -211,6 +211,21 @@ static void data(uint32_t id, const void *p, size_t n) { frame(T_DATA, 0, id, (u
 /* A NOTICE about the daemon connection: key=value lines (docs/remote.md). */
 static void notice(const char *text) { frame(T_NOTICE, 0, 0, (uint32_t)strlen(text), text, strlen(text)); }
 
+/* A client's GOAWAY with this code (`host disconnect`) also ends the listener that started this
+ * session, and is answered with a NOTICE `listener=ended` or `listener=none`. */
+#define GOAWAY_END_LISTENER 2u
+
+/* The listener this session is a child of, as it told us (`serve_session`); a session over ssh,
+ * or one whose listener is gone (the parent then differs), has none. */
+static void end_listener(void) {
+  const char *told = getenv("XCSH_RELAY_LISTENER");
+  pid_t parent = getppid();
+  if (told && parent > 1 && strtol(told, NULL, 10) == (long)parent && kill(parent, SIGTERM) == 0)
+    notice("listener=ended\n");
+  else
+    notice("listener=none\n");
+}
+
 static void set_flags(int fd, int nonblock) {
   int fl = fcntl(fd, F_GETFD);
   if (fl >= 0) fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
@@ -885,6 +900,7 @@ static void parse_input(void) {
       if (!(flags & F_ACK)) frame(T_PING, F_ACK, 0, len, NULL, 0);
       break;
     case T_GOAWAY:
+      if (len == GOAWAY_END_LISTENER) end_listener();
       in_eof = 1;
       return;
     default:
@@ -1113,6 +1129,10 @@ static int serve_session(int c, int lfd, char *self, char *xc_socket, uid_t uid)
   signal(SIGHUP, SIG_DFL);
   if (dup2(c, 0) < 0 || dup2(c, 1) < 0) _exit(1);
   if (c > 1) close(c);
+  /* The session may be asked to end its listener (`end_listener`): its parent, by pid. */
+  char listener[24];
+  snprintf(listener, sizeof listener, "%ld", (long)getppid());
+  if (setenv("XCSH_RELAY_LISTENER", listener, 1) < 0) _exit(1);
   char *args[3] = {self, xc_socket, NULL};
   execv(self, args);
   _exit(127);

@@ -80,6 +80,48 @@ extension RemoteHostTests {
     }
   }
 
+  /// `host disconnect`: the listener there (ended by the relay it started, asked through the
+  /// forward) and the control master here end, and the forward's socket goes; asked again,
+  /// nothing runs to end; the next call connects from scratch over `ssh -T` and works.
+  @Test func hostDisconnectEndsTheListenerAndTheMaster() throws {
+    try withRemote { host, daemon, url in
+      let remote = RemoteHost(host: SSHHostHarness.alias, socketPath: daemon.socket)
+      let o = options(host)
+      func masters() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: o.runtimeDirectory)) ?? []).filter { $0.hasPrefix("cm-") }
+      }
+      func forwards() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: o.runtimeDirectory)) ?? []).filter { $0.hasPrefix("relay-") }
+      }
+      try SSHTransport.connect(remote, options: o).close()  // over ssh: starts the listener, records the forward
+      let through = try SSHTransport.connect(remote, options: o)
+      #expect(through.sshPID == nil)
+      through.close()
+      #expect(host.relayListeners().count == 1 && masters().count == 1 && forwards().count == 1, "\(host.relayListeners()) \(masters()) \(forwards())")
+
+      var env = host.environment()
+      env["XCSH_RELAY_PERSIST"] = "600"
+      var r = try runXcsh(["-c", "host disconnect \(url) | to json"], environment: env)
+      #expect(r.status == 0 && r.out == #"[{"host":"\#(url)","listener":true,"master":true}]"# + "\n", "\(r)")
+      let deadline = Date().addingTimeInterval(20)
+      while Date() < deadline, !host.relayListeners().isEmpty { usleep(50_000) }  // SIGTERM is asynchronous: polling, bounded
+      #expect(host.relayListeners().isEmpty, "\(host.relayListeners())")
+      #expect(masters().isEmpty && forwards().isEmpty, "\(masters()) \(forwards())")
+
+      r = try runXcsh(["-c", "host disconnect \(url) | to json"], environment: env)
+      #expect(r.status == 0 && r.out == #"[{"host":"\#(url)","listener":false,"master":false}]"# + "\n", "\(r)")
+      r = try runXcsh(["--dry-run", "-c", "host disconnect \(url) | get 0.listener | describe"], environment: env)
+      #expect(r.status == 0 && r.out == "null\n" && r.err.contains("+ host disconnect \(url) (not ended: --dry-run)"), "\(r)")
+
+      let next = try SSHTransport.connect(remote, options: o)
+      #expect(next.sshPID != nil)
+      #expect(try next.session.call(ListContainersRequest()).isEmpty)
+      next.close()
+      host.stopControlMasters()
+      try expectNoRelay(host)
+    }
+  }
+
   @Test func aListenerEndsAfterItsIdleTimeAndRemovesItsSocket() throws {
     try withRemote { host, daemon, _ in
       let remote = RemoteHost(host: SSHHostHarness.alias, socketPath: daemon.socket)
