@@ -168,6 +168,10 @@ public final class MuxSession: @unchecked Sendable {
       message += [d.kind.rawValue, d.once ? 1 : 0, 0, 0]
       message.appendBigEndian(s.id)
     }
+    // A process writes its output before its exit is told: an event of this call is written
+    // here only after the call's outputs that came before it are (`deliverAfterOutputs`).
+    let outputs = opened.filter { $0.kind == .output }
+    for s in opened where s.kind == .event { s.outputs = outputs }
     cond.unlock()
     message += body
     do throws(IPCError) {
@@ -493,6 +497,10 @@ public final class MuxSession: @unchecked Sendable {
         return
       }
       if s.incoming.isEmpty { s.incoming = payload } else { s.incoming += payload }
+      s.received += UInt64(payload.count)
+      // The relay sends a call's output read before an event's value ahead of it: the value
+      // is written here once those bytes are.
+      if s.kind == .event, !payload.isEmpty { s.due = s.outputs.map(\.received) }
       if h.flags.contains(.fin) {
         s.finished = true
         if s.kind == .process { s.wake() }
@@ -525,6 +533,13 @@ public final class MuxSession: @unchecked Sendable {
     var window: UInt32 = MuxHeader.initialWindow
     /// Bytes from the relay not yet written locally (outputs, events, downloads).
     var incoming: [UInt8] = []
+    /// Bytes that arrived on the stream, and how many of them are written locally (outputs).
+    var received: UInt64 = 0
+    var written: UInt64 = 0
+    /// An event stream: the outputs of its call, and how many bytes each had received when
+    /// the last value arrived (written locally before that value is).
+    var outputs: [Stream] = []
+    var due: [UInt64] = []
     var finished = false
     var reset = false
     var done = false
@@ -659,6 +674,20 @@ public final class MuxSession: @unchecked Sendable {
     _ = cs_pidfd_send_signal(s.fd, SIGKILL)
   }
 
+  /// Under `cond`. Waits until the outputs of an event's call have written here what arrived
+  /// before its value: a process's exit told before its last output is written would let the
+  /// shell go on (or end) with that output still in flight, printed later or never. Locally the
+  /// process writes its output itself before it exits. An output that ends or fails, or a lost
+  /// session, does not hold the value back.
+  private func deliverAfterOutputs(_ s: Stream) {
+    let due = s.due
+    while lostReason == nil,
+      zip(s.outputs, due).contains(where: { o, mark in o.written < mark && !o.done && !o.reset })
+    {
+      cond.wait()
+    }
+  }
+
   /// Relay → local descriptor; gives the window back as bytes are written. An event stream
   /// writes each 8-byte value to the local eventfd.
   private func receiveLoop(_ s: Stream) {
@@ -671,6 +700,7 @@ public final class MuxSession: @unchecked Sendable {
       var bytes = s.incoming
       s.incoming = []
       let end = bytes.isEmpty
+      if !end && s.kind == .event { deliverAfterOutputs(s) }
       let lost = lostReason != nil && !closed
       cond.unlock()
       if end {
@@ -701,6 +731,10 @@ public final class MuxSession: @unchecked Sendable {
         try? send(MuxHeader(.data, flags: .rst, stream: s.id, length: 0), [][...])
         return
       }
+      cond.lock()
+      s.written += UInt64(bytes.count)
+      cond.broadcast()
+      cond.unlock()
       unacknowledged += UInt32(bytes.count)
       if unacknowledged >= MuxHeader.windowUpdateThreshold {
         try? send(MuxHeader(.window, stream: s.id, length: unacknowledged), [][...])

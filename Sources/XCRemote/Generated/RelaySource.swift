@@ -4,7 +4,7 @@
 public enum RelaySource {
   /// The first 16 hex digits of the source's SHA-256: the cached binary's name there is
   /// `relay-<hash>`, so a changed relay is rebuilt.
-  public static let hash = "4c7fb35cbb7e489d"
+  public static let hash = "e41bd899d3fe4205"
 
   /// `RELAY_VERSION` of relay.c: what its handshake says as `relay=`; a pre-built relay
   /// of another version is refused.
@@ -45,6 +45,7 @@ public enum RelaySource {
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -130,6 +131,10 @@ struct stream {
   int rd_eof;       /* connect: the socket said EOF (FIN sent) */
   int wr_shut;      /* connect: our write side is shut (the client's FIN arrived there) */
   pid_t pid;        /* process: the waiting child whose handle fd is; 0 once reaped */
+  unsigned long group; /* the call that made it: an event's outputs are of the same call */
+  size_t owed;      /* output: bytes to send before a held event of its call may go */
+  int held;         /* event: a value read, sent once its call's outputs are (`release`) */
+  uint64_t held_value;
 };
 
 /* The call in progress: waiting for its uploads, for the daemon's answer, for its downloads. */
@@ -149,6 +154,7 @@ static unsigned char *call_msg;       /* xc header + body being held until uploa
 static size_t call_msg_len;
 static uint32_t call_ids[MAX_XC_FDS];
 static size_t call_nfds;
+static unsigned long calls;           /* calls taken so far: the group of their streams */
 
 static void die(const char *what) {
   fprintf(stderr, "xcsh-relay: %s: %s\n", what, strerror(errno));
@@ -765,9 +771,11 @@ static void take_message(void) {
     uint32_t id = get32(d + 4);
     if (id == 0 || find(id) || d[0] == K_CONNECT) { notice("protocol=stream id in use\n"); exit(2); }
     struct stream *s = new_stream(id, d[0], d[1]);
+    s->group = calls + 1;
     call_ids[i] = id;
     if (!err) err = open_stream(s);
   }
+  calls++;
   xcin.off += total;
   if (err) {
     char text[256];
@@ -963,23 +971,51 @@ static void pump_output(struct stream *s) {
       } else {
         close_fd(&s->fd);
       }
+      s->owed = 0;
       finish(s);
       return;
     }
     commit_data(s->id, (size_t)n);
     s->window -= (uint32_t)n;
+    s->owed = s->owed > (size_t)n ? s->owed - (size_t)n : 0;
     if ((size_t)n < want) return; /* drained for now */
   }
 }
 
+/* Sends a held event's value once every output of its call has sent what it owes (what its
+ * pipe held when the value was read); returns whether it went. */
+static int release(struct stream *s) {
+  if (!s->held) return 1;
+  for (size_t i = 0; i < nstreams; i++) {
+    struct stream *o = streams[i];
+    if (o->kind == K_OUTPUT && o->group == s->group && o->fd >= 0 && o->owed > 0) return 0;
+  }
+  unsigned char b[8];
+  put64(b, s->held_value);
+  data(s->id, b, 8);
+  s->held = 0;
+  if (s->flags & D_ONCE) { close_fd(&s->fd); finish(s); }
+  return 1;
+}
+
+/* A process writes its output before the daemon tells its exit, so what the pipes of its call
+ * hold when the value is read goes first: the client writes the value only after the bytes
+ * that came before it, so the exit is never told with output still to come (lost when the
+ * shell then ends, or printed after what the shell printed next). */
 static void pump_event(struct stream *s) {
 #ifdef HAVE_EVENTFD
   eventfd_t v;
-  if (eventfd_read(s->fd, &v) < 0) return;
-  unsigned char b[8];
-  put64(b, v);
-  data(s->id, b, 8);
-  if (s->flags & D_ONCE) { close_fd(&s->fd); finish(s); }
+  if (s->held || eventfd_read(s->fd, &v) < 0) return;
+  s->held = 1;
+  s->held_value = v;
+  for (size_t i = 0; i < nstreams; i++) {
+    struct stream *o = streams[i];
+    int queued = 0;
+    if (o->kind != K_OUTPUT || o->group != s->group || o->fd < 0) continue;
+    if (ioctl(o->fd, FIONREAD, &queued) == 0 && queued > 0 && (size_t)queued > o->owed) o->owed = (size_t)queued;
+    if (o->window > 0) pump_output(o);
+  }
+  release(s);
 #else
   (void)s;
 #endif
@@ -1306,7 +1342,7 @@ int main(int argc, char **argv) {
       int writes = s->kind == K_INPUT || (s->kind == K_CONNECT && !s->wr_shut);
       int reads = s->kind == K_OUTPUT || (s->kind == K_CONNECT && !s->rd_eof);
       if (writes && (pending(&s->in) > 0 || s->fin_in)) ev |= POLLOUT;
-      if ((reads && s->window > 0 && room) || ((s->kind == K_EVENT || s->kind == K_PROCESS) && room)) ev |= POLLIN;
+      if ((reads && s->window > 0 && room) || (((s->kind == K_EVENT && !s->held) || s->kind == K_PROCESS) && room)) ev |= POLLIN;
       if (!ev) continue;
       pfd[np] = (struct pollfd){s->fd, ev, 0};
       who[np++] = s;
@@ -1347,6 +1383,9 @@ int main(int argc, char **argv) {
       if ((s->kind == K_INPUT || (s->kind == K_CONNECT && !s->wr_shut)) && s->fd >= 0 && s->fin_in && pending(&s->in) == 0)
         end_writes(s);
     }
+    /* Events held behind their call's output go once it is sent. */
+    for (size_t i = 0; i < nstreams; i++)
+      if (streams[i]->held) release(streams[i]);
     /* Write what the descriptors just produced without another trip through poll. */
     if (pending(&out)) flush_out();
   }
