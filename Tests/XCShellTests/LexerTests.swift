@@ -109,6 +109,18 @@ import Testing
     #expect(try tokens("a || b && c", .command) == [.word("a"), .punct("||"), .word("b"), .word("&&"), .word("c")])
   }
 
+  /// bash's `` `date` `` is an error at the backtick (it was the word "`date`", passed on as
+  /// text); a backtick inside a word or in quotes is text.
+  @Test func aWordStartingWithABacktickIsAnError() throws {
+    for code in ["echo `date`", "let x = `date`", "[`a`]"] {
+      let e = lexError(code)
+      #expect(e?.code == "parse.backtick", "\(code)")
+      #expect(e?.span.map { Int($0.start) } == Array(code.utf8).firstIndex(of: UInt8(ascii: "`")), "\(code)")
+    }
+    #expect(try tokens(#""`ps`""#, .command) == [.string([.text("`ps`")])])
+    #expect(try tokens("a`b", .command) == [.word("a`b")])
+  }
+
   @Test func nushellStringIsAnErrorAtTheDollar() {
     let e = lexError(#"$"hi ($n)""#)
     #expect(e?.code == "parse.nushell_string")

@@ -119,6 +119,8 @@ extension ShellError.Code {
   public static let parseName: Self = "parse.name"
   /// Nushell's `$"…"` interpolation, which xcsh does not use.
   public static let parseNushellString: Self = "parse.nushell_string"
+  /// A word starting with a backtick: bash's command substitution, which xcsh writes `(…)`.
+  public static let parseBacktick: Self = "parse.backtick"
   /// A word used as an operator that is not one in xcsh.
   public static let parseOperator: Self = "parse.operator"
   /// A redirection that does not end its pipeline.
@@ -227,6 +229,7 @@ extension ShellError.Code {
     .parseMatchPattern,
     .parseName,
     .parseNushellString,
+    .parseBacktick,
     .parseOperator,
     .parseRedirection,
     .parseUnexpected,

@@ -83,6 +83,12 @@ public struct Lexer: Sendable {
     }
     switch b {
     case 0x0A, 0x3B: return tok(.terminator, 1)  // \n ;
+    case 0x60:  // `
+      // bash's `date` would otherwise be the word "`date`", passed on silently as text.
+      throw ShellError(
+        .parseBacktick, "a backtick starts bash's command substitution, which xcsh writes `(COMMAND)`",
+        at: span(start, start + 1),
+        help: "`print (date)`, or in a string \"today: $(date)\"; a literal backtick is quoted: '`'")
     case 0x22: return try lexDoubleQuoted(spaced: spaced)
     case 0x27: return try lexSingleQuoted(spaced: spaced)
     case 0x24:  // $
