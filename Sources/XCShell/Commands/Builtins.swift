@@ -2,7 +2,7 @@
 public enum Builtins {
   public static var all: [any Command] {
     CoreCommands.all + DoCommand.all + FilterCommands.all + StringCommands.all + MathCommands.all
-      + FormatCommands.all + PathCommands.all + DateCommands.all
+      + FormatCommands.all + PathCommands.all + WorkingDirectoryCommands.all + DateCommands.all
   }
 
   /// A registry holding the built-ins.

@@ -61,6 +61,8 @@ extension ShellError.Code {
   public static let formatYaml: Self = "format.yaml"
 
   // MARK: io
+  /// `cd` cannot change to the directory (or may not change it here).
+  public static let ioDirectory: Self = "io.directory"
   /// A file to create already exists.
   public static let ioExists: Self = "io.exists"
   /// A glob pattern could not be expanded.
@@ -205,6 +207,7 @@ extension ShellError.Code {
     .externalSpawn,
     .formatJson,
     .formatYaml,
+    .ioDirectory,
     .ioExists,
     .ioGlob,
     .ioNotFound,

@@ -15,7 +15,7 @@ import Synchronization
 /// Built-ins a fuzzed script must not reach: side effects and waits.
 let excluded: Set<String> = [
   "exit", "sleep", "open", "save", "complete", "retry", "timeout", "par-each", "help",
-  "glob", "path exists", "path expand",
+  "glob", "path exists", "path expand", "cd",
 ]
 let registry = CommandRegistry(Builtins.all.filter { !excluded.contains($0.signature.name) })
 
