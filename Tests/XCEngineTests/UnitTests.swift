@@ -184,6 +184,15 @@ struct UnitTests {
     short.add("file", content: String(repeating: "z", count: 2000))
     let cut = Array(short.bytes.prefix(1024))
     #expect(throws: EngineError.self) { try unpackLayers([cut], into: root) }
+    // pax records whose length ends before their own space (the fuzzer's `003 path=…`, which
+    // trapped on a reversed range) or not at their newline: malformed, not a crash.
+    for record in ["003 path=p/q\n", "3 path=p\n", "12 path=p/qX"] {
+      var pax = TarWriter()
+      pax.add("PaxHeader", .pax, content: record)
+      pax.add("file", content: "x")
+      let e = #expect(throws: EngineError.self, "\(record)") { try unpackLayers([pax.finish()], into: root) }
+      #expect(e?.code == .badArchive, "\(record)")
+    }
   }
 
   @Test func interpolation() {

@@ -260,9 +260,11 @@ struct TarReader {
     var result: [String: String] = [:]
     var i = 0
     while i < body.count {
+      // The length counts the whole record: its own digits, the space and the newline too, so
+      // one that ends before the space (`003 path=…`) or not at a newline is malformed.
       guard let space = body[i...].firstIndex(of: 0x20),
         let length = Int(String(decoding: body[i..<space], as: UTF8.self)),
-        length > 0, i + length <= body.count
+        length > 0, i + length <= body.count, i + length - 1 > space, body[i + length - 1] == 0x0A
       else {
         if body[i...].allSatisfy({ $0 == 0 }) { break }
         throw Self.bad("bad pax record")
