@@ -18,7 +18,7 @@ enum WorkingDirectoryCommands {
       details: "The working directory belongs to the process: `cd` inside `par-each` or `fleet` workers is an error (they run at the same time). Paths of `source`/`use` stay relative to the file that names them.")
   ) { call, _ in
     let ev = call.evaluator
-    let at = call.value("path")?.span.isKnown == true ? call.value("path")!.span : call.head
+    let at = call.value("path").map(\.span).flatMap { $0.isKnown ? $0 : nil } ?? call.head
     guard !ev.isWorker else {
       throw ShellError(
         .ioDirectory, "`cd` changes the working directory of the whole process: not inside `par-each` or `fleet`",

@@ -216,15 +216,12 @@ public final class Frame: @unchecked Sendable {
   func function(_ name: String) -> UserFunction? {
     var f = Unmanaged.passUnretained(self)
     while true {
-      let next: Unmanaged<Frame>?? = f._withUnsafeGuaranteedRef { frame in
-        if !frame.functions.isEmpty, frame.functions.names.contains(name) { return nil }
-        return .some(frame.parent.map(Unmanaged.passUnretained))
+      let (found, parent) = f._withUnsafeGuaranteedRef { frame in
+        (frame.functions.isEmpty ? nil : frame.functions[name], frame.parent.map(Unmanaged.passUnretained))
       }
-      switch next {
-      case .none: return f._withUnsafeGuaranteedRef { $0.functions[name] }
-      case .some(.none): return nil
-      case .some(.some(let p)): f = p
-      }
+      if let found { return found }
+      guard let parent else { return nil }
+      f = parent
     }
   }
 

@@ -107,6 +107,8 @@ final class UserFunction: Command, @unchecked Sendable {
   /// `callDirectly` for a call that is a value (`(fib ($n - 1))`): the arguments are compiled,
   /// `$in` is null (a subexpression has no input), and the body's value is returned, not a pipe.
   func callForValue(_ arguments: [ExprCode], _ node: CallNode, in caller: Frame, _ ev: Evaluator) throws -> Value {
+    // The argument closure is written out at each use: kept in a `let`, it would be a context
+    // allocated at every call.
     guard let e = decl.body.singleExpression else {
       // A body of statements may end in a lazy stream: it is read once the call has ended, as
       // a statement reads a call's output (its errors are not the call's, its calls not nested
